@@ -1,0 +1,2 @@
+import Foundation
+let probe = PackageResources._001_inventory_sql
