@@ -1,2 +1,112 @@
+// The schema's history: the SQL files under Migrations/, embedded in the binary so that a
+// `pitstop` copied alone anywhere still carries its schema.
+import Crypto
+import PitstopCore
 import Foundation
-let probe = PackageResources._001_inventory_sql
+import GRDB
+
+/// One numbered schema change, applied once, in order, in its own transaction.
+public struct Migration: Sendable {
+    /// The file name under `Migrations/`, e.g. `0001_inventory.sql`.
+    public let name: String
+    public let sql: String
+
+    /// Hex SHA-256 of the file's bytes: recorded when applied, compared on every open.
+    public var checksum: String {
+        SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    init(name: String, bytes: [UInt8]) {
+        self.name = name
+        self.sql = String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension Migration {
+    /// Every migration this binary knows, in the order it applies them. A test checks this
+    /// list byte for byte against `Migrations/*.sql`.
+    public static let all: [Migration] = [
+        Migration(name: "0001_inventory.sql", bytes: PackageResources._001_inventory_sql),
+    ]
+}
+
+/// Why a database cannot be opened by this binary. Nothing was written when it is thrown.
+public enum MigrationError: Error, CustomStringConvertible, Equatable {
+    case unknownMigration(name: String)
+    case changedMigration(name: String, recorded: String, binary: String)
+    case outOfOrder(recorded: String, expected: String)
+    case foreignSchema(tables: [String])
+
+    public var description: String {
+        switch self {
+        case .unknownMigration(let name):
+            return "the database has migration \(name), which this pitstop does not know: it was written by a newer or different build; use that build, or a fresh database"
+        case .changedMigration(let name, let recorded, let binary):
+            return "migration \(name) recorded in the database (sha256 \(recorded.prefix(12))…) differs from this pitstop's (sha256 \(binary.prefix(12))…): the schema was changed after it landed; refusing to open"
+        case .outOfOrder(let recorded, let expected):
+            return "the database recorded migration \(recorded) where this pitstop expects \(expected); refusing to open"
+        case .foreignSchema(let tables):
+            return "the file holds tables (\(tables.joined(separator: ", "))) but no Pitstop migration record: it is not a Pitstop database; refusing to open"
+        }
+    }
+}
+
+/// Applies `Migration.all` to a database, after checking that what it has already recorded is
+/// a prefix of this binary's list.
+struct Migrator {
+    let migrations: [Migration]
+
+    func migrate(_ writer: any DatabaseWriter) throws {
+        let pending = try writer.read { db in try pendingMigrations(db) }
+        guard !pending.isEmpty else { return }
+        try writer.barrierWriteWithoutTransaction { db in
+            // Checked again under the write lock: another process may have migrated meanwhile.
+            for migration in try pendingMigrations(db) {
+                try db.inTransaction {
+                    try db.execute(sql: migrationsTableSQL)
+                    try db.execute(sql: migration.sql)
+                    try db.execute(
+                        sql: "INSERT INTO pitstop_migrations(name, sha256, applied_at) VALUES (?, ?, ?)",
+                        arguments: [migration.name, migration.checksum, Timestamp(Date()).iso8601])
+                    return .commit
+                }
+            }
+        }
+    }
+
+    private func pendingMigrations(_ db: Database) throws -> [Migration] {
+        guard try db.tableExists("pitstop_migrations") else {
+            let userTables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            guard userTables.isEmpty else {
+                throw MigrationError.foreignSchema(tables: Array(userTables.prefix(5)))
+            }
+            return migrations
+        }
+        let recorded = try Row.fetchAll(db, sql: "SELECT name, sha256 FROM pitstop_migrations ORDER BY name")
+        for (index, row) in recorded.enumerated() {
+            let name: String = row["name"], sha: String = row["sha256"]
+            guard index < migrations.count else { throw MigrationError.unknownMigration(name: name) }
+            let known = migrations[index]
+            guard known.name == name else {
+                if migrations.contains(where: { $0.name == name }) {
+                    throw MigrationError.outOfOrder(recorded: name, expected: known.name)
+                }
+                throw MigrationError.unknownMigration(name: name)
+            }
+            guard known.checksum == sha else {
+                throw MigrationError.changedMigration(name: name, recorded: sha, binary: known.checksum)
+            }
+        }
+        return Array(migrations.dropFirst(recorded.count))
+    }
+}
+
+/// The bookkeeping table itself is created outside the numbered files: it must exist before
+/// the first of them runs.
+let migrationsTableSQL = """
+    CREATE TABLE IF NOT EXISTS pitstop_migrations (
+        name        TEXT NOT NULL PRIMARY KEY,
+        sha256      TEXT NOT NULL,
+        applied_at  TEXT NOT NULL
+    ) WITHOUT ROWID
+    """

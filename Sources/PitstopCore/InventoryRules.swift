@@ -1,0 +1,210 @@
+// What makes a fleet record valid: names, addresses, domain ranges, references. One place,
+// used by the importer, the single-record commands and (through the same numbers) the schema.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A problem with one field of one record; the caller prefixes the place it came from
+/// (`inventory.json: vms[12]` or `fleet.csv:13`).
+public struct FieldProblem: Error, Sendable, Hashable, CustomStringConvertible {
+    public var field: String
+    public var message: String
+
+    public init(_ field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "\(field): \(message)" }
+}
+
+/// Everything wrong with one record.
+public struct RecordProblems: Error, Sendable, Hashable {
+    public var problems: [FieldProblem]
+    public init(_ problems: [FieldProblem]) { self.problems = problems }
+}
+
+/// Checks of single values, shared by every way a record enters Pitstop.
+public enum InventoryRules {
+    /// Longest name, in Unicode scalars (what SQLite's `length()` counts).
+    public static let maxNameLength = 256
+
+    /// A name is 1 to 256 characters with no control characters; anything else (quotes,
+    /// semicolons, non-ASCII letters) is kept verbatim.
+    public static func checkName(_ name: String) throws(InputProblem) {
+        // Fast path for the common case: printable ASCII with no space at either end.
+        let utf8 = name.utf8
+        if utf8.count <= maxNameLength, let first = utf8.first, let last = utf8.last, first != 32, last != 32,
+           utf8.allSatisfy({ $0 >= 32 && $0 < 127 }) {
+            return
+        }
+        let scalars = name.unicodeScalars
+        guard !scalars.isEmpty else { throw InputProblem("must not be empty") }
+        guard scalars.count <= maxNameLength else {
+            throw InputProblem("'\(name.truncatedForMessage)' is longer than \(maxNameLength) characters")
+        }
+        if let bad = scalars.first(where: { $0.properties.generalCategory == .control }) {
+            throw InputProblem("'\(name.truncatedForMessage)' contains the control character U+\(String(bad.value, radix: 16, uppercase: true))")
+        }
+        guard name.trimmingWhitespace() == name else {
+            throw InputProblem("'\(name.truncatedForMessage)' starts or ends with white space")
+        }
+    }
+
+    /// A plain `local@domain.tld` address: what a notice can be sent to.
+    public static func checkEmail(_ address: String) throws(InputProblem) {
+        let problem = InputProblem("'\(address.truncatedForMessage)' is not an e-mail address (like ops@contoso.example)")
+        guard address.utf8.count <= 254 else { throw problem }
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, let local = parts.first, let domain = parts.last,
+              !local.isEmpty, local.utf8.count <= 64,
+              domain.contains("."), !domain.hasPrefix("."), !domain.hasSuffix("."), !domain.contains("..")
+        else { throw problem }
+        let forbidden: Set<Character> = [" ", "\t", "<", ">", "(", ")", "[", "]", ",", ";", ":", "\\", "\""]
+        guard !address.contains(where: { forbidden.contains($0) || $0.isNewline || ($0.asciiValue.map { $0 < 32 || $0 == 127 } ?? false) })
+        else { throw problem }
+    }
+
+    /// An IPv4 or IPv6 address, returned in canonical form so that it matches the address a
+    /// request comes from.
+    public static func canonicalIPAddress(_ text: String) throws(InputProblem) -> String {
+        let problem = InputProblem("'\(text.truncatedForMessage)' is not an IPv4 or IPv6 address")
+        guard text.utf8.count <= 45 else { throw problem }
+        var v4 = in_addr(), v6 = in6_addr()
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            guard inet_ntop(AF_INET, &v4, &buffer, socklen_t(buffer.count)) != nil else { throw problem }
+        } else if inet_pton(AF_INET6, text, &v6) == 1 {
+            guard inet_ntop(AF_INET6, &v6, &buffer, socklen_t(buffer.count)) != nil else { throw problem }
+        } else {
+            throw problem
+        }
+        return String(cString: buffer)
+    }
+
+    public static func checkFaultDomains(_ n: Int) throws(InputProblem) {
+        guard AvailabilitySet.faultDomainRange.contains(n) else {
+            throw InputProblem("\(n) is outside \(AvailabilitySet.faultDomainRange.lowerBound)..\(AvailabilitySet.faultDomainRange.upperBound)")
+        }
+    }
+
+    public static func checkUpdateDomains(_ n: Int) throws(InputProblem) {
+        guard AvailabilitySet.updateDomainRange.contains(n) else {
+            throw InputProblem("\(n) is outside \(AvailabilitySet.updateDomainRange.lowerBound)..\(AvailabilitySet.updateDomainRange.upperBound)")
+        }
+    }
+}
+
+/// A VM as an operator describes it, before placement: set, UD and FD may be missing.
+public struct VMDraft: Sendable, Hashable {
+    public var name: String
+    public var region: String?
+    public var subscription: String?
+    public var availabilitySet: String?
+    public var updateDomain: Int?
+    public var faultDomain: Int?
+    public var ipAddress: String?
+
+    public init(
+        name: String, region: String?, subscription: String?, availabilitySet: String? = nil,
+        updateDomain: Int? = nil, faultDomain: Int? = nil, ipAddress: String? = nil
+    ) {
+        self.name = name
+        self.region = region
+        self.subscription = subscription
+        self.availabilitySet = availabilitySet
+        self.updateDomain = updateDomain
+        self.faultDomain = faultDomain
+        self.ipAddress = ipAddress
+    }
+}
+
+/// What a VM draft is checked against: the fleet as it will be once the surrounding change
+/// is applied.
+public protocol FleetLookup {
+    func hasRegion(_ name: String) -> Bool
+    func hasSubscription(_ id: String) -> Bool
+    func availabilitySet(named name: String) -> AvailabilitySet?
+}
+
+extension VMDraft {
+    /// Checks the draft against `fleet` and places it. `existing` is the VM as stored, if
+    /// any: a VM that stays in its set keeps its domains unless new ones are given.
+    /// `nextPlacement` is called once for a VM that joins a set (new, or moved in) and returns
+    /// the set's n, how many VMs joined it before; the caller counts it up.
+    public func resolve(
+        in fleet: some FleetLookup, existing: VirtualMachine?, nextPlacement: (AvailabilitySet) -> Int
+    ) -> Result<VirtualMachine, RecordProblems> {
+        var problems: [FieldProblem] = []
+        do throws(InputProblem) { try InventoryRules.checkName(name) } catch { problems.append(FieldProblem("name", error.message)) }
+
+        var set: AvailabilitySet?
+        if let setName = availabilitySet {
+            set = fleet.availabilitySet(named: setName)
+            if set == nil { problems.append(FieldProblem("availabilitySet", "unknown availability set '\(setName.truncatedForMessage)'")) }
+        }
+        let regionName = region ?? set?.region
+        if let regionName {
+            if !fleet.hasRegion(regionName) {
+                problems.append(FieldProblem("region", "unknown region '\(regionName.truncatedForMessage)'"))
+            } else if let set, set.region != regionName {
+                problems.append(FieldProblem("region", "'\(regionName)' is not the region of set \(set.name) (\(set.region))"))
+            }
+        } else {
+            problems.append(FieldProblem("region", "is required"))
+        }
+        // A VM without its own subscription belongs to its set's owner.
+        let subscriptionID = subscription ?? set?.subscription
+        if let subscriptionID {
+            if !fleet.hasSubscription(subscriptionID) {
+                problems.append(FieldProblem("subscription", "unknown subscription '\(subscriptionID.truncatedForMessage)'"))
+            }
+        } else {
+            problems.append(FieldProblem("subscription", "is required for a VM without an availability set"))
+        }
+        if availabilitySet == nil {
+            if let ud = updateDomain { problems.append(FieldProblem("updateDomain", "\(ud) given for a single-instance VM (no availabilitySet)")) }
+            if let fd = faultDomain { problems.append(FieldProblem("faultDomain", "\(fd) given for a single-instance VM (no availabilitySet)")) }
+        }
+        if let set {
+            if let ud = updateDomain, !(0..<set.updateDomains).contains(ud) {
+                problems.append(FieldProblem("updateDomain", "\(ud) is outside 0..\(set.updateDomains - 1) for set \(set.name)"))
+            }
+            if let fd = faultDomain, !(0..<set.faultDomains).contains(fd) {
+                problems.append(FieldProblem("faultDomain", "\(fd) is outside 0..\(set.faultDomains - 1) for set \(set.name)"))
+            }
+        }
+        var address: String?
+        if let ipAddress {
+            do throws(InputProblem) { address = try InventoryRules.canonicalIPAddress(ipAddress) } catch { problems.append(FieldProblem("ipAddress", error.message)) }
+        }
+        guard problems.isEmpty, let regionName, let subscriptionID else { return .failure(RecordProblems(problems)) }
+
+        var vm = VirtualMachine(name: name, region: regionName, subscription: subscriptionID, availabilitySet: set?.name, ipAddress: address)
+        if let set {
+            let stays = existing?.availabilitySet == set.name
+            if let ud = updateDomain, let fd = faultDomain {
+                (vm.updateDomain, vm.faultDomain) = (ud, fd)
+            } else if stays, let existing {
+                (vm.updateDomain, vm.faultDomain) = (updateDomain ?? existing.updateDomain, faultDomain ?? existing.faultDomain)
+            }
+            if !stays {
+                // Every VM that joins counts toward n, whether or not it names its domains.
+                let placed = set.placement(ofVMNumber: nextPlacement(set))
+                if vm.updateDomain == nil { (vm.updateDomain, vm.faultDomain) = (updateDomain ?? placed.updateDomain, faultDomain ?? placed.faultDomain) }
+            }
+        }
+        return .success(vm)
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(scalars[first...last])
+    }
+}

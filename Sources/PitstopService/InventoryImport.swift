@@ -1,0 +1,138 @@
+// Importing an inventory: a JSON document or a CSV of VMs becomes upserts in one
+// transaction. Every bad record is reported, and any bad record leaves the database as it was.
+import Foundation
+import GRDB
+import PitstopCore
+import PitstopStore
+
+/// The outcome of an import: per kind, how many records were added, updated or unchanged.
+public struct ImportSummary: Sendable, Equatable {
+    public var regions = UpsertCounts(), regionPairs = UpsertCounts(), subscriptions = UpsertCounts()
+    public var availabilitySets = UpsertCounts(), vms = UpsertCounts()
+    public var maintenanceWindows = UpsertCounts(), blackouts = UpsertCounts()
+
+    public init() {}
+
+    /// Kinds in document order, for printing.
+    public var rows: [(kind: String, counts: UpsertCounts)] {
+        [("regions", regions), ("regionPairs", regionPairs), ("subscriptions", subscriptions),
+         ("availabilitySets", availabilitySets), ("vms", vms), ("maintenanceWindows", maintenanceWindows),
+         ("blackouts", blackouts)]
+    }
+}
+
+/// The import was refused; nothing was written. Holds every problem found.
+public struct ImportFailure: Error, Sendable, CustomStringConvertible {
+    public var errors: [InputError]
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// Reports progress of long work (a million-row import) to whoever shows it.
+public typealias ProgressHandler = @Sendable (_ done: Int, _ total: Int?) -> Void
+
+/// Upserts VMs inside one transaction, resolving each against the fleet as it stands, and
+/// counting n per set for round-robin placement.
+struct VMIngest: FleetLookup {
+    let db: Database
+    let file: String
+    private let writer: VMWriter
+    private var regions: Set<String>
+    private var subscriptions: Set<String>
+    private var sets: [String: AvailabilitySet]
+    private var placed: [String: Int]
+    private var placedChanged: Set<String> = []
+    private var seen: Set<String> = []
+    private(set) var counts = UpsertCounts()
+    private(set) var errors: [InputError] = []
+    /// Past this many problems the rest are counted, not kept: a broken million-row file
+    /// should not print a million lines.
+    static let maxErrors = 1000
+    private(set) var suppressedErrors = 0
+
+    init(_ db: Database, file: String) throws {
+        self.db = db
+        self.file = file
+        writer = try VMWriter(db)
+        regions = Set(try String.fetchAll(db, sql: "SELECT name FROM regions"))
+        subscriptions = Set(try String.fetchAll(db, sql: "SELECT id FROM subscriptions"))
+        sets = Dictionary(uniqueKeysWithValues: try FleetRepository.availabilitySets(db).map { ($0.name, $0) })
+        placed = try FleetRepository.placedCounts(db)
+    }
+
+    func hasRegion(_ name: String) -> Bool { regions.contains(name) }
+    func hasSubscription(_ id: String) -> Bool { subscriptions.contains(id) }
+    func availabilitySet(named name: String) -> AvailabilitySet? { sets[name] }
+
+    var failed: Bool { !errors.isEmpty || suppressedErrors > 0 }
+
+    mutating func report(_ error: InputError) {
+        if errors.count < Self.maxErrors { errors.append(error) } else { suppressedErrors += 1 }
+    }
+
+    mutating func report(_ problems: RecordProblems, at place: SourcePlace) {
+        for p in problems.problems { report(InputError(file: file, place: place, problem: p)) }
+    }
+
+    mutating func ingest(_ draft: VMDraft, at place: SourcePlace) throws {
+        guard seen.insert(draft.name).inserted else {
+            report(InputError(file: file, line: place.line, field: place.field("name"), message: "duplicate VM '\(draft.name.truncatedForMessage)' in this file"))
+            return
+        }
+        // Most imports add VMs: try the insert first and look the VM up only on a conflict.
+        var tentativeSet: String?
+        switch draft.resolve(in: self, existing: nil, nextPlacement: { set in tentativeSet = set.name; return placed[set.name, default: 0] }) {
+        case .failure(let problems):
+            report(problems, at: place)
+        case .success(let vm):
+            guard !failed else { return }  // keep validating; nothing more will be written
+            do {
+                if try writer.insertIfAbsent(vm) {
+                    if let tentativeSet { bumpPlacement(tentativeSet) }
+                    counts.record(.added)
+                    return
+                }
+                let existing = try writer.existing(named: vm.name)
+                var joined: String?
+                guard case .success(let updated) = draft.resolve(in: self, existing: existing, nextPlacement: { set in joined = set.name; return placed[set.name, default: 0] }) else { return }
+                if let joined { bumpPlacement(joined) }
+                if updated == existing {
+                    counts.record(.unchanged)
+                } else {
+                    try writer.overwrite(updated)
+                    counts.record(.updated)
+                }
+            } catch let error as DatabaseError {
+                report(InputError(file: file, line: place.line, field: place.path.isEmpty ? nil : place.path, message: StoreMessages.describe(error)))
+            }
+        }
+    }
+
+    private mutating func bumpPlacement(_ set: String) {
+        placed[set, default: 0] += 1
+        placedChanged.insert(set)
+    }
+
+    /// Called after the document's regions, subscriptions and sets were written.
+    mutating func learn(region: String) { regions.insert(region) }
+    mutating func learn(subscription: String) { subscriptions.insert(subscription) }
+    mutating func learn(set: AvailabilitySet) { sets[set.name] = set }
+
+    func savePlacementCounters() throws {
+        for set in placedChanged.sorted() { try FleetRepository.setPlacedCount(db, set: set, to: placed[set]!) }
+    }
+
+    var allErrors: [InputError] {
+        suppressedErrors == 0 ? errors
+            : errors + [InputError(file: file, line: nil, field: nil, message: "\(suppressedErrors) more problems not shown")]
+    }
+}
+
+/// Turns constraint failures into words an operator understands.
+enum StoreMessages {
+    static func describe(_ error: DatabaseError) -> String {
+        let message = error.message ?? "\(error)"
+        if message.contains("vms.ip_address") { return "ipAddress is already used by another VM" }
+        if error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY { return "refers to something that does not exist" }
+        return message
+    }
+}

@@ -1,0 +1,129 @@
+// VMs come by the million, so their writes bind straight to prepared SQLite statements
+// (STYLE.md: raw binds avoid per-row argument boxing) and their reads stream.
+import Foundation
+import GRDB
+import GRDBSQLite
+import PitstopCore
+
+/// Reads of the `vms` table.
+public enum VMRepository {
+    static let columns = "name, region, subscription, availability_set, update_domain, fault_domain, ip_address"
+
+    public static func vm(_ db: Database, named name: String) throws -> VirtualMachine? {
+        try Row.fetchOne(db, sql: "SELECT \(columns) FROM vms WHERE name = ?", arguments: [name]).map(vm(from:))
+    }
+
+    public static func vm(_ db: Database, ipAddress: String) throws -> VirtualMachine? {
+        try Row.fetchOne(db, sql: "SELECT \(columns) FROM vms WHERE ip_address = ?", arguments: [ipAddress]).map(vm(from:))
+    }
+
+    static func vm(from row: Row) -> VirtualMachine {
+        VirtualMachine(name: row[0], region: row[1], subscription: row[2], availabilitySet: row[3],
+                       updateDomain: row[4], faultDomain: row[5], ipAddress: row[6])
+    }
+
+    /// Which VMs to read.
+    public enum Scope: Sendable {
+        case all, region(String), availabilitySet(String), subscription(String)
+    }
+
+    /// Calls `body` for each VM in scope, in name order, without holding them all.
+    public static func forEach(_ db: Database, in scope: Scope, _ body: (VirtualMachine) throws -> Void) throws {
+        let cursor: RowCursor = switch scope {
+        case .all: try Row.fetchCursor(db, sql: "SELECT \(columns) FROM vms ORDER BY name")
+        case .region(let r): try Row.fetchCursor(db, sql: "SELECT \(columns) FROM vms WHERE region = ? ORDER BY name", arguments: [r])
+        case .availabilitySet(let s): try Row.fetchCursor(db, sql: "SELECT \(columns) FROM vms WHERE availability_set = ? ORDER BY name", arguments: [s])
+        case .subscription(let s): try Row.fetchCursor(db, sql: "SELECT \(columns) FROM vms WHERE subscription = ? ORDER BY name", arguments: [s])
+        }
+        while let row = try cursor.next() { try body(vm(from: row)) }
+    }
+
+    public static func count(_ db: Database, in scope: Scope) throws -> Int {
+        switch scope {
+        case .all: try Int.fetchOne(db, sql: "SELECT count(*) FROM vms") ?? 0
+        case .region(let r): try Int.fetchOne(db, sql: "SELECT count(*) FROM vms WHERE region = ?", arguments: [r]) ?? 0
+        case .availabilitySet(let s): try Int.fetchOne(db, sql: "SELECT count(*) FROM vms WHERE availability_set = ?", arguments: [s]) ?? 0
+        case .subscription(let s): try Int.fetchOne(db, sql: "SELECT count(*) FROM vms WHERE subscription = ?", arguments: [s]) ?? 0
+        }
+    }
+}
+
+/// Upserts VMs one at a time inside a caller's transaction, through statements prepared once.
+public final class VMWriter {
+    private let db: Database
+    private let insert: Statement
+    private let update: Statement
+    private let select: Statement
+
+    public init(_ db: Database) throws {
+        self.db = db
+        insert = try db.makeStatement(sql: """
+            INSERT INTO vms(name, region, subscription, availability_set, update_domain, fault_domain, ip_address)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING
+            """)
+        update = try db.makeStatement(sql: """
+            UPDATE vms SET region = ?2, subscription = ?3, availability_set = ?4, update_domain = ?5,
+                fault_domain = ?6, ip_address = ?7
+            WHERE name = ?1
+            """)
+        select = try db.makeStatement(sql: "SELECT \(VMRepository.columns) FROM vms WHERE name = ?")
+    }
+
+    /// Inserts `vm` unless a VM of that name exists; returns whether it was inserted.
+    public func insertIfAbsent(_ vm: VirtualMachine) throws -> Bool {
+        try run(insert, vm)
+        return sqlite3_changes(db.sqliteConnection) > 0
+    }
+
+    /// Overwrites the stored VM of the same name.
+    public func overwrite(_ vm: VirtualMachine) throws {
+        try run(update, vm)
+    }
+
+    public func existing(named name: String) throws -> VirtualMachine? {
+        try VirtualMachine.fetchOne(select, arguments: [name])
+    }
+
+    private func run(_ statement: Statement, _ vm: VirtualMachine) throws {
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        bind(handle, 1, vm.name)
+        bind(handle, 2, vm.region)
+        bind(handle, 3, vm.subscription)
+        bind(handle, 4, vm.availabilitySet)
+        bind(handle, 5, vm.updateDomain)
+        bind(handle, 6, vm.faultDomain)
+        bind(handle, 7, vm.ipAddress)
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE else {
+            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+            sqlite3_reset(handle)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+        }
+    }
+}
+
+/// SQLite copies the bytes before the call returns.
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+func bind(_ handle: SQLiteStatement, _ index: Int32, _ text: String?) {
+    guard var text else {
+        sqlite3_bind_null(handle, index)
+        return
+    }
+    text.withUTF8 { buffer in
+        guard buffer.count > 0 else {
+            _ = sqlite3_bind_text(handle, index, "", 0, transient)
+            return
+        }
+        _ = sqlite3_bind_text(handle, index, buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(buffer.count), transient)
+    }
+}
+
+func bind(_ handle: SQLiteStatement, _ index: Int32, _ value: Int?) {
+    if let value { sqlite3_bind_int64(handle, index, Int64(value)) } else { sqlite3_bind_null(handle, index) }
+}
+
+extension VirtualMachine: FetchableRecord {
+    public init(row: Row) { self = VMRepository.vm(from: row) }
+}

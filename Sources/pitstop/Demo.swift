@@ -1,0 +1,87 @@
+// `pitstop demo`: the main job on the default database, end to end, on a sample fleet.
+import ArgumentParser
+import Foundation
+import PitstopCore
+import PitstopService
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record a sample fleet and show its inventory and coming windows (safe to run again).")
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() throws {
+        try guarded {
+            let inventory = try database.inventory()
+            print("== database: \(database.path)")
+            print("\n== pitstop regions load-defaults")
+            let (regions, pairs) = try inventory.loadDefaultRegions()
+            print("regions: \(regions.added) added, \(regions.unchanged) already present; pair links: \(pairs.added) added, \(pairs.unchanged) already present")
+
+            print("\n== pitstop import sample-fleet.json")
+            let summary = try inventory.importDocument(Array(SampleFleet.json.utf8), file: "sample-fleet.json")
+            for (kind, counts) in summary.rows where counts.total > 0 {
+                print("\(kind): \(counts.added) added, \(counts.updated) updated, \(counts.unchanged) unchanged")
+            }
+
+            print("\n== pitstop inventory")
+            try InventoryCommand.parse(["--db", database.path]).run()
+
+            print("\n== pitstop windows --within 14d")
+            try WindowsCommand.parse(["--db", database.path, "--within", "14d"]).run()
+        }
+    }
+}
+
+/// The fleet the demo records: two pairs of regions, sets of several sizes, standalone VMs,
+/// windows in two zones and a year-end blackout.
+enum SampleFleet {
+    static let json = """
+        {
+          "regions": [
+            {"name": "eastus", "displayName": "East US"},
+            {"name": "westus", "displayName": "West US"},
+            {"name": "northeurope", "displayName": "North Europe"},
+            {"name": "westeurope", "displayName": "West Europe"}
+          ],
+          "subscriptions": [
+            {"id": "contoso", "admins": ["ops@contoso.example"], "coAdmins": ["oncall@contoso.example"], "noticeTimeZone": "America/New_York"},
+            {"id": "fabrikam", "admins": ["infra@fabrikam.example"], "coAdmins": [], "noticeTimeZone": "Europe/Berlin"}
+          ],
+          "availabilitySets": [
+            {"name": "web", "region": "eastus", "subscription": "contoso", "faultDomains": 2, "updateDomains": 5},
+            {"name": "api", "region": "westus", "subscription": "contoso", "faultDomains": 3, "updateDomains": 3},
+            {"name": "db", "region": "northeurope", "subscription": "fabrikam", "faultDomains": 2, "updateDomains": 2},
+            {"name": "cache", "region": "westeurope", "subscription": "fabrikam"}
+          ],
+          "vms": [
+            {"name": "web-0", "availabilitySet": "web", "ipAddress": "10.0.0.4"},
+            {"name": "web-1", "availabilitySet": "web", "ipAddress": "10.0.0.5"},
+            {"name": "web-2", "availabilitySet": "web", "ipAddress": "10.0.0.6"},
+            {"name": "web-3", "availabilitySet": "web", "ipAddress": "10.0.0.7"},
+            {"name": "web-4", "availabilitySet": "web", "ipAddress": "10.0.0.8"},
+            {"name": "web-5", "availabilitySet": "web", "ipAddress": "10.0.0.9"},
+            {"name": "jump-east", "region": "eastus", "subscription": "contoso", "ipAddress": "10.0.1.4"},
+            {"name": "api-0", "availabilitySet": "api"},
+            {"name": "api-1", "availabilitySet": "api"},
+            {"name": "api-2", "availabilitySet": "api"},
+            {"name": "db-0", "availabilitySet": "db", "updateDomain": 0, "faultDomain": 0},
+            {"name": "db-1", "availabilitySet": "db", "updateDomain": 1, "faultDomain": 1},
+            {"name": "cache-0", "availabilitySet": "cache"},
+            {"name": "cache-1", "availabilitySet": "cache"},
+            {"name": "batch-weu", "region": "westeurope", "subscription": "fabrikam"}
+          ],
+          "maintenanceWindows": [
+            {"name": "us-weekend", "region": "eastus", "start": "2026-11-28T22:00:00", "timeZone": "America/New_York",
+             "duration": "PT8H", "recurEvery": "Week Saturday,Sunday"},
+            {"name": "us-west-nightly", "region": "westus", "start": "2026-11-23T23:00:00", "timeZone": "America/Los_Angeles",
+             "duration": "PT6H", "recurEvery": "Day"},
+            {"name": "eu-nightly", "region": "westeurope", "start": "2026-11-23T01:00:00", "timeZone": "Europe/Berlin",
+             "duration": "PT4H", "recurEvery": "Day"}
+          ],
+          "blackouts": [
+            {"name": "year-end", "region": null, "start": "2026-12-20T00:00:00Z", "end": "2027-01-04T00:00:00Z"}
+          ]
+        }
+        """
+}

@@ -1,0 +1,470 @@
+// Commands that record, show and change the fleet.
+import ArgumentParser
+import Foundation
+import PitstopCore
+import PitstopService
+import PitstopStore
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import an inventory document (JSON) or bulk VMs (CSV): upsert by name, all or nothing.")
+
+    enum Format: String, ExpressibleByArgument { case json, csv }
+
+    @OptionGroup var database: DatabaseOptions
+    @Argument(help: "The file to import.") var file: String
+    @Option(help: "json or csv (default: from the file's extension).") var format: Format?
+
+    func run() throws {
+        try guarded {
+            let inventory = try database.inventory()
+            let kind = format ?? (file.lowercased().hasSuffix(".csv") ? .csv : .json)
+            let url = URL(fileURLWithPath: file)
+            let summary: ImportSummary
+            switch kind {
+            case .csv:
+                summary = try inventory.importCSV(at: url, file: file, progress: progressReporter("importing \(file)"))
+            case .json:
+                guard let data = FileManager.default.contents(atPath: file) else { throw Failure("\(file): cannot be read") }
+                summary = try inventory.importDocument([UInt8](data), file: file)
+            }
+            var table = Table("kind", "added", "updated", "unchanged", numeric: [1, 2, 3])
+            for (kind, counts) in summary.rows where counts.total > 0 || kind == "vms" {
+                table.add(kind, "\(counts.added)", "\(counts.updated)", "\(counts.unchanged)")
+            }
+            print(table.text, terminator: "")
+        }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the whole inventory as one JSON document.")
+
+    enum Format: String, ExpressibleByArgument { case json }
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "json (the only format).") var format: Format = .json
+
+    func run() throws {
+        try guarded {
+            let out = StandardOutput()
+            try database.inventory().export(to: out.write)
+            out.flush()
+        }
+    }
+}
+
+struct InventoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inventory", abstract: "Summarise the fleet per region, with warnings.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        try guarded {
+            let summaries = try database.inventory().inventorySummary()
+            switch format {
+            case .json:
+                let items = summaries.map { s in
+                    JSONText.object([
+                        ("region", JSONText.quote(s.region.name)), ("displayName", JSONText.quote(s.region.displayName)),
+                        ("pairedWith", JSONText.array(s.partners.map(JSONText.quote))),
+                        ("availabilitySets", "\(s.availabilitySets)"), ("vms", "\(s.vms)"), ("singleInstanceVMs", "\(s.singleInstanceVMs)"),
+                        ("vmsByUpdateDomain", JSONText.array(s.byUpdateDomain.map(String.init))),
+                        ("vmsByFaultDomain", JSONText.array(s.byFaultDomain.map(String.init))),
+                        ("warnings", JSONText.array(s.warnings.map(JSONText.quote))),
+                    ])
+                }
+                print("{\"regions\": [\n  " + items.joined(separator: ",\n  ") + "\n]}")
+            case .table:
+                var table = Table("region", "paired with", "sets", "VMs", "single", "VMs by UD", "VMs by FD", numeric: [2, 3, 4])
+                for s in summaries {
+                    table.add(s.region.name, s.partners.isEmpty ? "-" : s.partners.joined(separator: ","), "\(s.availabilitySets)", "\(s.vms)",
+                              "\(s.singleInstanceVMs)", spread(s.byUpdateDomain), spread(s.byFaultDomain))
+                }
+                print(table.text, terminator: "")
+                let warnings = summaries.flatMap { s in s.warnings.map { "\(s.region.name): \($0)" } }
+                if !warnings.isEmpty {
+                    print("\nwarnings:")
+                    for w in warnings { print("  \(w)") }
+                }
+            }
+        }
+    }
+
+    private func spread(_ counts: [Int]) -> String {
+        counts.isEmpty ? "-" : counts.map(String.init).joined(separator: "/")
+    }
+}
+
+// MARK: Regions
+
+struct RegionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "region", abstract: "Add, list, pair, unpair or remove regions.",
+        subcommands: [Add.self, List.self, Pair.self, Unpair.self, Remove.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a region.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Option(help: "A name for people, like 'East US'.") var displayName: String?
+        func run() throws {
+            try guarded {
+                try database.inventory().addRegion(Region(name: name, displayName: displayName))
+                print("added region \(name)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List regions and their pair links.")
+        @OptionGroup var database: DatabaseOptions
+        @Option var format: OutputFormat = .table
+        func run() throws {
+            try guarded {
+                let inventory = try database.inventory()
+                let regions = try inventory.regions(), pairs = try inventory.regionPairs()
+                switch format {
+                case .json:
+                    let items = regions.map { r in
+                        JSONText.object([("name", JSONText.quote(r.name)), ("displayName", JSONText.quote(r.displayName)),
+                                         ("pairedWith", JSONText.array(pairs.filter { $0.region == r.name }.map { JSONText.quote($0.pairedWith) }))])
+                    }
+                    print("{\"regions\": " + JSONText.array(items) + "}")
+                case .table:
+                    var table = Table("region", "display name", "paired with")
+                    for r in regions {
+                        let out = pairs.filter { $0.region == r.name }.map(\.pairedWith)
+                        let incoming = pairs.filter { $0.pairedWith == r.name }.map { "(\($0.region))" }
+                        table.add(r.name, r.displayName ?? "", (out + incoming).joined(separator: ", "))
+                    }
+                    print(table.text, terminator: "")
+                }
+            }
+        }
+    }
+
+    struct Pair: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record the link REGION -> PAIRED-WITH.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var region: String
+        @Argument var pairedWith: String
+        func run() throws {
+            try guarded {
+                let outcome = try database.inventory().pair(region, with: pairedWith)
+                print(outcome == .added ? "paired \(region) -> \(pairedWith)" : "\(region) -> \(pairedWith) was already recorded")
+            }
+        }
+    }
+
+    struct Unpair: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove the link between two regions, in either direction.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var region: String
+        @Argument var other: String
+        func run() throws {
+            try guarded {
+                try database.inventory().unpair(region, from: other)
+                print("unpaired \(region) and \(other)")
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a region nothing depends on.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        func run() throws {
+            try guarded {
+                try database.inventory().removeRegion(name)
+                print("removed region \(name)")
+            }
+        }
+    }
+}
+
+struct RegionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "regions", abstract: "Operations on the region table as a whole.", subcommands: [LoadDefaults.self])
+
+    struct LoadDefaults: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add the published default regions and pair links (DOMAIN.md).")
+        @OptionGroup var database: DatabaseOptions
+        func run() throws {
+            try guarded {
+                let (regions, pairs) = try database.inventory().loadDefaultRegions()
+                print("regions: \(regions.added) added, \(regions.unchanged) already present; pair links: \(pairs.added) added, \(pairs.unchanged) already present")
+            }
+        }
+    }
+}
+
+// MARK: Subscriptions
+
+struct SubscriptionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subscription", abstract: "Add or list subscriptions (owners and their notice recipients).",
+        subcommands: [Add.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a subscription.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var id: String
+        @Option(name: .customLong("admin"), help: "An admin's e-mail address (repeatable).") var admins: [String] = []
+        @Option(name: .customLong("co-admin"), help: "A co-admin's e-mail address (repeatable).") var coAdmins: [String] = []
+        @Option(help: "The IANA zone notices show times in, beside UTC.") var noticeTimeZone: String = "UTC"
+        func run() throws {
+            try guarded {
+                try database.inventory().addSubscription(Subscription(id: id, admins: admins, coAdmins: coAdmins, noticeTimeZone: noticeTimeZone))
+                print("added subscription \(id)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List subscriptions.")
+        @OptionGroup var database: DatabaseOptions
+        @Option var format: OutputFormat = .table
+        func run() throws {
+            try guarded {
+                let subscriptions = try database.inventory().subscriptions()
+                switch format {
+                case .json: print("{\"subscriptions\": " + JSONText.array(subscriptions.map(InventoryService.json)) + "}")
+                case .table:
+                    var table = Table("subscription", "admins", "co-admins", "notice zone")
+                    for s in subscriptions { table.add(s.id, s.admins.joined(separator: ", "), s.coAdmins.joined(separator: ", "), s.noticeTimeZone) }
+                    print(table.text, terminator: "")
+                }
+            }
+        }
+    }
+}
+
+// MARK: Availability sets
+
+struct SetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Add, list, show or remove availability sets.",
+        subcommands: [Add.self, List.self, Show.self, Remove.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an availability set.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Option var region: String
+        @Option var subscription: String
+        @Option(help: "1..3") var faultDomains: Int = AvailabilitySet.defaultFaultDomains
+        @Option(help: "1..20") var updateDomains: Int = AvailabilitySet.defaultUpdateDomains
+        func run() throws {
+            try guarded {
+                try database.inventory().addAvailabilitySet(AvailabilitySet(
+                    name: name, region: region, subscription: subscription, faultDomains: faultDomains, updateDomains: updateDomains))
+                print("added availability set \(name) in \(region) (\(updateDomains) update domains, \(faultDomains) fault domains)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List availability sets.")
+        @OptionGroup var database: DatabaseOptions
+        @Option var region: String?
+        @Option var format: OutputFormat = .table
+        func run() throws {
+            try guarded {
+                let sets = try database.inventory().availabilitySets(region: region)
+                switch format {
+                case .json:
+                    print("{\"availabilitySets\": " + JSONText.array(sets.map { InventoryService.json($0.set) }) + "}")
+                case .table:
+                    var table = Table("set", "region", "subscription", "UDs", "FDs", "VMs", numeric: [3, 4, 5])
+                    for (s, n) in sets { table.add(s.name, s.region, s.subscription, "\(s.updateDomains)", "\(s.faultDomains)", "\(n)") }
+                    print(table.text, terminator: "")
+                }
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a set and how its VMs spread over domains.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Option var format: OutputFormat = .table
+        func run() throws {
+            try guarded {
+                let (set, vms) = try database.inventory().availabilitySet(named: name)
+                switch format {
+                case .json:
+                    print("{\"availabilitySet\": \(InventoryService.json(set)), \"vms\": \(JSONText.array(vms.map(InventoryService.json)))}")
+                case .table:
+                    print("set \(set.name): region \(set.region), subscription \(set.subscription), \(set.updateDomains) update domains, \(set.faultDomains) fault domains, \(vms.count) VMs")
+                    var grid = Table(["UD \\ FD"] + (0..<set.faultDomains).map { "FD \($0)" }, numeric: Set(1...set.faultDomains))
+                    for ud in 0..<set.updateDomains {
+                        grid.add(["UD \(ud)"] + (0..<set.faultDomains).map { fd in "\(vms.filter { $0.updateDomain == ud && $0.faultDomain == fd }.count)" })
+                    }
+                    print(grid.text, terminator: "")
+                    if !vms.isEmpty {
+                        var table = Table("vm", "UD", "FD", "ip address", numeric: [1, 2])
+                        for vm in vms { table.add(vm.name, "\(vm.updateDomain ?? 0)", "\(vm.faultDomain ?? 0)", vm.ipAddress ?? "") }
+                        print("\n" + table.text, terminator: "")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a set that has no VMs or windows.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        func run() throws {
+            try guarded {
+                try database.inventory().removeAvailabilitySet(name)
+                print("removed availability set \(name)")
+            }
+        }
+    }
+}
+
+extension Table {
+    init(_ headers: [String], numeric: Set<Int>) {
+        self.headers = headers
+        self.numeric = numeric
+    }
+}
+
+// MARK: VMs
+
+struct VMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vm", abstract: "Add, list, show, move or remove VMs.",
+        subcommands: [Add.self, List.self, Show.self, Move.self, Remove.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a VM; in a set without --ud/--fd it is placed round-robin.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Option(help: "Its region (default: its set's).") var region: String?
+        @Option(help: "Its subscription (default: its set's).") var subscription: String?
+        @Option(name: .customLong("set"), help: "Its availability set; none makes it single-instance.") var availabilitySet: String?
+        @Option(name: .customLong("ud"), help: "Update domain.") var updateDomain: Int?
+        @Option(name: .customLong("fd"), help: "Fault domain.") var faultDomain: Int?
+        @Option(name: .customLong("ip"), help: "IPv4 or IPv6 address the VM calls the metadata endpoint from.") var ipAddress: String?
+        func run() throws {
+            try guarded {
+                let vm = try database.inventory().addVM(VMDraft(
+                    name: name, region: region, subscription: subscription, availabilitySet: availabilitySet,
+                    updateDomain: updateDomain, faultDomain: faultDomain, ipAddress: ipAddress))
+                print("added VM \(vm.name) in \(vm.region)" + (vm.availabilitySet.map { ", set \($0), UD \(vm.updateDomain!), FD \(vm.faultDomain!)" } ?? " (single-instance)"))
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List VMs, by region, set or subscription.")
+        @OptionGroup var database: DatabaseOptions
+        @Option var region: String?
+        @Option(name: .customLong("set")) var availabilitySet: String?
+        @Option var subscription: String?
+        @Option var format: OutputFormat = .table
+
+        func validate() throws {
+            if [region, availabilitySet, subscription].compactMap({ $0 }).count > 1 {
+                throw ValidationError("give at most one of --region, --set, --subscription")
+            }
+        }
+
+        func run() throws {
+            try guarded {
+                let scope: VMRepository.Scope = if let region { .region(region) } else if let availabilitySet { .availabilitySet(availabilitySet) }
+                    else if let subscription { .subscription(subscription) } else { .all }
+                let out = StandardOutput()
+                switch format {
+                case .json:
+                    out.write("{\"vms\": [")
+                    var first = true
+                    try database.inventory().forEachVM(in: scope) { vm in
+                        out.write((first ? "\n  " : ",\n  ") + InventoryService.json(vm))
+                        first = false
+                    }
+                    out.write(first ? "]}\n" : "\n]}\n")
+                case .table:
+                    var table = Table("vm", "region", "subscription", "set", "UD", "FD", "ip address", numeric: [4, 5])
+                    try database.inventory().forEachVM(in: scope) { vm in
+                        table.add(vm.name, vm.region, vm.subscription, vm.availabilitySet ?? "-", vm.updateDomain.map(String.init) ?? "-",
+                                  vm.faultDomain.map(String.init) ?? "-", vm.ipAddress ?? "")
+                    }
+                    out.write(table.text)
+                }
+                out.flush()
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one VM.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Option var format: OutputFormat = .table
+        func run() throws {
+            try guarded {
+                let vm = try database.inventory().vm(named: name)
+                switch format {
+                case .json: print(InventoryService.json(vm))
+                case .table:
+                    print("""
+                        vm            \(vm.name)
+                        region        \(vm.region)
+                        subscription  \(vm.subscription)
+                        set           \(vm.availabilitySet ?? "- (single-instance)")
+                        update domain \(vm.updateDomain.map(String.init) ?? "-")
+                        fault domain  \(vm.faultDomain.map(String.init) ?? "-")
+                        ip address    \(vm.ipAddress ?? "-")
+                        """)
+                }
+            }
+        }
+    }
+
+    struct Move: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move a VM to another set or domain, or out of its set (--no-set).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Option(name: .customLong("set"), help: "The set to move to (default: its current set).") var availabilitySet: String?
+        @Flag(name: .customLong("no-set"), help: "Make it single-instance.") var noSet = false
+        @Option(name: .customLong("ud")) var updateDomain: Int?
+        @Option(name: .customLong("fd")) var faultDomain: Int?
+
+        func validate() throws {
+            if noSet && (availabilitySet != nil || updateDomain != nil || faultDomain != nil) {
+                throw ValidationError("--no-set cannot go with --set, --ud or --fd")
+            }
+            if !noSet && availabilitySet == nil && updateDomain == nil && faultDomain == nil {
+                throw ValidationError("say where to: --set, --ud, --fd or --no-set")
+            }
+        }
+
+        func run() throws {
+            try guarded {
+                let inventory = try database.inventory()
+                let target = try noSet ? nil : (availabilitySet ?? inventory.vm(named: name).availabilitySet)
+                if !noSet && target == nil { throw Failure("VM \(name) is single-instance: give --set to move it into a set") }
+                let vm = try inventory.moveVM(name, toSet: target, updateDomain: updateDomain, faultDomain: faultDomain)
+                print("moved VM \(vm.name): " + (vm.availabilitySet.map { "set \($0), UD \(vm.updateDomain!), FD \(vm.faultDomain!)" } ?? "single-instance in \(vm.region)"))
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a VM.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        func run() throws {
+            try guarded {
+                try database.inventory().removeVM(name)
+                print("removed VM \(name)")
+            }
+        }
+    }
+}
