@@ -16,7 +16,9 @@ public struct DurationText: Sendable, Hashable, Codable, CustomStringConvertible
 
     /// Parses either form; throws a message an operator understands.
     public init(parsing raw: String) throws(InputProblem) {
-        let text = raw.trimmingCharacters(in: .whitespaces)
+        // No valid duration is anywhere near this long; refusing before trimming keeps a
+        // 100 MB field from being copied.
+        let text = raw.utf8.count > Self.maximumLength ? "" : raw.trimmingCharacters(in: .whitespaces)
         let value = text.first == "P" || text.first == "p" ? Self.parseISO(text) : Self.parseShort(text)
         guard let value else {
             throw InputProblem("'\(raw.truncatedForMessage)' is not a duration (ISO 8601 like PT8H or P1DT30M, or 15m, 8h, 30d)")
@@ -26,6 +28,8 @@ public struct DurationText: Sendable, Hashable, Codable, CustomStringConvertible
     }
 
     public var description: String { text }
+
+    static let maximumLength = 100
 
     /// `PT8H`, `P1DT2H30M`, `PT30S`.
     public static func iso8601(_ seconds: Int64) -> String {
@@ -53,8 +57,11 @@ public struct DurationText: Sendable, Hashable, Codable, CustomStringConvertible
     }
 
     private static func parseISO(_ text: String) -> Int64? {
-        // P[nW] or P[nD][T[nH][nM][nS]], calendar years and months excluded: they have no fixed length.
+        // P[nW][nD][T[nH][nM][nS]], calendar years and months excluded: they have no fixed length.
+        // Units must come in that order, each at most once: that is the standard, and it also
+        // bounds the total (five terms under 10^10 units each), so the sum cannot overflow.
         var total: Int64 = 0, number: Int64? = nil, inTime = false, sawUnit = false
+        var rank = 0, sawTimeUnit = false
         for c in text.uppercased().dropFirst() {
             if let digit = c.wholeNumberValue, c.isASCII {
                 let (v, overflow) = (number ?? 0).multipliedReportingOverflow(by: 10)
@@ -68,24 +75,31 @@ public struct DurationText: Sendable, Hashable, Codable, CustomStringConvertible
                 continue
             }
             guard let n = number else { return nil }
-            let unit: Int64
+            let unit: Int64, unitRank: Int
             switch (c, inTime) {
-            case ("W", false): unit = 604_800
-            case ("D", false): unit = 86_400
-            case ("H", true): unit = 3600
-            case ("M", true): unit = 60
-            case ("S", true): unit = 1
+            case ("W", false): (unit, unitRank) = (604_800, 1)
+            case ("D", false): (unit, unitRank) = (86_400, 2)
+            case ("H", true): (unit, unitRank) = (3600, 3)
+            case ("M", true): (unit, unitRank) = (60, 4)
+            case ("S", true): (unit, unitRank) = (1, 5)
             default: return nil
             }
+            guard unitRank > rank else { return nil }
+            rank = unitRank
             total += n * unit
             number = nil
             sawUnit = true
+            sawTimeUnit = sawTimeUnit || inTime
         }
+        // `P1DT` is not a duration: a `T` must be followed by a time part.
+        guard !inTime || sawTimeUnit else { return nil }
         return sawUnit && number == nil ? total : nil
     }
 
     private static func parseShort(_ text: String) -> Int64? {
-        var total: Int64 = 0, number: Int64? = nil, sawUnit = false
+        // Units from largest to smallest, each at most once (`1h30m`, not `30m1h` or `1m1m`),
+        // which also bounds the sum so it cannot overflow.
+        var total: Int64 = 0, number: Int64? = nil, sawUnit = false, rank = 0
         for c in text.lowercased() {
             if let digit = c.wholeNumberValue, c.isASCII {
                 let (v, overflow) = (number ?? 0).multipliedReportingOverflow(by: 10)
@@ -94,14 +108,18 @@ public struct DurationText: Sendable, Hashable, Codable, CustomStringConvertible
                 continue
             }
             guard let n = number else { return nil }
+            let unit: Int64, unitRank: Int
             switch c {
-            case "w": total += n * 604_800
-            case "d": total += n * 86_400
-            case "h": total += n * 3600
-            case "m": total += n * 60
-            case "s": total += n
+            case "w": (unit, unitRank) = (604_800, 1)
+            case "d": (unit, unitRank) = (86_400, 2)
+            case "h": (unit, unitRank) = (3600, 3)
+            case "m": (unit, unitRank) = (60, 4)
+            case "s": (unit, unitRank) = (1, 5)
             default: return nil
             }
+            guard unitRank > rank else { return nil }
+            rank = unitRank
+            total += n * unit
             number = nil
             sawUnit = true
         }
@@ -122,7 +140,8 @@ extension String {
     /// does not become a 100 MB message.
     public var truncatedForMessage: String {
         let limit = 60
-        guard count > limit else { return self }
-        return String(prefix(limit)) + "… (\(utf8.count) bytes)"
+        // Walk at most `limit` characters: `count` would read all 100 MB.
+        guard let cut = index(startIndex, offsetBy: limit, limitedBy: endIndex), cut != endIndex else { return self }
+        return String(self[..<cut]) + "… (\(utf8.count) bytes)"
     }
 }

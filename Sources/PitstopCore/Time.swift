@@ -40,7 +40,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     /// Parses ISO 8601 with a zone: `2026-11-22T10:00:00Z`, `2026-11-22T11:00:00+01:00`,
-    /// `2026-11-22T10:00Z`; fractional seconds are truncated. Returns nil on anything else.
+    /// `2026-11-22T10:00Z`, `2026-11-22T11:00:00+01`; fractional seconds are truncated.
+    /// Returns nil on anything else.
     public init?(iso8601 text: String) {
         var scanner = DigitScanner(text)
         guard let local = scanner.localDateTime() else { return nil }
@@ -56,8 +57,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             let sign: Int64 = scanner.peek == UInt8(ascii: "-") ? -1 : 1
             scanner.advance()
             guard let h = scanner.number(digits: 2) else { return nil }
-            if scanner.peek == UInt8(ascii: ":") { scanner.advance() }
-            guard let m = scanner.number(digits: 2), h < 24, m < 60 else { return nil }
+            var m = 0
+            // ISO 8601 allows the offset's minutes to be left out (`+01`).
+            if !scanner.atEnd {
+                if scanner.peek == UInt8(ascii: ":") { scanner.advance() }
+                guard let minutes = scanner.number(digits: 2) else { return nil }
+                m = minutes
+            }
+            guard h < 24, m < 60 else { return nil }
             offset = sign * Int64(h * 3600 + m * 60)
         default:
             return nil
@@ -145,7 +152,11 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, Codable, CustomStri
     public func instant(in zone: TimeZone) -> Timestamp {
         let wall = secondsAsIfUTC
         func offset(at t: Int64) -> Int64 { Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(t)))) }
-        let before = offset(at: wall - 86_400 / 2), after = offset(at: wall + 86_400 / 2)
+        // Sample a day either side: offsets reach +14 h, so in zones at +12 h or more
+        // (Pacific/Auckland, Pacific/Chatham) samples only half a day away can both fall after
+        // a transition near the wall time; a skipped time then moved backwards and a repeated
+        // time resolved to the second of the two.
+        let before = offset(at: wall - 86_400), after = offset(at: wall + 86_400)
         let candidates = [wall - before, wall - after].filter { offset(at: $0) == wall - $0 }
         if let first = candidates.min() { return Timestamp(seconds: first) }
         return Timestamp(seconds: wall - before)  // in a gap: the earlier offset lands past it
