@@ -122,21 +122,55 @@ public struct VMDraft: Sendable, Hashable {
 }
 
 /// What a VM draft is checked against: the fleet as it will be once the surrounding change
-/// is applied.
-public protocol FleetLookup {
-    func hasRegion(_ name: String) -> Bool
-    func hasSubscription(_ id: String) -> Bool
-    func availabilitySet(named name: String) -> AvailabilitySet?
+/// is applied. A concrete type, not a protocol, because the importer calls it a million
+/// times and generic dispatch showed up in its profile.
+public struct FleetIndex: Sendable {
+    public var regions: Set<String>
+    public var subscriptions: Set<String>
+    public var sets: [String: AvailabilitySet]
+
+    public init(regions: Set<String> = [], subscriptions: Set<String> = [], sets: [String: AvailabilitySet] = [:]) {
+        self.regions = regions
+        self.subscriptions = subscriptions
+        self.sets = sets
+    }
+
+    public func hasRegion(_ name: String) -> Bool { regions.contains(name) }
+    public func hasSubscription(_ id: String) -> Bool { subscriptions.contains(id) }
+    public func availabilitySet(named name: String) -> AvailabilitySet? { sets[name] }
+}
+
+/// A VM draft that passed every check that does not depend on what is stored: its
+/// references exist and its domains are in range. Placement comes next.
+public struct CheckedVM: Sendable {
+    /// The VM with the domains it was given (nil where placement must choose).
+    public var vm: VirtualMachine
+    public var set: AvailabilitySet?
+
+    /// Places the VM. `existing` is the VM as stored, if any: a VM that stays in its set keeps
+    /// its domains unless new ones are given. `nextPlacement` is called once for a VM that
+    /// joins a set (new, or moved in) and returns the set's n, how many VMs joined it before;
+    /// the caller counts it up.
+    public func placed(existing: VirtualMachine?, nextPlacement: (AvailabilitySet) -> Int) -> VirtualMachine {
+        guard let set else { return vm }
+        var result = vm
+        let stays = existing?.availabilitySet == set.name
+        if stays, let existing {
+            result.updateDomain = vm.updateDomain ?? existing.updateDomain
+            result.faultDomain = vm.faultDomain ?? existing.faultDomain
+        } else {
+            // Every VM that joins counts toward n, whether or not it names its domains.
+            let n = set.placement(ofVMNumber: nextPlacement(set))
+            result.updateDomain = vm.updateDomain ?? n.updateDomain
+            result.faultDomain = vm.faultDomain ?? n.faultDomain
+        }
+        return result
+    }
 }
 
 extension VMDraft {
-    /// Checks the draft against `fleet` and places it. `existing` is the VM as stored, if
-    /// any: a VM that stays in its set keeps its domains unless new ones are given.
-    /// `nextPlacement` is called once for a VM that joins a set (new, or moved in) and returns
-    /// the set's n, how many VMs joined it before; the caller counts it up.
-    public func resolve(
-        in fleet: some FleetLookup, existing: VirtualMachine?, nextPlacement: (AvailabilitySet) -> Int
-    ) -> Result<VirtualMachine, RecordProblems> {
+    /// Checks the draft against `fleet`, collecting every problem.
+    public func check(in fleet: FleetIndex) -> Result<CheckedVM, RecordProblems> {
         var problems: [FieldProblem] = []
         do throws(InputProblem) { try InventoryRules.checkName(name) } catch { problems.append(FieldProblem("name", error.message)) }
 
@@ -181,22 +215,16 @@ extension VMDraft {
             do throws(InputProblem) { address = try InventoryRules.canonicalIPAddress(ipAddress) } catch { problems.append(FieldProblem("ipAddress", error.message)) }
         }
         guard problems.isEmpty, let regionName, let subscriptionID else { return .failure(RecordProblems(problems)) }
+        let vm = VirtualMachine(name: name, region: regionName, subscription: subscriptionID, availabilitySet: set?.name,
+                                updateDomain: set == nil ? nil : updateDomain, faultDomain: set == nil ? nil : faultDomain, ipAddress: address)
+        return .success(CheckedVM(vm: vm, set: set))
+    }
 
-        var vm = VirtualMachine(name: name, region: regionName, subscription: subscriptionID, availabilitySet: set?.name, ipAddress: address)
-        if let set {
-            let stays = existing?.availabilitySet == set.name
-            if let ud = updateDomain, let fd = faultDomain {
-                (vm.updateDomain, vm.faultDomain) = (ud, fd)
-            } else if stays, let existing {
-                (vm.updateDomain, vm.faultDomain) = (updateDomain ?? existing.updateDomain, faultDomain ?? existing.faultDomain)
-            }
-            if !stays {
-                // Every VM that joins counts toward n, whether or not it names its domains.
-                let placed = set.placement(ofVMNumber: nextPlacement(set))
-                if vm.updateDomain == nil { (vm.updateDomain, vm.faultDomain) = (updateDomain ?? placed.updateDomain, faultDomain ?? placed.faultDomain) }
-            }
-        }
-        return .success(vm)
+    /// Checks and places in one step (see `check` and `CheckedVM.placed`).
+    public func resolve(
+        in fleet: FleetIndex, existing: VirtualMachine?, nextPlacement: (AvailabilitySet) -> Int
+    ) -> Result<VirtualMachine, RecordProblems> {
+        check(in: fleet).map { $0.placed(existing: existing, nextPlacement: nextPlacement) }
     }
 }
 

@@ -32,13 +32,11 @@ public typealias ProgressHandler = @Sendable (_ done: Int, _ total: Int?) -> Voi
 
 /// Upserts VMs inside one transaction, resolving each against the fleet as it stands, and
 /// counting n per set for round-robin placement.
-struct VMIngest: FleetLookup {
+struct VMIngest {
     let db: Database
     let file: String
     private let writer: VMWriter
-    private var regions: Set<String>
-    private var subscriptions: Set<String>
-    private var sets: [String: AvailabilitySet]
+    private(set) var fleet: FleetIndex
     private var placed: [String: Int]
     private var placedChanged: Set<String> = []
     private var seen: Set<String> = []
@@ -53,15 +51,17 @@ struct VMIngest: FleetLookup {
         self.db = db
         self.file = file
         writer = try VMWriter(db)
-        regions = Set(try String.fetchAll(db, sql: "SELECT name FROM regions"))
-        subscriptions = Set(try String.fetchAll(db, sql: "SELECT id FROM subscriptions"))
-        sets = Dictionary(uniqueKeysWithValues: try FleetRepository.availabilitySets(db).map { ($0.name, $0) })
+        fleet = FleetIndex(
+            regions: Set(try String.fetchAll(db, sql: "SELECT name FROM regions")),
+            subscriptions: Set(try String.fetchAll(db, sql: "SELECT id FROM subscriptions")),
+            sets: Dictionary(uniqueKeysWithValues: try FleetRepository.availabilitySets(db).map { ($0.name, $0) }))
         placed = try FleetRepository.placedCounts(db)
     }
 
-    func hasRegion(_ name: String) -> Bool { regions.contains(name) }
-    func hasSubscription(_ id: String) -> Bool { subscriptions.contains(id) }
-    func availabilitySet(named name: String) -> AvailabilitySet? { sets[name] }
+    func hasRegion(_ name: String) -> Bool { fleet.hasRegion(name) }
+    func hasSubscription(_ id: String) -> Bool { fleet.hasSubscription(id) }
+    func availabilitySet(named name: String) -> AvailabilitySet? { fleet.availabilitySet(named: name) }
+
 
     var failed: Bool { !errors.isEmpty || suppressedErrors > 0 }
 
@@ -78,32 +78,36 @@ struct VMIngest: FleetLookup {
             report(InputError(file: file, line: place.line, field: place.field("name"), message: "duplicate VM '\(draft.name.truncatedForMessage)' in this file"))
             return
         }
-        // Most imports add VMs: try the insert first and look the VM up only on a conflict.
-        var tentativeSet: String?
-        switch draft.resolve(in: self, existing: nil, nextPlacement: { set in tentativeSet = set.name; return placed[set.name, default: 0] }) {
-        case .failure(let problems):
-            report(problems, at: place)
-        case .success(let vm):
-            guard !failed else { return }  // keep validating; nothing more will be written
-            do {
-                if try writer.insertIfAbsent(vm) {
-                    if let tentativeSet { bumpPlacement(tentativeSet) }
-                    counts.record(.added)
-                    return
-                }
-                let existing = try writer.existing(named: vm.name)
-                var joined: String?
-                guard case .success(let updated) = draft.resolve(in: self, existing: existing, nextPlacement: { set in joined = set.name; return placed[set.name, default: 0] }) else { return }
+        switch draft.check(in: fleet) {
+        case .failure(let problems): report(problems, at: place)
+        case .success(let checked): try store(checked, at: place)
+        }
+    }
+
+    /// Places and writes a checked VM: added, updated or unchanged.
+    mutating func store(_ checked: CheckedVM, at place: SourcePlace) throws {
+        guard !failed else { return }  // keep validating; nothing more will be written
+        do {
+            // Most imports add VMs: try the insert first and look the VM up only on a conflict.
+            var joined: String?
+            let vm = checked.placed(existing: nil) { set in joined = set.name; return placed[set.name, default: 0] }
+            if try writer.insertIfAbsent(vm) {
                 if let joined { bumpPlacement(joined) }
-                if updated == existing {
-                    counts.record(.unchanged)
-                } else {
-                    try writer.overwrite(updated)
-                    counts.record(.updated)
-                }
-            } catch let error as DatabaseError {
-                report(InputError(file: file, line: place.line, field: place.path.isEmpty ? nil : place.path, message: StoreMessages.describe(error)))
+                counts.record(.added)
+                return
             }
+            let existing = try writer.existing(named: vm.name)
+            joined = nil
+            let updated = checked.placed(existing: existing) { set in joined = set.name; return placed[set.name, default: 0] }
+            if let joined { bumpPlacement(joined) }
+            if updated == existing {
+                counts.record(.unchanged)
+            } else {
+                try writer.overwrite(updated)
+                counts.record(.updated)
+            }
+        } catch let error as DatabaseError {
+            report(InputError(file: file, line: place.line, field: place.path.isEmpty ? nil : place.path, message: StoreMessages.describe(error)))
         }
     }
 
@@ -113,9 +117,9 @@ struct VMIngest: FleetLookup {
     }
 
     /// Called after the document's regions, subscriptions and sets were written.
-    mutating func learn(region: String) { regions.insert(region) }
-    mutating func learn(subscription: String) { subscriptions.insert(subscription) }
-    mutating func learn(set: AvailabilitySet) { sets[set.name] = set }
+    mutating func learn(region: String) { fleet.regions.insert(region) }
+    mutating func learn(subscription: String) { fleet.subscriptions.insert(subscription) }
+    mutating func learn(set: AvailabilitySet) { fleet.sets[set.name] = set }
 
     func savePlacementCounters() throws {
         for set in placedChanged.sorted() { try FleetRepository.setPlacedCount(db, set: set, to: placed[set]!) }

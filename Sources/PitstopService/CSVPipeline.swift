@@ -1,0 +1,151 @@
+// The CSV import on two cores: one thread reads, parses and checks rows while the caller's
+// thread places and writes them. Checking is pure (the fleet index is loaded first and does
+// not change during a VM import), so only placement and writes need the database.
+import Foundation
+import PitstopCore
+
+/// What the reading thread hands to the writing one, in file order.
+enum CSVItem: Sendable {
+    case vm(CheckedVM, SourcePlace)
+    case problem(InputError)
+}
+
+/// A bounded hand-off of batches between the two threads.
+final class BatchQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var batches: [[CSVItem]] = []
+    private var finished = false
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Blocks while full; returns false once the consumer has cancelled.
+    func put(_ batch: [CSVItem]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.count >= capacity && !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        batches.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch, or nil when the producer has finished and everything was taken.
+    func take() -> [CSVItem]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty && !finished { condition.wait() }
+        guard !batches.isEmpty else { return nil }
+        let batch = batches.removeFirst()
+        condition.broadcast()
+        return batch
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// Reads a VM CSV on its own thread and feeds checked rows into a queue.
+final class CSVProducer: @unchecked Sendable {
+    let queue = BatchQueue(capacity: 16)
+    private let input: FileHandle
+    private let file: String
+    private let fleet: FleetIndex
+    private let total: Int?
+    private let progress: ProgressHandler?
+    private let done = DispatchSemaphore(value: 0)
+    /// Set by the producer before it finishes; read after `wait()`.
+    private(set) var readError: Error?
+    private(set) var sawHeader = false
+
+    static let batchSize = 4096
+
+    init(input: FileHandle, file: String, fleet: FleetIndex, total: Int?, progress: ProgressHandler?) {
+        self.input = input
+        self.file = file
+        self.fleet = fleet
+        self.total = total
+        self.progress = progress
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            queue.finish()
+            done.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Waits for the reading thread to end (after the consumer drained or cancelled).
+    func wait() { done.wait() }
+
+    private func run() {
+        var reader = CSVReader()
+        var withAddress: Bool?
+        var seen = Set<String>(minimumCapacity: (total ?? 0) / 40)  // rows are about 40 bytes
+        var batch: [CSVItem] = []
+        batch.reserveCapacity(Self.batchSize)
+        var stopped = false
+        var headerFailed = false
+
+        func handle(_ record: CSVRecord) {
+            guard let hasAddress = withAddress else {
+                sawHeader = true
+                do throws(InputError) { withAddress = try VMCSV.checkHeader(record, file: file) } catch {
+                    batch.append(.problem(error))
+                    headerFailed = true
+                    withAddress = false
+                }
+                return
+            }
+            let place = SourcePlace(line: record.line, path: "")
+            switch VMCSV.draft(record, withAddress: hasAddress) {
+            case .failure(let problems):
+                for p in problems.problems { batch.append(.problem(InputError(file: file, place: place, problem: p))) }
+            case .success(let draft):
+                if !seen.insert(draft.name).inserted {
+                    batch.append(.problem(InputError(file: file, line: place.line, field: "name", message: "duplicate VM '\(draft.name.truncatedForMessage)' in this file")))
+                } else {
+                    switch draft.check(in: fleet) {
+                    case .success(let checked): batch.append(.vm(checked, place))
+                    case .failure(let problems):
+                        for p in problems.problems { batch.append(.problem(InputError(file: file, place: place, problem: p))) }
+                    }
+                }
+            }
+            if batch.count >= Self.batchSize {
+                stopped = !queue.put(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+
+        var bytesRead = 0
+        do {
+            while !stopped && !headerFailed {
+                let chunk = try input.read(upToCount: 1 << 20) ?? Data()
+                if chunk.isEmpty { break }
+                chunk.withUnsafeBytes { raw in reader.feed(raw.bindMemory(to: UInt8.self), emit: handle) }
+                bytesRead += chunk.count
+                progress?(bytesRead, total)
+            }
+            if !stopped && !headerFailed { reader.finish(emit: handle) }
+        } catch {
+            readError = error
+        }
+        if !stopped && !batch.isEmpty { _ = queue.put(batch) }
+    }
+}
