@@ -111,6 +111,21 @@ import Testing
         #expect(violations(events, fleet: fleet, campaigns: [campaign]).isEmpty)
     }
 
+    @Test func aFiveCycleOfPairsNeedsThreeTurnsWhereTheBoundSaysTwo() throws {
+        // An odd cycle is not perfect: no two linked regions together, yet 3 turns are needed.
+        let names = ["a", "b", "c", "d", "e"]
+        let fleet = try makeFleet(
+            regions: names, pairs: (0..<5).map { (names[$0], names[($0 + 1) % 5]) },
+            sets: names.map { SetSpec(name: "set-\($0)", region: $0, updateDomains: 1, vms: 1) })
+        let campaign = try makeCampaign(fleet: fleet)
+
+        let events = try Planner.plan(campaign, fleet: fleet, existing: [])
+
+        #expect(Planner.lowerBound(campaign, fleet: fleet) == 2 * 900)
+        #expect(PlanSummary(events: events).length == 3 * 900)
+        #expect(violations(events, fleet: fleet, campaigns: [campaign]).isEmpty)
+    }
+
     @Test func aPartnerBusyInAnotherCampaignPushesTheRegionBack() throws {
         let fleet = try makeFleet(
             regions: ["eastus", "westus"], pairs: [("eastus", "westus")],
@@ -294,6 +309,16 @@ import Testing
         #expect(error?.region == "eastus")
         #expect(error?.message.hasPrefix("region eastus: no room for set web in eastus, update domain 0 (15m)") == true)
         #expect(error?.message.contains("90d horizon at 2027-02-06T00:00:00Z") == true)
+    }
+
+    @Test func windowsThatRunOutBeforeEveryWaveFitsAreExplained() throws {
+        let fleet = try makeFleet(
+            regions: ["eastus"], sets: [web], windows: [oneOffWindow("once", .availabilitySet("web"), start: "2026-11-09T22:00", hours: 1)])
+        let campaign = try makeCampaign(fleet: fleet)
+
+        let error = #expect(throws: PlanningFailure.self) { try Planner.plan(campaign, fleet: fleet, existing: []) }
+
+        #expect(error?.message == "set web in eastus: no occurrence of its windows ('once') between 2026-11-09T23:30:00Z and the end of the 90d horizon at 2027-02-06T00:00:00Z has room for update domain 2 (15m)")
     }
 
     @Test func windowsWithoutAnOccurrenceInTheHorizonAreExplained() throws {

@@ -26,9 +26,9 @@ public struct PlanningFailure: Error, Sendable, Hashable, CustomStringConvertibl
 ///   skipped; all VMs of a wave share one start and one end;
 /// - a region's single-instance VMs go in one more wave, right after its last set wave ends;
 /// - regions not tied by a pair link run in parallel; linked regions take turns, each
-///   starting after every linked region placed before it has finished. The turn order comes
-///   from a greedy colouring of the pair conflict graph, the best of a few orders by the
-///   estimated plan length;
+///   starting after every linked region placed before it has finished. The turn order is the
+///   best of all orders for small groups of linked regions, the best of a few greedy
+///   colourings of the pair conflict graph for large ones (see `placementOrder`);
 /// - a wave that does not fit where it would go (outside every occurrence of its windows,
 ///   over a blackout, over another campaign's events of its VMs, its set's other update
 ///   domains or its region's partners) waits for the earliest start where it fits.
@@ -138,66 +138,118 @@ public enum Planner {
     }
 
     /// The order in which regions are placed; each waits for its linked regions placed before
-    /// it. Several greedy colourings are tried and the one with the shortest estimated plan
-    /// (ideal spans, list scheduling) wins; ties go to the first, so the result is stable.
+    /// it. Regions of different connected components of the pair conflict graph never wait for
+    /// each other, so each component is ordered on its own: a component of at most
+    /// ``exhaustiveComponentLimit`` regions by trying every order (the best turn order for the
+    /// ideal spans), a larger one by the best of a few greedy colourings. Orders are compared
+    /// by estimated length (ideal spans, each region starting when its earlier-placed partners
+    /// end); ties go to the first found, so the result is stable.
     static func placementOrder(_ shapes: [RegionShape], fleet: FleetSnapshot) -> [Int] {
         let n = shapes.count
         guard n > 1 else { return Array(0..<n) }
         let neighbours = conflictNeighbours(shapes, fleet: fleet)
         let span = shapes.map(\.idealSpan)
         let name = shapes.map { fleet.regions[Int($0.region)].name }
-        let byWeight = (0..<n).sorted { (span[$0], name[$1]) > (span[$1], name[$0]) }
-        let byDegree = (0..<n).sorted {
+        var order: [Int] = []
+        var seen = [Bool](repeating: false, count: n)
+        for root in 0..<n where !seen[root] {
+            var component = [root]
+            seen[root] = true
+            var next = 0
+            while next < component.count {
+                for w in neighbours[component[next]] where !seen[w] {
+                    seen[w] = true
+                    component.append(w)
+                }
+                next += 1
+            }
+            component.sort()
+            if component.count <= exhaustiveComponentLimit {
+                order += bestOrderByTrial(component, neighbours: neighbours, span: span)
+            } else {
+                order += bestOrderByColouring(component, neighbours: neighbours, span: span, name: name)
+            }
+        }
+        return order
+    }
+
+    /// Components up to this size are ordered by trying all orders (8! = 40,320 short
+    /// simulations); the published pair table's components have at most 3 regions.
+    static let exhaustiveComponentLimit = 8
+
+    /// The length of the plan when regions are placed in `order`, each starting as soon as its
+    /// earlier-placed partners have ended: the heaviest chain of linked regions.
+    private static func estimatedLength(_ order: [Int], neighbours: [[Int]], span: [Int64]) -> Int64 {
+        var end = [Int64?](repeating: nil, count: span.count)
+        var total: Int64 = 0
+        for v in order {
+            let start = neighbours[v].compactMap { end[$0] }.max() ?? 0
+            end[v] = start + span[v]
+            total = max(total, start + span[v])
+        }
+        return total
+    }
+
+    private static func bestOrderByTrial(_ component: [Int], neighbours: [[Int]], span: [Int64]) -> [Int] {
+        guard component.count > 1 else { return component }
+        var current = component, best = component
+        var bestLength = estimatedLength(component, neighbours: neighbours, span: span)
+        // Lexicographic next permutation: every order once, in a fixed sequence.
+        while true {
+            var i = current.count - 2
+            while i >= 0, current[i] >= current[i + 1] { i -= 1 }
+            if i < 0 { break }
+            var j = current.count - 1
+            while current[j] <= current[i] { j -= 1 }
+            current.swapAt(i, j)
+            current[(i + 1)...].reverse()
+            let length = estimatedLength(current, neighbours: neighbours, span: span)
+            if length < bestLength { (best, bestLength) = (current, length) }
+        }
+        return best
+    }
+
+    private static func bestOrderByColouring(_ component: [Int], neighbours: [[Int]], span: [Int64], name: [String]) -> [Int] {
+        let byWeight = component.sorted { (span[$0], name[$1]) > (span[$1], name[$0]) }
+        let byDegree = component.sorted {
             (neighbours[$0].count, span[$0], name[$1]) > (neighbours[$1].count, span[$1], name[$0])
         }
-        let byName = Array(0..<n)  // shapes come sorted by name
-
-        func greedyColouring(_ order: [Int]) -> [Int] {
-            var colour = [Int](repeating: -1, count: n)
+        func greedyColouring(_ order: [Int]) -> [Int: Int] {
+            var colour: [Int: Int] = [:]
             for v in order {
-                let used = Set(neighbours[v].map { colour[$0] })
+                let used = Set(neighbours[v].compactMap { colour[$0] })
                 var c = 0
                 while used.contains(c) { c += 1 }
                 colour[v] = c
             }
             return colour
         }
-        func dsatur() -> [Int] {
-            var colour = [Int](repeating: -1, count: n)
-            for _ in 0..<n {
+        func dsatur() -> [Int: Int] {
+            var colour: [Int: Int] = [:]
+            for _ in component {
                 var best = -1, bestKey = (-1, -1, Int64(-1))
-                for v in 0..<n where colour[v] < 0 {
-                    let saturation = Set(neighbours[v].map { colour[$0] }.filter { $0 >= 0 }).count
+                for v in component where colour[v] == nil {
+                    let saturation = Set(neighbours[v].compactMap { colour[$0] }).count
                     let key = (saturation, neighbours[v].count, span[v])
                     if key > bestKey { (best, bestKey) = (v, key) }
                 }
-                let used = Set(neighbours[best].map { colour[$0] })
+                let used = Set(neighbours[best].compactMap { colour[$0] })
                 var c = 0
                 while used.contains(c) { c += 1 }
                 colour[best] = c
             }
             return colour
         }
-        func ordered(by colour: [Int]) -> [Int] {
-            (0..<n).sorted { (colour[$0], span[$1], name[$0]) < (colour[$1], span[$0], name[$1]) }
-        }
-        func estimatedLength(_ order: [Int]) -> Int64 {
-            var end = [Int64?](repeating: nil, count: n)
-            var total: Int64 = 0
-            for v in order {
-                let start = neighbours[v].compactMap { end[$0] }.max() ?? 0
-                end[v] = start + span[v]
-                total = max(total, start + span[v])
-            }
-            return total
+        func ordered(by colour: [Int: Int]) -> [Int] {
+            component.sorted { (colour[$0]!, span[$1], name[$0]) < (colour[$1]!, span[$0], name[$1]) }
         }
         let candidates = [
             ordered(by: greedyColouring(byWeight)), ordered(by: dsatur()),
-            ordered(by: greedyColouring(byDegree)), ordered(by: greedyColouring(byName)), byWeight,
+            ordered(by: greedyColouring(byDegree)), ordered(by: greedyColouring(component)), byWeight,
         ]
-        var best = candidates[0], bestLength = estimatedLength(candidates[0])
+        var best = candidates[0], bestLength = estimatedLength(candidates[0], neighbours: neighbours, span: span)
         for candidate in candidates.dropFirst() {
-            let length = estimatedLength(candidate)
+            let length = estimatedLength(candidate, neighbours: neighbours, span: span)
             if length < bestLength { (best, bestLength) = (candidate, length) }
         }
         return best
@@ -410,11 +462,18 @@ public enum Planner {
                     "\(what): a wave needs \(d) but the longest occurrence of \(names) is \(DurationText.short(window.timeline.longest))",
                     region: region, availabilitySet: set)
             }
+            let fit = window.timeline.earliestStart(from: from, duration: campaign.perVMDuration)
+            if fit.map({ $0 + campaign.perVMDuration > campaign.deadline }) ?? true {
+                return PlanningFailure(
+                    "\(what): no occurrence of its windows (\(names)) between \(from) and the end of the "
+                        + "\(DurationText.short(campaign.horizon)) horizon at \(campaign.deadline) has room for \(wave) (\(d))",
+                    region: region, availabilitySet: set)
+            }
         }
         let horizon = DurationText.short(campaign.horizon)
         return PlanningFailure(
             "region \(region): no room for \(what), \(wave) (\(d)) between \(from) and the end of the "
-                + "\(horizon) horizon at \(campaign.deadline); windows, blackouts and other campaigns leave no gap",
+                + "\(horizon) horizon at \(campaign.deadline): windows, blackouts and other campaigns' events leave no gap",
             region: region, availabilitySet: set)
     }
 
