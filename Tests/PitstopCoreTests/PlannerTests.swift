@@ -126,6 +126,37 @@ import Testing
         #expect(violations(events, fleet: fleet, campaigns: [campaign]).isEmpty)
     }
 
+    @Test func anotherTurnOrderIsTriedWhenTheBestEstimateDoesNotFit() throws {
+        // By ideal spans eastus would go first, but then westus's only window is gone.
+        let fleet = try makeFleet(
+            regions: ["eastus", "westus"], pairs: [("eastus", "westus")],
+            sets: [SetSpec(name: "e", region: "eastus", vms: 1), SetSpec(name: "w", region: "westus", vms: 1)],
+            windows: [oneOffWindow("west-night", .region("westus"), start: "2026-11-08T00:00", seconds: 1200)])
+        let campaign = try makeCampaign(fleet: fleet)
+
+        let events = try Planner.plan(campaign, fleet: fleet, existing: [])
+
+        #expect(events.first { $0.vm == "w-0" }?.range.start == at("2026-11-08T00:00:00Z"))
+        #expect(events.first { $0.vm == "e-0" }?.range.start == at("2026-11-08T00:15:00Z"))
+        #expect(violations(events, fleet: fleet, campaigns: [campaign]).isEmpty)
+    }
+
+    @Test func aFailureAfterWaitingForPartnersSaysSo() throws {
+        let fleet = try makeFleet(
+            regions: ["eastus", "westus"], pairs: [("eastus", "westus")],
+            sets: [SetSpec(name: "e", region: "eastus", vms: 1), SetSpec(name: "w", region: "westus", vms: 1)],
+            windows: [
+                oneOffWindow("east-night", .region("eastus"), start: "2026-11-08T00:00", seconds: 1200),
+                oneOffWindow("west-night", .region("westus"), start: "2026-11-08T00:00", seconds: 1200),
+            ])
+        let campaign = try makeCampaign(fleet: fleet)
+
+        let error = #expect(throws: PlanningFailure.self) { try Planner.plan(campaign, fleet: fleet, existing: []) }
+
+        #expect(error?.message == "set w in westus: no occurrence of its windows ('west-night') between 2026-11-08T00:15:00Z and the end of the 90d horizon at 2027-02-06T00:00:00Z has room for update domain 0 (15m) (westus waits for its paired regions eastus until 2026-11-08T00:15:00Z)")
+        #expect(error?.region == "westus")
+    }
+
     @Test func aPartnerBusyInAnotherCampaignPushesTheRegionBack() throws {
         let fleet = try makeFleet(
             regions: ["eastus", "westus"], pairs: [("eastus", "westus")],

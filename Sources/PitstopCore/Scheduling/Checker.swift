@@ -75,6 +75,8 @@ public enum Checker {
         var set: [Int32] = []
         var updateDomain: [Int16] = []
         var campaign: [Int32] = []
+        var kind: [MaintenanceKind] = []
+        var plannedAt: [Int64] = []
         var regionNames: [String]
         var setNames: [String]
         var campaignNames: [String] = []
@@ -99,17 +101,23 @@ public enum Checker {
             set.reserveCapacity(n)
             updateDomain.reserveCapacity(n)
             campaign.reserveCapacity(n)
-            for (i, e) in events.enumerated() where e.status.isActive {
+            kind.reserveCapacity(n)
+            plannedAt.reserveCapacity(n)
+            // Fields are read in place (`events[i].vm`), not by copying each event with its strings.
+            for i in 0..<n where events[i].status.isActive {
                 source.append(Int32(i))
-                start.append(e.range.start.seconds)
-                end.append(e.range.end.seconds)
-                if let v = fleet.vmIndex[e.vm] {
+                start.append(events[i].range.start.seconds)
+                end.append(events[i].range.end.seconds)
+                kind.append(events[i].kind)
+                plannedAt.append(events[i].plannedAt.seconds)
+                if let v = fleet.vmIndex[events[i].vm] {
                     vm.append(v)
                     region.append(fleet.vmRegion[Int(v)])
                     set.append(fleet.vmSet[Int(v)])
                     updateDomain.append(fleet.vmUpdateDomain[Int(v)])
                 } else {
                     // A VM gone from the fleet: its event's own record is all there is.
+                    let e = events[i]
                     if let v = extraVMs[e.vm] {
                         vm.append(v)
                     } else {
@@ -140,15 +148,16 @@ public enum Checker {
                         updateDomain.append(-1)
                     }
                 }
-                if e.campaign != lastCampaign || lastIndex < 0 {
-                    lastCampaign = e.campaign
-                    if let c = campaignIndex[e.campaign] {
+                // Events come grouped by campaign: compare with the last one before hashing.
+                if lastIndex < 0 || events[i].campaign != lastCampaign {
+                    lastCampaign = events[i].campaign
+                    if let c = campaignIndex[lastCampaign] {
                         lastIndex = c
                     } else {
                         lastIndex = Int32(campaignNames.count)
-                        campaignIndex[e.campaign] = lastIndex
-                        campaignNames.append(e.campaign)
-                        campaignGap.append((campaigns[e.campaign] ?? .assumed(kind: e.kind)).udGap)
+                        campaignIndex[lastCampaign] = lastIndex
+                        campaignNames.append(lastCampaign)
+                        campaignGap.append((campaigns[lastCampaign] ?? .assumed(kind: events[i].kind)).udGap)
                     }
                 }
                 campaign.append(lastIndex)
@@ -185,9 +194,22 @@ public enum Checker {
 
         // MARK: Rule 1
 
+        /// One violation per (rule, set): the first clash in full, the other pairs of update
+        /// domains that clash the same way named after it.
         mutating func updateDomains() {
-            struct Clash { var at: Int64; var low: [Int32] = []; var high: [Int32] = []; var detail: String }
-            struct Key: Hashable { var rule: RuleName; var set: Int32; var low: Int16; var high: Int16 }
+            struct Pair: Hashable, Comparable {
+                var low: Int16, high: Int16
+                static func < (a: Pair, b: Pair) -> Bool { (a.low, a.high) < (b.low, b.high) }
+            }
+            struct Clash {
+                var at: Int64
+                var first: Pair
+                var detail: String
+                var low: [Int32] = [], high: [Int32] = []
+                var members: [Int32] = []
+                var otherPairs: Set<Pair> = []
+            }
+            struct Key: Hashable { var rule: RuleName; var set: Int32 }
             var clashes: [Key: Clash] = [:]
             let sorted = sortedByStart(within: set) { set[$0] >= 0 }
             var i = 0
@@ -199,25 +221,31 @@ public enum Checker {
                 while i < sorted.count, set[Int(sorted[i].k)] == s {
                     let b = sorted[i].k, ud = updateDomain[Int(b)]
                     i += 1
+                    let gap = campaignGap[Int(campaign[Int(b)])]
                     if let other = top?.ud != ud ? top : second,
-                       let rule = Rules.updateDomainClash(earlier: range(other.k), later: range(b), laterGap: campaignGap[Int(campaign[Int(b)])]) {
-                        let key = Key(rule: rule, set: s, low: min(ud, other.ud), high: max(ud, other.ud))
+                       let rule = Rules.updateDomainClash(earlier: range(other.k), later: range(b), laterGap: gap) {
+                        let key = Key(rule: rule, set: s)
+                        let pair = Pair(low: min(ud, other.ud), high: max(ud, other.ud))
                         let (lowK, highK) = ud < other.ud ? (b, other.k) : (other.k, b)
                         if clashes[key] == nil {
                             let detail: String
                             if rule == .updateDomainOverlap {
-                                detail = "at \(Timestamp(seconds: start[Int(b)]))"
+                                detail = "overlap at \(Timestamp(seconds: start[Int(b)]))"
                             } else {
-                                let gap = campaignGap[Int(campaign[Int(b)])]
-                                detail = "too close: UD \(ud) starts at \(Timestamp(seconds: start[Int(b)])), "
+                                detail = "are too close: UD \(ud) starts at \(Timestamp(seconds: start[Int(b)])), "
                                     + "\(DurationText.short(start[Int(b)] - end[Int(other.k)])) after UD \(other.ud) ended at "
                                     + "\(Timestamp(seconds: end[Int(other.k)])); campaign \(campaignNames[Int(campaign[Int(b)])]) "
                                     + "needs a recovery gap of \(DurationText.short(gap))"
                             }
-                            clashes[key] = Clash(at: start[Int(b)], detail: detail)
+                            clashes[key] = Clash(at: start[Int(b)], first: pair, detail: detail)
                         }
-                        clashes[key]!.low.append(lowK)
-                        clashes[key]!.high.append(highK)
+                        if clashes[key]!.first == pair {
+                            clashes[key]!.low.append(lowK)
+                            clashes[key]!.high.append(highK)
+                        } else {
+                            clashes[key]!.otherPairs.insert(pair)
+                        }
+                        clashes[key]!.members.append(contentsOf: [lowK, highK])
                     }
                     let mine = (end: end[Int(b)], ud: ud, k: b)
                     if let t = top, t.ud == ud {
@@ -233,12 +261,15 @@ public enum Checker {
                 }
             }
             for (key, clash) in clashes {
-                let place = setPlace(key.set, region[Int(clash.low[0])])
-                let low = vmList(clash.low), high = vmList(clash.high)
-                let message = key.rule == .updateDomainOverlap
-                    ? "\(place): UD \(key.low) (\(low)) and UD \(key.high) (\(high)) overlap \(clash.detail)"
-                    : "\(place): UD \(key.low) (\(low)) and UD \(key.high) (\(high)) are \(clash.detail)"
-                report(key.rule, message, events: clash.low + clash.high, regions: [region[Int(clash.low[0])]], at: clash.at)
+                let r = region[Int(clash.low[0])]
+                var message = "\(setPlace(key.set, r)): UD \(clash.first.low) (\(vmList(clash.low))) and "
+                    + "UD \(clash.first.high) (\(vmList(clash.high))) \(clash.detail)"
+                if !clash.otherPairs.isEmpty {
+                    let others = clash.otherPairs.sorted()
+                    let shown = others.prefix(3).map { "UD \($0.low) and UD \($0.high)" }.joined(separator: ", ")
+                    message += "; likewise \(shown)" + (others.count > 3 ? " and \(others.count - 3) more pairs" : "")
+                }
+                report(key.rule, message, events: clash.members, regions: [r], at: clash.at)
             }
         }
 
@@ -372,29 +403,31 @@ public enum Checker {
             // Blackouts per region, sorted by start with the latest end so far, so that one binary
             // search tells whether an event overlaps any of them.
             var blackoutIndex: [Int32: (starts: [Int64], maxEnd: [Int64], which: [Int32])] = [:]
-            var subscriptionIndex: [String: Int32] = [:], subscriptionNames: [String] = []
+            // Whether (campaign, subscription) has a notice, asked once per pair rather than per event.
+            var noticeSent: [Int64: Bool] = [:]
+            var lastPair: Int64 = -1, lastSent = false
             for k in 0..<count {
-                let e = event(Int32(k))
                 let c = campaign[k], r = region[k]
-                if start[k] < Rules.earliestStart(plannedAt: e.plannedAt, kind: e.kind).seconds {
+                if start[k] < Rules.earliestStart(plannedAt: Timestamp(seconds: plannedAt[k]), kind: kind[k]).seconds {
                     note(Key(rule: .shortNotice, campaign: c, place: r, other: 0), k)
                 }
-                if Rules.tooLong(e.kind, seconds: end[k] - start[k]) {
+                if Rules.tooLong(kind[k], seconds: end[k] - start[k]) {
                     note(Key(rule: .freezeTooLong, campaign: c, place: r, other: 0), k)
                 }
-                if Rules.needsNotice(e.kind), vm[k] < fleet.vms.count {
-                    let subscription = fleet.vms[Int(vm[k])].subscription
-                    if !notices.contains(NoticeKey(campaign: e.campaign, subscription: subscription)) {
-                        let sIndex: Int32
-                        if let known = subscriptionIndex[subscription] {
-                            sIndex = known
-                        } else {
-                            sIndex = Int32(subscriptionNames.count)
-                            subscriptionIndex[subscription] = sIndex
-                            subscriptionNames.append(subscription)
-                        }
-                        note(Key(rule: .missingNotice, campaign: c, place: -1, other: sIndex), k)
+                if Rules.needsNotice(kind[k]), vm[k] < fleet.vms.count {
+                    let subscription = fleet.vmSubscription[Int(vm[k])]
+                    let pair = Int64(c) << 32 | Int64(subscription)
+                    let sent: Bool
+                    if pair == lastPair {
+                        sent = lastSent
+                    } else if let known = noticeSent[pair] {
+                        sent = known
+                    } else {
+                        sent = notices.contains(NoticeKey(campaign: campaignNames[Int(c)], subscription: fleet.subscriptionNames[Int(subscription)]))
+                        noticeSent[pair] = sent
                     }
+                    (lastPair, lastSent) = (pair, sent)
+                    if !sent { note(Key(rule: .missingNotice, campaign: c, place: -1, other: subscription), k) }
                 }
                 guard r < fleet.regions.count, !fleet.blackouts.isEmpty else { continue }
                 if blackoutIndex[r] == nil {
@@ -444,7 +477,7 @@ public enum Checker {
                         + "\(DurationText.short(longest)), more than the \(DurationText.short(MaintenanceKind.freeze.maxPerVMDuration!)) a freeze may"
                 case .missingNotice:
                     regions = Array(Set(f.members.map { region[Int($0)] }))
-                    message = "campaign \(c): subscription \(subscriptionNames[Int(key.other)]) has no notice for "
+                    message = "campaign \(c): subscription \(fleet.subscriptionNames[Int(key.other)]) has no notice for "
                         + "\(f.members.count) reboot event\(f.members.count == 1 ? "" : "s") (\(vmList(f.members))), the first at \(Timestamp(seconds: f.at))"
                 default:
                     let blackout = fleet.blackouts[Int(key.other)]
@@ -460,14 +493,21 @@ public enum Checker {
         mutating func windows() {
             guard !fleet.windows.isEmpty else { return }
             // Events grouped by the list of windows that applies to them.
-            var byWindows: [[Int32]: [Int32]] = [:]
+            // Keyed by the scope the windows come from: a set (>= 0) or a region (-2 - index).
+            var byScope: [Int64: [Int32]] = [:]
             for k in 0..<count {
                 let s = set[k] < fleet.sets.count ? set[k] : -1
                 let r = region[k] < fleet.regions.count ? region[k] : -1
-                let applicable = Rules.applicableWindows(set: s, region: r, in: fleet)
-                if !applicable.isEmpty { byWindows[applicable, default: []].append(Int32(k)) }
+                if s >= 0, !fleet.setWindows[Int(s)].isEmpty {
+                    byScope[Int64(s), default: []].append(Int32(k))
+                } else if r >= 0, !fleet.regionWindows[Int(r)].isEmpty {
+                    byScope[-2 - Int64(r), default: []].append(Int32(k))
+                }
             }
-            for (indices, members) in byWindows {
+            for (_, members) in byScope {
+                let first = members[0]
+                let indices = Rules.applicableWindows(
+                    set: set[Int(first)] < fleet.sets.count ? set[Int(first)] : -1, region: region[Int(first)], in: fleet)
                 let from = members.map { start[Int($0)] }.min()!, to = members.map { end[Int($0)] }.max()!
                 let timeline = WindowTimeline(
                     windows: indices.map { fleet.windows[Int($0)] },

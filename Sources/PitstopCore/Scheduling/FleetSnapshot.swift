@@ -40,6 +40,9 @@ public struct FleetSnapshot: Sendable {
     /// Per region, the blackouts that cover it: fleet-wide ones and its own.
     let regionBlackouts: [[Int32]]
     let vmCountOfRegion: [Int]
+    /// Per VM, its subscription as an index into `subscriptionNames` (the distinct names VMs use).
+    let vmSubscription: [Int32]
+    let subscriptionNames: [String]
 
     public init(
         regions: [Region], pairs: [RegionPair] = [], subscriptions: [Subscription] = [],
@@ -84,7 +87,19 @@ public struct FleetSnapshot: Sendable {
         var addedToSet = [Int](repeating: 0, count: sets.count)
         var singles = [[Int32]](repeating: [], count: regions.count)
         var vmCount = [Int](repeating: 0, count: regions.count)
+        var vmSubscription = [Int32](repeating: 0, count: vms.count)
+        var subscriptionIndex: [String: Int32] = [:], subscriptionNames: [String] = []
         for (i, vm) in vms.enumerated() {
+            // Neighbouring VMs mostly share a subscription: compare before hashing.
+            if i > 0, vm.subscription == vms[i - 1].subscription {
+                vmSubscription[i] = vmSubscription[i - 1]
+            } else if let known = subscriptionIndex[vm.subscription] {
+                vmSubscription[i] = known
+            } else {
+                vmSubscription[i] = Int32(subscriptionNames.count)
+                subscriptionIndex[vm.subscription] = vmSubscription[i]
+                subscriptionNames.append(vm.subscription)
+            }
             guard let r = regionIndex[vm.region] else {
                 throw InputProblem("vms[\(i)] \(vm.name.truncatedForMessage): region '\(vm.region.truncatedForMessage)' is not in the fleet")
             }
@@ -177,6 +192,8 @@ public struct FleetSnapshot: Sendable {
         self.regionWindows = regionWindows
         self.regionBlackouts = regionBlackouts
         self.vmCountOfRegion = vmCount
+        self.vmSubscription = vmSubscription
+        self.subscriptionNames = subscriptionNames
     }
 
     /// The region called `name`, if the fleet has it.

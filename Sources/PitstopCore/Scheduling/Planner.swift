@@ -28,7 +28,8 @@ public struct PlanningFailure: Error, Sendable, Hashable, CustomStringConvertibl
 /// - regions not tied by a pair link run in parallel; linked regions take turns, each
 ///   starting after every linked region placed before it has finished. The turn order is the
 ///   best of all orders for small groups of linked regions, the best of a few greedy
-///   colourings of the pair conflict graph for large ones (see `placementOrder`);
+///   colourings of the pair conflict graph for large ones; when windows or other campaigns
+///   leave no room in that order, other orders are tried (see `turnOrders`);
 /// - a wave that does not fit where it would go (outside every occurrence of its windows,
 ///   over a blackout, over another campaign's events of its VMs, its set's other update
 ///   domains or its region's partners) waits for the earliest start where it fits.
@@ -57,20 +58,59 @@ public enum Planner {
         let horizon = TimeRange(start: campaign.earliestStart, end: campaign.deadline)
         var windowCache = WindowCache(fleet: fleet, horizon: horizon)
 
-        let order = placementOrder(shapes, fleet: fleet)
+        var placed: [Int32: [Wave]] = [:]
+        for candidates in turnOrders(shapes, fleet: fleet) {
+            // Try the component's turn orders, best estimate first, until one fits everything.
+            var firstFailure: PlanningFailure?
+            for order in candidates {
+                do {
+                    for (region, waves) in try placeComponent(order, shapes: shapes, campaign: campaign, fleet: fleet, load: load, windows: &windowCache) {
+                        placed[region] = waves
+                    }
+                    firstFailure = nil
+                    break
+                } catch {
+                    firstFailure = firstFailure ?? error
+                }
+            }
+            if let firstFailure { throw firstFailure }
+        }
+        return events(for: shapes, placed: placed, campaign: campaign, fleet: fleet)
+    }
+
+    /// Places the regions of one pair component in `order`, each after its earlier-placed
+    /// partners have finished.
+    private static func placeComponent(
+        _ order: [Int], shapes: [RegionShape], campaign: Campaign, fleet: FleetSnapshot, load: ExistingLoad,
+        windows: inout WindowCache
+    ) throws(PlanningFailure) -> [Int32: [Wave]] {
         var spanEnd: [Int32: Timestamp] = [:]
         var placed: [Int32: [Wave]] = [:]
         for k in order {
             let shape = shapes[k]
             var earliest = campaign.earliestStart
+            var waitedFor: [String] = []
             for p in fleet.partnerRegions[Int(shape.region)] {
-                if let end = spanEnd[p] { earliest = max(earliest, end) }
+                if let end = spanEnd[p], end > campaign.earliestStart {
+                    earliest = max(earliest, end)
+                    waitedFor.append(fleet.regions[Int(p)].name)
+                }
             }
-            let waves = try place(shape, from: earliest, campaign: campaign, fleet: fleet, load: load, windows: &windowCache)
+            let waves: [Wave]
+            do {
+                waves = try place(shape, from: earliest, campaign: campaign, fleet: fleet, load: load, windows: &windows)
+            } catch {
+                // Say why the region started late: its turn came after its partners'.
+                guard !waitedFor.isEmpty else { throw error }
+                var explained = error
+                explained.message += " (\(fleet.regions[Int(shape.region)].name) waits for its paired regions "
+                    + "\(waitedFor.joined(separator: ", ")) until \(earliest))"
+                throw explained
+            }
             spanEnd[shape.region] = waves.map { $0.start + campaign.perVMDuration }.max() ?? earliest
             placed[shape.region] = waves
         }
-        return events(for: shapes, placed: placed, campaign: campaign, fleet: fleet)
+        return placed
     }
 
     /// A lower bound, in seconds, on any valid plan's length (first event start to last event
@@ -137,20 +177,20 @@ public enum Planner {
         return shapes.map { shape in fleet.partnerRegions[Int(shape.region)].compactMap { position[$0] }.sorted() }
     }
 
-    /// The order in which regions are placed; each waits for its linked regions placed before
-    /// it. Regions of different connected components of the pair conflict graph never wait for
-    /// each other, so each component is ordered on its own: a component of at most
-    /// ``exhaustiveComponentLimit`` regions by trying every order (the best turn order for the
-    /// ideal spans), a larger one by the best of a few greedy colourings. Orders are compared
-    /// by estimated length (ideal spans, each region starting when its earlier-placed partners
-    /// end); ties go to the first found, so the result is stable.
-    static func placementOrder(_ shapes: [RegionShape], fleet: FleetSnapshot) -> [Int] {
+    /// The turn orders to try, per connected component of the pair conflict graph (regions
+    /// of different components never wait for each other). In an order each region waits for
+    /// its partners placed before it. A component of at most ``exhaustiveComponentLimit``
+    /// regions gets its distinct orders (distinct in which side of each link goes first) by
+    /// estimated length, at most ``turnOrderAttempts`` of them, the first being the best for the
+    /// ideal spans; a larger one gets the best of a few greedy colourings. The estimate is the
+    /// plan length with ideal spans, each region starting when its earlier-placed partners end.
+    /// Ties keep the first found, so the result is stable.
+    static func turnOrders(_ shapes: [RegionShape], fleet: FleetSnapshot) -> [[[Int]]] {
         let n = shapes.count
-        guard n > 1 else { return Array(0..<n) }
         let neighbours = conflictNeighbours(shapes, fleet: fleet)
         let span = shapes.map(\.idealSpan)
         let name = shapes.map { fleet.regions[Int($0.region)].name }
-        var order: [Int] = []
+        var result: [[[Int]]] = []
         var seen = [Bool](repeating: false, count: n)
         for root in 0..<n where !seen[root] {
             var component = [root]
@@ -164,18 +204,22 @@ public enum Planner {
                 next += 1
             }
             component.sort()
-            if component.count <= exhaustiveComponentLimit {
-                order += bestOrderByTrial(component, neighbours: neighbours, span: span)
+            if component.count == 1 {
+                result.append([component])
+            } else if component.count <= exhaustiveComponentLimit {
+                result.append(ordersByTrial(component, neighbours: neighbours, span: span))
             } else {
-                order += bestOrderByColouring(component, neighbours: neighbours, span: span, name: name)
+                result.append([bestOrderByColouring(component, neighbours: neighbours, span: span, name: name)])
             }
         }
-        return order
+        return result
     }
 
     /// Components up to this size are ordered by trying all orders (8! = 40,320 short
     /// simulations); the published pair table's components have at most 3 regions.
     static let exhaustiveComponentLimit = 8
+    /// At most this many turn orders of one component are tried before planning fails.
+    static let turnOrderAttempts = 24
 
     /// The length of the plan when regions are placed in `order`, each starting as soon as its
     /// earlier-placed partners have ended: the heaviest chain of linked regions.
@@ -190,12 +234,23 @@ public enum Planner {
         return total
     }
 
-    private static func bestOrderByTrial(_ component: [Int], neighbours: [[Int]], span: [Int64]) -> [Int] {
-        guard component.count > 1 else { return component }
-        var current = component, best = component
-        var bestLength = estimatedLength(component, neighbours: neighbours, span: span)
+    private static func ordersByTrial(_ component: [Int], neighbours: [[Int]], span: [Int64]) -> [[Int]] {
+        // Which side of each link goes first is all that matters: one order per orientation.
+        var links: [(Int, Int)] = []
+        for v in component { for w in neighbours[v] where v < w { links.append((v, w)) } }
+        var best: [UInt64: (length: Int64, order: [Int])] = [:]
+        var firstSeen: [UInt64] = []
+        var position = [Int](repeating: 0, count: span.count)
+        var current = component
         // Lexicographic next permutation: every order once, in a fixed sequence.
         while true {
+            for (i, v) in current.enumerated() { position[v] = i }
+            var orientation: UInt64 = 0
+            for (bit, link) in links.enumerated() where position[link.0] < position[link.1] { orientation |= 1 << UInt64(bit % 64) }
+            if best[orientation] == nil {
+                best[orientation] = (estimatedLength(current, neighbours: neighbours, span: span), current)
+                firstSeen.append(orientation)
+            }
             var i = current.count - 2
             while i >= 0, current[i] >= current[i + 1] { i -= 1 }
             if i < 0 { break }
@@ -203,10 +258,9 @@ public enum Planner {
             while current[j] <= current[i] { j -= 1 }
             current.swapAt(i, j)
             current[(i + 1)...].reverse()
-            let length = estimatedLength(current, neighbours: neighbours, span: span)
-            if length < bestLength { (best, bestLength) = (current, length) }
         }
-        return best
+        let ranked = firstSeen.enumerated().sorted { (best[$0.element]!.length, $0.offset) < (best[$1.element]!.length, $1.offset) }
+        return ranked.prefix(turnOrderAttempts).map { best[$0.element]!.order }
     }
 
     private static func bestOrderByColouring(_ component: [Int], neighbours: [[Int]], span: [Int64], name: [String]) -> [Int] {
@@ -278,55 +332,75 @@ public enum Planner {
     /// (region, set, UD) come from the current fleet when the VM is still in it.
     struct ExistingLoad {
         /// Per region: when it is under maintenance in another campaign.
-        var regionBusy: [Int32: BusyTimeline] = [:]
-        /// Per set: other campaigns' intervals with their update domain and recovery gap.
-        var setIntervals: [Int32: [(range: TimeRange, updateDomain: Int16, gap: Int64)]] = [:]
-        /// Other campaigns' events of target-region VMs, sorted by VM.
-        var vmBusy: [(vm: Int32, range: TimeRange)] = []
+        var regionBusy: [BusyTimeline?] = []
+        /// Per set: other campaigns' distinct intervals with their update domain and recovery gap.
+        var setIntervals: [[(range: TimeRange, updateDomain: Int16, gap: Int64)]] = []
+        /// Other campaigns' events of target-region VMs: VM `v`'s are
+        /// `vmRanges[vmOffsets[v]..<vmOffsets[v + 1]]` (empty when there are none at all).
+        var vmOffsets: [Int32] = []
+        var vmRanges: [TimeRange] = []
 
         init(_ events: [PlannedEvent], fleet: FleetSnapshot, targets: Set<Int32>, terms: [String: CampaignTerms]) {
+            regionBusy = Array(repeating: nil, count: fleet.regions.count)
+            setIntervals = Array(repeating: [], count: fleet.sets.count)
             guard !events.isEmpty else { return }
-            var busy: [Int32: [TimeRange]] = [:]
-            var gapOf: [String: Int64] = [:]
-            for e in events {
+            var busy = [[TimeRange]](repeating: [], count: fleet.regions.count)
+            var eventVM = [Int32](repeating: -1, count: events.count)
+            var vmCount = [Int32](repeating: 0, count: fleet.vms.count + 1)
+            var lastCampaign = "", lastGap: Int64 = -1
+            for i in events.indices {
                 let region: Int32, set: Int32, ud: Int16
-                if let v = fleet.vmIndex[e.vm] {
+                if let v = fleet.vmIndex[events[i].vm] {
                     region = fleet.vmRegion[Int(v)]
                     set = fleet.vmSet[Int(v)]
                     ud = fleet.vmUpdateDomain[Int(v)]
-                    if targets.contains(region) { vmBusy.append((v, e.range)) }
+                    if targets.contains(region) {
+                        eventVM[i] = v
+                        vmCount[Int(v) + 1] += 1
+                    }
                 } else {
                     // A VM gone from the fleet still held its region and set at that time.
-                    region = fleet.regionIndex[e.region] ?? -1
-                    set = e.availabilitySet.flatMap { fleet.setIndex[$0] } ?? -1
-                    ud = Int16(e.updateDomain ?? -1)
+                    region = fleet.regionIndex[events[i].region] ?? -1
+                    set = events[i].availabilitySet.flatMap { fleet.setIndex[$0] } ?? -1
+                    ud = Int16(clamping: events[i].updateDomain ?? -1)
                 }
-                if region >= 0 { busy[region, default: []].append(e.range) }
+                if region >= 0 { busy[Int(region)].append(events[i].range) }
                 if set >= 0 {
-                    let gap: Int64
-                    if let known = gapOf[e.campaign] {
-                        gap = known
-                    } else {
-                        gap = (terms[e.campaign] ?? .assumed(kind: e.kind)).udGap
-                        gapOf[e.campaign] = gap
+                    if lastGap < 0 || events[i].campaign != lastCampaign {
+                        lastCampaign = events[i].campaign
+                        lastGap = (terms[lastCampaign] ?? .assumed(kind: events[i].kind)).udGap
                     }
-                    setIntervals[set, default: []].append((e.range, ud, gap))
+                    setIntervals[Int(set)].append((events[i].range, ud, lastGap))
                 }
             }
-            regionBusy = busy.mapValues(BusyTimeline.init)
-            vmBusy.sort { ($0.vm, $0.range) < ($1.vm, $1.range) }
+            for r in busy.indices where !busy[r].isEmpty { regionBusy[r] = BusyTimeline(busy[r]) }
+            for s in setIntervals.indices where setIntervals[s].count > 1 {
+                // A wave's VMs share one interval: keep each distinct one once.
+                setIntervals[s].sort { ($0.updateDomain, $0.gap, $0.range) < ($1.updateDomain, $1.gap, $1.range) }
+                var unique: [(range: TimeRange, updateDomain: Int16, gap: Int64)] = []
+                for x in setIntervals[s] {
+                    if let last = unique.last, last.updateDomain == x.updateDomain, last.gap == x.gap, last.range == x.range { continue }
+                    unique.append(x)
+                }
+                setIntervals[s] = unique
+            }
+            for v in 0..<fleet.vms.count { vmCount[v + 1] += vmCount[v] }
+            var cursor = vmCount
+            vmRanges = Array(repeating: TimeRange(start: Timestamp(seconds: 0), end: Timestamp(seconds: 0)), count: Int(vmCount[fleet.vms.count]))
+            for i in events.indices where eventVM[i] >= 0 {
+                let v = Int(eventVM[i])
+                vmRanges[Int(cursor[v])] = events[i].range
+                cursor[v] += 1
+            }
+            vmOffsets = vmCount
         }
 
+        var hasVMBusy: Bool { !vmRanges.isEmpty }
+
         /// Other campaigns' events of VM `vm`.
-        func busy(ofVM vm: Int32) -> ArraySlice<(vm: Int32, range: TimeRange)> {
-            var lo = 0, hi = vmBusy.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if vmBusy[mid].vm < vm { lo = mid + 1 } else { hi = mid }
-            }
-            var end = lo
-            while end < vmBusy.count, vmBusy[end].vm == vm { end += 1 }
-            return vmBusy[lo..<end]
+        func busy(ofVM vm: Int32) -> ArraySlice<TimeRange> {
+            guard hasVMBusy else { return [] }
+            return vmRanges[Int(vmOffsets[Int(vm)])..<Int(vmOffsets[Int(vm) + 1])]
         }
     }
 
@@ -372,7 +446,7 @@ public enum Planner {
         // Time the whole region must avoid: blackouts, and its partners' events in other campaigns.
         var regionBusy = Rules.applicableBlackouts(region: shape.region, in: fleet).map { fleet.blackouts[Int($0)].range }
         for p in fleet.partnerRegions[Int(shape.region)] {
-            if let busy = load.regionBusy[p] { regionBusy.append(contentsOf: busy.ranges) }
+            if let busy = load.regionBusy[Int(p)] { regionBusy.append(contentsOf: busy.ranges) }
         }
         let regionTimeline = BusyTimeline(regionBusy)
 
@@ -381,7 +455,7 @@ public enum Planner {
         for (s, updateDomains) in shape.sets {
             let setName = fleet.sets[Int(s)].name
             let window = windows.timeline(set: s, region: shape.region)
-            let others = load.setIntervals[s] ?? []
+            let others = load.setIntervals[Int(s)]
             var cursor = earliest
             for u in updateDomains {
                 let offsets = fleet.setUpdateDomainOffsets[Int(s)]
@@ -390,8 +464,8 @@ public enum Planner {
                 for other in others where Int(other.updateDomain) != u {
                     extra.append(Rules.updateDomainExclusion(around: other.range, existingGap: other.gap, newGap: campaign.udGap))
                 }
-                if !load.vmBusy.isEmpty {
-                    for vm in members { extra.append(contentsOf: load.busy(ofVM: vm).map(\.range)) }
+                if load.hasVMBusy {
+                    for vm in members { extra.append(contentsOf: load.busy(ofVM: vm)) }
                 }
                 let busy = extra.isEmpty ? [regionTimeline] : [regionTimeline, BusyTimeline(extra)]
                 guard let start = earliestFit(from: cursor, duration: d, window: window?.timeline, busy: busy, deadline: campaign.deadline) else {
@@ -407,8 +481,8 @@ public enum Planner {
         if !shape.singles.isEmpty {
             let window = windows.timeline(set: -1, region: shape.region)
             var extra: [TimeRange] = []
-            if !load.vmBusy.isEmpty {
-                for vm in shape.singles { extra.append(contentsOf: load.busy(ofVM: vm).map(\.range)) }
+            if load.hasVMBusy {
+                for vm in shape.singles { extra.append(contentsOf: load.busy(ofVM: vm)) }
             }
             let busy = extra.isEmpty ? [regionTimeline] : [regionTimeline, BusyTimeline(extra)]
             guard let start = earliestFit(from: setsDone, duration: d, window: window?.timeline, busy: busy, deadline: campaign.deadline) else {
@@ -548,11 +622,24 @@ public struct PlanSummary: Sendable, Hashable {
             var vms = 0
         }
         var tallies: [String: Tally] = [:]
-        for e in events {
-            tallies[e.region, default: Tally(span: e.range)].vms += 1
-            tallies[e.region]!.span.start = min(tallies[e.region]!.span.start, e.range.start)
-            tallies[e.region]!.span.end = max(tallies[e.region]!.span.end, e.range.end)
-            tallies[e.region]!.waves.insert(e.wave)
+        // A plan lists each region's and each wave's events together: count runs, and touch the
+        // dictionary only when the region or the wave changes.
+        var i = 0
+        while i < events.count {
+            let region = events[i].region
+            var tally = tallies[region] ?? Tally(span: events[i].range)
+            var lastWave = ""
+            while i < events.count, events[i].region == region {
+                tally.vms += 1
+                if events[i].range.start < tally.span.start { tally.span.start = events[i].range.start }
+                if events[i].range.end > tally.span.end { tally.span.end = events[i].range.end }
+                if events[i].wave != lastWave {
+                    lastWave = events[i].wave
+                    tally.waves.insert(lastWave)
+                }
+                i += 1
+            }
+            tallies[region] = tally
         }
         regions = tallies.keys.sorted().map { name in
             let t = tallies[name]!
