@@ -401,6 +401,34 @@ import Testing
         #expect(campaign.notBefore == at("2026-11-08T00:00:00Z"))
     }
 
+    // MARK: Fleet snapshot
+
+    @Test func anUpdateDomainOutsideTheSetIsRefusedWithItsPlace() throws {
+        let error = #expect(throws: InputProblem.self) {
+            try FleetSnapshot(
+                regions: [Region(name: "eastus")],
+                sets: [AvailabilitySet(name: "web", region: "eastus", subscription: "sub", updateDomains: 5)],
+                vms: [
+                    VirtualMachine(name: "web-0", region: "eastus", subscription: "sub", availabilitySet: "web"),
+                    VirtualMachine(name: "web-1", region: "eastus", subscription: "sub", availabilitySet: "web", updateDomain: 7),
+                ])
+        }
+        #expect(error?.message == "vms[1] web-1: update domain 7 is outside 0..4 for set web")
+    }
+
+    @Test func aVMOfAnUnknownSetIsRefused() throws {
+        let error = #expect(throws: InputProblem.self) {
+            try FleetSnapshot(regions: [Region(name: "eastus")], vms: [VirtualMachine(name: "a", region: "eastus", subscription: "sub", availabilitySet: "nope")])
+        }
+        #expect(error?.message == "vms[0] a: availability set 'nope' is not in the fleet")
+    }
+
+    @Test func vmsWithoutExplicitDomainsArePlacedRoundRobin() throws {
+        let fleet = try makeFleet(regions: ["eastus"], sets: [SetSpec(name: "web", region: "eastus", updateDomains: 3, faultDomains: 2, vms: 5)])
+        #expect((0..<5).map { fleet.vm(named: "web-\($0)")!.updateDomain } == [0, 1, 2, 0, 1])
+        #expect((0..<5).map { fleet.vm(named: "web-\($0)")!.faultDomain } == [0, 1, 0, 1, 0])
+    }
+
     // MARK: Lower bound and summary
 
     @Test func theLowerBoundOfOneRegionIsItsLongestSetPlusTheSingleInstanceWave() throws {

@@ -63,6 +63,7 @@ public struct CampaignRequest: Sendable, Hashable, Codable {
     public var perVMDuration: Int64?
     /// Seconds between the end of one update domain's wave and the start of the set's next one.
     public var udGap: Int64
+    /// What the maintenance is for, as notices and the scheduled-events document show it.
     public var description: String
     /// Seconds after the earliest start by which every event must have ended.
     public var horizon: Int64
@@ -104,16 +105,22 @@ public struct CampaignTerms: Sendable, Hashable, Codable {
 
 /// A validated campaign: one maintenance operation the planner turns into events.
 public struct Campaign: Sendable, Hashable, Codable {
+    /// The key; wave and event ids derive from it.
     public var id: String
     public var kind: MaintenanceKind
     /// Target regions, sorted by name.
     public var regions: [String]
     /// When it was planned: notices count from here.
     public var createdAt: Timestamp
+    /// The earliest start the operator asked for (never before the notice has run).
     public var notBefore: Timestamp
+    /// Downtime per VM, in seconds.
     public var perVMDuration: Int64
+    /// Seconds between the end of one update domain's wave and the start of the set's next one.
     public var udGap: Int64
+    /// What the maintenance is for, as notices and the scheduled-events document show it.
     public var description: String
+    /// Seconds after the earliest start by which every event must have ended.
     public var horizon: Int64
 
     /// A campaign as stored; no checks, since a stored campaign may legitimately lie in the past.

@@ -60,7 +60,9 @@ public enum Checker {
         run.perEvent(notices: notices)
         run.windows()
         run.doubleBooking()
-        return run.violations.sorted { ($0.at, $0.rule, $0.message) < ($1.at, $1.rule, $1.message) }
+        return run.violations.sorted {
+            ($0.at, $0.rule, $0.message, $0.events.first ?? "") < ($1.at, $1.rule, $1.message, $1.events.first ?? "")
+        }
     }
 
     /// The active events as columns, with fleet facts re-derived, and the violations found so far.

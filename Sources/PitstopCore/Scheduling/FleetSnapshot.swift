@@ -44,6 +44,9 @@ public struct FleetSnapshot: Sendable {
     let vmSubscription: [Int32]
     let subscriptionNames: [String]
 
+    /// Indexes the fleet; throws an ``InputProblem`` naming the first entry that does not fit
+    /// (a duplicate name, an unknown region or set, a VM in another region than its set, an
+    /// update or fault domain outside the set's counts).
     public init(
         regions: [Region], pairs: [RegionPair] = [], subscriptions: [Subscription] = [],
         sets: [AvailabilitySet] = [], vms: [VirtualMachine] = [], windows: [MaintenanceWindow] = [],
