@@ -1,0 +1,571 @@
+// The rule checker: judges any list of events against the current fleet, trusting nothing the
+// planner wrote down (a VM moved to another update domain, a new pair link or a removed window
+// since planning all show up here).
+
+/// "Campaign C has sent a notice to subscription S's admins and co-admins."
+public struct NoticeKey: Sendable, Hashable, Codable {
+    public var campaign: String
+    public var subscription: String
+
+    public init(campaign: String, subscription: String) {
+        self.campaign = campaign
+        self.subscription = subscription
+    }
+}
+
+/// One broken rule, grouped: one violation stands for every event that breaks the rule in
+/// the same way at the same place (the same two update domains of a set, the same pair
+/// link and campaigns, the same region and campaign...).
+public struct Violation: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var rule: RuleName
+    /// What is wrong, naming VMs, sets, regions and instants.
+    public var message: String
+    /// Ids of the events involved, sorted.
+    public var events: [String]
+    /// Regions involved, sorted.
+    public var regions: [String]
+    /// The first instant at which the rule is broken.
+    public var at: Timestamp
+
+    public init(rule: RuleName, message: String, events: [String], regions: [String], at: Timestamp) {
+        self.rule = rule
+        self.message = message
+        self.events = events
+        self.regions = regions
+        self.at = at
+    }
+
+    public var description: String { "\(rule.rawValue): \(message)" }
+}
+
+/// Checks events against the rules. See ``check(events:fleet:campaigns:notices:)``.
+public enum Checker {
+    /// Every rule broken by the active (scheduled or started) events among `events`.
+    ///
+    /// Region, availability set and update domain come from the current fleet, not from the
+    /// events; only for a VM no longer in the fleet are the event's own fields used.
+    ///
+    /// - Parameters:
+    ///   - campaigns: the terms of the events' campaigns, for their recovery gaps; a campaign
+    ///     missing here is assumed to use the default gap.
+    ///   - notices: the (campaign, subscription) pairs whose admins have been notified.
+    /// - Returns: violations ordered by instant, then rule, then message. Empty means valid.
+    public static func check(
+        events: [PlannedEvent], fleet: FleetSnapshot, campaigns: [String: CampaignTerms], notices: Set<NoticeKey>
+    ) -> [Violation] {
+        var run = Run(events: events, fleet: fleet, campaigns: campaigns)
+        guard run.count > 0 else { return [] }
+        run.updateDomains()
+        run.pairsAndSingleInstance()
+        run.perEvent(notices: notices)
+        run.windows()
+        run.doubleBooking()
+        return run.violations.sorted {
+            ($0.at, $0.rule, $0.message, $0.events.first ?? "") < ($1.at, $1.rule, $1.message, $1.events.first ?? "")
+        }
+    }
+
+    /// The active events as columns, with fleet facts re-derived, and the violations found so far.
+    private struct Run {
+        let events: [PlannedEvent]
+        let fleet: FleetSnapshot
+        /// Position in `events` of each active event; every other column is indexed like it.
+        var source: [Int32] = []
+        var start: [Int64] = [], end: [Int64] = []
+        var vm: [Int32] = []
+        var region: [Int32] = []
+        var set: [Int32] = []
+        var updateDomain: [Int16] = []
+        var campaign: [Int32] = []
+        var kind: [MaintenanceKind] = []
+        var plannedAt: [Int64] = []
+        var regionNames: [String]
+        var setNames: [String]
+        var campaignNames: [String] = []
+        var campaignGap: [Int64] = []
+        var violations: [Violation] = []
+        var count: Int { source.count }
+
+        init(events: [PlannedEvent], fleet: FleetSnapshot, campaigns: [String: CampaignTerms]) {
+            self.events = events
+            self.fleet = fleet
+            regionNames = fleet.regions.map(\.name)
+            setNames = fleet.sets.map(\.name)
+            var extraRegions: [String: Int32] = [:], extraSets: [String: Int32] = [:], extraVMs: [String: Int32] = [:]
+            var campaignIndex: [String: Int32] = [:]
+            var lastCampaign = "", lastIndex: Int32 = -1
+            let n = events.count
+            source.reserveCapacity(n)
+            start.reserveCapacity(n)
+            end.reserveCapacity(n)
+            vm.reserveCapacity(n)
+            region.reserveCapacity(n)
+            set.reserveCapacity(n)
+            updateDomain.reserveCapacity(n)
+            campaign.reserveCapacity(n)
+            kind.reserveCapacity(n)
+            plannedAt.reserveCapacity(n)
+            // Fields are read in place (`events[i].vm`), not by copying each event with its strings.
+            for i in 0..<n where events[i].status.isActive {
+                source.append(Int32(i))
+                start.append(events[i].range.start.seconds)
+                end.append(events[i].range.end.seconds)
+                kind.append(events[i].kind)
+                plannedAt.append(events[i].plannedAt.seconds)
+                if let v = fleet.vmIndex[events[i].vm] {
+                    vm.append(v)
+                    region.append(fleet.vmRegion[Int(v)])
+                    set.append(fleet.vmSet[Int(v)])
+                    updateDomain.append(fleet.vmUpdateDomain[Int(v)])
+                } else {
+                    // A VM gone from the fleet: its event's own record is all there is.
+                    let e = events[i]
+                    if let v = extraVMs[e.vm] {
+                        vm.append(v)
+                    } else {
+                        let v = Int32(fleet.vms.count + extraVMs.count)
+                        extraVMs[e.vm] = v
+                        vm.append(v)
+                    }
+                    if let r = fleet.regionIndex[e.region] ?? extraRegions[e.region] {
+                        region.append(r)
+                    } else {
+                        let r = Int32(regionNames.count)
+                        extraRegions[e.region] = r
+                        regionNames.append(e.region)
+                        region.append(r)
+                    }
+                    if let name = e.availabilitySet {
+                        if let s = fleet.setIndex[name] ?? extraSets[name] {
+                            set.append(s)
+                        } else {
+                            let s = Int32(setNames.count)
+                            extraSets[name] = s
+                            setNames.append(name)
+                            set.append(s)
+                        }
+                        updateDomain.append(Int16(clamping: e.updateDomain ?? -1))
+                    } else {
+                        set.append(-1)
+                        updateDomain.append(-1)
+                    }
+                }
+                // Events come grouped by campaign: compare with the last one before hashing.
+                if lastIndex < 0 || events[i].campaign != lastCampaign {
+                    lastCampaign = events[i].campaign
+                    if let c = campaignIndex[lastCampaign] {
+                        lastIndex = c
+                    } else {
+                        lastIndex = Int32(campaignNames.count)
+                        campaignIndex[lastCampaign] = lastIndex
+                        campaignNames.append(lastCampaign)
+                        campaignGap.append((campaigns[lastCampaign] ?? .assumed(kind: events[i].kind)).udGap)
+                    }
+                }
+                campaign.append(lastIndex)
+            }
+        }
+
+        func event(_ k: Int32) -> PlannedEvent { events[Int(source[Int(k)])] }
+        func range(_ k: Int32) -> TimeRange {
+            TimeRange(start: Timestamp(seconds: start[Int(k)]), end: Timestamp(seconds: end[Int(k)]))
+        }
+        func vmName(_ k: Int32) -> String { events[Int(source[Int(k)])].vm }
+        func setPlace(_ s: Int32, _ r: Int32) -> String { "set \(setNames[Int(s)]) in \(regionNames[Int(r)])" }
+
+        mutating func report(_ rule: RuleName, _ message: String, events members: [Int32], regions: [Int32], at: Int64) {
+            var ids = Array(Set(members)).map { event($0).id }
+            ids.sort()
+            let names = Array(Set(regions.map { regionNames[Int($0)] })).sorted()
+            violations.append(Violation(rule: rule, message: message, events: ids, regions: names, at: Timestamp(seconds: at)))
+        }
+
+        /// Positions of the active events, sorted by a key whose high bits say `group` and low
+        /// bits the start: one pass of a single integer sort instead of millions of comparisons
+        /// of tuples.
+        func sortedByStart(within group: [Int32], filter: (Int) -> Bool) -> [(key: UInt64, k: Int32)] {
+            let base = start.min() ?? 0
+            var keyed: [(key: UInt64, k: Int32)] = []
+            keyed.reserveCapacity(count)
+            for k in 0..<count where filter(k) {
+                keyed.append(((UInt64(UInt32(bitPattern: group[k])) << 40) | UInt64(start[k] - base), Int32(k)))
+            }
+            keyed.sort { ($0.key, $0.k) < ($1.key, $1.k) }
+            return keyed
+        }
+
+        // MARK: Rule 1
+
+        /// One violation per (rule, set): the first clash in full, the other pairs of update
+        /// domains that clash the same way named after it.
+        mutating func updateDomains() {
+            struct Pair: Hashable, Comparable {
+                var low: Int16, high: Int16
+                static func < (a: Pair, b: Pair) -> Bool { (a.low, a.high) < (b.low, b.high) }
+            }
+            struct Clash {
+                var at: Int64
+                var first: Pair
+                var detail: String
+                var low: [Int32] = [], high: [Int32] = []
+                var members: [Int32] = []
+                var otherPairs: Set<Pair> = []
+            }
+            struct Key: Hashable { var rule: RuleName; var set: Int32 }
+            var clashes: [Key: Clash] = [:]
+            let sorted = sortedByStart(within: set) { set[$0] >= 0 }
+            var i = 0
+            while i < sorted.count {
+                let s = set[Int(sorted[i].k)]
+                // The two latest-ending intervals seen so far with different update domains.
+                var top: (end: Int64, ud: Int16, k: Int32)? = nil
+                var second: (end: Int64, ud: Int16, k: Int32)? = nil
+                while i < sorted.count, set[Int(sorted[i].k)] == s {
+                    let b = sorted[i].k, ud = updateDomain[Int(b)]
+                    i += 1
+                    let gap = campaignGap[Int(campaign[Int(b)])]
+                    if let other = top?.ud != ud ? top : second,
+                       let rule = Rules.updateDomainClash(earlier: range(other.k), later: range(b), laterGap: gap) {
+                        let key = Key(rule: rule, set: s)
+                        let pair = Pair(low: min(ud, other.ud), high: max(ud, other.ud))
+                        let (lowK, highK) = ud < other.ud ? (b, other.k) : (other.k, b)
+                        if clashes[key] == nil {
+                            let detail: String
+                            if rule == .updateDomainOverlap {
+                                detail = "overlap at \(Timestamp(seconds: start[Int(b)]))"
+                            } else {
+                                detail = "are too close: UD \(ud) starts at \(Timestamp(seconds: start[Int(b)])), "
+                                    + "\(DurationText.short(start[Int(b)] - end[Int(other.k)])) after UD \(other.ud) ended at "
+                                    + "\(Timestamp(seconds: end[Int(other.k)])); campaign \(campaignNames[Int(campaign[Int(b)])]) "
+                                    + "needs a recovery gap of \(DurationText.short(gap))"
+                            }
+                            clashes[key] = Clash(at: start[Int(b)], first: pair, detail: detail)
+                        }
+                        if clashes[key]!.first == pair {
+                            clashes[key]!.low.append(lowK)
+                            clashes[key]!.high.append(highK)
+                        } else {
+                            clashes[key]!.otherPairs.insert(pair)
+                        }
+                        clashes[key]!.members.append(contentsOf: [lowK, highK])
+                    }
+                    let mine = (end: end[Int(b)], ud: ud, k: b)
+                    if let t = top, t.ud == ud {
+                        if mine.end > t.end { top = mine }
+                    } else if top == nil || mine.end > top!.end {
+                        second = top
+                        top = mine
+                    } else if let sc = second, sc.ud == ud {
+                        if mine.end > sc.end { second = mine }
+                    } else if second == nil || mine.end > second!.end {
+                        second = mine
+                    }
+                }
+            }
+            for (key, clash) in clashes {
+                let r = region[Int(clash.low[0])]
+                var message = "\(setPlace(key.set, r)): UD \(clash.first.low) (\(vmList(clash.low))) and "
+                    + "UD \(clash.first.high) (\(vmList(clash.high))) \(clash.detail)"
+                if !clash.otherPairs.isEmpty {
+                    let others = clash.otherPairs.sorted()
+                    let shown = others.prefix(3).map { "UD \($0.low) and UD \($0.high)" }.joined(separator: ", ")
+                    message += "; likewise \(shown)" + (others.count > 3 ? " and \(others.count - 3) more pairs" : "")
+                }
+                report(key.rule, message, events: clash.members, regions: [r], at: clash.at)
+            }
+        }
+
+        /// `web-0, web-5, web-9 and 12 more`: the VMs of `members`, deduplicated, by name.
+        func vmList(_ members: [Int32], limit: Int = 3) -> String {
+            let names = Array(Set(members.map { vmName($0) })).sorted()
+            let shown = names.prefix(limit).joined(separator: ", ")
+            return names.count > limit ? "\(shown) and \(names.count - limit) more" : shown
+        }
+
+        // MARK: Rules 2 and 3
+
+        mutating func pairsAndSingleInstance() {
+            // Group by (region, campaign).
+            struct Group {
+                var members: [Int32] = []
+                var span = TimeRange(start: Timestamp(seconds: .max), end: Timestamp(seconds: .min))
+                var first: Int32 = -1, last: Int32 = -1
+            }
+            var groups: [Int64: Group] = [:]
+            for k in 0..<count {
+                let key = Int64(region[k]) << 32 | Int64(campaign[k])
+                groups[key, default: Group()].members.append(Int32(k))
+            }
+            var campaignsOfRegion: [Int32: [Int32]] = [:]
+            for (key, var group) in groups {
+                for k in group.members {
+                    if start[Int(k)] < group.span.start.seconds { group.span.start = Timestamp(seconds: start[Int(k)]); group.first = k }
+                    if end[Int(k)] > group.span.end.seconds { group.span.end = Timestamp(seconds: end[Int(k)]); group.last = k }
+                }
+                groups[key] = group
+                campaignsOfRegion[Int32(key >> 32), default: []].append(Int32(truncatingIfNeeded: key))
+            }
+
+            // Rule 2: within a (region, campaign), single-instance VMs after every set's VMs.
+            for key in groups.keys.sorted() {
+                let group = groups[key]!
+                var multiDone: Int64 = .min, lastMulti: Int32 = -1
+                for k in group.members where set[Int(k)] >= 0 && end[Int(k)] > multiDone {
+                    (multiDone, lastMulti) = (end[Int(k)], k)
+                }
+                guard lastMulti >= 0 else { continue }
+                let early = group.members.filter {
+                    set[Int($0)] < 0
+                        && Rules.singleInstanceTooEarly(start: Timestamp(seconds: start[Int($0)]), multiInstanceDone: Timestamp(seconds: multiDone))
+                }
+                guard !early.isEmpty else { continue }
+                let at = early.map { start[Int($0)] }.min()!
+                let r = Int32(key >> 32)
+                report(
+                    .singleBeforeMulti,
+                    "\(regionNames[Int(r)]): single-instance VMs (\(vmList(early))) start at \(Timestamp(seconds: at)), "
+                        + "before the region's availability sets are done at \(Timestamp(seconds: multiDone)) "
+                        + "(\(vmName(lastMulti)), campaign \(campaignNames[Int(Int32(truncatingIfNeeded: key))]))",
+                    events: early + [lastMulti], regions: [r], at: at)
+            }
+
+            // Rule 3: every link, both directions, once per unordered pair of regions.
+            var merged: [Int64: [(range: TimeRange, k: Int32)]] = [:]
+            func busy(_ key: Int64) -> [(range: TimeRange, k: Int32)] {
+                if let known = merged[key] { return known }
+                let members = groups[key]!.members.sorted { (start[Int($0)], $0) < (start[Int($1)], $1) }
+                var out: [(range: TimeRange, k: Int32)] = []
+                for k in members {
+                    if let last = out.last, start[Int(k)] <= last.range.end.seconds {
+                        out[out.count - 1].range.end = max(last.range.end, Timestamp(seconds: end[Int(k)]))
+                    } else {
+                        out.append((range(k), k))
+                    }
+                }
+                merged[key] = out
+                return out
+            }
+            for a in 0..<Int32(fleet.regions.count) {
+                guard let campaignsA = campaignsOfRegion[a]?.sorted() else { continue }
+                for b in fleet.partnerRegions[Int(a)] where b > a {
+                    guard let campaignsB = campaignsOfRegion[b]?.sorted() else { continue }
+                    for x in campaignsA {
+                        for y in campaignsB {
+                            let keyA = Int64(a) << 32 | Int64(x), keyB = Int64(b) << 32 | Int64(y)
+                            let ga = groups[keyA]!, gb = groups[keyB]!
+                            if x == y {
+                                guard Rules.pairSpansClash(ga.span, gb.span) else { continue }
+                                let (first, second) = ga.span.start <= gb.span.start ? (ga, gb) : (gb, ga)
+                                let (firstName, secondName) = ga.span.start <= gb.span.start
+                                    ? (regionNames[Int(a)], regionNames[Int(b)]) : (regionNames[Int(b)], regionNames[Int(a)])
+                                report(
+                                    .pairOverlap,
+                                    "campaign \(campaignNames[Int(x)]): paired regions \(firstName) (\(first.span)) and "
+                                        + "\(secondName) (\(second.span)) interleave: \(secondName) starts at "
+                                        + "\(second.span.start) (\(vmName(second.first))) before \(firstName) is done at "
+                                        + "\(first.span.end) (\(vmName(first.last)))",
+                                    events: [second.first, first.last], regions: [a, b], at: second.span.start.seconds)
+                            } else {
+                                let la = busy(keyA), lb = busy(keyB)
+                                var i = 0, j = 0
+                                while i < la.count, j < lb.count {
+                                    if Rules.pairBusyClash(la[i].range, lb[j].range) {
+                                        let at = max(la[i].range.start, lb[j].range.start)
+                                        report(
+                                            .pairOverlap,
+                                            "paired regions \(regionNames[Int(a)]) (campaign \(campaignNames[Int(x)]), "
+                                                + "\(vmName(la[i].k))) and \(regionNames[Int(b)]) (campaign "
+                                                + "\(campaignNames[Int(y)]), \(vmName(lb[j].k))) are both under maintenance at \(at)",
+                                            events: [la[i].k, lb[j].k], regions: [a, b], at: at.seconds)
+                                        break
+                                    }
+                                    if la[i].range.end <= lb[j].range.end { i += 1 } else { j += 1 }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // MARK: Rules 4, 5 (blackouts) and 6: one event at a time
+
+        mutating func perEvent(notices: Set<NoticeKey>) {
+            struct Found { var at: Int64; var members: [Int32] }
+            struct Key: Hashable { var rule: RuleName; var campaign: Int32; var place: Int32; var other: Int32 }
+            var found: [Key: Found] = [:]
+            func note(_ key: Key, _ k: Int) {
+                if found[key] == nil {
+                    found[key] = Found(at: start[k], members: [Int32(k)])
+                } else {
+                    found[key]!.at = min(found[key]!.at, start[k])
+                    found[key]!.members.append(Int32(k))
+                }
+            }
+            // Blackouts per region, sorted by start with the latest end so far, so that one binary
+            // search tells whether an event overlaps any of them.
+            var blackoutIndex: [Int32: (starts: [Int64], maxEnd: [Int64], which: [Int32])] = [:]
+            // Whether (campaign, subscription) has a notice, asked once per pair rather than per event.
+            var noticeSent: [Int64: Bool] = [:]
+            var lastPair: Int64 = -1, lastSent = false
+            for k in 0..<count {
+                let c = campaign[k], r = region[k]
+                if start[k] < Rules.earliestStart(plannedAt: Timestamp(seconds: plannedAt[k]), kind: kind[k]).seconds {
+                    note(Key(rule: .shortNotice, campaign: c, place: r, other: 0), k)
+                }
+                if Rules.tooLong(kind[k], seconds: end[k] - start[k]) {
+                    note(Key(rule: .freezeTooLong, campaign: c, place: r, other: 0), k)
+                }
+                if Rules.needsNotice(kind[k]), vm[k] < fleet.vms.count {
+                    let subscription = fleet.vmSubscription[Int(vm[k])]
+                    let pair = Int64(c) << 32 | Int64(subscription)
+                    let sent: Bool
+                    if pair == lastPair {
+                        sent = lastSent
+                    } else if let known = noticeSent[pair] {
+                        sent = known
+                    } else {
+                        sent = notices.contains(NoticeKey(campaign: campaignNames[Int(c)], subscription: fleet.subscriptionNames[Int(subscription)]))
+                        noticeSent[pair] = sent
+                    }
+                    (lastPair, lastSent) = (pair, sent)
+                    if !sent { note(Key(rule: .missingNotice, campaign: c, place: -1, other: subscription), k) }
+                }
+                guard r < fleet.regions.count, !fleet.blackouts.isEmpty else { continue }
+                if blackoutIndex[r] == nil {
+                    let list = Rules.applicableBlackouts(region: r, in: fleet).sorted {
+                        (fleet.blackouts[Int($0)].start, $0) < (fleet.blackouts[Int($1)].start, $1)
+                    }
+                    var starts: [Int64] = [], maxEnd: [Int64] = [], which: [Int32] = []
+                    for b in list {
+                        let blackout = fleet.blackouts[Int(b)]
+                        starts.append(blackout.start.seconds)
+                        if let last = maxEnd.last, last >= blackout.end.seconds {
+                            maxEnd.append(last)
+                            which.append(which.last!)
+                        } else {
+                            maxEnd.append(blackout.end.seconds)
+                            which.append(b)
+                        }
+                    }
+                    blackoutIndex[r] = (starts, maxEnd, which)
+                }
+                let index = blackoutIndex[r]!
+                // The last blackout starting before the event ends; it or an earlier one overlaps
+                // the event exactly when the latest end among them is after the event's start.
+                var lo = 0, hi = index.starts.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if index.starts[mid] < end[k] { lo = mid + 1 } else { hi = mid }
+                }
+                if lo > 0, index.maxEnd[lo - 1] > start[k], end[k] > start[k] {
+                    note(Key(rule: .inBlackout, campaign: c, place: r, other: index.which[lo - 1]), k)
+                }
+            }
+            for (key, f) in found {
+                let c = campaignNames[Int(key.campaign)]
+                let sample = f.members.min { (start[Int($0)], $0) < (start[Int($1)], $1) }!
+                let e = event(sample)
+                var regions = [key.place]
+                let message: String
+                switch key.rule {
+                case .shortNotice:
+                    message = "campaign \(c) in \(regionNames[Int(key.place)]): \(vmList(f.members)) start as early as "
+                        + "\(e.range.start), before the \(DurationText.short(e.kind.noticePeriod)) notice a \(e.kind.rawValue) "
+                        + "needs after planning at \(e.plannedAt) has run (earliest \(Rules.earliestStart(plannedAt: e.plannedAt, kind: e.kind)))"
+                case .freezeTooLong:
+                    let longest = f.members.map { end[Int($0)] - start[Int($0)] }.max()!
+                    message = "campaign \(c) in \(regionNames[Int(key.place)]): freeze events of \(vmList(f.members)) last up to "
+                        + "\(DurationText.short(longest)), more than the \(DurationText.short(MaintenanceKind.freeze.maxPerVMDuration!)) a freeze may"
+                case .missingNotice:
+                    regions = Array(Set(f.members.map { region[Int($0)] }))
+                    message = "campaign \(c): subscription \(fleet.subscriptionNames[Int(key.other)]) has no notice for "
+                        + "\(f.members.count) reboot event\(f.members.count == 1 ? "" : "s") (\(vmList(f.members))), the first at \(Timestamp(seconds: f.at))"
+                default:
+                    let blackout = fleet.blackouts[Int(key.other)]
+                    message = "campaign \(c) in \(regionNames[Int(key.place)]): \(vmList(f.members)) overlap blackout "
+                        + "'\(blackout.name)' (\(blackout.range)), the first at \(Timestamp(seconds: f.at))"
+                }
+                report(key.rule, message, events: f.members, regions: regions, at: f.at)
+            }
+        }
+
+        // MARK: Rule 5, windows
+
+        mutating func windows() {
+            guard !fleet.windows.isEmpty else { return }
+            // Events grouped by the list of windows that applies to them.
+            // Keyed by the scope the windows come from: a set (>= 0) or a region (-2 - index).
+            var byScope: [Int64: [Int32]] = [:]
+            for k in 0..<count {
+                let s = set[k] < fleet.sets.count ? set[k] : -1
+                let r = region[k] < fleet.regions.count ? region[k] : -1
+                if s >= 0, !fleet.setWindows[Int(s)].isEmpty {
+                    byScope[Int64(s), default: []].append(Int32(k))
+                } else if r >= 0, !fleet.regionWindows[Int(r)].isEmpty {
+                    byScope[-2 - Int64(r), default: []].append(Int32(k))
+                }
+            }
+            for (_, members) in byScope {
+                let first = members[0]
+                let indices = Rules.applicableWindows(
+                    set: set[Int(first)] < fleet.sets.count ? set[Int(first)] : -1, region: region[Int(first)], in: fleet)
+                let from = members.map { start[Int($0)] }.min()!, to = members.map { end[Int($0)] }.max()!
+                let timeline = WindowTimeline(
+                    windows: indices.map { fleet.windows[Int($0)] },
+                    over: TimeRange(start: Timestamp(seconds: from), end: Timestamp(seconds: max(to, from + 1))))
+                var outside: [Int64: [Int32]] = [:]  // by (campaign, set or region)
+                for k in members where timeline.occurrence(containing: range(k)) == nil {
+                    outside[Int64(campaign[Int(k)]) << 32 | Int64(UInt32(bitPattern: set[Int(k)])), default: []].append(k)
+                }
+                let names = indices.map { "'\(fleet.windows[Int($0)].name)'" }.joined(separator: ", ")
+                for (key, list) in outside {
+                    let first = list.min { (start[Int($0)], $0) < (start[Int($1)], $1) }!
+                    let s = set[Int(first)], r = region[Int(first)]
+                    let place = s >= 0 ? setPlace(s, r) : "single-instance VMs of \(regionNames[Int(r)])"
+                    let whose = s >= 0 && !fleet.setWindows[Int(s)].isEmpty ? "the set's" : "the region's"
+                    report(
+                        .outsideWindow,
+                        "\(place): \(vmList(list)) (the first \(range(first))) lie outside every occurrence of "
+                            + "\(whose) windows \(names) (campaign \(campaignNames[Int(key >> 32)]))",
+                        events: list, regions: [r], at: start[Int(first)])
+                }
+            }
+        }
+
+        // MARK: Rule 7
+
+        mutating func doubleBooking() {
+            struct Key: Hashable { var region: Int32; var low: Int32; var high: Int32 }
+            var found: [Key: (at: Int64, members: [Int32], first: (Int32, Int32))] = [:]
+            let sorted = sortedByStart(within: vm) { _ in true }
+            var i = 0
+            while i < sorted.count {
+                let v = vm[Int(sorted[i].k)]
+                var latest: Int32 = -1
+                while i < sorted.count, vm[Int(sorted[i].k)] == v {
+                    let b = sorted[i].k
+                    i += 1
+                    if latest >= 0, Rules.doubleBooked(range(latest), range(b)) {
+                        let key = Key(region: region[Int(b)], low: min(campaign[Int(b)], campaign[Int(latest)]), high: max(campaign[Int(b)], campaign[Int(latest)]))
+                        if found[key] == nil {
+                            found[key] = (start[Int(b)], [latest, b], (latest, b))
+                        } else {
+                            found[key]!.members.append(contentsOf: [latest, b])
+                        }
+                    }
+                    if latest < 0 || end[Int(b)] > end[Int(latest)] { latest = b }
+                }
+            }
+            for (key, f) in found {
+                let (a, b) = f.first
+                let vms = Set(f.members.map { vmName($0) }).count
+                report(
+                    .doubleBooked,
+                    "\(regionNames[Int(key.region)]): VM \(vmName(a)) is in overlapping events \(event(a).id) (\(range(a))) and "
+                        + "\(event(b).id) (\(range(b)))" + (vms > 1 ? ", and \(vms - 1) more VM\(vms > 2 ? "s" : "") (\(vmList(f.members)))" : ""),
+                    events: f.members, regions: [key.region], at: f.at)
+            }
+        }
+    }
+}

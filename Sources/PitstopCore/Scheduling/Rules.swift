@@ -1,0 +1,240 @@
+// The scheduling rules of DOMAIN.md in one place: each definition here is used by both the
+// planner (to stay inside the rules) and the checker (to find where events break them).
+
+/// The name of a rule an event list can break, as reports and the audit print it.
+public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+    /// Rule 1: two update domains of one set under maintenance at the same instant.
+    case updateDomainOverlap = "update-domain-overlap"
+    /// Rule 1: a set's next update domain starts sooner than the recovery gap after the previous one.
+    case udGap = "ud-gap"
+    /// Rule 3: the two regions of a pair link under maintenance at the same instant, or their
+    /// spans interleaving within one campaign.
+    case pairOverlap = "pair-overlap"
+    /// Rule 2: a single-instance VM before the multi-instance VMs of its region are done.
+    case singleBeforeMulti = "single-before-multi"
+    /// Rule 4: an event starting before its notice period has run.
+    case shortNotice = "short-notice"
+    /// Rule 5: an event not inside one occurrence of one applicable window.
+    case outsideWindow = "outside-window"
+    /// Rule 5: an event overlapping a blackout.
+    case inBlackout = "in-blackout"
+    /// Rule 6: a freeze longer than 30 s.
+    case freezeTooLong = "freeze-too-long"
+    /// Rule 7: a VM in two overlapping events.
+    case doubleBooked = "double-booked"
+    /// Rule 4: a reboot event whose subscription has no notice.
+    case missingNotice = "missing-notice"
+
+    /// One line saying what the rule asks.
+    public var summary: String {
+        switch self {
+        case .updateDomainOverlap: "within an availability set, one update domain at a time"
+        case .udGap: "a set's next update domain waits for the recovery gap"
+        case .pairOverlap: "the regions of a pair link are never under maintenance together"
+        case .singleBeforeMulti: "single-instance VMs only after the region's availability sets"
+        case .shortNotice: "no event starts before its notice period has run"
+        case .outsideWindow: "events lie inside one occurrence of an applicable window"
+        case .inBlackout: "no event overlaps a blackout"
+        case .freezeTooLong: "a freeze lasts at most 30s"
+        case .doubleBooked: "a VM is never in two overlapping events"
+        case .missingNotice: "every reboot event has a notice for its subscription"
+        }
+    }
+
+    public static func < (a: RuleName, b: RuleName) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// The rule definitions, shared by ``Planner`` and ``Checker``.
+public enum Rules {
+    // MARK: Rule 1, one update domain at a time
+
+    /// Judges two intervals of the same availability set with different update domains.
+    ///
+    /// They must not overlap, and the later-starting one must start at least a recovery gap
+    /// after the other ends. The gap is that of the later interval's campaign: recovery
+    /// before the next update domain is the choice of the campaign that starts it. This holds
+    /// across campaigns too.
+    ///
+    /// - Precondition: `earlier.start <= later.start`.
+    /// - Returns: the rule broken, or `nil`.
+    public static func updateDomainClash(earlier: TimeRange, later: TimeRange, laterGap: Int64) -> RuleName? {
+        if later.start < earlier.end { return .updateDomainOverlap }
+        if later.start < earlier.end + laterGap { return .udGap }
+        return nil
+    }
+
+    /// The time a new wave of another update domain of the same set must stay clear of, given
+    /// an existing interval: the same rule as ``updateDomainClash(earlier:later:laterGap:)``
+    /// seen from the planner. Before the existing interval the new wave needs the existing
+    /// campaign's gap; after it, its own.
+    public static func updateDomainExclusion(around existing: TimeRange, existingGap: Int64, newGap: Int64) -> TimeRange {
+        TimeRange(start: existing.start - existingGap, end: existing.end + newGap)
+    }
+
+    // MARK: Rule 2, multi-instance first
+
+    /// A region's single-instance VMs start only once every multi-instance VM of the region in
+    /// the same campaign is done.
+    public static func singleInstanceTooEarly(start: Timestamp, multiInstanceDone: Timestamp) -> Bool {
+        start < multiInstanceDone
+    }
+
+    // MARK: Rule 3, pair-safe
+
+    /// The pair conflict graph: every link counts in both directions, whatever the table says
+    /// about the other direction; links of a region to itself are dropped. Partners are sorted
+    /// by name.
+    public static func pairConflicts(_ pairs: [RegionPair]) -> [String: [String]] {
+        var graph: [String: Set<String>] = [:]
+        for link in pairs where link.region != link.pairedWith {
+            graph[link.region, default: []].insert(link.pairedWith)
+            graph[link.pairedWith, default: []].insert(link.region)
+        }
+        return graph.mapValues { $0.sorted() }
+    }
+
+    /// Across campaigns, two linked regions clash when both have an event at the same instant.
+    public static func pairBusyClash(_ a: TimeRange, _ b: TimeRange) -> Bool { a.overlaps(b) }
+
+    /// Within one campaign it is stricter: one region's whole span (first start to last end)
+    /// must end before its partner's begins.
+    public static func pairSpansClash(_ a: TimeRange, _ b: TimeRange) -> Bool { a.overlaps(b) }
+
+    // MARK: Rule 4, notice
+
+    /// The earliest an event planned at `plannedAt` may start.
+    public static func earliestStart(plannedAt: Timestamp, kind: MaintenanceKind) -> Timestamp {
+        plannedAt + kind.noticePeriod
+    }
+
+    /// Whether an event of `kind` needs a notice to its subscription's admins and co-admins.
+    public static func needsNotice(_ kind: MaintenanceKind) -> Bool { kind.needsNotice }
+
+    // MARK: Rule 5, windows and blackouts
+
+    /// The windows that constrain a VM (indices into `fleet.windows`): its set's windows if
+    /// the set has any, else its region's. Single-instance VMs (`set < 0`) use their region's.
+    /// An empty answer means any time is allowed.
+    static func applicableWindows(set: Int32, region: Int32, in fleet: FleetSnapshot) -> [Int32] {
+        if set >= 0, !fleet.setWindows[Int(set)].isEmpty { return fleet.setWindows[Int(set)] }
+        return region >= 0 ? fleet.regionWindows[Int(region)] : []
+    }
+
+    /// The blackouts an event in `region` must avoid (indices into `fleet.blackouts`): the
+    /// fleet-wide ones and the region's own.
+    static func applicableBlackouts(region: Int32, in fleet: FleetSnapshot) -> [Int32] {
+        region >= 0 ? fleet.regionBlackouts[Int(region)] : fleet.blackouts.indices.filter { fleet.blackouts[$0].region == nil }.map(Int32.init)
+    }
+
+    // MARK: Rule 6, durations
+
+    /// Whether an event of `kind` lasting `seconds` is longer than the kind allows.
+    public static func tooLong(_ kind: MaintenanceKind, seconds: Int64) -> Bool {
+        kind.maxPerVMDuration.map { seconds > $0 } ?? false
+    }
+
+    // MARK: Rule 7, no double booking
+
+    /// Two events of the same VM clash when they overlap, whatever their campaigns.
+    public static func doubleBooked(_ a: TimeRange, _ b: TimeRange) -> Bool { a.overlaps(b) }
+}
+
+/// The occurrences of a group of windows over a stretch of time, answering rule 5's question
+/// "does this range lie inside one occurrence of one of them?" for planner and checker alike.
+/// Occurrences of different windows are kept apart, never merged: a range that straddles two
+/// overlapping occurrences lies inside neither.
+struct WindowTimeline {
+    let occurrences: [TimeRange]
+    /// `prefixMaxEnd[i]`: the latest end among occurrences `0...i`; with `prefixArgMax` its index.
+    private let prefixMaxEnd: [Timestamp]
+    private let prefixArgMax: [Int]
+    /// The longest occurrence, in seconds.
+    let longest: Int64
+
+    init(windows: [MaintenanceWindow], over range: TimeRange) {
+        var all: [TimeRange] = []
+        for window in windows { all.append(contentsOf: window.occurrences(overlapping: range)) }
+        all.sort()
+        occurrences = all
+        var maxEnd: [Timestamp] = [], argMax: [Int] = []
+        maxEnd.reserveCapacity(all.count)
+        argMax.reserveCapacity(all.count)
+        for (i, o) in all.enumerated() {
+            if let last = maxEnd.last, last >= o.end {
+                maxEnd.append(last)
+                argMax.append(argMax[i - 1])
+            } else {
+                maxEnd.append(o.end)
+                argMax.append(i)
+            }
+        }
+        prefixMaxEnd = maxEnd
+        prefixArgMax = argMax
+        longest = all.map(\.duration).max() ?? 0
+    }
+
+    /// Index of the last occurrence starting at or before `t`, or -1.
+    private func lastStarting(atOrBefore t: Timestamp) -> Int {
+        var lo = 0, hi = occurrences.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if occurrences[mid].start <= t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo - 1
+    }
+
+    /// An occurrence that wholly contains `range`, if any.
+    func occurrence(containing range: TimeRange) -> TimeRange? {
+        let i = lastStarting(atOrBefore: range.start)
+        guard i >= 0, prefixMaxEnd[i] >= range.end else { return nil }
+        return occurrences[prefixArgMax[i]]
+    }
+
+    /// The earliest `t >= from` such that `[t, t + duration)` lies inside one occurrence.
+    func earliestStart(from: Timestamp, duration: Int64) -> Timestamp? {
+        guard duration <= longest else { return nil }
+        let i = lastStarting(atOrBefore: from)
+        if i >= 0, prefixMaxEnd[i] >= from + duration { return from }
+        var j = i + 1
+        while j < occurrences.count {
+            if occurrences[j].duration >= duration { return occurrences[j].start }
+            j += 1
+        }
+        return nil
+    }
+}
+
+/// Sorted, merged busy ranges: time a wave must stay clear of.
+struct BusyTimeline {
+    private(set) var ranges: [TimeRange]
+
+    /// Sorts and merges `ranges`; empty ranges are dropped.
+    init(_ ranges: [TimeRange]) {
+        let sorted = ranges.filter { !$0.isEmpty }.sorted()
+        var merged: [TimeRange] = []
+        merged.reserveCapacity(sorted.count)
+        for r in sorted {
+            if let last = merged.last, r.start <= last.end {
+                if r.end > last.end { merged[merged.count - 1].end = r.end }
+            } else {
+                merged.append(r)
+            }
+        }
+        self.ranges = merged
+    }
+
+    var isEmpty: Bool { ranges.isEmpty }
+
+    /// The first busy range that overlaps `range`, if any.
+    func firstOverlap(with range: TimeRange) -> TimeRange? {
+        var lo = 0, hi = ranges.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ranges[mid].end <= range.start { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo < ranges.count, ranges[lo].start < range.end else { return nil }
+        return ranges[lo]
+    }
+}
