@@ -31,6 +31,7 @@ let package = Package(
             ],
             resources: [
                 .embedInCode("../../Migrations/0001_inventory.sql"),
+                .embedInCode("../../Migrations/0002_scheduler.sql"),
             ]
         ),
         // Use cases: each reads through repositories and writes in one transaction.

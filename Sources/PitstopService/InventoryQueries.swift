@@ -119,8 +119,7 @@ extension InventoryService {
                 }
             case .availabilitySet(let s):
                 guard let region = setRegions[s] else { throw ServiceError(.notFound, "unknown availability set '\(s)'") }
-                let own = windows.filter { $0.scope == .availabilitySet(s) }
-                chosen = own.isEmpty ? windows.filter { $0.scope == .region(region) } : own
+                chosen = Rules.applicableWindows(set: s, region: region, among: windows)
             }
             var result: [WindowOccurrence] = []
             for window in chosen {

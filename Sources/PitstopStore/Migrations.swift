@@ -27,6 +27,7 @@ extension Migration {
     /// list byte for byte against `Migrations/*.sql`.
     public static let all: [Migration] = [
         Migration(name: "0001_inventory.sql", bytes: PackageResources._001_inventory_sql),
+        Migration(name: "0002_scheduler.sql", bytes: PackageResources._002_scheduler_sql),
     ]
 }
 

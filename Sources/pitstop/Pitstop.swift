@@ -18,7 +18,7 @@ struct Pitstop: ParsableCommand {
         subcommands: [
             Demo.self, Import.self, Export.self, InventoryCommand.self, RegionCommand.self, RegionsCommand.self,
             SubscriptionCommand.self, SetCommand.self, VMCommand.self, WindowCommand.self, BlackoutCommand.self,
-            WindowsCommand.self,
+            WindowsCommand.self, PlanCommand.self, UpcomingCommand.self, CheckCommand.self, CampaignCommand.self,
         ])
 }
 
@@ -124,7 +124,7 @@ func progressReporter(_ label: String) -> ProgressHandler? {
 }
 
 /// Parses an ISO 8601 instant option.
-func instant(_ text: String, option: String) throws -> Timestamp {
+func parseInstant(_ text: String, option: String) throws -> Timestamp {
     guard let t = Timestamp(iso8601: text) else {
         throw Failure("\(option): '\(text.truncatedForMessage)' is not an ISO 8601 instant with a zone (like 2026-12-20T00:00:00Z)")
     }
@@ -132,6 +132,6 @@ func instant(_ text: String, option: String) throws -> Timestamp {
 }
 
 /// Parses a duration option (`30d`, `PT8H`).
-func duration(_ text: String, option: String) throws -> Int64 {
+func parseDuration(_ text: String, option: String) throws -> Int64 {
     do { return try DurationText(parsing: text).seconds } catch { throw Failure("\(option): \(error.message)") }
 }

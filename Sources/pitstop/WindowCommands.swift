@@ -98,7 +98,7 @@ struct BlackoutCommand: ParsableCommand {
         @Option(help: "End, ISO 8601 with a zone.") var end: String
         func run() throws {
             try guarded {
-                let blackout = Blackout(name: name, region: region, start: try instant(start, option: "--start"), end: try instant(end, option: "--end"))
+                let blackout = Blackout(name: name, region: region, start: try parseInstant(start, option: "--start"), end: try parseInstant(end, option: "--end"))
                 try database.inventory().addBlackout(blackout)
                 print("added blackout \(name): \(blackout.start.iso8601) to \(blackout.end.iso8601) for \(region ?? "the whole fleet")")
             }
@@ -155,7 +155,7 @@ struct WindowsCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let now = try Clock.now()
-            let horizon = try duration(within, option: "--within")
+            let horizon = try parseDuration(within, option: "--within")
             let filter: InventoryService.WindowFilter = region.map { .region($0) } ?? availabilitySet.map { .availabilitySet($0) } ?? .all
             let occurrences = try database.inventory().windowOccurrences(filter, in: TimeRange(start: now, end: now + horizon))
             switch format {

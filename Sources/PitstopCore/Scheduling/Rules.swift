@@ -114,6 +114,23 @@ public enum Rules {
 
     // MARK: Rule 5, windows and blackouts
 
+    /// The windows that constrain a VM of `set` in `region`: the set's own windows if it has
+    /// any, else its region's. An empty answer means any time is allowed. This is the
+    /// definition; `applicableWindows(set:region:in:)` is the same rule over the snapshot's
+    /// precomputed indexes.
+    public static func applicableWindows(set: String?, region: String, among windows: [MaintenanceWindow]) -> [MaintenanceWindow] {
+        if let set {
+            let own = windows.filter { $0.scope == .availabilitySet(set) }
+            if !own.isEmpty { return own }
+        }
+        return windows.filter { $0.scope == .region(region) }
+    }
+
+    /// The first of `windows` with an occurrence that wholly contains `range`.
+    public static func window(containing range: TimeRange, among windows: [MaintenanceWindow]) -> MaintenanceWindow? {
+        windows.first { w in w.occurrences(overlapping: range).contains { $0.contains(range) } }
+    }
+
     /// The windows that constrain a VM (indices into `fleet.windows`): its set's windows if
     /// the set has any, else its region's. Single-instance VMs (`set < 0`) use their region's.
     /// An empty answer means any time is allowed.

@@ -1,0 +1,262 @@
+// Commands that plan campaigns, list what is coming, and check stored plans against the rules.
+import ArgumentParser
+import Foundation
+import PitstopCore
+import PitstopService
+import PitstopStore
+
+extension DatabaseOptions {
+    func scheduler() throws -> SchedulerService { SchedulerService(database: try open()) }
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Plan a maintenance campaign into pair-safe events, with notices and audit entries.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "reboot or freeze.") var kind: MaintenanceKind
+    @Option(help: "Target regions, comma-separated (default: every region with VMs).") var regions: String?
+    @Option(help: "Earliest start, ISO 8601 (default: now plus the kind's notice: 7 days for reboot, 15 minutes for freeze).") var notBefore: String?
+    @Option(help: "Per-VM duration, like 15m or 30s (default: 15m for reboot, 30s for freeze; a freeze is at most 30s).") var duration: String?
+    @Option(help: "Recovery gap between a set's update domains, like 30m (0 allowed).") var udGap: String = "30m"
+    @Option(help: "How far past the earliest start a plan may reach.") var horizon: String = "90d"
+    @Option(help: "What the maintenance is for; shown in notices and events.") var description: String = ""
+    @Flag(help: "Print the plan and write nothing.") var dryRun = false
+    @Option var format: OutputFormat = .table
+
+    func run() throws {
+        try guarded {
+            let now = try Clock.now()
+            let request = CampaignRequest(
+                kind: kind,
+                regions: try regions.map { text in
+                    let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    guard !names.isEmpty else { throw Failure("--regions: name at least one region") }
+                    return names
+                },
+                notBefore: try notBefore.map { try parseInstant($0, option: "--not-before") },
+                perVMDuration: try duration.map { try parseDuration($0, option: "--duration") },
+                udGap: try parseDuration(udGap, option: "--ud-gap"),
+                description: description,
+                horizon: try parseDuration(horizon, option: "--horizon"))
+            let result = try database.scheduler().plan(request, now: now, dryRun: dryRun)
+            for warning in result.warnings { printError("warning: \(warning)") }
+            switch format {
+            case .json:
+                let out = StandardOutput()
+                out.write("{\"campaign\": " + SchedulerService.json(result.campaign, status: result.written ? "scheduled" : "dry-run", span: result.summary.span))
+                out.write(",\n \"events\": [")
+                for (i, e) in result.events.enumerated() { out.write((i == 0 ? "\n  " : ",\n  ") + SchedulerService.json(e)) }
+                out.write(result.events.isEmpty ? "]}\n" : "\n ]}\n")
+                out.flush()
+            case .table:
+                let c = result.campaign
+                print("campaign \(c.id)\(result.written ? "" : " (dry run: nothing written)")")
+                print("  \(c.kind.rawValue), \(DurationText.short(c.perVMDuration)) per VM, \(DurationText.short(c.udGap)) between update domains, not before \(c.notBefore.iso8601)")
+                if !c.description.isEmpty { print("  \(c.description)") }
+                var table = Table("region", "start (UTC)", "end (UTC)", "length", "waves", "VMs", numeric: [3, 4, 5])
+                for line in result.summary.regions {
+                    table.add(line.region, line.span.start.iso8601, line.span.end.iso8601, DurationText.short(line.span.duration), "\(line.waves)", "\(line.vms)")
+                }
+                print(table.text, terminator: "")
+                if let span = result.summary.span {
+                    print("total: \(result.summary.vms) VMs in \(result.summary.waves) waves, \(span.start.iso8601) to \(span.end.iso8601) (\(DurationText.short(span.duration)))")
+                }
+                if !result.notices.isEmpty {
+                    print("notices \(result.written ? "queued" : "to queue"): \(result.notices.map { "\($0.subscription) (\($0.recipients.count) recipient\($0.recipients.count == 1 ? "" : "s"))" }.joined(separator: ", "))")
+                }
+            }
+        }
+    }
+}
+
+extension MaintenanceKind: ExpressibleByArgument {}
+
+struct UpcomingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upcoming", abstract: "The events ahead for a VM, set, region or subscription, soonest first.")
+
+    enum Format: String, ExpressibleByArgument { case table, json, ics }
+
+    @OptionGroup var database: DatabaseOptions
+    @Option var vm: String?
+    @Option(name: .customLong("set")) var availabilitySet: String?
+    @Option var region: String?
+    @Option var subscription: String?
+    @Option(help: "How far ahead, like 14d.") var within: String = "14d"
+    @Option var format: Format = .table
+
+    func validate() throws {
+        if [vm, availabilitySet, region, subscription].compactMap({ $0 }).count > 1 {
+            throw ValidationError("give at most one of --vm, --set, --region, --subscription")
+        }
+    }
+
+    func run() throws {
+        try guarded {
+            let scope: SchedulerService.Scope = if let vm { .vm(vm) } else if let availabilitySet { .availabilitySet(availabilitySet) }
+                else if let region { .region(region) } else if let subscription { .subscription(subscription) } else { .all }
+            let events = try database.scheduler().upcoming(scope, now: try Clock.now(), within: try parseDuration(within, option: "--within"))
+            let out = StandardOutput()
+            switch format {
+            case .json:
+                out.write("{\"events\": [")
+                for (i, u) in events.enumerated() {
+                    out.write((i == 0 ? "\n  " : ",\n  ") + SchedulerService.json(u.record.event, extra: [("window", JSONText.quote(u.window))]))
+                }
+                out.write(events.isEmpty ? "]}\n" : "\n]}\n")
+            case .ics:
+                // One VEVENT per wave: the VMs of a wave go down together.
+                var calendar = ICalendar(name: "Pitstop maintenance")
+                var waves: [String: [UpcomingEvent]] = [:], order: [String] = []
+                for u in events {
+                    if waves[u.record.event.wave] == nil { order.append(u.record.event.wave) }
+                    waves[u.record.event.wave, default: []].append(u)
+                }
+                for wave in order {
+                    let members = waves[wave]!
+                    let e = members[0].record.event
+                    let start = members.map(\.record.event.range.start).min()!, end = members.map(\.record.event.range.end).max()!
+                    let place = e.availabilitySet.map { "set \($0) UD \(e.updateDomain ?? 0)" } ?? "single-instance"
+                    calendar.addEvent(uid: "\(wave)@pitstop", start: start, end: end,
+                                      summary: "\(e.kind.rawValue.capitalized): \(e.region) \(place) (\(members.count) VM\(members.count == 1 ? "" : "s"))",
+                                      description: "Campaign \(e.campaign). VMs: \(members.map(\.record.event.vm).joined(separator: ", "))",
+                                      location: e.region)
+                }
+                out.write(calendar.text)
+            case .table:
+                var table = Table("start (UTC)", "end (UTC)", "kind", "vm", "region", "set", "UD", "status", "window", numeric: [6])
+                for u in events {
+                    let e = u.record.event
+                    table.add(e.range.start.iso8601, e.range.end.iso8601, e.kind.rawValue, e.vm, e.region, e.availabilitySet ?? "-",
+                              e.updateDomain.map(String.init) ?? "-", u.record.approvedAt == nil ? e.status.rawValue : "\(e.status.rawValue) (approved)", u.window ?? "-")
+                }
+                out.write(table.text)
+                if events.isEmpty { out.write("nothing scheduled within \(within)\n") }
+            }
+            out.flush()
+        }
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Verify stored scheduled and started events against every rule. Exit 0 clean, 1 violations, 2 error.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "Only violations that involve this campaign's events.") var campaign: String?
+    @Option var format: OutputFormat = .table
+
+    func run() throws {
+        try guarded {
+            let violations = try database.scheduler().check(campaign: campaign)
+            switch format {
+            case .json:
+                let items = violations.map { v in
+                    JSONText.object([
+                        ("rule", JSONText.quote(v.rule.rawValue)), ("message", JSONText.quote(v.message)),
+                        ("events", JSONText.array(v.events.map(JSONText.quote))), ("regions", JSONText.array(v.regions.map(JSONText.quote))),
+                        ("at", JSONText.quote(v.at.iso8601)),
+                    ])
+                }
+                print("{\"ok\": \(violations.isEmpty), \"violations\": [" + (items.isEmpty ? "" : "\n  " + items.joined(separator: ",\n  ") + "\n") + "]}")
+            case .table:
+                if violations.isEmpty {
+                    print("ok: every scheduled and started event keeps rules 1-7")
+                } else {
+                    var table = Table("at (UTC)", "rule", "message")
+                    for v in violations { table.add(v.at.iso8601, v.rule.rawValue, v.message) }
+                    print(table.text, terminator: "")
+                    print("\(violations.count) violation\(violations.count == 1 ? "" : "s")")
+                }
+            }
+            if !violations.isEmpty { throw ExitCode(1) }
+        }
+    }
+}
+
+struct CampaignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "campaign", abstract: "List, show or cancel campaigns.", subcommands: [List.self, Show.self, Cancel.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List campaigns, oldest first.")
+        @OptionGroup var database: DatabaseOptions
+        @Option var format: OutputFormat = .table
+        func run() throws {
+            try guarded {
+                let campaigns = try database.scheduler().campaigns()
+                switch format {
+                case .json:
+                    print("{\"campaigns\": [" + campaigns.map { c in
+                        SchedulerService.json(c.record.campaign, status: c.record.status, span: c.record.span, extra: [("events", "\(c.events)"), ("activeEvents", "\(c.active)")])
+                    }.joined(separator: ",\n  ") + "]}")
+                case .table:
+                    var table = Table("campaign", "kind", "status", "start (UTC)", "end (UTC)", "events", "active", "description", numeric: [5, 6])
+                    for c in campaigns {
+                        table.add(c.record.campaign.id, c.record.campaign.kind.rawValue, c.record.status, c.record.span.start.iso8601,
+                                  c.record.span.end.iso8601, "\(c.events)", "\(c.active)", c.record.campaign.description)
+                    }
+                    print(table.text, terminator: "")
+                }
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a campaign: its regions, waves and notices.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var id: String
+        @Option var format: OutputFormat = .table
+        func run() throws {
+            try guarded {
+                let (record, events, notices) = try database.scheduler().campaign(id)
+                switch format {
+                case .json:
+                    let out = StandardOutput()
+                    out.write("{\"campaign\": " + SchedulerService.json(record.campaign, status: record.status, span: record.span) + ",\n \"events\": [")
+                    for (i, e) in events.enumerated() { out.write((i == 0 ? "\n  " : ",\n  ") + SchedulerService.json(e.event)) }
+                    out.write(events.isEmpty ? "],\n" : "\n ],\n")
+                    out.write(" \"notices\": [" + notices.map { n in
+                        JSONText.object([("subscription", JSONText.quote(n.subscription)), ("recipients", JSONText.array(n.recipients.map(JSONText.quote))),
+                                         ("queuedAt", JSONText.quote(n.queuedAt.iso8601)), ("sentAt", JSONText.quote(n.sentAt?.iso8601))])
+                    }.joined(separator: ", ") + "]}\n")
+                    out.flush()
+                case .table:
+                    let c = record.campaign
+                    print("campaign \(c.id): \(c.kind.rawValue), \(record.status)")
+                    print("  regions \(c.regions.joined(separator: ", ")); \(DurationText.short(c.perVMDuration)) per VM; gap \(DurationText.short(c.udGap)); planned \(c.createdAt.iso8601)")
+                    print("  span \(record.span.start.iso8601) to \(record.span.end.iso8601)")
+                    if !c.description.isEmpty { print("  \(c.description)") }
+                    var byStatus: [String: Int] = [:]
+                    for e in events { byStatus[e.event.status.rawValue, default: 0] += 1 }
+                    print("  events: " + byStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+                    var waves = Table("wave", "region", "set", "UD", "start (UTC)", "end (UTC)", "VMs", numeric: [3, 6])
+                    var seen: [String: Int] = [:], rows: [(PlannedEvent, Int)] = []
+                    for e in events {
+                        if let i = seen[e.event.wave] { rows[i].1 += 1 } else { seen[e.event.wave] = rows.count; rows.append((e.event, 1)) }
+                    }
+                    for (e, n) in rows {
+                        waves.add(e.wave, e.region, e.availabilitySet ?? "-", e.updateDomain.map(String.init) ?? "-", e.range.start.iso8601, e.range.end.iso8601, "\(n)")
+                    }
+                    print(waves.text, terminator: "")
+                    for n in notices {
+                        print("notice to \(n.subscription) (\(n.recipients.joined(separator: ", "))): " + (n.sentAt.map { "sent \($0.iso8601)" } ?? "queued"))
+                    }
+                }
+            }
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a campaign's scheduled events; history stays.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var id: String
+        func run() throws {
+            try guarded {
+                let n = try database.scheduler().cancel(id, now: try Clock.now())
+                print("cancelled campaign \(id): \(n) scheduled event\(n == 1 ? "" : "s") cancelled")
+            }
+        }
+    }
+}
