@@ -135,6 +135,9 @@ public struct InventoryDocument: Sendable {
             }
         }
         errors += document.duplicateNameErrors(file: file)
+        // A repeated VM is reported above with both places; the importer would report it again.
+        var vmNames: Set<String> = []
+        document.vms.removeAll { !vmNames.insert($0.value.name).inserted }
         return (document, errors)
     }
 
