@@ -48,8 +48,18 @@ let package = Package(
             name: "PitstopCoreTests",
             dependencies: ["PitstopCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "PitstopStoreTests", dependencies: ["PitstopStore", "PitstopCore"]),
-        .testTarget(name: "PitstopServiceTests", dependencies: ["PitstopService", "PitstopStore", "PitstopCore"]),
-        .testTarget(name: "PitstopCLITests", dependencies: ["pitstop", "PitstopStore"]),
+        // Tests write raw SQL behind the repositories' back, so they use GRDB directly.
+        .testTarget(
+            name: "PitstopStoreTests",
+            dependencies: ["PitstopStore", "PitstopCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "PitstopServiceTests",
+            dependencies: ["PitstopService", "PitstopStore", "PitstopCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "PitstopCLITests",
+            dependencies: ["pitstop", "PitstopStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
     ]
 )

@@ -51,9 +51,9 @@ CREATE TABLE vms (
     fault_domain      INTEGER,
     ip_address        TEXT,
     FOREIGN KEY (availability_set, region) REFERENCES availability_sets(name, region),
-    -- multi-instance: a set, a UD and an FD; single-instance: none of the three.
+    -- multi-instance: a set, a UD and an FD; single-instance: none of the three. (NOT NULL is spelt out: NULL >= 0 would pass.)
     CHECK ((availability_set IS NULL AND update_domain IS NULL AND fault_domain IS NULL)
-        OR (availability_set IS NOT NULL AND update_domain >= 0 AND fault_domain >= 0))
+        OR (availability_set IS NOT NULL AND update_domain IS NOT NULL AND fault_domain IS NOT NULL AND update_domain >= 0 AND fault_domain >= 0))
 ) WITHOUT ROWID;
 -- No index by set: every per-VM lookup goes by name, set-wide reads scan (about 0.15 s at a
 -- million VMs), and the index cost a bulk import more than the rows themselves.

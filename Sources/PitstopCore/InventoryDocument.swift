@@ -135,6 +135,9 @@ public struct InventoryDocument: Sendable {
             }
         }
         errors += document.duplicateNameErrors(file: file)
+        // A repeated VM is reported above with both places; the importer would report it again.
+        var vmNames: Set<String> = []
+        document.vms.removeAll { !vmNames.insert($0.value.name).inserted }
         return (document, errors)
     }
 
@@ -173,6 +176,8 @@ public enum VMCSV {
 
     /// Checks the header row; returns whether it carries the `ipAddress` column.
     public static func checkHeader(_ record: CSVRecord, file: String) throws(InputError) -> Bool {
+        // An unreadable first line (100 MB, bad UTF-8) has no fields to compare; say why instead.
+        if let problem = record.problem { throw InputError(file: file, line: record.line, field: nil, message: "cannot read the header: \(problem)") }
         if record.fields == header { return false }
         if record.fields == headerWithAddress { return true }
         throw InputError(file: file, line: record.line, field: nil,

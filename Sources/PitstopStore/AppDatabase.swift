@@ -21,6 +21,11 @@ public struct AppDatabase: Sendable {
     public static func open(path: String) throws -> AppDatabase {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Opening a pool writes to the file (WAL mode, GRDB's WAL bootstrap), so an existing
+        // file is first checked through a read-only connection: a refused one stays untouched.
+        if FileManager.default.fileExists(atPath: path) {
+            try Migrator(migrations: Migration.all).check(path: path)
+        }
         return try AppDatabase(DatabasePool(path: path, configuration: configuration()))
     }
 

@@ -75,6 +75,15 @@ struct Migrator {
         }
     }
 
+    /// Throws if the file at `path` holds migrations this binary refuses, without writing to it.
+    func check(path: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        _ = try queue.read { db in try pendingMigrations(db) }
+    }
+
     private func pendingMigrations(_ db: Database) throws -> [Migration] {
         guard try db.tableExists("pitstop_migrations") else {
             let userTables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")

@@ -1,0 +1,151 @@
+// Tests for the embedded migrations: applied once and recorded, checked on every open, and a
+// database this binary does not understand refused without a byte written.
+import Foundation
+import GRDB
+import Testing
+@testable import PitstopStore
+
+/// A fresh directory under the system temp dir, removed by the caller.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-store-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// The repository root, found from this file's place in `Tests/PitstopStoreTests/`.
+private func repositoryRoot(_ file: String = #filePath) -> URL {
+    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
+
+/// Creates a migrated database file, closes it, and returns its path.
+private func migratedDatabaseFile(in directory: URL) throws -> String {
+    let path = directory.appendingPathComponent("pitstop.sqlite").path
+    try AppDatabase.open(path: path).writer.close()
+    return path
+}
+
+/// Changes the file behind Pitstop's back, through a plain connection.
+private func tamper(_ path: String, _ sql: String) throws {
+    let queue = try DatabaseQueue(path: path)
+    try queue.write { db in try db.execute(sql: sql) }
+    try queue.close()
+}
+
+/// The recorded migrations (with their times) and the schema, read without Pitstop.
+private func history(_ path: String) throws -> [[String?]] {
+    var configuration = Configuration()
+    configuration.readonly = true
+    let queue = try DatabaseQueue(path: path, configuration: configuration)
+    defer { try? queue.close() }
+    return try queue.read { db in
+        try Row.fetchAll(db, sql: "SELECT name, sha256, applied_at FROM pitstop_migrations ORDER BY name").map { [$0[0], $0[1], $0[2]] }
+            + Row.fetchAll(db, sql: "SELECT type, name, sql FROM sqlite_master ORDER BY type, name").map { [$0[0], $0[1], $0[2]] }
+    }
+}
+
+private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+@Suite struct MigrationTests {
+    @Test func anEmptyDatabaseGetsEveryMigrationRecordedWithItsChecksum() throws {
+        // Given an empty in-memory database, when it is opened as a Pitstop database
+        let database = try AppDatabase.inMemory()
+
+        // then every migration is applied and recorded, in order, with its checksum
+        #expect(try database.appliedMigrations() == Migration.all.map(\.name))
+        let recorded = try database.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, sha256 FROM pitstop_migrations ORDER BY name").map { [$0["name"], $0["sha256"]] as [String] }
+        }
+        #expect(recorded == Migration.all.map { [$0.name, $0.checksum] })
+        let tables = try database.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") }
+        #expect(Set(tables).isSuperset(of: ["regions", "region_pairs", "subscriptions", "availability_sets", "vms", "maintenance_windows", "blackouts"]))
+    }
+
+    @Test func reopeningAMigratedFileAppliesNothing() throws {
+        // Given a database file that was created and migrated
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try migratedDatabaseFile(in: directory)
+        let before = try history(path)
+
+        // when it is opened again
+        let reopened = try AppDatabase.open(path: path)
+        let applied = try reopened.appliedMigrations()
+        try reopened.writer.close()
+
+        // then no migration ran again: same records, same times, same schema
+        #expect(applied == Migration.all.map(\.name))
+        #expect(try history(path) == before)
+    }
+
+    @Test func aChangedMigrationIsRefusedAndTheFileIsUntouched() throws {
+        // Given a database whose recorded checksum of the first migration differs from the binary's
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try migratedDatabaseFile(in: directory)
+        let first = try #require(Migration.all.first)
+        let forged = String(repeating: "0", count: 64)
+        try tamper(path, "UPDATE pitstop_migrations SET sha256 = '\(forged)' WHERE name = '\(first.name)'")
+        let before = try bytes(path)
+
+        // when it is opened
+        let error = #expect(throws: MigrationError.self) { try AppDatabase.open(path: path) }
+
+        // then it is refused as a changed migration, naming it, and not a byte changed
+        #expect(error == .changedMigration(name: first.name, recorded: forged, binary: first.checksum))
+        #expect(error?.description.contains(first.name) == true)
+        #expect(try bytes(path) == before)
+    }
+
+    @Test func anUnknownMigrationIsRefusedAndTheFileIsUntouched() throws {
+        // Given a database that records a migration this binary does not have
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try migratedDatabaseFile(in: directory)
+        try tamper(path, "INSERT INTO pitstop_migrations(name, sha256, applied_at) VALUES ('9999_from_the_future.sql', 'abc', '2030-01-01T00:00:00Z')")
+        let before = try bytes(path)
+
+        // when it is opened
+        let error = #expect(throws: MigrationError.self) { try AppDatabase.open(path: path) }
+
+        // then it is refused as unknown, naming the migration, and not a byte changed
+        #expect(error == .unknownMigration(name: "9999_from_the_future.sql"))
+        #expect(error?.description.contains("9999_from_the_future.sql") == true)
+        #expect(try bytes(path) == before)
+    }
+
+    @Test func aFileWithOtherTablesButNoMigrationRecordIsRefused() throws {
+        // Given an SQLite file that some other program made
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("other.sqlite").path
+        try tamper(path, "CREATE TABLE customers(id INTEGER PRIMARY KEY)")
+        let before = try bytes(path)
+
+        // when it is opened as a Pitstop database
+        let error = #expect(throws: MigrationError.self) { try AppDatabase.open(path: path) }
+
+        // then it is refused as foreign, and left as it was
+        #expect(error == .foreignSchema(tables: ["customers"]))
+        #expect(try bytes(path) == before)
+    }
+
+    @Test func theEmbeddedMigrationsAreTheFilesUnderMigrationsByteForByteInOrder() throws {
+        // Given the SQL files of the repository's Migrations directory, in name order
+        let directory = repositoryRoot().appendingPathComponent("Migrations")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(!files.isEmpty)
+
+        // then the binary's list has the same names in the same order, with the same bytes
+        #expect(Migration.all.map(\.name) == files)
+        for (migration, file) in zip(Migration.all, files) {
+            let onDisk = try Data(contentsOf: directory.appendingPathComponent(file))
+            #expect(Data(migration.sql.utf8) == onDisk, "\(file) differs from the embedded \(migration.name)")
+        }
+    }
+
+    @Test func migrationNamesAreNumberedAndStrictlyIncreasing() {
+        // Every name starts with a four-digit number, and each number is one more than the last.
+        let numbers = Migration.all.map { Int($0.name.prefix(4)) }
+        #expect(numbers == Array(1...Migration.all.count).map(Optional.some))
+    }
+}
