@@ -205,7 +205,7 @@ public enum VMCSV {
         let draft = VMDraft(
             name: f[0], region: optional(f[1]), subscription: optional(f[2]), availabilitySet: optional(f[3]),
             updateDomain: integer(f[4], "updateDomain"), faultDomain: integer(f[5], "faultDomain"),
-            ipAddress: withAddress ? optional(f[6]) : nil)
+            ipAddress: withAddress ? optional(f[6]) : nil, keepsStoredAddress: !withAddress)
         return problems.isEmpty ? .success(draft) : .failure(RecordProblems(problems))
     }
 }
@@ -350,10 +350,11 @@ struct RecordReader {
     mutating func vm() -> VMDraft? {
         let name = requiredName("name"), region = string("region"), subscription = string("subscription")
         let set = string("availabilitySet"), ud = integer("updateDomain"), fd = integer("faultDomain")
-        let ip = string("ipAddress")
+        let ip = string("ipAddress"), mentionsAddress = members.contains { $0.key == "ipAddress" }
         finish()
         guard let name, problems.isEmpty else { return nil }
-        return VMDraft(name: name, region: region, subscription: subscription, availabilitySet: set, updateDomain: ud, faultDomain: fd, ipAddress: ip)
+        return VMDraft(name: name, region: region, subscription: subscription, availabilitySet: set, updateDomain: ud, faultDomain: fd,
+                       ipAddress: ip, keepsStoredAddress: !mentionsAddress)
     }
 
     mutating func maintenanceWindow() -> MaintenanceWindow? {

@@ -106,11 +106,15 @@ public struct VMDraft: Sendable, Hashable {
     public var updateDomain: Int?
     public var faultDomain: Int?
     public var ipAddress: String?
+    /// The input did not mention an address at all (a CSV without the column, a JSON record
+    /// without the key): an update keeps the stored one instead of clearing it.
+    public var keepsStoredAddress: Bool
 
     public init(
         name: String, region: String?, subscription: String?, availabilitySet: String? = nil,
-        updateDomain: Int? = nil, faultDomain: Int? = nil, ipAddress: String? = nil
+        updateDomain: Int? = nil, faultDomain: Int? = nil, ipAddress: String? = nil, keepsStoredAddress: Bool = false
     ) {
+        self.keepsStoredAddress = keepsStoredAddress
         self.name = name
         self.region = region
         self.subscription = subscription
@@ -146,14 +150,17 @@ public struct CheckedVM: Sendable {
     /// The VM with the domains it was given (nil where placement must choose).
     public var vm: VirtualMachine
     public var set: AvailabilitySet?
+    /// See `VMDraft.keepsStoredAddress`.
+    public var keepsStoredAddress = false
 
     /// Places the VM. `existing` is the VM as stored, if any: a VM that stays in its set keeps
     /// its domains unless new ones are given. `nextPlacement` is called once for a VM that
     /// joins a set (new, or moved in) and returns the set's n, how many VMs joined it before;
     /// the caller counts it up.
     public func placed(existing: VirtualMachine?, nextPlacement: (AvailabilitySet) -> Int) -> VirtualMachine {
-        guard let set else { return vm }
         var result = vm
+        if keepsStoredAddress, let existing { result.ipAddress = existing.ipAddress }
+        guard let set else { return result }
         let stays = existing?.availabilitySet == set.name
         if stays, let existing {
             result.updateDomain = vm.updateDomain ?? existing.updateDomain
@@ -217,7 +224,7 @@ extension VMDraft {
         guard problems.isEmpty, let regionName, let subscriptionID else { return .failure(RecordProblems(problems)) }
         let vm = VirtualMachine(name: name, region: regionName, subscription: subscriptionID, availabilitySet: set?.name,
                                 updateDomain: set == nil ? nil : updateDomain, faultDomain: set == nil ? nil : faultDomain, ipAddress: address)
-        return .success(CheckedVM(vm: vm, set: set))
+        return .success(CheckedVM(vm: vm, set: set, keepsStoredAddress: keepsStoredAddress && ipAddress == nil))
     }
 
     /// Checks and places in one step (see `check` and `CheckedVM.placed`).

@@ -574,6 +574,22 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(try inventory.vm(named: "web-3").ipAddress == "10.0.0.7")
     }
 
+    @Test func aCSVWithoutTheAddressColumnKeepsStoredAddresses() throws {
+        // Given web-0 stored with an address, when a six-column CSV updates it
+        let inventory = try seededInventory()
+        let summary = try importCSV(inventory, Array((Self.header + "web-0,,,web,0,0\n").utf8))
+
+        // then the address stays: the file did not speak of addresses at all
+        #expect(summary.vms == counts(0, 0, 1))
+        #expect(try inventory.vm(named: "web-0").ipAddress == "10.0.0.4")
+    }
+
+    @Test func anEmptyAddressCellClearsTheAddress() throws {
+        let inventory = try seededInventory()
+        try importCSV(inventory, Array("name,region,subscription,availabilitySet,updateDomain,faultDomain,ipAddress\nweb-0,,,web,0,0,\n".utf8))
+        #expect(try inventory.vm(named: "web-0").ipAddress == nil)
+    }
+
     static let badFiles: [BadDocument] = [
         BadDocument("a wrong header", "name,region,subscription,set,ud,fd\nweb-3,,,web,,\n",
                     expect: "fleet.csv:1: the header must be 'name,region,subscription,availabilitySet,updateDomain,faultDomain'"),
