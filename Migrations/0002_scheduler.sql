@@ -21,8 +21,11 @@ CREATE TABLE campaigns (
     CHECK (end_utc >= start_utc)
 ) WITHOUT ROWID;
 
+-- A rowid table: a plan appends a million rows in order, and the secondary indexes carry an
+-- 8-byte rowid instead of the long text id.
 CREATE TABLE events (
-    id                TEXT NOT NULL PRIMARY KEY,
+    seq               INTEGER PRIMARY KEY,
+    id                TEXT NOT NULL UNIQUE,
     campaign          TEXT NOT NULL REFERENCES campaigns(id),
     vm                TEXT NOT NULL,
     region            TEXT NOT NULL,
@@ -46,11 +49,12 @@ CREATE TABLE events (
     CHECK (end_utc > start_utc),
     CHECK ((availability_set IS NULL) = (update_domain IS NULL)),
     CHECK (actual_end IS NULL OR actual_start IS NOT NULL)
-) WITHOUT ROWID;
+);
+-- For `upcoming --vm`, for operations on a wave, and for a campaign's events per region.
+-- Fleet-wide and per-region reads scan: they read most rows anyway.
 CREATE INDEX events_by_vm ON events(vm, start_utc);
 CREATE INDEX events_by_wave ON events(wave);
 CREATE INDEX events_by_campaign ON events(campaign, region);
-CREATE INDEX events_by_start ON events(start_utc);
 
 -- One notice per subscription for a reboot campaign, queued for the notifier.
 CREATE TABLE notices (

@@ -6,7 +6,7 @@ import PitstopService
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record a sample fleet and show its inventory and coming windows (safe to run again).")
+        abstract: "Record a sample fleet, plan a reboot campaign, and show what is coming and that it keeps the rules (safe to run again).")
 
     @OptionGroup var database: DatabaseOptions
 
@@ -27,14 +27,33 @@ struct Demo: ParsableCommand {
             print("\n== pitstop inventory")
             try InventoryCommand.parse(["--db", database.path]).run()
 
-            print("\n== pitstop windows --within 14d")
-            try WindowsCommand.parse(["--db", database.path, "--within", "14d"]).run()
+            print("\n== pitstop windows --region eastus --within 14d")
+            try WindowsCommand.parse(["--db", database.path, "--region", "eastus", "--within", "14d"]).run()
+
+            // Plan once: a second demo run shows the campaign the first one planned.
+            let scheduler = SchedulerService(database: inventory.database)
+            if let active = try scheduler.campaigns().first(where: { $0.active > 0 && $0.record.campaign.description == Self.campaignDescription }) {
+                print("\n== pitstop plan (already planned by an earlier demo run: campaign \(active.record.campaign.id))")
+            } else {
+                print("\n== pitstop plan --kind reboot --description '\(Self.campaignDescription)'")
+                try PlanCommand.parse(["--db", database.path, "--kind", "reboot", "--description", Self.campaignDescription]).run()
+            }
+
+            print("\n== pitstop upcoming --set web --within 30d")
+            try UpcomingCommand.parse(["--db", database.path, "--set", "web", "--within", "30d"]).run()
+
+            print("\n== pitstop check")
+            try CheckCommand.parse(["--db", database.path]).run()
         }
     }
 }
 
 /// The fleet the demo records: two pairs of regions, sets of several sizes, standalone VMs,
 /// windows in two zones and a year-end blackout.
+extension Demo {
+    static let campaignDescription = "Demo: host OS security update"
+}
+
 enum SampleFleet {
     static let json = """
         {

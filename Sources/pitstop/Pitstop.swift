@@ -95,6 +95,7 @@ final class StandardOutput {
         if buffer.count >= 1 << 16 { flush() }
     }
     func flush() {
+        fflush(nil)  // what print() buffered comes first
         buffer.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Pitstop's benchmarks: the targets of the inventory and scheduler issues, each printed with
+its figures and its ratio against the named baseline, measured in the same run.
+
+  import    1,000,000 VMs (2,000 sets, 60 regions) from CSV, against the sqlite3 shell's
+            .import of the same CSV into a table with the same columns and a UNIQUE index
+            on name. Target: at most 1.5x, peak memory under 300 MB.
+  vm show   `pitstop vm show NAME` on that database, whole process. Target: under 50 ms.
+  plan      a reboot campaign over the million VMs, planned and written, against the floor:
+            a plain INSERT of the same event rows into the same table. Target: at most 2x,
+            peak memory under 1 GB.
+  upcoming  `pitstop upcoming --vm NAME` on the planned database. Target: under 50 ms.
+  check     `pitstop check` over the million events. Target: under 10 s.
+
+usage: Benchmarks/run.py [--vms N] [--keep DIR] [--skip-build]
+Run it on a quiet machine: every figure is wall-clock time.
+"""
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def timed(cmd, env=None, stdin=None):
+    """Seconds and this child's peak RSS in MB, through wait4."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        sys.exit(f"failed ({code}): {' '.join(cmd)}\n{err}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def median_ms(cmd, env, runs=21):
+    samples = []
+    for _ in range(runs):
+        seconds, _ = timed(cmd, env=env)
+        samples.append(seconds * 1000)
+    return statistics.median(samples), min(samples), max(samples)
+
+
+def sqlite(db, script):
+    subprocess.run(["sqlite3", db], input=script.encode(), check=True, stdout=subprocess.DEVNULL)
+
+
+def verdict(ok):
+    return "ok" if ok else "MISSED"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--vms", type=int, default=1_000_000)
+    parser.add_argument("--sets", type=int, default=2000)
+    parser.add_argument("--regions", type=int, default=60)
+    parser.add_argument("--keep", help="work in this directory and keep it")
+    parser.add_argument("--skip-build", action="store_true")
+    args = parser.parse_args()
+
+    if not args.skip_build:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "pitstop"], cwd=ROOT, check=True)
+    pitstop = os.path.join(ROOT, ".build", "release", "pitstop")
+    work = args.keep or tempfile.mkdtemp(prefix="pitstop-bench-")
+    os.makedirs(work, exist_ok=True)
+    env = dict(os.environ, PITSTOP_NOW="2026-11-22T10:00:00Z", PITSTOP_ACTOR="bench")
+    env.pop("PITSTOP_DB", None)
+
+    print(f"generating {args.vms:,} VMs over {args.sets:,} sets in {args.regions} regions in {work}")
+    subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", "generate-fleet.py"), work,
+                    "--vms", str(args.vms), "--sets", str(args.sets), "--regions", str(args.regions)], check=True)
+    csv = os.path.join(work, "vms.csv")
+
+    # -- import ------------------------------------------------------------------------
+    baseline_db = os.path.join(work, "baseline.sqlite")
+    for f in (baseline_db, baseline_db + "-wal", baseline_db + "-shm"):
+        if os.path.exists(f):
+            os.remove(f)
+    script = os.path.join(work, "baseline.sql")
+    with open(script, "w") as f:
+        f.write("PRAGMA journal_mode=WAL;\nPRAGMA synchronous=NORMAL;\n"
+                "CREATE TABLE vms(name TEXT, region TEXT, subscription TEXT, availabilitySet TEXT, updateDomain TEXT, faultDomain TEXT);\n"
+                "CREATE UNIQUE INDEX vms_name ON vms(name);\n.mode csv\n"
+                f".import --skip 1 '{csv}' vms\n")
+    with open(script) as stdin:
+        base_s, _ = timed(["sqlite3", baseline_db], stdin=stdin)
+
+    fleet_db = os.path.join(work, "fleet.sqlite")
+    for f in (fleet_db, fleet_db + "-wal", fleet_db + "-shm"):
+        if os.path.exists(f):
+            os.remove(f)
+    timed([pitstop, "import", os.path.join(work, "fleet.json"), "--db", fleet_db], env=env)
+    import_s, import_mb = timed([pitstop, "import", csv, "--db", fleet_db], env=env)
+    ratio = import_s / base_s
+    print(f"\nimport   sqlite3 .import {base_s:6.2f} s   pitstop import {import_s:6.2f} s   "
+          f"ratio {ratio:4.2f} (target <= 1.5: {verdict(ratio <= 1.5)})   peak {import_mb:5.0f} MB (target < 300: {verdict(import_mb < 300)})")
+
+    vm = f"vm-{args.vms // 2:07d}"
+    med, lo, hi = median_ms([pitstop, "vm", "show", vm, "--db", fleet_db], env)
+    print(f"vm show  median {med:5.1f} ms (min {lo:.1f}, max {hi:.1f}) over 21 runs (target < 50 ms: {verdict(med < 50)})")
+
+    # -- plan ---------------------------------------------------------------------------
+    planned_db = os.path.join(work, "planned.sqlite")
+    floor_db = os.path.join(work, "floor.sqlite")
+    sqlite(fleet_db, "PRAGMA wal_checkpoint(TRUNCATE);")
+    shutil.copy(fleet_db, planned_db)
+    shutil.copy(fleet_db, floor_db)
+    plan_s, plan_mb = timed([pitstop, "plan", "--kind", "reboot", "--db", planned_db], env=env)
+    # The floor: the same rows into the same table, one plain INSERT in one transaction, with
+    # the same page cache the plan uses.
+    sqlite(floor_db, f"ATTACH '{planned_db}' AS p; INSERT INTO campaigns SELECT * FROM p.campaigns;")
+    floor_script = os.path.join(work, "floor.sql")
+    with open(floor_script, "w") as f:
+        f.write(f"ATTACH '{planned_db}' AS p;\nPRAGMA cache_size=-163840;\nBEGIN;\n"
+                "INSERT INTO events SELECT * FROM p.events ORDER BY seq;\nCOMMIT;\n")
+    with open(floor_script) as stdin:
+        floor_s, _ = timed(["sqlite3", floor_db], stdin=stdin)
+    events = subprocess.run(["sqlite3", planned_db, "SELECT count(*) FROM events"], capture_output=True, text=True).stdout.strip()
+    ratio = plan_s / floor_s
+    print(f"plan     floor (INSERT of {events} events) {floor_s:6.2f} s   pitstop plan {plan_s:6.2f} s   "
+          f"ratio {ratio:4.2f} (target <= 2: {verdict(ratio <= 2)})   peak {plan_mb:5.0f} MB (target < 1024: {verdict(plan_mb < 1024)})")
+
+    med, lo, hi = median_ms([pitstop, "upcoming", "--vm", vm, "--within", "30d", "--db", planned_db], env)
+    print(f"upcoming --vm  median {med:5.1f} ms (min {lo:.1f}, max {hi:.1f}) over 21 runs (target < 50 ms: {verdict(med < 50)})")
+
+    check_s, check_mb = timed([pitstop, "check", "--db", planned_db], env=env)
+    print(f"check    {check_s:6.2f} s over {events} events, peak {check_mb:5.0f} MB (target < 10 s: {verdict(check_s < 10)})")
+
+    if not args.keep:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
