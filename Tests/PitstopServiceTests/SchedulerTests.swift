@@ -1,0 +1,331 @@
+// Tests for the scheduler service: what `plan` writes, what it refuses, what `upcoming`
+// lists, and that `check` catches each rule broken behind Pitstop's back with raw SQL.
+import Foundation
+import GRDB
+import PitstopCore
+import PitstopStore
+import Testing
+@testable import PitstopService
+
+private let now = Timestamp(iso8601: "2026-11-22T10:00:00Z")!
+
+/// eastus <-> westus paired, northeurope alone with a daily 20-hour window. Set web (3 UDs)
+/// and a standalone VM in eastus, set api in westus, set db in northeurope.
+private let fleet = """
+    {
+      "regions": [{"name": "eastus"}, {"name": "westus"}, {"name": "northeurope"}],
+      "regionPairs": [{"region": "eastus", "pairedWith": "westus"}],
+      "subscriptions": [{"id": "contoso", "admins": ["ops@contoso.example"], "coAdmins": ["oncall@contoso.example"]},
+                        {"id": "fabrikam", "admins": ["it@fabrikam.example"]}],
+      "availabilitySets": [{"name": "web", "region": "eastus", "subscription": "contoso", "faultDomains": 2, "updateDomains": 3},
+                           {"name": "api", "region": "westus", "subscription": "contoso", "faultDomains": 2, "updateDomains": 2},
+                           {"name": "db", "region": "northeurope", "subscription": "fabrikam", "faultDomains": 2, "updateDomains": 2}],
+      "vms": [{"name": "web-0", "availabilitySet": "web"}, {"name": "web-1", "availabilitySet": "web"},
+              {"name": "web-2", "availabilitySet": "web"}, {"name": "web-3", "availabilitySet": "web"},
+              {"name": "jump", "region": "eastus", "subscription": "contoso"},
+              {"name": "api-0", "availabilitySet": "api"}, {"name": "api-1", "availabilitySet": "api"},
+              {"name": "db-0", "availabilitySet": "db"}, {"name": "db-1", "availabilitySet": "db"}],
+      "maintenanceWindows": [{"name": "ne-day", "region": "northeurope", "start": "2026-11-01T00:00:00",
+                              "timeZone": "UTC", "duration": "PT20H", "recurEvery": "Day"}]
+    }
+    """
+
+private struct Fixture {
+    let database: AppDatabase
+    let scheduler: SchedulerService
+
+    init() throws {
+        database = try AppDatabase.inMemory()
+        _ = try InventoryService(database: database).importDocument(Array(fleet.utf8), file: "fleet.json")
+        scheduler = SchedulerService(database: database)
+    }
+
+    @discardableResult
+    func plan(_ request: CampaignRequest = CampaignRequest(kind: .reboot), dryRun: Bool = false) throws -> PlanResult {
+        try scheduler.plan(request, now: now, dryRun: dryRun, actor: "test")
+    }
+
+    func sql(_ text: String, _ arguments: StatementArguments = []) throws {
+        try database.writer.write { try $0.execute(sql: text, arguments: arguments) }
+    }
+
+    func count(_ table: String) throws -> Int {
+        try database.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+    }
+
+    func event(_ vm: String) throws -> PlannedEvent {
+        try database.writer.read { db in try EventRepository.events(db, .vm(vm)).first!.event }
+    }
+
+    func rules() throws -> Set<String> { Set(try scheduler.check().map(\.rule.rawValue)) }
+}
+
+@Suite struct PlanWriteTests {
+    @Test func aPlanWritesTheCampaignItsEventsNoticesAndAudit() throws {
+        let f = try Fixture()
+        let result = try f.plan()
+        #expect(result.written)
+        #expect(try f.count("campaigns") == 1)
+        #expect(try f.count("events") == 9)
+        // one notice per subscription, to its admins and co-admins
+        let notices = try f.database.writer.read { try EventRepository.notices($0) }
+        #expect(notices.map(\.subscription) == ["contoso", "fabrikam"])
+        #expect(notices[0].recipients == ["ops@contoso.example", "oncall@contoso.example"])
+        #expect(notices[0].body.contains("web-0"))
+        let actions = try f.database.writer.read { try String.fetchAll($0, sql: "SELECT action FROM audit_log ORDER BY seq") }
+        #expect(actions == ["campaign.planned", "notice.queued", "notice.queued"])
+        #expect(try f.scheduler.check().isEmpty)
+    }
+
+    @Test func aDryRunWritesNothing() throws {
+        let f = try Fixture()
+        let result = try f.plan(dryRun: true)
+        #expect(!result.written)
+        #expect(result.events.count == 9)
+        #expect(try f.count("campaigns") == 0)
+        #expect(try f.count("events") == 0)
+        #expect(try f.count("notices") == 0)
+        #expect(try f.count("audit_log") == 0)
+    }
+
+    @Test func aFreezeCampaignQueuesNoNotice() throws {
+        let f = try Fixture()
+        try f.plan(CampaignRequest(kind: .freeze))
+        #expect(try f.count("notices") == 0)
+        #expect(try f.event("web-0").range.duration == 30)
+    }
+
+    @Test func theSamePlanTwiceGivesTheSameTimes() throws {
+        let first = try Fixture().plan(dryRun: true).events
+        let second = try Fixture().plan(dryRun: true).events
+        #expect(first == second)
+    }
+
+    @Test func aSecondCampaignKeepsClearOfTheFirst() throws {
+        let f = try Fixture()
+        try f.plan()
+        try f.plan(CampaignRequest(kind: .freeze, description: "second"))
+        #expect(try f.count("campaigns") == 2)
+        #expect(try f.scheduler.check().isEmpty)
+    }
+
+    @Test func withoutNotBeforeAPlanStartsOnAWholeMinuteAfterTheNotice() throws {
+        let f = try Fixture()
+        let campaign = try f.plan(CampaignRequest(kind: .freeze), dryRun: true).campaign
+        #expect(campaign.notBefore == Timestamp(iso8601: "2026-11-22T10:15:00Z"))
+    }
+
+    @Test func cancellingACampaignCancelsItsScheduledEventsAndKeepsThem() throws {
+        let f = try Fixture()
+        let id = try f.plan().campaign.id
+        #expect(try f.scheduler.cancel(id, now: now, actor: "test") == 9)
+        let statuses = try f.database.writer.read { try String.fetchAll($0, sql: "SELECT DISTINCT status FROM events") }
+        #expect(statuses == ["cancelled"])
+        #expect(try f.scheduler.upcoming(.all, now: now, within: 90 * 86_400).isEmpty)
+    }
+}
+
+@Suite struct PlanRefusalTests {
+    private func refusal(_ request: CampaignRequest) throws -> String {
+        let f = try Fixture()
+        do {
+            try f.plan(request)
+            Issue.record("the plan was accepted")
+        } catch let error as ServiceError {
+            #expect(try f.count("campaigns") == 0)
+            #expect(try f.count("events") == 0)
+            return error.message
+        }
+        return ""
+    }
+
+    @Test func anUnknownRegionIsNamed() throws {
+        #expect(try refusal(CampaignRequest(kind: .reboot, regions: ["atlantis"])).contains("'atlantis'"))
+    }
+
+    @Test func aFreezeLongerThanThirtySecondsIsRefused() throws {
+        #expect(try refusal(CampaignRequest(kind: .freeze, perVMDuration: 45)).contains("at most 30s"))
+    }
+
+    @Test func aStartBeforeTheNoticeAllowsIsRefusedWithTheEarliestInstant() throws {
+        let message = try refusal(CampaignRequest(kind: .reboot, notBefore: Timestamp(iso8601: "2026-11-25T00:00:00Z")))
+        #expect(message.contains("2026-11-29T10:00:00Z"))
+    }
+
+    @Test func regionsWithoutVMsAreRefused() throws {
+        let f = try Fixture()
+        try InventoryService(database: f.database).addRegion(Region(name: "empty"))
+        do {
+            try f.plan(CampaignRequest(kind: .reboot, regions: ["empty"]))
+            Issue.record("the plan was accepted")
+        } catch let error as ServiceError {
+            #expect(error.message.contains("campaign over regions with no VMs: empty"))
+        }
+    }
+
+    @Test func aWindowShorterThanAWaveMakesThePlanFailWithTheNumbers() throws {
+        let f = try Fixture()
+        try f.sql("UPDATE maintenance_windows SET duration = 'PT10M', duration_seconds = 600")
+        do {
+            try f.plan(CampaignRequest(kind: .reboot, regions: ["northeurope"]))
+            Issue.record("the plan was accepted")
+        } catch let error as ServiceError {
+            #expect(error.message.contains("db"))
+            #expect(error.message.contains("10m"))
+            #expect(try f.count("events") == 0)
+        }
+    }
+}
+
+@Suite struct UpcomingTests {
+    @Test func upcomingForAVMListsItsEventWithItsWindow() throws {
+        let f = try Fixture()
+        try f.plan()
+        let events = try f.scheduler.upcoming(.vm("db-0"), now: now, within: 30 * 86_400)
+        #expect(events.map(\.record.event.vm) == ["db-0"])
+        #expect(events[0].window == "ne-day")
+        let eastus = try f.scheduler.upcoming(.vm("web-0"), now: now, within: 30 * 86_400)
+        #expect(eastus[0].window == nil)  // eastus has no windows: any time
+    }
+
+    @Test func upcomingIsSoonestFirstAndLimitedToTheHorizon() throws {
+        let f = try Fixture()
+        try f.plan()
+        let all = try f.scheduler.upcoming(.all, now: now, within: 30 * 86_400)
+        #expect(all.count == 9)
+        #expect(all.map(\.record.event.range.start) == all.map(\.record.event.range.start).sorted())
+        #expect(try f.scheduler.upcoming(.all, now: now, within: 86_400).isEmpty)  // the notice keeps them a week out
+    }
+
+    @Test func upcomingForASubscriptionListsOnlyItsVMs() throws {
+        let f = try Fixture()
+        try f.plan()
+        let vms = Set(try f.scheduler.upcoming(.subscription("fabrikam"), now: now, within: 30 * 86_400).map(\.record.event.vm))
+        #expect(vms == ["db-0", "db-1"])
+    }
+
+    @Test func anUnknownScopeIsRefused() throws {
+        let f = try Fixture()
+        #expect(throws: ServiceError.self) { try f.scheduler.upcoming(.set("nope"), now: now, within: 86_400) }
+    }
+}
+
+extension SchedulerService.Scope {
+    static func set(_ name: String) -> Self { .availabilitySet(name) }
+}
+
+/// Each rule broken behind Pitstop's back is caught by `check` under its name.
+@Suite struct CheckCatchesSQLTests {
+    private func shifted(_ e: PlannedEvent, to start: Timestamp) -> StatementArguments {
+        [start.iso8601, (start + e.range.duration).iso8601, e.id]
+    }
+
+    private let move = "UPDATE events SET start_utc = ?, end_utc = ? WHERE id = ?"
+
+    @Test func aCleanPlanHasNoViolations() throws {
+        let f = try Fixture()
+        try f.plan()
+        #expect(try f.rules().isEmpty)
+    }
+
+    @Test func twoUpdateDomainsOfASetAtOnce() throws {
+        let f = try Fixture()
+        try f.plan()
+        let ud0 = try f.event("web-0"), ud1 = try f.event("web-1")
+        try f.sql(move, shifted(ud1, to: ud0.range.start + 60))
+        #expect(try f.rules().contains("update-domain-overlap"))
+    }
+
+    @Test func theRecoveryGapCutShort() throws {
+        let f = try Fixture()
+        try f.plan()
+        let ud0 = try f.event("web-0"), ud1 = try f.event("web-1")
+        try f.sql(move, shifted(ud1, to: ud0.range.end + 60))
+        #expect(try f.rules().contains("ud-gap"))
+    }
+
+    @Test func aNewPairLinkBetweenRegionsMaintainedTogether() throws {
+        let f = try Fixture()
+        try f.plan()
+        // northeurope runs alongside eastus; linking them makes the plan unsafe
+        try f.sql("INSERT INTO region_pairs(region, paired_with) VALUES ('northeurope', 'eastus')")
+        #expect(try f.rules().contains("pair-overlap"))
+    }
+
+    @Test func aStandaloneVMBeforeItsRegionsSets() throws {
+        let f = try Fixture()
+        try f.plan()
+        let jump = try f.event("jump"), web = try f.event("web-0")
+        try f.sql(move, shifted(jump, to: web.range.start - jump.range.duration - 3600))
+        #expect(try f.rules().contains("single-before-multi"))
+    }
+
+    @Test func anEventStartingBeforeItsNotice() throws {
+        let f = try Fixture()
+        try f.plan()
+        try f.sql("UPDATE events SET planned_at = ? WHERE vm = 'db-0'", [(try f.event("db-0").range.start - 3600).iso8601])
+        #expect(try f.rules().contains("short-notice"))
+    }
+
+    @Test func anEventMovedOutOfItsWindow() throws {
+        let f = try Fixture()
+        try f.plan()
+        let db0 = try f.event("db-0")
+        let day = db0.range.start.seconds / 86_400 * 86_400
+        try f.sql(move, shifted(db0, to: Timestamp(seconds: day + 21 * 3600)))  // the window ends at 20:00
+        #expect(try f.rules().contains("outside-window"))
+    }
+
+    @Test func aBlackoutAddedOverPlannedEvents() throws {
+        let f = try Fixture()
+        try f.plan()
+        let web = try f.event("web-0")
+        try f.sql("INSERT INTO blackouts(name, region, start_utc, end_utc) VALUES ('freeze', NULL, ?, ?)",
+                  [(web.range.start - 60).iso8601, (web.range.end + 60).iso8601])
+        #expect(try f.rules().contains("in-blackout"))
+    }
+
+    @Test func aFreezeStretchedPastThirtySeconds() throws {
+        let f = try Fixture()
+        try f.plan(CampaignRequest(kind: .freeze))
+        let e = try f.event("web-0")
+        try f.sql("UPDATE events SET end_utc = ? WHERE id = ?", [(e.range.start + 60).iso8601, e.id])
+        #expect(try f.rules().contains("freeze-too-long"))
+    }
+
+    @Test func aVMBookedTwice() throws {
+        let f = try Fixture()
+        try f.plan()
+        try f.sql("""
+            INSERT INTO events(id, campaign, vm, region, availability_set, update_domain, fault_domain, wave, kind,
+                               start_utc, end_utc, status, planned_at)
+            SELECT id || '-copy', campaign, vm, region, availability_set, update_domain, fault_domain, wave || '-copy', kind,
+                   start_utc, end_utc, status, planned_at FROM events WHERE vm = 'api-0'
+            """)
+        #expect(try f.rules().contains("double-booked"))
+    }
+
+    @Test func aRebootWhoseNoticeWasDeleted() throws {
+        let f = try Fixture()
+        try f.plan()
+        try f.sql("DELETE FROM notices WHERE subscription = 'fabrikam'")
+        #expect(try f.rules() == ["missing-notice"])
+    }
+
+    @Test func aVMMovedToAnotherUpdateDomainAfterPlanning() throws {
+        let f = try Fixture()
+        try f.plan()
+        // web-0 and web-3 share UD 0 and so one wave; moving web-3 to UD 1 puts UD 1 down with UD 0
+        try f.sql("UPDATE vms SET update_domain = 1 WHERE name = 'web-3'")
+        #expect(try f.rules().contains("update-domain-overlap"))
+    }
+
+    @Test func checkOfOneCampaignOnlyReportsViolationsInvolvingIt() throws {
+        let f = try Fixture()
+        let first = try f.plan().campaign.id
+        let second = try f.plan(CampaignRequest(kind: .freeze, description: "second")).campaign.id
+        try f.sql("DELETE FROM notices")
+        #expect(try f.scheduler.check(campaign: first).map(\.rule.rawValue) == ["missing-notice", "missing-notice"])
+        #expect(try f.scheduler.check(campaign: second).isEmpty)
+    }
+}
