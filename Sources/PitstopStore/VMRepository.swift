@@ -27,15 +27,22 @@ public enum VMRepository {
         case all, region(String), availabilitySet(String), subscription(String)
     }
 
-    /// Calls `body` for each VM in scope, in name order, without holding them all.
+    /// Calls `body` for each VM in scope, in name order, without holding them all. Columns
+    /// are read raw: the planner reads a million VMs, and GRDB's `Row` cost more than SQLite.
     public static func forEach(_ db: Database, in scope: Scope, _ body: (VirtualMachine) throws -> Void) throws {
-        let cursor: RowCursor = switch scope {
-        case .all: try Row.fetchCursor(db, sql: "SELECT \(columns) FROM vms ORDER BY name")
-        case .region(let r): try Row.fetchCursor(db, sql: "SELECT \(columns) FROM vms WHERE region = ? ORDER BY name", arguments: [r])
-        case .availabilitySet(let s): try Row.fetchCursor(db, sql: "SELECT \(columns) FROM vms WHERE availability_set = ? ORDER BY name", arguments: [s])
-        case .subscription(let s): try Row.fetchCursor(db, sql: "SELECT \(columns) FROM vms WHERE subscription = ? ORDER BY name", arguments: [s])
+        let (filter, argument): (String, String?) = switch scope {
+        case .all: ("", nil)
+        case .region(let r): (" WHERE region = ?", r)
+        case .availabilitySet(let s): (" WHERE availability_set = ?", s)
+        case .subscription(let s): (" WHERE subscription = ?", s)
         }
-        while let row = try cursor.next() { try body(vm(from: row)) }
+        let statement = try db.makeStatement(sql: "SELECT \(columns) FROM vms\(filter) ORDER BY name")
+        if let argument { try statement.setArguments([argument]) }
+        let rows = RawRows(statement: statement, db: db)
+        while try rows.next() {
+            try body(VirtualMachine(name: rows.text(0) ?? "", region: rows.text(1) ?? "", subscription: rows.text(2) ?? "",
+                                    availabilitySet: rows.text(3), updateDomain: rows.int(4), faultDomain: rows.int(5), ipAddress: rows.text(6)))
+        }
     }
 
     public static func count(_ db: Database, in scope: Scope) throws -> Int {
@@ -94,12 +101,43 @@ public final class VMWriter {
         bind(handle, 5, vm.updateDomain)
         bind(handle, 6, vm.faultDomain)
         bind(handle, 7, vm.ipAddress)
+        try stepToDone(statement, in: db)
+    }
+}
+
+/// Runs a statement whose arguments were bound raw; throws SQLite's error as GRDB does.
+func stepToDone(_ statement: Statement, in db: Database) throws {
+    let handle = statement.sqliteStatement
+    let code = sqlite3_step(handle)
+    guard code == SQLITE_DONE else {
+        let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+        sqlite3_reset(handle)
+        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+    }
+}
+
+/// Steps through a statement's rows and reads their columns without GRDB's `Row`: the
+/// planner and the checker read a million VMs or events, and `Row` cost more than SQLite.
+struct RawRows {
+    let statement: Statement
+    let db: Database
+    private var handle: SQLiteStatement { statement.sqliteStatement }
+
+    /// Advances to the next row; false at the end.
+    func next() throws -> Bool {
         let code = sqlite3_step(handle)
-        guard code == SQLITE_DONE else {
-            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
-            sqlite3_reset(handle)
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
-        }
+        if code == SQLITE_ROW { return true }
+        if code == SQLITE_DONE { return false }
+        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+    }
+
+    func text(_ i: Int32) -> String? {
+        guard sqlite3_column_type(handle, i) != SQLITE_NULL, let p = sqlite3_column_text(handle, i) else { return nil }
+        return String(cString: p)
+    }
+
+    func int(_ i: Int32) -> Int? {
+        sqlite3_column_type(handle, i) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(handle, i))
     }
 }
 
