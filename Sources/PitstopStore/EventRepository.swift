@@ -163,6 +163,47 @@ public enum EventRepository {
         return out
     }
 
+    // MARK: Lifecycle
+
+    /// Records what happened to an event: its status, approval, actual times and whether its
+    /// start was forced, with the reason given.
+    public static func update(_ db: Database, _ r: EventRecord) throws {
+        try db.execute(sql: """
+            UPDATE events SET status = ?, approved_at = ?, actual_start = ?, actual_end = ?, forced = ?, reason = ?
+            WHERE id = ?
+            """, arguments: [r.event.status.rawValue, r.approvedAt?.iso8601, r.actualStart?.iso8601, r.actualEnd?.iso8601,
+                             r.forced ? 1 : 0, r.reason, r.event.id])
+    }
+
+    /// Events in `regions`, of any campaign, that actually started and had not ended by
+    /// `since` (or have not ended): what guarded execution weighs a start against.
+    public static func startedEvents(_ db: Database, regions: [String], endedAfter since: Timestamp) throws -> [EventRecord] {
+        // `campaign IN campaigns` lets the (campaign, region) index serve a query by region.
+        try read(db, where: """
+            campaign IN (SELECT id FROM campaigns) AND region IN (SELECT value FROM json_each(?))
+            AND actual_start IS NOT NULL AND (actual_end IS NULL OR actual_end > ?)
+            """, [JSONText.array(regions.map(JSONText.quote)), since.iso8601])
+    }
+
+    /// Events of `vms` that actually started and had not ended by `since` (or have not ended).
+    public static func startedEvents(_ db: Database, vms: [String], endedAfter since: Timestamp) throws -> [EventRecord] {
+        try read(db, where: """
+            vm IN (SELECT value FROM json_each(?)) AND actual_start IS NOT NULL AND (actual_end IS NULL OR actual_end > ?)
+            """, [JSONText.array(vms.map(JSONText.quote)), since.iso8601])
+    }
+
+    /// Every event of `campaign` in `regions`, whatever its status.
+    public static func events(_ db: Database, campaign: String, regions: [String]) throws -> [EventRecord] {
+        try read(db, where: "campaign = ? AND region IN (SELECT value FROM json_each(?))",
+                 [campaign, JSONText.array(regions.map(JSONText.quote))])
+    }
+
+    private static func read(_ db: Database, where clause: String, _ arguments: StatementArguments) throws -> [EventRecord] {
+        let statement = try db.makeStatement(sql: "SELECT \(eventColumns) FROM events WHERE \(clause) ORDER BY start_utc, id")
+        try statement.setArguments(arguments)
+        return try readEvents(statement)
+    }
+
     // MARK: Notices
 
     public static func insert(_ db: Database, notice n: NoticeRecord) throws {

@@ -73,6 +73,18 @@ public enum Rules {
         TimeRange(start: existing.start - existingGap, end: existing.end + newGap)
     }
 
+    /// The same rule as ``updateDomainClash(earlier:later:laterGap:)`` seen at the instant a
+    /// wave actually starts, as guarded execution asks it: the new wave runs from `start` with
+    /// no known end, so another update domain of the set that actually ran over `other` (open
+    /// ended while it still runs) clashes if it had not finished by `start`, or finished less
+    /// than `gap` (the starting wave's campaign's) before it.
+    ///
+    /// - Returns: the rule broken, or `nil`.
+    public static func updateDomainClash(startingAt start: Timestamp, other: TimeRange, gap: Int64) -> RuleName? {
+        if other.end > start { return .updateDomainOverlap }
+        return updateDomainClash(earlier: other, later: TimeRange(start: start, end: start), laterGap: gap)
+    }
+
     // MARK: Rule 2, multi-instance first
 
     /// A region's single-instance VMs start only once every multi-instance VM of the region in
