@@ -201,7 +201,7 @@ public enum EventRepository {
     private static func read(_ db: Database, where clause: String, _ arguments: StatementArguments) throws -> [EventRecord] {
         let statement = try db.makeStatement(sql: "SELECT \(eventColumns) FROM events WHERE \(clause) ORDER BY start_utc, id")
         try statement.setArguments(arguments)
-        return try readEvents(statement)
+        return try readEvents(statement, in: db)
     }
 
     // MARK: Notices

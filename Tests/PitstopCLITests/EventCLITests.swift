@@ -7,13 +7,13 @@ private let binary = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent(".build/debug/pitstop").path
 
-private struct Run {
+private struct EventCLIRun {
     var status: Int32
     var stdout: String
     var stderr: String
 }
 
-private func pitstop(_ arguments: [String], db: String, now: String = "2026-11-01T00:00:00Z") throws -> Run {
+private func pitstop(_ arguments: [String], db: String, now: String = "2026-11-01T00:00:00Z") throws -> EventCLIRun {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments + ["--db", db]
@@ -27,7 +27,7 @@ private func pitstop(_ arguments: [String], db: String, now: String = "2026-11-0
     try process.run()
     let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    return EventCLIRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
 }
 
 @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs the built binary: swift build"))
