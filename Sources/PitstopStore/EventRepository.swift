@@ -239,6 +239,7 @@ public enum EventRepository {
 public final class EventWriter {
     private let db: Database
     private let insert: Statement
+    private let arena = BindArena()
 
     public init(_ db: Database) throws {
         self.db = db
@@ -252,19 +253,20 @@ public final class EventWriter {
     public func insert(_ e: PlannedEvent) throws {
         let handle = insert.sqliteStatement
         sqlite3_reset(handle)
-        bind(handle, 1, e.id)
-        bind(handle, 2, e.campaign)
-        bind(handle, 3, e.vm)
-        bind(handle, 4, e.region)
-        bind(handle, 5, e.availabilitySet)
+        arena.reset()
+        arena.bind(handle, 1, e.id)
+        arena.bind(handle, 2, e.campaign)
+        arena.bind(handle, 3, e.vm)
+        arena.bind(handle, 4, e.region)
+        arena.bind(handle, 5, e.availabilitySet)
         bind(handle, 6, e.updateDomain)
         bind(handle, 7, e.faultDomain)
-        bind(handle, 8, e.wave)
-        bind(handle, 9, e.kind.rawValue)
-        bind(handle, 10, e.range.start.iso8601)
-        bind(handle, 11, e.range.end.iso8601)
-        bind(handle, 12, e.status.rawValue)
-        bind(handle, 13, e.plannedAt.iso8601)
+        arena.bind(handle, 8, e.wave)
+        arena.bind(handle, 9, e.kind.rawValue)
+        arena.bind(handle, 10, e.range.start.iso8601)
+        arena.bind(handle, 11, e.range.end.iso8601)
+        arena.bind(handle, 12, e.status.rawValue)
+        arena.bind(handle, 13, e.plannedAt.iso8601)
         try stepToDone(insert, in: db)
     }
 }
