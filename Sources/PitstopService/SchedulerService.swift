@@ -50,7 +50,8 @@ public struct SchedulerService: Sendable {
 
     /// Plans a campaign. Unless `dryRun`, writes the campaign, its events, one notice per
     /// subscription (reboot) and audit entries in one transaction. All or nothing.
-    public func plan(_ request: CampaignRequest, now: Timestamp, dryRun: Bool, actor: String = AuditLog.actor()) throws -> PlanResult {
+    public func plan(_ request: CampaignRequest, now: Timestamp, dryRun: Bool, actor: String = AuditLog.actor(),
+                     progress: ProgressHandler? = nil) throws -> PlanResult {
         // Planning happens inside the write transaction so that no other plan slips in
         // between reading the existing events and writing the new ones.
         let work: (Database) throws -> PlanResult = { db in
@@ -87,7 +88,11 @@ public struct SchedulerService: Sendable {
             defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
             try EventRepository.insert(db, campaign: campaign, span: summary.span ?? TimeRange(start: campaign.notBefore, end: campaign.notBefore))
             let writer = try EventWriter(db)
-            for event in events { try writer.insert(event) }
+            for (i, event) in events.enumerated() {
+                try writer.insert(event)
+                if i % 20_000 == 19_999 { progress?(i + 1, events.count) }
+            }
+            if events.count >= 20_000 { progress?(events.count, events.count) }
             for notice in notices { try EventRepository.insert(db, notice: notice) }
             let sets = Set(events.compactMap(\.availabilitySet))
             try AuditLog.append(db, at: now, actor: actor, action: "campaign.planned",

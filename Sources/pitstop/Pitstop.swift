@@ -109,15 +109,22 @@ final class StandardOutput {
     deinit { flush() }
 }
 
-/// Progress for long work, on stderr and only when stderr is a terminal.
-func progressReporter(_ label: String) -> ProgressHandler? {
+/// What a progress count measures.
+enum ProgressUnit {
+    case bytes, events
+}
+
+/// Progress for long work, on stderr and only when stderr is a terminal, so that output
+/// piped to a file or `--format json` stays clean.
+func progressReporter(_ label: String, unit: ProgressUnit = .bytes) -> ProgressHandler? {
     guard isatty(2) == 1 else { return nil }
     return { done, total in
-        let text: String
+        func amount(_ n: Int) -> String { unit == .bytes ? "\(n >> 20) MB" : "\(n)" }
+        var text = "\r\(label): "
         if let total, total > 0 {
-            text = String(format: "\r%@: %.0f%% (%d of %d MB)", label, Double(done) * 100 / Double(total), done >> 20, total >> 20)
+            text += "\(done * 100 / total)% (\(amount(done)) of \(amount(total))\(unit == .events ? " events" : ""))"
         } else {
-            text = "\r\(label): \(done >> 20) MB"
+            text += amount(done)
         }
         FileHandle.standardError.write(Data(text.utf8))
         if let total, done >= total { FileHandle.standardError.write(Data("\n".utf8)) }

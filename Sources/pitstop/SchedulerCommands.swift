@@ -39,7 +39,7 @@ struct PlanCommand: ParsableCommand {
                 udGap: try parseDuration(udGap, option: "--ud-gap"),
                 description: description,
                 horizon: try parseDuration(horizon, option: "--horizon"))
-            let result = try database.scheduler().plan(request, now: now, dryRun: dryRun)
+            let result = try database.scheduler().plan(request, now: now, dryRun: dryRun, progress: progressReporter("writing events", unit: .events))
             for warning in result.warnings { printError("warning: \(warning)") }
             switch format {
             case .json:
