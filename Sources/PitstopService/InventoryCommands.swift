@@ -172,9 +172,16 @@ extension InventoryService {
         }
     }
 
+    /// Removes a VM; one with scheduled or started maintenance is refused, naming the
+    /// campaigns, since its events would be planned for a VM that no longer exists.
     public func removeVM(_ name: String) throws {
         try database.writer.write { db in
-            guard try FleetRepository.delete(db, from: .vms, key: name) else { throw ServiceError(.notFound, "unknown VM '\(name)'") }
+            guard try VMRepository.vm(db, named: name) != nil else { throw ServiceError(.notFound, "unknown VM '\(name)'") }
+            try refuseIfUsed(db, "VM \(name)", [
+                ("scheduled or started events of campaigns",
+                 "SELECT DISTINCT campaign FROM events WHERE vm = ? AND status IN ('scheduled', 'started') ORDER BY 1", [name]),
+            ])
+            _ = try FleetRepository.delete(db, from: .vms, key: name)
         }
     }
 

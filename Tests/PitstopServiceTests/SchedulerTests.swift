@@ -125,6 +125,20 @@ private struct Fixture {
     }
 }
 
+@Suite struct InventoryWithPlansTests {
+    @Test func aVMWithScheduledMaintenanceCannotBeRemoved() throws {
+        let f = try Fixture()
+        let id = try f.plan().campaign.id
+        let inventory = InventoryService(database: f.database)
+        #expect(throws: ServiceError.self) { try inventory.removeVM("web-0") }
+        do { try inventory.removeVM("web-0") } catch let error as ServiceError { #expect(error.message.contains(id)) }
+        // once its campaign is cancelled, it can go
+        try f.scheduler.cancel(id, now: now, actor: "test")
+        try inventory.removeVM("web-0")
+        #expect(throws: ServiceError.self) { try inventory.vm(named: "web-0") }
+    }
+}
+
 @Suite struct PlanRefusalTests {
     private func refusal(_ request: CampaignRequest) throws -> String {
         let f = try Fixture()
