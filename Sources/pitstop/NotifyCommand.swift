@@ -1,0 +1,152 @@
+// `pitstop notify` sends the maintenance notices that are due; `pitstop notices` lists them.
+import ArgumentParser
+import Foundation
+import PitstopCore
+import PitstopService
+
+struct NotifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify",
+        abstract: "Send the maintenance notices that are due, by SMTP to a relay or as .eml files.",
+        discussion: """
+            A reboot notice is due as soon as its campaign is planned (7 days or more ahead). Each \
+            notice is marked sent the moment the relay accepts it, so a run that is killed, or a \
+            relay that refuses one, never makes a notice go twice (at most the one in flight at a \
+            kill, with the same Message-ID). A refused notice stays queued with its error and is \
+            retried by the next run. --smtp talks plain SMTP (no TLS, no AUTH) to a local relay.
+            Exit status: 0 every due notice sent, 1 some failed and stay queued, 2 bad usage or error.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: ArgumentHelp("Send through this SMTP relay.", valueName: "host:port")) var smtp: String?
+    @Option(help: ArgumentHelp("The sender address (From and MAIL FROM).", valueName: "address")) var from: String = "pitstop@localhost"
+    @Option(help: ArgumentHelp("Write each notice as an .eml file into this directory instead.", valueName: "dir")) var outbox: String?
+    @Option(help: "How long to wait for the relay at each step, like 30s.") var timeout: String = "60s"
+    @Option var format: OutputFormat = .table
+
+    func run() throws {
+        try guarded {
+            guard Mailbox.isUsable(from) else { throw Failure("--from: '\(from.truncatedForMessage)' is not a usable e-mail address (like pitstop@example.com)") }
+            let transport: any NoticeTransport
+            switch (smtp, outbox) {
+            case (nil, nil), (.some, .some):
+                throw Failure("give exactly one of --smtp HOST:PORT or --outbox DIR")
+            case (let relay?, nil):
+                let (host, port) = try parseRelay(relay)
+                let seconds = try parseDuration(timeout, option: "--timeout")
+                guard seconds > 0 else { throw Failure("--timeout: must be at least 1s") }
+                transport = SMTPRelay(host: host, port: port, timeout: Double(seconds))
+            case (nil, let directory?):
+                transport = try OutboxDirectory(directory: URL(fileURLWithPath: directory))
+            }
+
+            let now = try Clock.now()
+            let notifier = Notifier(database: try database.open())
+            let lock = try NoticeSenderLock(beside: database.path)
+            let deliveries = try withExtendedLifetime(lock) {
+                try notifier.sendDue(now: now, from: from, via: transport, clock: { (try? Clock.now()) ?? now })
+            }
+            let failed = deliveries.filter { !$0.succeeded }.count
+            switch format {
+            case .json:
+                let items = deliveries.map { d in
+                    var members: [(String, String)] = [
+                        ("id", "\(d.notice.id)"), ("campaign", JSONText.quote(d.notice.campaign)),
+                        ("subscription", JSONText.quote(d.notice.subscription)),
+                        ("recipients", JSONText.array(d.notice.recipients.map(JSONText.quote))),
+                        ("messageId", JSONText.quote(d.messageID)),
+                    ]
+                    switch d.outcome {
+                    case .sent(let at, let detail):
+                        members += [("result", JSONText.quote("sent")), ("sentAt", JSONText.quote(at.iso8601)), ("detail", JSONText.quote(detail)), ("error", "null")]
+                    case .failed(let error):
+                        members += [("result", JSONText.quote("failed")), ("sentAt", "null"), ("detail", "null"), ("error", JSONText.quote(error))]
+                    }
+                    members.append(("attempts", "\(d.notice.attempts)"))
+                    return JSONText.object(members)
+                }
+                print("{\"transport\": \(JSONText.quote(transport.name)), \"sent\": \(deliveries.count - failed), \"failed\": \(failed), \"notices\": ["
+                      + (items.isEmpty ? "" : "\n  " + items.joined(separator: ",\n  ") + "\n") + "]}")
+            case .table:
+                if deliveries.isEmpty {
+                    print("no notices due")
+                } else {
+                    var table = Table("notice", "subscription", "recipients", "result", numeric: [0])
+                    for d in deliveries {
+                        let result = switch d.outcome {
+                        case .sent: "sent"
+                        case .failed(let error): "failed (attempt \(d.notice.attempts)): \(error)"
+                        }
+                        table.add("\(d.notice.id)", d.notice.subscription, d.notice.recipients.joined(separator: ", "), result)
+                    }
+                    print(table.text, terminator: "")
+                    print("\(deliveries.count - failed) sent, \(failed) failed via \(transport.name)" + (failed > 0 ? "; the failed ones stay queued for the next run" : ""))
+                }
+            }
+            if failed > 0 { throw ExitCode(1) }
+        }
+    }
+
+    /// `host:port`, `[v6addr]:port`.
+    func parseRelay(_ text: String) throws -> (String, UInt16) {
+        let host: Substring, port: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") {
+            host = text[text.index(after: text.startIndex)..<close]
+            port = text[text.index(close, offsetBy: 2)...]
+        } else if let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") {
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        } else {
+            throw Failure("--smtp: '\(text.truncatedForMessage)' is not HOST:PORT (like 127.0.0.1:25 or [::1]:2525)")
+        }
+        guard !host.isEmpty, let number = UInt16(port), number > 0 else {
+            throw Failure("--smtp: '\(text.truncatedForMessage)' is not HOST:PORT with a port in 1..65535")
+        }
+        return (String(host), number)
+    }
+}
+
+struct NoticesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notices", abstract: "List maintenance notices: queued, sent or withdrawn, with attempts and errors.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "Only this campaign's notices.") var campaign: String?
+    @Option var format: OutputFormat = .table
+
+    func run() throws {
+        try guarded {
+            let notices = try Notifier(database: try database.open()).notices(campaign: campaign, now: try Clock.now())
+            switch format {
+            case .json:
+                let items = notices.map { s in
+                    let n = s.notice
+                    return JSONText.object([
+                        ("id", "\(n.id)"), ("campaign", JSONText.quote(n.campaign)), ("subscription", JSONText.quote(n.subscription)),
+                        ("recipients", JSONText.array(n.recipients.map(JSONText.quote))), ("subject", JSONText.quote(n.subject)),
+                        ("state", JSONText.quote(s.state.rawValue)), ("messageId", JSONText.quote(s.messageID)),
+                        ("queuedAt", JSONText.quote(n.queuedAt.iso8601)), ("firstStart", JSONText.quote(n.firstStart.iso8601)),
+                        ("sentAt", JSONText.quote(n.sentAt?.iso8601)), ("attempts", "\(n.attempts)"), ("lastError", JSONText.quote(n.lastError)),
+                    ])
+                }
+                print("{\"notices\": [" + (items.isEmpty ? "" : "\n  " + items.joined(separator: ",\n  ") + "\n") + "]}")
+            case .table:
+                if notices.isEmpty {
+                    print(campaign == nil ? "no notices" : "no notices for campaign \(campaign!)")
+                    return
+                }
+                var table = Table("notice", "campaign", "subscription", "recipients", "state", "first start (UTC)", "sent (UTC)", "attempts", "last error",
+                                  numeric: [0, 7])
+                for s in notices {
+                    let n = s.notice
+                    table.add("\(n.id)", n.campaign, n.subscription, n.recipients.joined(separator: ", "), s.state.rawValue, n.firstStart.iso8601,
+                              n.sentAt?.iso8601 ?? "-", "\(n.attempts)", n.lastError ?? "-")
+                }
+                print(table.text, terminator: "")
+                var counts: [NoticeStatus.State: Int] = [:]
+                for s in notices { counts[s.state, default: 0] += 1 }
+                print([NoticeStatus.State.queued, .sent, .waiting, .withdrawn].compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }.joined(separator: ", "))
+            }
+        }
+    }
+}

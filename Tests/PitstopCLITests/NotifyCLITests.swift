@@ -1,0 +1,223 @@
+// `pitstop notify` and `pitstop notices` as operators run them: the built binary, a real SMTP
+// server on loopback, and a kill in the middle of a run.
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A scratch directory with a database holding a fleet and a planned reboot campaign.
+final class NotifyWorkspace {
+    static let now = "2026-11-22T10:00:00Z"
+    /// `<repo>/.build/debug/pitstop`, which `swift test` builds with the tests.
+    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/pitstop")
+
+    let directory: URL
+    let db: String
+
+    /// Imports `subscriptions` subscriptions (one standalone VM each) and plans a reboot campaign.
+    init(subscriptions count: Int, refusedAdmin: Int? = nil) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-notify-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        db = directory.appendingPathComponent("pitstop.sqlite").path
+        let subscriptions = (0..<count).map { i in
+            String(format: #"{"id": "s%02d", "admins": ["admin-%02d@example.com"], "coAdmins": ["deputy-%02d@example.com"], "noticeTimeZone": "Asia/Tokyo"}"#, i, i, i)
+        }
+        let vms = (0..<count).map { String(format: #"{"name": "vm-%02d", "region": "eastus", "subscription": "s%02d"}"#, $0, $0) }
+        let fleet = directory.appendingPathComponent("fleet.json")
+        try Data("""
+            {"regions": [{"name": "eastus"}], "subscriptions": [\(subscriptions.joined(separator: ", "))], "vms": [\(vms.joined(separator: ", "))]}
+            """.utf8).write(to: fleet)
+        try ok("import", fleet.path)
+        try ok("plan", "--kind", "reboot", "--description", "Host OS update")
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    struct Outcome: CustomStringConvertible {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+        func json() throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any], "not a JSON object: \(stdout)")
+        }
+    }
+
+    /// Starts `pitstop ARGUMENTS --db DB` and returns the running process; output goes to files.
+    func start(_ arguments: [String]) throws -> (Process, URL, URL) {
+        let id = UUID().uuidString
+        let out = directory.appendingPathComponent("out-\(id)"), err = directory.appendingPathComponent("err-\(id)")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments + ["--db", db]
+        var environment = ["HOME": directory.path, "PITSTOP_NOW": Self.now, "PITSTOP_ACTOR": "notify-test", "LANG": "C.UTF-8", "TZ": "UTC"]
+        environment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
+        process.environment = environment
+        process.currentDirectoryURL = directory
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        return (process, out, err)
+    }
+
+    @discardableResult
+    func run(_ arguments: String...) throws -> Outcome {
+        let (process, out, err) = try start(arguments)
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
+                       stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+    }
+
+    @discardableResult
+    func ok(_ arguments: String...) throws -> Outcome {
+        let (process, out, err) = try start(arguments)
+        process.waitUntilExit()
+        let outcome = Outcome(status: process.terminationStatus, stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
+                              stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+        guard outcome.status == 0 else { throw SinkError(message: "pitstop \(arguments.joined(separator: " ")) failed: \(outcome)") }
+        return outcome
+    }
+
+    /// `pitstop notices --format json`, as dictionaries.
+    func notices() throws -> [[String: Any]] {
+        try #require(try ok("notices", "--format", "json").json()["notices"] as? [[String: Any]])
+    }
+}
+
+@Suite("pitstop notify", .enabled(if: SMTPSink.available, SMTPSink.unavailableReason))
+struct NotifyCLITests {
+    @Test func notifySendsEveryDueNoticeAndASecondRunSendsNothing() throws {
+        let workspace = try NotifyWorkspace(subscriptions: 3)
+        let sink = try SMTPSink()
+
+        let first = try workspace.run("notify", "--smtp", "127.0.0.1:\(sink.port)", "--from", "maintenance@fleet.example")
+
+        #expect(first.status == 0, "\(first)")
+        for s in ["s00", "s01", "s02"] { #expect(first.stdout.contains(s)) }
+        #expect(first.stdout.contains("admin-01@example.com, deputy-01@example.com"))
+        #expect(first.stdout.contains("3 sent, 0 failed"))
+        let received = try sink.messages()
+        #expect(received.count == 3)
+        #expect(received.allSatisfy { $0.mailfrom == "maintenance@fleet.example" && $0.header("From") == "maintenance@fleet.example" })
+        #expect(received.allSatisfy { $0.data.contains("Asia/Tokyo") })
+        #expect(try workspace.notices().allSatisfy { $0["state"] as? String == "sent" && $0["attempts"] as? Int == 1 })
+
+        let second = try workspace.run("notify", "--smtp", "127.0.0.1:\(sink.port)")
+
+        #expect(second.status == 0, "\(second)")
+        #expect(second.stdout.contains("no notices due"))
+        #expect(try sink.messages().count == 3)
+    }
+
+    @Test func aRefusedNoticeExitsOneAndStaysQueuedWithItsError() throws {
+        let workspace = try NotifyWorkspace(subscriptions: 3)
+        let sink = try SMTPSink(refuse: ["deputy-02@example.com"])
+
+        let run = try workspace.run("notify", "--smtp", "127.0.0.1:\(sink.port)", "--format", "json")
+
+        #expect(run.status == 1, "\(run)")
+        let json = try run.json()
+        #expect(json["sent"] as? Int == 2)
+        #expect(json["failed"] as? Int == 1)
+        let failed = try #require((json["notices"] as? [[String: Any]])?.first { $0["result"] as? String == "failed" })
+        #expect(failed["subscription"] as? String == "s02")
+        #expect((failed["error"] as? String)?.contains("550") == true)
+        #expect(try sink.messages().count == 2)
+        let listed = try #require(try workspace.notices().first { $0["subscription"] as? String == "s02" })
+        #expect(listed["state"] as? String == "queued")
+        #expect(listed["attempts"] as? Int == 1)
+        #expect((listed["lastError"] as? String)?.contains("deputy-02@example.com") == true)
+        #expect(listed["sentAt"] is NSNull)
+    }
+
+    @Test(arguments: [
+        ["notify"],
+        ["notify", "--smtp", "127.0.0.1:2525", "--outbox", "out"],
+        ["notify", "--smtp", "127.0.0.1"],
+        ["notify", "--smtp", "127.0.0.1:70000"],
+        ["notify", "--outbox", "out", "--from", "not an address"],
+    ])
+    func badUsageExitsTwo(arguments: [String]) throws {
+        let workspace = try NotifyWorkspace(subscriptions: 1)
+        let (process, _, err) = try workspace.start(arguments)
+        process.waitUntilExit()
+        let stderr = String(decoding: try Data(contentsOf: err), as: UTF8.self)
+        #expect(process.terminationStatus == 2, "\(stderr)")
+        #expect(stderr.hasPrefix("pitstop: "))
+        #expect(try workspace.notices().allSatisfy { $0["state"] as? String == "queued" && $0["attempts"] as? Int == 0 })
+    }
+
+    @Test func theOutboxGetsOneEmlFilePerNotice() throws {
+        let workspace = try NotifyWorkspace(subscriptions: 2)
+        let outbox = workspace.directory.appendingPathComponent("outbox")
+
+        let run = try workspace.run("notify", "--outbox", outbox.path)
+
+        #expect(run.status == 0, "\(run)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: outbox.path)
+        #expect(files.count == 2)
+        #expect(files.allSatisfy { $0.hasPrefix("notice-") && $0.hasSuffix(".eml") })
+        #expect(try workspace.notices().allSatisfy { $0["state"] as? String == "sent" })
+    }
+
+    /// The promise of `notify`: kill it half way, run it again, and every notice has reached
+    /// the relay once, except at most the one in flight at the kill, which may arrive twice.
+    @Test(.timeLimit(.minutes(3)))
+    func killedHalfWayAndRunAgainEachNoticeArrivesOnceExceptAtMostTheOneInFlight() throws {
+        // Given 40 due notices and a slow relay (0.1 s per message)
+        let count = 40
+        let workspace = try NotifyWorkspace(subscriptions: count)
+        let sink = try SMTPSink(delay: 0.1)
+
+        // When notify is killed with SIGKILL once the relay has received some of them
+        let (process, _, _) = try workspace.start(["notify", "--smtp", "127.0.0.1:\(sink.port)"])
+        let deadline = Date().addingTimeInterval(60)
+        while try sink.messages().count < 8 && process.isRunning && Date() < deadline { usleep(20_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "notify finished before the kill: the test proves nothing")
+        let sentBeforeKill = try workspace.notices().filter { $0["state"] as? String == "sent" }.count
+        #expect(sentBeforeKill >= 7 && sentBeforeKill < count)
+
+        // And run again to the end
+        let again = try workspace.run("notify", "--smtp", "127.0.0.1:\(sink.port)")
+        #expect(again.status == 0, "\(again)")
+
+        // Then every notice is sent, and the relay got each Message-ID once, but for at most one twice
+        let notices = try workspace.notices()
+        #expect(notices.count == count)
+        #expect(notices.allSatisfy { $0["state"] as? String == "sent" })
+        let received = try sink.messages()
+        var perMessageID: [String: Int] = [:]
+        for mail in received { perMessageID[try #require(mail.messageID), default: 0] += 1 }
+        #expect(Set(perMessageID.keys) == Set(notices.compactMap { $0["messageId"] as? String }))
+        #expect(received.count == count || received.count == count + 1, "received \(received.count) messages for \(count) notices")
+        #expect(perMessageID.values.filter { $0 > 1 }.count <= 1)
+        #expect(perMessageID.values.allSatisfy { $0 <= 2 })
+    }
+}
+
+@Suite("pitstop notify: one sender at a time")
+struct NotifyLockTests {
+    @Test func aSecondNotifyOnTheSameDatabaseIsRefusedWhileOneIsSending() throws {
+        // Given another notify holding the database's notify lock
+        let workspace = try NotifyWorkspace(subscriptions: 1)
+        let fd = open(workspace.db + ".notify-lock", O_RDWR | O_CREAT, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+
+        // When notify starts
+        let run = try workspace.run("notify", "--outbox", workspace.directory.appendingPathComponent("outbox").path)
+
+        // Then it refuses, and nothing is sent or counted
+        #expect(run.status == 2, "\(run)")
+        #expect(run.stderr.contains("another `pitstop notify`"))
+        #expect(try workspace.notices().allSatisfy { $0["state"] as? String == "queued" && $0["attempts"] as? Int == 0 })
+    }
+}

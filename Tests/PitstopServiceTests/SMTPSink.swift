@@ -1,0 +1,154 @@
+// A real SMTP server for the notifier tests: Tests/Support/smtp_sink.py (aiosmtpd) on loopback.
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One message as the sink received it.
+struct ReceivedMail: Sendable {
+    var mailfrom: String
+    var rcpttos: [String]
+    var data: String
+
+    /// The value of the first header named `name` (unfolded), if any.
+    func header(_ name: String) -> String? {
+        guard let end = data.range(of: "\r\n\r\n") else { return nil }
+        var value: String?
+        for line in data[..<end.lowerBound].components(separatedBy: "\r\n") {
+            if line.first == " " || line.first == "\t" {
+                if value != nil { value! += line }
+            } else if value != nil {
+                return value
+            } else if line.lowercased().hasPrefix(name.lowercased() + ":") {
+                value = String(line.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return value
+    }
+
+    var messageID: String? { header("Message-ID") }
+}
+
+/// The sink process, started on a port the kernel picks and stopped when the value goes.
+final class SMTPSink: @unchecked Sendable {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Support/smtp_sink.py")
+
+    /// Whether python3 with aiosmtpd is here; CI installs it (`pip install aiosmtpd`).
+    static let available: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import aiosmtpd"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
+    static let unavailableReason: Comment = "needs python3 with aiosmtpd (pip install aiosmtpd)"
+
+    let directory: URL
+    let out: URL
+    let port: UInt16
+    private let process: Process
+
+    /// Starts the sink and returns once it accepts connections.
+    init(refuse: [String] = [], delay: Double = 0, noEHLO: Bool = false) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-sink-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        out = directory.appendingPathComponent("received.jsonl")
+        let portFile = directory.appendingPathComponent("port")
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var arguments = ["python3", Self.script.path, "--out", out.path, "--port-file", portFile.path, "--lifetime", "300"]
+        for address in refuse { arguments += ["--refuse", address] }
+        if delay > 0 { arguments += ["--delay", String(delay)] }
+        if noEHLO { arguments.append("--no-ehlo") }
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        let log = directory.appendingPathComponent("sink.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        var found: UInt16?
+        while Date() < deadline {
+            if let text = try? String(contentsOf: portFile, encoding: .utf8), let p = UInt16(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+               Self.accepts(port: p) {
+                found = p
+                break
+            }
+            guard process.isRunning else { break }
+            usleep(50_000)
+        }
+        guard let found else {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if process.isRunning { process.terminate() }
+            throw SinkError(message: "the SMTP sink did not start: \(text)")
+        }
+        port = found
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// SIGTERM, then SIGKILL if it has not gone within 5 s.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Every message received so far, in order.
+    func messages() throws -> [ReceivedMail] {
+        guard let data = try? Data(contentsOf: out) else { return [] }
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map { line in
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let from = object["mailfrom"] as? String, let to = object["rcpttos"] as? [String], let body = object["data"] as? String else {
+                throw SinkError(message: "unreadable sink line: \(line)")
+            }
+            return ReceivedMail(mailfrom: from, rcpttos: to, data: body)
+        }
+    }
+
+    /// Whether something listens on 127.0.0.1:`port`.
+    static func accepts(port: UInt16) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+struct SinkError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// A port on loopback where nothing listens (bound, then released).
+func closedPort() -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return UInt16(bigEndian: address.sin_port)
+}
