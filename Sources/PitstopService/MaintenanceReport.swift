@@ -28,8 +28,14 @@ public struct ReportLine: Sendable, Hashable {
     public var name: String
     /// For a set, its region.
     public var region: String?
+    /// The line of a region's single-instance VMs among the sets (named `(single-instance)`),
+    /// so that the set section adds up to the total.
+    public var singleInstance = false
+    /// Events in the line, of any kind and outcome.
     public var events = 0
+    /// Events by kind.
     public var freezes = 0, reboots = 0
+    /// Events by outcome (their status now).
     public var scheduled = 0, started = 0, completed = 0, failed = 0, cancelled = 0
     /// Planned VM downtime in seconds, summed over events not cancelled.
     public var plannedDowntime: Int64 = 0
@@ -41,10 +47,14 @@ public struct ReportLine: Sendable, Hashable {
     /// Findings of ``HistoryAudit`` that involve this row's events.
     public var findings = 0
 
-    public init(name: String, region: String? = nil) {
+    public init(name: String, region: String? = nil, singleInstance: Bool = false) {
         self.name = name
         self.region = region
+        self.singleInstance = singleInstance
     }
+
+    /// The name of the single-instance line of a region among the sets.
+    public static let singleInstanceName = "(single-instance)"
 
     mutating func add(_ h: HistoricalEvent, now: Timestamp) {
         events += 1
@@ -90,7 +100,7 @@ public struct MaintenanceReport: Sendable {
             position[h.event.id] = i
             total.add(h, now: now)
             regions[h.event.region, default: ReportLine(name: h.event.region)].add(h, now: now)
-            if let set = h.event.availabilitySet { sets[set, default: ReportLine(name: set, region: h.event.region)].add(h, now: now) }
+            sets[Self.setKey(h.event), default: Self.setLine(h.event)].add(h, now: now)
             let owner = h.subscription ?? Self.unknownSubscription
             subscriptions[owner, default: ReportLine(name: owner)].add(h, now: now)
         }
@@ -101,7 +111,7 @@ public struct MaintenanceReport: Sendable {
             for id in finding.events {
                 guard let i = position[id] else { continue }
                 r.insert(events[i].event.region)
-                if let set = events[i].event.availabilitySet { s.insert(set) }
+                s.insert(Self.setKey(events[i].event))
                 o.insert(events[i].subscription ?? Self.unknownSubscription)
             }
             for k in r { regions[k]?.findings += 1 }
@@ -111,7 +121,8 @@ public struct MaintenanceReport: Sendable {
         }
         self.query = query
         self.regions = regions.values.sorted { $0.name < $1.name }
-        self.sets = sets.values.sorted { ($0.region ?? "", $0.name) < ($1.region ?? "", $1.name) }
+        // Per region, its sets by name and then its single-instance VMs.
+        self.sets = sets.values.sorted { ($0.region ?? "", $0.singleInstance ? 1 : 0, $0.name) < ($1.region ?? "", $1.singleInstance ? 1 : 0, $1.name) }
         self.subscriptions = subscriptions.values.sorted { $0.name < $1.name }
         self.total = total
         self.findings = relevant
@@ -119,6 +130,15 @@ public struct MaintenanceReport: Sendable {
 
     /// The line name of events whose VM and set are both gone from the fleet.
     public static let unknownSubscription = "(unknown)"
+
+    /// Sets by name; single-instance VMs by region, under a key no set name can take (names
+    /// have no control characters).
+    private static func setKey(_ e: PlannedEvent) -> String { e.availabilitySet ?? "\u{1}\(e.region)" }
+
+    private static func setLine(_ e: PlannedEvent) -> ReportLine {
+        e.availabilitySet.map { ReportLine(name: $0, region: e.region) }
+            ?? ReportLine(name: ReportLine.singleInstanceName, region: e.region, singleInstance: true)
+    }
 }
 
 extension AuditService {
@@ -151,8 +171,9 @@ extension AuditService {
 extension MaintenanceReport {
     /// One line's figures; durations in seconds.
     public static func json(_ l: ReportLine) -> String {
-        var members: [(String, String)] = [("name", JSONText.quote(l.name))]
+        var members: [(String, String)] = [("name", l.singleInstance ? "null" : JSONText.quote(l.name))]
         if let region = l.region { members.append(("region", JSONText.quote(region))) }
+        if l.singleInstance { members.append(("singleInstance", "true")) }
         members += [
             ("events", "\(l.events)"),
             ("byKind", JSONText.object([("freeze", "\(l.freezes)"), ("reboot", "\(l.reboots)")])),

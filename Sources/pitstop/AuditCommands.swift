@@ -115,7 +115,7 @@ struct AuditCommand: ParsableCommand {
                     let chain = result.chain
                     if let broken = chain.firstBroken {
                         print("chain: BROKEN at entry \(broken.seq): \(broken.reason)")
-                        print("  \(chain.entries) entries; entries from \(broken.seq) on cannot be trusted")
+                        print("  \(chain.entries) entries in the log; the chain is not checked past its first break")
                     } else if let head = chain.head {
                         print("chain: ok, \(chain.entries) entr\(chain.entries == 1 ? "y" : "ies"); head \(head.seq) \(head.hash)")
                     } else {

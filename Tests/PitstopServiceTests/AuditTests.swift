@@ -463,3 +463,12 @@ private func brokenHistory() throws -> (Fixture, History) {
     #expect(empty.findings.isEmpty)
     #expect(throws: ServiceError.self) { try f.audit.report(ReportQuery(region: "atlantis"), now: History.t0) }
 }
+
+@Test func aReportsSetSectionShowsSingleInstanceVMsPerRegionSoItAddsUp() throws {
+    let (f, h) = try brokenHistory()
+    try h.event("jump-east", campaign: "c1", set: nil, ud: nil, planned: 3000, start: 3000, end: 3600)
+    let report = try f.audit.report(ReportQuery(), now: History.t0 + 86_400)
+    #expect(report.sets.map(\.name) == ["web", ReportLine.singleInstanceName, "api"])
+    #expect(report.sets.map(\.events).reduce(0, +) == report.total.events)
+    #expect(MaintenanceReport.json(report.sets[1]).contains(#""name": null, "region": "eastus", "singleInstance": true"#))
+}

@@ -129,7 +129,9 @@ public enum HistoryAudit {
         findings += durations(events, down)
         findings += lateNotices(events, down, notices: notices)
         findings += forcedStarts(events, down)
-        return findings.sorted { ($0.at, $0.rule, $0.message) < ($1.at, $1.rule, $1.message) }
+        return findings.sorted {
+            ($0.at, $0.rule, $0.message, $0.events.first ?? "") < ($1.at, $1.rule, $1.message, $1.events.first ?? "")
+        }
     }
 
     // MARK: Rule 1
