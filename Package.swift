@@ -32,6 +32,7 @@ let package = Package(
             resources: [
                 .embedInCode("../../Migrations/0001_inventory.sql"),
                 .embedInCode("../../Migrations/0002_scheduler.sql"),
+                .embedInCode("../../Migrations/0003_audit_indexes.sql"),
             ]
         ),
         // Use cases: each reads through repositories and writes in one transaction.

@@ -1,5 +1,5 @@
-// Single-record changes to the fleet: add, pair, move and remove. Each is one transaction;
-// a removal that others depend on is refused with their names.
+// Single-record changes to the fleet: add, pair, move and remove. Each is one transaction,
+// with its audit entry; a removal that others depend on is refused with their names.
 import Foundation
 import GRDB
 import PitstopCore
@@ -15,6 +15,7 @@ extension InventoryService {
                 throw ServiceError(.conflict, "region \(region.name) already exists")
             }
             _ = try FleetRepository.upsert(db, region: region)
+            try audit(db, "region.added", [AuditSubject(.region, region.name)], details: Self.json(region))
         }
     }
 
@@ -22,14 +23,27 @@ extension InventoryService {
     public func loadDefaultRegions() throws -> (regions: UpsertCounts, pairs: UpsertCounts) {
         try database.writer.write { db in
             var regions = UpsertCounts(), pairs = UpsertCounts()
+            var addedRegions: [String] = [], addedPairs: [RegionPair] = []
             for name in Set(RegionPair.defaults.flatMap { [$0.region, $0.pairedWith] }).sorted() {
                 if try FleetRepository.region(db, named: name) == nil {
                     regions.record(try FleetRepository.upsert(db, region: Region(name: name)))
+                    addedRegions.append(name)
                 } else {
                     regions.record(.unchanged)
                 }
             }
-            for pair in RegionPair.defaults { pairs.record(try FleetRepository.upsert(db, pair: pair)) }
+            for pair in RegionPair.defaults {
+                let outcome = try FleetRepository.upsert(db, pair: pair)
+                pairs.record(outcome)
+                if outcome == .added { addedPairs.append(pair) }
+            }
+            // Nothing added, nothing changed: a second run leaves no entry.
+            if !addedRegions.isEmpty || !addedPairs.isEmpty {
+                try audit(db, "region.defaults-loaded",
+                          (addedRegions + addedPairs.flatMap { [$0.region, $0.pairedWith] }).map { AuditSubject(.region, $0) },
+                          details: JSONText.object([("regionsAdded", JSONText.array(addedRegions.map(JSONText.quote))),
+                                                    ("pairsAdded", JSONText.array(addedPairs.map(Self.json)))]))
+            }
             return (regions, pairs)
         }
     }
@@ -40,21 +54,29 @@ extension InventoryService {
             for name in [region, partner] where try FleetRepository.region(db, named: name) == nil {
                 throw ServiceError(.notFound, "unknown region '\(name)'")
             }
-            return try FleetRepository.upsert(db, pair: RegionPair(region: region, pairedWith: partner))
+            let link = RegionPair(region: region, pairedWith: partner)
+            let outcome = try FleetRepository.upsert(db, pair: link)
+            if outcome == .added {
+                try audit(db, "region.paired", [AuditSubject(.region, region), AuditSubject(.region, partner)], details: Self.json(link))
+            }
+            return outcome
         }
     }
 
     public func unpair(_ region: String, from partner: String) throws {
         try database.writer.write { db in
-            guard try FleetRepository.removePair(db, region, partner) > 0 else {
+            let links = try FleetRepository.removePair(db, region, partner)
+            guard links > 0 else {
                 throw ServiceError(.notFound, "\(region) and \(partner) are not paired")
             }
+            try audit(db, "region.unpaired", [AuditSubject(.region, region), AuditSubject(.region, partner)],
+                      details: JSONText.object([("region", JSONText.quote(region)), ("other", JSONText.quote(partner)), ("linksRemoved", "\(links)")]))
         }
     }
 
     public func removeRegion(_ name: String) throws {
         try database.writer.write { db in
-            guard try FleetRepository.region(db, named: name) != nil else { throw ServiceError(.notFound, "unknown region '\(name)'") }
+            guard let region = try FleetRepository.region(db, named: name) else { throw ServiceError(.notFound, "unknown region '\(name)'") }
             try refuseIfUsed(db, "region \(name)", [
                 ("availability sets", "SELECT name FROM availability_sets WHERE region = ? ORDER BY name", [name]),
                 ("VMs", "SELECT name FROM vms WHERE region = ? ORDER BY name", [name]),
@@ -63,6 +85,7 @@ extension InventoryService {
                 ("pair links", "SELECT region || ' -> ' || paired_with FROM region_pairs WHERE region = ?1 OR paired_with = ?1 ORDER BY 1", [name]),
             ])
             _ = try FleetRepository.delete(db, from: .regions, key: name)
+            try audit(db, "region.removed", [AuditSubject(.region, name)], details: Self.json(region))
         }
     }
 
@@ -81,17 +104,19 @@ extension InventoryService {
                 throw ServiceError(.conflict, "subscription \(subscription.id) already exists")
             }
             _ = try FleetRepository.upsert(db, subscription: subscription)
+            try audit(db, "subscription.added", [AuditSubject(.subscription, subscription.id)], details: Self.json(subscription))
         }
     }
 
     public func removeSubscription(_ id: String) throws {
         try database.writer.write { db in
-            guard try FleetRepository.subscription(db, id: id) != nil else { throw ServiceError(.notFound, "unknown subscription '\(id)'") }
+            guard let subscription = try FleetRepository.subscription(db, id: id) else { throw ServiceError(.notFound, "unknown subscription '\(id)'") }
             try refuseIfUsed(db, "subscription \(id)", [
                 ("availability sets", "SELECT name FROM availability_sets WHERE subscription = ? ORDER BY name", [id]),
                 ("VMs", "SELECT name FROM vms WHERE subscription = ? ORDER BY name", [id]),
             ])
             _ = try FleetRepository.delete(db, from: .subscriptions, key: id)
+            try audit(db, "subscription.removed", [AuditSubject(.subscription, id)], details: Self.json(subscription))
         }
     }
 
@@ -114,17 +139,19 @@ extension InventoryService {
                 throw ServiceError(.notFound, "unknown subscription '\(set.subscription)'")
             }
             _ = try FleetRepository.upsert(db, availabilitySet: set)
+            try audit(db, "set.added", Self.subjects(of: set), details: Self.json(set))
         }
     }
 
     public func removeAvailabilitySet(_ name: String) throws {
         try database.writer.write { db in
-            guard try FleetRepository.availabilitySet(db, named: name) != nil else { throw ServiceError(.notFound, "unknown availability set '\(name)'") }
+            guard let set = try FleetRepository.availabilitySet(db, named: name) else { throw ServiceError(.notFound, "unknown availability set '\(name)'") }
             try refuseIfUsed(db, "availability set \(name)", [
                 ("VMs", "SELECT name FROM vms WHERE availability_set = ? ORDER BY name", [name]),
                 ("maintenance windows", "SELECT name FROM maintenance_windows WHERE availability_set = ? ORDER BY name", [name]),
             ])
             _ = try FleetRepository.delete(db, from: .availabilitySets, key: name)
+            try audit(db, "set.removed", Self.subjects(of: set), details: Self.json(set))
         }
     }
 
@@ -135,7 +162,9 @@ extension InventoryService {
     public func addVM(_ draft: VMDraft) throws -> VirtualMachine {
         try database.writer.write { db in
             guard try VMRepository.vm(db, named: draft.name) == nil else { throw ServiceError(.conflict, "VM \(draft.name) already exists") }
-            return try place(db, draft, existing: nil)
+            let vm = try place(db, draft, existing: nil)
+            try audit(db, "vm.added", Self.subjects(of: vm), details: Self.json(vm))
+            return vm
         }
     }
 
@@ -149,7 +178,13 @@ extension InventoryService {
             let region = try set.flatMap { try FleetRepository.availabilitySet(db, named: $0)?.region } ?? existing.region
             let draft = VMDraft(name: name, region: region, subscription: existing.subscription, availabilitySet: set,
                                 updateDomain: updateDomain, faultDomain: faultDomain, ipAddress: existing.ipAddress)
-            return try place(db, draft, existing: existing)
+            let moved = try place(db, draft, existing: existing)
+            if moved != existing {
+                try audit(db, "vm.moved", Self.subjects(of: existing) + Self.subjects(of: moved), details: JSONText.object([
+                    ("vm", JSONText.quote(name)), ("from", Self.placement(existing)), ("to", Self.placement(moved)),
+                ]))
+            }
+            return moved
         }
     }
 
@@ -176,12 +211,13 @@ extension InventoryService {
     /// campaigns, since its events would be planned for a VM that no longer exists.
     public func removeVM(_ name: String) throws {
         try database.writer.write { db in
-            guard try VMRepository.vm(db, named: name) != nil else { throw ServiceError(.notFound, "unknown VM '\(name)'") }
+            guard let vm = try VMRepository.vm(db, named: name) else { throw ServiceError(.notFound, "unknown VM '\(name)'") }
             try refuseIfUsed(db, "VM \(name)", [
                 ("scheduled or started events of campaigns",
                  "SELECT DISTINCT campaign FROM events WHERE vm = ? AND status IN ('scheduled', 'started') ORDER BY 1", [name]),
             ])
             _ = try FleetRepository.delete(db, from: .vms, key: name)
+            try audit(db, "vm.removed", Self.subjects(of: vm), details: Self.json(vm))
         }
     }
 
@@ -200,14 +236,17 @@ extension InventoryService {
                 guard try FleetRepository.availabilitySet(db, named: s) != nil else { throw ServiceError(.notFound, "unknown availability set '\(s)'") }
             }
             _ = try FleetRepository.upsert(db, window: window)
+            try audit(db, "window.added", Self.subjects(of: window), details: Self.json(window))
         }
     }
 
     public func removeWindow(_ name: String) throws {
         try database.writer.write { db in
-            guard try FleetRepository.delete(db, from: .maintenanceWindows, key: name) else {
+            guard let window = try FleetRepository.maintenanceWindow(db, named: name),
+                  try FleetRepository.delete(db, from: .maintenanceWindows, key: name) else {
                 throw ServiceError(.notFound, "unknown maintenance window '\(name)'")
             }
+            try audit(db, "window.removed", Self.subjects(of: window), details: Self.json(window))
         }
     }
 
@@ -224,12 +263,16 @@ extension InventoryService {
                 throw ServiceError(.notFound, "unknown region '\(r)'")
             }
             _ = try FleetRepository.upsert(db, blackout: blackout)
+            try audit(db, "blackout.added", Self.subjects(of: blackout), details: Self.json(blackout))
         }
     }
 
     public func removeBlackout(_ name: String) throws {
         try database.writer.write { db in
-            guard try FleetRepository.delete(db, from: .blackouts, key: name) else { throw ServiceError(.notFound, "unknown blackout '\(name)'") }
+            guard let blackout = try FleetRepository.blackout(db, named: name), try FleetRepository.delete(db, from: .blackouts, key: name) else {
+                throw ServiceError(.notFound, "unknown blackout '\(name)'")
+            }
+            try audit(db, "blackout.removed", Self.subjects(of: blackout), details: Self.json(blackout))
         }
     }
 

@@ -41,6 +41,8 @@ struct VMIngest {
     private var placedChanged: Set<String> = []
     private var seen: Set<String> = []
     private(set) var counts = UpsertCounts()
+    /// What the import touched, for its audit entry.
+    var touched = ImportSubjects()
     private(set) var errors: [InputError] = []
     /// Past this many problems the rest are counted, not kept: a broken million-row file
     /// should not print a million lines.
@@ -94,6 +96,7 @@ struct VMIngest {
             if try writer.insertIfAbsent(vm) {
                 if let joined { bumpPlacement(joined) }
                 counts.record(.added)
+                touched.record(vm, in: checked.set)
                 return
             }
             let existing = try writer.existing(named: vm.name)
@@ -105,7 +108,13 @@ struct VMIngest {
             } else {
                 try writer.overwrite(updated)
                 counts.record(.updated)
+                // A VM that left another region or set touched that one too.
+                if let existing, existing.region != updated.region { touched.record(region: existing.region) }
+                if let old = existing?.availabilitySet, old != updated.availabilitySet, let oldSet = fleet.availabilitySet(named: old) {
+                    touched.record(set: oldSet)
+                }
             }
+            touched.record(updated, in: checked.set)
         } catch let error as DatabaseError {
             report(InputError(file: file, line: place.line, field: place.path.isEmpty ? nil : place.path, message: StoreMessages.describe(error)))
         }

@@ -30,9 +30,18 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible, Equatable 
 /// The fleet's use cases, shared by the CLI and the server.
 public struct InventoryService: Sendable {
     public let database: AppDatabase
+    /// Who the audit entries of this service's changes name.
+    public let actor: String
+    /// The time its audit entries record.
+    let clock: @Sendable () throws -> Timestamp
 
-    public init(database: AppDatabase) {
+    /// - Parameters:
+    ///   - actor: the audit's actor (default: `$PITSTOP_ACTOR`, else the OS user).
+    ///   - clock: the audit's time (default: ``Clock/now(environment:)``).
+    public init(database: AppDatabase, actor: String = AuditLog.actor(), clock: @escaping @Sendable () throws -> Timestamp = { try Clock.now() }) {
         self.database = database
+        self.actor = actor
+        self.clock = clock
     }
 
     // MARK: Import
@@ -57,10 +66,12 @@ public struct InventoryService: Sendable {
             for item in document.regions {
                 try attempt(item.place, field: "name") { summary.regions.record(try FleetRepository.upsert(db, region: item.value)) }
                 ingest.learn(region: item.value.name)
+                ingest.touched.record(region: item.value.name)
             }
             for item in document.subscriptions {
                 try attempt(item.place, field: "id") { summary.subscriptions.record(try FleetRepository.upsert(db, subscription: item.value)) }
                 ingest.learn(subscription: item.value.id)
+                ingest.touched.record(subscription: item.value.id)
             }
             for item in document.regionPairs {
                 let pair = item.value
@@ -69,7 +80,11 @@ public struct InventoryService: Sendable {
                     problem(item.place, field, "unknown region '\(region.truncatedForMessage)'")
                     known = false
                 }
-                if known { try attempt(item.place, field: "pairedWith") { summary.regionPairs.record(try FleetRepository.upsert(db, pair: pair)) } }
+                if known {
+                    try attempt(item.place, field: "pairedWith") { summary.regionPairs.record(try FleetRepository.upsert(db, pair: pair)) }
+                    ingest.touched.record(region: pair.region)
+                    ingest.touched.record(region: pair.pairedWith)
+                }
             }
             for item in document.availabilitySets {
                 let set = item.value.set
@@ -87,6 +102,7 @@ public struct InventoryService: Sendable {
                         summary.availabilitySets.record(try FleetRepository.upsert(db, availabilitySet: set))
                     }
                     ingest.learn(set: set)
+                    ingest.touched.record(set: set)
                 }
             }
             for item in document.vms { try ingest.ingest(item.value, at: item.place) }
@@ -96,7 +112,9 @@ public struct InventoryService: Sendable {
                 switch window.scope {
                 case .region(let r) where !ingest.hasRegion(r): problem(item.place, "region", "unknown region '\(r.truncatedForMessage)'")
                 case .availabilitySet(let s) where ingest.availabilitySet(named: s) == nil: problem(item.place, "availabilitySet", "unknown availability set '\(s.truncatedForMessage)'")
-                default: try attempt(item.place, field: "name") { summary.maintenanceWindows.record(try FleetRepository.upsert(db, window: window)) }
+                default:
+                    try attempt(item.place, field: "name") { summary.maintenanceWindows.record(try FleetRepository.upsert(db, window: window)) }
+                    ingest.touched.record(window: window)
                 }
             }
             for item in document.blackouts {
@@ -104,11 +122,13 @@ public struct InventoryService: Sendable {
                     problem(item.place, "region", "unknown region '\(r.truncatedForMessage)'")
                 } else {
                     try attempt(item.place, field: "name") { summary.blackouts.record(try FleetRepository.upsert(db, blackout: item.value)) }
+                    ingest.touched.record(blackout: item.value)
                 }
             }
             errors += ingest.allErrors
             guard errors.isEmpty else { throw ImportFailure(errors: errors.sorted(by: Self.documentOrder)) }
             try ingest.savePlacementCounters()
+            try auditImport(db, file: file, format: "json", summary: summary, touched: ingest.touched)
             return summary
         }
     }
@@ -163,6 +183,7 @@ public struct InventoryService: Sendable {
             try ingest.savePlacementCounters()
             var summary = ImportSummary()
             summary.vms = ingest.counts
+            try auditImport(db, file: file, format: "csv", summary: summary, touched: ingest.touched)
             return summary
         }
     }

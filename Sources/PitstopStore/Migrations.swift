@@ -28,6 +28,7 @@ extension Migration {
     public static let all: [Migration] = [
         Migration(name: "0001_inventory.sql", bytes: PackageResources._001_inventory_sql),
         Migration(name: "0002_scheduler.sql", bytes: PackageResources._002_scheduler_sql),
+        Migration(name: "0003_audit_indexes.sql", bytes: PackageResources._003_audit_indexes_sql),
     ]
 }
 

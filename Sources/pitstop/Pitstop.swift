@@ -19,7 +19,7 @@ struct Pitstop: ParsableCommand {
             Demo.self, Import.self, Export.self, InventoryCommand.self, RegionCommand.self, RegionsCommand.self,
             SubscriptionCommand.self, SetCommand.self, VMCommand.self, WindowCommand.self, BlackoutCommand.self,
             WindowsCommand.self, PlanCommand.self, UpcomingCommand.self, CheckCommand.self, CampaignCommand.self, EventCommand.self,
-            NotifyCommand.self, NoticesCommand.self,
+            NotifyCommand.self, NoticesCommand.self, AuditCommand.self, ReportCommand.self,
         ])
 }
 

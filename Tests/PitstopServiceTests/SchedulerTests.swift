@@ -73,19 +73,20 @@ private struct Fixture {
         #expect(notices[0].recipients == ["ops@contoso.example", "oncall@contoso.example"])
         #expect(notices[0].body.contains("web-0"))
         let actions = try f.database.writer.read { try String.fetchAll($0, sql: "SELECT action FROM audit_log ORDER BY seq") }
-        #expect(actions == ["campaign.planned", "notice.queued", "notice.queued"])
+        #expect(actions == ["inventory.imported", "campaign.planned", "notice.queued", "notice.queued"])
         #expect(try f.scheduler.check().isEmpty)
     }
 
     @Test func aDryRunWritesNothing() throws {
         let f = try Fixture()
+        let auditBefore = try f.count("audit_log")
         let result = try f.plan(dryRun: true)
         #expect(!result.written)
         #expect(result.events.count == 9)
         #expect(try f.count("campaigns") == 0)
         #expect(try f.count("events") == 0)
         #expect(try f.count("notices") == 0)
-        #expect(try f.count("audit_log") == 0)
+        #expect(try f.count("audit_log") == auditBefore)
     }
 
     @Test func aFreezeCampaignQueuesNoNotice() throws {

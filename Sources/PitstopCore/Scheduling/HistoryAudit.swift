@@ -1,0 +1,351 @@
+// The audit of what actually happened: actual start and end times judged against the rules of
+// Rules.swift, for `audit verify` and reports. Pure: events, pair links and notices in, findings out.
+
+/// A rule that maintenance as it actually happened can break.
+public enum HistoryRule: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+    /// Rule 1: VMs of two update domains of one set were down at the same instant.
+    case updateDomainOverlap = "update-domain-overlap"
+    /// Rule 3: the two regions of a pair link were under maintenance at the same instant.
+    case pairOverlap = "pair-overlap"
+    /// Rule 6: a freeze paused a VM for longer than 30 s.
+    case freezeTooLong = "freeze-too-long"
+    /// Rule 6: a reboot took more than ``HistoryAudit/rebootOverrunFactor`` times its planned downtime.
+    case rebootOverrun = "reboot-overrun"
+    /// Rule 4: a reboot started without a notice sent to its subscription a notice period before.
+    case noticeLate = "notice-late"
+    /// Guarded execution: a start that was refused and then forced.
+    case forcedStart = "forced-start"
+
+    /// One line saying what the rule asks.
+    public var summary: String {
+        switch self {
+        case .updateDomainOverlap: RuleName.updateDomainOverlap.summary
+        case .pairOverlap: RuleName.pairOverlap.summary
+        case .freezeTooLong: RuleName.freezeTooLong.summary
+        case .rebootOverrun: "a reboot lasts at most \(HistoryAudit.rebootOverrunFactor) times its planned downtime"
+        case .noticeLate: "a reboot starts only after its notice was sent a notice period ahead"
+        case .forcedStart: "no start overrides the guard"
+        }
+    }
+
+    /// The scheduling rule this one checks again on actual times, where there is one.
+    public var schedulingRule: RuleName? {
+        switch self {
+        case .updateDomainOverlap: .updateDomainOverlap
+        case .pairOverlap: .pairOverlap
+        case .freezeTooLong: .freezeTooLong
+        case .noticeLate: .missingNotice
+        case .rebootOverrun, .forcedStart: nil
+        }
+    }
+
+    public static func < (a: HistoryRule, b: HistoryRule) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// An event as it happened: the plan, plus the actual times and how it started.
+public struct HistoricalEvent: Sendable, Hashable {
+    public var event: PlannedEvent
+    /// The subscription of its VM, or `nil` when the VM and its set are gone from the fleet.
+    public var subscription: String?
+    public var actualStart: Timestamp?
+    public var actualEnd: Timestamp?
+    /// Started although the guard refused it.
+    public var forced: Bool
+    /// Why it was forced (or failed), as the operator wrote it.
+    public var reason: String?
+
+    public init(event: PlannedEvent, subscription: String?, actualStart: Timestamp?, actualEnd: Timestamp?, forced: Bool = false, reason: String? = nil) {
+        self.event = event
+        self.subscription = subscription
+        self.actualStart = actualStart
+        self.actualEnd = actualEnd
+        self.forced = forced
+        self.reason = reason
+    }
+
+    /// When the VM was actually down, or `nil` if the event never started.
+    ///
+    /// A started event without an end is still running: it counts up to `now`. A finished one
+    /// without a recorded end (which the lifecycle never writes) is taken to have lasted as
+    /// planned, the best guess there is.
+    public func actualRange(now: Timestamp) -> TimeRange? {
+        guard let start = actualStart else { return nil }
+        if let end = actualEnd { return TimeRange(start: start, end: max(start, end)) }
+        if event.status == .started { return TimeRange(start: start, end: max(start, now)) }
+        return TimeRange(start: start, end: start + event.range.duration)
+    }
+}
+
+/// One rule broken by actual history, grouped like the checker groups violations: one finding
+/// per two update domains that overlapped, per pair of regions and overlap, per wave.
+public struct HistoryFinding: Sendable, Hashable, CustomStringConvertible {
+    public var rule: HistoryRule
+    /// What happened, naming sets, regions, VMs and instants.
+    public var message: String
+    /// Ids of the events involved, sorted.
+    public var events: [String]
+    /// The first instant at which the rule was broken.
+    public var at: Timestamp
+
+    public init(rule: HistoryRule, message: String, events: [String], at: Timestamp) {
+        self.rule = rule
+        self.message = message
+        self.events = events.sorted()
+        self.at = at
+    }
+
+    public var description: String { "\(rule.rawValue) at \(at.iso8601): \(message)" }
+}
+
+/// Judges actual history. See ``findings(events:pairs:notices:now:)``.
+public enum HistoryAudit {
+    /// "A reboot far longer than planned": its actual downtime is more than this many times the
+    /// planned one (a 15-minute reboot is flagged past 30 minutes). Twice leaves room for a
+    /// slow boot without hiding a host that hung.
+    public static let rebootOverrunFactor: Int64 = 2
+
+    /// Every rule that `events` broke as they actually happened, in instant, rule, message order.
+    ///
+    /// Only events with an actual start count. Pair links count in both directions
+    /// (``Rules/pairConflicts(_:)``); they are the links as they are now.
+    ///
+    /// - Parameters:
+    ///   - notices: when each (campaign, subscription) notice was sent, `nil` if it is still
+    ///     queued; a pair missing here never had a notice queued.
+    ///   - now: the end of events still running.
+    public static func findings(
+        events: [HistoricalEvent], pairs: [RegionPair], notices: [NoticeKey: Timestamp?], now: Timestamp
+    ) -> [HistoryFinding] {
+        var down: [(index: Int, range: TimeRange)] = []
+        down.reserveCapacity(events.count)
+        for (i, e) in events.enumerated() {
+            if let r = e.actualRange(now: now) { down.append((i, r)) }
+        }
+        var findings: [HistoryFinding] = []
+        findings += updateDomainOverlaps(events, down)
+        findings += pairOverlaps(events, down, pairs: pairs)
+        findings += durations(events, down)
+        findings += lateNotices(events, down, notices: notices)
+        findings += forcedStarts(events, down)
+        return findings.sorted {
+            ($0.at, $0.rule, $0.message, $0.events.first ?? "") < ($1.at, $1.rule, $1.message, $1.events.first ?? "")
+        }
+    }
+
+    // MARK: Rule 1
+
+    private static func updateDomainOverlaps(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)]) -> [HistoryFinding] {
+        var bySet: [String: [(group: Int, range: TimeRange, index: Int)]] = [:]
+        for d in down {
+            let e = events[d.index].event
+            guard let set = e.availabilitySet, let ud = e.updateDomain else { continue }
+            bySet[set, default: []].append((ud, d.range, d.index))
+        }
+        var findings: [HistoryFinding] = []
+        for (set, items) in bySet {
+            // Different update domains of one set are never down together, across campaigns too.
+            for clash in overlaps(items, conflict: { $0 != $1 }) {
+                let (a, b) = clash.first.group < clash.second.group ? (clash.first, clash.second) : (clash.second, clash.first)
+                let ids = a.members.map { events[$0].event.id } + b.members.map { events[$0].event.id }
+                findings.append(HistoryFinding(
+                    rule: .updateDomainOverlap,
+                    message: "set \(set): update domains \(a.group) and \(b.group) were down together from \(clash.range.start.iso8601) to \(clash.range.end.iso8601) "
+                        + "(\(vmList(a.members, events)) with \(vmList(b.members, events)))",
+                    events: ids, at: clash.range.start))
+            }
+        }
+        return findings
+    }
+
+    // MARK: Rule 3
+
+    private static func pairOverlaps(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)], pairs: [RegionPair]) -> [HistoryFinding] {
+        let graph = Rules.pairConflicts(pairs)
+        guard !graph.isEmpty else { return [] }
+        var regionIndex: [String: Int] = [:], regionNames: [String] = []
+        var items: [(group: Int, range: TimeRange, index: Int)] = []
+        for d in down {
+            let region = events[d.index].event.region
+            guard graph[region] != nil else { continue }
+            let g = regionIndex[region] ?? { regionIndex[region] = regionNames.count; regionNames.append(region); return regionNames.count - 1 }()
+            items.append((g, d.range, d.index))
+        }
+        var linked = Set<[Int]>()
+        for (region, partners) in graph {
+            guard let a = regionIndex[region] else { continue }
+            for p in partners { if let b = regionIndex[p] { linked.insert([min(a, b), max(a, b)]) } }
+        }
+        var findings: [HistoryFinding] = []
+        for clash in overlaps(items, conflict: { linked.contains([min($0, $1), max($0, $1)]) }) {
+            let (a, b) = regionNames[clash.first.group] < regionNames[clash.second.group] ? (clash.first, clash.second) : (clash.second, clash.first)
+            let ids = a.members.map { events[$0].event.id } + b.members.map { events[$0].event.id }
+            findings.append(HistoryFinding(
+                rule: .pairOverlap,
+                message: "paired regions \(regionNames[a.group]) and \(regionNames[b.group]) were both under maintenance from "
+                    + "\(clash.range.start.iso8601) to \(clash.range.end.iso8601) (\(vmList(a.members, events)) with \(vmList(b.members, events)))",
+                events: ids, at: clash.range.start))
+        }
+        return findings
+    }
+
+    // MARK: Rule 6 and the overrun
+
+    private static func durations(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)]) -> [HistoryFinding] {
+        // Grouped per wave: its VMs went down together, so they overran together.
+        var freezes: [String: [(Int, Int64)]] = [:], reboots: [String: [(Int, Int64)]] = [:]
+        for d in down {
+            let e = events[d.index].event
+            let seconds = d.range.duration
+            switch e.kind {
+            case .freeze where Rules.tooLong(.freeze, seconds: seconds):
+                freezes[e.wave, default: []].append((d.index, seconds))
+            case .reboot where seconds > rebootOverrunFactor * e.range.duration:
+                reboots[e.wave, default: []].append((d.index, seconds))
+            default: break
+            }
+        }
+        var findings: [HistoryFinding] = []
+        for (wave, hits) in freezes {
+            let longest = hits.max { $0.1 < $1.1 }!
+            findings.append(HistoryFinding(
+                rule: .freezeTooLong,
+                message: "\(place(events[hits[0].0].event)) wave \(wave): \(vmList(hits.map(\.0), events)) paused longer than "
+                    + "\(DurationText.short(MaintenanceKind.freeze.maxPerVMDuration ?? 30)); longest \(DurationText.short(longest.1)) (\(events[longest.0].event.vm))",
+                events: hits.map { events[$0.0].event.id }, at: hits.compactMap { events[$0.0].actualStart }.min()!))
+        }
+        for (wave, hits) in reboots {
+            let longest = hits.max { $0.1 < $1.1 }!
+            let planned = events[longest.0].event.range.duration
+            findings.append(HistoryFinding(
+                rule: .rebootOverrun,
+                message: "\(place(events[hits[0].0].event)) wave \(wave): \(vmList(hits.map(\.0), events)) down more than \(rebootOverrunFactor)x the planned "
+                    + "\(DurationText.short(planned)); longest \(DurationText.short(longest.1)) (\(events[longest.0].event.vm))",
+                events: hits.map { events[$0.0].event.id },
+                // The instant the overrun began: the planned downtime times the factor after the start.
+                at: hits.map { events[$0.0].actualStart! + rebootOverrunFactor * events[$0.0].event.range.duration }.min()!))
+        }
+        return findings
+    }
+
+    // MARK: Rule 4
+
+    private static func lateNotices(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)], notices: [NoticeKey: Timestamp?]) -> [HistoryFinding] {
+        struct Key: Hashable { var campaign: String; var subscription: String? }
+        var late: [Key: [Int]] = [:]
+        // A removed VM whose set is gone too has no known subscription: any notice of its
+        // campaign sent in time will do, which can only hide a finding, never invent one.
+        var earliestByCampaign: [String: Timestamp] = [:]
+        for (key, sent) in notices {
+            guard let sent else { continue }
+            earliestByCampaign[key.campaign] = min(earliestByCampaign[key.campaign] ?? sent, sent)
+        }
+        for d in down {
+            let h = events[d.index], e = h.event
+            guard Rules.needsNotice(e.kind) else { continue }
+            let sent: Timestamp? = if let s = h.subscription {
+                notices[NoticeKey(campaign: e.campaign, subscription: s)] ?? nil
+            } else {
+                earliestByCampaign[e.campaign]
+            }
+            if let sent, sent <= d.range.start - e.kind.noticePeriod { continue }
+            late[Key(campaign: e.campaign, subscription: h.subscription), default: []].append(d.index)
+        }
+        return late.map { key, members in
+            let first = members.compactMap { events[$0].actualStart }.min()!
+            let owner = key.subscription.map { "subscription \($0)" } ?? "an unknown subscription (VM and set removed)"
+            let notice = key.subscription.map { NoticeKey(campaign: key.campaign, subscription: $0) }
+            let state: String = if let notice {
+                switch notices[notice] {
+                case .none: "no notice was queued"
+                case .some(.none): "its notice was never sent"
+                case .some(.some(let sent)): "its notice was sent only at \(sent.iso8601)"
+                }
+            } else {
+                earliestByCampaign[key.campaign].map { "the campaign's first notice was sent only at \($0.iso8601)" } ?? "no notice of the campaign was sent"
+            }
+            let period = DurationText.short(MaintenanceKind.reboot.noticePeriod)
+            return HistoryFinding(
+                rule: .noticeLate,
+                message: "campaign \(key.campaign): \(vmList(members, events)) of \(owner) rebooted from \(first.iso8601), but \(state) (a reboot needs \(period) of notice)",
+                events: members.map { events[$0].event.id }, at: first)
+        }
+    }
+
+    // MARK: Guarded execution
+
+    private static func forcedStarts(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)]) -> [HistoryFinding] {
+        var byWave: [String: [Int]] = [:]
+        for d in down where events[d.index].forced { byWave[events[d.index].event.wave, default: []].append(d.index) }
+        return byWave.map { wave, members in
+            let reasons = Set(members.compactMap { events[$0].reason }.filter { !$0.isEmpty }).sorted()
+            return HistoryFinding(
+                rule: .forcedStart,
+                message: "\(place(events[members[0]].event)) wave \(wave): \(vmList(members, events)) started by force"
+                    + (reasons.isEmpty ? ", no reason given" : ": \(reasons.joined(separator: "; "))"),
+                events: members.map { events[$0].event.id }, at: members.compactMap { events[$0].actualStart }.min()!)
+        }
+    }
+
+    // MARK: Helpers
+
+    /// A maximal stretch of time one group (an update domain, a region) was down: the union of
+    /// its members' intervals.
+    struct Block {
+        var group: Int
+        var range: TimeRange
+        var members: [(index: Int, range: TimeRange)]
+    }
+
+    /// Two blocks of conflicting groups that overlap, over their common stretch, each with only
+    /// the members down during it.
+    struct Clash {
+        var first: (group: Int, members: [Int])
+        var second: (group: Int, members: [Int])
+        var range: TimeRange
+    }
+
+    /// Merges each group's intervals into blocks, then sweeps all blocks in start order. A
+    /// block is one unbroken stretch, so every member overlapping the common stretch of two
+    /// blocks overlaps some member of the other block.
+    static func overlaps(_ items: [(group: Int, range: TimeRange, index: Int)], conflict: (Int, Int) -> Bool) -> [Clash] {
+        let sorted = items.filter { !$0.range.isEmpty }.sorted { ($0.group, $0.range) < ($1.group, $1.range) }
+        var blocks: [Block] = []
+        for item in sorted {
+            if let last = blocks.last, last.group == item.group, item.range.start <= last.range.end {
+                blocks[blocks.count - 1].range.end = max(last.range.end, item.range.end)
+                blocks[blocks.count - 1].members.append((item.index, item.range))
+            } else {
+                blocks.append(Block(group: item.group, range: item.range, members: [(item.index, item.range)]))
+            }
+        }
+        blocks.sort { $0.range < $1.range }
+        var clashes: [Clash] = []
+        var open: [Int] = []
+        for (i, b) in blocks.enumerated() {
+            open.removeAll { blocks[$0].range.end <= b.range.start }
+            for j in open where conflict(blocks[j].group, b.group) {
+                let a = blocks[j]
+                let common = TimeRange(start: b.range.start, end: min(a.range.end, b.range.end))
+                clashes.append(Clash(
+                    first: (a.group, a.members.filter { $0.range.overlaps(common) }.map(\.index)),
+                    second: (b.group, b.members.filter { $0.range.overlaps(common) }.map(\.index)),
+                    range: common))
+            }
+            open.append(i)
+        }
+        return clashes
+    }
+
+    /// `web-0, web-1 and 3 more VMs`: short enough for a message line.
+    static func vmList(_ indices: [Int], _ events: [HistoricalEvent]) -> String {
+        let names = Set(indices.map { events[$0].event.vm }).sorted()
+        if names.count <= 3 { return names.joined(separator: ", ") }
+        return names.prefix(2).joined(separator: ", ") + " and \(names.count - 2) more VMs"
+    }
+
+    static func place(_ e: PlannedEvent) -> String {
+        e.availabilitySet.map { "set \($0) UD \(e.updateDomain ?? 0)" } ?? "\(e.region) single-instance"
+    }
+}

@@ -1,0 +1,94 @@
+// The audit's use cases: what happened to a VM, set or region between two dates, and whether
+// the log is intact and past maintenance kept the rules.
+import Foundation
+import GRDB
+import PitstopCore
+import PitstopStore
+
+/// The outcome of `audit verify`: the hash chain and the rules, judged on one snapshot.
+public struct AuditVerification: Sendable {
+    public var chain: ChainCheck
+    /// Rules that actual history broke, in instant order.
+    public var findings: [HistoryFinding]
+
+    /// Clean: the chain is intact and history broke no rule.
+    public var ok: Bool { chain.ok && findings.isEmpty }
+}
+
+/// Reads and verifies the audit log. Writing it is the business of every other service, each
+/// inside its own transaction (``AuditLog/append(_:at:actor:action:subjects:details:)``).
+public struct AuditService: Sendable {
+    public let database: AppDatabase
+
+    public init(database: AppDatabase) {
+        self.database = database
+    }
+
+    /// Calls `body` with each entry `filter` selects, oldest first, streaming.
+    ///
+    /// A subject that never existed is not an error: it has no entries (a removed VM keeps
+    /// its history, so "unknown" cannot be told from "gone").
+    public func forEachEntry(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws {
+        try validate(filter)
+        try database.writer.read { db in try AuditLog.forEach(db, filter, body) }
+    }
+
+    /// The entries `filter` selects, oldest first.
+    public func entries(_ filter: AuditFilter) throws -> [AuditEntry] {
+        var out: [AuditEntry] = []
+        try forEachEntry(filter) { out.append($0) }
+        return out
+    }
+
+    /// Walks the whole hash chain and judges actual history against the rules, both on the
+    /// same snapshot of the database.
+    ///
+    /// - Parameter now: the end of events still running.
+    public func verify(now: Timestamp) throws -> AuditVerification {
+        try database.writer.read { db in
+            let chain = try AuditLog.verifyChain(db)
+            let findings = HistoryAudit.findings(
+                events: try HistoryRepository.startedEvents(db), pairs: try FleetRepository.regionPairs(db),
+                notices: try HistoryRepository.noticesSent(db), now: now)
+            return AuditVerification(chain: chain, findings: findings)
+        }
+    }
+
+    private func validate(_ filter: AuditFilter) throws {
+        if let since = filter.since, let until = filter.until, until <= since {
+            throw ServiceError(.invalid, "--until \(until.iso8601) is not after --since \(since.iso8601)")
+        }
+    }
+}
+
+// MARK: JSON shapes shared by the CLI and the server
+
+extension AuditService {
+    /// One entry: `{"seq": 7, "at": "...Z", "actor": "...", "action": "vm.moved", "subjects": [{"kind": "vm", "name": "web-0"}], "details": {...}, "hash": "..."}`.
+    public static func json(_ e: AuditEntry) -> String {
+        JSONText.object([
+            ("seq", "\(e.seq)"), ("at", JSONText.quote(e.at.iso8601)), ("actor", JSONText.quote(e.actor)),
+            ("action", JSONText.quote(e.action)),
+            ("subjects", JSONText.array(e.subjects.map { JSONText.object([("kind", JSONText.quote($0.kind.rawValue)), ("name", JSONText.quote($0.name))]) })),
+            // Stored details are valid JSON (a CHECK guarantees it), so they are embedded as they are.
+            ("details", e.details), ("prevHash", JSONText.quote(e.previousHash)), ("hash", JSONText.quote(e.hash)),
+        ])
+    }
+
+    /// One finding: `{"rule": "...", "message": "...", "events": [...], "at": "...Z"}`.
+    public static func json(_ f: HistoryFinding) -> String {
+        JSONText.object([
+            ("rule", JSONText.quote(f.rule.rawValue)), ("message", JSONText.quote(f.message)),
+            ("events", JSONText.array(f.events.map(JSONText.quote))), ("at", JSONText.quote(f.at.iso8601)),
+        ])
+    }
+
+    /// The document of `audit verify --format json`.
+    public static func json(_ v: AuditVerification) -> String {
+        let broken = v.chain.firstBroken.map { JSONText.object([("seq", "\($0.seq)"), ("reason", JSONText.quote($0.reason))]) } ?? "null"
+        let head = v.chain.head.map { JSONText.object([("seq", "\($0.seq)"), ("hash", JSONText.quote($0.hash))]) } ?? "null"
+        let chain = JSONText.object([("ok", "\(v.chain.ok)"), ("entries", "\(v.chain.entries)"), ("firstBroken", broken), ("head", head)])
+        let findings = v.findings.isEmpty ? "[]" : "[\n    " + v.findings.map(json).joined(separator: ",\n    ") + "\n  ]"
+        return "{\"ok\": \(v.ok),\n  \"chain\": \(chain),\n  \"findings\": \(findings)}"
+    }
+}

@@ -1,0 +1,474 @@
+// The audit log through the services: inventory changes append entries in their transaction,
+// the log refuses changes, queries walk indexes, verify finds tampering and broken rules, and
+// reports add up.
+import Foundation
+import GRDB
+import Testing
+@testable import PitstopCore
+@testable import PitstopService
+@testable import PitstopStore
+
+/// 2026-12-01T00:00:00Z: the clock of every inventory change in these tests.
+private let now = Timestamp(iso8601: "2026-12-01T00:00:00Z")!
+
+/// A fresh in-memory database and the services on it, with a fixed actor and clock.
+private struct Fixture {
+    let database: AppDatabase
+    let inventory: InventoryService
+    let audit: AuditService
+
+    init() throws {
+        database = try AppDatabase.inMemory()
+        inventory = InventoryService(database: database, actor: "tester", clock: { now })
+        audit = AuditService(database: database)
+    }
+
+    /// eastus and westus (paired), subscription contoso, set web (3 UDs) in eastus.
+    func smallFleet() throws {
+        try inventory.addRegion(Region(name: "eastus"))
+        try inventory.addRegion(Region(name: "westus"))
+        _ = try inventory.pair("eastus", with: "westus")
+        try inventory.addSubscription(Subscription(id: "contoso", admins: ["ops@contoso.example"]))
+        try inventory.addAvailabilitySet(AvailabilitySet(name: "web", region: "eastus", subscription: "contoso", faultDomains: 2, updateDomains: 3))
+    }
+
+    func all() throws -> [AuditEntry] { try audit.entries(AuditFilter()) }
+    func count() throws -> Int { try database.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_log")! } }
+    func sql(_ text: String) throws { try database.writer.writeWithoutTransaction { try $0.execute(sql: text) } }
+}
+
+private func details(_ e: AuditEntry) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(e.details.utf8)) as! [String: Any]
+}
+
+// MARK: Inventory changes are audited
+
+@Test func addingARegionAppendsOneEntryWithActorTimeAndSubject() throws {
+    let f = try Fixture()
+    try f.inventory.addRegion(Region(name: "eastus", displayName: "East US"))
+    let entries = try f.all()
+    #expect(entries.count == 1)
+    #expect(entries[0].action == "region.added")
+    #expect(entries[0].actor == "tester")
+    #expect(entries[0].at == now)
+    #expect(entries[0].subjects == [AuditSubject(.region, "eastus")])
+    #expect(try details(entries[0])["displayName"] as? String == "East US")
+}
+
+@Test func eachSingleRecordCommandAppendsItsAction() throws {
+    let f = try Fixture()
+    try f.smallFleet()
+    try f.inventory.addVM(VMDraft(name: "web-0", region: nil, subscription: nil, availabilitySet: "web"))
+    try f.inventory.moveVM("web-0", toSet: "web", updateDomain: 2, faultDomain: nil)
+    try f.inventory.addWindow(MaintenanceWindow(name: "nightly", scope: .region("eastus"), start: LocalDateTime("2026-12-01T22:00")!,
+                                                timeZone: TimeZone(identifier: "UTC")!, duration: DurationText(seconds: 3600), recurrence: nil))
+    try f.inventory.removeWindow("nightly")
+    try f.inventory.addBlackout(Blackout(name: "freeze", region: "westus", start: now, end: now + 3600))
+    try f.inventory.removeBlackout("freeze")
+    try f.inventory.removeVM("web-0")
+    try f.inventory.removeAvailabilitySet("web")
+    try f.inventory.unpair("westus", from: "eastus")
+    try f.inventory.removeRegion("westus")
+    try f.inventory.removeSubscription("contoso")
+    #expect(try f.all().map(\.action) == [
+        "region.added", "region.added", "region.paired", "subscription.added", "set.added", "vm.added", "vm.moved",
+        "window.added", "window.removed", "blackout.added", "blackout.removed", "vm.removed", "set.removed",
+        "region.unpaired", "region.removed", "subscription.removed",
+    ])
+}
+
+@Test func aMovedVMRecordsWhereItWasAndWhereItWent() throws {
+    let f = try Fixture()
+    try f.smallFleet()
+    try f.inventory.addAvailabilitySet(AvailabilitySet(name: "api", region: "westus", subscription: "contoso", faultDomains: 1, updateDomains: 2))
+    try f.inventory.addVM(VMDraft(name: "web-0", region: nil, subscription: nil, availabilitySet: "web"))
+    try f.inventory.moveVM("web-0", toSet: "api", updateDomain: 1, faultDomain: nil)
+    let moved = try #require(try f.audit.entries(AuditFilter(action: "vm.moved")).first)
+    #expect(Set(moved.subjects) == [AuditSubject(.vm, "web-0"), AuditSubject(.set, "web"), AuditSubject(.set, "api"),
+                                    AuditSubject(.region, "eastus"), AuditSubject(.region, "westus"), AuditSubject(.subscription, "contoso")])
+    let d = try details(moved)
+    let from = d["from"] as! [String: Any], to = d["to"] as! [String: Any]
+    #expect(from["availabilitySet"] as? String == "web")
+    #expect(from["updateDomain"] as? Int == 0)
+    #expect(to["availabilitySet"] as? String == "api")
+    #expect(to["region"] as? String == "westus")
+    #expect(to["updateDomain"] as? Int == 1)
+}
+
+@Test func aRefusedCommandAppendsNothing() throws {
+    let f = try Fixture()
+    try f.smallFleet()
+    let before = try f.count()
+    #expect(throws: ServiceError.self) { try f.inventory.addRegion(Region(name: "eastus")) }
+    #expect(throws: ServiceError.self) { try f.inventory.removeRegion("eastus") }  // the set still uses it
+    #expect(throws: ServiceError.self) { try f.inventory.removeVM("nobody") }
+    #expect(try f.count() == before)
+}
+
+@Test func loadingDefaultsTwiceAuditsOnlyTheFirstTime() throws {
+    let f = try Fixture()
+    _ = try f.inventory.loadDefaultRegions()
+    _ = try f.inventory.loadDefaultRegions()
+    let entries = try f.all()
+    #expect(entries.map(\.action) == ["region.defaults-loaded"])
+    #expect(entries[0].subjects.contains(AuditSubject(.region, "brazilsouth")))
+}
+
+@Test func aJSONImportAppendsOneEntryWithCountsAndSubjects() throws {
+    let f = try Fixture()
+    let document = """
+        {"regions": [{"name": "eastus"}, {"name": "westus"}],
+         "regionPairs": [{"region": "eastus", "pairedWith": "westus"}],
+         "subscriptions": [{"id": "contoso", "admins": ["ops@contoso.example"]}],
+         "availabilitySets": [{"name": "web", "region": "eastus", "subscription": "contoso"}],
+         "vms": [{"name": "web-0", "availabilitySet": "web"}, {"name": "web-1", "availabilitySet": "web"},
+                 {"name": "solo", "region": "westus", "subscription": "contoso"}]}
+        """
+    _ = try f.inventory.importDocument(Array(document.utf8), file: "fleet.json")
+    let entries = try f.all()
+    #expect(entries.map(\.action) == ["inventory.imported"])
+    let subjects = Set(entries[0].subjects)
+    #expect(subjects.isSuperset(of: [AuditSubject(.region, "eastus"), AuditSubject(.region, "westus"), AuditSubject(.set, "web"),
+                                     AuditSubject(.subscription, "contoso"), AuditSubject(.vm, "web-0"), AuditSubject(.vm, "solo")]))
+    let counts = try details(entries[0])["counts"] as! [String: [String: Int]]
+    #expect(counts["vms"]?["added"] == 3)
+    #expect(counts["regions"]?["added"] == 2)
+    #expect(try details(entries[0])["file"] as? String == "fleet.json")
+}
+
+@Test func aFailedImportAppendsNothing() throws {
+    let f = try Fixture()
+    try f.smallFleet()
+    let before = try f.count()
+    let bad = #"{"vms": [{"name": "web-0", "availabilitySet": "nowhere"}]}"#
+    #expect(throws: ImportFailure.self) { try f.inventory.importDocument(Array(bad.utf8), file: "bad.json") }
+    let csv = FileManager.default.temporaryDirectory.appendingPathComponent("audit-bad-\(UUID()).csv")
+    defer { try? FileManager.default.removeItem(at: csv) }
+    try "name,region,subscription,availabilitySet,updateDomain,faultDomain\nweb-0,eastus,contoso,web,7,0\n".write(to: csv, atomically: true, encoding: .utf8)
+    #expect(throws: ImportFailure.self) { try f.inventory.importCSV(at: csv, file: "bad.csv") }
+    #expect(try f.count() == before)
+}
+
+@Test(arguments: [(1000, true), (1001, false)])
+func aCSVImportNamesItsVMsOnlyWhenThereAreFew(vms: Int, named: Bool) throws {
+    let f = try Fixture()
+    try f.smallFleet()
+    let csv = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID()).csv")
+    defer { try? FileManager.default.removeItem(at: csv) }
+    var text = "name,region,subscription,availabilitySet,updateDomain,faultDomain\n"
+    for i in 0..<vms { text += i % 10 == 0 ? "solo-\(i),westus,contoso,,,\n" : "web-\(i),eastus,contoso,web,,\n" }
+    try text.write(to: csv, atomically: true, encoding: .utf8)
+    let before = try f.count()
+    _ = try f.inventory.importCSV(at: csv, file: "vms.csv")
+    let entries = try f.audit.entries(AuditFilter(action: "inventory.imported"))
+    #expect(try f.count() == before + 1)
+    let entry = try #require(entries.first)
+    #expect(Set(entry.subjects.filter { $0.kind != .vm }) == [AuditSubject(.region, "eastus"), AuditSubject(.region, "westus"),
+                                                               AuditSubject(.set, "web"), AuditSubject(.subscription, "contoso")])
+    #expect(entry.subjects.filter { $0.kind == .vm }.count == (named ? vms : 0))
+    #expect(try details(entry)["vmSubjects"] as? Bool == named)
+}
+
+// MARK: The hash
+
+@Test func theEntryHashIsSHA256OverLengthPrefixedFieldsAndByteSortedSubjects() {
+    // Computed independently (Python's hashlib) from the format AuditLog.hash documents.
+    let hash = AuditLog.hash(seq: 1, at: "2026-12-01T00:00:00Z", actor: "tester", action: "region.added",
+                             subjects: [AuditSubject(.vm, "été"), AuditSubject(.vm, "web-0"), AuditSubject(.region, "eastus")],
+                             details: #"{"name": "eastus"}"#, previousHash: AuditLog.genesis)
+    #expect(hash == "3395627f52aa7ec9115a7c2b6e0d4058c7edf719f48253aa289478d623962ed4")
+}
+
+// MARK: Append-only
+
+@Test(arguments: [
+    "UPDATE audit_log SET actor = 'mallory'",
+    "DELETE FROM audit_log",
+    "UPDATE audit_subjects SET name = 'other'",
+    "DELETE FROM audit_subjects",
+    "INSERT OR REPLACE INTO audit_log(seq, at, actor, action, details, prev_hash, hash) VALUES (1, 'x', 'm', 'a', '{}', 'p', 'h')",
+])
+func theLogRefusesChangesEvenByRawSQL(statement: String) throws {
+    let f = try Fixture()
+    try f.inventory.addRegion(Region(name: "eastus"))
+    let before = try f.all()
+    #expect(throws: DatabaseError.self) { try f.sql(statement) }
+    #expect(try f.all() == before)
+}
+
+// MARK: Queries
+
+@Test func aQueryBySubjectTimeAndActionSelectsOnlyThoseEntries() throws {
+    let f = try Fixture()
+    var clock = now
+    let database = f.database
+    func inventory() -> InventoryService { let t = clock; return InventoryService(database: database, actor: "tester", clock: { t }) }
+    try inventory().addRegion(Region(name: "eastus"))
+    try inventory().addSubscription(Subscription(id: "contoso"))
+    try inventory().addAvailabilitySet(AvailabilitySet(name: "web", region: "eastus", subscription: "contoso", faultDomains: 2, updateDomains: 3))
+    for i in 0..<3 {
+        clock = now + Int64(i + 1) * 3600
+        try inventory().addVM(VMDraft(name: "web-\(i)", region: nil, subscription: nil, availabilitySet: "web"))
+    }
+    clock = now + 5 * 3600
+    try inventory().moveVM("web-1", toSet: "web", updateDomain: 0, faultDomain: nil)
+
+    #expect(try f.audit.entries(AuditFilter(subject: AuditSubject(.vm, "web-1"))).map(\.action) == ["vm.added", "vm.moved"])
+    #expect(try f.audit.entries(AuditFilter(subject: AuditSubject(.set, "web"))).count == 5)
+    #expect(try f.audit.entries(AuditFilter(subject: AuditSubject(.set, "web"), since: now + 2 * 3600, until: now + 5 * 3600)).map(\.seq) == [5, 6])
+    #expect(try f.audit.entries(AuditFilter(since: now + 5 * 3600)).map(\.action) == ["vm.moved"])
+    #expect(try f.audit.entries(AuditFilter(action: "vm.added")).map(\.seq) == [4, 5, 6])
+    #expect(try f.audit.entries(AuditFilter(subject: AuditSubject(.vm, "never-existed"))).isEmpty)
+    // Newest last.
+    let seqs = try f.all().map(\.seq)
+    #expect(seqs == seqs.sorted())
+}
+
+@Test(arguments: [
+    AuditFilter(subject: AuditSubject(.vm, "web-0")),
+    AuditFilter(subject: AuditSubject(.vm, "web-0"), since: now, until: now + 60, action: "vm.moved"),
+    AuditFilter(action: "vm.moved"),
+    AuditFilter(since: now, until: now + 60),
+])
+func queriesWalkAnIndexNeverTheWholeLog(filter: AuditFilter) throws {
+    let f = try Fixture()
+    let plan = try f.database.writer.read { db in
+        try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + AuditLog.selectSQL(filter),
+                         arguments: StatementArguments(Array(repeating: "x", count: AuditLog.selectSQL(filter).filter { $0 == "?" }.count)))
+            .map { $0["detail"] as String }
+    }
+    #expect(!plan.isEmpty)
+    for step in plan {
+        // A SEARCH uses a key range; a SCAN reads a whole table.
+        #expect(!step.hasPrefix("SCAN"), "\(plan)")
+    }
+    #expect(!plan.contains { $0.contains("TEMP B-TREE") } || filter.subject == nil && filter.action == nil, "\(plan)")
+}
+
+// MARK: Verify: the chain
+
+private func fleetWithHistory() throws -> Fixture {
+    let f = try Fixture()
+    try f.smallFleet()
+    for i in 0..<3 { try f.inventory.addVM(VMDraft(name: "web-\(i)", region: nil, subscription: nil, availabilitySet: "web")) }
+    return f
+}
+
+@Test func anIntactChainVerifies() throws {
+    let f = try fleetWithHistory()
+    let result = try f.audit.verify(now: now)
+    #expect(result.chain.ok)
+    #expect(result.chain.entries == 8)
+    #expect(result.chain.head?.seq == 8)
+    #expect(result.ok)
+}
+
+@Test func anEmptyLogVerifies() throws {
+    let result = try Fixture().audit.verify(now: now)
+    #expect(result.ok)
+    #expect(result.chain.entries == 0)
+}
+
+/// Drops the triggers and foreign keys, as someone editing the file with the sqlite3 shell would.
+private func disarm(_ f: Fixture) throws {
+    try f.sql("PRAGMA foreign_keys = OFF")
+    for t in ["audit_log_no_update", "audit_log_no_delete", "audit_log_no_replace", "audit_subjects_no_update", "audit_subjects_no_delete"] {
+        try f.sql("DROP TRIGGER \(t)")
+    }
+}
+
+@Test func verifyNamesAnEditedEntry() throws {
+    let f = try fleetWithHistory()
+    try disarm(f)
+    try f.sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 6")
+    let chain = try f.audit.verify(now: now).chain
+    #expect(chain.firstBroken?.seq == 6)
+    #expect(chain.firstBroken?.reason.contains("edited") == true)
+    #expect(chain.entries == 8)
+}
+
+@Test func verifyNamesAnEntryWhoseSubjectsWereChanged() throws {
+    let f = try fleetWithHistory()
+    try disarm(f)
+    try f.sql("UPDATE audit_subjects SET name = 'web-9' WHERE seq = 7 AND kind = 'vm'")
+    #expect(try f.audit.verify(now: now).chain.firstBroken?.seq == 7)
+}
+
+@Test func verifyNamesTheEntryAfterADeletedOne() throws {
+    let f = try fleetWithHistory()
+    try disarm(f)
+    try f.sql("DELETE FROM audit_subjects WHERE seq = 4; DELETE FROM audit_log WHERE seq = 4")
+    let chain = try f.audit.verify(now: now).chain
+    #expect(chain.firstBroken?.seq == 5)
+    #expect(chain.firstBroken?.reason.contains("entry 4 is missing") == true)
+}
+
+@Test func verifyNamesADeletionHiddenByRenumbering() throws {
+    let f = try fleetWithHistory()
+    try disarm(f)
+    try f.sql("""
+        DELETE FROM audit_subjects WHERE seq = 4; DELETE FROM audit_log WHERE seq = 4;
+        UPDATE audit_log SET seq = seq - 1 WHERE seq > 4; UPDATE audit_subjects SET seq = seq - 1 WHERE seq > 4;
+        """)
+    #expect(try f.audit.verify(now: now).chain.firstBroken?.seq == 4)
+}
+
+@Test func verifyNamesAReorderedChain() throws {
+    let f = try fleetWithHistory()
+    try disarm(f)
+    // Entries 6 and 7 swap places, subjects and all.
+    try f.sql("""
+        UPDATE audit_log SET seq = 100 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = 7; UPDATE audit_log SET seq = 7 WHERE seq = 100;
+        UPDATE audit_subjects SET seq = 100 WHERE seq = 6; UPDATE audit_subjects SET seq = 6 WHERE seq = 7; UPDATE audit_subjects SET seq = 7 WHERE seq = 100;
+        """)
+    let chain = try f.audit.verify(now: now).chain
+    #expect(chain.firstBroken?.seq == 6)
+    #expect(chain.firstBroken?.reason.contains("does not follow entry 5") == true)
+}
+
+@Test func verifyNamesAChainWithItsFirstEntriesCut() throws {
+    let f = try fleetWithHistory()
+    try disarm(f)
+    try f.sql("DELETE FROM audit_subjects WHERE seq <= 2; DELETE FROM audit_log WHERE seq <= 2")
+    let chain = try f.audit.verify(now: now).chain
+    #expect(chain.firstBroken?.seq == 3)
+    #expect(chain.firstBroken?.reason.contains("entries 1 to 2 are missing") == true)
+}
+
+// MARK: Verify: the rules, on a synthetic history
+
+/// Writes campaign `id` and events with actual times straight into the tables, the way the
+/// lifecycle would have left them.
+private struct History {
+    let f: Fixture
+    static let t0 = Timestamp(iso8601: "2026-12-10T00:00:00Z")!
+
+    func campaign(_ id: String, kind: String = "reboot", perVM: Int = 900) throws {
+        try f.database.writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO campaigns(id, kind, created_at, not_before, regions, per_vm_seconds, ud_gap_seconds, horizon_seconds, start_utc, end_utc)
+                VALUES (?, ?, '2026-11-01T00:00:00Z', '2026-11-08T00:00:00Z', '["eastus","westus"]', ?, 1800, 7776000, '2026-12-10T00:00:00Z', '2026-12-11T00:00:00Z')
+                """, arguments: [id, kind, perVM])
+        }
+    }
+
+    /// An event of `vm` planned at t0+`planned` for `length` seconds, actually from t0+`start` to t0+`end`.
+    func event(_ vm: String, campaign: String = "c1", region: String = "eastus", set: String? = "web", ud: Int? = 0, kind: String = "reboot",
+               planned: Int64 = 0, length: Int64 = 900, start: Int64?, end: Int64?, status: String = "completed", forced: Bool = false, reason: String? = nil) throws {
+        let wave = "\(campaign)-\(set ?? region)-\(ud ?? -1)"
+        func iso(_ s: Int64?) -> String? { s.map { (Self.t0 + $0).iso8601 } }
+        try f.database.writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO events(id, campaign, vm, region, availability_set, update_domain, fault_domain, wave, kind, start_utc, end_utc,
+                    status, planned_at, actual_start, actual_end, forced, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '2026-11-01T00:00:00Z', ?, ?, ?, ?)
+                """, arguments: ["\(wave)/\(vm)", campaign, vm, region, set, set == nil ? nil : ud, set == nil ? nil : 0, wave, kind,
+                                 iso(planned), iso(planned + length), status, iso(start), iso(end), forced ? 1 : 0, reason])
+        }
+    }
+
+    func notice(campaign: String = "c1", subscription: String = "contoso", sentAt: Timestamp?) throws {
+        try f.database.writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO notices(campaign, subscription, recipients, subject, body, queued_at, first_start, sent_at)
+                VALUES (?, ?, '["ops@contoso.example"]', 's', 'b', '2026-11-01T00:00:00Z', '2026-12-10T00:00:00Z', ?)
+                """, arguments: [campaign, subscription, sentAt?.iso8601])
+        }
+    }
+}
+
+private func brokenHistory() throws -> (Fixture, History) {
+    let f = try fleetWithHistory()
+    try f.inventory.addAvailabilitySet(AvailabilitySet(name: "api", region: "westus", subscription: "contoso", faultDomains: 1, updateDomains: 2))
+    let h = History(f: f)
+    try h.campaign("c1")
+    try h.campaign("c2", kind: "freeze", perVM: 30)
+    try h.campaign("c3")
+    try h.notice(sentAt: History.t0 - 8 * 86_400)
+    // update-domain-overlap: web UD 0 and UD 1 down together from 600 s.
+    try h.event("web-0", ud: 0, start: 0, end: 900)
+    try h.event("web-1", ud: 1, planned: 1800, start: 600, end: 1500, forced: true, reason: "change window closing")
+    // pair-overlap: westus (paired with eastus) down from 1000 s.
+    try h.event("api-0", region: "westus", set: "api", ud: 0, start: 1000, end: 1200)
+    // freeze-too-long: 45 s.
+    try h.event("web-2", campaign: "c2", ud: 2, kind: "freeze", planned: 5000, length: 30, start: 5000, end: 5045)
+    // reboot-overrun and notice-late: campaign c3 has no notice, and web-2 was down 40 minutes.
+    try h.event("web-2", campaign: "c3", ud: 2, planned: 9000, start: 9000, end: 9000 + 2400)
+    return (f, h)
+}
+
+@Test func verifyFindsEveryRuleTheHistoryBroke() throws {
+    let (f, _) = try brokenHistory()
+    let result = try f.audit.verify(now: History.t0 + 86_400)
+    #expect(result.chain.ok)
+    #expect(!result.ok)
+    #expect(Set(result.findings.map(\.rule)) == Set(HistoryRule.allCases))
+    let overlap = try #require(result.findings.first { $0.rule == .updateDomainOverlap })
+    #expect(overlap.at == History.t0 + 600)
+    #expect(overlap.events == ["c1-web-0/web-0", "c1-web-1/web-1"])
+    let forced = try #require(result.findings.first { $0.rule == .forcedStart })
+    #expect(forced.message.contains("change window closing"))
+}
+
+@Test func verifyJSONHasTheDocumentedShape() throws {
+    let (f, _) = try brokenHistory()
+    let json = AuditService.json(try f.audit.verify(now: History.t0 + 86_400))
+    let document = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+    #expect(document["ok"] as? Bool == false)
+    let chain = document["chain"] as! [String: Any]
+    #expect(chain["ok"] as? Bool == true)
+    #expect(chain["entries"] as? Int == 9)
+    #expect(chain["firstBroken"] is NSNull)
+    let findings = document["findings"] as! [[String: Any]]
+    #expect(findings.count == 6)
+    for finding in findings {
+        #expect(Set(finding.keys) == ["rule", "message", "events", "at"])
+        #expect((finding["at"] as? String)?.hasSuffix("Z") == true)
+    }
+}
+
+// MARK: Reports
+
+@Test func aReportAddsUpPerRegionSetAndSubscription() throws {
+    let (f, h) = try brokenHistory()
+    try h.event("web-0", campaign: "c3", ud: 0, planned: 20_000, start: nil, end: nil, status: "scheduled")
+    try h.event("web-1", campaign: "c3", ud: 1, planned: 30_000, start: nil, end: nil, status: "cancelled")
+    let report = try f.audit.report(ReportQuery(since: History.t0, until: History.t0 + 86_400), now: History.t0 + 86_400)
+    #expect(report.regions.map(\.name) == ["eastus", "westus"])
+    let east = report.regions[0]
+    #expect(east.events == 6)
+    #expect((east.freezes, east.reboots) == (1, 5))
+    #expect((east.completed, east.scheduled, east.cancelled) == (4, 1, 1))
+    // Planned: four reboots of 900 s not cancelled, and a 30 s freeze.
+    #expect(east.plannedDowntime == 4 * 900 + 30)
+    // Actual: 900 + 900 + 45 + 2400.
+    #expect(east.actualDowntime == 900 + 900 + 45 + 2400)
+    #expect(east.longestFreeze == 45)
+    #expect(report.sets.map(\.name) == ["web", "api"])  // by region, then name
+    #expect(report.subscriptions.map(\.name) == ["contoso"])
+    #expect(report.total.events == 7)
+    #expect(report.total.findings == 6)
+    // The pair overlap involves both regions; forced start, freeze, overrun and notice only eastus.
+    #expect(report.regions[1].findings == 1)
+    #expect(east.findings == 6)
+}
+
+@Test func aReportOfOneRegionOrAnEmptyPeriodHoldsOnlyThat() throws {
+    let (f, _) = try brokenHistory()
+    let west = try f.audit.report(ReportQuery(region: "westus"), now: History.t0 + 86_400)
+    #expect(west.regions.map(\.name) == ["westus"])
+    #expect(west.total.events == 1)
+    let empty = try f.audit.report(ReportQuery(since: History.t0 + 30 * 86_400), now: History.t0 + 86_400)
+    #expect(empty.total.events == 0)
+    #expect(empty.findings.isEmpty)
+    #expect(throws: ServiceError.self) { try f.audit.report(ReportQuery(region: "atlantis"), now: History.t0) }
+}
+
+@Test func aReportsSetSectionShowsSingleInstanceVMsPerRegionSoItAddsUp() throws {
+    let (f, h) = try brokenHistory()
+    try h.event("jump-east", campaign: "c1", set: nil, ud: nil, planned: 3000, start: 3000, end: 3600)
+    let report = try f.audit.report(ReportQuery(), now: History.t0 + 86_400)
+    #expect(report.sets.map(\.name) == ["web", ReportLine.singleInstanceName, "api"])
+    #expect(report.sets.map(\.events).reduce(0, +) == report.total.events)
+    #expect(MaintenanceReport.json(report.sets[1]).contains(#""name": null, "region": "eastus", "singleInstance": true"#))
+}
