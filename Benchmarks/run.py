@@ -11,6 +11,8 @@ its figures and its ratio against the named baseline, measured in the same run.
             peak memory under 1 GB.
   upcoming  `pitstop upcoming --vm NAME` on the planned database. Target: under 50 ms.
   check     `pitstop check` over the million events. Target: under 10 s.
+  audit     `pitstop audit --vm NAME` over a 10,000,000-entry log (two subjects an entry,
+            written straight by SQL: the query does not read the hashes). Target: under 100 ms.
 
 usage: Benchmarks/run.py [--vms N] [--keep DIR] [--skip-build]
 Run it on a quiet machine: every figure is wall-clock time.
@@ -62,6 +64,7 @@ def main():
     parser.add_argument("--vms", type=int, default=1_000_000)
     parser.add_argument("--sets", type=int, default=2000)
     parser.add_argument("--regions", type=int, default=60)
+    parser.add_argument("--audit-entries", type=int, default=10_000_000)
     parser.add_argument("--keep", help="work in this directory and keep it")
     parser.add_argument("--skip-build", action="store_true")
     args = parser.parse_args()
@@ -133,6 +136,28 @@ def main():
 
     check_s, check_mb = timed([pitstop, "check", "--db", planned_db], env=env)
     print(f"check    {check_s:6.2f} s over {events} events, peak {check_mb:5.0f} MB (target < 10 s: {verdict(check_s < 10)})")
+
+    # -- audit --------------------------------------------------------------------------
+    audit_db = os.path.join(work, "audit.sqlite")
+    shutil.copy(fleet_db, audit_db)
+    n = args.audit_entries
+    base = int(subprocess.run(["sqlite3", audit_db, "SELECT coalesce(max(seq), 0) FROM audit_log"], capture_output=True, text=True).stdout.strip() or 0)
+    print(f"writing a {n:,}-entry audit log ...", flush=True)
+    sqlite(audit_db, f"""
+        PRAGMA cache_size=-262144;
+        BEGIN;
+        WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {n})
+        INSERT INTO audit_log(seq, at, actor, action, details, prev_hash, hash)
+        SELECT {base} + i, strftime('%Y-%m-%dT%H:%M:%SZ', 1790000000 + i, 'unixepoch'), 'bench', 'vm.moved', '{{}}',
+               printf('%064x', {base} + i - 1), printf('%064x', {base} + i) FROM k;
+        WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {n})
+        INSERT INTO audit_subjects(seq, kind, name)
+        SELECT {base} + i, 'vm', printf('vm-%07d', i % {args.vms}) FROM k
+        UNION ALL SELECT {base} + i, 'region', printf('region-%02d', i % {args.regions}) FROM k;
+        COMMIT;
+        """)
+    med, lo, hi = median_ms([pitstop, "audit", "--vm", vm, "--db", audit_db], env)
+    print(f"audit --vm  median {med:5.1f} ms (min {lo:.1f}, max {hi:.1f}) over 21 runs on {n:,} entries (target < 100 ms: {verdict(med < 100)})")
 
     if not args.keep:
         shutil.rmtree(work)

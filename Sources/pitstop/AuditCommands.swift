@@ -71,7 +71,9 @@ struct AuditCommand: ParsableCommand {
                 case .table:
                     var table = Table("seq", "at (UTC)", "actor", "action", "subjects", "details", numeric: [0])
                     try service.forEachEntry(filter) { e in
-                        table.add(String(e.seq), e.at.iso8601, e.actor, e.action, subjectSummary(e.subjects), e.details)
+                        // The table stays readable on a terminal; --format json carries the whole details.
+                        let details = e.details.count > 100 ? String(e.details.prefix(99)) + "…" : e.details
+                        table.add(String(e.seq), e.at.iso8601, e.actor, e.action, subjectSummary(e.subjects), details)
                     }
                     if table.rows.isEmpty {
                         out.write("no audit entries" + (subjects.first.map { " about \($0.kind.rawValue) \($0.name)" } ?? "") + "\n")

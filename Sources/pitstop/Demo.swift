@@ -6,7 +6,7 @@ import PitstopService
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record a sample fleet, plan a reboot campaign, and show what is coming and that it keeps the rules (safe to run again).")
+        abstract: "Record a sample fleet, plan a reboot campaign, show what is coming, check it against the rules and audit it (safe to run again).")
 
     @OptionGroup var database: DatabaseOptions
 
@@ -44,6 +44,12 @@ struct Demo: ParsableCommand {
 
             print("\n== pitstop check")
             try CheckCommand.parse(["--db", database.path]).run()
+
+            print("\n== pitstop audit --set web")
+            try AuditCommand.Query.parse(["--db", database.path, "--set", "web"]).run()
+
+            print("\n== pitstop audit verify")
+            try AuditCommand.Verify.parse(["--db", database.path]).run()
         }
     }
 }
