@@ -56,11 +56,13 @@ let package = Package(
         ),
         .testTarget(
             name: "PitstopServiceTests",
-            dependencies: ["PitstopService", "PitstopStore", "PitstopCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["PitstopService", "PitstopStore", "PitstopCore", "PitstopTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "PitstopCLITests",
-            dependencies: ["pitstop", "PitstopStore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["pitstop", "PitstopStore", "PitstopTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // What several test targets share: a real SMTP server on loopback.
+        .target(name: "PitstopTestSupport", path: "Tests/PitstopTestSupport"),
     ]
 )

@@ -55,44 +55,25 @@ public struct SchedulerService: Sendable {
         // Planning happens inside the write transaction so that no other plan slips in
         // between reading the existing events and writing the new ones.
         let work: (Database) throws -> PlanResult = { db in
-            let fleet = try Self.snapshot(db)
-            let existing = try EventRepository.events(db, .active).map(\.event)
-            let terms = try EventRepository.campaignTerms(db)
-            let campaignCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM campaigns") ?? 0
-            // Deterministic: the same request at the same instant on the same database gives
-            // the same ids; the campaign count keeps two identical requests apart.
-            let id = StableID.uuid(["campaign", now.iso8601, request.kind.rawValue, (request.regions ?? []).sorted().joined(separator: ","),
-                                    request.notBefore?.iso8601 ?? "", request.description, String(campaignCount)])
-            // Without --not-before the plan starts at the first whole minute the notice allows:
-            // operators read 10:01:00 more easily than 10:00:16.
-            var request = request
-            if request.notBefore == nil {
-                let earliest = Rules.earliestStart(plannedAt: now, kind: request.kind)
-                request.notBefore = Timestamp(seconds: (earliest.seconds + 59) / 60 * 60)
-            }
-            let campaign: Campaign
-            do throws(InputProblem) { campaign = try Campaign(id: id, request: request, createdAt: now, fleet: fleet) } catch {
-                throw ServiceError(.invalid, error.message)
-            }
-            let events: [PlannedEvent]
-            do throws(PlanningFailure) { events = try Planner.plan(campaign, fleet: fleet, existing: existing, existingCampaigns: terms) } catch {
-                throw ServiceError(.conflict, "no valid plan: \(error.message)")
-            }
-            let summary = PlanSummary(events: events)
-            let (notices, warnings) = Self.notices(for: campaign, events: events, fleet: fleet, now: now)
-            guard !dryRun else { return PlanResult(campaign: campaign, events: events, summary: summary, notices: notices, written: false, warnings: warnings) }
+            // The fleet snapshot and the existing events are dropped before the events are
+            // written, so that their memory can serve as page cache.
+            let planned = try Self.planCampaign(request, now: now, in: db)
+            let (campaign, events, summary, notices) = (planned.campaign, planned.events, planned.summary, planned.notices)
+            let id = campaign.id
+            guard !dryRun else { return planned }
 
             // A million events do not fit SQLite's default 2 MB page cache; spilling it
             // mid-transaction made writing a plan several times slower.
-            try db.execute(sql: "PRAGMA cache_size = -\(InventoryService.bulkCacheKiB)")
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.planCacheKiB)")
             defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
             try EventRepository.insert(db, campaign: campaign, span: summary.span ?? TimeRange(start: campaign.notBefore, end: campaign.notBefore))
             let writer = try EventWriter(db)
-            for (i, event) in events.enumerated() {
-                try writer.insert(event)
-                if i % 20_000 == 19_999 { progress?(i + 1, events.count) }
+            var reported = 0
+            try writer.insert(contentsOf: events) { written in
+                guard written - reported >= 20_000 || written == events.count, events.count >= 20_000 else { return }
+                reported = written
+                progress?(written, events.count)
             }
-            if events.count >= 20_000 { progress?(events.count, events.count) }
             for notice in notices { try EventRepository.insert(db, notice: notice) }
             let sets = Set(events.compactMap(\.availabilitySet))
             try AuditLog.append(db, at: now, actor: actor, action: "campaign.planned",
@@ -111,9 +92,44 @@ public struct SchedulerService: Sendable {
                                     details: JSONText.object([("recipients", JSONText.array(notice.recipients.map(JSONText.quote))),
                                                               ("firstStart", JSONText.quote(notice.firstStart.iso8601))]))
             }
-            return PlanResult(campaign: campaign, events: events, summary: summary, notices: notices, written: true, warnings: warnings)
+            var result = planned
+            result.written = true
+            return result
         }
         return dryRun ? try database.writer.read(work) : try database.writer.write(work)
+    }
+
+    /// Page cache while a plan writes its events, in KiB. More did not help (measured up to
+    /// 2 GB at a million events): past this the writes are SQLite's own work, not spills.
+    static let planCacheKiB = 160 * 1024
+
+    /// Validates and plans the campaign against the fleet and the active events; writes nothing.
+    private static func planCampaign(_ request: CampaignRequest, now: Timestamp, in db: Database) throws -> PlanResult {
+        let fleet = try snapshot(db)
+        let existing = try EventRepository.events(db, .active).map(\.event)
+        let terms = try EventRepository.campaignTerms(db)
+        let campaignCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM campaigns") ?? 0
+        // Deterministic: the same request at the same instant on the same database gives
+        // the same ids; the campaign count keeps two identical requests apart.
+        let id = StableID.uuid(["campaign", now.iso8601, request.kind.rawValue, (request.regions ?? []).sorted().joined(separator: ","),
+                                request.notBefore?.iso8601 ?? "", request.description, String(campaignCount)])
+        // Without --not-before the plan starts at the first whole minute the notice allows:
+        // operators read 10:01:00 more easily than 10:00:16.
+        var request = request
+        if request.notBefore == nil {
+            let earliest = Rules.earliestStart(plannedAt: now, kind: request.kind)
+            request.notBefore = Timestamp(seconds: (earliest.seconds + 59) / 60 * 60)
+        }
+        let campaign: Campaign
+        do throws(InputProblem) { campaign = try Campaign(id: id, request: request, createdAt: now, fleet: fleet) } catch {
+            throw ServiceError(.invalid, error.message)
+        }
+        let events: [PlannedEvent]
+        do throws(PlanningFailure) { events = try Planner.plan(campaign, fleet: fleet, existing: existing, existingCampaigns: terms) } catch {
+            throw ServiceError(.conflict, "no valid plan: \(error.message)")
+        }
+        let (notices, warnings) = Self.notices(for: campaign, events: events, fleet: fleet, now: now)
+        return PlanResult(campaign: campaign, events: events, summary: PlanSummary(events: events), notices: notices, written: false, warnings: warnings)
     }
 
     /// One notice per subscription for a reboot campaign: its VMs, waves and times, in UTC

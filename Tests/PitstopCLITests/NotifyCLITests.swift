@@ -1,6 +1,7 @@
 // `pitstop notify` and `pitstop notices` as operators run them: the built binary, a real SMTP
 // server on loopback, and a kill in the middle of a run.
 import Foundation
+import PitstopTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@ import GRDB
 import PitstopCore
 import PitstopService
 import PitstopStore
+import PitstopTestSupport
 import Testing
 
 /// A fleet whose reboot campaign queues one notice per subscription.

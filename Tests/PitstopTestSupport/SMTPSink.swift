@@ -1,5 +1,4 @@
-// A real SMTP server for the CLI tests: Tests/Support/smtp_sink.py (aiosmtpd) on loopback. A copy of
-// PitstopServiceTests/SMTPSink.swift: test targets cannot share code without a support target.
+// A real SMTP server for the notifier and CLI tests: Tests/Support/smtp_sink.py (aiosmtpd) on loopback.
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -7,13 +6,19 @@ import Glibc
 #endif
 
 /// One message as the sink received it.
-struct ReceivedMail: Sendable {
-    var mailfrom: String
-    var rcpttos: [String]
-    var data: String
+public struct ReceivedMail: Sendable {
+    public var mailfrom: String
+    public var rcpttos: [String]
+    public var data: String
+
+    public init(mailfrom: String, rcpttos: [String], data: String) {
+        self.mailfrom = mailfrom
+        self.rcpttos = rcpttos
+        self.data = data
+    }
 
     /// The value of the first header named `name` (unfolded), if any.
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         guard let end = data.range(of: "\r\n\r\n") else { return nil }
         var value: String?
         for line in data[..<end.lowerBound].components(separatedBy: "\r\n") {
@@ -28,16 +33,16 @@ struct ReceivedMail: Sendable {
         return value
     }
 
-    var messageID: String? { header("Message-ID") }
+    public var messageID: String? { header("Message-ID") }
 }
 
 /// The sink process, started on a port the kernel picks and stopped when the value goes.
-final class SMTPSink: @unchecked Sendable {
+public final class SMTPSink: @unchecked Sendable {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Support/smtp_sink.py")
 
     /// Whether python3 with aiosmtpd is here; CI installs it (`pip install aiosmtpd`).
-    static let available: Bool = {
+    public static let available: Bool = {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", "import aiosmtpd"]
@@ -48,15 +53,15 @@ final class SMTPSink: @unchecked Sendable {
         return process.terminationStatus == 0
     }()
 
-    static let unavailableReason: Comment = "needs python3 with aiosmtpd (pip install aiosmtpd)"
+    public static let unavailableReason: Comment = "needs python3 with aiosmtpd (pip install aiosmtpd)"
 
-    let directory: URL
-    let out: URL
-    let port: UInt16
+    public let directory: URL
+    public let out: URL
+    public let port: UInt16
     private let process: Process
 
     /// Starts the sink and returns once it accepts connections.
-    init(refuse: [String] = [], delay: Double = 0, noEHLO: Bool = false) throws {
+    public init(refuse: [String] = [], delay: Double = 0, noEHLO: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-sink-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         out = directory.appendingPathComponent("received.jsonl")
@@ -99,7 +104,7 @@ final class SMTPSink: @unchecked Sendable {
     }
 
     /// SIGTERM, then SIGKILL if it has not gone within 5 s.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(5)
@@ -109,7 +114,7 @@ final class SMTPSink: @unchecked Sendable {
     }
 
     /// Every message received so far, in order.
-    func messages() throws -> [ReceivedMail] {
+    public func messages() throws -> [ReceivedMail] {
         guard let data = try? Data(contentsOf: out) else { return [] }
         return try String(decoding: data, as: UTF8.self).split(separator: "\n").map { line in
             guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -121,7 +126,7 @@ final class SMTPSink: @unchecked Sendable {
     }
 
     /// Whether something listens on 127.0.0.1:`port`.
-    static func accepts(port: UInt16) -> Bool {
+    public static func accepts(port: UInt16) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -135,13 +140,14 @@ final class SMTPSink: @unchecked Sendable {
     }
 }
 
-struct SinkError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct SinkError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 /// A port on loopback where nothing listens (bound, then released).
-func closedPort() -> UInt16 {
+public func closedPort() -> UInt16 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
