@@ -147,23 +147,12 @@ public enum EventRepository {
     static func readEvents(_ statement: Statement, in db: Database) throws -> [EventRecord] {
         let rows = RawRows(statement: statement, db: db)
         var out: [EventRecord] = []
-        func time(_ i: Int32) -> Timestamp? { rows.text(i).flatMap(Timestamp.init(iso8601:)) }
         while try rows.next() {
-            let id = rows.text(0) ?? ""
-            guard let kind = rows.text(8).flatMap(MaintenanceKind.init(rawValue:)), let start = time(9), let end = time(10),
-                  let status = rows.text(11).flatMap(EventStatus.init(rawValue:)), let planned = time(12) else {
-                throw StoreError.corruptRow(table: "events", key: id, problem: "a kind, status or time cannot be read")
-            }
-            let event = PlannedEvent(id: id, campaign: rows.text(1) ?? "", vm: rows.text(2) ?? "", region: rows.text(3) ?? "",
-                                     availabilitySet: rows.text(4), updateDomain: rows.int(5), faultDomain: rows.int(6), wave: rows.text(7) ?? "",
-                                     kind: kind, range: TimeRange(start: start, end: end), status: status, plannedAt: planned)
-            out.append(EventRecord(event: event, approvedAt: time(13), actualStart: time(14), actualEnd: time(15),
-                                   forced: rows.int(16) == 1, reason: rows.text(17)))
+            out.append(EventRecord(event: try rows.plannedEvent(), approvedAt: rows.time(13), actualStart: rows.time(14),
+                                   actualEnd: rows.time(15), forced: rows.int(16) == 1, reason: rows.text(17)))
         }
         return out
     }
-
-    // MARK: Lifecycle
 
     /// Records what happened to an event: its status, approval, actual times and whether its
     /// start was forced, with the reason given.
@@ -232,6 +221,22 @@ public enum EventRepository {
     /// The (campaign, subscription) pairs that have a notice queued or sent.
     public static func noticeKeys(_ db: Database) throws -> Set<NoticeKey> {
         Set(try Row.fetchAll(db, sql: "SELECT campaign, subscription FROM notices").map { NoticeKey(campaign: $0[0], subscription: $0[1]) })
+    }
+}
+
+extension RawRows {
+    func time(_ i: Int32) -> Timestamp? { text(i).flatMap(Timestamp.init(iso8601:)) }
+
+    /// The planned event in columns 0 to 12, in the order of `EventRepository.eventColumns`.
+    func plannedEvent() throws -> PlannedEvent {
+        let id = text(0) ?? ""
+        guard let kind = text(8).flatMap(MaintenanceKind.init(rawValue:)), let start = time(9), let end = time(10),
+              let status = text(11).flatMap(EventStatus.init(rawValue:)), let planned = time(12) else {
+            throw StoreError.corruptRow(table: "events", key: id, problem: "a kind, status or time cannot be read")
+        }
+        return PlannedEvent(id: id, campaign: text(1) ?? "", vm: text(2) ?? "", region: text(3) ?? "",
+                            availabilitySet: text(4), updateDomain: int(5), faultDomain: int(6), wave: text(7) ?? "",
+                            kind: kind, range: TimeRange(start: start, end: end), status: status, plannedAt: planned)
     }
 }
 

@@ -41,30 +41,11 @@ public enum HistoryRepository {
             \(clause.map { "WHERE \($0)" } ?? "") ORDER BY \(order)
             """)
         try statement.setArguments(StatementArguments(arguments))
-        let handle = statement.sqliteStatement
-        func text(_ i: Int32) -> String? {
-            guard sqlite3_column_type(handle, i) != SQLITE_NULL, let p = sqlite3_column_text(handle, i) else { return nil }
-            return String(cString: p)
-        }
-        func int(_ i: Int32) -> Int? { sqlite3_column_type(handle, i) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(handle, i)) }
-        func time(_ i: Int32) -> Timestamp? { text(i).flatMap(Timestamp.init(iso8601:)) }
+        let rows = RawRows(statement: statement, db: db)
         var out: [HistoricalEvent] = []
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))))
-            }
-            let id = text(0) ?? ""
-            guard let kind = text(8).flatMap(MaintenanceKind.init(rawValue:)), let start = time(9), let end = time(10),
-                  let status = text(11).flatMap(EventStatus.init(rawValue:)), let planned = time(12) else {
-                throw StoreError.corruptRow(table: "events", key: id, problem: "a kind, status or time cannot be read")
-            }
-            let event = PlannedEvent(id: id, campaign: text(1) ?? "", vm: text(2) ?? "", region: text(3) ?? "",
-                                     availabilitySet: text(4), updateDomain: int(5), faultDomain: int(6), wave: text(7) ?? "",
-                                     kind: kind, range: TimeRange(start: start, end: end), status: status, plannedAt: planned)
-            out.append(HistoricalEvent(event: event, subscription: text(17), actualStart: time(13), actualEnd: time(14),
-                                       forced: int(15) == 1, reason: text(16)))
+        while try rows.next() {
+            out.append(HistoricalEvent(event: try rows.plannedEvent(), subscription: rows.text(17), actualStart: rows.time(13),
+                                       actualEnd: rows.time(14), forced: rows.int(15) == 1, reason: rows.text(16)))
         }
         return out
     }
