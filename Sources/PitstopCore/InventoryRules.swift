@@ -193,7 +193,8 @@ extension VMDraft {
             } else if let set, set.region != regionName {
                 problems.append(FieldProblem("region", "'\(regionName)' is not the region of set \(set.name) (\(set.region))"))
             }
-        } else {
+        } else if availabilitySet == nil {
+            // With an unknown set, that is the one problem: the set would have given the region.
             problems.append(FieldProblem("region", "is required"))
         }
         // A VM without its own subscription belongs to its set's owner.
@@ -202,7 +203,7 @@ extension VMDraft {
             if !fleet.hasSubscription(subscriptionID) {
                 problems.append(FieldProblem("subscription", "unknown subscription '\(subscriptionID.truncatedForMessage)'"))
             }
-        } else {
+        } else if availabilitySet == nil {
             problems.append(FieldProblem("subscription", "is required for a VM without an availability set"))
         }
         if availabilitySet == nil {

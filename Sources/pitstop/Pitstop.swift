@@ -31,6 +31,10 @@ struct DatabaseOptions: ParsableArguments {
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
     func open() throws -> AppDatabase {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw Failure("\(path) is a directory; --db takes the database file (it is created if missing)")
+        }
         do {
             return try AppDatabase.open(path: path)
         } catch let error as MigrationError {
