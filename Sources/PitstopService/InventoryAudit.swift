@@ -44,7 +44,9 @@ extension InventoryService {
     /// the regions, sets, subscriptions, windows and blackouts it touched as subjects. VMs are
     /// subjects only while there are at most ``ImportSubjects/maxVMs`` of them: the entry of a
     /// million-VM import must cost nothing next to the import.
+    /// An import that changed nothing appends nothing, like every other command.
     func auditImport(_ db: Database, file: String, format: String, summary: ImportSummary, touched: ImportSubjects) throws {
+        guard summary.rows.contains(where: { $0.counts.added + $0.counts.updated > 0 }) else { return }
         let counts = summary.rows.filter { $0.counts.total > 0 || $0.kind == "vms" }.map { kind, c in
             (kind, JSONText.object([("added", "\(c.added)"), ("updated", "\(c.updated)"), ("unchanged", "\(c.unchanged)")]))
         }

@@ -136,6 +136,15 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     #expect(try details(entries[0])["file"] as? String == "fleet.json")
 }
 
+@Test func anImportThatChangesNothingAppendsNothing() throws {
+    let f = try Fixture()
+    let document = #"{"regions": [{"name": "eastus"}]}"#
+    _ = try f.inventory.importDocument(Array(document.utf8), file: "fleet.json")
+    let before = try f.count()
+    _ = try f.inventory.importDocument(Array(document.utf8), file: "fleet.json")
+    #expect(try f.count() == before)
+}
+
 @Test func aFailedImportAppendsNothing() throws {
     let f = try Fixture()
     try f.smallFleet()
