@@ -189,10 +189,9 @@ extension InventoryService {
     }
 
     private func place(_ db: Database, _ draft: VMDraft, existing: VirtualMachine?) throws -> VirtualMachine {
-        let fleet = try VMIngest(db, file: "vm")
         var joined: String?
         let placed = try FleetRepository.placedCounts(db)
-        switch draft.resolve(in: fleet.fleet, existing: existing, nextPlacement: { set in joined = set.name; return placed[set.name, default: 0] }) {
+        switch draft.resolve(in: try FleetRepository.fleetIndex(db), existing: existing, nextPlacement: { set in joined = set.name; return placed[set.name, default: 0] }) {
         case .failure(let problems):
             throw ServiceError(.invalid, problems.problems.map(\.description).joined(separator: "; "))
         case .success(let vm):

@@ -53,10 +53,7 @@ struct VMIngest {
         self.db = db
         self.file = file
         writer = try VMWriter(db)
-        fleet = FleetIndex(
-            regions: Set(try String.fetchAll(db, sql: "SELECT name FROM regions")),
-            subscriptions: Set(try String.fetchAll(db, sql: "SELECT id FROM subscriptions")),
-            sets: Dictionary(uniqueKeysWithValues: try FleetRepository.availabilitySets(db).map { ($0.name, $0) }))
+        fleet = try FleetRepository.fleetIndex(db)
         placed = try FleetRepository.placedCounts(db)
     }
 

@@ -145,6 +145,14 @@ public enum FleetRepository {
         return .added
     }
 
+    /// What a VM is checked against: region and subscription names and the sets.
+    public static func fleetIndex(_ db: Database) throws -> FleetIndex {
+        FleetIndex(
+            regions: Set(try String.fetchAll(db, sql: "SELECT name FROM regions")),
+            subscriptions: Set(try String.fetchAll(db, sql: "SELECT id FROM subscriptions")),
+            sets: Dictionary(uniqueKeysWithValues: try availabilitySets(db).map { ($0.name, $0) }))
+    }
+
     // MARK: Maintenance windows
 
     public static func maintenanceWindows(_ db: Database) throws -> [MaintenanceWindow] {
