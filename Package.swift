@@ -35,9 +35,10 @@ let package = Package(
                 .embedInCode("../../Migrations/0003_audit_indexes.sql"),
             ]
         ),
-        // Use cases: each reads through repositories and writes in one transaction.
+        // Use cases: each opens one unit of work on the store and composes repository calls;
+        // no SQL. `.ci/check-layers` holds every target to the imports declared here.
         .target(name: "PitstopService", dependencies: ["PitstopCore", "PitstopStore"]),
-        // The command-line tool: parsing and printing only.
+        // The command-line tool: parsing and printing only, through PitstopService.
         .executableTarget(
             name: "pitstop",
             dependencies: [
@@ -60,7 +61,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PitstopCLITests",
-            dependencies: ["pitstop", "PitstopStore", "PitstopTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "pitstop", "PitstopStore", "PitstopTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // What several test targets share: a real SMTP server on loopback.
         .target(name: "PitstopTestSupport", path: "Tests/PitstopTestSupport"),

@@ -1,7 +1,6 @@
 // The audit's use cases: what happened to a VM, set or region between two dates, and whether
 // the log is intact and past maintenance kept the rules.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopStore
 
@@ -16,47 +15,50 @@ public struct AuditVerification: Sendable {
 }
 
 /// Reads and verifies the audit log. Writing it is the business of every other service, each
-/// inside its own transaction (``AuditLog/append(_:at:actor:action:subjects:details:)``).
+/// inside its own transaction (``AuditRepository/append(at:actor:action:subjects:details:)``).
 public struct AuditService: Sendable {
-    public let database: AppDatabase
+    public let store: any Store
 
-    public init(database: AppDatabase) {
-        self.database = database
+    public init(store: any Store) {
+        self.store = store
     }
 
     /// Calls `body` with each entry `filter` selects, oldest first, streaming.
     ///
     /// A subject that never existed is not an error: it has no entries (a removed VM keeps
     /// its history, so "unknown" cannot be told from "gone").
-    public func forEachEntry(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws {
+    public func forEachEntry(_ filter: AuditFilter, _ body: @escaping @Sendable (AuditEntry) throws -> Void) async throws {
         try validate(filter)
-        try database.writer.read { db in try AuditLog.forEach(db, filter, body) }
+        try await store.read { tx in try tx.audit.forEach(filter, body) }
     }
 
     /// The entries `filter` selects, oldest first.
-    public func entries(_ filter: AuditFilter) throws -> [AuditEntry] {
-        var out: [AuditEntry] = []
-        try forEachEntry(filter) { out.append($0) }
-        return out
+    public func entries(_ filter: AuditFilter) async throws -> [AuditEntry] {
+        try validate(filter)
+        return try await store.read { tx in
+            var out: [AuditEntry] = []
+            try tx.audit.forEach(filter) { out.append($0) }
+            return out
+        }
     }
 
     /// Walks the whole hash chain and judges actual history against the rules, both on the
     /// same snapshot of the database.
     ///
     /// - Parameter now: the end of events still running.
-    public func verify(now: Timestamp) throws -> AuditVerification {
-        try database.writer.read { db in
-            let chain = try AuditLog.verifyChain(db)
+    public func verify(now: Timestamp) async throws -> AuditVerification {
+        try await store.read { tx in
+            let chain = try tx.audit.verifyChain()
             let findings = HistoryAudit.findings(
-                events: try HistoryRepository.startedEvents(db), pairs: try FleetRepository.regionPairs(db),
-                notices: try HistoryRepository.noticesSent(db), now: now)
+                events: try tx.history.startedEvents(), pairs: try tx.fleet.regionPairs(),
+                notices: try tx.history.noticesSent(), now: now)
             return AuditVerification(chain: chain, findings: findings)
         }
     }
 
     private func validate(_ filter: AuditFilter) throws {
         if let since = filter.since, let until = filter.until, until <= since {
-            throw ServiceError(.invalid, "--until \(until.iso8601) is not after --since \(since.iso8601)")
+            throw PitstopError(.invalid, "--until \(until.iso8601) is not after --since \(since.iso8601)")
         }
     }
 }

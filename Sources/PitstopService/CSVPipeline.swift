@@ -60,7 +60,7 @@ final class BatchQueue: @unchecked Sendable {
 /// Reads a VM CSV on its own thread and feeds checked rows into a queue.
 final class CSVProducer: @unchecked Sendable {
     let queue = BatchQueue(capacity: 16)
-    private let input: FileHandle
+    private let input: ImportInput
     private let file: String
     private let fleet: FleetIndex
     private let total: Int?
@@ -72,7 +72,7 @@ final class CSVProducer: @unchecked Sendable {
 
     static let batchSize = 4096
 
-    init(input: FileHandle, file: String, fleet: FleetIndex, total: Int?, progress: ProgressHandler?) {
+    init(input: ImportInput, file: String, fleet: FleetIndex, total: Int?, progress: ProgressHandler?) {
         self.input = input
         self.file = file
         self.fleet = fleet
@@ -136,9 +136,9 @@ final class CSVProducer: @unchecked Sendable {
         var bytesRead = 0
         do {
             while !stopped && !headerFailed {
-                let chunk = try input.read(upToCount: 1 << 20) ?? Data()
-                if chunk.isEmpty { break }
-                chunk.withUnsafeBytes { raw in reader.feed(raw.bindMemory(to: UInt8.self), emit: handle) }
+                guard let chunk = try input.nextChunk() else { break }
+                if chunk.isEmpty { continue }
+                chunk.withUnsafeBufferPointer { reader.feed($0, emit: handle) }
                 bytesRead += chunk.count
                 progress?(bytesRead, total)
             }

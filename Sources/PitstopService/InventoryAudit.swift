@@ -1,14 +1,13 @@
 // Audit entries for changes to the fleet: what each inventory command and import appends, in
 // the same transaction as the change, so that a change and its record commit or fail together.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopStore
 
 extension InventoryService {
     /// Appends one entry to the audit log inside the caller's transaction.
-    func audit(_ db: Database, _ action: String, _ subjects: [AuditSubject], details: String) throws {
-        try AuditLog.append(db, at: try clock(), actor: actor, action: action, subjects: subjects, details: details)
+    func audit(_ tx: any Repositories, _ action: String, _ subjects: [AuditSubject], details: String) throws {
+        try tx.audit.append(at: try clock(), actor: actor, action: action, subjects: subjects, details: details)
     }
 
     /// A VM's subjects: itself, its region, subscription and set.
@@ -45,12 +44,12 @@ extension InventoryService {
     /// subjects only while there are at most ``ImportSubjects/maxVMs`` of them: the entry of a
     /// million-VM import must cost nothing next to the import.
     /// An import that changed nothing appends nothing, like every other command.
-    func auditImport(_ db: Database, file: String, format: String, summary: ImportSummary, touched: ImportSubjects) throws {
+    func auditImport(_ tx: any Repositories, file: String, format: String, summary: ImportSummary, touched: ImportSubjects) throws {
         guard summary.rows.contains(where: { $0.counts.added + $0.counts.updated > 0 }) else { return }
         let counts = summary.rows.filter { $0.counts.total > 0 || $0.kind == "vms" }.map { kind, c in
             (kind, JSONText.object([("added", "\(c.added)"), ("updated", "\(c.updated)"), ("unchanged", "\(c.unchanged)")]))
         }
-        try audit(db, "inventory.imported", touched.subjects, details: JSONText.object([
+        try audit(tx, "inventory.imported", touched.subjects, details: JSONText.object([
             ("file", JSONText.quote(file)), ("format", JSONText.quote(format)), ("counts", JSONText.object(counts)),
             ("vmSubjects", "\(touched.vms != nil)"),
         ]))

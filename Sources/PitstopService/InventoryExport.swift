@@ -1,29 +1,28 @@
 // Exporting the inventory: the whole fleet as one JSON document, every key written, each
 // kind sorted by name, one record a line, streamed so that a million VMs need no big buffer.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopStore
 
 extension InventoryService {
     /// Writes the document in pieces to `write`. Importing it into an empty database and
     /// exporting again gives the same bytes.
-    public func export(to write: (String) throws -> Void) throws {
-        try database.writer.read { db in
+    public func export(to write: @escaping @Sendable (String) throws -> Void) async throws {
+        try await store.read { tx in
             try write("{\n")
-            try section("regions", FleetRepository.regions(db).map(Self.json), last: false, write)
-            try section("regionPairs", FleetRepository.regionPairs(db).map(Self.json), last: false, write)
-            try section("subscriptions", FleetRepository.subscriptions(db).map(Self.json), last: false, write)
-            try section("availabilitySets", FleetRepository.availabilitySets(db).map(Self.json), last: false, write)
+            try section("regions", tx.fleet.regions().map(Self.json), last: false, write)
+            try section("regionPairs", tx.fleet.regionPairs().map(Self.json), last: false, write)
+            try section("subscriptions", tx.fleet.subscriptions().map(Self.json), last: false, write)
+            try section("availabilitySets", tx.fleet.availabilitySets().map(Self.json), last: false, write)
             try write("  \"vms\": [")
             var first = true
-            try VMRepository.forEach(db, in: .all) { vm in
+            try tx.vms.forEach(in: .all) { vm in
                 try write((first ? "\n    " : ",\n    ") + Self.json(vm))
                 first = false
             }
             try write(first ? "],\n" : "\n  ],\n")
-            try section("maintenanceWindows", FleetRepository.maintenanceWindows(db).map(Self.json), last: false, write)
-            try section("blackouts", FleetRepository.blackouts(db).map(Self.json), last: true, write)
+            try section("maintenanceWindows", tx.fleet.maintenanceWindows().map(Self.json), last: false, write)
+            try section("blackouts", tx.fleet.blackouts().map(Self.json), last: true, write)
             try write("}\n")
         }
     }

@@ -1,7 +1,6 @@
 // Importing an inventory: a JSON document or a CSV of VMs becomes upserts in one
 // transaction. Every bad record is reported, and any bad record leaves the database as it was.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopStore
 
@@ -21,21 +20,15 @@ public struct ImportSummary: Sendable, Equatable {
     }
 }
 
-/// The import was refused; nothing was written. Holds every problem found.
-public struct ImportFailure: Error, Sendable, CustomStringConvertible {
-    public var errors: [InputError]
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
-}
-
 /// Reports progress of long work (a million-row import) to whoever shows it.
 public typealias ProgressHandler = @Sendable (_ done: Int, _ total: Int?) -> Void
 
 /// Upserts VMs inside one transaction, resolving each against the fleet as it stands, and
 /// counting n per set for round-robin placement.
 struct VMIngest {
-    let db: Database
+    let tx: any Repositories
     let file: String
-    private let writer: VMWriter
+    private let writer: any VMWriting
     private(set) var fleet: FleetIndex
     private var placed: [String: Int]
     private var placedChanged: Set<String> = []
@@ -49,12 +42,12 @@ struct VMIngest {
     static let maxErrors = 1000
     private(set) var suppressedErrors = 0
 
-    init(_ db: Database, file: String) throws {
-        self.db = db
+    init(_ tx: any Repositories, file: String) throws {
+        self.tx = tx
         self.file = file
-        writer = try VMWriter(db)
-        fleet = try FleetRepository.fleetIndex(db)
-        placed = try FleetRepository.placedCounts(db)
+        writer = try tx.vms.writer()
+        fleet = try tx.fleet.fleetIndex()
+        placed = try tx.fleet.placedCounts()
     }
 
     func hasRegion(_ name: String) -> Bool { fleet.hasRegion(name) }
@@ -112,8 +105,9 @@ struct VMIngest {
                 }
             }
             touched.record(updated, in: checked.set)
-        } catch let error as DatabaseError {
-            report(InputError(file: file, line: place.line, field: place.path.isEmpty ? nil : place.path, message: StoreMessages.describe(error)))
+        } catch let error as PitstopError where error.kind == .conflict {
+            // A constraint of the stored fleet, such as an address another VM already has.
+            report(InputError(file: file, line: place.line, field: place.path.isEmpty ? nil : place.path, message: error.message))
         }
     }
 
@@ -128,21 +122,11 @@ struct VMIngest {
     mutating func learn(set: AvailabilitySet) { fleet.sets[set.name] = set }
 
     func savePlacementCounters() throws {
-        for set in placedChanged.sorted() { try FleetRepository.setPlacedCount(db, set: set, to: placed[set]!) }
+        for set in placedChanged.sorted() { try tx.fleet.setPlacedCount(set: set, to: placed[set]!) }
     }
 
     var allErrors: [InputError] {
         suppressedErrors == 0 ? errors
             : errors + [InputError(file: file, line: nil, field: nil, message: "\(suppressedErrors) more problems not shown")]
-    }
-}
-
-/// Turns constraint failures into words an operator understands.
-enum StoreMessages {
-    static func describe(_ error: DatabaseError) -> String {
-        let message = error.message ?? "\(error)"
-        if message.contains("vms.ip_address") { return "ipAddress is already used by another VM" }
-        if error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY { return "refers to something that does not exist" }
-        return message
     }
 }

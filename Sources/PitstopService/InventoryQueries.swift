@@ -1,20 +1,7 @@
 // Read-side use cases on the fleet: the per-region summary and the coming window occurrences.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopStore
-
-/// The clock every command reads: `PITSTOP_NOW` (ISO 8601 with offset) replaces the system
-/// clock so that plans can be rehearsed and tested.
-public enum Clock {
-    public static func now(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Timestamp {
-        guard let text = environment["PITSTOP_NOW"], !text.isEmpty else { return Timestamp(Date()) }
-        guard let t = Timestamp(iso8601: text) else {
-            throw ServiceError(.invalid, "PITSTOP_NOW: '\(text.truncatedForMessage)' is not an ISO 8601 instant with an offset (like 2026-11-22T10:00:00Z)")
-        }
-        return t
-    }
-}
 
 /// One region as `pitstop inventory` shows it.
 public struct RegionSummary: Sendable, Equatable {
@@ -45,11 +32,11 @@ public struct WindowOccurrence: Sendable, Equatable {
 }
 
 extension InventoryService {
-    public func inventorySummary() throws -> [RegionSummary] {
-        try database.writer.read { db in
-            let regions = try FleetRepository.regions(db)
-            let pairs = try FleetRepository.regionPairs(db)
-            let sets = try FleetRepository.availabilitySets(db)
+    public func inventorySummary() async throws -> [RegionSummary] {
+        try await store.read { tx in
+            let regions = try tx.fleet.regions()
+            let pairs = try tx.fleet.regionPairs()
+            let sets = try tx.fleet.availabilitySets()
             var summaries: [String: RegionSummary] = [:]
             for r in regions {
                 let partners = Set(pairs.filter { $0.region == r.name }.map(\.pairedWith) + pairs.filter { $0.pairedWith == r.name }.map(\.region))
@@ -59,12 +46,8 @@ extension InventoryService {
             for set in sets { summaries[set.region]?.availabilitySets += 1 }
             // Per set: VM count and the fault domains in use.
             var setVMs: [String: Int] = [:], setFDs: [String: Set<Int>] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT region, availability_set, update_domain, fault_domain, count(*) FROM vms
-                GROUP BY region, availability_set, update_domain, fault_domain
-                """)
-            while let row = try rows.next() {
-                let region: String = row[0], set: String? = row[1], ud: Int? = row[2], fd: Int? = row[3], n: Int = row[4]
+            for count in try tx.vms.domainCounts() {
+                let (region, set, ud, fd, n) = (count.region, count.availabilitySet, count.updateDomain, count.faultDomain, count.vms)
                 guard var s = summaries[region] else { continue }
                 s.vms += n
                 if let set, let ud, let fd {
@@ -100,17 +83,17 @@ extension InventoryService {
 
     /// The occurrences of maintenance windows that overlap `range`, soonest first, with
     /// blackouts cut out. For a set, its own windows if it has any, else its region's.
-    public func windowOccurrences(_ filter: WindowFilter, in range: TimeRange) throws -> [WindowOccurrence] {
-        try database.writer.read { db in
-            let windows = try FleetRepository.maintenanceWindows(db)
-            let blackouts = try FleetRepository.blackouts(db)
-            let setRegions = Dictionary(uniqueKeysWithValues: try FleetRepository.availabilitySets(db).map { ($0.name, $0.region) })
+    public func windowOccurrences(_ filter: WindowFilter, in range: TimeRange) async throws -> [WindowOccurrence] {
+        try await store.read { tx in
+            let windows = try tx.fleet.maintenanceWindows()
+            let blackouts = try tx.fleet.blackouts()
+            let setRegions = Dictionary(uniqueKeysWithValues: try tx.fleet.availabilitySets().map { ($0.name, $0.region) })
             let chosen: [MaintenanceWindow]
             switch filter {
             case .all:
                 chosen = windows
             case .region(let r):
-                guard try FleetRepository.region(db, named: r) != nil else { throw ServiceError(.notFound, "unknown region '\(r)'") }
+                guard try tx.fleet.region(named: r) != nil else { throw PitstopError(.notFound, "unknown region '\(r)'") }
                 chosen = windows.filter {
                     switch $0.scope {
                     case .region(let wr): wr == r
@@ -118,7 +101,7 @@ extension InventoryService {
                     }
                 }
             case .availabilitySet(let s):
-                guard let region = setRegions[s] else { throw ServiceError(.notFound, "unknown availability set '\(s)'") }
+                guard let region = setRegions[s] else { throw PitstopError(.notFound, "unknown availability set '\(s)'") }
                 chosen = Rules.applicableWindows(set: s, region: region, among: windows)
             }
             var result: [WindowOccurrence] = []
@@ -142,40 +125,38 @@ extension InventoryService {
 
     // MARK: Lists and lookups
 
-    public func regions() throws -> [Region] { try database.writer.read(FleetRepository.regions) }
-    public func regionPairs() throws -> [RegionPair] { try database.writer.read(FleetRepository.regionPairs) }
-    public func subscriptions() throws -> [Subscription] { try database.writer.read(FleetRepository.subscriptions) }
-    public func maintenanceWindows() throws -> [MaintenanceWindow] { try database.writer.read(FleetRepository.maintenanceWindows) }
-    public func blackouts() throws -> [Blackout] { try database.writer.read(FleetRepository.blackouts) }
+    public func regions() async throws -> [Region] { try await store.read { tx in try tx.fleet.regions() } }
+    public func regionPairs() async throws -> [RegionPair] { try await store.read { tx in try tx.fleet.regionPairs() } }
+    public func subscriptions() async throws -> [Subscription] { try await store.read { tx in try tx.fleet.subscriptions() } }
+    public func maintenanceWindows() async throws -> [MaintenanceWindow] { try await store.read { tx in try tx.fleet.maintenanceWindows() } }
+    public func blackouts() async throws -> [Blackout] { try await store.read { tx in try tx.fleet.blackouts() } }
 
-    public func availabilitySets(region: String? = nil) throws -> [(set: AvailabilitySet, vms: Int)] {
-        try database.writer.read { db in
-            let counts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
-                SELECT availability_set, count(*) FROM vms WHERE availability_set IS NOT NULL GROUP BY availability_set
-                """).map { ($0[0] as String, $0[1] as Int) })
-            return try FleetRepository.availabilitySets(db, region: region).map { ($0, counts[$0.name, default: 0]) }
+    public func availabilitySets(region: String? = nil) async throws -> [(set: AvailabilitySet, vms: Int)] {
+        try await store.read { tx in
+            let counts = try tx.vms.countsBySet()
+            return try tx.fleet.availabilitySets(region: region).map { ($0, counts[$0.name, default: 0]) }
         }
     }
 
     /// A set and its VMs, in name order.
-    public func availabilitySet(named name: String) throws -> (set: AvailabilitySet, vms: [VirtualMachine]) {
-        try database.writer.read { db in
-            guard let set = try FleetRepository.availabilitySet(db, named: name) else { throw ServiceError(.notFound, "unknown availability set '\(name)'") }
+    public func availabilitySet(named name: String) async throws -> (set: AvailabilitySet, vms: [VirtualMachine]) {
+        try await store.read { tx in
+            guard let set = try tx.fleet.availabilitySet(named: name) else { throw PitstopError(.notFound, "unknown availability set '\(name)'") }
             var vms: [VirtualMachine] = []
-            try VMRepository.forEach(db, in: .availabilitySet(name)) { vms.append($0) }
+            try tx.vms.forEach(in: .availabilitySet(name)) { vms.append($0) }
             return (set, vms)
         }
     }
 
-    public func vm(named name: String) throws -> VirtualMachine {
-        try database.writer.read { db in
-            guard let vm = try VMRepository.vm(db, named: name) else { throw ServiceError(.notFound, "unknown VM '\(name)'") }
+    public func vm(named name: String) async throws -> VirtualMachine {
+        try await store.read { tx in
+            guard let vm = try tx.vms.vm(named: name) else { throw PitstopError(.notFound, "unknown VM '\(name)'") }
             return vm
         }
     }
 
     /// Streams the VMs in scope in name order.
-    public func forEachVM(in scope: VMRepository.Scope, _ body: (VirtualMachine) throws -> Void) throws {
-        try database.writer.read { db in try VMRepository.forEach(db, in: scope, body) }
+    public func forEachVM(in scope: VMScope, _ body: @escaping @Sendable (VirtualMachine) throws -> Void) async throws {
+        try await store.read { tx in try tx.vms.forEach(in: scope, body) }
     }
 }

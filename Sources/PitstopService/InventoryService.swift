@@ -1,45 +1,22 @@
 // Use cases on the fleet: import, export, and the single-record commands. Each write is one
 // transaction; each refusal leaves the database as it was.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopStore
 
-/// A refused command: the message says what and where. Nothing was written.
-public struct ServiceError: Error, Sendable, CustomStringConvertible, Equatable {
-    public enum Kind: Sendable, Equatable {
-        /// The input is wrong (exit 2).
-        case invalid
-        /// The thing named does not exist (exit 2).
-        case notFound
-        /// The change would break something that depends on it (exit 2).
-        case conflict
-    }
-
-    public var kind: Kind
-    public var message: String
-
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-
-    public var description: String { message }
-}
-
 /// The fleet's use cases, shared by the CLI and the server.
 public struct InventoryService: Sendable {
-    public let database: AppDatabase
+    public let store: any Store
     /// Who the audit entries of this service's changes name.
     public let actor: String
     /// The time its audit entries record.
     let clock: @Sendable () throws -> Timestamp
 
     /// - Parameters:
-    ///   - actor: the audit's actor (default: `$PITSTOP_ACTOR`, else the OS user).
-    ///   - clock: the audit's time (default: ``Clock/now(environment:)``).
-    public init(database: AppDatabase, actor: String = AuditLog.actor(), clock: @escaping @Sendable () throws -> Timestamp = { try Clock.now() }) {
-        self.database = database
+    ///   - actor: who the audit entries of its changes name: an operator, a token's name.
+    ///   - clock: the instant its changes are recorded at; the adapter decides what time it is.
+    public init(store: any Store, actor: String, clock: @escaping @Sendable () throws -> Timestamp) {
+        self.store = store
         self.actor = actor
         self.clock = clock
     }
@@ -47,16 +24,21 @@ public struct InventoryService: Sendable {
     // MARK: Import
 
     /// Imports a JSON inventory document: upsert by name, all or nothing.
-    public func importDocument(_ bytes: [UInt8], file: String) throws -> ImportSummary {
+    public func importDocument(_ input: ImportInput) async throws -> ImportSummary {
+        let file = input.name
+        let bytes: [UInt8]
+        do { bytes = try input.readAll() } catch {
+            throw PitstopError(.invalid, "\(file): cannot be read: \(error.localizedDescription)")
+        }
         let (document, decodeErrors) = InventoryDocument.decode(json: bytes, file: file)
-        return try database.writer.write { db in
+        return try await store.write { tx in
             var summary = ImportSummary()
             var errors = decodeErrors
-            var ingest = try VMIngest(db, file: file)
+            var ingest = try VMIngest(tx, file: file)
 
             func attempt(_ place: SourcePlace, field: String, _ body: () throws -> Void) throws {
-                do { try body() } catch let error as DatabaseError {
-                    errors.append(InputError(file: file, line: place.line, field: place.field(field), message: StoreMessages.describe(error)))
+                do { try body() } catch let error as PitstopError where error.kind == .conflict {
+                    errors.append(InputError(file: file, line: place.line, field: place.field(field), message: error.message))
                 }
             }
             func problem(_ place: SourcePlace, _ field: String, _ message: String) {
@@ -64,12 +46,12 @@ public struct InventoryService: Sendable {
             }
 
             for item in document.regions {
-                try attempt(item.place, field: "name") { summary.regions.record(try FleetRepository.upsert(db, region: item.value)) }
+                try attempt(item.place, field: "name") { summary.regions.record(try tx.fleet.upsert(region: item.value)) }
                 ingest.learn(region: item.value.name)
                 ingest.touched.record(region: item.value.name)
             }
             for item in document.subscriptions {
-                try attempt(item.place, field: "id") { summary.subscriptions.record(try FleetRepository.upsert(db, subscription: item.value)) }
+                try attempt(item.place, field: "id") { summary.subscriptions.record(try tx.fleet.upsert(subscription: item.value)) }
                 ingest.learn(subscription: item.value.id)
                 ingest.touched.record(subscription: item.value.id)
             }
@@ -81,7 +63,7 @@ public struct InventoryService: Sendable {
                     known = false
                 }
                 if known {
-                    try attempt(item.place, field: "pairedWith") { summary.regionPairs.record(try FleetRepository.upsert(db, pair: pair)) }
+                    try attempt(item.place, field: "pairedWith") { summary.regionPairs.record(try tx.fleet.upsert(pair: pair)) }
                     ingest.touched.record(region: pair.region)
                     ingest.touched.record(region: pair.pairedWith)
                 }
@@ -92,14 +74,14 @@ public struct InventoryService: Sendable {
                 if !ingest.hasRegion(set.region) { problem(item.place, "region", "unknown region '\(set.region.truncatedForMessage)'"); valid = false }
                 if !ingest.hasSubscription(set.subscription) { problem(item.place, "subscription", "unknown subscription '\(set.subscription.truncatedForMessage)'"); valid = false }
                 if valid, let existing = ingest.availabilitySet(named: set.name) {
-                    if existing.region != set.region, try VMRepository.count(db, in: .availabilitySet(set.name)) > 0 {
+                    if existing.region != set.region, try tx.vms.count(in: .availabilitySet(set.name)) > 0 {
                         problem(item.place, "region", "set \(set.name) has VMs in \(existing.region); move them out before moving the set to \(set.region)")
                         valid = false
                     }
                 }
                 if valid {
                     try attempt(item.place, field: "name") {
-                        summary.availabilitySets.record(try FleetRepository.upsert(db, availabilitySet: set))
+                        summary.availabilitySets.record(try tx.fleet.upsert(availabilitySet: set))
                     }
                     ingest.learn(set: set)
                     ingest.touched.record(set: set)
@@ -113,7 +95,7 @@ public struct InventoryService: Sendable {
                 case .region(let r) where !ingest.hasRegion(r): problem(item.place, "region", "unknown region '\(r.truncatedForMessage)'")
                 case .availabilitySet(let s) where ingest.availabilitySet(named: s) == nil: problem(item.place, "availabilitySet", "unknown availability set '\(s.truncatedForMessage)'")
                 default:
-                    try attempt(item.place, field: "name") { summary.maintenanceWindows.record(try FleetRepository.upsert(db, window: window)) }
+                    try attempt(item.place, field: "name") { summary.maintenanceWindows.record(try tx.fleet.upsert(window: window)) }
                     ingest.touched.record(window: window)
                 }
             }
@@ -121,14 +103,14 @@ public struct InventoryService: Sendable {
                 if let r = item.value.region, !ingest.hasRegion(r) {
                     problem(item.place, "region", "unknown region '\(r.truncatedForMessage)'")
                 } else {
-                    try attempt(item.place, field: "name") { summary.blackouts.record(try FleetRepository.upsert(db, blackout: item.value)) }
+                    try attempt(item.place, field: "name") { summary.blackouts.record(try tx.fleet.upsert(blackout: item.value)) }
                     ingest.touched.record(blackout: item.value)
                 }
             }
             errors += ingest.allErrors
-            guard errors.isEmpty else { throw ImportFailure(errors: errors.sorted(by: Self.documentOrder)) }
+            guard errors.isEmpty else { throw PitstopError.invalidInput(errors.sorted(by: Self.documentOrder)) }
             try ingest.savePlacementCounters()
-            try auditImport(db, file: file, format: "json", summary: summary, touched: ingest.touched)
+            try auditImport(tx, file: file, format: "json", summary: summary, touched: ingest.touched)
             return summary
         }
     }
@@ -137,34 +119,21 @@ public struct InventoryService: Sendable {
         (a.line ?? 0, a.field ?? "") < (b.line ?? 0, b.field ?? "")
     }
 
-    /// Page cache for bulk imports, in KiB: room for the VM table and its set index at a
-    /// million VMs, within the 300 MB the import may use.
-    static let bulkCacheKiB = 160 * 1024
-
     /// From this many rows on, a CSV import suspends the domain trigger and the foreign keys
-    /// and verifies in bulk afterwards (`VMBulkLoad`).
+    /// and verifies in bulk afterwards.
     static let bulkLoadRows = 25_000
 
-    /// Imports VMs from a CSV file with the header `VMCSV.header`, streaming it in chunks.
-    public func importCSV(at url: URL, file: String, progress: ProgressHandler? = nil) throws -> ImportSummary {
-        guard let input = FileHandle(forReadingAtPath: url.path) else {
-            throw ServiceError(.notFound, "\(file): cannot be opened")
-        }
-        defer { try? input.close() }
-        let total = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+    /// Imports VMs from a CSV with the header `VMCSV.header`, read in chunks as they arrive
+    /// while the rows already checked are written: all or nothing.
+    public func importCSV(_ input: ImportInput, progress: ProgressHandler? = nil) async throws -> ImportSummary {
+        let file = input.name, total = input.sizeHint
         // Bulk mode re-verifies the whole table at the end, so it pays when the file is large
         // next to what is stored: from about 25,000 rows, or a quarter of the stored VMs.
         let estimatedRows = (total ?? 0) / 40
-        let stored = try database.writer.read { db in try VMRepository.count(db, in: .all) }
+        let stored = try await store.read { tx in try tx.vms.count(in: .all) }
         let bulk = estimatedRows >= max(Self.bulkLoadRows, stored / 4)
-        let transaction: ((Database) throws -> ImportSummary) throws -> ImportSummary = bulk
-            ? { try VMBulkLoad.run(database.writer, $0) } : { try database.writer.write($0) }
-        return try transaction { db in
-            // With SQLite's default 2 MB page cache a million-row transaction spills pages to
-            // the WAL again and again (measured: 2.6x slower with names in random order).
-            try db.execute(sql: "PRAGMA cache_size = -\(Self.bulkCacheKiB)")
-            defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
-            var ingest = try VMIngest(db, file: file)
+        let work: @Sendable (any Repositories) throws -> ImportSummary = { tx in
+            var ingest = try VMIngest(tx, file: file)
             let producer = CSVProducer(input: input, file: file, fleet: ingest.fleet, total: total, progress: progress)
             producer.start()
             defer { producer.queue.cancel(); producer.wait() }
@@ -177,14 +146,15 @@ public struct InventoryService: Sendable {
                 }
             }
             // take() returned nil: the reading thread has finished writing its results.
-            if let error = producer.readError { throw ServiceError(.invalid, "\(file): cannot be read: \(error.localizedDescription)") }
-            if !producer.sawHeader { throw ImportFailure(errors: [InputError(file: file, line: 1, field: nil, message: "the file is empty; expected the header '\(VMCSV.header.joined(separator: ","))'")]) }
-            guard !ingest.failed else { throw ImportFailure(errors: ingest.allErrors) }
+            if let error = producer.readError { throw PitstopError(.invalid, "\(file): cannot be read: \(error.localizedDescription)") }
+            if !producer.sawHeader { throw PitstopError.invalidInput([InputError(file: file, line: 1, field: nil, message: "the file is empty; expected the header '\(VMCSV.header.joined(separator: ","))'")]) }
+            guard !ingest.failed else { throw PitstopError.invalidInput(ingest.allErrors) }
             try ingest.savePlacementCounters()
             var summary = ImportSummary()
             summary.vms = ingest.counts
-            try auditImport(db, file: file, format: "csv", summary: summary, touched: ingest.touched)
+            try auditImport(tx, file: file, format: "csv", summary: summary, touched: ingest.touched)
             return summary
         }
+        return bulk ? try await store.bulkWrite(work) : try await store.write(work)
     }
 }

@@ -1,6 +1,5 @@
 // The event lifecycle with guarded execution: each transition of an event or wave is one audited transaction.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopStore
 
@@ -67,37 +66,27 @@ public struct TransitionResult: Sendable {
     public var audit: AuditEntry?
 }
 
-/// A start refused by guarded execution because it would break a rule or come early without
-/// an approval. Nothing was written; starting anyway takes `force` and a reason.
-public struct StartRefused: Error, Sendable, CustomStringConvertible {
-    public var target: EventTarget
-    public var at: Timestamp
-    public var verdict: StartVerdict
-    /// Every conflict on its own line, naming the conflicting events.
-    public var message: String
-
-    public init(target: EventTarget, at: Timestamp, verdict: StartVerdict, starting: Int) {
-        self.target = target
-        self.at = at
-        self.verdict = verdict
+extension PitstopError {
+    /// A start refused by guarded execution because it would break a rule or come early
+    /// without an approval: every conflict on its own line, naming the conflicting events,
+    /// which ``conflicts`` lists. Nothing was written; starting anyway takes `force` and a reason.
+    static func startRefused(_ target: EventTarget, at: Timestamp, verdict: StartVerdict, starting: Int) -> PitstopError {
         var lines = ["refused to start \(target)\(starting > 1 ? " (\(starting) events)" : "") at \(at):"]
         lines += verdict.conflicts.map { "  \($0.rule.rawValue): \($0.message)" }
         if !verdict.unapproved.isEmpty {
             lines.append("  not-approved: \(Guard.names(verdict.unapproved)) \(verdict.unapproved.count == 1 ? "is" : "are") planned "
                 + "to start later; starting before the planned start needs the owner's approval")
         }
-        message = lines.joined(separator: "\n")
+        let ids = Set(verdict.conflicts.flatMap(\.events)).sorted()
+        return PitstopError(.refused, lines.joined(separator: "\n"), conflicts: ids)
     }
-
-    public var description: String { message }
 }
 
-/// The lifecycle's use cases, shared by the CLI and the server.
 public struct LifecycleService: Sendable {
-    public let database: AppDatabase
+    public let store: any Store
 
-    public init(database: AppDatabase) {
-        self.database = database
+    public init(store: any Store) {
+        self.store = store
     }
 
     // MARK: Transitions
@@ -106,12 +95,12 @@ public struct LifecycleService: Sendable {
     /// planned start, though not before their notice period has run. Approving an approved
     /// event changes nothing and appends no entry.
     ///
-    /// - Parameter at: when it was approved; the clock (``Clock/now(environment:)``) if `nil`.
-    /// - Throws: ``ServiceError`` `.notFound` for an unknown event or wave, `.invalid` for an
+    /// - Parameter at: when it was approved.
+    /// - Throws: ``PitstopError`` `.notFound` for an unknown event or wave, `.invalid` for an
     ///   event that is not scheduled.
     @discardableResult
-    public func approve(_ target: EventTarget, at: Timestamp? = nil, reason: String? = nil, actor: String = AuditLog.actor()) throws -> TransitionResult {
-        try transition(.approve, target, at: at, reason: reason, force: false, actor: actor)
+    public func approve(_ target: EventTarget, at: Timestamp, reason: String? = nil, actor: String) async throws -> TransitionResult {
+        try await transition(.approve, target, at: at, reason: reason, force: false, actor: actor)
     }
 
     /// Starts scheduled events, recording the actual start, if guarded execution allows it:
@@ -119,32 +108,32 @@ public struct LifecycleService: Sendable {
     /// and no start before the planned start without an approval. With `force` (which needs a
     /// reason) it starts anyway and is recorded as forced, with the conflicts it overrode.
     ///
-    /// - Throws: ``StartRefused`` when the guard refuses; ``ServiceError`` `.invalid` for an
+    /// - Throws: ``PitstopError`` `.refused` when the guard refuses; ``PitstopError`` `.invalid` for an
     ///   event that is not scheduled or `force` without a reason, `.notFound` for an unknown id.
     @discardableResult
     public func start(
-        _ target: EventTarget, at: Timestamp? = nil, reason: String? = nil, force: Bool = false, actor: String = AuditLog.actor()
-    ) throws -> TransitionResult {
-        try transition(.start, target, at: at, reason: reason, force: force, actor: actor)
+        _ target: EventTarget, at: Timestamp, reason: String? = nil, force: Bool = false, actor: String
+    ) async throws -> TransitionResult {
+        try await transition(.start, target, at: at, reason: reason, force: force, actor: actor)
     }
 
     /// Completes started events, recording the actual end.
     @discardableResult
-    public func complete(_ target: EventTarget, at: Timestamp? = nil, reason: String? = nil, actor: String = AuditLog.actor()) throws -> TransitionResult {
-        try transition(.complete, target, at: at, reason: reason, force: false, actor: actor)
+    public func complete(_ target: EventTarget, at: Timestamp, reason: String? = nil, actor: String) async throws -> TransitionResult {
+        try await transition(.complete, target, at: at, reason: reason, force: false, actor: actor)
     }
 
     /// Marks started events failed, recording the actual end: the maintenance is over, not
     /// necessarily the VM well.
     @discardableResult
-    public func fail(_ target: EventTarget, at: Timestamp? = nil, reason: String? = nil, actor: String = AuditLog.actor()) throws -> TransitionResult {
-        try transition(.fail, target, at: at, reason: reason, force: false, actor: actor)
+    public func fail(_ target: EventTarget, at: Timestamp, reason: String? = nil, actor: String) async throws -> TransitionResult {
+        try await transition(.fail, target, at: at, reason: reason, force: false, actor: actor)
     }
 
     /// Cancels scheduled events; a started event is completed or failed instead.
     @discardableResult
-    public func cancel(_ target: EventTarget, at: Timestamp? = nil, reason: String? = nil, actor: String = AuditLog.actor()) throws -> TransitionResult {
-        try transition(.cancel, target, at: at, reason: reason, force: false, actor: actor)
+    public func cancel(_ target: EventTarget, at: Timestamp, reason: String? = nil, actor: String) async throws -> TransitionResult {
+        try await transition(.cancel, target, at: at, reason: reason, force: false, actor: actor)
     }
 
     /// Applies `transition` to the target in one transaction with its audit entry.
@@ -155,25 +144,24 @@ public struct LifecycleService: Sendable {
     /// a wave with nothing left to change.
     @discardableResult
     public func transition(
-        _ transition: Transition, _ target: EventTarget, at: Timestamp? = nil, reason: String? = nil, force: Bool = false,
-        actor: String = AuditLog.actor()
-    ) throws -> TransitionResult {
-        let at = try at ?? Clock.now()
+        _ transition: Transition, _ target: EventTarget, at: Timestamp, reason: String? = nil, force: Bool = false,
+        actor: String
+    ) async throws -> TransitionResult {
         let reason = reason.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
         if force {
-            guard transition == .start else { throw ServiceError(.invalid, "only a start can be forced") }
-            guard reason != nil else { throw ServiceError(.invalid, "a forced start needs a reason: it is recorded in the audit") }
+            guard transition == .start else { throw PitstopError(.invalid, "only a start can be forced") }
+            guard reason != nil else { throw PitstopError(.invalid, "a forced start needs a reason: it is recorded in the audit") }
         }
-        return try database.writer.write { db in
-            let (moving, unchanged) = try Self.select(db, target, for: transition, at: at)
+        return try await store.write { tx in
+            let (moving, unchanged) = try Self.select(tx, target, for: transition, at: at)
             var result = TransitionResult(transition: transition, target: target, at: at, changed: [], unchanged: unchanged,
                                           forced: false, conflicts: [], unapproved: [], audit: nil)
             guard !moving.isEmpty else { return result }
 
             if transition == .start {
-                let verdict = try Self.judgeStart(db, moving, at: at)
+                let verdict = try Self.judgeStart(tx, moving, at: at)
                 if !verdict.isAllowed {
-                    guard force else { throw StartRefused(target: target, at: at, verdict: verdict, starting: moving.count) }
+                    guard force else { throw PitstopError.startRefused(target, at: at, verdict: verdict, starting: moving.count) }
                     (result.forced, result.conflicts, result.unapproved) = (true, verdict.conflicts, verdict.unapproved)
                 }
             }
@@ -190,10 +178,10 @@ public struct LifecycleService: Sendable {
                     record.actualEnd = at
                 case .cancel: record.event.status = .cancelled
                 }
-                try EventRepository.update(db, record)
+                try tx.events.update(record)
                 result.changed.append(record)
             }
-            result.audit = try AuditLog.append(db, at: at, actor: actor, action: transition.action,
+            result.audit = try tx.audit.append(at: at, actor: actor, action: transition.action,
                                                 subjects: Self.subjects(target, result.changed),
                                                 details: Self.details(result, reason: reason))
             return result
@@ -203,18 +191,18 @@ public struct LifecycleService: Sendable {
     // MARK: Reading
 
     /// One event with what happened to it.
-    public func event(_ id: String) throws -> EventRecord {
-        try database.writer.read { db in
-            guard let record = try EventRepository.events(db, .event(id)).first else { throw ServiceError(.notFound, "unknown event '\(id)'") }
+    public func event(_ id: String) async throws -> EventRecord {
+        try await store.read { tx in
+            guard let record = try tx.events.events(.event(id)).first else { throw PitstopError(.notFound, "unknown event '\(id)'") }
             return record
         }
     }
 
     /// The events of a wave, in start order then id.
-    public func wave(_ id: String) throws -> [EventRecord] {
-        try database.writer.read { db in
-            let records = try EventRepository.events(db, .wave(id))
-            guard !records.isEmpty else { throw ServiceError(.notFound, "unknown wave '\(id)'") }
+    public func wave(_ id: String) async throws -> [EventRecord] {
+        try await store.read { tx in
+            let records = try tx.events.events(.wave(id))
+            guard !records.isEmpty else { throw PitstopError(.notFound, "unknown wave '\(id)'") }
             return records
         }
     }
@@ -222,17 +210,17 @@ public struct LifecycleService: Sendable {
     // MARK: Steps
 
     /// The target's events that `transition` changes, and those it leaves alone.
-    static func select(_ db: Database, _ target: EventTarget, for transition: Transition, at: Timestamp) throws
+    static func select(_ tx: any Repositories, _ target: EventTarget, for transition: Transition, at: Timestamp) throws
         -> (moving: [EventRecord], unchanged: [EventRecord]) {
         let records: [EventRecord]
         switch target {
         case .event(let id):
-            records = try EventRepository.events(db, .event(id))
-            guard let record = records.first else { throw ServiceError(.notFound, "unknown event '\(id)'") }
-            guard record.event.status == transition.source else { throw ServiceError(.invalid, illegal(record, transition)) }
+            records = try tx.events.events(.event(id))
+            guard let record = records.first else { throw PitstopError(.notFound, "unknown event '\(id)'") }
+            guard record.event.status == transition.source else { throw PitstopError(.invalid, illegal(record, transition)) }
         case .wave(let id):
-            records = try EventRepository.events(db, .wave(id))
-            guard !records.isEmpty else { throw ServiceError(.notFound, "unknown wave '\(id)'") }
+            records = try tx.events.events(.wave(id))
+            guard !records.isEmpty else { throw PitstopError(.notFound, "unknown wave '\(id)'") }
         }
         var moving: [EventRecord] = [], unchanged: [EventRecord] = []
         for record in records {
@@ -244,18 +232,18 @@ public struct LifecycleService: Sendable {
                 unchanged.append(record)
             } else {
                 // Behind the step: completing a wave with a member that never started.
-                throw ServiceError(.invalid, "\(target): " + illegal(record, transition))
+                throw PitstopError(.invalid, "\(target): " + illegal(record, transition))
             }
         }
         if case .wave(let id) = target, moving.isEmpty, !(transition == .approve && unchanged.contains { $0.event.status == .scheduled }) {
             var counts: [String: Int] = [:]
             for r in records { counts[r.event.status.rawValue, default: 0] += 1 }
-            throw ServiceError(.invalid, "wave \(id): nothing to \(transition.rawValue): its events are "
+            throw PitstopError(.invalid, "wave \(id): nothing to \(transition.rawValue): its events are "
                 + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
         }
         for record in moving where transition == .complete || transition == .fail {
             if let started = record.actualStart, at < started {
-                throw ServiceError(.invalid, "event \(record.event.id) started at \(started): it cannot end at \(at), before it started")
+                throw PitstopError(.invalid, "event \(record.event.id) started at \(started): it cannot end at \(at), before it started")
             }
         }
         return (moving, unchanged)
@@ -295,9 +283,9 @@ public struct LifecycleService: Sendable {
     /// The guard's verdict on starting `moving` at `at`, given the events that matter: those
     /// that actually ran in the regions involved and their partners (rules 1 and 3), of the
     /// same VMs (rule 7), and the starting campaigns' events there (rules 2 and 3 within a campaign).
-    static func judgeStart(_ db: Database, _ moving: [EventRecord], at: Timestamp) throws -> StartVerdict {
-        let pairs = try FleetRepository.regionPairs(db)
-        let terms = try EventRepository.campaignTerms(db)
+    static func judgeStart(_ tx: any Repositories, _ moving: [EventRecord], at: Timestamp) throws -> StartVerdict {
+        let pairs = try tx.fleet.regionPairs()
+        let terms = try tx.events.campaignTerms()
         let partners = Rules.pairConflicts(pairs)
         let regions = Set(moving.map(\.event.region))
         let near = regions.union(regions.flatMap { partners[$0] ?? [] }).sorted()
@@ -305,10 +293,10 @@ public struct LifecycleService: Sendable {
         // Anything that ended more than the longest recovery gap ago no longer matters.
         let gap = moving.map { (terms[$0.event.campaign] ?? .assumed(kind: $0.event.kind)).udGap }.max() ?? 0
         var others: [String: EventRecord] = [:]
-        for r in try EventRepository.startedEvents(db, regions: near, endedAfter: at - gap) { others[r.event.id] = r }
-        for r in try EventRepository.startedEvents(db, vms: Array(Set(moving.map(\.event.vm))), endedAfter: at) { others[r.event.id] = r }
+        for r in try tx.events.startedEvents(regions: near, endedAfter: at - gap) { others[r.event.id] = r }
+        for r in try tx.events.startedEvents(vms: Array(Set(moving.map(\.event.vm))), endedAfter: at) { others[r.event.id] = r }
         for campaign in campaigns {
-            for r in try EventRepository.events(db, campaign: campaign, regions: near) { others[r.event.id] = r }
+            for r in try tx.events.events(campaign: campaign, regions: near) { others[r.event.id] = r }
         }
         return Guard.judge(starting: moving.map(tracked), at: at, others: others.values.sorted { $0.event.id < $1.event.id }.map(tracked),
                            campaigns: terms, pairs: pairs)

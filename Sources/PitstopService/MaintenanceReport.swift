@@ -2,7 +2,6 @@
 // operator shows it in a review: how many events of each kind and outcome, planned against
 // actual downtime, the longest freeze, and the rules broken.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopStore
 
@@ -148,19 +147,19 @@ extension AuditService {
     /// involve one of the report's events.
     ///
     /// - Parameter now: the end of events still running.
-    public func report(_ query: ReportQuery, now: Timestamp) throws -> MaintenanceReport {
+    public func report(_ query: ReportQuery, now: Timestamp) async throws -> MaintenanceReport {
         if let since = query.since, let until = query.until, until <= since {
-            throw ServiceError(.invalid, "--until \(until.iso8601) is not after --since \(since.iso8601)")
+            throw PitstopError(.invalid, "--until \(until.iso8601) is not after --since \(since.iso8601)")
         }
-        return try database.writer.read { db in
-            if let region = query.region, try FleetRepository.region(db, named: region) == nil,
-               try Int.fetchOne(db, sql: "SELECT 1 FROM events WHERE region = ? LIMIT 1", arguments: [region]) == nil {
-                throw ServiceError(.notFound, "unknown region '\(region)'")
+        return try await store.read { tx in
+            if let region = query.region, try tx.fleet.region(named: region) == nil,
+               try !tx.events.hasEvents(region: region) {
+                throw PitstopError(.notFound, "unknown region '\(region)'")
             }
-            let events = try HistoryRepository.events(db, plannedFrom: query.since, until: query.until, region: query.region)
+            let events = try tx.history.events(plannedFrom: query.since, until: query.until, region: query.region)
             let findings = HistoryAudit.findings(
-                events: try HistoryRepository.startedEvents(db), pairs: try FleetRepository.regionPairs(db),
-                notices: try HistoryRepository.noticesSent(db), now: now)
+                events: try tx.history.startedEvents(), pairs: try tx.fleet.regionPairs(),
+                notices: try tx.history.noticesSent(), now: now)
             return MaintenanceReport(query: query, events: events, findings: findings, now: now)
         }
     }

@@ -2,7 +2,7 @@
 // files into a directory, and commits each one's sent state the moment it has gone.
 //
 // When a notice is due. A reboot notice is owed 7 days before the first event it announces
-// (DOMAIN.md), and the planner never starts a reboot event sooner than 7 days after planning,
+// (docs/rules.md#rule-4-notice), and the planner never starts a reboot event sooner than 7 days after planning,
 // so the notice is due as soon as it is queued: unsent, `queued_at <= now`, and its campaign
 // not cancelled (a notice for maintenance that will not happen is withdrawn, not sent).
 // Sending at once rather than exactly 7 days ahead gives owners the most warning there is.
@@ -100,7 +100,7 @@ public final class OutboxDirectory: NoticeTransport {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw ServiceError(.invalid, "\(directory.path): cannot create the outbox directory: \(error.localizedDescription)")
+            throw PitstopError(.invalid, "\(directory.path): cannot create the outbox directory: \(error.localizedDescription)")
         }
     }
 
@@ -177,32 +177,32 @@ public struct NoticeStatus: Sendable, Hashable {
 
 /// Sends due notices and reports on the outbox.
 public struct Notifier: Sendable {
-    public let database: AppDatabase
+    public let store: any Store
 
-    /// A notifier for the notices stored in `database`.
-    public init(database: AppDatabase) {
-        self.database = database
+    /// A notifier for the notices kept in `store`.
+    public init(store: any Store) {
+        self.store = store
     }
 
     /// The notices due at `now`: unsent, queued at or before `now`, campaign not cancelled;
     /// the soonest maintenance first, so an interrupted run has sent the most urgent ones.
-    public func due(now: Timestamp) throws -> [NoticeRecord] {
-        try database.writer.read { db in
-            let cancelled = try EventRepository.cancelledCampaigns(db)
-            return try EventRepository.notices(db)
+    public func due(now: Timestamp) async throws -> [NoticeRecord] {
+        try await store.read { tx in
+            let cancelled = try tx.notices.cancelledCampaigns()
+            return try tx.notices.notices()
                 .filter { $0.sentAt == nil && $0.queuedAt <= now && !cancelled.contains($0.campaign) }
                 .sorted { ($0.firstStart, $0.id) < ($1.firstStart, $1.id) }
         }
     }
 
     /// Every notice, or one campaign's, with its state at `now`, in queue order.
-    public func notices(campaign: String? = nil, now: Timestamp) throws -> [NoticeStatus] {
-        try database.writer.read { db in
-            if let campaign, try EventRepository.campaign(db, id: campaign) == nil {
-                throw ServiceError(.notFound, "unknown campaign '\(campaign)'")
+    public func notices(campaign: String? = nil, now: Timestamp) async throws -> [NoticeStatus] {
+        try await store.read { tx in
+            if let campaign, try tx.events.campaign(id: campaign) == nil {
+                throw PitstopError(.notFound, "unknown campaign '\(campaign)'")
             }
-            let cancelled = try EventRepository.cancelledCampaigns(db)
-            return try EventRepository.notices(db, campaign: campaign).map { n in
+            let cancelled = try tx.notices.cancelledCampaigns()
+            return try tx.notices.notices(campaign: campaign).map { n in
                 let state: NoticeStatus.State = n.sentAt != nil ? .sent : cancelled.contains(n.campaign) ? .withdrawn : n.queuedAt > now ? .waiting : .queued
                 return NoticeStatus(notice: n, state: state, messageID: NoticeMessage.messageID(noticeID: n.id, campaign: n.campaign))
             }
@@ -218,50 +218,57 @@ public struct Notifier: Sendable {
     /// - Throws: only when the database cannot be read or written: a notice's own failure is
     ///   recorded and reported in the result instead.
     public func sendDue(now: Timestamp, from: String = "pitstop@localhost", via transport: any NoticeTransport,
-                        actor: String = AuditLog.actor(), clock: (() -> Timestamp)? = nil) throws -> [NoticeDelivery] {
+                        actor: String, clock: (() -> Timestamp)? = nil) async throws -> [NoticeDelivery] {
         defer { transport.finish() }
         var deliveries: [NoticeDelivery] = []
-        for queued in try due(now: now) {
+        let transportName = transport.name
+        for queued in try await due(now: now) {
             let at = clock?() ?? now
             let messageID = NoticeMessage.messageID(noticeID: queued.id, campaign: queued.campaign)
-            let result: Result<String, any Error>
+            // What the relay answered, or why it did not take the message.
+            let result: Result<String, DeliveryFailure>
             do {
                 let message = try NoticeMessage.compose(queued, from: from, date: at)
                 result = .success(try transport.deliver(message))
             } catch {
-                result = .failure(error)
+                result = .failure(DeliveryFailure(text: "\(error)"))
             }
             let subjects = [AuditSubject(.campaign, queued.campaign), AuditSubject(.subscription, queued.subscription),
                             AuditSubject(.notice, String(queued.id))]
-            let delivery: NoticeDelivery = try database.writer.write { db in
+            let delivery: NoticeDelivery = try await store.write { tx in
                 switch result {
                 case .success(let detail):
                     // Committed at once: from here on, a kill cannot make this notice go again.
-                    _ = try EventRepository.markNoticeSent(db, id: queued.id, at: at)
-                    try AuditLog.append(db, at: at, actor: actor, action: "notice.sent", subjects: subjects, details: JSONText.object([
+                    _ = try tx.notices.markSent(id: queued.id, at: at)
+                    try tx.audit.append(at: at, actor: actor, action: "notice.sent", subjects: subjects, details: JSONText.object([
                         ("notice", "\(queued.id)"), ("messageId", JSONText.quote(messageID)),
                         ("recipients", JSONText.array(queued.recipients.map(JSONText.quote))),
-                        ("transport", JSONText.quote(transport.name)), ("reply", JSONText.quote(detail)),
+                        ("transport", JSONText.quote(transportName)), ("reply", JSONText.quote(detail)),
                         ("attempt", "\(queued.attempts + 1)"), ("firstStart", JSONText.quote(queued.firstStart.iso8601)),
                     ]))
-                    return NoticeDelivery(notice: try EventRepository.notice(db, id: queued.id) ?? queued, messageID: messageID,
+                    return NoticeDelivery(notice: try tx.notices.notice(id: queued.id) ?? queued, messageID: messageID,
                                           outcome: .sent(at: at, detail: detail))
-                case .failure(let error):
-                    let text = "\(error)"
-                    _ = try EventRepository.recordNoticeFailure(db, id: queued.id, error: text)
-                    try AuditLog.append(db, at: at, actor: actor, action: "notice.failed", subjects: subjects, details: JSONText.object([
+                case .failure(let failure):
+                    let text = failure.text
+                    _ = try tx.notices.recordFailure(id: queued.id, error: text)
+                    try tx.audit.append(at: at, actor: actor, action: "notice.failed", subjects: subjects, details: JSONText.object([
                         ("notice", "\(queued.id)"), ("messageId", JSONText.quote(messageID)),
                         ("recipients", JSONText.array(queued.recipients.map(JSONText.quote))),
-                        ("transport", JSONText.quote(transport.name)), ("error", JSONText.quote(text)),
+                        ("transport", JSONText.quote(transportName)), ("error", JSONText.quote(text)),
                         ("attempt", "\(queued.attempts + 1)"),
                     ]))
-                    return NoticeDelivery(notice: try EventRepository.notice(db, id: queued.id) ?? queued, messageID: messageID, outcome: .failed(text))
+                    return NoticeDelivery(notice: try tx.notices.notice(id: queued.id) ?? queued, messageID: messageID, outcome: .failed(text))
                 }
             }
             deliveries.append(delivery)
         }
         return deliveries
     }
+}
+
+/// Why a message did not go out, as recorded with the notice.
+struct DeliveryFailure: Error, Sendable {
+    var text: String
 }
 
 /// Only one `notify` sends from a database at a time: an advisory lock on a file beside it
@@ -275,10 +282,10 @@ public final class NoticeSenderLock: Sendable {
     public init(beside databasePath: String) throws {
         path = databasePath + ".notify-lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ServiceError(.invalid, "\(path): cannot open the notify lock: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw PitstopError(.invalid, "\(path): cannot open the notify lock: \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw ServiceError(.conflict, "another `pitstop notify` is sending from this database (\(path) is locked); try again when it has finished")
+            throw PitstopError(.conflict, "another `pitstop notify` is sending from this database (\(path) is locked); try again when it has finished")
         }
         self.fd = fd
     }

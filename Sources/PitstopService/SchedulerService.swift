@@ -1,7 +1,6 @@
 // The scheduler: a campaign becomes planned events that keep every rule, written in one
 // transaction with its notices and audit entries; and the queries and checks on them.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopStore
 
@@ -17,6 +16,21 @@ public struct PlanResult: Sendable {
     public var warnings: [String]
 }
 
+/// A campaign with its event counts, as `campaign list` shows it.
+public struct CampaignSummary: Sendable {
+    public var record: CampaignRecord
+    public var events: Int
+    /// Scheduled or started.
+    public var active: Int
+}
+
+/// A campaign with its events and notices, as `campaign show` shows it.
+public struct CampaignDetail: Sendable {
+    public var record: CampaignRecord
+    public var events: [EventRecord]
+    public var notices: [NoticeRecord]
+}
+
 /// An event ahead, with the window it falls in.
 public struct UpcomingEvent: Sendable {
     public var record: EventRecord
@@ -24,25 +38,25 @@ public struct UpcomingEvent: Sendable {
 }
 
 public struct SchedulerService: Sendable {
-    public let database: AppDatabase
+    public let store: any Store
 
-    public init(database: AppDatabase) {
-        self.database = database
+    public init(store: any Store) {
+        self.store = store
     }
 
     /// The whole fleet as the planner and checker see it.
-    static func snapshot(_ db: Database) throws -> FleetSnapshot {
+    static func snapshot(_ tx: any Repositories) throws -> FleetSnapshot {
         var vms: [VirtualMachine] = []
-        vms.reserveCapacity(try VMRepository.count(db, in: .all))
-        try VMRepository.forEach(db, in: .all) { vms.append($0) }
-        let (regions, pairs, subscriptions) = (try FleetRepository.regions(db), try FleetRepository.regionPairs(db), try FleetRepository.subscriptions(db))
-        let (sets, windows, blackouts) = (try FleetRepository.availabilitySets(db), try FleetRepository.maintenanceWindows(db), try FleetRepository.blackouts(db))
+        vms.reserveCapacity(try tx.vms.count(in: .all))
+        try tx.vms.forEach(in: .all) { vms.append($0) }
+        let (regions, pairs, subscriptions) = (try tx.fleet.regions(), try tx.fleet.regionPairs(), try tx.fleet.subscriptions())
+        let (sets, windows, blackouts) = (try tx.fleet.availabilitySets(), try tx.fleet.maintenanceWindows(), try tx.fleet.blackouts())
         do throws(InputProblem) {
             return try FleetSnapshot(
                 regions: regions, pairs: pairs, subscriptions: subscriptions, sets: sets,
                 vms: vms, windows: windows, blackouts: blackouts)
         } catch {
-            throw ServiceError(.invalid, "the stored fleet is inconsistent: \(error.message)")
+            throw PitstopError(.invalid, "the stored fleet is inconsistent: \(error.message)")
         }
     }
 
@@ -50,33 +64,28 @@ public struct SchedulerService: Sendable {
 
     /// Plans a campaign. Unless `dryRun`, writes the campaign, its events, one notice per
     /// subscription (reboot) and audit entries in one transaction. All or nothing.
-    public func plan(_ request: CampaignRequest, now: Timestamp, dryRun: Bool, actor: String = AuditLog.actor(),
-                     progress: ProgressHandler? = nil) throws -> PlanResult {
+    public func plan(_ request: CampaignRequest, now: Timestamp, dryRun: Bool, actor: String,
+                     progress: ProgressHandler? = nil) async throws -> PlanResult {
         // Planning happens inside the write transaction so that no other plan slips in
         // between reading the existing events and writing the new ones.
-        let work: (Database) throws -> PlanResult = { db in
+        let work: @Sendable (any Repositories) throws -> PlanResult = { tx in
             // The fleet snapshot and the existing events are dropped before the events are
             // written, so that their memory can serve as page cache.
-            let planned = try Self.planCampaign(request, now: now, in: db)
+            let planned = try Self.planCampaign(request, now: now, in: tx)
             let (campaign, events, summary, notices) = (planned.campaign, planned.events, planned.summary, planned.notices)
             let id = campaign.id
             guard !dryRun else { return planned }
 
-            // A million events do not fit SQLite's default 2 MB page cache; spilling it
-            // mid-transaction made writing a plan several times slower.
-            try db.execute(sql: "PRAGMA cache_size = -\(Self.planCacheKiB)")
-            defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
-            try EventRepository.insert(db, campaign: campaign, span: summary.span ?? TimeRange(start: campaign.notBefore, end: campaign.notBefore))
-            let writer = try EventWriter(db)
+            try tx.events.insert(campaign: campaign, span: summary.span ?? TimeRange(start: campaign.notBefore, end: campaign.notBefore))
             var reported = 0
-            try writer.insert(contentsOf: events) { written in
+            try tx.events.insert(events: events) { written in
                 guard written - reported >= 20_000 || written == events.count, events.count >= 20_000 else { return }
                 reported = written
                 progress?(written, events.count)
             }
-            for notice in notices { try EventRepository.insert(db, notice: notice) }
+            for notice in notices { try tx.notices.insert(notice: notice) }
             let sets = Set(events.compactMap(\.availabilitySet))
-            try AuditLog.append(db, at: now, actor: actor, action: "campaign.planned",
+            try tx.audit.append(at: now, actor: actor, action: "campaign.planned",
                                 subjects: [AuditSubject(.campaign, id)] + campaign.regions.map { AuditSubject(.region, $0) } + sets.map { AuditSubject(.set, $0) },
                                 details: JSONText.object([
                                     ("kind", JSONText.quote(campaign.kind.rawValue)), ("regions", JSONText.array(campaign.regions.map(JSONText.quote))),
@@ -87,7 +96,7 @@ public struct SchedulerService: Sendable {
                                     ("description", JSONText.quote(campaign.description)),
                                 ]))
             for notice in notices {
-                try AuditLog.append(db, at: now, actor: actor, action: "notice.queued",
+                try tx.audit.append(at: now, actor: actor, action: "notice.queued",
                                     subjects: [AuditSubject(.campaign, id), AuditSubject(.subscription, notice.subscription)],
                                     details: JSONText.object([("recipients", JSONText.array(notice.recipients.map(JSONText.quote))),
                                                               ("firstStart", JSONText.quote(notice.firstStart.iso8601))]))
@@ -96,19 +105,15 @@ public struct SchedulerService: Sendable {
             result.written = true
             return result
         }
-        return dryRun ? try database.writer.read(work) : try database.writer.write(work)
+        return dryRun ? try await store.read(work) : try await store.write(work)
     }
 
-    /// Page cache while a plan writes its events, in KiB. More did not help (measured up to
-    /// 2 GB at a million events): past this the writes are SQLite's own work, not spills.
-    static let planCacheKiB = 160 * 1024
-
     /// Validates and plans the campaign against the fleet and the active events; writes nothing.
-    private static func planCampaign(_ request: CampaignRequest, now: Timestamp, in db: Database) throws -> PlanResult {
-        let fleet = try snapshot(db)
-        let existing = try EventRepository.events(db, .active).map(\.event)
-        let terms = try EventRepository.campaignTerms(db)
-        let campaignCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM campaigns") ?? 0
+    private static func planCampaign(_ request: CampaignRequest, now: Timestamp, in tx: any Repositories) throws -> PlanResult {
+        let fleet = try snapshot(tx)
+        let existing = try tx.events.events(.active).map(\.event)
+        let terms = try tx.events.campaignTerms()
+        let campaignCount = try tx.events.campaignCount()
         // Deterministic: the same request at the same instant on the same database gives
         // the same ids; the campaign count keeps two identical requests apart.
         let id = StableID.uuid(["campaign", now.iso8601, request.kind.rawValue, (request.regions ?? []).sorted().joined(separator: ","),
@@ -122,11 +127,11 @@ public struct SchedulerService: Sendable {
         }
         let campaign: Campaign
         do throws(InputProblem) { campaign = try Campaign(id: id, request: request, createdAt: now, fleet: fleet) } catch {
-            throw ServiceError(.invalid, error.message)
+            throw PitstopError(.invalid, error.message)
         }
         let events: [PlannedEvent]
         do throws(PlanningFailure) { events = try Planner.plan(campaign, fleet: fleet, existing: existing, existingCampaigns: terms) } catch {
-            throw ServiceError(.conflict, "no valid plan: \(error.message)")
+            throw PitstopError(.conflict, "no valid plan: \(error.message)")
         }
         let (notices, warnings) = Self.notices(for: campaign, events: events, fleet: fleet, now: now)
         return PlanResult(campaign: campaign, events: events, summary: PlanSummary(events: events), notices: notices, written: false, warnings: warnings)
@@ -183,27 +188,27 @@ public struct SchedulerService: Sendable {
 
     /// Scheduled or started events that end after `now` and start before `now + within`,
     /// soonest first, each with the window it falls in.
-    public func upcoming(_ scope: Scope, now: Timestamp, within: Int64) throws -> [UpcomingEvent] {
-        try database.writer.read { db in
-            let filter: EventRepository.Filter
+    public func upcoming(_ scope: Scope, now: Timestamp, within: Int64) async throws -> [UpcomingEvent] {
+        try await store.read { tx in
+            let filter: EventFilter
             switch scope {
             case .all: filter = .active
             case .vm(let name):
-                guard try VMRepository.vm(db, named: name) != nil || (try Int.fetchOne(db, sql: "SELECT 1 FROM events WHERE vm = ? LIMIT 1", arguments: [name])) != nil
-                else { throw ServiceError(.notFound, "unknown VM '\(name)'") }
+                guard try tx.vms.vm(named: name) != nil || (try tx.events.hasEvents(vm: name))
+                else { throw PitstopError(.notFound, "unknown VM '\(name)'") }
                 filter = .vm(name)
             case .availabilitySet(let name):
-                guard try FleetRepository.availabilitySet(db, named: name) != nil else { throw ServiceError(.notFound, "unknown availability set '\(name)'") }
+                guard try tx.fleet.availabilitySet(named: name) != nil else { throw PitstopError(.notFound, "unknown availability set '\(name)'") }
                 filter = .availabilitySet(name)
             case .region(let name):
-                guard try FleetRepository.region(db, named: name) != nil else { throw ServiceError(.notFound, "unknown region '\(name)'") }
+                guard try tx.fleet.region(named: name) != nil else { throw PitstopError(.notFound, "unknown region '\(name)'") }
                 filter = .region(name)
             case .subscription(let id):
-                guard try FleetRepository.subscription(db, id: id) != nil else { throw ServiceError(.notFound, "unknown subscription '\(id)'") }
+                guard try tx.fleet.subscription(id: id) != nil else { throw PitstopError(.notFound, "unknown subscription '\(id)'") }
                 filter = .subscription(id)
             }
-            let records = try EventRepository.events(db, filter, from: now, until: now + within).filter { $0.event.status.isActive }
-            let windows = try FleetRepository.maintenanceWindows(db)
+            let records = try tx.events.events(filter, from: now, until: now + within).filter { $0.event.status.isActive }
+            let windows = try tx.fleet.maintenanceWindows()
             // Events of one wave share their window: look it up once per wave.
             var windowOfWave: [String: String?] = [:]
             return records.map { record in
@@ -219,17 +224,17 @@ public struct SchedulerService: Sendable {
 
     /// Checks every active event (or one campaign's) against rules 1-7 and the fleet as it
     /// is now, trusting nothing the planner did.
-    public func check(campaign: String? = nil) throws -> [Violation] {
-        try database.writer.read { db in
-            if let campaign, try EventRepository.campaign(db, id: campaign) == nil {
-                throw ServiceError(.notFound, "unknown campaign '\(campaign)'")
+    public func check(campaign: String? = nil) async throws -> [Violation] {
+        try await store.read { tx in
+            if let campaign, try tx.events.campaign(id: campaign) == nil {
+                throw PitstopError(.notFound, "unknown campaign '\(campaign)'")
             }
-            let fleet = try Self.snapshot(db)
+            let fleet = try Self.snapshot(tx)
             // A campaign's events are checked against everything active, so that a clash with
             // another campaign is found from either side.
-            let events = try EventRepository.events(db, .active).map(\.event)
-            let violations = Checker.check(events: events, fleet: fleet, campaigns: try EventRepository.campaignTerms(db),
-                                           notices: try EventRepository.noticeKeys(db))
+            let events = try tx.events.events(.active).map(\.event)
+            let violations = Checker.check(events: events, fleet: fleet, campaigns: try tx.events.campaignTerms(),
+                                           notices: try tx.notices.noticeKeys())
             guard let campaign else { return violations }
             let ids = Set(events.filter { $0.campaign == campaign }.map(\.id))
             return violations.filter { $0.events.contains(where: ids.contains) }
@@ -238,35 +243,29 @@ public struct SchedulerService: Sendable {
 
     // MARK: Campaigns
 
-    public func campaigns() throws -> [(record: CampaignRecord, events: Int, active: Int)] {
-        try database.writer.read { db in
-            var counts: [String: (Int, Int)] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT campaign, count(*), sum(status IN ('scheduled', 'started')) FROM events GROUP BY campaign
-                """) {
-                counts[row[0]] = (row[1], row[2])
-            }
-            return try EventRepository.campaigns(db).map { ($0, counts[$0.campaign.id]?.0 ?? 0, counts[$0.campaign.id]?.1 ?? 0) }
+    public func campaigns() async throws -> [CampaignSummary] {
+        try await store.read { tx in
+            let counts = try tx.events.eventCounts()
+            return try tx.events.campaigns().map { CampaignSummary(record: $0, events: counts[$0.campaign.id]?.events ?? 0, active: counts[$0.campaign.id]?.active ?? 0) }
         }
     }
 
-    public func campaign(_ id: String) throws -> (record: CampaignRecord, events: [EventRecord], notices: [NoticeRecord]) {
-        try database.writer.read { db in
-            guard let record = try EventRepository.campaign(db, id: id) else { throw ServiceError(.notFound, "unknown campaign '\(id)'") }
-            return (record, try EventRepository.events(db, .campaign(id)), try EventRepository.notices(db, campaign: id))
+    public func campaign(_ id: String) async throws -> CampaignDetail {
+        try await store.read { tx in
+            guard let record = try tx.events.campaign(id: id) else { throw PitstopError(.notFound, "unknown campaign '\(id)'") }
+            return CampaignDetail(record: record, events: try tx.events.events(.campaign(id)), notices: try tx.notices.notices(campaign: id))
         }
     }
 
     /// Cancels a campaign's scheduled events; started and finished ones keep their history.
     @discardableResult
-    public func cancel(_ id: String, now: Timestamp, actor: String = AuditLog.actor()) throws -> Int {
-        try database.writer.write { db in
-            guard let record = try EventRepository.campaign(db, id: id) else { throw ServiceError(.notFound, "unknown campaign '\(id)'") }
-            guard record.status != "cancelled" else { throw ServiceError(.conflict, "campaign \(id) is already cancelled") }
-            try db.execute(sql: "UPDATE events SET status = 'cancelled' WHERE campaign = ? AND status = 'scheduled'", arguments: [id])
-            let cancelled = db.changesCount
-            try EventRepository.setCampaignStatus(db, id: id, status: "cancelled")
-            try AuditLog.append(db, at: now, actor: actor, action: "campaign.cancelled", subjects: [AuditSubject(.campaign, id)],
+    public func cancel(_ id: String, now: Timestamp, actor: String) async throws -> Int {
+        try await store.write { tx in
+            guard let record = try tx.events.campaign(id: id) else { throw PitstopError(.notFound, "unknown campaign '\(id)'") }
+            guard record.status != .cancelled else { throw PitstopError(.conflict, "campaign \(id) is already cancelled") }
+            let cancelled = try tx.events.cancelScheduledEvents(ofCampaign: id)
+            try tx.events.setStatus(ofCampaign: id, to: .cancelled)
+            try tx.audit.append(at: now, actor: actor, action: "campaign.cancelled", subjects: [AuditSubject(.campaign, id)],
                                 details: JSONText.object([("eventsCancelled", "\(cancelled)")]))
             return cancelled
         }

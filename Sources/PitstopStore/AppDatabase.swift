@@ -1,16 +1,19 @@
-// The database Pitstop keeps its fleet and its plans in: one SQLite file shared by the CLI,
-// the server and the scheduler, migrated on open.
+// The SQLite store: one file shared by the CLI, the server and the scheduler, migrated on open.
 import Foundation
 import GRDB
+import PitstopCore
 
 /// Owns the connection(s) to one Pitstop database. Opening it checks the recorded migrations
 /// against this binary's and applies the missing ones; a database this binary does not
 /// understand is refused before anything is written.
-public struct AppDatabase: Sendable {
-    public let writer: any DatabaseWriter
+public struct AppDatabase: Store {
+    let writer: any DatabaseWriter
+
+    /// How long a writer waits for another process's transaction before giving up.
+    public static let busyTimeoutSeconds = 10
 
     /// Wraps `writer` and brings its schema up to date.
-    public init(_ writer: any DatabaseWriter) throws {
+    init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
         try Migrator(migrations: Migration.all).migrate(writer)
     }
@@ -18,18 +21,40 @@ public struct AppDatabase: Sendable {
     /// Opens (creating if needed) the database file at `path`: WAL, so the CLI and a running
     /// server can read while another writes; foreign keys on; a busy timeout rather than an
     /// immediate "database is locked".
-    public static func open(path: String) throws -> AppDatabase {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        // Opening a pool writes to the file (WAL mode, GRDB's WAL bootstrap), so an existing
-        // file is first checked through a read-only connection: a refused one stays untouched.
-        if FileManager.default.fileExists(atPath: path) {
-            try Migrator(migrations: Migration.all).check(path: path)
+    public static func open(path: String) throws(PitstopError) -> AppDatabase {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw PitstopError(.invalid, "\(path) is a directory; --db takes the database file (it is created if missing)")
         }
-        return try AppDatabase(DatabasePool(path: path, configuration: configuration()))
+        do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // Opening a pool writes to the file (WAL mode, GRDB's WAL bootstrap), so an existing
+            // file is first checked through a read-only connection: a refused one stays untouched.
+            if FileManager.default.fileExists(atPath: path) {
+                try Migrator(migrations: Migration.all).check(path: path)
+            }
+            return try AppDatabase(DatabasePool(path: path, configuration: configuration()))
+        } catch let error as MigrationError {
+            throw PitstopError(.conflict, "\(path): \(error)")
+        } catch let error as DatabaseError {
+            // A wrong --db is the operator's to fix: refused, like any other bad input.
+            switch error.resultCode {
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                throw PitstopError(.invalid, "\(path): cannot open the database: it is not a SQLite database, or it is damaged")
+            case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
+                throw PitstopError(.invalid, "\(path): cannot open the database: check that its directory exists and that you may read and write it")
+            default:
+                throw PitstopError(.internal, "\(path): cannot open the database: \(StoreMessages.plain(error))")
+            }
+        } catch let error as CocoaError {
+            throw PitstopError(.internal, "\(path): cannot create its directory (\(error.code == .fileWriteNoPermission ? "permission denied" : "file system error \(error.code.rawValue)"))")
+        } catch {
+            throw PitstopError(.internal, "\(path): cannot open the database")
+        }
     }
 
-    /// A private in-memory database, for tests.
+    /// A private in-memory database, for tests and rehearsals.
     public static func inMemory() throws -> AppDatabase {
         try AppDatabase(DatabaseQueue(configuration: configuration()))
     }
@@ -37,12 +62,41 @@ public struct AppDatabase: Sendable {
     static func configuration() -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.busyMode = .timeout(10)
+        config.busyMode = .timeout(TimeInterval(busyTimeoutSeconds))
         config.prepareDatabase { db in
             // Durable at commit in WAL mode without an fsync per statement.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         return config
+    }
+
+    // MARK: Store
+
+    public func read<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
+        do { return try await writer.read { db in try work(SQLiteRepositories(db: db)) } } catch { throw translated(error) }
+    }
+
+    public func write<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
+        do { return try await writer.write { db in try work(SQLiteRepositories(db: db)) } } catch { throw translated(error) }
+    }
+
+    public func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
+        let writer = self.writer
+        do {
+            return try await writer.writeWithoutTransaction { db in
+                try VMBulkLoad.run(db) { try work(SQLiteRepositories(db: db)) }
+            }
+        } catch { throw translated(error) }
+    }
+
+    public func isHealthy() async -> Bool {
+        do {
+            return try await writer.read { db in
+                try Migrator(migrations: Migration.all).isCurrent(db)
+            }
+        } catch {
+            return false
+        }
     }
 
     /// The names of the migrations recorded in the database, in order.
@@ -51,14 +105,14 @@ public struct AppDatabase: Sendable {
     }
 }
 
-/// Where the database lives when no `--db` is given: `$PITSTOP_DB`, else
-/// `$XDG_DATA_HOME/pitstop/pitstop.sqlite`, else `~/.local/share/pitstop/pitstop.sqlite`.
-public enum DatabaseLocation {
-    public static func resolve(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let explicit, !explicit.isEmpty { return explicit }
-        if let path = environment["PITSTOP_DB"], !path.isEmpty { return path }
-        if let data = environment["XDG_DATA_HOME"], !data.isEmpty { return data + "/pitstop/pitstop.sqlite" }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return home + "/.local/share/pitstop/pitstop.sqlite"
-    }
+/// The repositories of one SQLite transaction.
+struct SQLiteRepositories: Repositories {
+    let db: Database
+
+    var fleet: any FleetRepository { SQLiteFleetRepository(db: db) }
+    var vms: any VMRepository { SQLiteVMRepository(db: db) }
+    var events: any EventRepository { SQLiteEventRepository(db: db) }
+    var notices: any NoticeRepository { SQLiteNoticeRepository(db: db) }
+    var audit: any AuditRepository { SQLiteAuditRepository(db: db) }
+    var history: any HistoryRepository { SQLiteHistoryRepository(db: db) }
 }

@@ -6,44 +6,9 @@ import GRDB
 import GRDBSQLite
 import PitstopCore
 
-/// What an audit entry is about: `vm web-0`, `campaign 1f2e…`.
-public struct AuditSubject: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Codable, CaseIterable {
-        case vm, set, region, subscription, campaign, event, wave, window, blackout, notice
-    }
-
-    public var kind: Kind
-    public var name: String
-
-    public init(_ kind: Kind, _ name: String) {
-        self.kind = kind
-        self.name = name
-    }
-}
-
-/// One entry as appended.
-public struct AuditEntry: Sendable, Hashable {
-    public var seq: Int64
-    public var at: Timestamp
-    public var actor: String
-    public var action: String
-    public var subjects: [AuditSubject]
-    /// A JSON object.
-    public var details: String
-    public var previousHash: String
-    public var hash: String
-}
-
 public enum AuditLog {
     /// The hash before the first entry.
     public static let genesis = String(repeating: "0", count: 64)
-
-    /// Who is acting: `$PITSTOP_ACTOR`, else the OS user.
-    public static func actor(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let a = environment["PITSTOP_ACTOR"], !a.isEmpty { return a }
-        if let u = environment["USER"] ?? environment["LOGNAME"], !u.isEmpty { return u }
-        return NSUserName()
-    }
 
     /// The hash of an entry: SHA-256 over its fields and the previous entry's hash, each
     /// length-prefixed so that no two different entries hash the same text. Subjects are
@@ -61,116 +26,8 @@ public enum AuditLog {
     }
 
     /// Lower-case hex of a digest.
-    static func hex<D: Sequence>(_ digest: D) -> [UInt8] where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xf)])
-        }
-        return out
-    }
 
-    /// Appends one entry inside the caller's transaction and returns it.
-    @discardableResult
-    public static func append(
-        _ db: Database, at: Timestamp, actor: String, action: String, subjects: [AuditSubject], details: String
-    ) throws -> AuditEntry {
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
-        let previous: String = last?["hash"] ?? genesis
-        let unique = Array(Set(subjects)).sorted { ($0.kind.rawValue, $0.name) < ($1.kind.rawValue, $1.name) }
-        let hash = hash(seq: seq, at: at.iso8601, actor: actor, action: action, subjects: unique, details: details, previousHash: previous)
-        try db.execute(sql: "INSERT INTO audit_log(seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [seq, at.iso8601, actor, action, details, previous, hash])
-        let subjectInsert = try db.cachedStatement(sql: "INSERT INTO audit_subjects(seq, kind, name) VALUES (?, ?, ?)")
-        for subject in unique { try subjectInsert.execute(arguments: [seq, subject.kind.rawValue, subject.name]) }
-        return AuditEntry(seq: seq, at: at, actor: actor, action: action, subjects: unique, details: details, previousHash: previous, hash: hash)
-    }
-}
-
-// MARK: Reading
-
-/// What `pitstop audit` selects. Every part is optional; the parts given must all hold.
-public struct AuditFilter: Sendable, Hashable {
-    /// Entries about this subject, through the `audit_subjects` index.
-    public var subject: AuditSubject?
-    /// Entries recorded at or after this instant.
-    public var since: Timestamp?
-    /// Entries recorded before this instant.
-    public var until: Timestamp?
-    /// Entries with exactly this action, like `vm.moved`.
-    public var action: String?
-
-    public init(subject: AuditSubject? = nil, since: Timestamp? = nil, until: Timestamp? = nil, action: String? = nil) {
-        self.subject = subject
-        self.since = since
-        self.until = until
-        self.action = action
-    }
-}
-
-/// Where the chain first breaks, and why.
-public struct ChainBreak: Sendable, Hashable {
-    /// The first entry that cannot be trusted.
-    public var seq: Int64
-    /// What is wrong with it, in an operator's words.
-    public var reason: String
-}
-
-/// The last entry of the log.
-public struct ChainHead: Sendable, Hashable {
-    public var seq: Int64
-    public var hash: String
-}
-
-/// The outcome of walking the whole hash chain.
-public struct ChainCheck: Sendable, Hashable {
-    /// How many entries the log holds.
-    public var entries: Int
-    /// The first broken entry, or `nil` when every entry is intact.
-    public var firstBroken: ChainBreak?
-    /// The last entry: written down elsewhere, its hash also exposes a log cut short at the
-    /// end, which the chain alone cannot show.
-    public var head: ChainHead?
-
-    public var ok: Bool { firstBroken == nil }
-}
-
-extension AuditLog {
-    /// Calls `body` with each entry that `filter` selects, in chain order (newest last),
-    /// streaming. With a subject it walks the `(kind, name, seq)` key of `audit_subjects` and
-    /// joins each hit to `audit_log` by seq, so one VM's history costs its own entries, not the
-    /// log's size; with only an action it walks `audit_log_by_action`, with only times
-    /// `audit_log_by_at`.
-    public static func forEach(_ db: Database, _ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws {
-        let statement = try db.makeStatement(sql: selectSQL(filter))
-        var arguments: [DatabaseValueConvertible] = []
-        if let subject = filter.subject { arguments += [subject.kind.rawValue, subject.name] }
-        if let action = filter.action { arguments.append(action) }
-        if let since = filter.since { arguments.append(since.iso8601) }
-        if let until = filter.until { arguments.append(until.iso8601) }
-        try statement.setArguments(StatementArguments(arguments))
-        let subjects = try db.cachedStatement(sql: "SELECT kind, name FROM audit_subjects WHERE seq = ? ORDER BY kind, name")
-        let rows = try Row.fetchCursor(statement)
-        while let row = try rows.next() {
-            let seq: Int64 = row[0]
-            let at: String = row[1]
-            guard let instant = Timestamp(iso8601: at) else {
-                throw StoreError.corruptRow(table: "audit_log", key: String(seq), problem: "its time '\(at)' cannot be read")
-            }
-            var about: [AuditSubject] = []
-            for s in try Row.fetchAll(subjects, arguments: [seq]) {
-                guard let kind = AuditSubject.Kind(rawValue: s[0]) else { continue }
-                about.append(AuditSubject(kind, s[1]))
-            }
-            try body(AuditEntry(seq: seq, at: instant, actor: row[2], action: row[3], subjects: about, details: row[4],
-                                previousHash: row[5], hash: row[6]))
-        }
-    }
-
-    /// The SQL of ``forEach(_:_:_:)``; its parameters come in the order subject, action,
+    /// The SQL of `SQLiteAuditRepository.forEach`; its parameters come in the order subject, action,
     /// since, until. Exposed for the test that asserts the query plan never scans the log.
     public static func selectSQL(_ filter: AuditFilter) -> String {
         var clauses: [String] = []
@@ -189,11 +46,72 @@ extension AuditLog {
             + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY \(order)"
     }
 
+    static func hex<D: Sequence>(_ digest: D) -> [UInt8] where D.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xf)])
+        }
+        return out
+    }
+}
+
+struct SQLiteAuditRepository: AuditRepository {
+    let db: Database
+
+    /// Appends one entry inside the caller's transaction and returns it.
+    @discardableResult
+    func append(at: Timestamp, actor: String, action: String, subjects: [AuditSubject], details: String) throws -> AuditEntry {
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
+        let previous: String = last?["hash"] ?? AuditLog.genesis
+        let unique = Array(Set(subjects)).sorted { ($0.kind.rawValue, $0.name) < ($1.kind.rawValue, $1.name) }
+        let hash = AuditLog.hash(seq: seq, at: at.iso8601, actor: actor, action: action, subjects: unique, details: details, previousHash: previous)
+        try db.execute(sql: "INSERT INTO audit_log(seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [seq, at.iso8601, actor, action, details, previous, hash])
+        let subjectInsert = try db.cachedStatement(sql: "INSERT INTO audit_subjects(seq, kind, name) VALUES (?, ?, ?)")
+        for subject in unique { try subjectInsert.execute(arguments: [seq, subject.kind.rawValue, subject.name]) }
+        return AuditEntry(seq: seq, at: at, actor: actor, action: action, subjects: unique, details: details, previousHash: previous, hash: hash)
+    }
+
+    /// Calls `body` with each entry that `filter` selects, in chain order (newest last),
+    /// streaming. With a subject it walks the `(kind, name, seq)` key of `audit_subjects` and
+    /// joins each hit to `audit_log` by seq, so one VM's history costs its own entries, not the
+    /// log's size; with only an action it walks `audit_log_by_action`, with only times
+    /// `audit_log_by_at`.
+    func forEach(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: AuditLog.selectSQL(filter))
+        var arguments: [DatabaseValueConvertible] = []
+        if let subject = filter.subject { arguments += [subject.kind.rawValue, subject.name] }
+        if let action = filter.action { arguments.append(action) }
+        if let since = filter.since { arguments.append(since.iso8601) }
+        if let until = filter.until { arguments.append(until.iso8601) }
+        try statement.setArguments(StatementArguments(arguments))
+        let subjects = try db.cachedStatement(sql: "SELECT kind, name FROM audit_subjects WHERE seq = ? ORDER BY kind, name")
+        let rows = try Row.fetchCursor(statement)
+        while let row = try rows.next() {
+            let seq: Int64 = row[0]
+            let at: String = row[1]
+            guard let instant = Timestamp(iso8601: at) else {
+                throw corruptRow(table: "audit_log", key: String(seq), problem: "its time '\(at)' cannot be read")
+            }
+            var about: [AuditSubject] = []
+            for s in try Row.fetchAll(subjects, arguments: [seq]) {
+                guard let kind = AuditSubject.Kind(rawValue: s[0]) else { continue }
+                about.append(AuditSubject(kind, s[1]))
+            }
+            try body(AuditEntry(seq: seq, at: instant, actor: row[2], action: row[3], subjects: about, details: row[4],
+                                previousHash: row[5], hash: row[6]))
+        }
+    }
+
     /// Walks the whole chain in seq order, recomputing every entry's hash over its stored
     /// fields and subjects, and names the first entry that is missing a predecessor, does not
     /// follow the entry before it, or does not match its own hash. Streams: memory stays flat
     /// however long the log is, and the bytes go from SQLite to SHA-256 without Strings.
-    public static func verifyChain(_ db: Database) throws -> ChainCheck {
+    func verifyChain() throws -> ChainCheck {
         // Two cursors in seq order, merged here: a join would decode every entry's columns
         // again for each of its subjects (measured at 10M entries: 21 s against 6 s).
         let entries = try db.makeStatement(sql: "SELECT seq, at, actor, action, details, prev_hash, hash FROM audit_log ORDER BY seq")
@@ -212,7 +130,7 @@ extension AuditLog {
 
         var check = ChainCheck(entries: 0, firstBroken: nil, head: nil)
         var expectedSeq: Int64 = 1
-        var previousHash = Array(genesis.utf8)
+        var previousHash = Array(AuditLog.genesis.utf8)
         var subjectRow = try step(s)
         var about: [[UInt8]] = []
         while try step(e) {

@@ -1,61 +1,16 @@
-// Campaigns, their planned events and the notice outbox. Events come by the million, so they
+// Campaigns and their planned events. Events come by the million, so they
 // are written through one prepared statement with raw binds and read with raw column access.
 import Foundation
 import GRDB
 import GRDBSQLite
 import PitstopCore
 
-/// A stored campaign with its status and planned span.
-public struct CampaignRecord: Sendable, Hashable {
-    public var campaign: Campaign
-    public var status: String
-    public var span: TimeRange
-}
+struct SQLiteEventRepository: EventRepository {
+    let db: Database
 
-/// A stored event with what happened to it beside what was planned.
-public struct EventRecord: Sendable, Hashable {
-    public var event: PlannedEvent
-    public var approvedAt: Timestamp?
-    public var actualStart: Timestamp?
-    public var actualEnd: Timestamp?
-    public var forced: Bool
-    public var reason: String?
-}
-
-/// A queued maintenance notice.
-public struct NoticeRecord: Sendable, Hashable {
-    public var id: Int64
-    public var campaign: String
-    public var subscription: String
-    public var recipients: [String]
-    public var subject: String
-    public var body: String
-    public var queuedAt: Timestamp
-    public var firstStart: Timestamp
-    public var sentAt: Timestamp?
-    public var attempts: Int
-    public var lastError: String?
-
-    public init(id: Int64, campaign: String, subscription: String, recipients: [String], subject: String, body: String,
-                queuedAt: Timestamp, firstStart: Timestamp, sentAt: Timestamp?, attempts: Int, lastError: String?) {
-        self.id = id
-        self.campaign = campaign
-        self.subscription = subscription
-        self.recipients = recipients
-        self.subject = subject
-        self.body = body
-        self.queuedAt = queuedAt
-        self.firstStart = firstStart
-        self.sentAt = sentAt
-        self.attempts = attempts
-        self.lastError = lastError
-    }
-}
-
-public enum EventRepository {
     // MARK: Campaigns
 
-    public static func insert(_ db: Database, campaign c: Campaign, span: TimeRange) throws {
+    func insert(campaign c: Campaign, span: TimeRange) throws {
         try db.execute(sql: """
             INSERT INTO campaigns(id, kind, created_at, not_before, regions, per_vm_seconds, ud_gap_seconds,
                 horizon_seconds, description, start_utc, end_utc)
@@ -65,12 +20,12 @@ public enum EventRepository {
                              c.description, span.start.iso8601, span.end.iso8601])
     }
 
-    public static func campaigns(_ db: Database) throws -> [CampaignRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM campaigns ORDER BY created_at, id").map(campaign(from:))
+    func campaigns() throws -> [CampaignRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM campaigns ORDER BY created_at, id").map(Self.campaign(from:))
     }
 
-    public static func campaign(_ db: Database, id: String) throws -> CampaignRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM campaigns WHERE id = ?", arguments: [id]).map(campaign(from:))
+    func campaign(id: String) throws -> CampaignRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM campaigns WHERE id = ?", arguments: [id]).map(Self.campaign(from:))
     }
 
     private static func campaign(from row: Row) throws -> CampaignRecord {
@@ -78,17 +33,20 @@ public enum EventRepository {
         guard let kind = MaintenanceKind(rawValue: row["kind"]),
               let created = Timestamp(iso8601: row["created_at"]), let notBefore = Timestamp(iso8601: row["not_before"]),
               let start = Timestamp(iso8601: row["start_utc"]), let end = Timestamp(iso8601: row["end_utc"]) else {
-            throw StoreError.corruptRow(table: "campaigns", key: id, problem: "a kind or time cannot be read")
+            throw corruptRow(table: "campaigns", key: id, problem: "a kind or time cannot be read")
         }
         let regions = (try? JSONDecoder().decode([String].self, from: Data((row["regions"] as String).utf8))) ?? []
         let campaign = Campaign(id: id, kind: kind, regions: regions, createdAt: created, notBefore: notBefore,
                                 perVMDuration: row["per_vm_seconds"], udGap: row["ud_gap_seconds"],
                                 description: row["description"], horizon: row["horizon_seconds"])
-        return CampaignRecord(campaign: campaign, status: row["status"], span: TimeRange(start: start, end: end))
+        guard let status = CampaignStatus(rawValue: row["status"]) else {
+            throw corruptRow(table: "campaigns", key: id, problem: "its status cannot be read")
+        }
+        return CampaignRecord(campaign: campaign, status: status, span: TimeRange(start: start, end: end))
     }
 
     /// The recovery gap and duration of every campaign, for the planner and the checker.
-    public static func campaignTerms(_ db: Database) throws -> [String: CampaignTerms] {
+    func campaignTerms() throws -> [String: CampaignTerms] {
         var terms: [String: CampaignTerms] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT id, kind, per_vm_seconds, ud_gap_seconds FROM campaigns") {
             guard let kind = MaintenanceKind(rawValue: row[1]) else { continue }
@@ -97,8 +55,50 @@ public enum EventRepository {
         return terms
     }
 
-    public static func setCampaignStatus(_ db: Database, id: String, status: String) throws {
-        try db.execute(sql: "UPDATE campaigns SET status = ? WHERE id = ?", arguments: [status, id])
+    func setStatus(ofCampaign id: String, to status: CampaignStatus) throws {
+        try db.execute(sql: "UPDATE campaigns SET status = ? WHERE id = ?", arguments: [status.rawValue, id])
+    }
+
+    func campaignCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM campaigns") ?? 0
+    }
+
+    func eventCounts() throws -> [String: (events: Int, active: Int)] {
+        var counts: [String: (events: Int, active: Int)] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT campaign, count(*), sum(status IN ('scheduled', 'started')) FROM events GROUP BY campaign
+            """) {
+            counts[row[0]] = (row[1], row[2])
+        }
+        return counts
+    }
+
+    func cancelScheduledEvents(ofCampaign id: String) throws -> Int {
+        try db.execute(sql: "UPDATE events SET status = 'cancelled' WHERE campaign = ? AND status = 'scheduled'", arguments: [id])
+        return db.changesCount
+    }
+
+    func hasEvents(vm: String) throws -> Bool {
+        try Int.fetchOne(db, sql: "SELECT 1 FROM events WHERE vm = ? LIMIT 1", arguments: [vm]) != nil
+    }
+
+    func hasEvents(region: String) throws -> Bool {
+        try Int.fetchOne(db, sql: "SELECT 1 FROM events WHERE region = ? LIMIT 1", arguments: [region]) != nil
+    }
+
+    /// Page cache while a plan writes its events, in KiB. A million events do not fit SQLite's
+    /// default 2 MB cache, and spilling it mid-transaction made writing a plan several times
+    /// slower; more did not help (measured up to 2 GB): past this the writes are SQLite's own work.
+    static let planCacheKiB = 160 * 1024
+
+    func insert(events: [PlannedEvent], progress: ((Int) -> Void)?) throws {
+        try db.execute(sql: "PRAGMA cache_size = -\(Self.planCacheKiB)")
+        defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
+        let writer = try EventWriter(db)
+        for (i, event) in events.enumerated() {
+            try writer.insert(event)
+            progress?(i + 1)
+        }
     }
 
     // MARK: Events
@@ -108,20 +108,8 @@ public enum EventRepository {
         status, planned_at, approved_at, actual_start, actual_end, forced, reason
         """
 
-    /// Which events to read.
-    public enum Filter: Sendable {
-        case all
-        case active
-        case campaign(String)
-        case vm(String)
-        case wave(String)
-        case event(String)
-        /// Events of the set, of the region, or of the subscription's VMs.
-        case availabilitySet(String), region(String), subscription(String)
-    }
-
     /// Reads events in start order, then id.
-    public static func events(_ db: Database, _ filter: Filter, from: Timestamp? = nil, until: Timestamp? = nil) throws -> [EventRecord] {
+    func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord] {
         var clauses: [String] = [], arguments: [DatabaseValueConvertible?] = []
         switch filter {
         case .all: break
@@ -137,10 +125,10 @@ public enum EventRepository {
         // An event overlapping [from, until): it ends after `from` and starts before `until`.
         if let from { clauses.append("end_utc > ?"); arguments.append(from.iso8601) }
         if let until { clauses.append("start_utc < ?"); arguments.append(until.iso8601) }
-        let sql = "SELECT \(eventColumns) FROM events" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY start_utc, id"
+        let sql = "SELECT \(Self.eventColumns) FROM events" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY start_utc, id"
         let statement = try db.makeStatement(sql: sql)
         try statement.setArguments(StatementArguments(arguments))
-        return try readEvents(statement, in: db)
+        return try Self.readEvents(statement, in: db)
     }
 
     /// Raw column reads: a million events decode in about a second instead of several.
@@ -156,7 +144,7 @@ public enum EventRepository {
 
     /// Records what happened to an event: its status, approval, actual times and whether its
     /// start was forced, with the reason given.
-    public static func update(_ db: Database, _ r: EventRecord) throws {
+    func update(_ r: EventRecord) throws {
         try db.execute(sql: """
             UPDATE events SET status = ?, approved_at = ?, actual_start = ?, actual_end = ?, forced = ?, reason = ?
             WHERE id = ?
@@ -166,73 +154,43 @@ public enum EventRepository {
 
     /// Events in `regions`, of any campaign, that actually started and had not ended by
     /// `since` (or have not ended): what guarded execution weighs a start against.
-    public static func startedEvents(_ db: Database, regions: [String], endedAfter since: Timestamp) throws -> [EventRecord] {
+    func startedEvents(regions: [String], endedAfter since: Timestamp) throws -> [EventRecord] {
         // `campaign IN campaigns` lets the (campaign, region) index serve a query by region.
-        try read(db, where: """
+        try read(where: """
             campaign IN (SELECT id FROM campaigns) AND region IN (SELECT value FROM json_each(?))
             AND actual_start IS NOT NULL AND (actual_end IS NULL OR actual_end > ?)
             """, [JSONText.array(regions.map(JSONText.quote)), since.iso8601])
     }
 
     /// Events of `vms` that actually started and had not ended by `since` (or have not ended).
-    public static func startedEvents(_ db: Database, vms: [String], endedAfter since: Timestamp) throws -> [EventRecord] {
-        try read(db, where: """
+    func startedEvents(vms: [String], endedAfter since: Timestamp) throws -> [EventRecord] {
+        try read(where: """
             vm IN (SELECT value FROM json_each(?)) AND actual_start IS NOT NULL AND (actual_end IS NULL OR actual_end > ?)
             """, [JSONText.array(vms.map(JSONText.quote)), since.iso8601])
     }
 
     /// Every event of `campaign` in `regions`, whatever its status.
-    public static func events(_ db: Database, campaign: String, regions: [String]) throws -> [EventRecord] {
-        try read(db, where: "campaign = ? AND region IN (SELECT value FROM json_each(?))",
+    func events(campaign: String, regions: [String]) throws -> [EventRecord] {
+        try read(where: "campaign = ? AND region IN (SELECT value FROM json_each(?))",
                  [campaign, JSONText.array(regions.map(JSONText.quote))])
     }
 
-    private static func read(_ db: Database, where clause: String, _ arguments: StatementArguments) throws -> [EventRecord] {
-        let statement = try db.makeStatement(sql: "SELECT \(eventColumns) FROM events WHERE \(clause) ORDER BY start_utc, id")
+    private func read(where clause: String, _ arguments: StatementArguments) throws -> [EventRecord] {
+        let statement = try db.makeStatement(sql: "SELECT \(Self.eventColumns) FROM events WHERE \(clause) ORDER BY start_utc, id")
         try statement.setArguments(arguments)
-        return try readEvents(statement, in: db)
-    }
-
-    // MARK: Notices
-
-    public static func insert(_ db: Database, notice n: NoticeRecord) throws {
-        try db.execute(sql: """
-            INSERT INTO notices(campaign, subscription, recipients, subject, body, queued_at, first_start)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [n.campaign, n.subscription, JSONText.array(n.recipients.map(JSONText.quote)), n.subject, n.body,
-                             n.queuedAt.iso8601, n.firstStart.iso8601])
-    }
-
-    public static func notices(_ db: Database, campaign: String? = nil) throws -> [NoticeRecord] {
-        let rows = if let campaign {
-            try Row.fetchAll(db, sql: "SELECT * FROM notices WHERE campaign = ? ORDER BY id", arguments: [campaign])
-        } else {
-            try Row.fetchAll(db, sql: "SELECT * FROM notices ORDER BY id")
-        }
-        return rows.map { row in
-            NoticeRecord(id: row["id"], campaign: row["campaign"], subscription: row["subscription"],
-                         recipients: (try? JSONDecoder().decode([String].self, from: Data((row["recipients"] as String).utf8))) ?? [],
-                         subject: row["subject"], body: row["body"], queuedAt: Timestamp(iso8601: row["queued_at"]) ?? Timestamp(seconds: 0),
-                         firstStart: Timestamp(iso8601: row["first_start"]) ?? Timestamp(seconds: 0),
-                         sentAt: (row["sent_at"] as String?).flatMap(Timestamp.init(iso8601:)), attempts: row["attempts"], lastError: row["last_error"])
-        }
-    }
-
-    /// The (campaign, subscription) pairs that have a notice queued or sent.
-    public static func noticeKeys(_ db: Database) throws -> Set<NoticeKey> {
-        Set(try Row.fetchAll(db, sql: "SELECT campaign, subscription FROM notices").map { NoticeKey(campaign: $0[0], subscription: $0[1]) })
+        return try Self.readEvents(statement, in: db)
     }
 }
 
 extension RawRows {
     func time(_ i: Int32) -> Timestamp? { text(i).flatMap(Timestamp.init(iso8601:)) }
 
-    /// The planned event in columns 0 to 12, in the order of `EventRepository.eventColumns`.
+    /// The planned event in columns 0 to 12, in the order of `SQLiteEventRepository.eventColumns`.
     func plannedEvent() throws -> PlannedEvent {
         let id = text(0) ?? ""
         guard let kind = text(8).flatMap(MaintenanceKind.init(rawValue:)), let start = time(9), let end = time(10),
               let status = text(11).flatMap(EventStatus.init(rawValue:)), let planned = time(12) else {
-            throw StoreError.corruptRow(table: "events", key: id, problem: "a kind, status or time cannot be read")
+            throw corruptRow(table: "events", key: id, problem: "a kind, status or time cannot be read")
         }
         return PlannedEvent(id: id, campaign: text(1) ?? "", vm: text(2) ?? "", region: text(3) ?? "",
                             availabilitySet: text(4), updateDomain: int(5), faultDomain: int(6), wave: text(7) ?? "",
@@ -241,12 +199,12 @@ extension RawRows {
 }
 
 /// Inserts planned events through one prepared statement.
-public final class EventWriter {
+final class EventWriter {
     private let db: Database
     private let insert: Statement
     private let arena = BindArena()
 
-    public init(_ db: Database) throws {
+    init(_ db: Database) throws {
         self.db = db
         // One row a statement, on purpose: SQLite journals every page a multi-row insert
         // touches (it may abort half way), and measured on a million events that journal cost
@@ -258,7 +216,7 @@ public final class EventWriter {
             """)
     }
 
-    public func insert(_ e: PlannedEvent) throws {
+    func insert(_ e: PlannedEvent) throws {
         let handle = insert.sqliteStatement
         sqlite3_reset(handle)
         arena.reset()
@@ -276,13 +234,5 @@ public final class EventWriter {
         arena.bind(handle, 12, e.status.rawValue)
         arena.bind(handle, 13, e.plannedAt.iso8601)
         try stepToDone(insert, in: db)
-    }
-
-    /// Inserts `events` in order; `progress` gets the count written so far.
-    public func insert(contentsOf events: [PlannedEvent], progress: ((Int) -> Void)? = nil) throws {
-        for (i, event) in events.enumerated() {
-            try insert(event)
-            progress?(i + 1)
-        }
     }
 }

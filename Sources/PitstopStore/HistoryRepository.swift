@@ -5,24 +5,26 @@ import GRDB
 import GRDBSQLite
 import PitstopCore
 
-public enum HistoryRepository {
+struct SQLiteHistoryRepository: HistoryRepository {
+    let db: Database
+
     /// Every event that actually started (started, completed or failed), in actual start order.
-    public static func startedEvents(_ db: Database) throws -> [HistoricalEvent] {
-        try read(db, where: "e.actual_start IS NOT NULL", arguments: [], order: "e.actual_start, e.id")
+    func startedEvents() throws -> [HistoricalEvent] {
+        try read(where: "e.actual_start IS NOT NULL", arguments: [], order: "e.actual_start, e.id")
     }
 
     /// Events planned to start in `[from, until)`, whatever became of them, optionally of one
     /// region only; in planned start order. Walks `events_by_start`.
-    public static func events(_ db: Database, plannedFrom from: Timestamp?, until: Timestamp?, region: String?) throws -> [HistoricalEvent] {
+    func events(plannedFrom from: Timestamp?, until: Timestamp?, region: String?) throws -> [HistoricalEvent] {
         var clauses: [String] = [], arguments: [DatabaseValueConvertible] = []
         if let from { clauses.append("e.start_utc >= ?"); arguments.append(from.iso8601) }
         if let until { clauses.append("e.start_utc < ?"); arguments.append(until.iso8601) }
         if let region { clauses.append("e.region = ?"); arguments.append(region) }
-        return try read(db, where: clauses.isEmpty ? nil : clauses.joined(separator: " AND "), arguments: arguments, order: "e.start_utc, e.id")
+        return try read(where: clauses.isEmpty ? nil : clauses.joined(separator: " AND "), arguments: arguments, order: "e.start_utc, e.id")
     }
 
     /// When each (campaign, subscription) notice was sent; `nil` while it is queued.
-    public static func noticesSent(_ db: Database) throws -> [NoticeKey: Timestamp?] {
+    func noticesSent() throws -> [NoticeKey: Timestamp?] {
         var out: [NoticeKey: Timestamp?] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT campaign, subscription, sent_at FROM notices") {
             out[NoticeKey(campaign: row[0], subscription: row[1])] = .some((row[2] as String?).flatMap(Timestamp.init(iso8601:)))
@@ -32,7 +34,7 @@ public enum HistoryRepository {
 
     /// The subscription comes from the VM as it is now, else from its set: events keep no
     /// owner of their own, and a removed VM's set usually remains.
-    private static func read(_ db: Database, where clause: String?, arguments: [DatabaseValueConvertible], order: String) throws -> [HistoricalEvent] {
+    private func read(where clause: String?, arguments: [DatabaseValueConvertible], order: String) throws -> [HistoricalEvent] {
         let statement = try db.makeStatement(sql: """
             SELECT e.id, e.campaign, e.vm, e.region, e.availability_set, e.update_domain, e.fault_domain, e.wave, e.kind,
                    e.start_utc, e.end_utc, e.status, e.planned_at, e.actual_start, e.actual_end, e.forced, e.reason,

@@ -85,6 +85,11 @@ struct Migrator {
         _ = try queue.read { db in try pendingMigrations(db) }
     }
 
+    /// Whether every migration of this binary is recorded, and nothing else.
+    func isCurrent(_ db: Database) throws -> Bool {
+        try pendingMigrations(db).isEmpty
+    }
+
     private func pendingMigrations(_ db: Database) throws -> [Migration] {
         guard try db.tableExists("pitstop_migrations") else {
             let userTables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")

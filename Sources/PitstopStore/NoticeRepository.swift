@@ -1,23 +1,53 @@
-// The notice outbox's writes: a notice is marked sent, or its failed attempt is recorded.
+// The notice outbox: notices queued by plans, marked sent once, failed attempts counted.
 import Foundation
 import GRDB
 import PitstopCore
 
-extension EventRepository {
+struct SQLiteNoticeRepository: NoticeRepository {
+    let db: Database
+
+    func insert(notice n: NoticeRecord) throws {
+        try db.execute(sql: """
+            INSERT INTO notices(campaign, subscription, recipients, subject, body, queued_at, first_start)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [n.campaign, n.subscription, JSONText.array(n.recipients.map(JSONText.quote)), n.subject, n.body,
+                             n.queuedAt.iso8601, n.firstStart.iso8601])
+    }
+
+    func notices(campaign: String?) throws -> [NoticeRecord] {
+        let rows = if let campaign {
+            try Row.fetchAll(db, sql: "SELECT * FROM notices WHERE campaign = ? ORDER BY id", arguments: [campaign])
+        } else {
+            try Row.fetchAll(db, sql: "SELECT * FROM notices ORDER BY id")
+        }
+        return rows.map { row in
+            NoticeRecord(id: row["id"], campaign: row["campaign"], subscription: row["subscription"],
+                         recipients: (try? JSONDecoder().decode([String].self, from: Data((row["recipients"] as String).utf8))) ?? [],
+                         subject: row["subject"], body: row["body"], queuedAt: Timestamp(iso8601: row["queued_at"]) ?? Timestamp(seconds: 0),
+                         firstStart: Timestamp(iso8601: row["first_start"]) ?? Timestamp(seconds: 0),
+                         sentAt: (row["sent_at"] as String?).flatMap(Timestamp.init(iso8601:)), attempts: row["attempts"], lastError: row["last_error"])
+        }
+    }
+
+    /// The (campaign, subscription) pairs that have a notice queued or sent.
+    func noticeKeys() throws -> Set<NoticeKey> {
+        Set(try Row.fetchAll(db, sql: "SELECT campaign, subscription FROM notices").map { NoticeKey(campaign: $0[0], subscription: $0[1]) })
+    }
+
     /// The notice with this id, if any.
-    public static func notice(_ db: Database, id: Int64) throws -> NoticeRecord? {
+    func notice(id: Int64) throws -> NoticeRecord? {
         guard let campaign = try String.fetchOne(db, sql: "SELECT campaign FROM notices WHERE id = ?", arguments: [id]) else { return nil }
-        return try notices(db, campaign: campaign).first { $0.id == id }
+        return try notices(campaign: campaign).first { $0.id == id }
     }
 
     /// The ids of cancelled campaigns: their notices are no longer owed.
-    public static func cancelledCampaigns(_ db: Database) throws -> Set<String> {
+    func cancelledCampaigns() throws -> Set<String> {
         Set(try String.fetchAll(db, sql: "SELECT id FROM campaigns WHERE status = 'cancelled'"))
     }
 
     /// Marks a notice sent at `at` and counts the attempt. Returns false, changing nothing,
     /// when it was already sent: a notice is marked sent once.
-    public static func markNoticeSent(_ db: Database, id: Int64, at: Timestamp) throws -> Bool {
+    func markSent(id: Int64, at: Timestamp) throws -> Bool {
         try db.execute(sql: "UPDATE notices SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ? AND sent_at IS NULL",
                        arguments: [at.iso8601, id])
         return db.changesCount == 1
@@ -25,7 +55,7 @@ extension EventRepository {
 
     /// Counts a failed attempt and keeps its error; the notice stays queued. Returns false
     /// when the notice is unknown or already sent.
-    public static func recordNoticeFailure(_ db: Database, id: Int64, error: String) throws -> Bool {
+    func recordFailure(id: Int64, error: String) throws -> Bool {
         try db.execute(sql: "UPDATE notices SET attempts = attempts + 1, last_error = ? WHERE id = ? AND sent_at IS NULL",
                        arguments: [error, id])
         return db.changesCount == 1

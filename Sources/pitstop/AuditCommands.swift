@@ -3,23 +3,18 @@ import ArgumentParser
 import Foundation
 import PitstopCore
 import PitstopService
-import PitstopStore
-
-extension DatabaseOptions {
-    func audit() throws -> AuditService { AuditService(database: try open()) }
-}
 
 /// Table, JSON or CSV.
 enum RecordFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json, csv
 }
 
-struct AuditCommand: ParsableCommand {
+struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "What happened to a VM, set, region, campaign or subscription; verify the log and past maintenance.",
         subcommands: [Query.self, Verify.self], defaultSubcommand: Query.self)
 
-    struct Query: ParsableCommand {
+    struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List audit entries, oldest first (newest last).",
             discussion: "Give at most one subject. Without one, the whole log is listed (filtered by time and action).")
@@ -46,35 +41,36 @@ struct AuditCommand: ParsableCommand {
             if subjects.count > 1 { throw ValidationError("give at most one of --vm, --set, --region, --campaign, --subscription, --wave, --event") }
         }
 
-        func run() throws {
-            try guarded {
+        func run() async throws {
+            try await guarded {
                 let filter = AuditFilter(
                     subject: subjects.first, since: try since.map { try parseInstant($0, option: "--since") },
                     until: try until.map { try parseInstant($0, option: "--until") }, action: action)
-                let service = try database.audit()
+                let service = try database.open().audit
                 let out = StandardOutput()
                 switch format {
                 case .json:
                     out.write("{\"entries\": [")
-                    var first = true
-                    try service.forEachEntry(filter) { e in
-                        out.write((first ? "\n  " : ",\n  ") + AuditService.json(e))
-                        first = false
+                    let first = Box(true)
+                    try await service.forEachEntry(filter) { e in
+                        out.write((first.value ? "\n  " : ",\n  ") + AuditService.json(e))
+                        first.value = false
                     }
-                    out.write(first ? "]}\n" : "\n]}\n")
+                    out.write(first.value ? "]}\n" : "\n]}\n")
                 case .csv:
                     out.write("seq,at,actor,action,subjects,details\n")
-                    try service.forEachEntry(filter) { e in
+                    try await service.forEachEntry(filter) { e in
                         out.write([String(e.seq), e.at.iso8601, e.actor, e.action, e.subjects.map { "\($0.kind.rawValue)=\($0.name)" }.joined(separator: ";"), e.details]
                             .map(csvField).joined(separator: ",") + "\n")
                     }
                 case .table:
-                    var table = Table("seq", "at (UTC)", "actor", "action", "subjects", "details", numeric: [0])
-                    try service.forEachEntry(filter) { e in
+                    let box = Box(Table("seq", "at (UTC)", "actor", "action", "subjects", "details", numeric: [0]))
+                    try await service.forEachEntry(filter) { e in
                         // The table stays readable on a terminal; --format json carries the whole details.
                         let details = e.details.count > 100 ? String(e.details.prefix(99)) + "…" : e.details
-                        table.add(String(e.seq), e.at.iso8601, e.actor, e.action, subjectSummary(e.subjects), details)
+                        box.value.add(String(e.seq), e.at.iso8601, e.actor, e.action, Self.subjectSummary(e.subjects), details)
                     }
+                    let table = box.value
                     if table.rows.isEmpty {
                         out.write("no audit entries" + (subjects.first.map { " about \($0.kind.rawValue) \($0.name)" } ?? "") + "\n")
                     } else {
@@ -87,13 +83,13 @@ struct AuditCommand: ParsableCommand {
         }
 
         /// An import names up to a thousand subjects: the table shows the first few.
-        private func subjectSummary(_ subjects: [AuditSubject]) -> String {
+        private static func subjectSummary(_ subjects: [AuditSubject]) -> String {
             let shown = subjects.prefix(5).map { "\($0.kind.rawValue) \($0.name)" }.joined(separator: ", ")
             return subjects.count > 5 ? shown + ", … (\(subjects.count - 5) more)" : shown
         }
     }
 
-    struct Verify: ParsableCommand {
+    struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check the hash chain and the actual history against the rules. Exit 0 clean, 1 broken chain or findings, 2 error.",
             discussion: """
@@ -107,9 +103,9 @@ struct AuditCommand: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Option(help: "table or json.") var format: OutputFormat = .table
 
-        func run() throws {
-            try guarded {
-                let result = try database.audit().verify(now: try Clock.now())
+        func run() async throws {
+            try await guarded {
+                let result = try await database.open().audit.verify(now: try Invocation.now())
                 switch format {
                 case .json:
                     print(AuditService.json(result))
@@ -136,7 +132,7 @@ struct AuditCommand: ParsableCommand {
     }
 }
 
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Maintenance per region, set and subscription: events by kind and outcome, downtime, findings.",
         discussion: """
@@ -151,11 +147,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Only this region's events.") var region: String?
     @Option(help: "table, json or csv.") var format: RecordFormat = .table
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let query = ReportQuery(since: try since.map { try parseInstant($0, option: "--since") },
                                     until: try until.map { try parseInstant($0, option: "--until") }, region: region)
-            let report = try database.audit().report(query, now: try Clock.now())
+            let report = try await database.open().audit.report(query, now: try Invocation.now())
             switch format {
             case .json: print(report.json)
             case .csv: print(csv(report), terminator: "")

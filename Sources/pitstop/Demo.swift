@@ -4,52 +4,52 @@ import Foundation
 import PitstopCore
 import PitstopService
 
-struct Demo: ParsableCommand {
+struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Record a sample fleet, plan a reboot campaign, show what is coming, check it against the rules and audit it (safe to run again).")
 
     @OptionGroup var database: DatabaseOptions
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let inventory = try database.inventory()
             print("== database: \(database.path)")
             print("\n== pitstop regions load-defaults")
-            let (regions, pairs) = try inventory.loadDefaultRegions()
+            let (regions, pairs) = try await inventory.loadDefaultRegions()
             print("regions: \(regions.added) added, \(regions.unchanged) already present; pair links: \(pairs.added) added, \(pairs.unchanged) already present")
 
             print("\n== pitstop import sample-fleet.json")
-            let summary = try inventory.importDocument(Array(SampleFleet.json.utf8), file: "sample-fleet.json")
+            let summary = try await inventory.importDocument(.bytes(Array(SampleFleet.json.utf8), name: "sample-fleet.json"))
             for (kind, counts) in summary.rows where counts.total > 0 {
                 print("\(kind): \(counts.added) added, \(counts.updated) updated, \(counts.unchanged) unchanged")
             }
 
             print("\n== pitstop inventory")
-            try InventoryCommand.parse(["--db", database.path]).run()
+            try await InventoryCommand.parse(["--db", database.path]).run()
 
             print("\n== pitstop windows --region eastus --within 14d")
-            try WindowsCommand.parse(["--db", database.path, "--region", "eastus", "--within", "14d"]).run()
+            try await WindowsCommand.parse(["--db", database.path, "--region", "eastus", "--within", "14d"]).run()
 
             // Plan once: a second demo run shows the campaign the first one planned.
-            let scheduler = SchedulerService(database: inventory.database)
-            if let active = try scheduler.campaigns().first(where: { $0.active > 0 && $0.record.campaign.description == Self.campaignDescription }) {
+            let scheduler = try database.open().scheduler
+            if let active = try await scheduler.campaigns().first(where: { $0.active > 0 && $0.record.campaign.description == Self.campaignDescription }) {
                 print("\n== pitstop plan (already planned by an earlier demo run: campaign \(active.record.campaign.id))")
             } else {
                 print("\n== pitstop plan --kind reboot --description '\(Self.campaignDescription)'")
-                try PlanCommand.parse(["--db", database.path, "--kind", "reboot", "--description", Self.campaignDescription]).run()
+                try await PlanCommand.parse(["--db", database.path, "--kind", "reboot", "--description", Self.campaignDescription]).run()
             }
 
             print("\n== pitstop upcoming --set web --within 30d")
-            try UpcomingCommand.parse(["--db", database.path, "--set", "web", "--within", "30d"]).run()
+            try await UpcomingCommand.parse(["--db", database.path, "--set", "web", "--within", "30d"]).run()
 
             print("\n== pitstop check")
-            try CheckCommand.parse(["--db", database.path]).run()
+            try await CheckCommand.parse(["--db", database.path]).run()
 
             print("\n== pitstop audit --set web")
-            try AuditCommand.Query.parse(["--db", database.path, "--set", "web"]).run()
+            try await AuditCommand.Query.parse(["--db", database.path, "--set", "web"]).run()
 
             print("\n== pitstop audit verify")
-            try AuditCommand.Verify.parse(["--db", database.path]).run()
+            try await AuditCommand.Verify.parse(["--db", database.path]).run()
         }
     }
 }

@@ -3,9 +3,8 @@ import ArgumentParser
 import Foundation
 import PitstopCore
 import PitstopService
-import PitstopStore
 
-struct EventCommand: ParsableCommand {
+struct EventCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "event",
         abstract: "Approve, start, complete, fail or cancel an event or a whole wave; show an event.",
@@ -18,49 +17,49 @@ struct EventCommand: ParsableCommand {
             """,
         subcommands: [Approve.self, Start.self, Complete.self, Fail.self, Cancel.self, Show.self])
 
-    struct Approve: ParsableCommand {
+    struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Approve scheduled events on the owner's behalf: they may start early, though not before their notice has run.")
         @OptionGroup var options: TransitionOptions
-        func run() throws { try options.run(.approve) }
+        func run() async throws { try await options.run(.approve) }
     }
 
-    struct Start: ParsableCommand {
+    struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record that scheduled events started, if the rules allow it now.")
         @OptionGroup var options: TransitionOptions
         @Flag(help: "Start even if the guard refuses; needs --reason, and is recorded as forced.") var force = false
-        func run() throws { try options.run(.start, force: force) }
+        func run() async throws { try await options.run(.start, force: force) }
     }
 
-    struct Complete: ParsableCommand {
+    struct Complete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record that started events completed.")
         @OptionGroup var options: TransitionOptions
-        func run() throws { try options.run(.complete) }
+        func run() async throws { try await options.run(.complete) }
     }
 
-    struct Fail: ParsableCommand {
+    struct Fail: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record that started events failed.")
         @OptionGroup var options: TransitionOptions
-        func run() throws { try options.run(.fail) }
+        func run() async throws { try await options.run(.fail) }
     }
 
-    struct Cancel: ParsableCommand {
+    struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel scheduled events; a wave's started events carry on.")
         @OptionGroup var options: TransitionOptions
-        func run() throws { try options.run(.cancel) }
+        func run() async throws { try await options.run(.cancel) }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an event: planned against actual, approval, forced start.")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The event id (<wave>/<vm>).") var id: String
         @Option var format: OutputFormat = .table
 
-        func run() throws {
-            try guarded {
-                let service = LifecycleService(database: try database.open())
-                let record = try service.event(id)
-                let waveSize = try service.wave(record.event.wave).count
+        func run() async throws {
+            try await guarded {
+                let service = try database.open().lifecycle
+                let record = try await service.event(id)
+                let waveSize = try await service.wave(record.event.wave).count
                 switch format {
                 case .json:
                     print(SchedulerService.json(record.event, extra: [
@@ -94,7 +93,7 @@ struct EventCommand: ParsableCommand {
             case (nil, _):
                 lines.append(("actual", "not started"))
             case (let start?, nil):
-                let now = try Clock.now()
+                let now = try Invocation.now()
                 lines.append(("actual", "started \(start)\(offset(start, from: e.range.start))"
                     + (now > start ? ", running for \(DurationText.short(now - start))" : ", running")))
             case (let start?, let end?):
@@ -127,15 +126,16 @@ struct TransitionOptions: ParsableArguments {
 
     var target: EventTarget { wave.map(EventTarget.wave) ?? .event(id ?? "") }
 
-    func run(_ transition: Transition, force: Bool = false) throws {
-        try guarded {
-            let at = try at.map { try parseInstant($0, option: "--at") }
-            let service = LifecycleService(database: try database.open())
+    func run(_ transition: Transition, force: Bool = false) async throws {
+        try await guarded {
+            let at = try at.map { try parseInstant($0, option: "--at") } ?? Invocation.now()
+            let service = try database.open().lifecycle
             let result: TransitionResult
             do {
-                result = try service.transition(transition, target, at: at, reason: reason, force: force)
-            } catch let refused as StartRefused {
-                throw Failure(refused.message + "\nto start anyway: --force --reason TEXT (recorded in the audit as forced)", code: 1)
+                result = try await service.transition(transition, target, at: at, reason: reason, force: force, actor: Invocation.actor())
+            } catch var refused as PitstopError where refused.kind == .refused {
+                refused.message += "\nto start anyway: --force --reason TEXT (recorded in the audit as forced)"
+                throw refused
             }
             print(Self.describe(result), terminator: "")
         }

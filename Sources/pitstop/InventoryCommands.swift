@@ -3,9 +3,8 @@ import ArgumentParser
 import Foundation
 import PitstopCore
 import PitstopService
-import PitstopStore
 
-struct Import: ParsableCommand {
+struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import an inventory document (JSON) or bulk VMs (CSV): upsert by name, all or nothing.")
 
@@ -15,18 +14,17 @@ struct Import: ParsableCommand {
     @Argument(help: "The file to import.") var file: String
     @Option(help: "json or csv (default: from the file's extension).") var format: Format?
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let inventory = try database.inventory()
             let kind = format ?? (file.lowercased().hasSuffix(".csv") ? .csv : .json)
-            let url = URL(fileURLWithPath: file)
+            let input = try ImportInput.file(atPath: file)
             let summary: ImportSummary
             switch kind {
             case .csv:
-                summary = try inventory.importCSV(at: url, file: file, progress: progressReporter("importing \(file)"))
+                summary = try await inventory.importCSV(input, progress: progressReporter("importing \(file)"))
             case .json:
-                guard let data = FileManager.default.contents(atPath: file) else { throw Failure("\(file): cannot be read") }
-                summary = try inventory.importDocument([UInt8](data), file: file)
+                summary = try await inventory.importDocument(input)
             }
             var table = Table("kind", "added", "updated", "unchanged", numeric: [1, 2, 3])
             for (kind, counts) in summary.rows where counts.total > 0 || kind == "vms" {
@@ -37,7 +35,7 @@ struct Import: ParsableCommand {
     }
 }
 
-struct Export: ParsableCommand {
+struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the whole inventory as one JSON document.")
 
     enum Format: String, ExpressibleByArgument { case json }
@@ -45,25 +43,25 @@ struct Export: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Option(help: "json (the only format).") var format: Format = .json
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let out = StandardOutput()
-            try database.inventory().export(to: out.write)
+            try await database.inventory().export(to: out.write)
             out.flush()
         }
     }
 }
 
-struct InventoryCommand: ParsableCommand {
+struct InventoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inventory", abstract: "Summarise the fleet per region, with warnings.")
 
     @OptionGroup var database: DatabaseOptions
     @Option(help: "table or json.") var format: OutputFormat = .table
 
-    func run() throws {
-        try guarded {
-            let summaries = try database.inventory().inventorySummary()
+    func run() async throws {
+        try await guarded {
+            let summaries = try await database.inventory().inventorySummary()
             switch format {
             case .json:
                 let items = summaries.map { s in
@@ -100,32 +98,32 @@ struct InventoryCommand: ParsableCommand {
 
 // MARK: Regions
 
-struct RegionCommand: ParsableCommand {
+struct RegionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "region", abstract: "Add, list, pair, unpair or remove regions.",
         subcommands: [Add.self, List.self, Pair.self, Unpair.self, Remove.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a region.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @Option(help: "A name for people, like 'East US'.") var displayName: String?
-        func run() throws {
-            try guarded {
-                try database.inventory().addRegion(Region(name: name, displayName: displayName))
+        func run() async throws {
+            try await guarded {
+                try await database.inventory().addRegion(Region(name: name, displayName: displayName))
                 print("added region \(name)")
             }
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List regions and their pair links.")
         @OptionGroup var database: DatabaseOptions
         @Option var format: OutputFormat = .table
-        func run() throws {
-            try guarded {
+        func run() async throws {
+            try await guarded {
                 let inventory = try database.inventory()
-                let regions = try inventory.regions(), pairs = try inventory.regionPairs()
+                let regions = try await inventory.regions(), pairs = try await inventory.regionPairs()
                 switch format {
                 case .json:
                     let items = regions.map { r in
@@ -146,55 +144,55 @@ struct RegionCommand: ParsableCommand {
         }
     }
 
-    struct Pair: ParsableCommand {
+    struct Pair: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record the link REGION -> PAIRED-WITH.")
         @OptionGroup var database: DatabaseOptions
         @Argument var region: String
         @Argument var pairedWith: String
-        func run() throws {
-            try guarded {
-                let outcome = try database.inventory().pair(region, with: pairedWith)
+        func run() async throws {
+            try await guarded {
+                let outcome = try await database.inventory().pair(region, with: pairedWith)
                 print(outcome == .added ? "paired \(region) -> \(pairedWith)" : "\(region) -> \(pairedWith) was already recorded")
             }
         }
     }
 
-    struct Unpair: ParsableCommand {
+    struct Unpair: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove the link between two regions, in either direction.")
         @OptionGroup var database: DatabaseOptions
         @Argument var region: String
         @Argument var other: String
-        func run() throws {
-            try guarded {
-                try database.inventory().unpair(region, from: other)
+        func run() async throws {
+            try await guarded {
+                try await database.inventory().unpair(region, from: other)
                 print("unpaired \(region) and \(other)")
             }
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a region nothing depends on.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
-        func run() throws {
-            try guarded {
-                try database.inventory().removeRegion(name)
+        func run() async throws {
+            try await guarded {
+                try await database.inventory().removeRegion(name)
                 print("removed region \(name)")
             }
         }
     }
 }
 
-struct RegionsCommand: ParsableCommand {
+struct RegionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regions", abstract: "Operations on the region table as a whole.", subcommands: [LoadDefaults.self])
 
-    struct LoadDefaults: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add the published default regions and pair links (DOMAIN.md).")
+    struct LoadDefaults: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add the published default regions and pair links.")
         @OptionGroup var database: DatabaseOptions
-        func run() throws {
-            try guarded {
-                let (regions, pairs) = try database.inventory().loadDefaultRegions()
+        func run() async throws {
+            try await guarded {
+                let (regions, pairs) = try await database.inventory().loadDefaultRegions()
                 print("regions: \(regions.added) added, \(regions.unchanged) already present; pair links: \(pairs.added) added, \(pairs.unchanged) already present")
             }
         }
@@ -203,33 +201,33 @@ struct RegionsCommand: ParsableCommand {
 
 // MARK: Subscriptions
 
-struct SubscriptionCommand: ParsableCommand {
+struct SubscriptionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "subscription", abstract: "Add or list subscriptions (owners and their notice recipients).",
         subcommands: [Add.self, List.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a subscription.")
         @OptionGroup var database: DatabaseOptions
         @Argument var id: String
         @Option(name: .customLong("admin"), help: "An admin's e-mail address (repeatable).") var admins: [String] = []
         @Option(name: .customLong("co-admin"), help: "A co-admin's e-mail address (repeatable).") var coAdmins: [String] = []
         @Option(help: "The IANA zone notices show times in, beside UTC.") var noticeTimeZone: String = "UTC"
-        func run() throws {
-            try guarded {
-                try database.inventory().addSubscription(Subscription(id: id, admins: admins, coAdmins: coAdmins, noticeTimeZone: noticeTimeZone))
+        func run() async throws {
+            try await guarded {
+                try await database.inventory().addSubscription(Subscription(id: id, admins: admins, coAdmins: coAdmins, noticeTimeZone: noticeTimeZone))
                 print("added subscription \(id)")
             }
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List subscriptions.")
         @OptionGroup var database: DatabaseOptions
         @Option var format: OutputFormat = .table
-        func run() throws {
-            try guarded {
-                let subscriptions = try database.inventory().subscriptions()
+        func run() async throws {
+            try await guarded {
+                let subscriptions = try await database.inventory().subscriptions()
                 switch format {
                 case .json: print("{\"subscriptions\": " + JSONText.array(subscriptions.map(InventoryService.json)) + "}")
                 case .table:
@@ -244,12 +242,12 @@ struct SubscriptionCommand: ParsableCommand {
 
 // MARK: Availability sets
 
-struct SetCommand: ParsableCommand {
+struct SetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set", abstract: "Add, list, show or remove availability sets.",
         subcommands: [Add.self, List.self, Show.self, Remove.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an availability set.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
@@ -257,23 +255,23 @@ struct SetCommand: ParsableCommand {
         @Option var subscription: String
         @Option(help: "1..3") var faultDomains: Int = AvailabilitySet.defaultFaultDomains
         @Option(help: "1..20") var updateDomains: Int = AvailabilitySet.defaultUpdateDomains
-        func run() throws {
-            try guarded {
-                try database.inventory().addAvailabilitySet(AvailabilitySet(
+        func run() async throws {
+            try await guarded {
+                try await database.inventory().addAvailabilitySet(AvailabilitySet(
                     name: name, region: region, subscription: subscription, faultDomains: faultDomains, updateDomains: updateDomains))
                 print("added availability set \(name) in \(region) (\(updateDomains) update domains, \(faultDomains) fault domains)")
             }
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List availability sets.")
         @OptionGroup var database: DatabaseOptions
         @Option var region: String?
         @Option var format: OutputFormat = .table
-        func run() throws {
-            try guarded {
-                let sets = try database.inventory().availabilitySets(region: region)
+        func run() async throws {
+            try await guarded {
+                let sets = try await database.inventory().availabilitySets(region: region)
                 switch format {
                 case .json:
                     print("{\"availabilitySets\": " + JSONText.array(sets.map { InventoryService.json($0.set) }) + "}")
@@ -286,14 +284,14 @@ struct SetCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a set and how its VMs spread over domains.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @Option var format: OutputFormat = .table
-        func run() throws {
-            try guarded {
-                let (set, vms) = try database.inventory().availabilitySet(named: name)
+        func run() async throws {
+            try await guarded {
+                let (set, vms) = try await database.inventory().availabilitySet(named: name)
                 switch format {
                 case .json:
                     print("{\"availabilitySet\": \(InventoryService.json(set)), \"vms\": \(JSONText.array(vms.map(InventoryService.json)))}")
@@ -314,13 +312,13 @@ struct SetCommand: ParsableCommand {
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a set that has no VMs or windows.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
-        func run() throws {
-            try guarded {
-                try database.inventory().removeAvailabilitySet(name)
+        func run() async throws {
+            try await guarded {
+                try await database.inventory().removeAvailabilitySet(name)
                 print("removed availability set \(name)")
             }
         }
@@ -336,12 +334,12 @@ extension Table {
 
 // MARK: VMs
 
-struct VMCommand: ParsableCommand {
+struct VMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vm", abstract: "Add, list, show, move or remove VMs.",
         subcommands: [Add.self, List.self, Show.self, Move.self, Remove.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a VM; in a set without --ud/--fd it is placed round-robin.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
@@ -351,9 +349,9 @@ struct VMCommand: ParsableCommand {
         @Option(name: .customLong("ud"), help: "Update domain.") var updateDomain: Int?
         @Option(name: .customLong("fd"), help: "Fault domain.") var faultDomain: Int?
         @Option(name: .customLong("ip"), help: "IPv4 or IPv6 address the VM calls the metadata endpoint from.") var ipAddress: String?
-        func run() throws {
-            try guarded {
-                let vm = try database.inventory().addVM(VMDraft(
+        func run() async throws {
+            try await guarded {
+                let vm = try await database.inventory().addVM(VMDraft(
                     name: name, region: region, subscription: subscription, availabilitySet: availabilitySet,
                     updateDomain: updateDomain, faultDomain: faultDomain, ipAddress: ipAddress))
                 print("added VM \(vm.name) in \(vm.region)" + (vm.availabilitySet.map { ", set \($0), UD \(vm.updateDomain!), FD \(vm.faultDomain!)" } ?? " (single-instance)"))
@@ -361,7 +359,7 @@ struct VMCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List VMs, by region, set or subscription.")
         @OptionGroup var database: DatabaseOptions
         @Option var region: String?
@@ -375,41 +373,41 @@ struct VMCommand: ParsableCommand {
             }
         }
 
-        func run() throws {
-            try guarded {
-                let scope: VMRepository.Scope = if let region { .region(region) } else if let availabilitySet { .availabilitySet(availabilitySet) }
+        func run() async throws {
+            try await guarded {
+                let scope: VMScope = if let region { .region(region) } else if let availabilitySet { .availabilitySet(availabilitySet) }
                     else if let subscription { .subscription(subscription) } else { .all }
                 let out = StandardOutput()
                 switch format {
                 case .json:
                     out.write("{\"vms\": [")
-                    var first = true
-                    try database.inventory().forEachVM(in: scope) { vm in
-                        out.write((first ? "\n  " : ",\n  ") + InventoryService.json(vm))
-                        first = false
+                    let first = Box(true)
+                    try await database.inventory().forEachVM(in: scope) { vm in
+                        out.write((first.value ? "\n  " : ",\n  ") + InventoryService.json(vm))
+                        first.value = false
                     }
-                    out.write(first ? "]}\n" : "\n]}\n")
+                    out.write(first.value ? "]}\n" : "\n]}\n")
                 case .table:
-                    var table = Table("vm", "region", "subscription", "set", "UD", "FD", "ip address", numeric: [4, 5])
-                    try database.inventory().forEachVM(in: scope) { vm in
-                        table.add(vm.name, vm.region, vm.subscription, vm.availabilitySet ?? "-", vm.updateDomain.map(String.init) ?? "-",
+                    let table = Box(Table("vm", "region", "subscription", "set", "UD", "FD", "ip address", numeric: [4, 5]))
+                    try await database.inventory().forEachVM(in: scope) { vm in
+                        table.value.add(vm.name, vm.region, vm.subscription, vm.availabilitySet ?? "-", vm.updateDomain.map(String.init) ?? "-",
                                   vm.faultDomain.map(String.init) ?? "-", vm.ipAddress ?? "")
                     }
-                    out.write(table.text)
+                    out.write(table.value.text)
                 }
                 out.flush()
             }
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one VM.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @Option var format: OutputFormat = .table
-        func run() throws {
-            try guarded {
-                let vm = try database.inventory().vm(named: name)
+        func run() async throws {
+            try await guarded {
+                let vm = try await database.inventory().vm(named: name)
                 switch format {
                 case .json: print(InventoryService.json(vm))
                 case .table:
@@ -427,7 +425,7 @@ struct VMCommand: ParsableCommand {
         }
     }
 
-    struct Move: ParsableCommand {
+    struct Move: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Move a VM to another set or domain, or out of its set (--no-set).")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
@@ -445,24 +443,27 @@ struct VMCommand: ParsableCommand {
             }
         }
 
-        func run() throws {
-            try guarded {
+        func run() async throws {
+            try await guarded {
                 let inventory = try database.inventory()
-                let target = try noSet ? nil : (availabilitySet ?? inventory.vm(named: name).availabilitySet)
+                let target: String?
+                if noSet { target = nil } else if let availabilitySet { target = availabilitySet } else {
+                    target = try await inventory.vm(named: name).availabilitySet
+                }
                 if !noSet && target == nil { throw Failure("VM \(name) is single-instance: give --set to move it into a set") }
-                let vm = try inventory.moveVM(name, toSet: target, updateDomain: updateDomain, faultDomain: faultDomain)
+                let vm = try await inventory.moveVM(name, toSet: target, updateDomain: updateDomain, faultDomain: faultDomain)
                 print("moved VM \(vm.name): " + (vm.availabilitySet.map { "set \($0), UD \(vm.updateDomain!), FD \(vm.faultDomain!)" } ?? "single-instance in \(vm.region)"))
             }
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a VM.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
-        func run() throws {
-            try guarded {
-                try database.inventory().removeVM(name)
+        func run() async throws {
+            try await guarded {
+                try await database.inventory().removeVM(name)
                 print("removed VM \(name)")
             }
         }

@@ -4,7 +4,7 @@ import Foundation
 import PitstopCore
 import PitstopService
 
-struct NotifyCommand: ParsableCommand {
+struct NotifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notify",
         abstract: "Send the maintenance notices that are due, by SMTP to a relay or as .eml files.",
@@ -24,8 +24,8 @@ struct NotifyCommand: ParsableCommand {
     @Option(help: "How long to wait for the relay at each step, like 30s.") var timeout: String = "60s"
     @Option var format: OutputFormat = .table
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             guard Mailbox.isUsable(from) else { throw Failure("--from: '\(from.truncatedForMessage)' is not a usable e-mail address (like pitstop@example.com)") }
             let transport: any NoticeTransport
             switch (smtp, outbox) {
@@ -40,12 +40,12 @@ struct NotifyCommand: ParsableCommand {
                 transport = try OutboxDirectory(directory: URL(fileURLWithPath: directory))
             }
 
-            let now = try Clock.now()
-            let notifier = Notifier(database: try database.open())
+            let now = try Invocation.now()
+            let notifier = try database.open().notifier
             let lock = try NoticeSenderLock(beside: database.path)
-            let deliveries = try withExtendedLifetime(lock) {
-                try notifier.sendDue(now: now, from: from, via: transport, clock: { (try? Clock.now()) ?? now })
-            }
+            let deliveries = try await notifier.sendDue(now: now, from: from, via: transport, actor: Invocation.actor(),
+                                                        clock: { (try? Invocation.now()) ?? now })
+            withExtendedLifetime(lock) {}
             let failed = deliveries.filter { !$0.succeeded }.count
             switch format {
             case .json:
@@ -106,7 +106,7 @@ struct NotifyCommand: ParsableCommand {
     }
 }
 
-struct NoticesCommand: ParsableCommand {
+struct NoticesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notices", abstract: "List maintenance notices: queued, sent or withdrawn, with attempts and errors.")
 
@@ -114,9 +114,9 @@ struct NoticesCommand: ParsableCommand {
     @Option(help: "Only this campaign's notices.") var campaign: String?
     @Option var format: OutputFormat = .table
 
-    func run() throws {
-        try guarded {
-            let notices = try Notifier(database: try database.open()).notices(campaign: campaign, now: try Clock.now())
+    func run() async throws {
+        try await guarded {
+            let notices = try await try database.open().notifier.notices(campaign: campaign, now: try Invocation.now())
             switch format {
             case .json:
                 let items = notices.map { s in

@@ -1,19 +1,17 @@
 // `pitstop`: the command-line tool. It parses, calls a service, and prints; it never writes SQL.
 import ArgumentParser
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopService
-import PitstopStore
 
 @main
-struct Pitstop: ParsableCommand {
+struct Pitstop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Planned maintenance for a fleet of virtual machines.",
         discussion: """
             The database is --db PATH, else $PITSTOP_DB, else $XDG_DATA_HOME/pitstop/pitstop.sqlite \
             (~/.local/share/pitstop/pitstop.sqlite). PITSTOP_NOW replaces the clock.
-            Exit status: 0 success, 1 findings (check), 2 refused input or a failed command.
+            Exit status: 0 success, 1 findings (check, a refused start), 2 refused input, 3 an internal fault.
             """,
         subcommands: [
             Demo.self, Import.self, Export.self, InventoryCommand.self, RegionCommand.self, RegionsCommand.self,
@@ -30,21 +28,47 @@ struct DatabaseOptions: ParsableArguments {
 
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
-    func open() throws -> AppDatabase {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw Failure("\(path) is a directory; --db takes the database file (it is created if missing)")
-        }
-        do {
-            return try AppDatabase.open(path: path)
-        } catch let error as MigrationError {
-            throw Failure("\(path): \(error)")
-        } catch let error as DatabaseError {
-            throw Failure("\(path): cannot open the database: \(error.message ?? "\(error)")")
-        }
+    /// The use cases on this database.
+    func open() throws -> Services { try Services.open(path: path) }
+
+    /// The fleet's use cases, acting as this process's operator at the command's clock.
+    func inventory() throws -> InventoryService {
+        let actor = Invocation.actor()
+        return try open().inventory(actor: actor, clock: { try Invocation.now() })
+    }
+}
+
+/// Who acts and when, as this process sees it: the CLI is the only layer that reads the
+/// environment or the clock; every use case takes both as arguments.
+enum Invocation {
+    /// `$PITSTOP_ACTOR`, else the OS user.
+    static func actor(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let a = environment["PITSTOP_ACTOR"], !a.isEmpty { return a }
+        if let u = environment["USER"] ?? environment["LOGNAME"], !u.isEmpty { return u }
+        return NSUserName()
     }
 
-    func inventory() throws -> InventoryService { InventoryService(database: try open()) }
+    /// `PITSTOP_NOW` (ISO 8601 with an offset) replaces the system clock, so that plans can be
+    /// rehearsed and tested.
+    static func now(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Timestamp {
+        guard let text = environment["PITSTOP_NOW"], !text.isEmpty else { return Timestamp(Date()) }
+        guard let t = Timestamp(iso8601: text) else {
+            throw PitstopError(.invalid, "PITSTOP_NOW: '\(text.truncatedForMessage)' is not an ISO 8601 instant with an offset (like 2026-11-22T10:00:00Z)")
+        }
+        return t
+    }
+}
+
+/// Where the database lives when no `--db` is given: `$PITSTOP_DB`, else
+/// `$XDG_DATA_HOME/pitstop/pitstop.sqlite`, else `~/.local/share/pitstop/pitstop.sqlite`.
+enum DatabaseLocation {
+    static func resolve(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let path = environment["PITSTOP_DB"], !path.isEmpty { return path }
+        if let data = environment["XDG_DATA_HOME"], !data.isEmpty { return data + "/pitstop/pitstop.sqlite" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.local/share/pitstop/pitstop.sqlite"
+    }
 }
 
 /// How a command prints data.
@@ -63,27 +87,36 @@ struct Failure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Runs a command body, turning the errors operators can cause into a message on stderr and
-/// a non-zero exit, instead of a stack of Swift types.
-func guarded(_ body: () throws -> Void) throws {
+/// The exit status of each kind of error: the one place the CLI maps them.
+func exitStatus(of kind: PitstopError.Kind) -> Int32 {
+    switch kind {
+    case .invalid, .notFound, .conflict, .busy: 2
+    case .refused: 1
+    case .internal: 3
+    }
+}
+
+/// Runs a command body, turning every error into a message on stderr and an exit status,
+/// never a stack of Swift types.
+func guarded(_ body: () async throws -> Void) async throws {
     do {
-        try body()
-    } catch let error as ServiceError {
-        printError(error.message)
-        throw ExitCode(2)
-    } catch let error as ImportFailure {
-        for e in error.errors { printError(e.description, prefix: false) }
-        printError("import refused: \(error.errors.count) problem\(error.errors.count == 1 ? "" : "s"); nothing was written")
-        throw ExitCode(2)
+        try await body()
+    } catch let error as PitstopError {
+        for problem in error.problems { printError(problem.description, prefix: false) }
+        printError(error.problems.isEmpty ? error.message
+                   : "import refused: \(error.problems.count) problem\(error.problems.count == 1 ? "" : "s"); nothing was written")
+        throw ExitCode(exitStatus(of: error.kind))
     } catch let error as Failure {
         printError(error.message)
         throw ExitCode(error.code)
-    } catch let error as DatabaseError {
-        printError("database: \(error.message ?? "\(error)")")
-        throw ExitCode(2)
     } catch let error as InputProblem {
         printError(error.message)
         throw ExitCode(2)
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        printError("internal error: \(error.localizedDescription)")
+        throw ExitCode(3)
     }
 }
 
@@ -92,7 +125,8 @@ func printError(_ message: String, prefix: Bool = true) {
 }
 
 /// Buffered standard output: a million-line export should not make a million write calls.
-final class StandardOutput {
+/// Used by one command at a time; `@unchecked` so streaming reads can write to it.
+final class StandardOutput: @unchecked Sendable {
     private var buffer: [UInt8] = []
     init() { buffer.reserveCapacity(1 << 16) }
     func write(_ s: String) {
@@ -112,6 +146,13 @@ final class StandardOutput {
         buffer.removeAll(keepingCapacity: true)
     }
     deinit { flush() }
+}
+
+/// Mutable state for a streaming callback: the callback runs serially on the database's own
+/// queue while the command waits for it, so nothing touches the value concurrently.
+final class Box<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// What a progress count measures.

@@ -3,13 +3,8 @@ import ArgumentParser
 import Foundation
 import PitstopCore
 import PitstopService
-import PitstopStore
 
-extension DatabaseOptions {
-    func scheduler() throws -> SchedulerService { SchedulerService(database: try open()) }
-}
-
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan", abstract: "Plan a maintenance campaign into pair-safe events, with notices and audit entries.")
 
@@ -24,9 +19,9 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print the plan and write nothing.") var dryRun = false
     @Option var format: OutputFormat = .table
 
-    func run() throws {
-        try guarded {
-            let now = try Clock.now()
+    func run() async throws {
+        try await guarded {
+            let now = try Invocation.now()
             let request = CampaignRequest(
                 kind: kind,
                 regions: try regions.map { text in
@@ -39,7 +34,7 @@ struct PlanCommand: ParsableCommand {
                 udGap: try parseDuration(udGap, option: "--ud-gap"),
                 description: description,
                 horizon: try parseDuration(horizon, option: "--horizon"))
-            let result = try database.scheduler().plan(request, now: now, dryRun: dryRun, progress: progressReporter("writing events", unit: .events))
+            let result = try await database.open().scheduler.plan(request, now: now, dryRun: dryRun, actor: Invocation.actor(), progress: progressReporter("writing events", unit: .events))
             for warning in result.warnings { printError("warning: \(warning)") }
             switch format {
             case .json:
@@ -72,7 +67,7 @@ struct PlanCommand: ParsableCommand {
 
 extension MaintenanceKind: ExpressibleByArgument {}
 
-struct UpcomingCommand: ParsableCommand {
+struct UpcomingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upcoming", abstract: "The events ahead for a VM, set, region or subscription, soonest first.")
 
@@ -92,11 +87,11 @@ struct UpcomingCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let scope: SchedulerService.Scope = if let vm { .vm(vm) } else if let availabilitySet { .availabilitySet(availabilitySet) }
                 else if let region { .region(region) } else if let subscription { .subscription(subscription) } else { .all }
-            let events = try database.scheduler().upcoming(scope, now: try Clock.now(), within: try parseDuration(within, option: "--within"))
+            let events = try await database.open().scheduler.upcoming(scope, now: try Invocation.now(), within: try parseDuration(within, option: "--within"))
             let out = StandardOutput()
             switch format {
             case .json:
@@ -139,7 +134,7 @@ struct UpcomingCommand: ParsableCommand {
     }
 }
 
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Verify stored scheduled and started events against every rule. Exit 0 clean, 1 violations, 2 error.")
 
@@ -147,9 +142,9 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Only violations that involve this campaign's events.") var campaign: String?
     @Option var format: OutputFormat = .table
 
-    func run() throws {
-        try guarded {
-            let violations = try database.scheduler().check(campaign: campaign)
+    func run() async throws {
+        try await guarded {
+            let violations = try await database.open().scheduler.check(campaign: campaign)
             switch format {
             case .json:
                 let items = violations.map { v in
@@ -175,26 +170,26 @@ struct CheckCommand: ParsableCommand {
     }
 }
 
-struct CampaignCommand: ParsableCommand {
+struct CampaignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "campaign", abstract: "List, show or cancel campaigns.", subcommands: [List.self, Show.self, Cancel.self])
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List campaigns, oldest first.")
         @OptionGroup var database: DatabaseOptions
         @Option var format: OutputFormat = .table
-        func run() throws {
-            try guarded {
-                let campaigns = try database.scheduler().campaigns()
+        func run() async throws {
+            try await guarded {
+                let campaigns = try await database.open().scheduler.campaigns()
                 switch format {
                 case .json:
                     print("{\"campaigns\": [" + campaigns.map { c in
-                        SchedulerService.json(c.record.campaign, status: c.record.status, span: c.record.span, extra: [("events", "\(c.events)"), ("activeEvents", "\(c.active)")])
+                        SchedulerService.json(c.record.campaign, status: c.record.status.rawValue, span: c.record.span, extra: [("events", "\(c.events)"), ("activeEvents", "\(c.active)")])
                     }.joined(separator: ",\n  ") + "]}")
                 case .table:
                     var table = Table("campaign", "kind", "status", "start (UTC)", "end (UTC)", "events", "active", "description", numeric: [5, 6])
                     for c in campaigns {
-                        table.add(c.record.campaign.id, c.record.campaign.kind.rawValue, c.record.status, c.record.span.start.iso8601,
+                        table.add(c.record.campaign.id, c.record.campaign.kind.rawValue, c.record.status.rawValue, c.record.span.start.iso8601,
                                   c.record.span.end.iso8601, "\(c.events)", "\(c.active)", c.record.campaign.description)
                     }
                     print(table.text, terminator: "")
@@ -203,18 +198,19 @@ struct CampaignCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a campaign: its regions, waves and notices.")
         @OptionGroup var database: DatabaseOptions
         @Argument var id: String
         @Option var format: OutputFormat = .table
-        func run() throws {
-            try guarded {
-                let (record, events, notices) = try database.scheduler().campaign(id)
+        func run() async throws {
+            try await guarded {
+                let detail = try await database.open().scheduler.campaign(id)
+                let (record, events, notices) = (detail.record, detail.events, detail.notices)
                 switch format {
                 case .json:
                     let out = StandardOutput()
-                    out.write("{\"campaign\": " + SchedulerService.json(record.campaign, status: record.status, span: record.span) + ",\n \"events\": [")
+                    out.write("{\"campaign\": " + SchedulerService.json(record.campaign, status: record.status.rawValue, span: record.span) + ",\n \"events\": [")
                     for (i, e) in events.enumerated() { out.write((i == 0 ? "\n  " : ",\n  ") + SchedulerService.json(e.event)) }
                     out.write(events.isEmpty ? "],\n" : "\n ],\n")
                     out.write(" \"notices\": [" + notices.map { n in
@@ -248,13 +244,13 @@ struct CampaignCommand: ParsableCommand {
         }
     }
 
-    struct Cancel: ParsableCommand {
+    struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel a campaign's scheduled events; history stays.")
         @OptionGroup var database: DatabaseOptions
         @Argument var id: String
-        func run() throws {
-            try guarded {
-                let n = try database.scheduler().cancel(id, now: try Clock.now())
+        func run() async throws {
+            try await guarded {
+                let n = try await database.open().scheduler.cancel(id, now: try Invocation.now(), actor: Invocation.actor())
                 print("cancelled campaign \(id): \(n) scheduled event\(n == 1 ? "" : "s") cancelled")
             }
         }

@@ -4,11 +4,11 @@ import Foundation
 import PitstopCore
 import PitstopService
 
-struct WindowCommand: ParsableCommand {
+struct WindowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "window", abstract: "Add, list or remove maintenance windows.", subcommands: [Add.self, List.self, Remove.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a maintenance window for a region or a set.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
@@ -24,8 +24,8 @@ struct WindowCommand: ParsableCommand {
             if (region == nil) == (availabilitySet == nil) { throw ValidationError("give exactly one of --region and --set") }
         }
 
-        func run() throws {
-            try guarded {
+        func run() async throws {
+            try await guarded {
                 var problems: [FieldProblem] = []
                 var fields = WindowFields()
                 fields.parse(start: start, zone: timeZone, duration: duration, recurEvery: recurEvery, expires: expires, problems: &problems)
@@ -33,7 +33,7 @@ struct WindowCommand: ParsableCommand {
                 guard problems.isEmpty, let window = fields.window(name: name, scope: scope) else {
                     throw Failure(problems.map { "--\(option(for: $0.field)): \($0.message)" }.joined(separator: "\n"))
                 }
-                try database.inventory().addWindow(window)
+                try await database.inventory().addWindow(window)
                 print("added maintenance window \(name)")
             }
         }
@@ -47,13 +47,13 @@ struct WindowCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List maintenance windows as defined.")
         @OptionGroup var database: DatabaseOptions
         @Option var format: OutputFormat = .table
-        func run() throws {
-            try guarded {
-                let windows = try database.inventory().maintenanceWindows()
+        func run() async throws {
+            try await guarded {
+                let windows = try await database.inventory().maintenanceWindows()
                 switch format {
                 case .json: print("{\"maintenanceWindows\": " + JSONText.array(windows.map(InventoryService.json)) + "}")
                 case .table:
@@ -71,47 +71,47 @@ struct WindowCommand: ParsableCommand {
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a maintenance window.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
-        func run() throws {
-            try guarded {
-                try database.inventory().removeWindow(name)
+        func run() async throws {
+            try await guarded {
+                try await database.inventory().removeWindow(name)
                 print("removed maintenance window \(name)")
             }
         }
     }
 }
 
-struct BlackoutCommand: ParsableCommand {
+struct BlackoutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blackout", abstract: "Add, list or remove blackouts (UTC intervals with no maintenance).",
         subcommands: [Add.self, List.self, Remove.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a blackout, fleet-wide or for one region.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @Option(help: "The region (default: the whole fleet).") var region: String?
         @Option(help: "Start, ISO 8601 with a zone.") var start: String
         @Option(help: "End, ISO 8601 with a zone.") var end: String
-        func run() throws {
-            try guarded {
+        func run() async throws {
+            try await guarded {
                 let blackout = Blackout(name: name, region: region, start: try parseInstant(start, option: "--start"), end: try parseInstant(end, option: "--end"))
-                try database.inventory().addBlackout(blackout)
+                try await database.inventory().addBlackout(blackout)
                 print("added blackout \(name): \(blackout.start.iso8601) to \(blackout.end.iso8601) for \(region ?? "the whole fleet")")
             }
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List blackouts.")
         @OptionGroup var database: DatabaseOptions
         @Option var format: OutputFormat = .table
-        func run() throws {
-            try guarded {
-                let blackouts = try database.inventory().blackouts()
+        func run() async throws {
+            try await guarded {
+                let blackouts = try await database.inventory().blackouts()
                 switch format {
                 case .json: print("{\"blackouts\": " + JSONText.array(blackouts.map(InventoryService.json)) + "}")
                 case .table:
@@ -123,20 +123,20 @@ struct BlackoutCommand: ParsableCommand {
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a blackout.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
-        func run() throws {
-            try guarded {
-                try database.inventory().removeBlackout(name)
+        func run() async throws {
+            try await guarded {
+                try await database.inventory().removeBlackout(name)
                 print("removed blackout \(name)")
             }
         }
     }
 }
 
-struct WindowsCommand: ParsableCommand {
+struct WindowsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "windows", abstract: "The next occurrences of maintenance windows, with blackouts cut out.")
 
@@ -152,12 +152,12 @@ struct WindowsCommand: ParsableCommand {
         if region != nil && availabilitySet != nil { throw ValidationError("give at most one of --region and --set") }
     }
 
-    func run() throws {
-        try guarded {
-            let now = try Clock.now()
+    func run() async throws {
+        try await guarded {
+            let now = try Invocation.now()
             let horizon = try parseDuration(within, option: "--within")
             let filter: InventoryService.WindowFilter = region.map { .region($0) } ?? availabilitySet.map { .availabilitySet($0) } ?? .all
-            let occurrences = try database.inventory().windowOccurrences(filter, in: TimeRange(start: now, end: now + horizon))
+            let occurrences = try await database.inventory().windowOccurrences(filter, in: TimeRange(start: now, end: now + horizon))
             switch format {
             case .json:
                 let items = occurrences.map { o in

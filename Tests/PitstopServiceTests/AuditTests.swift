@@ -19,20 +19,20 @@ private struct Fixture {
 
     init() throws {
         database = try AppDatabase.inMemory()
-        inventory = InventoryService(database: database, actor: "tester", clock: { now })
-        audit = AuditService(database: database)
+        inventory = InventoryService(store: database, actor: "tester", clock: { now })
+        audit = AuditService(store: database)
     }
 
     /// eastus and westus (paired), subscription contoso, set web (3 UDs) in eastus.
-    func smallFleet() throws {
-        try inventory.addRegion(Region(name: "eastus"))
-        try inventory.addRegion(Region(name: "westus"))
-        _ = try inventory.pair("eastus", with: "westus")
-        try inventory.addSubscription(Subscription(id: "contoso", admins: ["ops@contoso.example"]))
-        try inventory.addAvailabilitySet(AvailabilitySet(name: "web", region: "eastus", subscription: "contoso", faultDomains: 2, updateDomains: 3))
+    func smallFleet() async throws {
+        try await inventory.addRegion(Region(name: "eastus"))
+        try await inventory.addRegion(Region(name: "westus"))
+        _ = try await inventory.pair("eastus", with: "westus")
+        try await inventory.addSubscription(Subscription(id: "contoso", admins: ["ops@contoso.example"]))
+        try await inventory.addAvailabilitySet(AvailabilitySet(name: "web", region: "eastus", subscription: "contoso", faultDomains: 2, updateDomains: 3))
     }
 
-    func all() throws -> [AuditEntry] { try audit.entries(AuditFilter()) }
+    func all() async throws -> [AuditEntry] { try await audit.entries(AuditFilter()) }
     func count() throws -> Int { try database.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_log")! } }
     func sql(_ text: String) throws { try database.writer.writeWithoutTransaction { try $0.execute(sql: text) } }
 }
@@ -43,10 +43,10 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
 
 // MARK: Inventory changes are audited
 
-@Test func addingARegionAppendsOneEntryWithActorTimeAndSubject() throws {
+@Test func addingARegionAppendsOneEntryWithActorTimeAndSubject() async throws {
     let f = try Fixture()
-    try f.inventory.addRegion(Region(name: "eastus", displayName: "East US"))
-    let entries = try f.all()
+    try await f.inventory.addRegion(Region(name: "eastus", displayName: "East US"))
+    let entries = try await f.all()
     #expect(entries.count == 1)
     #expect(entries[0].action == "region.added")
     #expect(entries[0].actor == "tester")
@@ -55,35 +55,35 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     #expect(try details(entries[0])["displayName"] as? String == "East US")
 }
 
-@Test func eachSingleRecordCommandAppendsItsAction() throws {
+@Test func eachSingleRecordCommandAppendsItsAction() async throws {
     let f = try Fixture()
-    try f.smallFleet()
-    try f.inventory.addVM(VMDraft(name: "web-0", region: nil, subscription: nil, availabilitySet: "web"))
-    try f.inventory.moveVM("web-0", toSet: "web", updateDomain: 2, faultDomain: nil)
-    try f.inventory.addWindow(MaintenanceWindow(name: "nightly", scope: .region("eastus"), start: LocalDateTime("2026-12-01T22:00")!,
+    try await f.smallFleet()
+    try await f.inventory.addVM(VMDraft(name: "web-0", region: nil, subscription: nil, availabilitySet: "web"))
+    try await f.inventory.moveVM("web-0", toSet: "web", updateDomain: 2, faultDomain: nil)
+    try await f.inventory.addWindow(MaintenanceWindow(name: "nightly", scope: .region("eastus"), start: LocalDateTime("2026-12-01T22:00")!,
                                                 timeZone: TimeZone(identifier: "UTC")!, duration: DurationText(seconds: 3600), recurrence: nil))
-    try f.inventory.removeWindow("nightly")
-    try f.inventory.addBlackout(Blackout(name: "freeze", region: "westus", start: now, end: now + 3600))
-    try f.inventory.removeBlackout("freeze")
-    try f.inventory.removeVM("web-0")
-    try f.inventory.removeAvailabilitySet("web")
-    try f.inventory.unpair("westus", from: "eastus")
-    try f.inventory.removeRegion("westus")
-    try f.inventory.removeSubscription("contoso")
-    #expect(try f.all().map(\.action) == [
+    try await f.inventory.removeWindow("nightly")
+    try await f.inventory.addBlackout(Blackout(name: "freeze", region: "westus", start: now, end: now + 3600))
+    try await f.inventory.removeBlackout("freeze")
+    try await f.inventory.removeVM("web-0")
+    try await f.inventory.removeAvailabilitySet("web")
+    try await f.inventory.unpair("westus", from: "eastus")
+    try await f.inventory.removeRegion("westus")
+    try await f.inventory.removeSubscription("contoso")
+    #expect(try await f.all().map(\.action) == [
         "region.added", "region.added", "region.paired", "subscription.added", "set.added", "vm.added", "vm.moved",
         "window.added", "window.removed", "blackout.added", "blackout.removed", "vm.removed", "set.removed",
         "region.unpaired", "region.removed", "subscription.removed",
     ])
 }
 
-@Test func aMovedVMRecordsWhereItWasAndWhereItWent() throws {
+@Test func aMovedVMRecordsWhereItWasAndWhereItWent() async throws {
     let f = try Fixture()
-    try f.smallFleet()
-    try f.inventory.addAvailabilitySet(AvailabilitySet(name: "api", region: "westus", subscription: "contoso", faultDomains: 1, updateDomains: 2))
-    try f.inventory.addVM(VMDraft(name: "web-0", region: nil, subscription: nil, availabilitySet: "web"))
-    try f.inventory.moveVM("web-0", toSet: "api", updateDomain: 1, faultDomain: nil)
-    let moved = try #require(try f.audit.entries(AuditFilter(action: "vm.moved")).first)
+    try await f.smallFleet()
+    try await f.inventory.addAvailabilitySet(AvailabilitySet(name: "api", region: "westus", subscription: "contoso", faultDomains: 1, updateDomains: 2))
+    try await f.inventory.addVM(VMDraft(name: "web-0", region: nil, subscription: nil, availabilitySet: "web"))
+    try await f.inventory.moveVM("web-0", toSet: "api", updateDomain: 1, faultDomain: nil)
+    let moved = try #require(try await f.audit.entries(AuditFilter(action: "vm.moved")).first)
     #expect(Set(moved.subjects) == [AuditSubject(.vm, "web-0"), AuditSubject(.set, "web"), AuditSubject(.set, "api"),
                                     AuditSubject(.region, "eastus"), AuditSubject(.region, "westus"), AuditSubject(.subscription, "contoso")])
     let d = try details(moved)
@@ -95,26 +95,26 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     #expect(to["updateDomain"] as? Int == 1)
 }
 
-@Test func aRefusedCommandAppendsNothing() throws {
+@Test func aRefusedCommandAppendsNothing() async throws {
     let f = try Fixture()
-    try f.smallFleet()
+    try await f.smallFleet()
     let before = try f.count()
-    #expect(throws: ServiceError.self) { try f.inventory.addRegion(Region(name: "eastus")) }
-    #expect(throws: ServiceError.self) { try f.inventory.removeRegion("eastus") }  // the set still uses it
-    #expect(throws: ServiceError.self) { try f.inventory.removeVM("nobody") }
+    await #expect(throws: PitstopError.self) { try await f.inventory.addRegion(Region(name: "eastus")) }
+    await #expect(throws: PitstopError.self) { try await f.inventory.removeRegion("eastus") }  // the set still uses it
+    await #expect(throws: PitstopError.self) { try await f.inventory.removeVM("nobody") }
     #expect(try f.count() == before)
 }
 
-@Test func loadingDefaultsTwiceAuditsOnlyTheFirstTime() throws {
+@Test func loadingDefaultsTwiceAuditsOnlyTheFirstTime() async throws {
     let f = try Fixture()
-    _ = try f.inventory.loadDefaultRegions()
-    _ = try f.inventory.loadDefaultRegions()
-    let entries = try f.all()
+    _ = try await f.inventory.loadDefaultRegions()
+    _ = try await f.inventory.loadDefaultRegions()
+    let entries = try await f.all()
     #expect(entries.map(\.action) == ["region.defaults-loaded"])
     #expect(entries[0].subjects.contains(AuditSubject(.region, "brazilsouth")))
 }
 
-@Test func aJSONImportAppendsOneEntryWithCountsAndSubjects() throws {
+@Test func aJSONImportAppendsOneEntryWithCountsAndSubjects() async throws {
     let f = try Fixture()
     let document = """
         {"regions": [{"name": "eastus"}, {"name": "westus"}],
@@ -124,8 +124,8 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
          "vms": [{"name": "web-0", "availabilitySet": "web"}, {"name": "web-1", "availabilitySet": "web"},
                  {"name": "solo", "region": "westus", "subscription": "contoso"}]}
         """
-    _ = try f.inventory.importDocument(Array(document.utf8), file: "fleet.json")
-    let entries = try f.all()
+    _ = try await f.inventory.importDocument(.bytes(Array(document.utf8), name: "fleet.json"))
+    let entries = try await f.all()
     #expect(entries.map(\.action) == ["inventory.imported"])
     let subjects = Set(entries[0].subjects)
     #expect(subjects.isSuperset(of: [AuditSubject(.region, "eastus"), AuditSubject(.region, "westus"), AuditSubject(.set, "web"),
@@ -136,40 +136,42 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     #expect(try details(entries[0])["file"] as? String == "fleet.json")
 }
 
-@Test func anImportThatChangesNothingAppendsNothing() throws {
+@Test func anImportThatChangesNothingAppendsNothing() async throws {
     let f = try Fixture()
     let document = #"{"regions": [{"name": "eastus"}]}"#
-    _ = try f.inventory.importDocument(Array(document.utf8), file: "fleet.json")
+    _ = try await f.inventory.importDocument(.bytes(Array(document.utf8), name: "fleet.json"))
     let before = try f.count()
-    _ = try f.inventory.importDocument(Array(document.utf8), file: "fleet.json")
+    _ = try await f.inventory.importDocument(.bytes(Array(document.utf8), name: "fleet.json"))
     #expect(try f.count() == before)
 }
 
-@Test func aFailedImportAppendsNothing() throws {
+@Test func aFailedImportAppendsNothing() async throws {
     let f = try Fixture()
-    try f.smallFleet()
+    try await f.smallFleet()
     let before = try f.count()
     let bad = #"{"vms": [{"name": "web-0", "availabilitySet": "nowhere"}]}"#
-    #expect(throws: ImportFailure.self) { try f.inventory.importDocument(Array(bad.utf8), file: "bad.json") }
+    let badJSON = await #expect(throws: PitstopError.self) { try await f.inventory.importDocument(.bytes(Array(bad.utf8), name: "bad.json")) }
+    #expect(badJSON?.kind == .invalid && badJSON?.problems.isEmpty == false)
     let csv = FileManager.default.temporaryDirectory.appendingPathComponent("audit-bad-\(UUID()).csv")
     defer { try? FileManager.default.removeItem(at: csv) }
     try "name,region,subscription,availabilitySet,updateDomain,faultDomain\nweb-0,eastus,contoso,web,7,0\n".write(to: csv, atomically: true, encoding: .utf8)
-    #expect(throws: ImportFailure.self) { try f.inventory.importCSV(at: csv, file: "bad.csv") }
+    let badCSV = await #expect(throws: PitstopError.self) { try await f.inventory.importCSV(try .file(atPath: csv.path, name: "bad.csv")) }
+    #expect(badCSV?.kind == .invalid && badCSV?.problems.isEmpty == false)
     #expect(try f.count() == before)
 }
 
 @Test(arguments: [(1000, true), (1001, false)])
-func aCSVImportNamesItsVMsOnlyWhenThereAreFew(vms: Int, named: Bool) throws {
+func aCSVImportNamesItsVMsOnlyWhenThereAreFew(vms: Int, named: Bool) async throws {
     let f = try Fixture()
-    try f.smallFleet()
+    try await f.smallFleet()
     let csv = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID()).csv")
     defer { try? FileManager.default.removeItem(at: csv) }
     var text = "name,region,subscription,availabilitySet,updateDomain,faultDomain\n"
     for i in 0..<vms { text += i % 10 == 0 ? "solo-\(i),westus,contoso,,,\n" : "web-\(i),eastus,contoso,web,,\n" }
     try text.write(to: csv, atomically: true, encoding: .utf8)
     let before = try f.count()
-    _ = try f.inventory.importCSV(at: csv, file: "vms.csv")
-    let entries = try f.audit.entries(AuditFilter(action: "inventory.imported"))
+    _ = try await f.inventory.importCSV(try .file(atPath: csv.path, name: "vms.csv"))
+    let entries = try await f.audit.entries(AuditFilter(action: "inventory.imported"))
     #expect(try f.count() == before + 1)
     let entry = try #require(entries.first)
     #expect(Set(entry.subjects.filter { $0.kind != .vm }) == [AuditSubject(.region, "eastus"), AuditSubject(.region, "westus"),
@@ -197,39 +199,39 @@ func aCSVImportNamesItsVMsOnlyWhenThereAreFew(vms: Int, named: Bool) throws {
     "DELETE FROM audit_subjects",
     "INSERT OR REPLACE INTO audit_log(seq, at, actor, action, details, prev_hash, hash) VALUES (1, 'x', 'm', 'a', '{}', 'p', 'h')",
 ])
-func theLogRefusesChangesEvenByRawSQL(statement: String) throws {
+func theLogRefusesChangesEvenByRawSQL(statement: String) async throws {
     let f = try Fixture()
-    try f.inventory.addRegion(Region(name: "eastus"))
-    let before = try f.all()
+    try await f.inventory.addRegion(Region(name: "eastus"))
+    let before = try await f.all()
     #expect(throws: DatabaseError.self) { try f.sql(statement) }
-    #expect(try f.all() == before)
+    #expect(try await f.all() == before)
 }
 
 // MARK: Queries
 
-@Test func aQueryBySubjectTimeAndActionSelectsOnlyThoseEntries() throws {
+@Test func aQueryBySubjectTimeAndActionSelectsOnlyThoseEntries() async throws {
     let f = try Fixture()
     var clock = now
     let database = f.database
-    func inventory() -> InventoryService { let t = clock; return InventoryService(database: database, actor: "tester", clock: { t }) }
-    try inventory().addRegion(Region(name: "eastus"))
-    try inventory().addSubscription(Subscription(id: "contoso"))
-    try inventory().addAvailabilitySet(AvailabilitySet(name: "web", region: "eastus", subscription: "contoso", faultDomains: 2, updateDomains: 3))
+    func inventory() -> InventoryService { let t = clock; return InventoryService(store: database, actor: "tester", clock: { t }) }
+    try await inventory().addRegion(Region(name: "eastus"))
+    try await inventory().addSubscription(Subscription(id: "contoso"))
+    try await inventory().addAvailabilitySet(AvailabilitySet(name: "web", region: "eastus", subscription: "contoso", faultDomains: 2, updateDomains: 3))
     for i in 0..<3 {
         clock = now + Int64(i + 1) * 3600
-        try inventory().addVM(VMDraft(name: "web-\(i)", region: nil, subscription: nil, availabilitySet: "web"))
+        try await inventory().addVM(VMDraft(name: "web-\(i)", region: nil, subscription: nil, availabilitySet: "web"))
     }
     clock = now + 5 * 3600
-    try inventory().moveVM("web-1", toSet: "web", updateDomain: 0, faultDomain: nil)
+    try await inventory().moveVM("web-1", toSet: "web", updateDomain: 0, faultDomain: nil)
 
-    #expect(try f.audit.entries(AuditFilter(subject: AuditSubject(.vm, "web-1"))).map(\.action) == ["vm.added", "vm.moved"])
-    #expect(try f.audit.entries(AuditFilter(subject: AuditSubject(.set, "web"))).count == 5)
-    #expect(try f.audit.entries(AuditFilter(subject: AuditSubject(.set, "web"), since: now + 2 * 3600, until: now + 5 * 3600)).map(\.seq) == [5, 6])
-    #expect(try f.audit.entries(AuditFilter(since: now + 5 * 3600)).map(\.action) == ["vm.moved"])
-    #expect(try f.audit.entries(AuditFilter(action: "vm.added")).map(\.seq) == [4, 5, 6])
-    #expect(try f.audit.entries(AuditFilter(subject: AuditSubject(.vm, "never-existed"))).isEmpty)
+    #expect(try await f.audit.entries(AuditFilter(subject: AuditSubject(.vm, "web-1"))).map(\.action) == ["vm.added", "vm.moved"])
+    #expect(try await f.audit.entries(AuditFilter(subject: AuditSubject(.set, "web"))).count == 5)
+    #expect(try await f.audit.entries(AuditFilter(subject: AuditSubject(.set, "web"), since: now + 2 * 3600, until: now + 5 * 3600)).map(\.seq) == [5, 6])
+    #expect(try await f.audit.entries(AuditFilter(since: now + 5 * 3600)).map(\.action) == ["vm.moved"])
+    #expect(try await f.audit.entries(AuditFilter(action: "vm.added")).map(\.seq) == [4, 5, 6])
+    #expect(try await f.audit.entries(AuditFilter(subject: AuditSubject(.vm, "never-existed"))).isEmpty)
     // Newest last.
-    let seqs = try f.all().map(\.seq)
+    let seqs = try await f.all().map(\.seq)
     #expect(seqs == seqs.sorted())
 }
 
@@ -239,9 +241,9 @@ func theLogRefusesChangesEvenByRawSQL(statement: String) throws {
     AuditFilter(action: "vm.moved"),
     AuditFilter(since: now, until: now + 60),
 ])
-func queriesWalkAnIndexNeverTheWholeLog(filter: AuditFilter) throws {
+func queriesWalkAnIndexNeverTheWholeLog(filter: AuditFilter) async throws {
     let f = try Fixture()
-    let plan = try f.database.writer.read { db in
+    let plan = try await f.database.writer.read { db in
         try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + AuditLog.selectSQL(filter),
                          arguments: StatementArguments(Array(repeating: "x", count: AuditLog.selectSQL(filter).filter { $0 == "?" }.count)))
             .map { $0["detail"] as String }
@@ -256,24 +258,24 @@ func queriesWalkAnIndexNeverTheWholeLog(filter: AuditFilter) throws {
 
 // MARK: Verify: the chain
 
-private func fleetWithHistory() throws -> Fixture {
+private func fleetWithHistory() async throws -> Fixture {
     let f = try Fixture()
-    try f.smallFleet()
-    for i in 0..<3 { try f.inventory.addVM(VMDraft(name: "web-\(i)", region: nil, subscription: nil, availabilitySet: "web")) }
+    try await f.smallFleet()
+    for i in 0..<3 { try await f.inventory.addVM(VMDraft(name: "web-\(i)", region: nil, subscription: nil, availabilitySet: "web")) }
     return f
 }
 
-@Test func anIntactChainVerifies() throws {
-    let f = try fleetWithHistory()
-    let result = try f.audit.verify(now: now)
+@Test func anIntactChainVerifies() async throws {
+    let f = try await fleetWithHistory()
+    let result = try await f.audit.verify(now: now)
     #expect(result.chain.ok)
     #expect(result.chain.entries == 8)
     #expect(result.chain.head?.seq == 8)
     #expect(result.ok)
 }
 
-@Test func anEmptyLogVerifies() throws {
-    let result = try Fixture().audit.verify(now: now)
+@Test func anEmptyLogVerifies() async throws {
+    let result = try await Fixture().audit.verify(now: now)
     #expect(result.ok)
     #expect(result.chain.entries == 0)
 }
@@ -286,60 +288,60 @@ private func disarm(_ f: Fixture) throws {
     }
 }
 
-@Test func verifyNamesAnEditedEntry() throws {
-    let f = try fleetWithHistory()
+@Test func verifyNamesAnEditedEntry() async throws {
+    let f = try await fleetWithHistory()
     try disarm(f)
     try f.sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 6")
-    let chain = try f.audit.verify(now: now).chain
+    let chain = try await f.audit.verify(now: now).chain
     #expect(chain.firstBroken?.seq == 6)
     #expect(chain.firstBroken?.reason.contains("edited") == true)
     #expect(chain.entries == 8)
 }
 
-@Test func verifyNamesAnEntryWhoseSubjectsWereChanged() throws {
-    let f = try fleetWithHistory()
+@Test func verifyNamesAnEntryWhoseSubjectsWereChanged() async throws {
+    let f = try await fleetWithHistory()
     try disarm(f)
     try f.sql("UPDATE audit_subjects SET name = 'web-9' WHERE seq = 7 AND kind = 'vm'")
-    #expect(try f.audit.verify(now: now).chain.firstBroken?.seq == 7)
+    #expect(try await f.audit.verify(now: now).chain.firstBroken?.seq == 7)
 }
 
-@Test func verifyNamesTheEntryAfterADeletedOne() throws {
-    let f = try fleetWithHistory()
+@Test func verifyNamesTheEntryAfterADeletedOne() async throws {
+    let f = try await fleetWithHistory()
     try disarm(f)
     try f.sql("DELETE FROM audit_subjects WHERE seq = 4; DELETE FROM audit_log WHERE seq = 4")
-    let chain = try f.audit.verify(now: now).chain
+    let chain = try await f.audit.verify(now: now).chain
     #expect(chain.firstBroken?.seq == 5)
     #expect(chain.firstBroken?.reason.contains("entry 4 is missing") == true)
 }
 
-@Test func verifyNamesADeletionHiddenByRenumbering() throws {
-    let f = try fleetWithHistory()
+@Test func verifyNamesADeletionHiddenByRenumbering() async throws {
+    let f = try await fleetWithHistory()
     try disarm(f)
     try f.sql("""
         DELETE FROM audit_subjects WHERE seq = 4; DELETE FROM audit_log WHERE seq = 4;
         UPDATE audit_log SET seq = seq - 1 WHERE seq > 4; UPDATE audit_subjects SET seq = seq - 1 WHERE seq > 4;
         """)
-    #expect(try f.audit.verify(now: now).chain.firstBroken?.seq == 4)
+    #expect(try await f.audit.verify(now: now).chain.firstBroken?.seq == 4)
 }
 
-@Test func verifyNamesAReorderedChain() throws {
-    let f = try fleetWithHistory()
+@Test func verifyNamesAReorderedChain() async throws {
+    let f = try await fleetWithHistory()
     try disarm(f)
     // Entries 6 and 7 swap places, subjects and all.
     try f.sql("""
         UPDATE audit_log SET seq = 100 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = 7; UPDATE audit_log SET seq = 7 WHERE seq = 100;
         UPDATE audit_subjects SET seq = 100 WHERE seq = 6; UPDATE audit_subjects SET seq = 6 WHERE seq = 7; UPDATE audit_subjects SET seq = 7 WHERE seq = 100;
         """)
-    let chain = try f.audit.verify(now: now).chain
+    let chain = try await f.audit.verify(now: now).chain
     #expect(chain.firstBroken?.seq == 6)
     #expect(chain.firstBroken?.reason.contains("does not follow entry 5") == true)
 }
 
-@Test func verifyNamesAChainWithItsFirstEntriesCut() throws {
-    let f = try fleetWithHistory()
+@Test func verifyNamesAChainWithItsFirstEntriesCut() async throws {
+    let f = try await fleetWithHistory()
     try disarm(f)
     try f.sql("DELETE FROM audit_subjects WHERE seq <= 2; DELETE FROM audit_log WHERE seq <= 2")
-    let chain = try f.audit.verify(now: now).chain
+    let chain = try await f.audit.verify(now: now).chain
     #expect(chain.firstBroken?.seq == 3)
     #expect(chain.firstBroken?.reason.contains("entries 1 to 2 are missing") == true)
 }
@@ -386,9 +388,9 @@ private struct History {
     }
 }
 
-private func brokenHistory() throws -> (Fixture, History) {
-    let f = try fleetWithHistory()
-    try f.inventory.addAvailabilitySet(AvailabilitySet(name: "api", region: "westus", subscription: "contoso", faultDomains: 1, updateDomains: 2))
+private func brokenHistory() async throws -> (Fixture, History) {
+    let f = try await fleetWithHistory()
+    try await f.inventory.addAvailabilitySet(AvailabilitySet(name: "api", region: "westus", subscription: "contoso", faultDomains: 1, updateDomains: 2))
     let h = History(f: f)
     try h.campaign("c1")
     try h.campaign("c2", kind: "freeze", perVM: 30)
@@ -406,9 +408,9 @@ private func brokenHistory() throws -> (Fixture, History) {
     return (f, h)
 }
 
-@Test func verifyFindsEveryRuleTheHistoryBroke() throws {
-    let (f, _) = try brokenHistory()
-    let result = try f.audit.verify(now: History.t0 + 86_400)
+@Test func verifyFindsEveryRuleTheHistoryBroke() async throws {
+    let (f, _) = try await brokenHistory()
+    let result = try await f.audit.verify(now: History.t0 + 86_400)
     #expect(result.chain.ok)
     #expect(!result.ok)
     #expect(Set(result.findings.map(\.rule)) == Set(HistoryRule.allCases))
@@ -419,9 +421,9 @@ private func brokenHistory() throws -> (Fixture, History) {
     #expect(forced.message.contains("change window closing"))
 }
 
-@Test func verifyJSONHasTheDocumentedShape() throws {
-    let (f, _) = try brokenHistory()
-    let json = AuditService.json(try f.audit.verify(now: History.t0 + 86_400))
+@Test func verifyJSONHasTheDocumentedShape() async throws {
+    let (f, _) = try await brokenHistory()
+    let json = AuditService.json(try await f.audit.verify(now: History.t0 + 86_400))
     let document = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
     #expect(document["ok"] as? Bool == false)
     let chain = document["chain"] as! [String: Any]
@@ -438,11 +440,11 @@ private func brokenHistory() throws -> (Fixture, History) {
 
 // MARK: Reports
 
-@Test func aReportAddsUpPerRegionSetAndSubscription() throws {
-    let (f, h) = try brokenHistory()
+@Test func aReportAddsUpPerRegionSetAndSubscription() async throws {
+    let (f, h) = try await brokenHistory()
     try h.event("web-0", campaign: "c3", ud: 0, planned: 20_000, start: nil, end: nil, status: "scheduled")
     try h.event("web-1", campaign: "c3", ud: 1, planned: 30_000, start: nil, end: nil, status: "cancelled")
-    let report = try f.audit.report(ReportQuery(since: History.t0, until: History.t0 + 86_400), now: History.t0 + 86_400)
+    let report = try await f.audit.report(ReportQuery(since: History.t0, until: History.t0 + 86_400), now: History.t0 + 86_400)
     #expect(report.regions.map(\.name) == ["eastus", "westus"])
     let east = report.regions[0]
     #expect(east.events == 6)
@@ -462,21 +464,21 @@ private func brokenHistory() throws -> (Fixture, History) {
     #expect(east.findings == 6)
 }
 
-@Test func aReportOfOneRegionOrAnEmptyPeriodHoldsOnlyThat() throws {
-    let (f, _) = try brokenHistory()
-    let west = try f.audit.report(ReportQuery(region: "westus"), now: History.t0 + 86_400)
+@Test func aReportOfOneRegionOrAnEmptyPeriodHoldsOnlyThat() async throws {
+    let (f, _) = try await brokenHistory()
+    let west = try await f.audit.report(ReportQuery(region: "westus"), now: History.t0 + 86_400)
     #expect(west.regions.map(\.name) == ["westus"])
     #expect(west.total.events == 1)
-    let empty = try f.audit.report(ReportQuery(since: History.t0 + 30 * 86_400), now: History.t0 + 86_400)
+    let empty = try await f.audit.report(ReportQuery(since: History.t0 + 30 * 86_400), now: History.t0 + 86_400)
     #expect(empty.total.events == 0)
     #expect(empty.findings.isEmpty)
-    #expect(throws: ServiceError.self) { try f.audit.report(ReportQuery(region: "atlantis"), now: History.t0) }
+    await #expect(throws: PitstopError.self) { try await f.audit.report(ReportQuery(region: "atlantis"), now: History.t0) }
 }
 
-@Test func aReportsSetSectionShowsSingleInstanceVMsPerRegionSoItAddsUp() throws {
-    let (f, h) = try brokenHistory()
+@Test func aReportsSetSectionShowsSingleInstanceVMsPerRegionSoItAddsUp() async throws {
+    let (f, h) = try await brokenHistory()
     try h.event("jump-east", campaign: "c1", set: nil, ud: nil, planned: 3000, start: 3000, end: 3600)
-    let report = try f.audit.report(ReportQuery(), now: History.t0 + 86_400)
+    let report = try await f.audit.report(ReportQuery(), now: History.t0 + 86_400)
     #expect(report.sets.map(\.name) == ["web", ReportLine.singleInstanceName, "api"])
     #expect(report.sets.map(\.events).reduce(0, +) == report.total.events)
     #expect(MaintenanceReport.json(report.sets[1]).contains(#""name": null, "region": "eastus", "singleInstance": true"#))

@@ -9,32 +9,43 @@ import Testing
 
 // MARK: Helpers
 
+/// The instant the audit entries of these imports record.
+private let clock = Timestamp(iso8601: "2026-12-01T00:00:00Z")!
+
 /// A fresh in-memory database behind the service.
 private func emptyInventory() throws -> InventoryService {
-    InventoryService(database: try AppDatabase.inMemory())
+    InventoryService(store: try AppDatabase.inMemory(), actor: "test", clock: { clock })
+}
+
+/// Collects what an export writes, from whichever thread it writes on.
+private final class Output: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    func append(_ piece: String) { lock.lock(); text += piece; lock.unlock() }
+    var value: String { lock.lock(); defer { lock.unlock() }; return text }
 }
 
 /// The whole inventory as `pitstop export` prints it.
-private func exported(_ inventory: InventoryService) throws -> String {
-    var out = ""
-    try inventory.export { out += $0 }
-    return out
+private func exported(_ inventory: InventoryService) async throws -> String {
+    let out = Output()
+    try await inventory.export { out.append($0) }
+    return out.value
 }
 
 @discardableResult
-private func importJSON(_ inventory: InventoryService, _ json: String, file: String = "inventory.json") throws -> ImportSummary {
-    try inventory.importDocument(Array(json.utf8), file: file)
+private func importJSON(_ inventory: InventoryService, _ json: String, file: String = "inventory.json") async throws -> ImportSummary {
+    try await inventory.importDocument(.bytes(Array(json.utf8), name: file))
 }
 
 /// Writes `bytes` to a temporary file named `name` and imports it as CSV.
 @discardableResult
-private func importCSV(_ inventory: InventoryService, _ bytes: [UInt8], name: String = "fleet.csv") throws -> ImportSummary {
+private func importCSV(_ inventory: InventoryService, _ bytes: [UInt8], name: String = "fleet.csv") async throws -> ImportSummary {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-import-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let url = directory.appendingPathComponent(name)
     try Data(bytes).write(to: url)
-    return try inventory.importCSV(at: url, file: name)
+    return try await inventory.importCSV(try .file(atPath: url.path, name: name))
 }
 
 /// A fleet to import into: eastus <-> westus paired, northeurope unpaired, set `web` in eastus
@@ -57,22 +68,22 @@ private let seedFleet = """
     }
     """
 
-private func seededInventory() throws -> InventoryService {
+private func seededInventory() async throws -> InventoryService {
     let inventory = try emptyInventory()
-    try importJSON(inventory, seedFleet)
+    try await importJSON(inventory, seedFleet)
     return inventory
 }
 
 /// Runs an import that must be refused and returns its problems, one description a line.
-private func refusal(_ body: () throws -> ImportSummary) -> [String] {
+private func refusal(_ body: () async throws -> ImportSummary) async -> [String] {
     do {
-        let summary = try body()
+        let summary = try await body()
         Issue.record("the import was accepted: \(summary)")
         return []
-    } catch let failure as ImportFailure {
-        return failure.errors.map(\.description)
+    } catch let failure as PitstopError where failure.kind == .invalid {
+        return failure.problems.map(\.description)
     } catch {
-        Issue.record("the import failed with \(type(of: error)) instead of ImportFailure: \(error)")
+        Issue.record("the import failed with \(type(of: error)) instead of an invalid-input PitstopError: \(error)")
         return []
     }
 }
@@ -88,13 +99,13 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
 // MARK: Upsert and round trips
 
 @Suite struct ImportUpsertTests {
-    @Test func importingTheSameDocumentTwiceLeavesEverythingUnchanged() throws {
+    @Test func importingTheSameDocumentTwiceLeavesEverythingUnchanged() async throws {
         // Given a database that has imported the fleet once
-        let inventory = try seededInventory()
-        let first = try exported(inventory)
+        let inventory = try await seededInventory()
+        let first = try await exported(inventory)
 
         // when the same document is imported again
-        let second = try importJSON(inventory, seedFleet)
+        let second = try await importJSON(inventory, seedFleet)
 
         // then every record is counted unchanged and the stored fleet is the same
         #expect(second.regions == counts(0, 0, 3))
@@ -104,20 +115,20 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         #expect(second.vms == counts(0, 0, 4))
         #expect(second.maintenanceWindows == counts(0, 0, 1))
         #expect(second.blackouts == counts(0, 0, 1))
-        #expect(try exported(inventory) == first)
+        #expect(try await exported(inventory) == first)
     }
 
-    @Test func theFirstImportCountsEverythingAdded() throws {
-        let summary = try importJSON(try emptyInventory(), seedFleet)
+    @Test func theFirstImportCountsEverythingAdded() async throws {
+        let summary = try await importJSON(try emptyInventory(), seedFleet)
         #expect(summary.regions == counts(3, 0, 0))
         #expect(summary.vms == counts(4, 0, 0))
         #expect(summary.maintenanceWindows == counts(1, 0, 0))
     }
 
-    @Test func aChangedRecordIsCountedUpdatedAndTheRestUnchanged() throws {
+    @Test func aChangedRecordIsCountedUpdatedAndTheRestUnchanged() async throws {
         // Given the seeded fleet, when one VM gets an explicit UD and a region a display name
-        let inventory = try seededInventory()
-        let summary = try importJSON(inventory, """
+        let inventory = try await seededInventory()
+        let summary = try await importJSON(inventory, """
             {"regions": [{"name": "westus", "displayName": "West US"}, {"name": "eastus", "displayName": "East US"}],
              "vms": [{"name": "web-1", "availabilitySet": "web", "updateDomain": 4, "faultDomain": 0},
                      {"name": "web-2", "availabilitySet": "web"}]}
@@ -126,15 +137,15 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         // then those are updated, the rest unchanged, and web-2 kept its placement
         #expect(summary.regions == counts(0, 1, 1))
         #expect(summary.vms == counts(0, 1, 1))
-        #expect(try inventory.vm(named: "web-1").updateDomain == 4)
-        #expect(try inventory.vm(named: "web-2").updateDomain == 2)
-        #expect(try inventory.regions().first { $0.name == "westus" }?.displayName == "West US")
+        #expect(try await inventory.vm(named: "web-1").updateDomain == 4)
+        #expect(try await inventory.vm(named: "web-2").updateDomain == 2)
+        #expect(try await inventory.regions().first { $0.name == "westus" }?.displayName == "West US")
     }
 
-    @Test func anExportImportedIntoAnEmptyDatabaseExportsByteForByteTheSame() throws {
+    @Test func anExportImportedIntoAnEmptyDatabaseExportsByteForByteTheSame() async throws {
         // Given an exported fleet with every kind of record
-        let original = try seededInventory()
-        try importJSON(original, """
+        let original = try await seededInventory()
+        try await importJSON(original, """
             {"subscriptions": [{"id": "fabrikam", "admins": [], "coAdmins": [], "noticeTimeZone": "Europe/Berlin"}],
              "availabilitySets": [{"name": "db", "region": "northeurope", "subscription": "fabrikam", "faultDomains": 3, "updateDomains": 20}],
              "vms": [{"name": "db-0", "availabilitySet": "db", "updateDomain": 19, "faultDomain": 2}],
@@ -142,19 +153,19 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
                                      "duration": "PT4H30M", "recurEvery": "Month Fourth Monday Offset3", "expires": "2027-06-30T00:00:00"}],
              "blackouts": [{"name": "eu-freeze", "region": "northeurope", "start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"}]}
             """)
-        let first = try exported(original)
+        let first = try await exported(original)
 
         // when it is imported into an empty database and exported again
         let copy = try emptyInventory()
-        try importJSON(copy, first, file: "export.json")
-        let second = try exported(copy)
+        try await importJSON(copy, first, file: "export.json")
+        let second = try await exported(copy)
 
         // then the two exports are the same bytes
         #expect(second == first)
     }
 
-    @Test func anExportParsesAsJSONWithEveryKeyAndSortedNames() throws {
-        let text = try exported(try seededInventory())
+    @Test func anExportParsesAsJSONWithEveryKeyAndSortedNames() async throws {
+        let text = try await exported(try await seededInventory())
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(Set(object.keys) == Set(InventoryDocument.topLevelKeys))
         let vms = try #require(object["vms"] as? [[String: Any]])
@@ -164,12 +175,12 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         #expect(vms.first?["ipAddress"] as? String == "2001:db8::1")
     }
 
-    @Test func importingAnEmptyDocumentChangesNothing() throws {
-        let inventory = try seededInventory()
-        let before = try exported(inventory)
-        let summary = try importJSON(inventory, "{}")
+    @Test func importingAnEmptyDocumentChangesNothing() async throws {
+        let inventory = try await seededInventory()
+        let before = try await exported(inventory)
+        let summary = try await importJSON(inventory, "{}")
         #expect(summary.rows.allSatisfy { $0.counts.total == 0 })
-        #expect(try exported(inventory) == before)
+        #expect(try await exported(inventory) == before)
     }
 }
 
@@ -181,13 +192,13 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
          "availabilitySets": [{"name": "api", "region": "eastus", "subscription": "contoso", "faultDomains": 2, "updateDomains": 3}]}
         """
 
-    @Test func theNthVMGetsUDnModUAndFDnModFCountingExplicitOnes() throws {
+    @Test func theNthVMGetsUDnModUAndFDnModFCountingExplicitOnes() async throws {
         // Given a set with 3 UDs and 2 FDs
         let inventory = try emptyInventory()
-        try importJSON(inventory, Self.threeByTwo)
+        try await importJSON(inventory, Self.threeByTwo)
 
         // when six VMs join it in one file, the second with explicit domains
-        try importJSON(inventory, """
+        try await importJSON(inventory, """
             {"vms": [{"name": "a", "availabilitySet": "api"},
                      {"name": "b", "availabilitySet": "api", "updateDomain": 2, "faultDomain": 1},
                      {"name": "c", "availabilitySet": "api"},
@@ -197,47 +208,51 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
             """)
 
         // then the n-th VM (n from 0) sits in UD n mod 3, FD n mod 2, except where told otherwise
-        let placed = try ["a", "b", "c", "d", "e", "f"].map { try inventory.vm(named: $0) }.map { [$0.updateDomain!, $0.faultDomain!] }
+        var placed: [[Int]] = []
+        for name in ["a", "b", "c", "d", "e", "f"] {
+            let vm = try await inventory.vm(named: name)
+            placed.append([vm.updateDomain!, vm.faultDomain!])
+        }
         #expect(placed == [[0, 0], [2, 1], [2, 0], [0, 1], [1, 0], [0, 1]])
     }
 
-    @Test func placementContinuesAcrossImportsAndSingleAdds() throws {
+    @Test func placementContinuesAcrossImportsAndSingleAdds() async throws {
         // Given a set that already received two VMs by import
         let inventory = try emptyInventory()
-        try importJSON(inventory, Self.threeByTwo)
-        try importJSON(inventory, #"{"vms": [{"name": "a", "availabilitySet": "api"}, {"name": "b", "availabilitySet": "api"}]}"#)
+        try await importJSON(inventory, Self.threeByTwo)
+        try await importJSON(inventory, #"{"vms": [{"name": "a", "availabilitySet": "api"}, {"name": "b", "availabilitySet": "api"}]}"#)
 
         // when a third arrives by `vm add` and a fourth by CSV
-        let c = try inventory.addVM(VMDraft(name: "c", region: nil, subscription: nil, availabilitySet: "api"))
-        try importCSV(inventory, Array("name,region,subscription,availabilitySet,updateDomain,faultDomain\nd,,,api,,\n".utf8))
+        let c = try await inventory.addVM(VMDraft(name: "c", region: nil, subscription: nil, availabilitySet: "api"))
+        try await importCSV(inventory, Array("name,region,subscription,availabilitySet,updateDomain,faultDomain\nd,,,api,,\n".utf8))
 
         // then they are VM number 2 and 3 of the set
         #expect([c.updateDomain, c.faultDomain] == [2, 0])
-        let d = try inventory.vm(named: "d")
+        let d = try await inventory.vm(named: "d")
         #expect([d.updateDomain, d.faultDomain] == [0, 1])
     }
 
-    @Test func reimportingVMsDoesNotAdvanceThePlacement() throws {
+    @Test func reimportingVMsDoesNotAdvanceThePlacement() async throws {
         // Given two auto-placed VMs imported twice
         let inventory = try emptyInventory()
-        try importJSON(inventory, Self.threeByTwo)
+        try await importJSON(inventory, Self.threeByTwo)
         let twoVMs = #"{"vms": [{"name": "a", "availabilitySet": "api"}, {"name": "b", "availabilitySet": "api"}]}"#
-        try importJSON(inventory, twoVMs)
-        try importJSON(inventory, twoVMs)
+        try await importJSON(inventory, twoVMs)
+        try await importJSON(inventory, twoVMs)
 
         // when a new VM joins, then it is VM number 2, not 4
-        let c = try inventory.addVM(VMDraft(name: "c", region: nil, subscription: nil, availabilitySet: "api"))
+        let c = try await inventory.addVM(VMDraft(name: "c", region: nil, subscription: nil, availabilitySet: "api"))
         #expect([c.updateDomain, c.faultDomain] == [2, 0])
     }
 
-    @Test func aRefusedImportDoesNotAdvanceThePlacement() throws {
+    @Test func aRefusedImportDoesNotAdvanceThePlacement() async throws {
         // Given a set, when an import that places a VM is refused for another record
         let inventory = try emptyInventory()
-        try importJSON(inventory, Self.threeByTwo)
-        _ = refusal { try importJSON(inventory, #"{"vms": [{"name": "a", "availabilitySet": "api"}, {"name": "b", "availabilitySet": "nope"}]}"#) }
+        try await importJSON(inventory, Self.threeByTwo)
+        _ = await refusal { try await importJSON(inventory, #"{"vms": [{"name": "a", "availabilitySet": "api"}, {"name": "b", "availabilitySet": "nope"}]}"#) }
 
         // then the next VM is still the set's first
-        let a = try inventory.addVM(VMDraft(name: "a", region: nil, subscription: nil, availabilitySet: "api"))
+        let a = try await inventory.addVM(VMDraft(name: "a", region: nil, subscription: nil, availabilitySet: "api"))
         #expect([a.updateDomain, a.faultDomain] == [0, 0])
     }
 }
@@ -475,25 +490,25 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
     ]
 
     @Test(arguments: documents)
-    func aBadDocumentIsRefusedWithItsPlaceAndWritesNothing(_ document: BadDocument) throws {
+    func aBadDocumentIsRefusedWithItsPlaceAndWritesNothing(_ document: BadDocument) async throws {
         // Given a seeded fleet
-        let inventory = try seededInventory()
-        let before = try exported(inventory)
+        let inventory = try await seededInventory()
+        let before = try await exported(inventory)
 
         // when a bad document is imported
-        let problems = refusal { try inventory.importDocument(document.bytes, file: "inventory.json") }
+        let problems = await refusal { try await inventory.importDocument(.bytes(document.bytes, name: "inventory.json")) }
 
         // then each problem is reported with file, line and path, and the fleet is as it was
         for fragment in document.expected {
             #expect(problems.contains { $0.contains(fragment) }, "no problem says \(fragment) in:\n\(problems.joined(separator: "\n"))")
         }
-        #expect(try exported(inventory) == before)
+        #expect(try await exported(inventory) == before)
     }
 
-    @Test func everyBadRecordOfADocumentIsReportedNotJustTheFirst() throws {
+    @Test func everyBadRecordOfADocumentIsReportedNotJustTheFirst() async throws {
         // Given a seeded fleet and a document with four bad records among good ones
-        let inventory = try seededInventory()
-        let before = try exported(inventory)
+        let inventory = try await seededInventory()
+        let before = try await exported(inventory)
         let document = """
             {"regions": [{"name": "japaneast"}],
              "subscriptions": [{"id": "fabrikam", "admins": ["nope"]}],
@@ -506,20 +521,20 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
             """
 
         // when it is imported
-        let problems = refusal { try importJSON(inventory, document) }
+        let problems = await refusal { try await importJSON(inventory, document) }
 
         // then all four are reported, in document order, and nothing is written
         let places = ["inventory.json:2: subscriptions[0].admins[0]", "inventory.json:4: vms[0].updateDomain",
                       "inventory.json:6: vms[2].region", "inventory.json:8: maintenanceWindows[0].recurEvery"]
         #expect(problems.count == 4, "\(problems)")
         for (problem, place) in zip(problems, places) { #expect(problem.hasPrefix(place)) }
-        #expect(try exported(inventory) == before)
+        #expect(try await exported(inventory) == before)
     }
 
-    @Test func aDuplicateVMIsReportedOnce() throws {
-        let inventory = try seededInventory()
-        let problems = refusal {
-            try importJSON(inventory, """
+    @Test func aDuplicateVMIsReportedOnce() async throws {
+        let inventory = try await seededInventory()
+        let problems = await refusal {
+            try await importJSON(inventory, """
                 {"vms": [
                   {"name": "web-9", "availabilitySet": "web"},
                   {"name": "web-9", "availabilitySet": "web"}
@@ -529,9 +544,9 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(problems == ["inventory.json:3: vms[1].name: duplicate VM 'web-9' (also at vms[0], line 2)"])
     }
 
-    @Test func aFailureNamesTheFileItWasGiven() throws {
-        let inventory = try seededInventory()
-        let problems = refusal { try importJSON(inventory, #"{"regions": [{"name": ""}]}"#, file: "/srv/fleet/inventory-2026.json") }
+    @Test func aFailureNamesTheFileItWasGiven() async throws {
+        let inventory = try await seededInventory()
+        let problems = await refusal { try await importJSON(inventory, #"{"regions": [{"name": ""}]}"#, file: "/srv/fleet/inventory-2026.json") }
         #expect(problems == ["/srv/fleet/inventory-2026.json:1: regions[0].name: must not be empty"])
     }
 }
@@ -541,10 +556,10 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
 @Suite struct CSVImportTests {
     static let header = "name,region,subscription,availabilitySet,updateDomain,faultDomain\n"
 
-    @Test func vmsFromCSVArePlacedAndCounted() throws {
+    @Test func vmsFromCSVArePlacedAndCounted() async throws {
         // Given the seeded fleet, when a CSV adds a set VM, a placed one, a standalone one and repeats one
-        let inventory = try seededInventory()
-        let summary = try importCSV(inventory, Array((Self.header + """
+        let inventory = try await seededInventory()
+        let summary = try await importCSV(inventory, Array((Self.header + """
             web-3,,,web,,
             web-4,eastus,contoso,web,4,1
             batch,northeurope,contoso,,,
@@ -553,41 +568,41 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
 
         // then three are added and the existing one is unchanged
         #expect(summary.vms == counts(3, 0, 1))
-        let web3 = try inventory.vm(named: "web-3")
+        let web3 = try await inventory.vm(named: "web-3")
         #expect([web3.updateDomain, web3.faultDomain] == [3, 1])
-        #expect(try inventory.vm(named: "batch").availabilitySet == nil)
+        #expect(try await inventory.vm(named: "batch").availabilitySet == nil)
     }
 
-    @Test func importingTheSameCSVTwiceLeavesItUnchanged() throws {
-        let inventory = try seededInventory()
+    @Test func importingTheSameCSVTwiceLeavesItUnchanged() async throws {
+        let inventory = try await seededInventory()
         let csv = Array((Self.header + "web-3,,,web,,\r\nbatch,northeurope,contoso,,,\r\n").utf8)
-        try importCSV(inventory, csv)
-        let before = try exported(inventory)
-        let second = try importCSV(inventory, csv)
+        try await importCSV(inventory, csv)
+        let before = try await exported(inventory)
+        let second = try await importCSV(inventory, csv)
         #expect(second.vms == counts(0, 0, 2))
-        #expect(try exported(inventory) == before)
+        #expect(try await exported(inventory) == before)
     }
 
-    @Test func aCSVMayCarryAnIPAddressColumn() throws {
-        let inventory = try seededInventory()
-        try importCSV(inventory, Array("name,region,subscription,availabilitySet,updateDomain,faultDomain,ipAddress\nweb-3,,,web,,,10.0.0.7\n".utf8))
-        #expect(try inventory.vm(named: "web-3").ipAddress == "10.0.0.7")
+    @Test func aCSVMayCarryAnIPAddressColumn() async throws {
+        let inventory = try await seededInventory()
+        try await importCSV(inventory, Array("name,region,subscription,availabilitySet,updateDomain,faultDomain,ipAddress\nweb-3,,,web,,,10.0.0.7\n".utf8))
+        #expect(try await inventory.vm(named: "web-3").ipAddress == "10.0.0.7")
     }
 
-    @Test func aCSVWithoutTheAddressColumnKeepsStoredAddresses() throws {
+    @Test func aCSVWithoutTheAddressColumnKeepsStoredAddresses() async throws {
         // Given web-0 stored with an address, when a six-column CSV updates it
-        let inventory = try seededInventory()
-        let summary = try importCSV(inventory, Array((Self.header + "web-0,,,web,0,0\n").utf8))
+        let inventory = try await seededInventory()
+        let summary = try await importCSV(inventory, Array((Self.header + "web-0,,,web,0,0\n").utf8))
 
         // then the address stays: the file did not speak of addresses at all
         #expect(summary.vms == counts(0, 0, 1))
-        #expect(try inventory.vm(named: "web-0").ipAddress == "10.0.0.4")
+        #expect(try await inventory.vm(named: "web-0").ipAddress == "10.0.0.4")
     }
 
-    @Test func anEmptyAddressCellClearsTheAddress() throws {
-        let inventory = try seededInventory()
-        try importCSV(inventory, Array("name,region,subscription,availabilitySet,updateDomain,faultDomain,ipAddress\nweb-0,,,web,0,0,\n".utf8))
-        #expect(try inventory.vm(named: "web-0").ipAddress == nil)
+    @Test func anEmptyAddressCellClearsTheAddress() async throws {
+        let inventory = try await seededInventory()
+        try await importCSV(inventory, Array("name,region,subscription,availabilitySet,updateDomain,faultDomain,ipAddress\nweb-0,,,web,0,0,\n".utf8))
+        #expect(try await inventory.vm(named: "web-0").ipAddress == nil)
     }
 
     static let badFiles: [BadDocument] = [
@@ -615,26 +630,26 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
     ]
 
     @Test(arguments: badFiles)
-    func aBadCSVIsRefusedWithItsPlaceAndWritesNothing(_ file: BadDocument) throws {
+    func aBadCSVIsRefusedWithItsPlaceAndWritesNothing(_ file: BadDocument) async throws {
         // Given a seeded fleet
-        let inventory = try seededInventory()
-        let before = try exported(inventory)
+        let inventory = try await seededInventory()
+        let before = try await exported(inventory)
 
         // when a bad CSV is imported
-        let problems = refusal { try importCSV(inventory, file.bytes) }
+        let problems = await refusal { try await importCSV(inventory, file.bytes) }
 
         // then the problem names file and line, and the fleet is as it was
         for fragment in file.expected {
             #expect(problems.contains { $0.contains(fragment) }, "no problem says \(fragment) in:\n\(problems.joined(separator: "\n"))")
         }
-        #expect(try exported(inventory) == before)
+        #expect(try await exported(inventory) == before)
     }
 
-    @Test func everyBadRowIsReportedNotJustTheFirst() throws {
-        let inventory = try seededInventory()
-        let before = try exported(inventory)
-        let problems = refusal {
-            try importCSV(inventory, Array((Self.header + """
+    @Test func everyBadRowIsReportedNotJustTheFirst() async throws {
+        let inventory = try await seededInventory()
+        let before = try await exported(inventory)
+        let problems = await refusal {
+            try await importCSV(inventory, Array((Self.header + """
                 web-3,,,web,,
                 bad-1,nowhere,contoso,,,
                 web-4,,,web,9,
@@ -646,12 +661,12 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(problems.first == "fleet.csv:3: region: unknown region 'nowhere'")
         #expect(problems.dropFirst().first == "fleet.csv:4: updateDomain: 9 is outside 0..4 for set web")
         #expect(problems.last?.hasPrefix("fleet.csv:5: record: has 1 field") == true)
-        #expect(try exported(inventory) == before)
+        #expect(try await exported(inventory) == before)
     }
 
     /// Imports a CSV file made of `prefix`, 100 MB of one repeated byte on one line, and
     /// `suffix`, written in 1 MB pieces so that the test never holds it whole.
-    private func importHugeLine(_ inventory: InventoryService, prefix: String, suffix: String) throws -> ImportSummary {
+    private func importHugeLine(_ inventory: InventoryService, prefix: String, suffix: String) async throws -> ImportSummary {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-huge-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -663,42 +678,42 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         for _ in 0..<100 { try handle.write(contentsOf: piece) }
         try handle.write(contentsOf: Data(suffix.utf8))
         try handle.close()
-        return try inventory.importCSV(at: url, file: "fleet.csv")
+        return try await inventory.importCSV(try .file(atPath: url.path, name: "fleet.csv"))
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func aHundredMegabyteRowIsRefusedCleanly() throws {
+    func aHundredMegabyteRowIsRefusedCleanly() async throws {
         // Given a header and a data row of 100 MB on one line, followed by a good row
-        let inventory = try seededInventory()
-        let before = try exported(inventory)
+        let inventory = try await seededInventory()
+        let before = try await exported(inventory)
 
         // when it is imported
         let started = ContinuousClock.now
-        let problems = refusal {
-            try importHugeLine(inventory, prefix: Self.header + "web-3,,,web,,\n", suffix: ",eastus,contoso,,,\nweb-4,,,web,,\n")
+        let problems = await refusal {
+            try await importHugeLine(inventory, prefix: Self.header + "web-3,,,web,,\n", suffix: ",eastus,contoso,,,\nweb-4,,,web,,\n")
         }
 
         // then that row is refused with a short message, quickly, and nothing is written
         #expect(problems == ["fleet.csv:3: record: the record is longer than 1048576 bytes"])
         #expect(ContinuousClock.now - started < .seconds(30))
-        #expect(try exported(inventory) == before)
+        #expect(try await exported(inventory) == before)
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func aFileThatIsOneHundredMegabyteLineIsRefusedCleanly() throws {
+    func aFileThatIsOneHundredMegabyteLineIsRefusedCleanly() async throws {
         // Given a file that is one 100 MB line with no newline at all
-        let inventory = try seededInventory()
-        let before = try exported(inventory)
+        let inventory = try await seededInventory()
+        let before = try await exported(inventory)
 
         // when it is imported
-        let problems = refusal { try importHugeLine(inventory, prefix: "name,", suffix: "") }
+        let problems = await refusal { try await importHugeLine(inventory, prefix: "name,", suffix: "") }
 
         // then it is refused with one short message on line 1, and nothing is written
         #expect(problems.count == 1)
         #expect(problems.first?.hasPrefix("fleet.csv:1: ") == true)
         #expect(problems.first?.contains("longer than 1048576 bytes") == true, "\(problems)")
         #expect(problems.allSatisfy { $0.utf8.count < 500 })
-        #expect(try exported(inventory) == before)
+        #expect(try await exported(inventory) == before)
     }
 }
 
@@ -714,11 +729,11 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
     ]
 
     @Test(arguments: names)
-    func aNameRoundTripsThroughJSONImportAndExport(_ name: String) throws {
+    func aNameRoundTripsThroughJSONImportAndExport(_ name: String) async throws {
         // Given a region, set and VM that all carry the name
         let inventory = try emptyInventory()
         let q = JSONText.quote(name)
-        try importJSON(inventory, """
+        try await importJSON(inventory, """
             {"regions": [{"name": \(q), "displayName": \(q)}],
              "subscriptions": [{"id": \(q)}],
              "availabilitySets": [{"name": \(q), "region": \(q), "subscription": \(q)}],
@@ -726,32 +741,32 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
             """)
 
         // then each is stored exactly as written
-        let vm = try inventory.vm(named: name)
+        let vm = try await inventory.vm(named: name)
         #expect(vm.name == name && vm.region == name && vm.subscription == name && vm.availabilitySet == name)
-        #expect(try inventory.regions().map(\.displayName) == [name])
+        #expect(try await inventory.regions().map(\.displayName) == [name])
 
         // and an export imported elsewhere exports the same bytes
-        let first = try exported(inventory)
+        let first = try await exported(inventory)
         let copy = try emptyInventory()
-        try importJSON(copy, first)
-        #expect(try exported(copy) == first)
-        #expect(try copy.vm(named: name).name.utf8.elementsEqual(name.utf8))
+        try await importJSON(copy, first)
+        #expect(try await exported(copy) == first)
+        #expect(try await copy.vm(named: name).name.utf8.elementsEqual(name.utf8))
     }
 
     @Test(arguments: names)
-    func aNameInAQuotedCSVFieldIsStoredVerbatim(_ name: String) throws {
+    func aNameInAQuotedCSVFieldIsStoredVerbatim(_ name: String) async throws {
         // Given the seeded fleet, when a CSV row names a VM with a quoted field
-        let inventory = try seededInventory()
+        let inventory = try await seededInventory()
         let quoted = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        try importCSV(inventory, Array((CSVImportTests.header + "\(quoted),,,web,,\n").utf8))
+        try await importCSV(inventory, Array((CSVImportTests.header + "\(quoted),,,web,,\n").utf8))
 
         // then the VM carries exactly that name
-        #expect(try inventory.vm(named: name).name.utf8.elementsEqual(name.utf8))
+        #expect(try await inventory.vm(named: name).name.utf8.elementsEqual(name.utf8))
     }
 
-    @Test func aQuotedCSVFieldMayHoldCommasAndDoubledQuotes() throws {
-        let inventory = try seededInventory()
-        try importCSV(inventory, Array((CSVImportTests.header + "\"web, the \"\"third\"\"\",eastus,\"contoso\",web,,\n").utf8))
-        #expect(try inventory.vm(named: #"web, the "third""#).availabilitySet == "web")
+    @Test func aQuotedCSVFieldMayHoldCommasAndDoubledQuotes() async throws {
+        let inventory = try await seededInventory()
+        try await importCSV(inventory, Array((CSVImportTests.header + "\"web, the \"\"third\"\"\",eastus,\"contoso\",web,,\n").utf8))
+        #expect(try await inventory.vm(named: #"web, the "third""#).availabilitySet == "web")
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import PitstopCore
 import PitstopService
-import PitstopStore
+@testable import PitstopStore
 import Testing
 
 /// eastus (set web: UDs 0 and 1, web-0..web-3; single-instance solo-east) is linked to westus
@@ -38,24 +38,25 @@ private struct Fixture {
     let lifecycle: LifecycleService
     let campaign: String
 
-    init(regions: [String] = ["eastus", "westus"], udGap: Int64 = 1800) throws {
+    init(regions: [String] = ["eastus", "westus"], udGap: Int64 = 1800) async throws {
         database = try AppDatabase.inMemory()
-        _ = try InventoryService(database: database).importDocument(Array(fleetJSON.utf8), file: "fleet.json")
-        let plan = try SchedulerService(database: database).plan(
+        _ = try await InventoryService(store: database, actor: "test", clock: { planned })
+            .importDocument(.bytes(Array(fleetJSON.utf8), name: "fleet.json"))
+        let plan = try await SchedulerService(store: database).plan(
             CampaignRequest(kind: .reboot, regions: regions, notBefore: at("2026-11-10T00:00:00Z"), udGap: udGap),
             now: planned, dryRun: false, actor: "planner")
         campaign = plan.campaign.id
-        lifecycle = LifecycleService(database: database)
+        lifecycle = LifecycleService(store: database)
     }
 
     /// The VM's event in the campaign, as stored now.
-    func record(_ vm: String) throws -> EventRecord {
-        try #require(try SchedulerService(database: database).campaign(campaign).events.first { $0.event.vm == vm })
+    func record(_ vm: String) async throws -> EventRecord {
+        try #require(try await SchedulerService(store: database).campaign(campaign).events.first { $0.event.vm == vm })
     }
 
-    func id(_ vm: String) throws -> String { try record(vm).event.id }
-    func wave(_ vm: String) throws -> String { try record(vm).event.wave }
-    func plannedStart(_ vm: String) throws -> Timestamp { try record(vm).event.range.start }
+    func id(_ vm: String) async throws -> String { try await record(vm).event.id }
+    func wave(_ vm: String) async throws -> String { try await record(vm).event.wave }
+    func plannedStart(_ vm: String) async throws -> Timestamp { try await record(vm).event.range.start }
 
     /// Audit actions in order, after the planning entries.
     func actions() throws -> [String] {
@@ -75,52 +76,68 @@ private struct Fixture {
     }
 
     /// Starts an event at its planned start.
-    func startOnTime(_ vm: String) throws {
-        try lifecycle.start(.event(try id(vm)), at: try plannedStart(vm), actor: "tester")
+    func startOnTime(_ vm: String) async throws {
+        try await lifecycle.start(.event(try await id(vm)), at: try await plannedStart(vm), actor: "tester")
     }
 }
 
-private func refusal(_ body: () throws -> Void) -> StartRefused? {
-    do { try body() } catch let refused as StartRefused { return refused } catch { Issue.record("expected a refusal, got \(error)") }
+private func refusal(_ body: () async throws -> Void) async -> PitstopError? {
+    do { try await body() } catch let refused as PitstopError where refused.kind == .refused { return refused } catch { Issue.record("expected a refusal, got \(error)") }
     return nil
 }
 
-private func serviceError(_ body: () throws -> Void) -> ServiceError? {
-    do { try body() } catch let error as ServiceError { return error } catch { Issue.record("expected a ServiceError, got \(error)") }
+private func serviceError(_ body: () async throws -> Void) async -> PitstopError? {
+    do { try await body() } catch let error as PitstopError { return error } catch { Issue.record("expected a PitstopError, got \(error)") }
     return nil
+}
+
+/// The rules a refusal names, one per conflict line of its message (`  rule: ...`), in order;
+/// the `not-approved` line is not a rule.
+private func rules(_ refused: PitstopError?) -> [String] {
+    guard let refused else { return [] }
+    return refused.message.split(separator: "\n").dropFirst().compactMap { line -> String? in
+        guard line.hasPrefix("  "), let colon = line.firstIndex(of: ":") else { return nil }
+        let rule = line[line.startIndex..<colon].trimmingCharacters(in: .whitespaces)
+        return rule == "not-approved" ? nil : rule
+    }
+}
+
+/// The `not-approved` line of a refusal, if any.
+private func notApproved(_ refused: PitstopError?) -> String? {
+    refused?.message.split(separator: "\n").first { $0.hasPrefix("  not-approved:") }.map(String.init)
 }
 
 // MARK: Legal transitions
 
-@Test func approvingMarksAScheduledEventApproved() throws {
-    let f = try Fixture()
-    let result = try f.lifecycle.approve(.event(try f.id("web-0")), at: at("2026-11-02T09:00:00Z"), actor: "owner")
-    let record = try f.record("web-0")
+@Test func approvingMarksAScheduledEventApproved() async throws {
+    let f = try await Fixture()
+    let result = try await f.lifecycle.approve(.event(try await f.id("web-0")), at: at("2026-11-02T09:00:00Z"), actor: "owner")
+    let record = try await f.record("web-0")
     #expect(record.event.status == .scheduled)
     #expect(record.approvedAt == at("2026-11-02T09:00:00Z"))
     #expect(result.audit?.action == "event.approved")
     #expect(result.audit?.actor == "owner")
     let subjects = try f.subjects(seq: try #require(result.audit?.seq))
-    #expect(subjects.isSuperset(of: ["event \(try f.id("web-0"))", "vm web-0", "set web", "region eastus", "campaign \(f.campaign)"]))
+    #expect(subjects.isSuperset(of: ["event \(try await f.id("web-0"))", "vm web-0", "set web", "region eastus", "campaign \(f.campaign)"]))
 }
 
-@Test func approvingTwiceChangesNothing() throws {
-    let f = try Fixture()
-    let id = try f.id("web-0")
-    try f.lifecycle.approve(.event(id), at: at("2026-11-02T09:00:00Z"))
+@Test func approvingTwiceChangesNothing() async throws {
+    let f = try await Fixture()
+    let id = try await f.id("web-0")
+    try await f.lifecycle.approve(.event(id), at: at("2026-11-02T09:00:00Z"), actor: "tester")
     let rows = try f.auditRows()
-    let again = try f.lifecycle.approve(.event(id), at: at("2026-11-03T09:00:00Z"))
+    let again = try await f.lifecycle.approve(.event(id), at: at("2026-11-03T09:00:00Z"), actor: "tester")
     #expect(again.changed.isEmpty)
     #expect(again.audit == nil)
     #expect(try f.auditRows() == rows)
-    #expect(try f.record("web-0").approvedAt == at("2026-11-02T09:00:00Z"))
+    #expect(try await f.record("web-0").approvedAt == at("2026-11-02T09:00:00Z"))
 }
 
-@Test func startingRecordsTheActualStart() throws {
-    let f = try Fixture()
-    let start = try f.plannedStart("web-0") + 120
-    let result = try f.lifecycle.start(.event(try f.id("web-0")), at: start, reason: "agent picked it up")
-    let record = try f.record("web-0")
+@Test func startingRecordsTheActualStart() async throws {
+    let f = try await Fixture()
+    let start = try await f.plannedStart("web-0") + 120
+    let result = try await f.lifecycle.start(.event(try await f.id("web-0")), at: start, reason: "agent picked it up", actor: "tester")
+    let record = try await f.record("web-0")
     #expect(record.event.status == .started)
     #expect(record.actualStart == start)
     #expect(!record.forced)
@@ -130,22 +147,22 @@ private func serviceError(_ body: () throws -> Void) -> ServiceError? {
 }
 
 @Test(arguments: [Transition.complete, .fail])
-func endingRecordsTheActualEnd(transition: Transition) throws {
-    let f = try Fixture()
-    try f.startOnTime("web-0")
-    let end = try f.plannedStart("web-0") + 1000
-    let result = try f.lifecycle.transition(transition, .event(try f.id("web-0")), at: end, reason: "host patched")
-    let record = try f.record("web-0")
+func endingRecordsTheActualEnd(transition: Transition) async throws {
+    let f = try await Fixture()
+    try await f.startOnTime("web-0")
+    let end = try await f.plannedStart("web-0") + 1000
+    let result = try await f.lifecycle.transition(transition, .event(try await f.id("web-0")), at: end, reason: "host patched", actor: "tester")
+    let record = try await f.record("web-0")
     #expect(record.event.status == (transition == .complete ? .completed : .failed))
     #expect(record.actualEnd == end)
     #expect(result.audit?.action == transition.action)
     #expect(result.audit?.details.contains("\"seconds\": 1000") == true)
 }
 
-@Test func cancellingAScheduledEvent() throws {
-    let f = try Fixture()
-    let result = try f.lifecycle.cancel(.event(try f.id("solo-east")), at: at("2026-11-05T00:00:00Z"), reason: "VM retired")
-    #expect(try f.record("solo-east").event.status == .cancelled)
+@Test func cancellingAScheduledEvent() async throws {
+    let f = try await Fixture()
+    let result = try await f.lifecycle.cancel(.event(try await f.id("solo-east")), at: at("2026-11-05T00:00:00Z"), reason: "VM retired", actor: "tester")
+    #expect(try await f.record("solo-east").event.status == .cancelled)
     #expect(result.audit?.action == "event.cancelled")
     #expect(result.audit?.details.contains("VM retired") == true)
 }
@@ -166,108 +183,111 @@ func endingRecordsTheActualEnd(transition: Transition) throws {
     ([.cancel], .approve, "cancelled"),
     ([.cancel], .cancel, "cancelled"),
 ])
-func illegalTransitionsAreInvalid(before: [Transition], attempt: Transition, status: String) throws {
-    let f = try Fixture()
-    let id = try f.id("web-0")
-    var instant = try f.plannedStart("web-0")
+func illegalTransitionsAreInvalid(before: [Transition], attempt: Transition, status: String) async throws {
+    let f = try await Fixture()
+    let id = try await f.id("web-0")
+    var instant = try await f.plannedStart("web-0")
     for step in before {
-        try f.lifecycle.transition(step, .event(id), at: instant)
+        try await f.lifecycle.transition(step, .event(id), at: instant, actor: "tester")
         instant = instant + 60
     }
     let rows = try f.auditRows()
-    let error = serviceError { try f.lifecycle.transition(attempt, .event(id), at: instant) }
+    let attemptAt = instant
+    let error = await serviceError { try await f.lifecycle.transition(attempt, .event(id), at: attemptAt, actor: "tester") }
     #expect(error?.kind == .invalid)
     #expect(error?.message.contains(id) == true)
     #expect(error?.message.contains(status) == true)
     #expect(try f.auditRows() == rows)
 }
 
-@Test func anEndBeforeTheStartIsInvalid() throws {
-    let f = try Fixture()
-    try f.startOnTime("web-0")
-    let error = serviceError { try f.lifecycle.complete(.event(try f.id("web-0")), at: try f.plannedStart("web-0") - 60) }
+@Test func anEndBeforeTheStartIsInvalid() async throws {
+    let f = try await Fixture()
+    try await f.startOnTime("web-0")
+    let error = await serviceError { try await f.lifecycle.complete(.event(try await f.id("web-0")), at: try await f.plannedStart("web-0") - 60, actor: "tester") }
     #expect(error?.kind == .invalid)
 }
 
-@Test func unknownEventsAndWavesAreNotFound() throws {
-    let f = try Fixture()
-    #expect(serviceError { try f.lifecycle.start(.event("nope"), at: noticeRuns) }?.kind == .notFound)
-    #expect(serviceError { try f.lifecycle.start(.wave("nope"), at: noticeRuns) }?.kind == .notFound)
+@Test func unknownEventsAndWavesAreNotFound() async throws {
+    let f = try await Fixture()
+    #expect(await serviceError { try await f.lifecycle.start(.event("nope"), at: noticeRuns, actor: "tester") }?.kind == .notFound)
+    #expect(await serviceError { try await f.lifecycle.start(.wave("nope"), at: noticeRuns, actor: "tester") }?.kind == .notFound)
 }
 
 // MARK: Refused starts
 
-@Test func aSecondUpdateDomainIsRefusedWhileTheFirstRuns() throws {
-    let f = try Fixture()
-    try f.startOnTime("web-0")
-    try f.lifecycle.approve(.event(try f.id("web-1")), at: planned)
+@Test func aSecondUpdateDomainIsRefusedWhileTheFirstRuns() async throws {
+    let f = try await Fixture()
+    try await f.startOnTime("web-0")
+    try await f.lifecycle.approve(.event(try await f.id("web-1")), at: planned, actor: "tester")
     let rows = try f.auditRows()
-    let refused = refusal { try f.lifecycle.start(.event(try f.id("web-1")), at: try f.plannedStart("web-0") + 300) }
-    #expect(refused?.verdict.conflicts.map(\.rule) == [.updateDomainOverlap])
-    #expect(refused?.verdict.conflicts.first?.events.contains(try f.id("web-0")) == true)
-    #expect(refused?.message.contains(try f.id("web-0")) == true)
+    let refused = await refusal { try await f.lifecycle.start(.event(try await f.id("web-1")), at: try await f.plannedStart("web-0") + 300, actor: "tester") }
+    #expect(rules(refused) == [RuleName.updateDomainOverlap.rawValue])
+    #expect(refused?.conflicts.contains(try await f.id("web-0")) == true)
+    #expect(refused?.message.contains(try await f.id("web-0")) == true)
     // Nothing written.
-    #expect(try f.record("web-1").event.status == .scheduled)
+    #expect(try await f.record("web-1").event.status == .scheduled)
     #expect(try f.auditRows() == rows)
 }
 
-@Test func theNextUpdateDomainWaitsForTheRecoveryGap() throws {
-    let f = try Fixture()
-    try f.lifecycle.start(.wave(try f.wave("web-0")), at: try f.plannedStart("web-0"))
-    let ended = try f.plannedStart("web-0") + 900
-    try f.lifecycle.complete(.wave(try f.wave("web-0")), at: ended)
-    try f.lifecycle.approve(.wave(try f.wave("web-1")), at: planned)
-    let refused = refusal { try f.lifecycle.start(.wave(try f.wave("web-1")), at: ended + 600) }
-    #expect(refused?.verdict.conflicts.map(\.rule) == [.udGap])
-    #expect(Set(refused?.verdict.conflicts.first?.events ?? []) == [try f.id("web-0"), try f.id("web-2")])
+@Test func theNextUpdateDomainWaitsForTheRecoveryGap() async throws {
+    let f = try await Fixture()
+    try await f.lifecycle.start(.wave(try await f.wave("web-0")), at: try await f.plannedStart("web-0"), actor: "tester")
+    let ended = try await f.plannedStart("web-0") + 900
+    try await f.lifecycle.complete(.wave(try await f.wave("web-0")), at: ended, actor: "tester")
+    try await f.lifecycle.approve(.wave(try await f.wave("web-1")), at: planned, actor: "tester")
+    let refused = await refusal { try await f.lifecycle.start(.wave(try await f.wave("web-1")), at: ended + 600, actor: "tester") }
+    #expect(rules(refused) == [RuleName.udGap.rawValue])
+    #expect(Set(refused?.conflicts ?? []) == [try await f.id("web-0"), try await f.id("web-2")])
     // After the 30 min gap it may go.
-    let result = try f.lifecycle.start(.wave(try f.wave("web-1")), at: ended + 1800)
+    let result = try await f.lifecycle.start(.wave(try await f.wave("web-1")), at: ended + 1800, actor: "tester")
     #expect(result.changed.count == 2)
 }
 
 /// The table has eastus -> westus only; a start in either region waits for the other.
 @Test(arguments: [("web-0", "api-0"), ("api-0", "web-0")])
-func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String) throws {
-    let f = try Fixture()
-    for vm in [first, second] { try f.lifecycle.approve(.wave(try f.wave(vm)), at: planned) }
+func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String) async throws {
+    let f = try await Fixture()
+    for vm in [first, second] { try await f.lifecycle.approve(.wave(try await f.wave(vm)), at: planned, actor: "tester") }
     let t = at("2026-11-09T00:00:00Z")
-    try f.lifecycle.start(.wave(try f.wave(first)), at: t)
-    let refused = refusal { try f.lifecycle.start(.wave(try f.wave(second)), at: t + 60) }
-    #expect(refused?.verdict.conflicts.map(\.rule) == [.pairOverlap])
-    #expect(refused?.verdict.conflicts.first?.events.contains(try f.id(first)) == true)
+    try await f.lifecycle.start(.wave(try await f.wave(first)), at: t, actor: "tester")
+    let refused = await refusal { try await f.lifecycle.start(.wave(try await f.wave(second)), at: t + 60, actor: "tester") }
+    #expect(rules(refused) == [RuleName.pairOverlap.rawValue])
+    #expect(refused?.conflicts.contains(try await f.id(first)) == true)
 }
 
-@Test func aSingleInstanceVMWaitsForItsRegionsSets() throws {
-    let f = try Fixture()
-    try f.lifecycle.approve(.event(try f.id("solo-east")), at: planned)
-    let refused = refusal { try f.lifecycle.start(.event(try f.id("solo-east")), at: noticeRuns + 3600) }
-    let conflict = try #require(refused?.verdict.conflicts.first)
-    #expect(conflict.rule == .singleBeforeMulti)
-    #expect(Set(conflict.events) == Set(try ["web-0", "web-1", "web-2", "web-3"].map(f.id)))
+@Test func aSingleInstanceVMWaitsForItsRegionsSets() async throws {
+    let f = try await Fixture()
+    try await f.lifecycle.approve(.event(try await f.id("solo-east")), at: planned, actor: "tester")
+    let refused = await refusal { try await f.lifecycle.start(.event(try await f.id("solo-east")), at: noticeRuns + 3600, actor: "tester") }
+    #expect(rules(refused).first == RuleName.singleBeforeMulti.rawValue)
+    var webIDs: [String] = []
+    for vm in ["web-0", "web-1", "web-2", "web-3"] { webIDs.append(try await f.id(vm)) }
+    let conflicts = try #require(refused).conflicts
+    #expect(Set(conflicts) == Set(webIDs))
 }
 
-@Test func aSingleInstanceVMMayStartOnceItsRegionsSetsAreDone() throws {
-    let f = try Fixture()
-    var t = try f.plannedStart("web-0")
+@Test func aSingleInstanceVMMayStartOnceItsRegionsSetsAreDone() async throws {
+    let f = try await Fixture()
+    var t = try await f.plannedStart("web-0")
     for vm in ["web-0", "web-1"] {
-        try f.lifecycle.approve(.wave(try f.wave(vm)), at: planned)
-        try f.lifecycle.start(.wave(try f.wave(vm)), at: t)
-        try f.lifecycle.complete(.wave(try f.wave(vm)), at: t + 900)
+        try await f.lifecycle.approve(.wave(try await f.wave(vm)), at: planned, actor: "tester")
+        try await f.lifecycle.start(.wave(try await f.wave(vm)), at: t, actor: "tester")
+        try await f.lifecycle.complete(.wave(try await f.wave(vm)), at: t + 900, actor: "tester")
         t = t + 900 + 1800
     }
-    try f.lifecycle.approve(.event(try f.id("solo-east")), at: planned)
-    let result = try f.lifecycle.start(.event(try f.id("solo-east")), at: t)
+    try await f.lifecycle.approve(.event(try await f.id("solo-east")), at: planned, actor: "tester")
+    let result = try await f.lifecycle.start(.event(try await f.id("solo-east")), at: t, actor: "tester")
     #expect(!result.forced)
 }
 
 // MARK: Forced starts
 
-@Test func aForcedStartIsRecordedWithItsConflicts() throws {
-    let f = try Fixture()
-    try f.startOnTime("web-0")
-    let start = try f.plannedStart("web-0") + 300
-    let result = try f.lifecycle.start(.event(try f.id("web-1")), at: start, reason: "security fix cannot wait", force: true, actor: "oncall")
-    let record = try f.record("web-1")
+@Test func aForcedStartIsRecordedWithItsConflicts() async throws {
+    let f = try await Fixture()
+    try await f.startOnTime("web-0")
+    let start = try await f.plannedStart("web-0") + 300
+    let result = try await f.lifecycle.start(.event(try await f.id("web-1")), at: start, reason: "security fix cannot wait", force: true, actor: "oncall")
+    let record = try await f.record("web-1")
     #expect(record.event.status == .started)
     #expect(record.forced)
     #expect(record.reason == "security fix cannot wait")
@@ -281,106 +301,107 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
     #expect(details["reason"] as? String == "security fix cannot wait")
     let conflicts = try #require(details["conflicts"] as? [[String: Any]])
     #expect(conflicts.map { $0["rule"] as? String } == ["update-domain-overlap"])
-    #expect((conflicts.first?["events"] as? [String])?.contains(try f.id("web-0")) == true)
-    #expect(details["unapproved"] as? [String] == [try f.id("web-1")])
+    #expect((conflicts.first?["events"] as? [String])?.contains(try await f.id("web-0")) == true)
+    #expect(details["unapproved"] as? [String] == [try await f.id("web-1")])
 }
 
-@Test func forceWithoutAReasonIsInvalid() throws {
-    let f = try Fixture()
-    try f.startOnTime("web-0")
+@Test func forceWithoutAReasonIsInvalid() async throws {
+    let f = try await Fixture()
+    try await f.startOnTime("web-0")
     for reason in [nil, "", "  "] {
-        let error = serviceError { try f.lifecycle.start(.event(try f.id("web-1")), at: noticeRuns + 60, reason: reason, force: true) }
+        let error = await serviceError { try await f.lifecycle.start(.event(try await f.id("web-1")), at: noticeRuns + 60, reason: reason, force: true, actor: "tester") }
         #expect(error?.kind == .invalid)
     }
-    #expect(try f.record("web-1").event.status == .scheduled)
+    #expect(try await f.record("web-1").event.status == .scheduled)
 }
 
-@Test func forceOnAStartTheRulesAllowIsNotRecordedAsForced() throws {
-    let f = try Fixture()
-    let result = try f.lifecycle.start(.event(try f.id("web-0")), at: try f.plannedStart("web-0"), reason: "routine", force: true)
+@Test func forceOnAStartTheRulesAllowIsNotRecordedAsForced() async throws {
+    let f = try await Fixture()
+    let result = try await f.lifecycle.start(.event(try await f.id("web-0")), at: try await f.plannedStart("web-0"), reason: "routine", force: true, actor: "tester")
     #expect(!result.forced)
-    #expect(try f.record("web-0").forced == false)
+    #expect(try await f.record("web-0").forced == false)
 }
 
 // MARK: Approval and early starts
 
-@Test func anApprovalAllowsAnEarlyStartButNotBeforeTheNoticePeriod() throws {
-    let f = try Fixture()
-    let id = try f.id("web-0")
-    #expect(try f.plannedStart("web-0") > noticeRuns)
+@Test func anApprovalAllowsAnEarlyStartButNotBeforeTheNoticePeriod() async throws {
+    let f = try await Fixture()
+    let id = try await f.id("web-0")
+    #expect(try await f.plannedStart("web-0") > noticeRuns)
     // Unapproved and early: refused.
-    let unapproved = refusal { try f.lifecycle.start(.event(id), at: noticeRuns + 3600) }
-    #expect(unapproved?.verdict.unapproved == [id])
-    #expect(unapproved?.verdict.conflicts.isEmpty == true)
+    let unapproved = await refusal { try await f.lifecycle.start(.event(id), at: noticeRuns + 3600, actor: "tester") }
+    #expect(notApproved(unapproved) == "  not-approved: \(Guard.names([id])) is planned to start later; starting before the planned start needs the owner's approval")
+    #expect(rules(unapproved).isEmpty)
+    #expect(unapproved?.conflicts.isEmpty == true)
 
-    try f.lifecycle.approve(.event(id), at: at("2026-11-02T00:00:00Z"))
+    try await f.lifecycle.approve(.event(id), at: at("2026-11-02T00:00:00Z"), actor: "tester")
     // Approved, but the 7-day notice has not run yet: still refused.
-    let tooSoon = refusal { try f.lifecycle.start(.event(id), at: noticeRuns - 60) }
-    #expect(tooSoon?.verdict.conflicts.map(\.rule) == [.shortNotice])
-    #expect(tooSoon?.verdict.unapproved.isEmpty == true)
+    let tooSoon = await refusal { try await f.lifecycle.start(.event(id), at: noticeRuns - 60, actor: "tester") }
+    #expect(rules(tooSoon) == [RuleName.shortNotice.rawValue])
+    #expect(tooSoon != nil && notApproved(tooSoon) == nil)
 
     // Approved and after the notice: early is fine.
-    let result = try f.lifecycle.start(.event(id), at: noticeRuns + 3600)
+    let result = try await f.lifecycle.start(.event(id), at: noticeRuns + 3600, actor: "tester")
     #expect(!result.forced)
     #expect(result.audit?.details.contains("\"early\": true") == true)
 }
 
 // MARK: Waves
 
-@Test func waveOperationsChangeEveryEventOfTheWave() throws {
-    let f = try Fixture()
-    let wave = try f.wave("web-0")
-    let members = Set(try ["web-0", "web-2"].map(f.id))
-    let approved = try f.lifecycle.approve(.wave(wave), at: planned)
-    let started = try f.lifecycle.start(.wave(wave), at: try f.plannedStart("web-0"))
-    let completed = try f.lifecycle.complete(.wave(wave), at: try f.plannedStart("web-0") + 900)
+@Test func waveOperationsChangeEveryEventOfTheWave() async throws {
+    let f = try await Fixture()
+    let wave = try await f.wave("web-0")
+    let members: Set<String> = [try await f.id("web-0"), try await f.id("web-2")]
+    let approved = try await f.lifecycle.approve(.wave(wave), at: planned, actor: "tester")
+    let started = try await f.lifecycle.start(.wave(wave), at: try await f.plannedStart("web-0"), actor: "tester")
+    let completed = try await f.lifecycle.complete(.wave(wave), at: try await f.plannedStart("web-0") + 900, actor: "tester")
     for result in [approved, started, completed] {
         #expect(Set(result.changed.map(\.event.id)) == members)
         let subjects = try f.subjects(seq: try #require(result.audit?.seq))
         #expect(subjects.isSuperset(of: ["wave \(wave)", "vm web-0", "vm web-2", "set web", "region eastus", "campaign \(f.campaign)"]))
     }
     for vm in ["web-0", "web-2"] {
-        let r = try f.record(vm)
+        let r = try await f.record(vm)
         #expect(r.event.status == .completed)
         #expect(r.approvedAt == planned)
-        #expect(r.actualEnd == (try f.plannedStart("web-0")) + 900)
+        #expect(r.actualEnd == (try await f.plannedStart("web-0")) + 900)
     }
     // One entry per wave operation.
     #expect(try f.actions() == ["event.approved", "event.started", "event.completed"])
 }
 
-@Test func aWaveLeavesMembersThatMovedOnTheirOwn() throws {
-    let f = try Fixture()
-    let wave = try f.wave("web-0")
-    try f.lifecycle.start(.event(try f.id("web-0")), at: try f.plannedStart("web-0"))
-    try f.lifecycle.fail(.event(try f.id("web-0")), at: try f.plannedStart("web-0") + 60)
-    let started = try f.lifecycle.start(.wave(wave), at: try f.plannedStart("web-0") + 120)
+@Test func aWaveLeavesMembersThatMovedOnTheirOwn() async throws {
+    let f = try await Fixture()
+    let wave = try await f.wave("web-0")
+    try await f.lifecycle.start(.event(try await f.id("web-0")), at: try await f.plannedStart("web-0"), actor: "tester")
+    try await f.lifecycle.fail(.event(try await f.id("web-0")), at: try await f.plannedStart("web-0") + 60, actor: "tester")
+    let started = try await f.lifecycle.start(.wave(wave), at: try await f.plannedStart("web-0") + 120, actor: "tester")
     #expect(started.changed.map(\.event.vm) == ["web-2"])
     #expect(started.unchanged.map(\.event.vm) == ["web-0"])
     // Starting it again: nothing left to start.
-    #expect(serviceError { try f.lifecycle.start(.wave(wave), at: try f.plannedStart("web-0") + 180) }?.kind == .invalid)
+    #expect(await serviceError { try await f.lifecycle.start(.wave(wave), at: try await f.plannedStart("web-0") + 180, actor: "tester") }?.kind == .invalid)
 }
 
-@Test func completingAWaveWithAMemberThatNeverStartedIsInvalid() throws {
-    let f = try Fixture()
-    try f.startOnTime("web-0")
-    let error = serviceError { try f.lifecycle.complete(.wave(try f.wave("web-0")), at: try f.plannedStart("web-0") + 900) }
+@Test func completingAWaveWithAMemberThatNeverStartedIsInvalid() async throws {
+    let f = try await Fixture()
+    try await f.startOnTime("web-0")
+    let error = await serviceError { try await f.lifecycle.complete(.wave(try await f.wave("web-0")), at: try await f.plannedStart("web-0") + 900, actor: "tester") }
     #expect(error?.kind == .invalid)
-    #expect(error?.message.contains(try f.id("web-2")) == true)
-    #expect(try f.record("web-0").event.status == .started)
+    #expect(error?.message.contains(try await f.id("web-2")) == true)
+    #expect(try await f.record("web-0").event.status == .started)
 }
 
 // MARK: Audit
 
-@Test func everyTransitionAppendsOneAuditEntry() throws {
-    let f = try Fixture()
+@Test func everyTransitionAppendsOneAuditEntry() async throws {
+    let f = try await Fixture()
     let before = try f.auditRows()
-    try f.lifecycle.approve(.event(try f.id("web-0")), at: planned)
-    try f.startOnTime("web-0")
-    try f.lifecycle.complete(.event(try f.id("web-0")), at: try f.plannedStart("web-0") + 900)
-    try f.startOnTime("web-2")
-    try f.lifecycle.fail(.event(try f.id("web-2")), at: try f.plannedStart("web-0") + 950)
-    try f.lifecycle.cancel(.wave(try f.wave("web-1")), at: try f.plannedStart("web-0") + 1000)
+    try await f.lifecycle.approve(.event(try await f.id("web-0")), at: planned, actor: "tester")
+    try await f.startOnTime("web-0")
+    try await f.lifecycle.complete(.event(try await f.id("web-0")), at: try await f.plannedStart("web-0") + 900, actor: "tester")
+    try await f.startOnTime("web-2")
+    try await f.lifecycle.fail(.event(try await f.id("web-2")), at: try await f.plannedStart("web-0") + 950, actor: "tester")
+    try await f.lifecycle.cancel(.wave(try await f.wave("web-1")), at: try await f.plannedStart("web-0") + 1000, actor: "tester")
     #expect(try f.auditRows() == before + 6)
     #expect(try f.actions() == ["event.approved", "event.started", "event.completed", "event.started", "event.failed", "event.cancelled"])
 }

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import PitstopCore
 import PitstopService
-import PitstopStore
+@testable import PitstopStore
 import PitstopTestSupport
 import Testing
 
@@ -29,10 +29,11 @@ enum NoticeFleet {
     }
 
     /// A database with the fleet and one planned reboot campaign; returns it and the campaign id.
-    static func planned(subscriptions count: Int, description: String = "Host OS update") throws -> (AppDatabase, String) {
+    static func planned(subscriptions count: Int, description: String = "Host OS update") async throws -> (AppDatabase, String) {
         let database = try AppDatabase.inMemory()
-        _ = try InventoryService(database: database).importDocument(Array(inventory(subscriptions: count).utf8), file: "fleet.json")
-        let result = try SchedulerService(database: database)
+        _ = try await InventoryService(store: database, actor: "test", clock: { now })
+            .importDocument(.bytes(Array(inventory(subscriptions: count).utf8), name: "fleet.json"))
+        let result = try await SchedulerService(store: database)
             .plan(CampaignRequest(kind: .reboot, description: description), now: now, dryRun: false, actor: "test")
         #expect(result.notices.count == count)
         return (database, result.campaign.id)
@@ -45,19 +46,19 @@ enum NoticeFleet {
     }
 
     static func notices(_ database: AppDatabase) throws -> [NoticeRecord] {
-        try database.writer.read { db in try EventRepository.notices(db) }
+        try database.writer.read { db in try SQLiteRepositories(db: db).notices.notices() }
     }
 }
 
 @Suite("Notifier over SMTP", .enabled(if: SMTPSink.available, SMTPSink.unavailableReason))
 struct NotifierTests {
-    @Test func sendsEachDueNoticeToItsAdminsAndCoAdminsAndCommitsIt() throws {
+    @Test func sendsEachDueNoticeToItsAdminsAndCoAdminsAndCommitsIt() async throws {
         // Given three queued notices and a relay
-        let (database, campaign) = try NoticeFleet.planned(subscriptions: 3)
+        let (database, campaign) = try await NoticeFleet.planned(subscriptions: 3)
         let sink = try SMTPSink()
 
         // When the notifier runs
-        let deliveries = try Notifier(database: database)
+        let deliveries = try await Notifier(store: database)
             .sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: sink.port, timeout: 10), actor: "test")
 
         // Then the relay got one message per notice, to exactly its recipients
@@ -85,34 +86,34 @@ struct NotifierTests {
         #expect(sent.allSatisfy { $0.contains("\"transport\": \"smtp 127.0.0.1:\(sink.port)\"") })
     }
 
-    @Test func theNoticeOfTheSubscriptionWithTheSoonestMaintenanceGoesFirst() throws {
-        let (database, _) = try NoticeFleet.planned(subscriptions: 4)
-        let due = try Notifier(database: database).due(now: NoticeFleet.now)
+    @Test func theNoticeOfTheSubscriptionWithTheSoonestMaintenanceGoesFirst() async throws {
+        let (database, _) = try await NoticeFleet.planned(subscriptions: 4)
+        let due = try await Notifier(store: database).due(now: NoticeFleet.now)
         #expect(due.count == 4)
         #expect(due.map(\.firstStart) == due.map(\.firstStart).sorted())
     }
 
-    @Test func aSecondRunSendsNothingNew() throws {
-        let (database, _) = try NoticeFleet.planned(subscriptions: 3)
+    @Test func aSecondRunSendsNothingNew() async throws {
+        let (database, _) = try await NoticeFleet.planned(subscriptions: 3)
         let sink = try SMTPSink()
-        let notifier = Notifier(database: database)
-        _ = try notifier.sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: sink.port, timeout: 10), actor: "test")
+        let notifier = Notifier(store: database)
+        _ = try await notifier.sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: sink.port, timeout: 10), actor: "test")
 
-        let again = try notifier.sendDue(now: NoticeFleet.now + 3600, via: SMTPRelay(host: "127.0.0.1", port: sink.port, timeout: 10), actor: "test")
+        let again = try await notifier.sendDue(now: NoticeFleet.now + 3600, via: SMTPRelay(host: "127.0.0.1", port: sink.port, timeout: 10), actor: "test")
 
         #expect(again.isEmpty)
         #expect(try sink.messages().count == 3)
         #expect(try NoticeFleet.notices(database).allSatisfy { $0.attempts == 1 && $0.sentAt == NoticeFleet.now })
     }
 
-    @Test func aRefusedRecipientLeavesThatNoticeQueuedWithItsErrorAndTheOthersGo() throws {
+    @Test func aRefusedRecipientLeavesThatNoticeQueuedWithItsErrorAndTheOthersGo() async throws {
         // Given a relay that refuses s01's admin
-        let (database, _) = try NoticeFleet.planned(subscriptions: 3)
+        let (database, _) = try await NoticeFleet.planned(subscriptions: 3)
         let refusing = try SMTPSink(refuse: ["admin-01@example.com"])
-        let notifier = Notifier(database: database)
+        let notifier = Notifier(store: database)
 
         // When the notifier runs
-        let first = try notifier.sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: refusing.port, timeout: 10), actor: "test")
+        let first = try await notifier.sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: refusing.port, timeout: 10), actor: "test")
 
         // Then s01's notice failed with the relay's 550 and went to nobody; the others went
         #expect(first.filter(\.succeeded).map(\.notice.subscription).sorted() == ["s00", "s02"])
@@ -128,14 +129,14 @@ struct NotifierTests {
         #expect(try NoticeFleet.auditActions(database, "notice.failed").count == 1)
 
         // When it runs again against the same relay: only s01 is tried, and fails again
-        let second = try notifier.sendDue(now: NoticeFleet.now + 60, via: SMTPRelay(host: "127.0.0.1", port: refusing.port, timeout: 10), actor: "test")
+        let second = try await notifier.sendDue(now: NoticeFleet.now + 60, via: SMTPRelay(host: "127.0.0.1", port: refusing.port, timeout: 10), actor: "test")
         #expect(second.map(\.notice.subscription) == ["s01"])
         #expect(second.first?.notice.attempts == 2)
         #expect(try refusing.messages().count == 2)
 
         // When a relay accepts it, it goes once, with the same Message-ID as every attempt
         let accepting = try SMTPSink()
-        let third = try notifier.sendDue(now: NoticeFleet.now + 120, via: SMTPRelay(host: "127.0.0.1", port: accepting.port, timeout: 10), actor: "test")
+        let third = try await notifier.sendDue(now: NoticeFleet.now + 120, via: SMTPRelay(host: "127.0.0.1", port: accepting.port, timeout: 10), actor: "test")
         #expect(third.map(\.succeeded) == [true])
         let mail = try #require(try accepting.messages().first)
         #expect(mail.messageID == failure.messageID)
@@ -145,10 +146,10 @@ struct NotifierTests {
         #expect(sent.lastError == nil)
     }
 
-    @Test func anUnreachableRelayFailsEveryNoticeAndKeepsThemQueued() throws {
-        let (database, _) = try NoticeFleet.planned(subscriptions: 3)
+    @Test func anUnreachableRelayFailsEveryNoticeAndKeepsThemQueued() async throws {
+        let (database, _) = try await NoticeFleet.planned(subscriptions: 3)
 
-        let deliveries = try Notifier(database: database)
+        let deliveries = try await Notifier(store: database)
             .sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: closedPort(), timeout: 5), actor: "test")
 
         #expect(deliveries.count == 3)
@@ -158,18 +159,18 @@ struct NotifierTests {
         #expect(try NoticeFleet.auditActions(database, "notice.failed").count == 3)
     }
 
-    @Test func aRelayThatDoesNotKnowEHLOIsGreetedWithHELO() throws {
-        let (database, _) = try NoticeFleet.planned(subscriptions: 1)
+    @Test func aRelayThatDoesNotKnowEHLOIsGreetedWithHELO() async throws {
+        let (database, _) = try await NoticeFleet.planned(subscriptions: 1)
         let sink = try SMTPSink(noEHLO: true)
 
-        let deliveries = try Notifier(database: database)
+        let deliveries = try await Notifier(store: database)
             .sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: sink.port, timeout: 10), actor: "test")
 
         #expect(deliveries.map(\.succeeded) == [true])
         #expect(try sink.messages().count == 1)
     }
 
-    @Test func linesThatStartWithADotArriveIntact() throws {
+    @Test func linesThatStartWithADotArriveIntact() async throws {
         // Given a message whose lines start with dots, one of them a lone dot
         let sink = try SMTPSink()
         let message = "Subject: dots\r\n\r\n.\r\n.hidden\r\n..two\r\nend\r\n"
@@ -185,16 +186,16 @@ struct NotifierTests {
         #expect(client.extensions.contains("8BITMIME"))
     }
 
-    @Test func aNoticeIsNotDueBeforeItIsQueuedNorOnceItsCampaignIsCancelled() throws {
-        let (database, campaign) = try NoticeFleet.planned(subscriptions: 2)
-        let notifier = Notifier(database: database)
-        #expect(try notifier.due(now: NoticeFleet.now - 1).isEmpty)
-        #expect(try notifier.due(now: NoticeFleet.now).count == 2)
+    @Test func aNoticeIsNotDueBeforeItIsQueuedNorOnceItsCampaignIsCancelled() async throws {
+        let (database, campaign) = try await NoticeFleet.planned(subscriptions: 2)
+        let notifier = Notifier(store: database)
+        #expect(try await notifier.due(now: NoticeFleet.now - 1).isEmpty)
+        #expect(try await notifier.due(now: NoticeFleet.now).count == 2)
 
-        try SchedulerService(database: database).cancel(campaign, now: NoticeFleet.now, actor: "test")
+        try await SchedulerService(store: database).cancel(campaign, now: NoticeFleet.now, actor: "test")
 
-        #expect(try notifier.due(now: NoticeFleet.now).isEmpty)
-        #expect(try notifier.notices(now: NoticeFleet.now).map(\.state) == [.withdrawn, .withdrawn])
+        #expect(try await notifier.due(now: NoticeFleet.now).isEmpty)
+        #expect(try await notifier.notices(now: NoticeFleet.now).map(\.state) == [.withdrawn, .withdrawn])
     }
 }
 
@@ -206,7 +207,7 @@ struct NoticeMessageTests {
         body: "Planned maintenance (reboot) for subscription contoso.\nWave w1: eastus\n  VMs: web-0, web-1\n",
         queuedAt: NoticeFleet.now, firstStart: NoticeFleet.now + 7 * 86_400, sentAt: nil, attempts: 0, lastError: nil)
 
-    @Test func aMessageIsRFC5322WithCRLFLinesAndAStableMessageID() throws {
+    @Test func aMessageIsRFC5322WithCRLFLinesAndAStableMessageID() async throws {
         let message = try NoticeMessage.compose(Self.notice, from: "pitstop@fleet.example", date: NoticeFleet.now)
         let text = String(decoding: message.bytes, as: UTF8.self)
 
@@ -228,7 +229,7 @@ struct NoticeMessageTests {
         #expect(try NoticeMessage.compose(Self.notice, from: "x@y.example", date: NoticeFleet.now + 99).messageID == message.messageID)
     }
 
-    @Test func aBodyWithNonASCIIOrLongLinesIsQuotedPrintable() throws {
+    @Test func aBodyWithNonASCIIOrLongLinesIsQuotedPrintable() async throws {
         var notice = Self.notice
         notice.body = "Wartung für die Datenbank: café ☕\n" + String(repeating: "web-0, ", count: 200) + "\n"
         notice.subject = "Geplante Wartung für contoso"
@@ -256,15 +257,15 @@ struct NoticeMessageTests {
         do { _ = try NoticeMessage.compose(notice, from: from, date: NoticeFleet.now) } catch { #expect(error.message.contains(problem)) }
     }
 
-    @Test func theOutboxGetsOneCompleteEmlFilePerNoticeAndNothingTwice() throws {
+    @Test func theOutboxGetsOneCompleteEmlFilePerNoticeAndNothingTwice() async throws {
         // Given two queued notices and an empty outbox
-        let (database, campaign) = try NoticeFleet.planned(subscriptions: 2)
+        let (database, campaign) = try await NoticeFleet.planned(subscriptions: 2)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-outbox-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let notifier = Notifier(database: database)
+        let notifier = Notifier(store: database)
 
         // When the notifier writes them
-        let deliveries = try notifier.sendDue(now: NoticeFleet.now, via: try OutboxDirectory(directory: directory), actor: "test")
+        let deliveries = try await notifier.sendDue(now: NoticeFleet.now, via: try OutboxDirectory(directory: directory), actor: "test")
 
         // Then there is one .eml per notice, named after it, and no temporary file
         #expect(deliveries.map(\.succeeded) == [true, true])
@@ -286,7 +287,7 @@ struct NoticeMessageTests {
         #expect(try NoticeFleet.auditActions(database, "notice.sent").allSatisfy { $0.contains("outbox") })
 
         // When it runs again, nothing is written
-        #expect(try notifier.sendDue(now: NoticeFleet.now + 60, via: try OutboxDirectory(directory: directory), actor: "test").isEmpty)
+        #expect(try await notifier.sendDue(now: NoticeFleet.now + 60, via: try OutboxDirectory(directory: directory), actor: "test").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).count == 2)
     }
 }

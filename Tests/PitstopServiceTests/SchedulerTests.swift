@@ -3,7 +3,7 @@
 import Foundation
 import GRDB
 import PitstopCore
-import PitstopStore
+@testable import PitstopStore
 import Testing
 @testable import PitstopService
 
@@ -34,15 +34,15 @@ private struct Fixture {
     let database: AppDatabase
     let scheduler: SchedulerService
 
-    init() throws {
+    init() async throws {
         database = try AppDatabase.inMemory()
-        _ = try InventoryService(database: database).importDocument(Array(fleet.utf8), file: "fleet.json")
-        scheduler = SchedulerService(database: database)
+        _ = try await InventoryService(store: database, actor: "test", clock: { now }).importDocument(.bytes(Array(fleet.utf8), name: "fleet.json"))
+        scheduler = SchedulerService(store: database)
     }
 
     @discardableResult
-    func plan(_ request: CampaignRequest = CampaignRequest(kind: .reboot), dryRun: Bool = false) throws -> PlanResult {
-        try scheduler.plan(request, now: now, dryRun: dryRun, actor: "test")
+    func plan(_ request: CampaignRequest = CampaignRequest(kind: .reboot), dryRun: Bool = false) async throws -> PlanResult {
+        try await scheduler.plan(request, now: now, dryRun: dryRun, actor: "test")
     }
 
     func sql(_ text: String, _ arguments: StatementArguments = []) throws {
@@ -54,33 +54,33 @@ private struct Fixture {
     }
 
     func event(_ vm: String) throws -> PlannedEvent {
-        try database.writer.read { db in try EventRepository.events(db, .vm(vm)).first!.event }
+        try database.writer.read { db in try SQLiteRepositories(db: db).events.events(.vm(vm)).first!.event }
     }
 
-    func rules() throws -> Set<String> { Set(try scheduler.check().map(\.rule.rawValue)) }
+    func rules() async throws -> Set<String> { Set(try await scheduler.check().map(\.rule.rawValue)) }
 }
 
 @Suite struct PlanWriteTests {
-    @Test func aPlanWritesTheCampaignItsEventsNoticesAndAudit() throws {
-        let f = try Fixture()
-        let result = try f.plan()
+    @Test func aPlanWritesTheCampaignItsEventsNoticesAndAudit() async throws {
+        let f = try await Fixture()
+        let result = try await f.plan()
         #expect(result.written)
         #expect(try f.count("campaigns") == 1)
         #expect(try f.count("events") == 9)
         // one notice per subscription, to its admins and co-admins
-        let notices = try f.database.writer.read { try EventRepository.notices($0) }
+        let notices = try await f.database.writer.read { try SQLiteRepositories(db: $0).notices.notices() }
         #expect(notices.map(\.subscription) == ["contoso", "fabrikam"])
         #expect(notices[0].recipients == ["ops@contoso.example", "oncall@contoso.example"])
         #expect(notices[0].body.contains("web-0"))
-        let actions = try f.database.writer.read { try String.fetchAll($0, sql: "SELECT action FROM audit_log ORDER BY seq") }
+        let actions = try await f.database.writer.read { try String.fetchAll($0, sql: "SELECT action FROM audit_log ORDER BY seq") }
         #expect(actions == ["inventory.imported", "campaign.planned", "notice.queued", "notice.queued"])
-        #expect(try f.scheduler.check().isEmpty)
+        #expect(try await f.scheduler.check().isEmpty)
     }
 
-    @Test func aDryRunWritesNothing() throws {
-        let f = try Fixture()
+    @Test func aDryRunWritesNothing() async throws {
+        let f = try await Fixture()
         let auditBefore = try f.count("audit_log")
-        let result = try f.plan(dryRun: true)
+        let result = try await f.plan(dryRun: true)
         #expect(!result.written)
         #expect(result.events.count == 9)
         #expect(try f.count("campaigns") == 0)
@@ -89,64 +89,64 @@ private struct Fixture {
         #expect(try f.count("audit_log") == auditBefore)
     }
 
-    @Test func aFreezeCampaignQueuesNoNotice() throws {
-        let f = try Fixture()
-        try f.plan(CampaignRequest(kind: .freeze))
+    @Test func aFreezeCampaignQueuesNoNotice() async throws {
+        let f = try await Fixture()
+        try await f.plan(CampaignRequest(kind: .freeze))
         #expect(try f.count("notices") == 0)
         #expect(try f.event("web-0").range.duration == 30)
     }
 
-    @Test func theSamePlanTwiceGivesTheSameTimes() throws {
-        let first = try Fixture().plan(dryRun: true).events
-        let second = try Fixture().plan(dryRun: true).events
+    @Test func theSamePlanTwiceGivesTheSameTimes() async throws {
+        let first = try await Fixture().plan(dryRun: true).events
+        let second = try await Fixture().plan(dryRun: true).events
         #expect(first == second)
     }
 
-    @Test func aSecondCampaignKeepsClearOfTheFirst() throws {
-        let f = try Fixture()
-        try f.plan()
-        try f.plan(CampaignRequest(kind: .freeze, description: "second"))
+    @Test func aSecondCampaignKeepsClearOfTheFirst() async throws {
+        let f = try await Fixture()
+        try await f.plan()
+        try await f.plan(CampaignRequest(kind: .freeze, description: "second"))
         #expect(try f.count("campaigns") == 2)
-        #expect(try f.scheduler.check().isEmpty)
+        #expect(try await f.scheduler.check().isEmpty)
     }
 
-    @Test func withoutNotBeforeAPlanStartsOnAWholeMinuteAfterTheNotice() throws {
-        let f = try Fixture()
-        let campaign = try f.plan(CampaignRequest(kind: .freeze), dryRun: true).campaign
+    @Test func withoutNotBeforeAPlanStartsOnAWholeMinuteAfterTheNotice() async throws {
+        let f = try await Fixture()
+        let campaign = try await f.plan(CampaignRequest(kind: .freeze), dryRun: true).campaign
         #expect(campaign.notBefore == Timestamp(iso8601: "2026-11-22T10:15:00Z"))
     }
 
-    @Test func cancellingACampaignCancelsItsScheduledEventsAndKeepsThem() throws {
-        let f = try Fixture()
-        let id = try f.plan().campaign.id
-        #expect(try f.scheduler.cancel(id, now: now, actor: "test") == 9)
-        let statuses = try f.database.writer.read { try String.fetchAll($0, sql: "SELECT DISTINCT status FROM events") }
+    @Test func cancellingACampaignCancelsItsScheduledEventsAndKeepsThem() async throws {
+        let f = try await Fixture()
+        let id = try await f.plan().campaign.id
+        #expect(try await f.scheduler.cancel(id, now: now, actor: "test") == 9)
+        let statuses = try await f.database.writer.read { try String.fetchAll($0, sql: "SELECT DISTINCT status FROM events") }
         #expect(statuses == ["cancelled"])
-        #expect(try f.scheduler.upcoming(.all, now: now, within: 90 * 86_400).isEmpty)
+        #expect(try await f.scheduler.upcoming(.all, now: now, within: 90 * 86_400).isEmpty)
     }
 }
 
 @Suite struct InventoryWithPlansTests {
-    @Test func aVMWithScheduledMaintenanceCannotBeRemoved() throws {
-        let f = try Fixture()
-        let id = try f.plan().campaign.id
-        let inventory = InventoryService(database: f.database)
-        #expect(throws: ServiceError.self) { try inventory.removeVM("web-0") }
-        do { try inventory.removeVM("web-0") } catch let error as ServiceError { #expect(error.message.contains(id)) }
+    @Test func aVMWithScheduledMaintenanceCannotBeRemoved() async throws {
+        let f = try await Fixture()
+        let id = try await f.plan().campaign.id
+        let inventory = InventoryService(store: f.database, actor: "test", clock: { now })
+        await #expect(throws: PitstopError.self) { try await inventory.removeVM("web-0") }
+        do { try await inventory.removeVM("web-0") } catch let error as PitstopError { #expect(error.message.contains(id)) }
         // once its campaign is cancelled, it can go
-        try f.scheduler.cancel(id, now: now, actor: "test")
-        try inventory.removeVM("web-0")
-        #expect(throws: ServiceError.self) { try inventory.vm(named: "web-0") }
+        try await f.scheduler.cancel(id, now: now, actor: "test")
+        try await inventory.removeVM("web-0")
+        await #expect(throws: PitstopError.self) { try await inventory.vm(named: "web-0") }
     }
 }
 
 @Suite struct PlanRefusalTests {
-    private func refusal(_ request: CampaignRequest) throws -> String {
-        let f = try Fixture()
+    private func refusal(_ request: CampaignRequest) async throws -> String {
+        let f = try await Fixture()
         do {
-            try f.plan(request)
+            try await f.plan(request)
             Issue.record("the plan was accepted")
-        } catch let error as ServiceError {
+        } catch let error as PitstopError {
             #expect(try f.count("campaigns") == 0)
             #expect(try f.count("events") == 0)
             return error.message
@@ -154,37 +154,37 @@ private struct Fixture {
         return ""
     }
 
-    @Test func anUnknownRegionIsNamed() throws {
-        #expect(try refusal(CampaignRequest(kind: .reboot, regions: ["atlantis"])).contains("'atlantis'"))
+    @Test func anUnknownRegionIsNamed() async throws {
+        #expect(try await refusal(CampaignRequest(kind: .reboot, regions: ["atlantis"])).contains("'atlantis'"))
     }
 
-    @Test func aFreezeLongerThanThirtySecondsIsRefused() throws {
-        #expect(try refusal(CampaignRequest(kind: .freeze, perVMDuration: 45)).contains("at most 30s"))
+    @Test func aFreezeLongerThanThirtySecondsIsRefused() async throws {
+        #expect(try await refusal(CampaignRequest(kind: .freeze, perVMDuration: 45)).contains("at most 30s"))
     }
 
-    @Test func aStartBeforeTheNoticeAllowsIsRefusedWithTheEarliestInstant() throws {
-        let message = try refusal(CampaignRequest(kind: .reboot, notBefore: Timestamp(iso8601: "2026-11-25T00:00:00Z")))
+    @Test func aStartBeforeTheNoticeAllowsIsRefusedWithTheEarliestInstant() async throws {
+        let message = try await refusal(CampaignRequest(kind: .reboot, notBefore: Timestamp(iso8601: "2026-11-25T00:00:00Z")))
         #expect(message.contains("2026-11-29T10:00:00Z"))
     }
 
-    @Test func regionsWithoutVMsAreRefused() throws {
-        let f = try Fixture()
-        try InventoryService(database: f.database).addRegion(Region(name: "empty"))
+    @Test func regionsWithoutVMsAreRefused() async throws {
+        let f = try await Fixture()
+        try await InventoryService(store: f.database, actor: "test", clock: { now }).addRegion(Region(name: "empty"))
         do {
-            try f.plan(CampaignRequest(kind: .reboot, regions: ["empty"]))
+            try await f.plan(CampaignRequest(kind: .reboot, regions: ["empty"]))
             Issue.record("the plan was accepted")
-        } catch let error as ServiceError {
+        } catch let error as PitstopError {
             #expect(error.message.contains("campaign over regions with no VMs: empty"))
         }
     }
 
-    @Test func aWindowShorterThanAWaveMakesThePlanFailWithTheNumbers() throws {
-        let f = try Fixture()
+    @Test func aWindowShorterThanAWaveMakesThePlanFailWithTheNumbers() async throws {
+        let f = try await Fixture()
         try f.sql("UPDATE maintenance_windows SET duration = 'PT10M', duration_seconds = 600")
         do {
-            try f.plan(CampaignRequest(kind: .reboot, regions: ["northeurope"]))
+            try await f.plan(CampaignRequest(kind: .reboot, regions: ["northeurope"]))
             Issue.record("the plan was accepted")
-        } catch let error as ServiceError {
+        } catch let error as PitstopError {
             #expect(error.message.contains("db"))
             #expect(error.message.contains("10m"))
             #expect(try f.count("events") == 0)
@@ -193,35 +193,35 @@ private struct Fixture {
 }
 
 @Suite struct UpcomingTests {
-    @Test func upcomingForAVMListsItsEventWithItsWindow() throws {
-        let f = try Fixture()
-        try f.plan()
-        let events = try f.scheduler.upcoming(.vm("db-0"), now: now, within: 30 * 86_400)
+    @Test func upcomingForAVMListsItsEventWithItsWindow() async throws {
+        let f = try await Fixture()
+        try await f.plan()
+        let events = try await f.scheduler.upcoming(.vm("db-0"), now: now, within: 30 * 86_400)
         #expect(events.map(\.record.event.vm) == ["db-0"])
         #expect(events[0].window == "ne-day")
-        let eastus = try f.scheduler.upcoming(.vm("web-0"), now: now, within: 30 * 86_400)
+        let eastus = try await f.scheduler.upcoming(.vm("web-0"), now: now, within: 30 * 86_400)
         #expect(eastus[0].window == nil)  // eastus has no windows: any time
     }
 
-    @Test func upcomingIsSoonestFirstAndLimitedToTheHorizon() throws {
-        let f = try Fixture()
-        try f.plan()
-        let all = try f.scheduler.upcoming(.all, now: now, within: 30 * 86_400)
+    @Test func upcomingIsSoonestFirstAndLimitedToTheHorizon() async throws {
+        let f = try await Fixture()
+        try await f.plan()
+        let all = try await f.scheduler.upcoming(.all, now: now, within: 30 * 86_400)
         #expect(all.count == 9)
         #expect(all.map(\.record.event.range.start) == all.map(\.record.event.range.start).sorted())
-        #expect(try f.scheduler.upcoming(.all, now: now, within: 86_400).isEmpty)  // the notice keeps them a week out
+        #expect(try await f.scheduler.upcoming(.all, now: now, within: 86_400).isEmpty)  // the notice keeps them a week out
     }
 
-    @Test func upcomingForASubscriptionListsOnlyItsVMs() throws {
-        let f = try Fixture()
-        try f.plan()
-        let vms = Set(try f.scheduler.upcoming(.subscription("fabrikam"), now: now, within: 30 * 86_400).map(\.record.event.vm))
+    @Test func upcomingForASubscriptionListsOnlyItsVMs() async throws {
+        let f = try await Fixture()
+        try await f.plan()
+        let vms = Set(try await f.scheduler.upcoming(.subscription("fabrikam"), now: now, within: 30 * 86_400).map(\.record.event.vm))
         #expect(vms == ["db-0", "db-1"])
     }
 
-    @Test func anUnknownScopeIsRefused() throws {
-        let f = try Fixture()
-        #expect(throws: ServiceError.self) { try f.scheduler.upcoming(.set("nope"), now: now, within: 86_400) }
+    @Test func anUnknownScopeIsRefused() async throws {
+        let f = try await Fixture()
+        await #expect(throws: PitstopError.self) { try await f.scheduler.upcoming(.set("nope"), now: now, within: 86_400) }
     }
 }
 
@@ -237,110 +237,110 @@ extension SchedulerService.Scope {
 
     private let move = "UPDATE events SET start_utc = ?, end_utc = ? WHERE id = ?"
 
-    @Test func aCleanPlanHasNoViolations() throws {
-        let f = try Fixture()
-        try f.plan()
-        #expect(try f.rules().isEmpty)
+    @Test func aCleanPlanHasNoViolations() async throws {
+        let f = try await Fixture()
+        try await f.plan()
+        #expect(try await f.rules().isEmpty)
     }
 
-    @Test func twoUpdateDomainsOfASetAtOnce() throws {
-        let f = try Fixture()
-        try f.plan()
+    @Test func twoUpdateDomainsOfASetAtOnce() async throws {
+        let f = try await Fixture()
+        try await f.plan()
         let ud0 = try f.event("web-0"), ud1 = try f.event("web-1")
         try f.sql(move, shifted(ud1, to: ud0.range.start + 60))
-        #expect(try f.rules().contains("update-domain-overlap"))
+        #expect(try await f.rules().contains("update-domain-overlap"))
     }
 
-    @Test func theRecoveryGapCutShort() throws {
-        let f = try Fixture()
-        try f.plan()
+    @Test func theRecoveryGapCutShort() async throws {
+        let f = try await Fixture()
+        try await f.plan()
         let ud0 = try f.event("web-0"), ud1 = try f.event("web-1")
         try f.sql(move, shifted(ud1, to: ud0.range.end + 60))
-        #expect(try f.rules().contains("ud-gap"))
+        #expect(try await f.rules().contains("ud-gap"))
     }
 
-    @Test func aNewPairLinkBetweenRegionsMaintainedTogether() throws {
-        let f = try Fixture()
-        try f.plan()
+    @Test func aNewPairLinkBetweenRegionsMaintainedTogether() async throws {
+        let f = try await Fixture()
+        try await f.plan()
         // northeurope runs alongside eastus; linking them makes the plan unsafe
         try f.sql("INSERT INTO region_pairs(region, paired_with) VALUES ('northeurope', 'eastus')")
-        #expect(try f.rules().contains("pair-overlap"))
+        #expect(try await f.rules().contains("pair-overlap"))
     }
 
-    @Test func aStandaloneVMBeforeItsRegionsSets() throws {
-        let f = try Fixture()
-        try f.plan()
+    @Test func aStandaloneVMBeforeItsRegionsSets() async throws {
+        let f = try await Fixture()
+        try await f.plan()
         let jump = try f.event("jump"), web = try f.event("web-0")
         try f.sql(move, shifted(jump, to: web.range.start - jump.range.duration - 3600))
-        #expect(try f.rules().contains("single-before-multi"))
+        #expect(try await f.rules().contains("single-before-multi"))
     }
 
-    @Test func anEventStartingBeforeItsNotice() throws {
-        let f = try Fixture()
-        try f.plan()
+    @Test func anEventStartingBeforeItsNotice() async throws {
+        let f = try await Fixture()
+        try await f.plan()
         try f.sql("UPDATE events SET planned_at = ? WHERE vm = 'db-0'", [(try f.event("db-0").range.start - 3600).iso8601])
-        #expect(try f.rules().contains("short-notice"))
+        #expect(try await f.rules().contains("short-notice"))
     }
 
-    @Test func anEventMovedOutOfItsWindow() throws {
-        let f = try Fixture()
-        try f.plan()
+    @Test func anEventMovedOutOfItsWindow() async throws {
+        let f = try await Fixture()
+        try await f.plan()
         let db0 = try f.event("db-0")
         let day = db0.range.start.seconds / 86_400 * 86_400
         try f.sql(move, shifted(db0, to: Timestamp(seconds: day + 21 * 3600)))  // the window ends at 20:00
-        #expect(try f.rules().contains("outside-window"))
+        #expect(try await f.rules().contains("outside-window"))
     }
 
-    @Test func aBlackoutAddedOverPlannedEvents() throws {
-        let f = try Fixture()
-        try f.plan()
+    @Test func aBlackoutAddedOverPlannedEvents() async throws {
+        let f = try await Fixture()
+        try await f.plan()
         let web = try f.event("web-0")
         try f.sql("INSERT INTO blackouts(name, region, start_utc, end_utc) VALUES ('freeze', NULL, ?, ?)",
                   [(web.range.start - 60).iso8601, (web.range.end + 60).iso8601])
-        #expect(try f.rules().contains("in-blackout"))
+        #expect(try await f.rules().contains("in-blackout"))
     }
 
-    @Test func aFreezeStretchedPastThirtySeconds() throws {
-        let f = try Fixture()
-        try f.plan(CampaignRequest(kind: .freeze))
+    @Test func aFreezeStretchedPastThirtySeconds() async throws {
+        let f = try await Fixture()
+        try await f.plan(CampaignRequest(kind: .freeze))
         let e = try f.event("web-0")
         try f.sql("UPDATE events SET end_utc = ? WHERE id = ?", [(e.range.start + 60).iso8601, e.id])
-        #expect(try f.rules().contains("freeze-too-long"))
+        #expect(try await f.rules().contains("freeze-too-long"))
     }
 
-    @Test func aVMBookedTwice() throws {
-        let f = try Fixture()
-        try f.plan()
+    @Test func aVMBookedTwice() async throws {
+        let f = try await Fixture()
+        try await f.plan()
         try f.sql("""
             INSERT INTO events(id, campaign, vm, region, availability_set, update_domain, fault_domain, wave, kind,
                                start_utc, end_utc, status, planned_at)
             SELECT id || '-copy', campaign, vm, region, availability_set, update_domain, fault_domain, wave || '-copy', kind,
                    start_utc, end_utc, status, planned_at FROM events WHERE vm = 'api-0'
             """)
-        #expect(try f.rules().contains("double-booked"))
+        #expect(try await f.rules().contains("double-booked"))
     }
 
-    @Test func aRebootWhoseNoticeWasDeleted() throws {
-        let f = try Fixture()
-        try f.plan()
+    @Test func aRebootWhoseNoticeWasDeleted() async throws {
+        let f = try await Fixture()
+        try await f.plan()
         try f.sql("DELETE FROM notices WHERE subscription = 'fabrikam'")
-        #expect(try f.rules() == ["missing-notice"])
+        #expect(try await f.rules() == ["missing-notice"])
     }
 
-    @Test func aVMMovedToAnotherUpdateDomainAfterPlanning() throws {
-        let f = try Fixture()
-        try f.plan()
+    @Test func aVMMovedToAnotherUpdateDomainAfterPlanning() async throws {
+        let f = try await Fixture()
+        try await f.plan()
         // web-0 and web-3 share UD 0 and so one wave; moving web-3 to UD 1 puts UD 1 down with UD 0
         try f.sql("UPDATE vms SET update_domain = 1 WHERE name = 'web-3'")
-        #expect(try f.rules().contains("update-domain-overlap"))
+        #expect(try await f.rules().contains("update-domain-overlap"))
     }
 
-    @Test func checkOfOneCampaignOnlyReportsViolationsInvolvingIt() throws {
-        let f = try Fixture()
-        let first = try f.plan().campaign.id
-        let second = try f.plan(CampaignRequest(kind: .freeze, description: "second")).campaign.id
+    @Test func checkOfOneCampaignOnlyReportsViolationsInvolvingIt() async throws {
+        let f = try await Fixture()
+        let first = try await f.plan().campaign.id
+        let second = try await f.plan(CampaignRequest(kind: .freeze, description: "second")).campaign.id
         try f.sql("DELETE FROM notices")
-        #expect(try f.scheduler.check(campaign: first).map(\.rule.rawValue) == ["missing-notice", "missing-notice"])
-        #expect(try f.scheduler.check(campaign: second).isEmpty)
+        #expect(try await f.scheduler.check(campaign: first).map(\.rule.rawValue) == ["missing-notice", "missing-notice"])
+        #expect(try await f.scheduler.check(campaign: second).isEmpty)
     }
 }

@@ -1,0 +1,148 @@
+// What an import reads: bytes as they arrive, from a file the CLI opens or a request body the
+// server receives. The import pulls chunks on its own reading thread, so neither source ties
+// up a cooperative thread, and memory stays bounded by a few chunks whatever the input's size.
+import Foundation
+import PitstopCore
+
+/// A named stream of bytes to import.
+public struct ImportInput: Sendable {
+    /// The name messages give as the place of a problem (`fleet.csv:12: ...`).
+    public var name: String
+    /// The expected size in bytes, when known: for progress, and to choose a bulk load.
+    public var sizeHint: Int?
+    /// The next chunk, blocking until it arrives; `nil` at the end.
+    let nextChunk: @Sendable () throws -> [UInt8]?
+
+    public init(name: String, sizeHint: Int?, nextChunk: @escaping @Sendable () throws -> [UInt8]?) {
+        self.name = name
+        self.sizeHint = sizeHint
+        self.nextChunk = nextChunk
+    }
+
+    /// A file, read in 1 MiB chunks.
+    public static func file(atPath path: String, name: String? = nil) throws(PitstopError) -> ImportInput {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              let handle = FileHandle(forReadingAtPath: path) else {
+            throw PitstopError(.notFound, "\(name ?? path): cannot be opened (no such file, or not readable)")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        let reader = FileChunks(handle: handle)
+        return ImportInput(name: name ?? path, sizeHint: size) { try reader.next() }
+    }
+
+    /// An in-memory document.
+    public static func bytes(_ bytes: [UInt8], name: String) -> ImportInput {
+        let once = Once(bytes)
+        return ImportInput(name: name, sizeHint: bytes.count) { once.take() }
+    }
+
+    /// Chunks from an async sequence, such as a request body, handed over through a small
+    /// bounded buffer: the sequence is read as fast as the import consumes it.
+    public static func stream<S: AsyncSequence & Sendable>(_ chunks: S, name: String, sizeHint: Int?) -> ImportInput
+    where S.Element == [UInt8] {
+        let buffer = ChunkBuffer(capacity: 8)
+        let task = Task {
+            do {
+                for try await chunk in chunks {
+                    while !buffer.offer(chunk) {
+                        if buffer.isCancelled { return }
+                        try await Task.sleep(nanoseconds: 1_000_000)
+                    }
+                }
+                buffer.finish(error: nil)
+            } catch {
+                buffer.finish(error: error)
+            }
+        }
+        buffer.onCancel = { task.cancel() }
+        return ImportInput(name: name, sizeHint: sizeHint) { try buffer.take() }
+    }
+
+    /// Every byte, for inputs that are parsed whole (a JSON document).
+    func readAll() throws -> [UInt8] {
+        var out: [UInt8] = []
+        while let chunk = try nextChunk() { out += chunk }
+        return out
+    }
+}
+
+/// Reads a file handle in chunks and closes it at the end.
+private final class FileChunks: @unchecked Sendable {
+    private let handle: FileHandle
+    private var closed = false
+    private let lock = NSLock()
+
+    init(handle: FileHandle) { self.handle = handle }
+
+    func next() throws -> [UInt8]? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return nil }
+        let data = try handle.read(upToCount: 1 << 20) ?? Data()
+        if data.isEmpty {
+            try? handle.close()
+            closed = true
+            return nil
+        }
+        return [UInt8](data)
+    }
+
+    deinit { if !closed { try? handle.close() } }
+}
+
+/// Hands out one value once.
+private final class Once: @unchecked Sendable {
+    private var value: [UInt8]?
+    private let lock = NSLock()
+    init(_ value: [UInt8]) { self.value = value }
+    func take() -> [UInt8]? {
+        lock.lock()
+        defer { lock.unlock() }
+        defer { value = nil }
+        return value
+    }
+}
+
+/// A bounded hand-off from an async producer to a blocking consumer.
+final class ChunkBuffer: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var chunks: [[UInt8]] = []
+    private var finished = false
+    private var failure: (any Error)?
+    private(set) var isCancelled = false
+    private let capacity: Int
+    var onCancel: (@Sendable () -> Void)?
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Adds a chunk unless full; never blocks the producer.
+    func offer(_ chunk: [UInt8]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard chunks.count < capacity else { return false }
+        chunks.append(chunk)
+        condition.broadcast()
+        return true
+    }
+
+    func finish(error: (any Error)?) {
+        condition.lock()
+        finished = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next chunk, blocking; nil at the end, the producer's error if it failed.
+    func take() throws -> [UInt8]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty && !finished { condition.wait() }
+        if !chunks.isEmpty { return chunks.removeFirst() }
+        if let failure { throw failure }
+        return nil
+    }
+
+    deinit { onCancel?() }
+}

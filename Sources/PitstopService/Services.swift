@@ -1,0 +1,36 @@
+// The front door of the service floor: adapters (the CLI, the server) open a database here and
+// get the use cases, without knowing which engine or which repositories are behind them.
+import PitstopCore
+import PitstopStore
+
+/// Every use case, on one database.
+public struct Services: Sendable {
+    public let store: any Store
+
+    public init(store: any Store) {
+        self.store = store
+    }
+
+    /// The SQLite database at `path`, created and migrated on first use.
+    public static func open(path: String) throws(PitstopError) -> Services {
+        Services(store: try AppDatabase.open(path: path))
+    }
+
+    /// A private in-memory database, for tests and rehearsals.
+    public static func inMemory() throws -> Services {
+        Services(store: try AppDatabase.inMemory())
+    }
+
+    public var scheduler: SchedulerService { SchedulerService(store: store) }
+    public var lifecycle: LifecycleService { LifecycleService(store: store) }
+    public var audit: AuditService { AuditService(store: store) }
+    public var notifier: Notifier { Notifier(store: store) }
+
+    /// The fleet's use cases, their changes recorded as made by `actor` at `clock()`.
+    public func inventory(actor: String, clock: @escaping @Sendable () throws -> Timestamp) -> InventoryService {
+        InventoryService(store: store, actor: actor, clock: clock)
+    }
+
+    /// Whether the database answers and its schema is this build's.
+    public func isHealthy() async -> Bool { await store.isHealthy() }
+}

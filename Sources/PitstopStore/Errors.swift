@@ -1,0 +1,52 @@
+// SQLite's refusals in an operator's words. No SQLite code, GRDB type or SQL text leaves the
+// store: every error crossing the seam is a `PitstopError`.
+import GRDB
+import PitstopCore
+
+/// Runs a write, turning a constraint SQLite refused into a conflict an operator can read.
+func constrained<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+        throw PitstopError(.conflict, StoreMessages.describe(error))
+    }
+}
+
+/// Turns a database error that reached the edge of the store into the one error shape.
+func translated(_ error: any Error) -> any Error {
+    guard let error = error as? DatabaseError else { return error }
+    switch error.resultCode {
+    case .SQLITE_BUSY, .SQLITE_LOCKED:
+        return PitstopError(.busy, "the database is busy: another Pitstop process held it for longer than the \(AppDatabase.busyTimeoutSeconds) s busy timeout; try again")
+    case .SQLITE_CONSTRAINT:
+        return PitstopError(.conflict, StoreMessages.describe(error))
+    case .SQLITE_FULL:
+        return PitstopError(.internal, "the disk is full: nothing was written; free some space and try again")
+    case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN, .SQLITE_AUTH:
+        return PitstopError(.internal, "the database cannot be written (\(StoreMessages.plain(error))): check the file's permissions")
+    case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+        return PitstopError(.internal, "the database file is damaged or is not a database")
+    default:
+        return PitstopError(.internal, "the database failed: \(StoreMessages.plain(error))")
+    }
+}
+
+enum StoreMessages {
+    /// A constraint failure, named by what it protects.
+    static func describe(_ error: DatabaseError) -> String {
+        let message = error.message ?? ""
+        if message.contains("vms.ip_address") { return "ipAddress is already used by another VM" }
+        if error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY { return "refers to something that does not exist" }
+        if error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            return "a record with that name already exists"
+        }
+        // Triggers raise messages written for operators in the schema.
+        if error.extendedResultCode == .SQLITE_CONSTRAINT_TRIGGER, !message.isEmpty { return message }
+        return "the change breaks a rule of the stored fleet"
+    }
+
+    /// SQLite's own words for anything else, without codes or SQL.
+    static func plain(_ error: DatabaseError) -> String {
+        error.message ?? "an unknown error"
+    }
+}

@@ -1,0 +1,187 @@
+// The seam between the use cases and the database engine. A service opens one unit of work
+// (`Store.read` or `Store.write`), calls repositories on it, and gets back values of the core;
+// SQL lives only behind these protocols. SQLite (`AppDatabase`) is the one engine today; a
+// second one implements the same protocols and every service works on it unchanged.
+import PitstopCore
+
+/// A database Pitstop keeps its fleet and plans in.
+public protocol Store: Sendable {
+    /// Runs `work` in one read transaction: it sees one consistent state, and never blocks a
+    /// caller's thread while it waits.
+    func read<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T
+
+    /// Runs `work` in one write transaction: all of it commits, or none of it does.
+    func write<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T
+
+    /// Like ``write(_:)``, for loading VMs by the hundred thousand: the engine may defer its
+    /// per-row integrity checks to one set-based pass before the commit, with the same result.
+    func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T
+
+    /// Whether the database is reachable and its schema is this build's.
+    func isHealthy() async -> Bool
+}
+
+/// One unit of work: the repositories, all inside the same transaction.
+public protocol Repositories {
+    var fleet: any FleetRepository { get }
+    var vms: any VMRepository { get }
+    var events: any EventRepository { get }
+    var notices: any NoticeRepository { get }
+    var audit: any AuditRepository { get }
+    var history: any HistoryRepository { get }
+}
+
+/// Regions, pairs, subscriptions, sets, windows and blackouts.
+public protocol FleetRepository {
+    func regions() throws -> [Region]
+    func region(named name: String) throws -> Region?
+    func upsert(region: Region) throws -> UpsertOutcome
+    func regionPairs() throws -> [RegionPair]
+    func upsert(pair: RegionPair) throws -> UpsertOutcome
+    /// Removes the links between `a` and `b`, in either direction; returns how many.
+    func removePair(_ a: String, _ b: String) throws -> Int
+    func subscriptions() throws -> [Subscription]
+    func subscription(id: String) throws -> Subscription?
+    func upsert(subscription: Subscription) throws -> UpsertOutcome
+    func availabilitySets(region: String?) throws -> [AvailabilitySet]
+    func availabilitySet(named name: String) throws -> AvailabilitySet?
+    /// How many VMs have joined each set, for round-robin placement.
+    func placedCounts() throws -> [String: Int]
+    func setPlacedCount(set: String, to n: Int) throws
+    func upsert(availabilitySet set: AvailabilitySet) throws -> UpsertOutcome
+    /// The names of regions and subscriptions and the sets, for checking VMs.
+    func fleetIndex() throws -> FleetIndex
+    func maintenanceWindows() throws -> [MaintenanceWindow]
+    func maintenanceWindow(named name: String) throws -> MaintenanceWindow?
+    func upsert(window: MaintenanceWindow) throws -> UpsertOutcome
+    func blackouts() throws -> [Blackout]
+    func blackout(named name: String) throws -> Blackout?
+    func upsert(blackout: Blackout) throws -> UpsertOutcome
+    /// Removes a record by its key; false when there was none.
+    func delete(_ kind: FleetRecordKind, key: String) throws -> Bool
+    /// What still refers to the record: per kind of dependant (`VMs`, `pair links`, ...), the
+    /// first `limit` names in order. Kinds with none are left out.
+    func dependants(of kind: FleetRecordKind, key: String, limit: Int) throws -> [(kind: String, names: [String])]
+}
+
+extension FleetRepository {
+    public func availabilitySets() throws -> [AvailabilitySet] { try availabilitySets(region: nil) }
+}
+
+/// VMs, which come by the million: streamed reads and prepared writes.
+public protocol VMRepository {
+    func vm(named name: String) throws -> VirtualMachine?
+    func vm(ipAddress: String) throws -> VirtualMachine?
+    /// Calls `body` for each VM in scope, in name order, without holding them all.
+    func forEach(in scope: VMScope, _ body: (VirtualMachine) throws -> Void) throws
+    func count(in scope: VMScope) throws -> Int
+    /// VM counts per set.
+    func countsBySet() throws -> [String: Int]
+    /// VM counts per (region, set, update domain, fault domain); single-instance VMs have no
+    /// set or domains.
+    func domainCounts() throws -> [DomainCount]
+    /// A writer whose statements are prepared once, for many VMs in this unit of work.
+    func writer() throws -> any VMWriting
+}
+
+/// How many VMs share one place in the fleet.
+public struct DomainCount: Sendable, Hashable {
+    public var region: String
+    public var availabilitySet: String?
+    public var updateDomain: Int?
+    public var faultDomain: Int?
+    public var vms: Int
+
+    public init(region: String, availabilitySet: String?, updateDomain: Int?, faultDomain: Int?, vms: Int) {
+        self.region = region
+        self.availabilitySet = availabilitySet
+        self.updateDomain = updateDomain
+        self.faultDomain = faultDomain
+        self.vms = vms
+    }
+}
+
+/// Writes VMs one at a time inside a unit of work.
+public protocol VMWriting {
+    /// Inserts `vm` unless a VM of that name exists; returns whether it was inserted.
+    func insertIfAbsent(_ vm: VirtualMachine) throws -> Bool
+    /// Overwrites the stored VM of the same name.
+    func overwrite(_ vm: VirtualMachine) throws
+    func existing(named name: String) throws -> VirtualMachine?
+}
+
+/// Campaigns and their planned events.
+public protocol EventRepository {
+    func insert(campaign: Campaign, span: TimeRange) throws
+    func campaigns() throws -> [CampaignRecord]
+    func campaign(id: String) throws -> CampaignRecord?
+    /// How many campaigns were ever planned.
+    func campaignCount() throws -> Int
+    /// Per campaign: its events, and how many of them are scheduled or started.
+    func eventCounts() throws -> [String: (events: Int, active: Int)]
+    /// The recovery gap and duration of every campaign, for the planner and the checker.
+    func campaignTerms() throws -> [String: CampaignTerms]
+    func setStatus(ofCampaign id: String, to status: CampaignStatus) throws
+    /// Cancels the campaign's scheduled events; returns how many.
+    func cancelScheduledEvents(ofCampaign id: String) throws -> Int
+    /// Inserts planned events in order; `progress` gets the count written so far.
+    func insert(events: [PlannedEvent], progress: ((Int) -> Void)?) throws
+    /// Events overlapping `[from, until)` (either bound optional), in start order, then id.
+    func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord]
+    /// Records what happened to an event: status, approval, actual times, forced and reason.
+    func update(_ record: EventRecord) throws
+    /// Events in `regions` that actually started and had not ended by `since`.
+    func startedEvents(regions: [String], endedAfter since: Timestamp) throws -> [EventRecord]
+    /// Events of `vms` that actually started and had not ended by `since`.
+    func startedEvents(vms: [String], endedAfter since: Timestamp) throws -> [EventRecord]
+    /// Every event of `campaign` in `regions`, whatever its status.
+    func events(campaign: String, regions: [String]) throws -> [EventRecord]
+    /// Whether any event, of any status, names this VM.
+    func hasEvents(vm: String) throws -> Bool
+    /// Whether any event, of any status, lies in this region.
+    func hasEvents(region: String) throws -> Bool
+}
+
+extension EventRepository {
+    public func events(_ filter: EventFilter) throws -> [EventRecord] { try events(filter, from: nil, until: nil) }
+}
+
+/// The notice outbox.
+public protocol NoticeRepository {
+    func insert(notice: NoticeRecord) throws
+    func notices(campaign: String?) throws -> [NoticeRecord]
+    func notice(id: Int64) throws -> NoticeRecord?
+    /// The (campaign, subscription) pairs that have a notice queued or sent.
+    func noticeKeys() throws -> Set<NoticeKey>
+    /// The ids of cancelled campaigns: their notices are no longer owed.
+    func cancelledCampaigns() throws -> Set<String>
+    /// Marks a notice sent; false, changing nothing, when it already was.
+    func markSent(id: Int64, at: Timestamp) throws -> Bool
+    /// Counts a failed attempt; false when the notice is unknown or already sent.
+    func recordFailure(id: Int64, error: String) throws -> Bool
+}
+
+extension NoticeRepository {
+    public func notices() throws -> [NoticeRecord] { try notices(campaign: nil) }
+}
+
+/// The append-only, hash-chained audit log.
+public protocol AuditRepository {
+    /// Appends one entry and returns it.
+    @discardableResult
+    func append(at: Timestamp, actor: String, action: String, subjects: [AuditSubject], details: String) throws -> AuditEntry
+    /// Calls `body` for each entry the filter selects, oldest first.
+    func forEach(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws
+    /// Walks the whole chain.
+    func verifyChain() throws -> ChainCheck
+}
+
+/// Maintenance as it happened.
+public protocol HistoryRepository {
+    /// Every event that actually started, in actual start order.
+    func startedEvents() throws -> [HistoricalEvent]
+    /// Events planned to start in `[from, until)`, optionally of one region, in planned order.
+    func events(plannedFrom from: Timestamp?, until: Timestamp?, region: String?) throws -> [HistoricalEvent]
+    /// When each notice was sent; `nil` while queued.
+    func noticesSent() throws -> [NoticeKey: Timestamp?]
+}
