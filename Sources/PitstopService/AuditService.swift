@@ -62,35 +62,3 @@ public struct AuditService: Sendable {
         }
     }
 }
-
-// MARK: JSON shapes shared by the CLI and the server
-
-extension AuditService {
-    /// One entry: `{"seq": 7, "at": "...Z", "actor": "...", "action": "vm.moved", "subjects": [{"kind": "vm", "name": "web-0"}], "details": {...}, "hash": "..."}`.
-    public static func json(_ e: AuditEntry) -> String {
-        JSONText.object([
-            ("seq", "\(e.seq)"), ("at", JSONText.quote(e.at.iso8601)), ("actor", JSONText.quote(e.actor)),
-            ("action", JSONText.quote(e.action)),
-            ("subjects", JSONText.array(e.subjects.map { JSONText.object([("kind", JSONText.quote($0.kind.rawValue)), ("name", JSONText.quote($0.name))]) })),
-            // Stored details are valid JSON (a CHECK guarantees it), so they are embedded as they are.
-            ("details", e.details), ("prevHash", JSONText.quote(e.previousHash)), ("hash", JSONText.quote(e.hash)),
-        ])
-    }
-
-    /// One finding: `{"rule": "...", "message": "...", "events": [...], "at": "...Z"}`.
-    public static func json(_ f: HistoryFinding) -> String {
-        JSONText.object([
-            ("rule", JSONText.quote(f.rule.rawValue)), ("message", JSONText.quote(f.message)),
-            ("events", JSONText.array(f.events.map(JSONText.quote))), ("at", JSONText.quote(f.at.iso8601)),
-        ])
-    }
-
-    /// The document of `audit verify --format json`.
-    public static func json(_ v: AuditVerification) -> String {
-        let broken = v.chain.firstBroken.map { JSONText.object([("seq", "\($0.seq)"), ("reason", JSONText.quote($0.reason))]) } ?? "null"
-        let head = v.chain.head.map { JSONText.object([("seq", "\($0.seq)"), ("hash", JSONText.quote($0.hash))]) } ?? "null"
-        let chain = JSONText.object([("ok", "\(v.chain.ok)"), ("entries", "\(v.chain.entries)"), ("firstBroken", broken), ("head", head)])
-        let findings = v.findings.isEmpty ? "[]" : "[\n    " + v.findings.map(json).joined(separator: ",\n    ") + "\n  ]"
-        return "{\"ok\": \(v.ok),\n  \"chain\": \(chain),\n  \"findings\": \(findings)}"
-    }
-}

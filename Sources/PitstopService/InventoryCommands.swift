@@ -14,7 +14,7 @@ extension InventoryService {
                 throw PitstopError(.conflict, "region \(region.name) already exists")
             }
             _ = try tx.fleet.upsert(region: region)
-            try audit(tx, "region.added", [AuditSubject(.region, region.name)], details: Self.json(region))
+            try audit(tx, "region.added", [AuditSubject(.region, region.name)], details: Responses.region(region))
         }
     }
 
@@ -41,7 +41,7 @@ extension InventoryService {
                 try audit(tx, "region.defaults-loaded",
                           (addedRegions + addedPairs.flatMap { [$0.region, $0.pairedWith] }).map { AuditSubject(.region, $0) },
                           details: JSONText.object([("regionsAdded", JSONText.array(addedRegions.map(JSONText.quote))),
-                                                    ("pairsAdded", JSONText.array(addedPairs.map(Self.json)))]))
+                                                    ("pairsAdded", JSONText.array(addedPairs.map(Responses.regionPair)))]))
             }
             return (regions, pairs)
         }
@@ -56,7 +56,7 @@ extension InventoryService {
             let link = RegionPair(region: region, pairedWith: partner)
             let outcome = try tx.fleet.upsert(pair: link)
             if outcome == .added {
-                try audit(tx, "region.paired", [AuditSubject(.region, region), AuditSubject(.region, partner)], details: Self.json(link))
+                try audit(tx, "region.paired", [AuditSubject(.region, region), AuditSubject(.region, partner)], details: Responses.regionPair(link))
             }
             return outcome
         }
@@ -78,7 +78,7 @@ extension InventoryService {
             guard let region = try tx.fleet.region(named: name) else { throw PitstopError(.notFound, "unknown region '\(name)'") }
             try refuseIfUsed(tx, .region, name, "region \(name)")
             _ = try tx.fleet.delete(.region, key: name)
-            try audit(tx, "region.removed", [AuditSubject(.region, name)], details: Self.json(region))
+            try audit(tx, "region.removed", [AuditSubject(.region, name)], details: Responses.region(region))
         }
     }
 
@@ -97,7 +97,7 @@ extension InventoryService {
                 throw PitstopError(.conflict, "subscription \(subscription.id) already exists")
             }
             _ = try tx.fleet.upsert(subscription: subscription)
-            try audit(tx, "subscription.added", [AuditSubject(.subscription, subscription.id)], details: Self.json(subscription))
+            try audit(tx, "subscription.added", [AuditSubject(.subscription, subscription.id)], details: Responses.subscription(subscription))
         }
     }
 
@@ -106,7 +106,7 @@ extension InventoryService {
             guard let subscription = try tx.fleet.subscription(id: id) else { throw PitstopError(.notFound, "unknown subscription '\(id)'") }
             try refuseIfUsed(tx, .subscription, id, "subscription \(id)")
             _ = try tx.fleet.delete(.subscription, key: id)
-            try audit(tx, "subscription.removed", [AuditSubject(.subscription, id)], details: Self.json(subscription))
+            try audit(tx, "subscription.removed", [AuditSubject(.subscription, id)], details: Responses.subscription(subscription))
         }
     }
 
@@ -129,7 +129,7 @@ extension InventoryService {
                 throw PitstopError(.notFound, "unknown subscription '\(set.subscription)'")
             }
             _ = try tx.fleet.upsert(availabilitySet: set)
-            try audit(tx, "set.added", Self.subjects(of: set), details: Self.json(set))
+            try audit(tx, "set.added", Self.subjects(of: set), details: Responses.availabilitySet(set))
         }
     }
 
@@ -138,7 +138,7 @@ extension InventoryService {
             guard let set = try tx.fleet.availabilitySet(named: name) else { throw PitstopError(.notFound, "unknown availability set '\(name)'") }
             try refuseIfUsed(tx, .availabilitySet, name, "availability set \(name)")
             _ = try tx.fleet.delete(.availabilitySet, key: name)
-            try audit(tx, "set.removed", Self.subjects(of: set), details: Self.json(set))
+            try audit(tx, "set.removed", Self.subjects(of: set), details: Responses.availabilitySet(set))
         }
     }
 
@@ -150,7 +150,7 @@ extension InventoryService {
         try await store.write { tx in
             guard try tx.vms.vm(named: draft.name) == nil else { throw PitstopError(.conflict, "VM \(draft.name) already exists") }
             let vm = try place(tx, draft, existing: nil)
-            try audit(tx, "vm.added", Self.subjects(of: vm), details: Self.json(vm))
+            try audit(tx, "vm.added", Self.subjects(of: vm), details: Responses.vm(vm))
             return vm
         }
     }
@@ -196,7 +196,7 @@ extension InventoryService {
             guard let vm = try tx.vms.vm(named: name) else { throw PitstopError(.notFound, "unknown VM '\(name)'") }
             try refuseIfUsed(tx, .vm, name, "VM \(name)")
             _ = try tx.fleet.delete(.vm, key: name)
-            try audit(tx, "vm.removed", Self.subjects(of: vm), details: Self.json(vm))
+            try audit(tx, "vm.removed", Self.subjects(of: vm), details: Responses.vm(vm))
         }
     }
 
@@ -215,7 +215,7 @@ extension InventoryService {
                 guard try tx.fleet.availabilitySet(named: s) != nil else { throw PitstopError(.notFound, "unknown availability set '\(s)'") }
             }
             _ = try tx.fleet.upsert(window: window)
-            try audit(tx, "window.added", Self.subjects(of: window), details: Self.json(window))
+            try audit(tx, "window.added", Self.subjects(of: window), details: Responses.window(window))
         }
     }
 
@@ -225,7 +225,7 @@ extension InventoryService {
                   try tx.fleet.delete(.maintenanceWindow, key: name) else {
                 throw PitstopError(.notFound, "unknown maintenance window '\(name)'")
             }
-            try audit(tx, "window.removed", Self.subjects(of: window), details: Self.json(window))
+            try audit(tx, "window.removed", Self.subjects(of: window), details: Responses.window(window))
         }
     }
 
@@ -242,7 +242,7 @@ extension InventoryService {
                 throw PitstopError(.notFound, "unknown region '\(r)'")
             }
             _ = try tx.fleet.upsert(blackout: blackout)
-            try audit(tx, "blackout.added", Self.subjects(of: blackout), details: Self.json(blackout))
+            try audit(tx, "blackout.added", Self.subjects(of: blackout), details: Responses.blackout(blackout))
         }
     }
 
@@ -251,7 +251,7 @@ extension InventoryService {
             guard let blackout = try tx.fleet.blackout(named: name), try tx.fleet.delete(.blackout, key: name) else {
                 throw PitstopError(.notFound, "unknown blackout '\(name)'")
             }
-            try audit(tx, "blackout.removed", Self.subjects(of: blackout), details: Self.json(blackout))
+            try audit(tx, "blackout.removed", Self.subjects(of: blackout), details: Responses.blackout(blackout))
         }
     }
 

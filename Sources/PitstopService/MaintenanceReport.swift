@@ -164,37 +164,3 @@ extension AuditService {
         }
     }
 }
-
-// MARK: JSON shapes shared by the CLI and the server
-
-extension MaintenanceReport {
-    /// One line's figures; durations in seconds.
-    public static func json(_ l: ReportLine) -> String {
-        var members: [(String, String)] = [("name", l.singleInstance ? "null" : JSONText.quote(l.name))]
-        if let region = l.region { members.append(("region", JSONText.quote(region))) }
-        if l.singleInstance { members.append(("singleInstance", "true")) }
-        members += [
-            ("events", "\(l.events)"),
-            ("byKind", JSONText.object([("freeze", "\(l.freezes)"), ("reboot", "\(l.reboots)")])),
-            ("byOutcome", JSONText.object([
-                ("completed", "\(l.completed)"), ("failed", "\(l.failed)"), ("cancelled", "\(l.cancelled)"),
-                ("started", "\(l.started)"), ("scheduled", "\(l.scheduled)"),
-            ])),
-            ("plannedDowntimeSeconds", "\(l.plannedDowntime)"), ("actualDowntimeSeconds", "\(l.actualDowntime)"),
-            ("longestFreezeSeconds", JSONText.number(l.longestFreeze)), ("longestFreezeEvent", JSONText.quote(l.longestFreezeEvent)),
-            ("findings", "\(l.findings)"),
-        ]
-        return JSONText.object(members)
-    }
-
-    /// The document of `report --format json`.
-    public var json: String {
-        func section(_ lines: [ReportLine]) -> String {
-            lines.isEmpty ? "[]" : "[\n    " + lines.map(Self.json).joined(separator: ",\n    ") + "\n  ]"
-        }
-        let findings = self.findings.isEmpty ? "[]" : "[\n    " + self.findings.map(AuditService.json).joined(separator: ",\n    ") + "\n  ]"
-        return "{\"since\": \(JSONText.quote(query.since?.iso8601)), \"until\": \(JSONText.quote(query.until?.iso8601)), \"region\": \(JSONText.quote(query.region)),\n"
-            + "  \"regions\": \(section(regions)),\n  \"sets\": \(section(sets)),\n  \"subscriptions\": \(section(subscriptions)),\n"
-            + "  \"total\": \(Self.json(total)),\n  \"findings\": \(findings)}"
-    }
-}

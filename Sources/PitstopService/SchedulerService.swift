@@ -271,31 +271,3 @@ public struct SchedulerService: Sendable {
         }
     }
 }
-
-// MARK: JSON shapes shared by the CLI and the server
-
-extension SchedulerService {
-    /// The event shape of `plan --format json` and `upcoming --format json`.
-    public static func json(_ e: PlannedEvent, extra: [(String, String)] = []) -> String {
-        JSONText.object([
-            ("id", JSONText.quote(e.id)), ("campaign", JSONText.quote(e.campaign)), ("vm", JSONText.quote(e.vm)),
-            ("region", JSONText.quote(e.region)), ("availabilitySet", JSONText.quote(e.availabilitySet)),
-            ("updateDomain", JSONText.number(e.updateDomain)), ("faultDomain", JSONText.number(e.faultDomain)),
-            ("wave", JSONText.quote(e.wave)), ("kind", JSONText.quote(e.kind.rawValue)),
-            ("start", JSONText.quote(e.range.start.iso8601)), ("end", JSONText.quote(e.range.end.iso8601)),
-            ("status", JSONText.quote(e.status.rawValue)),
-        ] + extra)
-    }
-
-    /// The campaign shape of `plan --format json`.
-    public static func json(_ c: Campaign, status: String, span: TimeRange?, extra: [(String, String)] = []) -> String {
-        JSONText.object([
-            ("id", JSONText.quote(c.id)), ("kind", JSONText.quote(c.kind.rawValue)), ("status", JSONText.quote(status)),
-            ("createdAt", JSONText.quote(c.createdAt.iso8601)), ("notBefore", JSONText.quote(c.notBefore.iso8601)),
-            ("regions", JSONText.array(c.regions.map(JSONText.quote))),
-            ("start", JSONText.quote(span?.start.iso8601)), ("end", JSONText.quote(span?.end.iso8601)),
-            ("description", JSONText.quote(c.description)),
-            ("perVMSeconds", "\(c.perVMDuration)"), ("udGapSeconds", "\(c.udGap)"),
-        ] + extra)
-    }
-}

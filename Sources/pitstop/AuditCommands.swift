@@ -4,11 +4,6 @@ import Foundation
 import PitstopCore
 import PitstopService
 
-/// Table, JSON or CSV.
-enum RecordFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, csv
-}
-
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "What happened to a VM, set, region, campaign or subscription; verify the log and past maintenance.",
@@ -30,7 +25,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Entries recorded at or after this instant, ISO 8601.") var since: String?
         @Option(help: "Entries recorded before this instant, ISO 8601.") var until: String?
         @Option(help: "Only this action, like vm.moved or event.started.") var action: String?
-        @Option(help: "table, json or csv.") var format: RecordFormat = .table
+        @OptionGroup var format: FormatOption<TableJSONOrCSV>
 
         var subjects: [AuditSubject] {
             [(AuditSubject.Kind.vm, vm), (.set, availabilitySet), (.region, region), (.campaign, campaign),
@@ -48,15 +43,11 @@ struct AuditCommand: AsyncParsableCommand {
                     until: try until.map { try parseInstant($0, option: "--until") }, action: action)
                 let service = try database.open().audit
                 let out = StandardOutput()
-                switch format {
+                switch format.value {
                 case .json:
-                    out.write("{\"entries\": [")
-                    let first = Box(true)
-                    try await service.forEachEntry(filter) { e in
-                        out.write((first.value ? "\n  " : ",\n  ") + AuditService.json(e))
-                        first.value = false
-                    }
-                    out.write(first.value ? "]}\n" : "\n]}\n")
+                    let list = JSONListWriter(key: "entries", write: out.write)
+                    try await service.forEachEntry(filter) { list.append(Responses.auditEntry($0)) }
+                    list.close()
                 case .csv:
                     out.write("seq,at,actor,action,subjects,details\n")
                     try await service.forEachEntry(filter) { e in
@@ -101,14 +92,14 @@ struct AuditCommand: AsyncParsableCommand {
                 """)
 
         @OptionGroup var database: DatabaseOptions
-        @Option(help: "table or json.") var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
 
         func run() async throws {
             try await guarded {
                 let result = try await database.open().audit.verify(now: try Invocation.now())
-                switch format {
+                switch format.value {
                 case .json:
-                    print(AuditService.json(result))
+                    print(Responses.verification(result))
                 case .table:
                     let chain = result.chain
                     if let broken = chain.firstBroken {
@@ -145,15 +136,15 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Events planned to start at or after this instant, ISO 8601.") var since: String?
     @Option(help: "Events planned to start before this instant, ISO 8601.") var until: String?
     @Option(help: "Only this region's events.") var region: String?
-    @Option(help: "table, json or csv.") var format: RecordFormat = .table
+    @OptionGroup var format: FormatOption<TableJSONOrCSV>
 
     func run() async throws {
         try await guarded {
             let query = ReportQuery(since: try since.map { try parseInstant($0, option: "--since") },
                                     until: try until.map { try parseInstant($0, option: "--until") }, region: region)
             let report = try await database.open().audit.report(query, now: try Invocation.now())
-            switch format {
-            case .json: print(report.json)
+            switch format.value {
+            case .json: print(Responses.report(report))
             case .csv: print(csv(report), terminator: "")
             case .table: print(table(report), terminator: "")
             }

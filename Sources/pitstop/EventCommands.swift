@@ -53,24 +53,16 @@ struct EventCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an event: planned against actual, approval, forced start.")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The event id (<wave>/<vm>).") var id: String
-        @Option var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
 
         func run() async throws {
             try await guarded {
                 let service = try database.open().lifecycle
                 let record = try await service.event(id)
                 let waveSize = try await service.wave(record.event.wave).count
-                switch format {
+                switch format.value {
                 case .json:
-                    print(SchedulerService.json(record.event, extra: [
-                        ("plannedAt", JSONText.quote(record.event.plannedAt.iso8601)),
-                        ("earliestStart", JSONText.quote(Rules.earliestStart(plannedAt: record.event.plannedAt, kind: record.event.kind).iso8601)),
-                        ("approvedAt", JSONText.quote(record.approvedAt?.iso8601)),
-                        ("actualStart", JSONText.quote(record.actualStart?.iso8601)),
-                        ("actualEnd", JSONText.quote(record.actualEnd?.iso8601)),
-                        ("forced", record.forced ? "true" : "false"), ("reason", JSONText.quote(record.reason)),
-                        ("waveEvents", "\(waveSize)"),
-                    ]))
+                    print(Responses.eventDetail(record, waveEvents: waveSize))
                 case .table:
                     print(try Self.text(record, waveSize: waveSize), terminator: "")
                 }

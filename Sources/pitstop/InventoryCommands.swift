@@ -8,6 +8,7 @@ struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import an inventory document (JSON) or bulk VMs (CSV): upsert by name, all or nothing.")
 
+    /// What the file holds: an input format, not one `--format` prints in.
     enum Format: String, ExpressibleByArgument { case json, csv }
 
     @OptionGroup var database: DatabaseOptions
@@ -38,10 +39,9 @@ struct Import: AsyncParsableCommand {
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the whole inventory as one JSON document.")
 
-    enum Format: String, ExpressibleByArgument { case json }
 
     @OptionGroup var database: DatabaseOptions
-    @Option(help: "json (the only format).") var format: Format = .json
+    @OptionGroup var format: FormatOption<JSONOnly>
 
     func run() async throws {
         try await guarded {
@@ -57,24 +57,14 @@ struct InventoryCommand: AsyncParsableCommand {
         commandName: "inventory", abstract: "Summarise the fleet per region, with warnings.")
 
     @OptionGroup var database: DatabaseOptions
-    @Option(help: "table or json.") var format: OutputFormat = .table
+    @OptionGroup var format: FormatOption<TableOrJSON>
 
     func run() async throws {
         try await guarded {
             let summaries = try await database.inventory().inventorySummary()
-            switch format {
+            switch format.value {
             case .json:
-                let items = summaries.map { s in
-                    JSONText.object([
-                        ("region", JSONText.quote(s.region.name)), ("displayName", JSONText.quote(s.region.displayName)),
-                        ("pairedWith", JSONText.array(s.partners.map(JSONText.quote))),
-                        ("availabilitySets", "\(s.availabilitySets)"), ("vms", "\(s.vms)"), ("singleInstanceVMs", "\(s.singleInstanceVMs)"),
-                        ("vmsByUpdateDomain", JSONText.array(s.byUpdateDomain.map(String.init))),
-                        ("vmsByFaultDomain", JSONText.array(s.byFaultDomain.map(String.init))),
-                        ("warnings", JSONText.array(s.warnings.map(JSONText.quote))),
-                    ])
-                }
-                print("{\"regions\": [\n  " + items.joined(separator: ",\n  ") + "\n]}")
+                print(Responses.document("regions", summaries.map(Responses.regionSummary)))
             case .table:
                 var table = Table("region", "paired with", "sets", "VMs", "single", "VMs by UD", "VMs by FD", numeric: [2, 3, 4])
                 for s in summaries {
@@ -119,18 +109,16 @@ struct RegionCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List regions and their pair links.")
         @OptionGroup var database: DatabaseOptions
-        @Option var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
             try await guarded {
                 let inventory = try database.inventory()
                 let regions = try await inventory.regions(), pairs = try await inventory.regionPairs()
-                switch format {
+                switch format.value {
                 case .json:
-                    let items = regions.map { r in
-                        JSONText.object([("name", JSONText.quote(r.name)), ("displayName", JSONText.quote(r.displayName)),
-                                         ("pairedWith", JSONText.array(pairs.filter { $0.region == r.name }.map { JSONText.quote($0.pairedWith) }))])
-                    }
-                    print("{\"regions\": " + JSONText.array(items) + "}")
+                    print(Responses.document("regions", regions.map { r in
+                        Responses.region(r, pairedWith: pairs.filter { $0.region == r.name }.map(\.pairedWith))
+                    }))
                 case .table:
                     var table = Table("region", "display name", "paired with")
                     for r in regions {
@@ -224,12 +212,12 @@ struct SubscriptionCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List subscriptions.")
         @OptionGroup var database: DatabaseOptions
-        @Option var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
             try await guarded {
                 let subscriptions = try await database.inventory().subscriptions()
-                switch format {
-                case .json: print("{\"subscriptions\": " + JSONText.array(subscriptions.map(InventoryService.json)) + "}")
+                switch format.value {
+                case .json: print(Responses.document("subscriptions", subscriptions.map(Responses.subscription)))
                 case .table:
                     var table = Table("subscription", "admins", "co-admins", "notice zone")
                     for s in subscriptions { table.add(s.id, s.admins.joined(separator: ", "), s.coAdmins.joined(separator: ", "), s.noticeTimeZone) }
@@ -268,13 +256,13 @@ struct SetCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List availability sets.")
         @OptionGroup var database: DatabaseOptions
         @Option var region: String?
-        @Option var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
             try await guarded {
                 let sets = try await database.inventory().availabilitySets(region: region)
-                switch format {
+                switch format.value {
                 case .json:
-                    print("{\"availabilitySets\": " + JSONText.array(sets.map { InventoryService.json($0.set) }) + "}")
+                    print(Responses.document("availabilitySets", sets.map { Responses.availabilitySet($0.set) }))
                 case .table:
                     var table = Table("set", "region", "subscription", "UDs", "FDs", "VMs", numeric: [3, 4, 5])
                     for (s, n) in sets { table.add(s.name, s.region, s.subscription, "\(s.updateDomains)", "\(s.faultDomains)", "\(n)") }
@@ -288,13 +276,13 @@ struct SetCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a set and how its VMs spread over domains.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
-        @Option var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
             try await guarded {
                 let (set, vms) = try await database.inventory().availabilitySet(named: name)
-                switch format {
+                switch format.value {
                 case .json:
-                    print("{\"availabilitySet\": \(InventoryService.json(set)), \"vms\": \(JSONText.array(vms.map(InventoryService.json)))}")
+                    print(Responses.availabilitySet(set, vms: vms))
                 case .table:
                     print("set \(set.name): region \(set.region), subscription \(set.subscription), \(set.updateDomains) update domains, \(set.faultDomains) fault domains, \(vms.count) VMs")
                     var grid = Table(["UD \\ FD"] + (0..<set.faultDomains).map { "FD \($0)" }, numeric: Set(1...set.faultDomains))
@@ -365,7 +353,7 @@ struct VMCommand: AsyncParsableCommand {
         @Option var region: String?
         @Option(name: .customLong("set")) var availabilitySet: String?
         @Option var subscription: String?
-        @Option var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
 
         func validate() throws {
             if [region, availabilitySet, subscription].compactMap({ $0 }).count > 1 {
@@ -378,15 +366,11 @@ struct VMCommand: AsyncParsableCommand {
                 let scope: VMScope = if let region { .region(region) } else if let availabilitySet { .availabilitySet(availabilitySet) }
                     else if let subscription { .subscription(subscription) } else { .all }
                 let out = StandardOutput()
-                switch format {
+                switch format.value {
                 case .json:
-                    out.write("{\"vms\": [")
-                    let first = Box(true)
-                    try await database.inventory().forEachVM(in: scope) { vm in
-                        out.write((first.value ? "\n  " : ",\n  ") + InventoryService.json(vm))
-                        first.value = false
-                    }
-                    out.write(first.value ? "]}\n" : "\n]}\n")
+                    let list = JSONListWriter(key: "vms", write: out.write)
+                    try await database.inventory().forEachVM(in: scope) { list.append(Responses.vm($0)) }
+                    list.close()
                 case .table:
                     let table = Box(Table("vm", "region", "subscription", "set", "UD", "FD", "ip address", numeric: [4, 5]))
                     try await database.inventory().forEachVM(in: scope) { vm in
@@ -404,12 +388,12 @@ struct VMCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one VM.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
-        @Option var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
             try await guarded {
                 let vm = try await database.inventory().vm(named: name)
-                switch format {
-                case .json: print(InventoryService.json(vm))
+                switch format.value {
+                case .json: print(Responses.vm(vm))
                 case .table:
                     print("""
                         vm            \(vm.name)

@@ -22,7 +22,7 @@ struct NotifyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The sender address (From and MAIL FROM).", valueName: "address")) var from: String = "pitstop@localhost"
     @Option(help: ArgumentHelp("Write each notice as an .eml file into this directory instead.", valueName: "dir")) var outbox: String?
     @Option(help: "How long to wait for the relay at each step, like 30s.") var timeout: String = "60s"
-    @Option var format: OutputFormat = .table
+    @OptionGroup var format: FormatOption<TableOrJSON>
 
     func run() async throws {
         try await guarded {
@@ -47,26 +47,9 @@ struct NotifyCommand: AsyncParsableCommand {
                                                         clock: { (try? Invocation.now()) ?? now })
             withExtendedLifetime(lock) {}
             let failed = deliveries.filter { !$0.succeeded }.count
-            switch format {
+            switch format.value {
             case .json:
-                let items = deliveries.map { d in
-                    var members: [(String, String)] = [
-                        ("id", "\(d.notice.id)"), ("campaign", JSONText.quote(d.notice.campaign)),
-                        ("subscription", JSONText.quote(d.notice.subscription)),
-                        ("recipients", JSONText.array(d.notice.recipients.map(JSONText.quote))),
-                        ("messageId", JSONText.quote(d.messageID)),
-                    ]
-                    switch d.outcome {
-                    case .sent(let at, let detail):
-                        members += [("result", JSONText.quote("sent")), ("sentAt", JSONText.quote(at.iso8601)), ("detail", JSONText.quote(detail)), ("error", "null")]
-                    case .failed(let error):
-                        members += [("result", JSONText.quote("failed")), ("sentAt", "null"), ("detail", "null"), ("error", JSONText.quote(error))]
-                    }
-                    members.append(("attempts", "\(d.notice.attempts)"))
-                    return JSONText.object(members)
-                }
-                print("{\"transport\": \(JSONText.quote(transport.name)), \"sent\": \(deliveries.count - failed), \"failed\": \(failed), \"notices\": ["
-                      + (items.isEmpty ? "" : "\n  " + items.joined(separator: ",\n  ") + "\n") + "]}")
+                print(Responses.deliveries(deliveries, transport: transport.name))
             case .table:
                 if deliveries.isEmpty {
                     print("no notices due")
@@ -112,24 +95,14 @@ struct NoticesCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @Option(help: "Only this campaign's notices.") var campaign: String?
-    @Option var format: OutputFormat = .table
+    @OptionGroup var format: FormatOption<TableOrJSON>
 
     func run() async throws {
         try await guarded {
-            let notices = try await try database.open().notifier.notices(campaign: campaign, now: try Invocation.now())
-            switch format {
+            let notices = try await database.open().notifier.notices(campaign: campaign, now: try Invocation.now())
+            switch format.value {
             case .json:
-                let items = notices.map { s in
-                    let n = s.notice
-                    return JSONText.object([
-                        ("id", "\(n.id)"), ("campaign", JSONText.quote(n.campaign)), ("subscription", JSONText.quote(n.subscription)),
-                        ("recipients", JSONText.array(n.recipients.map(JSONText.quote))), ("subject", JSONText.quote(n.subject)),
-                        ("state", JSONText.quote(s.state.rawValue)), ("messageId", JSONText.quote(s.messageID)),
-                        ("queuedAt", JSONText.quote(n.queuedAt.iso8601)), ("firstStart", JSONText.quote(n.firstStart.iso8601)),
-                        ("sentAt", JSONText.quote(n.sentAt?.iso8601)), ("attempts", "\(n.attempts)"), ("lastError", JSONText.quote(n.lastError)),
-                    ])
-                }
-                print("{\"notices\": [" + (items.isEmpty ? "" : "\n  " + items.joined(separator: ",\n  ") + "\n") + "]}")
+                print(Responses.document("notices", notices.map(Responses.notice)))
             case .table:
                 if notices.isEmpty {
                     print(campaign == nil ? "no notices" : "no notices for campaign \(campaign!)")

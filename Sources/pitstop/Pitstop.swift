@@ -71,9 +71,22 @@ enum DatabaseLocation {
     }
 }
 
-/// How a command prints data.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json
+/// The values `--format` takes: spelled the same in every command, each command offering the
+/// ones that make sense for what it prints.
+protocol OutputChoice: ExpressibleByArgument, CaseIterable, RawRepresentable<String> {
+    /// What a command prints without `--format`.
+    static var standard: Self { get }
+}
+
+enum TableOrJSON: String, OutputChoice { case table, json; static let standard = table }
+enum TableJSONOrCSV: String, OutputChoice { case table, json, csv; static let standard = table }
+enum TableJSONOrICS: String, OutputChoice { case table, json, ics; static let standard = table }
+enum JSONOnly: String, OutputChoice { case json; static let standard = json }
+
+/// `--format`, declared once for every command that prints data.
+struct FormatOption<Choice: OutputChoice>: ParsableArguments {
+    @Option(name: .customLong("format"), help: ArgumentHelp("How to print.", valueName: "format"))
+    var value: Choice = Choice.standard
 }
 
 /// A refusal that has been printed already or carries its message; exits with `code`.

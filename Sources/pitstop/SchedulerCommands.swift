@@ -17,7 +17,7 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "How far past the earliest start a plan may reach.") var horizon: String = "90d"
     @Option(help: "What the maintenance is for; shown in notices and events.") var description: String = ""
     @Flag(help: "Print the plan and write nothing.") var dryRun = false
-    @Option var format: OutputFormat = .table
+    @OptionGroup var format: FormatOption<TableOrJSON>
 
     func run() async throws {
         try await guarded {
@@ -36,13 +36,13 @@ struct PlanCommand: AsyncParsableCommand {
                 horizon: try parseDuration(horizon, option: "--horizon"))
             let result = try await database.open().scheduler.plan(request, now: now, dryRun: dryRun, actor: Invocation.actor(), progress: progressReporter("writing events", unit: .events))
             for warning in result.warnings { printError("warning: \(warning)") }
-            switch format {
+            switch format.value {
             case .json:
                 let out = StandardOutput()
-                out.write("{\"campaign\": " + SchedulerService.json(result.campaign, status: result.written ? "scheduled" : "dry-run", span: result.summary.span))
-                out.write(",\n \"events\": [")
-                for (i, e) in result.events.enumerated() { out.write((i == 0 ? "\n  " : ",\n  ") + SchedulerService.json(e)) }
-                out.write(result.events.isEmpty ? "]}\n" : "\n ]}\n")
+                let campaign = Responses.campaign(result.campaign, status: result.written ? "scheduled" : "dry-run", span: result.summary.span)
+                let list = JSONListWriter(key: "events", prefix: "{\"campaign\": " + campaign + ",\n ", write: out.write)
+                for e in result.events { list.append(Responses.event(e)) }
+                list.close()
                 out.flush()
             case .table:
                 let c = result.campaign
@@ -71,7 +71,6 @@ struct UpcomingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upcoming", abstract: "The events ahead for a VM, set, region or subscription, soonest first.")
 
-    enum Format: String, ExpressibleByArgument { case table, json, ics }
 
     @OptionGroup var database: DatabaseOptions
     @Option var vm: String?
@@ -79,7 +78,7 @@ struct UpcomingCommand: AsyncParsableCommand {
     @Option var region: String?
     @Option var subscription: String?
     @Option(help: "How far ahead, like 14d.") var within: String = "14d"
-    @Option var format: Format = .table
+    @OptionGroup var format: FormatOption<TableJSONOrICS>
 
     func validate() throws {
         if [vm, availabilitySet, region, subscription].compactMap({ $0 }).count > 1 {
@@ -93,13 +92,9 @@ struct UpcomingCommand: AsyncParsableCommand {
                 else if let region { .region(region) } else if let subscription { .subscription(subscription) } else { .all }
             let events = try await database.open().scheduler.upcoming(scope, now: try Invocation.now(), within: try parseDuration(within, option: "--within"))
             let out = StandardOutput()
-            switch format {
+            switch format.value {
             case .json:
-                out.write("{\"events\": [")
-                for (i, u) in events.enumerated() {
-                    out.write((i == 0 ? "\n  " : ",\n  ") + SchedulerService.json(u.record.event, extra: [("window", JSONText.quote(u.window))]))
-                }
-                out.write(events.isEmpty ? "]}\n" : "\n]}\n")
+                out.write(Responses.document("events", events.map(Responses.upcoming)) + "\n")
             case .ics:
                 // One VEVENT per wave: the VMs of a wave go down together.
                 var calendar = ICalendar(name: "Pitstop maintenance")
@@ -140,21 +135,14 @@ struct CheckCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @Option(help: "Only violations that involve this campaign's events.") var campaign: String?
-    @Option var format: OutputFormat = .table
+    @OptionGroup var format: FormatOption<TableOrJSON>
 
     func run() async throws {
         try await guarded {
             let violations = try await database.open().scheduler.check(campaign: campaign)
-            switch format {
+            switch format.value {
             case .json:
-                let items = violations.map { v in
-                    JSONText.object([
-                        ("rule", JSONText.quote(v.rule.rawValue)), ("message", JSONText.quote(v.message)),
-                        ("events", JSONText.array(v.events.map(JSONText.quote))), ("regions", JSONText.array(v.regions.map(JSONText.quote))),
-                        ("at", JSONText.quote(v.at.iso8601)),
-                    ])
-                }
-                print("{\"ok\": \(violations.isEmpty), \"violations\": [" + (items.isEmpty ? "" : "\n  " + items.joined(separator: ",\n  ") + "\n") + "]}")
+                print(Responses.check(violations))
             case .table:
                 if violations.isEmpty {
                     print("ok: every scheduled and started event keeps rules 1-7")
@@ -177,15 +165,13 @@ struct CampaignCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List campaigns, oldest first.")
         @OptionGroup var database: DatabaseOptions
-        @Option var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
             try await guarded {
                 let campaigns = try await database.open().scheduler.campaigns()
-                switch format {
+                switch format.value {
                 case .json:
-                    print("{\"campaigns\": [" + campaigns.map { c in
-                        SchedulerService.json(c.record.campaign, status: c.record.status.rawValue, span: c.record.span, extra: [("events", "\(c.events)"), ("activeEvents", "\(c.active)")])
-                    }.joined(separator: ",\n  ") + "]}")
+                    print(Responses.document("campaigns", campaigns.map(Responses.campaignSummary)))
                 case .table:
                     var table = Table("campaign", "kind", "status", "start (UTC)", "end (UTC)", "events", "active", "description", numeric: [5, 6])
                     for c in campaigns {
@@ -202,21 +188,18 @@ struct CampaignCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a campaign: its regions, waves and notices.")
         @OptionGroup var database: DatabaseOptions
         @Argument var id: String
-        @Option var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
             try await guarded {
                 let detail = try await database.open().scheduler.campaign(id)
                 let (record, events, notices) = (detail.record, detail.events, detail.notices)
-                switch format {
+                switch format.value {
                 case .json:
                     let out = StandardOutput()
-                    out.write("{\"campaign\": " + SchedulerService.json(record.campaign, status: record.status.rawValue, span: record.span) + ",\n \"events\": [")
-                    for (i, e) in events.enumerated() { out.write((i == 0 ? "\n  " : ",\n  ") + SchedulerService.json(e.event)) }
-                    out.write(events.isEmpty ? "],\n" : "\n ],\n")
-                    out.write(" \"notices\": [" + notices.map { n in
-                        JSONText.object([("subscription", JSONText.quote(n.subscription)), ("recipients", JSONText.array(n.recipients.map(JSONText.quote))),
-                                         ("queuedAt", JSONText.quote(n.queuedAt.iso8601)), ("sentAt", JSONText.quote(n.sentAt?.iso8601))])
-                    }.joined(separator: ", ") + "]}\n")
+                    let campaign = Responses.campaign(record.campaign, status: record.status.rawValue, span: record.span)
+                    let list = JSONListWriter(key: "events", prefix: "{\"campaign\": " + campaign + ",\n ", write: out.write)
+                    for e in events { list.append(Responses.event(e.event)) }
+                    list.close(suffix: ",\n \"notices\": " + Responses.list(notices.map(Responses.campaignNotice)))
                     out.flush()
                 case .table:
                     let c = record.campaign

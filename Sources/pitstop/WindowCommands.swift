@@ -50,12 +50,12 @@ struct WindowCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List maintenance windows as defined.")
         @OptionGroup var database: DatabaseOptions
-        @Option var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
             try await guarded {
                 let windows = try await database.inventory().maintenanceWindows()
-                switch format {
-                case .json: print("{\"maintenanceWindows\": " + JSONText.array(windows.map(InventoryService.json)) + "}")
+                switch format.value {
+                case .json: print(Responses.document("maintenanceWindows", windows.map(Responses.window)))
                 case .table:
                     var table = Table("window", "applies to", "start (local)", "zone", "duration", "recurs", "expires")
                     for w in windows {
@@ -108,12 +108,12 @@ struct BlackoutCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List blackouts.")
         @OptionGroup var database: DatabaseOptions
-        @Option var format: OutputFormat = .table
+        @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
             try await guarded {
                 let blackouts = try await database.inventory().blackouts()
-                switch format {
-                case .json: print("{\"blackouts\": " + JSONText.array(blackouts.map(InventoryService.json)) + "}")
+                switch format.value {
+                case .json: print(Responses.document("blackouts", blackouts.map(Responses.blackout)))
                 case .table:
                     var table = Table("blackout", "region", "start (UTC)", "end (UTC)")
                     for b in blackouts { table.add(b.name, b.region ?? "(fleet)", b.start.iso8601, b.end.iso8601) }
@@ -140,13 +140,12 @@ struct WindowsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "windows", abstract: "The next occurrences of maintenance windows, with blackouts cut out.")
 
-    enum Format: String, ExpressibleByArgument { case table, json, ics }
 
     @OptionGroup var database: DatabaseOptions
     @Option var region: String?
     @Option(name: .customLong("set")) var availabilitySet: String?
     @Option(help: "How far ahead, like 30d or 12h.") var within: String = "30d"
-    @Option var format: Format = .table
+    @OptionGroup var format: FormatOption<TableJSONOrICS>
 
     func validate() throws {
         if region != nil && availabilitySet != nil { throw ValidationError("give at most one of --region and --set") }
@@ -158,19 +157,9 @@ struct WindowsCommand: AsyncParsableCommand {
             let horizon = try parseDuration(within, option: "--within")
             let filter: InventoryService.WindowFilter = region.map { .region($0) } ?? availabilitySet.map { .availabilitySet($0) } ?? .all
             let occurrences = try await database.inventory().windowOccurrences(filter, in: TimeRange(start: now, end: now + horizon))
-            switch format {
+            switch format.value {
             case .json:
-                let items = occurrences.map { o in
-                    JSONText.object([
-                        ("window", JSONText.quote(o.window)), ("appliesTo", JSONText.quote(o.scopeText)),
-                        ("start", JSONText.quote(o.range.start.iso8601)), ("end", JSONText.quote(o.range.end.iso8601)),
-                        ("timeZone", JSONText.quote(o.timeZone)), ("localStart", JSONText.quote(o.localStart.description)),
-                        ("localEnd", JSONText.quote(o.localEnd.description)),
-                        ("usable", JSONText.array(o.usable.map { JSONText.object([("start", JSONText.quote($0.start.iso8601)), ("end", JSONText.quote($0.end.iso8601))]) })),
-                        ("blackouts", JSONText.array(o.blackouts.map(JSONText.quote))),
-                    ])
-                }
-                print("{\"occurrences\": [" + (items.isEmpty ? "" : "\n  " + items.joined(separator: ",\n  ") + "\n") + "]}")
+                print(Responses.document("occurrences", occurrences.map(Responses.windowOccurrence)))
             case .ics:
                 var calendar = ICalendar(name: "Pitstop maintenance windows")
                 for o in occurrences {
@@ -195,11 +184,3 @@ struct WindowsCommand: AsyncParsableCommand {
     }
 }
 
-extension WindowOccurrence {
-    var scopeText: String {
-        switch scope {
-        case .region(let r): "region \(r)"
-        case .availabilitySet(let s): "set \(s)"
-        }
-    }
-}

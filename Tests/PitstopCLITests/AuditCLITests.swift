@@ -12,14 +12,14 @@ import Testing
     let query = try #require(command as? AuditCommand.Query)
     #expect(query.vm == "web-0")
     #expect(query.action == "vm.moved")
-    #expect(query.format == .csv)
+    #expect(query.format.value == .csv)
 }
 
 @Test func auditVerifyAndReportParse() throws {
     #expect(try Pitstop.parseAsRoot(["audit", "verify", "--format", "json"]) is AuditCommand.Verify)
     let report = try #require(try Pitstop.parseAsRoot(["report", "--region", "eastus", "--format", "csv"]) as? ReportCommand)
     #expect(report.region == "eastus")
-    #expect(report.format == .csv)
+    #expect(report.format.value == .csv)
 }
 
 @Test func auditRefusesTwoSubjects() {

@@ -423,7 +423,7 @@ private func brokenHistory() async throws -> (Fixture, History) {
 
 @Test func verifyJSONHasTheDocumentedShape() async throws {
     let (f, _) = try await brokenHistory()
-    let json = AuditService.json(try await f.audit.verify(now: History.t0 + 86_400))
+    let json = Responses.verification(try await f.audit.verify(now: History.t0 + 86_400))
     let document = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
     #expect(document["ok"] as? Bool == false)
     let chain = document["chain"] as! [String: Any]
@@ -481,5 +481,5 @@ private func brokenHistory() async throws -> (Fixture, History) {
     let report = try await f.audit.report(ReportQuery(), now: History.t0 + 86_400)
     #expect(report.sets.map(\.name) == ["web", ReportLine.singleInstanceName, "api"])
     #expect(report.sets.map(\.events).reduce(0, +) == report.total.events)
-    #expect(MaintenanceReport.json(report.sets[1]).contains(#""name": null, "region": "eastus", "singleInstance": true"#))
+    #expect(Responses.reportLine(report.sets[1]).contains(#""name": null, "region": "eastus", "singleInstance": true"#))
 }
