@@ -1,48 +1,7 @@
 // The audit of what actually happened: actual start and end times judged against the rules of
-// Rules.swift, for `audit verify` and reports. Pure: events, pair links and notices in, findings out.
-
-/// A rule that maintenance as it actually happened can break.
-public enum HistoryRule: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
-    /// Rule 1: VMs of two update domains of one set were down at the same instant.
-    case updateDomainOverlap = "update-domain-overlap"
-    /// Rule 3: the two regions of a pair link were under maintenance at the same instant.
-    case pairOverlap = "pair-overlap"
-    /// Rule 6: a freeze paused a VM for longer than 30 s.
-    case freezeTooLong = "freeze-too-long"
-    /// Rule 6: a reboot took more than ``HistoryAudit/rebootOverrunFactor`` times its planned downtime.
-    case rebootOverrun = "reboot-overrun"
-    /// Rule 4: a reboot started without a notice sent to its subscription a notice period before.
-    case noticeLate = "notice-late"
-    /// Guarded execution: a start that was refused and then forced.
-    case forcedStart = "forced-start"
-
-    /// One line saying what the rule asks.
-    public var summary: String {
-        switch self {
-        case .updateDomainOverlap: RuleName.updateDomainOverlap.summary
-        case .pairOverlap: RuleName.pairOverlap.summary
-        case .freezeTooLong: RuleName.freezeTooLong.summary
-        case .rebootOverrun: "a reboot lasts at most \(HistoryAudit.rebootOverrunFactor) times its planned downtime"
-        case .noticeLate: "a reboot starts only after its notice was sent a notice period ahead"
-        case .forcedStart: "no start overrides the guard"
-        }
-    }
-
-    /// The scheduling rule this one checks again on actual times, where there is one.
-    public var schedulingRule: RuleName? {
-        switch self {
-        case .updateDomainOverlap: .updateDomainOverlap
-        case .pairOverlap: .pairOverlap
-        case .freezeTooLong: .freezeTooLong
-        case .noticeLate: .missingNotice
-        case .rebootOverrun, .forcedStart: nil
-        }
-    }
-
-    public static func < (a: HistoryRule, b: HistoryRule) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-}
+// Rules.swift (their predicates, and IntervalSweep.swift for overlaps), for `audit verify` and
+// reports. Pure: events, pair links and notices in, findings out. Its findings are named by
+// RuleName, like the checker's, from RuleName.history.
 
 /// An event as it happened: the plan, plus the actual times and how it started.
 public struct HistoricalEvent: Sendable, Hashable {
@@ -81,7 +40,8 @@ public struct HistoricalEvent: Sendable, Hashable {
 /// One rule broken by actual history, grouped like the checker groups violations: one finding
 /// per two update domains that overlapped, per pair of regions and overlap, per wave.
 public struct HistoryFinding: Sendable, Hashable, CustomStringConvertible {
-    public var rule: HistoryRule
+    /// One of ``RuleName/history``.
+    public var rule: RuleName
     /// What happened, naming sets, regions, VMs and instants.
     public var message: String
     /// Ids of the events involved, sorted.
@@ -89,7 +49,7 @@ public struct HistoryFinding: Sendable, Hashable, CustomStringConvertible {
     /// The first instant at which the rule was broken.
     public var at: Timestamp
 
-    public init(rule: HistoryRule, message: String, events: [String], at: Timestamp) {
+    public init(rule: RuleName, message: String, events: [String], at: Timestamp) {
         self.rule = rule
         self.message = message
         self.events = events.sorted()
@@ -101,10 +61,8 @@ public struct HistoryFinding: Sendable, Hashable, CustomStringConvertible {
 
 /// Judges actual history. See ``findings(events:pairs:notices:now:)``.
 public enum HistoryAudit {
-    /// "A reboot far longer than planned": its actual downtime is more than this many times the
-    /// planned one (a 15-minute reboot is flagged past 30 minutes). Twice leaves room for a
-    /// slow boot without hiding a host that hung.
-    public static let rebootOverrunFactor: Int64 = 2
+    /// ``Rules/rebootOverrunFactor``, where the rule is defined.
+    public static var rebootOverrunFactor: Int64 { Rules.rebootOverrunFactor }
 
     /// Every rule that `events` broke as they actually happened, in instant, rule, message order.
     ///
@@ -201,7 +159,7 @@ public enum HistoryAudit {
             switch e.kind {
             case .freeze where Rules.tooLong(.freeze, seconds: seconds):
                 freezes[e.wave, default: []].append((d.index, seconds))
-            case .reboot where seconds > rebootOverrunFactor * e.range.duration:
+            case .reboot where Rules.rebootOverran(planned: e.range.duration, actual: seconds):
                 reboots[e.wave, default: []].append((d.index, seconds))
             default: break
             }

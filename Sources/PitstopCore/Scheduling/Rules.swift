@@ -1,7 +1,10 @@
-// The scheduling rules of DOMAIN.md in one place: each definition here is used by both the
-// planner (to stay inside the rules) and the checker (to find where events break them).
+// The scheduling rules of DOMAIN.md in one place: each definition here is used by the planner
+// (to stay inside the rules), the checker (to find where planned events break them), guarded
+// execution (to refuse a start that would break them) and the history audit (to find where
+// actual times broke them). Overlap among many intervals is found by IntervalSweep.swift.
 
-/// The name of a rule an event list can break, as reports and the audit print it.
+/// The name of every rule and finding, as reports, the checker, the guard and the audit print
+/// it. One enum for all of them: a rule judged on plans and on history has one name.
 public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
     /// Rule 1: two update domains of one set under maintenance at the same instant.
     case updateDomainOverlap = "update-domain-overlap"
@@ -24,6 +27,27 @@ public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Compara
     case doubleBooked = "double-booked"
     /// Rule 4: a reboot event whose subscription has no notice.
     case missingNotice = "missing-notice"
+    /// Rule 6 on actual times: a reboot took more than ``Rules/rebootOverrunFactor`` times its
+    /// planned downtime.
+    case rebootOverrun = "reboot-overrun"
+    /// Rule 4 on actual times: a reboot started without a notice sent to its subscription a
+    /// notice period before.
+    case noticeLate = "notice-late"
+    /// Guarded execution: a start that was refused and then forced.
+    case forcedStart = "forced-start"
+
+    /// The rules ``Checker/check(events:fleet:campaigns:notices:)`` judges planned events
+    /// against, in report order.
+    public static let scheduling: [RuleName] = [
+        .updateDomainOverlap, .udGap, .pairOverlap, .singleBeforeMulti, .shortNotice,
+        .outsideWindow, .inBlackout, .freezeTooLong, .doubleBooked, .missingNotice,
+    ]
+
+    /// The rules ``HistoryAudit/findings(events:pairs:notices:now:)`` judges actual history
+    /// against, in report order.
+    public static let history: [RuleName] = [
+        .updateDomainOverlap, .pairOverlap, .freezeTooLong, .rebootOverrun, .noticeLate, .forcedStart,
+    ]
 
     /// One line saying what the rule asks.
     public var summary: String {
@@ -38,6 +62,9 @@ public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Compara
         case .freezeTooLong: "a freeze lasts at most 30s"
         case .doubleBooked: "a VM is never in two overlapping events"
         case .missingNotice: "every reboot event has a notice for its subscription"
+        case .rebootOverrun: "a reboot lasts at most \(Rules.rebootOverrunFactor) times its planned downtime"
+        case .noticeLate: "a reboot starts only after its notice was sent a notice period ahead"
+        case .forcedStart: "no start overrides the guard"
         }
     }
 
@@ -46,7 +73,7 @@ public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Compara
     }
 }
 
-/// The rule definitions, shared by ``Planner`` and ``Checker``.
+/// The rule definitions, shared by ``Planner``, ``Checker``, ``Guard`` and ``HistoryAudit``.
 public enum Rules {
     // MARK: Rule 1, one update domain at a time
 
@@ -163,6 +190,14 @@ public enum Rules {
     public static func tooLong(_ kind: MaintenanceKind, seconds: Int64) -> Bool {
         kind.maxPerVMDuration.map { seconds > $0 } ?? false
     }
+
+    /// "A reboot far longer than planned": its actual downtime is more than this many times the
+    /// planned one (a 15-minute reboot is flagged past 30 minutes). Twice leaves room for a
+    /// slow boot without hiding a host that hung.
+    public static let rebootOverrunFactor: Int64 = 2
+
+    /// Whether a reboot planned to last `planned` seconds overran when it actually lasted `actual`.
+    public static func rebootOverran(planned: Int64, actual: Int64) -> Bool { actual > rebootOverrunFactor * planned }
 
     // MARK: Rule 7, no double booking
 
