@@ -494,22 +494,14 @@ public enum Checker {
 
         mutating func windows() {
             guard !fleet.windows.isEmpty else { return }
-            // Events grouped by the list of windows that applies to them.
-            // Keyed by the scope the windows come from: a set (>= 0) or a region (-2 - index).
-            var byScope: [Int64: [Int32]] = [:]
+            // Events grouped by the list of windows that applies to them (one set's own, or one
+            // region's); events no window constrains are left out.
+            var byScope: [[Int32]: [Int32]] = [:]
             for k in 0..<count {
-                let s = set[k] < fleet.sets.count ? set[k] : -1
-                let r = region[k] < fleet.regions.count ? region[k] : -1
-                if s >= 0, !fleet.setWindows[Int(s)].isEmpty {
-                    byScope[Int64(s), default: []].append(Int32(k))
-                } else if r >= 0, !fleet.regionWindows[Int(r)].isEmpty {
-                    byScope[-2 - Int64(r), default: []].append(Int32(k))
-                }
+                let indices = Rules.applicableWindows(set: set[k], region: region[k], in: fleet)
+                if !indices.isEmpty { byScope[indices, default: []].append(Int32(k)) }
             }
-            for (_, members) in byScope {
-                let first = members[0]
-                let indices = Rules.applicableWindows(
-                    set: set[Int(first)] < fleet.sets.count ? set[Int(first)] : -1, region: region[Int(first)], in: fleet)
+            for (indices, members) in byScope {
                 let from = members.map { start[Int($0)] }.min()!, to = members.map { end[Int($0)] }.max()!
                 let timeline = WindowTimeline(
                     windows: indices.map { fleet.windows[Int($0)] },
@@ -523,7 +515,7 @@ public enum Checker {
                     let first = list.min { (start[Int($0)], $0) < (start[Int($1)], $1) }!
                     let s = set[Int(first)], r = region[Int(first)]
                     let place = s >= 0 ? setPlace(s, r) : "single-instance VMs of \(regionNames[Int(r)])"
-                    let whose = s >= 0 && !fleet.setWindows[Int(s)].isEmpty ? "the set's" : "the region's"
+                    let whose = s >= 0 && s < fleet.sets.count && !fleet.setWindows[Int(s)].isEmpty ? "the set's" : "the region's"
                     report(
                         .outsideWindow,
                         "\(place): \(vmList(list)) (the first \(range(first))) lie outside every occurrence of "

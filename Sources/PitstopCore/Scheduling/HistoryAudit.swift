@@ -207,7 +207,7 @@ public enum HistoryAudit {
             } else {
                 earliestByCampaign[e.campaign]
             }
-            if let sent, sent <= d.range.start - e.kind.noticePeriod { continue }
+            if let sent, Rules.noticeInTime(sent: sent, start: d.range.start, kind: e.kind) { continue }
             late[Key(campaign: e.campaign, subscription: h.subscription), default: []].append(d.index)
         }
         return late.map { key, members in

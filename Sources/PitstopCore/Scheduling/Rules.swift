@@ -112,6 +112,10 @@ public enum Rules {
         return updateDomainClash(earlier: other, later: TimeRange(start: start, end: start), laterGap: gap)
     }
 
+    /// Which VMs of one set rule 1 keeps apart: those of different update domains (VMs of the
+    /// same update domain go together).
+    static func updateDomainsConflict(_ a: Int, _ b: Int) -> Bool { a != b }
+
     // MARK: Rule 2, multi-instance first
 
     /// A region's single-instance VMs start only once every multi-instance VM of the region in
@@ -134,12 +138,39 @@ public enum Rules {
         return graph.mapValues { $0.sorted() }
     }
 
+    /// The regions linked to `region` by any of `pairs`, in either direction, sorted by name
+    /// (``pairConflicts(_:)`` for one region).
+    public static func pairPartners(of region: String, among pairs: [RegionPair]) -> [String] {
+        pairConflicts(pairs)[region] ?? []
+    }
+
+    /// Whether `a` and `b` may never be under maintenance together, given the conflict graph
+    /// of ``pairConflicts(_:)``.
+    public static func linked(_ a: String, _ b: String, in conflicts: [String: [String]]) -> Bool {
+        conflicts[a]?.contains(b) ?? false
+    }
+
     /// Across campaigns, two linked regions clash when both have an event at the same instant.
+    /// The checker, guarded execution and the history audit all ask this, the latter two on
+    /// actual times; the planner keeps each region clear of its partners' busy time.
     public static func pairBusyClash(_ a: TimeRange, _ b: TimeRange) -> Bool { a.overlaps(b) }
 
     /// Within one campaign it is stricter: one region's whole span (first start to last end)
     /// must end before its partner's begins.
     public static func pairSpansClash(_ a: TimeRange, _ b: TimeRange) -> Bool { a.overlaps(b) }
+
+    /// The same rule as ``pairSpansClash(_:_:)`` seen from the planner: the earliest a region's
+    /// span may begin at or after `from`, given the spans of its partners placed before it in
+    /// the same campaign, and whether one of them made it wait.
+    static func spanStart(from: Timestamp, partnerSpans: [TimeRange]) -> (start: Timestamp, waited: [Int]) {
+        var start = from, waited: [Int] = []
+        let unbounded = TimeRange(start: from, end: Timestamp(seconds: .max))
+        for (k, span) in partnerSpans.enumerated() where pairSpansClash(unbounded, span) {
+            start = max(start, span.end)
+            waited.append(k)
+        }
+        return (start, waited)
+    }
 
     // MARK: Rule 4, notice
 
@@ -151,18 +182,24 @@ public enum Rules {
     /// Whether an event of `kind` needs a notice to its subscription's admins and co-admins.
     public static func needsNotice(_ kind: MaintenanceKind) -> Bool { kind.needsNotice }
 
+    /// Whether a notice sent at `sent` was in time for an event of `kind` starting at `start`:
+    /// the same notice period as ``earliestStart(plannedAt:kind:)``, counted from the sending.
+    public static func noticeInTime(sent: Timestamp, start: Timestamp, kind: MaintenanceKind) -> Bool {
+        earliestStart(plannedAt: sent, kind: kind) <= start
+    }
+
     // MARK: Rule 5, windows and blackouts
 
-    /// The windows that constrain a VM of `set` in `region`: the set's own windows if it has
-    /// any, else its region's. An empty answer means any time is allowed. This is the
-    /// definition; `applicableWindows(set:region:in:)` is the same rule over the snapshot's
-    /// precomputed indexes.
+    /// Which windows apply, the one definition: a set with windows of its own uses those,
+    /// else its region's (single-instance VMs have no set's). An empty answer means any time
+    /// is allowed. Both `applicableWindows` functions and the checker's grouping use it.
+    static func chooseWindows<W>(own: [W], region: [W]) -> [W] { own.isEmpty ? region : own }
+
+    /// The windows that constrain a VM of `set` in `region` (``chooseWindows(own:region:)``).
     public static func applicableWindows(set: String?, region: String, among windows: [MaintenanceWindow]) -> [MaintenanceWindow] {
-        if let set {
-            let own = windows.filter { $0.scope == .availabilitySet(set) }
-            if !own.isEmpty { return own }
-        }
-        return windows.filter { $0.scope == .region(region) }
+        chooseWindows(
+            own: set.map { set in windows.filter { $0.scope == .availabilitySet(set) } } ?? [],
+            region: windows.filter { $0.scope == .region(region) })
     }
 
     /// The first of `windows` with an occurrence that wholly contains `range`.
@@ -170,18 +207,27 @@ public enum Rules {
         windows.first { w in w.occurrences(overlapping: range).contains { $0.contains(range) } }
     }
 
-    /// The windows that constrain a VM (indices into `fleet.windows`): its set's windows if
-    /// the set has any, else its region's. Single-instance VMs (`set < 0`) use their region's.
-    /// An empty answer means any time is allowed.
+    /// The same as ``applicableWindows(set:region:among:)`` over the snapshot's precomputed
+    /// indexes (indices into `fleet.windows`). Single-instance VMs (`set < 0`) use their
+    /// region's; a set or region not in the fleet (`>= count`, a removed VM's) has none.
     static func applicableWindows(set: Int32, region: Int32, in fleet: FleetSnapshot) -> [Int32] {
-        if set >= 0, !fleet.setWindows[Int(set)].isEmpty { return fleet.setWindows[Int(set)] }
-        return region >= 0 ? fleet.regionWindows[Int(region)] : []
+        chooseWindows(
+            own: set >= 0 && set < fleet.sets.count ? fleet.setWindows[Int(set)] : [],
+            region: region >= 0 && region < fleet.regions.count ? fleet.regionWindows[Int(region)] : [])
     }
 
-    /// The blackouts an event in `region` must avoid (indices into `fleet.blackouts`): the
-    /// fleet-wide ones and the region's own.
+    /// Which blackouts apply, the one definition: a blackout without a region applies to the
+    /// whole fleet, one with a region to that region only. `region` is `nil` for a place
+    /// outside every region, where only the fleet-wide ones apply.
+    public static func blackout(_ blackout: Blackout, appliesTo region: String?) -> Bool {
+        blackout.region == nil || blackout.region == region
+    }
+
+    /// The blackouts an event in `region` must avoid (indices into `fleet.blackouts`), per
+    /// ``blackout(_:appliesTo:)``.
     static func applicableBlackouts(region: Int32, in fleet: FleetSnapshot) -> [Int32] {
-        region >= 0 ? fleet.regionBlackouts[Int(region)] : fleet.blackouts.indices.filter { fleet.blackouts[$0].region == nil }.map(Int32.init)
+        if region >= 0, region < fleet.regions.count { return fleet.regionBlackouts[Int(region)] }
+        return fleet.blackouts.indices.filter { blackout(fleet.blackouts[$0], appliesTo: nil) }.map(Int32.init)
     }
 
     // MARK: Rule 6, durations
