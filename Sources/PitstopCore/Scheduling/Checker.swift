@@ -213,18 +213,18 @@ public enum Checker {
             }
             struct Key: Hashable { var rule: RuleName; var set: Int32 }
             var clashes: [Key: Clash] = [:]
+            var setItems: [Int32: ArraySlice<(key: UInt64, k: Int32)>] = [:]
             let sorted = sortedByStart(within: set) { set[$0] >= 0 }
             var i = 0
             while i < sorted.count {
-                let s = set[Int(sorted[i].k)]
-                // The two latest-ending intervals seen so far with different update domains.
-                var top: (end: Int64, ud: Int16, k: Int32)? = nil
-                var second: (end: Int64, ud: Int16, k: Int32)? = nil
+                let s = set[Int(sorted[i].k)], first = i
+                // The latest-ending earlier interval of another update domain decides both rules.
+                var latest = LatestEnds<Int16>()
                 while i < sorted.count, set[Int(sorted[i].k)] == s {
                     let b = sorted[i].k, ud = updateDomain[Int(b)]
                     i += 1
                     let gap = campaignGap[Int(campaign[Int(b)])]
-                    if let other = top?.ud != ud ? top : second,
+                    if let other = latest.latest(otherThan: ud).map({ (ud: $0.group, k: $0.item) }),
                        let rule = Rules.updateDomainClash(earlier: range(other.k), later: range(b), laterGap: gap) {
                         let key = Key(rule: rule, set: s)
                         let pair = Pair(low: min(ud, other.ud), high: max(ud, other.ud))
@@ -249,18 +249,9 @@ public enum Checker {
                         }
                         clashes[key]!.members.append(contentsOf: [lowK, highK])
                     }
-                    let mine = (end: end[Int(b)], ud: ud, k: b)
-                    if let t = top, t.ud == ud {
-                        if mine.end > t.end { top = mine }
-                    } else if top == nil || mine.end > top!.end {
-                        second = top
-                        top = mine
-                    } else if let sc = second, sc.ud == ud {
-                        if mine.end > sc.end { second = mine }
-                    } else if second == nil || mine.end > second!.end {
-                        second = mine
-                    }
+                    latest.add(end: end[Int(b)], group: ud, item: b)
                 }
+                setItems[s] = sorted[first..<i]
             }
             for (key, clash) in clashes {
                 let r = region[Int(clash.low[0])]
@@ -271,8 +262,23 @@ public enum Checker {
                     let shown = others.prefix(3).map { "UD \($0.low) and UD \($0.high)" }.joined(separator: ", ")
                     message += "; likewise \(shown)" + (others.count > 3 ? " and \(others.count - 3) more pairs" : "")
                 }
-                report(key.rule, message, events: clash.members, regions: [r], at: clash.at)
+                // The events involved are every one that overlapped another update domain of the
+                // set, found by the shared sweep, as the history audit names them.
+                var members = clash.members
+                if key.rule == .updateDomainOverlap {
+                    members += overlapping(setItems[key.set]!, group: { Int(updateDomain[$0]) }, conflict: Rules.updateDomainsConflict)
+                }
+                report(key.rule, message, events: members, regions: [r], at: clash.at)
             }
+        }
+
+        /// The events among `members` that overlap one of another group that `conflict`s with
+        /// theirs (``IntervalSweep/involved(_:conflict:)``).
+        func overlapping(
+            _ members: some Collection<(key: UInt64, k: Int32)>, group: (Int) -> Int, conflict: (Int, Int) -> Bool
+        ) -> [Int32] {
+            let items = members.map { IntervalSweep.Item(group: group(Int($0.k)), range: range($0.k), index: Int($0.k)) }
+            return IntervalSweep.involved(items, conflict: conflict).map(Int32.init)
         }
 
         /// `web-0, web-5, web-9 and 12 more`: the VMs of `members`, deduplicated, by name.
@@ -330,21 +336,6 @@ public enum Checker {
             }
 
             // Rule 3: every link, both directions, once per unordered pair of regions.
-            var merged: [Int64: [(range: TimeRange, k: Int32)]] = [:]
-            func busy(_ key: Int64) -> [(range: TimeRange, k: Int32)] {
-                if let known = merged[key] { return known }
-                let members = groups[key]!.members.sorted { (start[Int($0)], $0) < (start[Int($1)], $1) }
-                var out: [(range: TimeRange, k: Int32)] = []
-                for k in members {
-                    if let last = out.last, start[Int(k)] <= last.range.end.seconds {
-                        out[out.count - 1].range.end = max(last.range.end, Timestamp(seconds: end[Int(k)]))
-                    } else {
-                        out.append((range(k), k))
-                    }
-                }
-                merged[key] = out
-                return out
-            }
             for a in 0..<Int32(fleet.regions.count) {
                 guard let campaignsA = campaignsOfRegion[a]?.sorted() else { continue }
                 for b in fleet.partnerRegions[Int(a)] where b > a {
@@ -366,21 +357,21 @@ public enum Checker {
                                         + "\(first.span.end) (\(vmName(first.last)))",
                                     events: [second.first, first.last], regions: [a, b], at: second.span.start.seconds)
                             } else {
-                                let la = busy(keyA), lb = busy(keyB)
-                                var i = 0, j = 0
-                                while i < la.count, j < lb.count {
-                                    if Rules.pairBusyClash(la[i].range, lb[j].range) {
-                                        let at = max(la[i].range.start, lb[j].range.start)
-                                        report(
-                                            .pairOverlap,
-                                            "paired regions \(regionNames[Int(a)]) (campaign \(campaignNames[Int(x)]), "
-                                                + "\(vmName(la[i].k))) and \(regionNames[Int(b)]) (campaign "
-                                                + "\(campaignNames[Int(y)]), \(vmName(lb[j].k))) are both under maintenance at \(at)",
-                                            events: [la[i].k, lb[j].k], regions: [a, b], at: at.seconds)
-                                        break
-                                    }
-                                    if la[i].range.end <= lb[j].range.end { i += 1 } else { j += 1 }
+                                // Both regions' events, by region, through the shared sweep: the first
+                                // instant both are busy, and every event busy with the other region.
+                                let items = [(0, ga), (1, gb)].flatMap { side, g in
+                                    g.members.map { IntervalSweep.Item(group: side, range: range($0), index: Int($0)) }
                                 }
+                                let clashes = IntervalSweep.clashes(items) { $0 != $1 }
+                                guard let first = clashes.first else { continue }
+                                let (ka, kb) = first.first.group == 0 ? (first.first.lead, first.second.lead) : (first.second.lead, first.first.lead)
+                                let involved = clashes.flatMap { $0.first.members + $0.second.members }.map(Int32.init)
+                                report(
+                                    .pairOverlap,
+                                    "paired regions \(regionNames[Int(a)]) (campaign \(campaignNames[Int(x)]), "
+                                        + "\(vmName(Int32(ka))) and \(regionNames[Int(b)]) (campaign "
+                                        + "\(campaignNames[Int(y)]), \(vmName(Int32(kb)))) are both under maintenance at \(first.range.start)",
+                                    events: involved, regions: [a, b], at: first.range.start.seconds)
                             }
                         }
                     }
@@ -534,11 +525,12 @@ public enum Checker {
             var i = 0
             while i < sorted.count {
                 let v = vm[Int(sorted[i].k)]
-                var latest: Int32 = -1
+                // Each event its own group: the latest-ending earlier event of the VM.
+                var ends = LatestEnds<Int32>()
                 while i < sorted.count, vm[Int(sorted[i].k)] == v {
                     let b = sorted[i].k
                     i += 1
-                    if latest >= 0, Rules.doubleBooked(range(latest), range(b)) {
+                    if let latest = ends.latest(otherThan: b)?.item, Rules.doubleBooked(range(latest), range(b)) {
                         let key = Key(region: region[Int(b)], low: min(campaign[Int(b)], campaign[Int(latest)]), high: max(campaign[Int(b)], campaign[Int(latest)]))
                         if found[key] == nil {
                             found[key] = (start[Int(b)], [latest, b], (latest, b))
@@ -546,7 +538,7 @@ public enum Checker {
                             found[key]!.members.append(contentsOf: [latest, b])
                         }
                     }
-                    if latest < 0 || end[Int(b)] > end[Int(latest)] { latest = b }
+                    ends.add(end: end[Int(b)], group: b, item: b)
                 }
             }
             for (key, f) in found {

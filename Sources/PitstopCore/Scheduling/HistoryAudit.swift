@@ -95,16 +95,16 @@ public enum HistoryAudit {
     // MARK: Rule 1
 
     private static func updateDomainOverlaps(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)]) -> [HistoryFinding] {
-        var bySet: [String: [(group: Int, range: TimeRange, index: Int)]] = [:]
+        var bySet: [String: [IntervalSweep.Item]] = [:]
         for d in down {
             let e = events[d.index].event
             guard let set = e.availabilitySet, let ud = e.updateDomain else { continue }
-            bySet[set, default: []].append((ud, d.range, d.index))
+            bySet[set, default: []].append(IntervalSweep.Item(group: ud, range: d.range, index: d.index))
         }
         var findings: [HistoryFinding] = []
         for (set, items) in bySet {
             // Different update domains of one set are never down together, across campaigns too.
-            for clash in overlaps(items, conflict: { $0 != $1 }) {
+            for clash in IntervalSweep.clashes(items, conflict: Rules.updateDomainsConflict) {
                 let (a, b) = clash.first.group < clash.second.group ? (clash.first, clash.second) : (clash.second, clash.first)
                 let ids = a.members.map { events[$0].event.id } + b.members.map { events[$0].event.id }
                 findings.append(HistoryFinding(
@@ -123,20 +123,16 @@ public enum HistoryAudit {
         let graph = Rules.pairConflicts(pairs)
         guard !graph.isEmpty else { return [] }
         var regionIndex: [String: Int] = [:], regionNames: [String] = []
-        var items: [(group: Int, range: TimeRange, index: Int)] = []
+        var items: [IntervalSweep.Item] = []
         for d in down {
             let region = events[d.index].event.region
             guard graph[region] != nil else { continue }
             let g = regionIndex[region] ?? { regionIndex[region] = regionNames.count; regionNames.append(region); return regionNames.count - 1 }()
-            items.append((g, d.range, d.index))
-        }
-        var linked = Set<[Int]>()
-        for (region, partners) in graph {
-            guard let a = regionIndex[region] else { continue }
-            for p in partners { if let b = regionIndex[p] { linked.insert([min(a, b), max(a, b)]) } }
+            items.append(IntervalSweep.Item(group: g, range: d.range, index: d.index))
         }
         var findings: [HistoryFinding] = []
-        for clash in overlaps(items, conflict: { linked.contains([min($0, $1), max($0, $1)]) }) {
+        // Rules.pairBusyClash on actual times: any overlap of linked regions, whatever the campaigns.
+        for clash in IntervalSweep.clashes(items, conflict: { Rules.linked(regionNames[$0], regionNames[$1], in: graph) }) {
             let (a, b) = regionNames[clash.first.group] < regionNames[clash.second.group] ? (clash.first, clash.second) : (clash.second, clash.first)
             let ids = a.members.map { events[$0].event.id } + b.members.map { events[$0].event.id }
             findings.append(HistoryFinding(
@@ -247,54 +243,6 @@ public enum HistoryAudit {
     }
 
     // MARK: Helpers
-
-    /// A maximal stretch of time one group (an update domain, a region) was down: the union of
-    /// its members' intervals.
-    struct Block {
-        var group: Int
-        var range: TimeRange
-        var members: [(index: Int, range: TimeRange)]
-    }
-
-    /// Two blocks of conflicting groups that overlap, over their common stretch, each with only
-    /// the members down during it.
-    struct Clash {
-        var first: (group: Int, members: [Int])
-        var second: (group: Int, members: [Int])
-        var range: TimeRange
-    }
-
-    /// Merges each group's intervals into blocks, then sweeps all blocks in start order. A
-    /// block is one unbroken stretch, so every member overlapping the common stretch of two
-    /// blocks overlaps some member of the other block.
-    static func overlaps(_ items: [(group: Int, range: TimeRange, index: Int)], conflict: (Int, Int) -> Bool) -> [Clash] {
-        let sorted = items.filter { !$0.range.isEmpty }.sorted { ($0.group, $0.range) < ($1.group, $1.range) }
-        var blocks: [Block] = []
-        for item in sorted {
-            if let last = blocks.last, last.group == item.group, item.range.start <= last.range.end {
-                blocks[blocks.count - 1].range.end = max(last.range.end, item.range.end)
-                blocks[blocks.count - 1].members.append((item.index, item.range))
-            } else {
-                blocks.append(Block(group: item.group, range: item.range, members: [(item.index, item.range)]))
-            }
-        }
-        blocks.sort { $0.range < $1.range }
-        var clashes: [Clash] = []
-        var open: [Int] = []
-        for (i, b) in blocks.enumerated() {
-            open.removeAll { blocks[$0].range.end <= b.range.start }
-            for j in open where conflict(blocks[j].group, b.group) {
-                let a = blocks[j]
-                let common = TimeRange(start: b.range.start, end: min(a.range.end, b.range.end))
-                clashes.append(Clash(
-                    first: (a.group, a.members.filter { $0.range.overlaps(common) }.map(\.index)),
-                    second: (b.group, b.members.filter { $0.range.overlaps(common) }.map(\.index)),
-                    range: common))
-            }
-            open.append(i)
-        }
-        return clashes
-    }
 
     /// `web-0, web-1 and 3 more VMs`: short enough for a message line.
     static func vmList(_ indices: [Int], _ events: [HistoricalEvent]) -> String {
