@@ -393,9 +393,9 @@ public enum Checker {
                     found[key]!.members.append(Int32(k))
                 }
             }
-            // Blackouts per region, sorted by start with the latest end so far, so that one binary
-            // search tells whether an event overlaps any of them.
-            var blackoutIndex: [Int32: (starts: [Int64], maxEnd: [Int64], which: [Int32])] = [:]
+            // Blackouts per region (Rules.applicableBlackouts), sorted by start with the latest end
+            // so far, so that one binary search tells whether an event overlaps any of them.
+            var blackoutIndex: [Int32: (reach: ReachIndex, which: [Int32])] = [:]
             // Whether (campaign, subscription) has a notice, asked once per pair rather than per event.
             var noticeSent: [Int64: Bool] = [:]
             var lastPair: Int64 = -1, lastSent = false
@@ -427,30 +427,14 @@ public enum Checker {
                     let list = Rules.applicableBlackouts(region: r, in: fleet).sorted {
                         (fleet.blackouts[Int($0)].start, $0) < (fleet.blackouts[Int($1)].start, $1)
                     }
-                    var starts: [Int64] = [], maxEnd: [Int64] = [], which: [Int32] = []
-                    for b in list {
-                        let blackout = fleet.blackouts[Int(b)]
-                        starts.append(blackout.start.seconds)
-                        if let last = maxEnd.last, last >= blackout.end.seconds {
-                            maxEnd.append(last)
-                            which.append(which.last!)
-                        } else {
-                            maxEnd.append(blackout.end.seconds)
-                            which.append(b)
-                        }
-                    }
-                    blackoutIndex[r] = (starts, maxEnd, which)
+                    blackoutIndex[r] = (ReachIndex(sorted: list.map { fleet.blackouts[Int($0)].range }), list)
                 }
                 let index = blackoutIndex[r]!
-                // The last blackout starting before the event ends; it or an earlier one overlaps
-                // the event exactly when the latest end among them is after the event's start.
-                var lo = 0, hi = index.starts.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if index.starts[mid] < end[k] { lo = mid + 1 } else { hi = mid }
-                }
-                if lo > 0, index.maxEnd[lo - 1] > start[k], end[k] > start[k] {
-                    note(Key(rule: .inBlackout, campaign: c, place: r, other: index.which[lo - 1]), k)
+                // Among the blackouts starting before the event ends, the one that ends latest
+                // overlaps the event exactly when any of them does.
+                if end[k] > start[k], let b = index.reach.furthest(startingAtOrBefore: Timestamp(seconds: end[k] - 1)),
+                   index.reach.ranges[b].end.seconds > start[k] {
+                    note(Key(rule: .inBlackout, campaign: c, place: r, other: index.which[b]), k)
                 }
             }
             for (key, f) in found {

@@ -120,3 +120,43 @@ struct LatestEnds<Group: Equatable> {
         }
     }
 }
+
+/// The sweep's result kept for lookups: intervals sorted by start, each position knowing which
+/// of the intervals up to it ends latest, so that one binary search answers "does any of them
+/// reach past this instant" (a window occurrence containing an event, a blackout it overlaps).
+struct ReachIndex {
+    /// Sorted by start.
+    let ranges: [TimeRange]
+    /// `reach[i]`: the position of the latest-ending range among `0...i`, the first on ties.
+    private let reach: [Int]
+
+    /// - Precondition: `ranges` is sorted by start.
+    init(sorted ranges: [TimeRange]) {
+        self.ranges = ranges
+        var reach: [Int] = []
+        reach.reserveCapacity(ranges.count)
+        for (i, r) in ranges.enumerated() {
+            if let last = reach.last, ranges[last].end >= r.end { reach.append(last) } else { reach.append(i) }
+        }
+        self.reach = reach
+    }
+
+    /// The position of the last range starting at or before `t`, or -1.
+    func lastStarting(atOrBefore t: Timestamp) -> Int {
+        var lo = 0, hi = ranges.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ranges[mid].start <= t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo - 1
+    }
+
+    /// The position of the latest-ending range among positions `0...i`.
+    func furthest(upTo i: Int) -> Int { reach[i] }
+
+    /// The position of the latest-ending range among those starting at or before `t`, if any.
+    func furthest(startingAtOrBefore t: Timestamp) -> Int? {
+        let i = lastStarting(atOrBefore: t)
+        return i >= 0 ? reach[i] : nil
+    }
+}

@@ -256,10 +256,9 @@ public enum Rules {
 /// Occurrences of different windows are kept apart, never merged: a range that straddles two
 /// overlapping occurrences lies inside neither.
 struct WindowTimeline {
-    let occurrences: [TimeRange]
-    /// `prefixMaxEnd[i]`: the latest end among occurrences `0...i`; with `prefixArgMax` its index.
-    private let prefixMaxEnd: [Timestamp]
-    private let prefixArgMax: [Int]
+    /// The occurrences, sorted, with which reaches furthest (``ReachIndex``).
+    private let index: ReachIndex
+    var occurrences: [TimeRange] { index.ranges }
     /// The longest occurrence, in seconds.
     let longest: Int64
 
@@ -267,46 +266,21 @@ struct WindowTimeline {
         var all: [TimeRange] = []
         for window in windows { all.append(contentsOf: window.occurrences(overlapping: range)) }
         all.sort()
-        occurrences = all
-        var maxEnd: [Timestamp] = [], argMax: [Int] = []
-        maxEnd.reserveCapacity(all.count)
-        argMax.reserveCapacity(all.count)
-        for (i, o) in all.enumerated() {
-            if let last = maxEnd.last, last >= o.end {
-                maxEnd.append(last)
-                argMax.append(argMax[i - 1])
-            } else {
-                maxEnd.append(o.end)
-                argMax.append(i)
-            }
-        }
-        prefixMaxEnd = maxEnd
-        prefixArgMax = argMax
+        index = ReachIndex(sorted: all)
         longest = all.map(\.duration).max() ?? 0
-    }
-
-    /// Index of the last occurrence starting at or before `t`, or -1.
-    private func lastStarting(atOrBefore t: Timestamp) -> Int {
-        var lo = 0, hi = occurrences.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if occurrences[mid].start <= t { lo = mid + 1 } else { hi = mid }
-        }
-        return lo - 1
     }
 
     /// An occurrence that wholly contains `range`, if any.
     func occurrence(containing range: TimeRange) -> TimeRange? {
-        let i = lastStarting(atOrBefore: range.start)
-        guard i >= 0, prefixMaxEnd[i] >= range.end else { return nil }
-        return occurrences[prefixArgMax[i]]
+        guard let i = index.furthest(startingAtOrBefore: range.start), occurrences[i].end >= range.end else { return nil }
+        return occurrences[i]
     }
 
     /// The earliest `t >= from` such that `[t, t + duration)` lies inside one occurrence.
     func earliestStart(from: Timestamp, duration: Int64) -> Timestamp? {
         guard duration <= longest else { return nil }
-        let i = lastStarting(atOrBefore: from)
-        if i >= 0, prefixMaxEnd[i] >= from + duration { return from }
+        let i = index.lastStarting(atOrBefore: from)
+        if i >= 0, occurrences[index.furthest(upTo: i)].end >= from + duration { return from }
         var j = i + 1
         while j < occurrences.count {
             if occurrences[j].duration >= duration { return occurrences[j].start }
