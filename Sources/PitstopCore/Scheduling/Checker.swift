@@ -1,6 +1,7 @@
 // The rule checker: judges any list of events against the current fleet, trusting nothing the
 // planner wrote down (a VM moved to another update domain, a new pair link or a removed window
-// since planning all show up here).
+// since planning all show up here). The rules are defined in Rules.swift and overlaps among
+// many events found with IntervalSweep.swift; this file groups what they find into violations.
 
 /// "Campaign C has sent a notice to subscription S's admins and co-admins."
 public struct NoticeKey: Sendable, Hashable, Codable {

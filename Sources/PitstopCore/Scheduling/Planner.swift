@@ -1,5 +1,6 @@
 // The planner: turns a campaign into one event per VM that keeps every rule of DOMAIN.md, as
 // short as it can make it. Pure: the fleet and the other campaigns' events come in as values.
+// The rules it keeps are defined in Rules.swift, which the checker judges plans by too.
 
 /// Why a campaign cannot be planned, naming the region or set and the numbers involved.
 public struct PlanningFailure: Error, Sendable, Hashable, CustomStringConvertible {

@@ -74,6 +74,21 @@ public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Compara
 }
 
 /// The rule definitions, shared by ``Planner``, ``Checker``, ``Guard`` and ``HistoryAudit``.
+///
+/// Where each rule lives (the reports word their own messages around these):
+/// - Rule 1: ``updateDomainClash(earlier:later:laterGap:)``, seen by the planner as
+///   ``updateDomainExclusion(around:existingGap:newGap:)`` and by the guard as
+///   ``updateDomainClash(startingAt:other:gap:)``; `updateDomainsConflict` says which VMs it
+///   keeps apart when the checker and the audit sweep for overlaps (`IntervalSweep`).
+/// - Rule 2: ``singleInstanceTooEarly(start:multiInstanceDone:)``.
+/// - Rule 3: ``pairConflicts(_:)``, ``pairPartners(of:among:)`` and ``linked(_:_:in:)`` say which
+///   regions are linked; ``pairBusyClash(_:_:)`` across campaigns, ``pairSpansClash(_:_:)``
+///   within one (`spanStart` for the planner).
+/// - Rule 4: ``earliestStart(plannedAt:kind:)``, ``needsNotice(_:)``, ``noticeInTime(sent:start:kind:)``.
+/// - Rule 5: ``applicableWindows(set:region:among:)`` (and its index form over a snapshot),
+///   ``window(containing:among:)``, ``blackout(_:appliesTo:)``; `WindowTimeline` for many events.
+/// - Rule 6: ``tooLong(_:seconds:)``, ``rebootOverran(planned:actual:)``.
+/// - Rule 7: ``doubleBooked(_:_:)``.
 public enum Rules {
     // MARK: Rule 1, one update domain at a time
 
