@@ -127,6 +127,6 @@ public struct Blackout: Sendable, Hashable, Codable {
 
     public var range: TimeRange { TimeRange(start: start, end: end) }
 
-    /// Whether it applies to VMs in `region`.
-    public func covers(region other: String) -> Bool { region == nil || region == other }
+    /// Whether it applies to VMs in `region` (``Rules/blackout(_:appliesTo:)``).
+    public func covers(region other: String) -> Bool { Rules.blackout(self, appliesTo: other) }
 }

@@ -39,7 +39,7 @@ extension InventoryService {
             let sets = try tx.fleet.availabilitySets()
             var summaries: [String: RegionSummary] = [:]
             for r in regions {
-                let partners = Set(pairs.filter { $0.region == r.name }.map(\.pairedWith) + pairs.filter { $0.pairedWith == r.name }.map(\.region))
+                let partners = Rules.pairPartners(of: r.name, among: pairs)
                 summaries[r.name] = RegionSummary(region: r, partners: partners.sorted(), availabilitySets: 0, vms: 0, singleInstanceVMs: 0,
                                                   byUpdateDomain: [], byFaultDomain: [], warnings: partners.isEmpty ? ["no pair partner is recorded: pair-safety cannot be checked for this region"] : [])
             }

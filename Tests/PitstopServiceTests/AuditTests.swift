@@ -413,7 +413,7 @@ private func brokenHistory() async throws -> (Fixture, History) {
     let result = try await f.audit.verify(now: History.t0 + 86_400)
     #expect(result.chain.ok)
     #expect(!result.ok)
-    #expect(Set(result.findings.map(\.rule)) == Set(HistoryRule.allCases))
+    #expect(Set(result.findings.map(\.rule)) == Set(RuleName.history))
     let overlap = try #require(result.findings.first { $0.rule == .updateDomainOverlap })
     #expect(overlap.at == History.t0 + 600)
     #expect(overlap.events == ["c1-web-0/web-0", "c1-web-1/web-1"])

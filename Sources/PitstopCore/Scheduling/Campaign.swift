@@ -151,7 +151,7 @@ public struct Campaign: Sendable, Hashable, Codable {
         guard duration > 0 else {
             throw InputProblem("the per-VM duration must be positive, not \(DurationText.short(duration))")
         }
-        if let max = kind.maxPerVMDuration, duration > max {
+        if let max = kind.maxPerVMDuration, Rules.tooLong(kind, seconds: duration) {
             throw InputProblem(
                 "a \(kind.rawValue) pauses each VM for at most \(DurationText.short(max)), "
                     + "not \(DurationText.short(duration))")

@@ -1,6 +1,7 @@
 // The rule checker: judges any list of events against the current fleet, trusting nothing the
 // planner wrote down (a VM moved to another update domain, a new pair link or a removed window
-// since planning all show up here).
+// since planning all show up here). The rules are defined in Rules.swift and overlaps among
+// many events found with IntervalSweep.swift; this file groups what they find into violations.
 
 /// "Campaign C has sent a notice to subscription S's admins and co-admins."
 public struct NoticeKey: Sendable, Hashable, Codable {
@@ -213,18 +214,18 @@ public enum Checker {
             }
             struct Key: Hashable { var rule: RuleName; var set: Int32 }
             var clashes: [Key: Clash] = [:]
+            var setItems: [Int32: ArraySlice<(key: UInt64, k: Int32)>] = [:]
             let sorted = sortedByStart(within: set) { set[$0] >= 0 }
             var i = 0
             while i < sorted.count {
-                let s = set[Int(sorted[i].k)]
-                // The two latest-ending intervals seen so far with different update domains.
-                var top: (end: Int64, ud: Int16, k: Int32)? = nil
-                var second: (end: Int64, ud: Int16, k: Int32)? = nil
+                let s = set[Int(sorted[i].k)], first = i
+                // The latest-ending earlier interval of another update domain decides both rules.
+                var latest = LatestEnds<Int16>()
                 while i < sorted.count, set[Int(sorted[i].k)] == s {
                     let b = sorted[i].k, ud = updateDomain[Int(b)]
                     i += 1
                     let gap = campaignGap[Int(campaign[Int(b)])]
-                    if let other = top?.ud != ud ? top : second,
+                    if let other = latest.latest(otherThan: ud).map({ (ud: $0.group, k: $0.item) }),
                        let rule = Rules.updateDomainClash(earlier: range(other.k), later: range(b), laterGap: gap) {
                         let key = Key(rule: rule, set: s)
                         let pair = Pair(low: min(ud, other.ud), high: max(ud, other.ud))
@@ -249,18 +250,9 @@ public enum Checker {
                         }
                         clashes[key]!.members.append(contentsOf: [lowK, highK])
                     }
-                    let mine = (end: end[Int(b)], ud: ud, k: b)
-                    if let t = top, t.ud == ud {
-                        if mine.end > t.end { top = mine }
-                    } else if top == nil || mine.end > top!.end {
-                        second = top
-                        top = mine
-                    } else if let sc = second, sc.ud == ud {
-                        if mine.end > sc.end { second = mine }
-                    } else if second == nil || mine.end > second!.end {
-                        second = mine
-                    }
+                    latest.add(end: end[Int(b)], group: ud, item: b)
                 }
+                setItems[s] = sorted[first..<i]
             }
             for (key, clash) in clashes {
                 let r = region[Int(clash.low[0])]
@@ -271,8 +263,23 @@ public enum Checker {
                     let shown = others.prefix(3).map { "UD \($0.low) and UD \($0.high)" }.joined(separator: ", ")
                     message += "; likewise \(shown)" + (others.count > 3 ? " and \(others.count - 3) more pairs" : "")
                 }
-                report(key.rule, message, events: clash.members, regions: [r], at: clash.at)
+                // The events involved are every one that overlapped another update domain of the
+                // set, found by the shared sweep, as the history audit names them.
+                var members = clash.members
+                if key.rule == .updateDomainOverlap {
+                    members += overlapping(setItems[key.set]!, group: { Int(updateDomain[$0]) }, conflict: Rules.updateDomainsConflict)
+                }
+                report(key.rule, message, events: members, regions: [r], at: clash.at)
             }
+        }
+
+        /// The events among `members` that overlap one of another group that `conflict`s with
+        /// theirs (``IntervalSweep/involved(_:conflict:)``).
+        func overlapping(
+            _ members: some Collection<(key: UInt64, k: Int32)>, group: (Int) -> Int, conflict: (Int, Int) -> Bool
+        ) -> [Int32] {
+            let items = members.map { IntervalSweep.Item(group: group(Int($0.k)), range: range($0.k), index: Int($0.k)) }
+            return IntervalSweep.involved(items, conflict: conflict).map(Int32.init)
         }
 
         /// `web-0, web-5, web-9 and 12 more`: the VMs of `members`, deduplicated, by name.
@@ -330,21 +337,6 @@ public enum Checker {
             }
 
             // Rule 3: every link, both directions, once per unordered pair of regions.
-            var merged: [Int64: [(range: TimeRange, k: Int32)]] = [:]
-            func busy(_ key: Int64) -> [(range: TimeRange, k: Int32)] {
-                if let known = merged[key] { return known }
-                let members = groups[key]!.members.sorted { (start[Int($0)], $0) < (start[Int($1)], $1) }
-                var out: [(range: TimeRange, k: Int32)] = []
-                for k in members {
-                    if let last = out.last, start[Int(k)] <= last.range.end.seconds {
-                        out[out.count - 1].range.end = max(last.range.end, Timestamp(seconds: end[Int(k)]))
-                    } else {
-                        out.append((range(k), k))
-                    }
-                }
-                merged[key] = out
-                return out
-            }
             for a in 0..<Int32(fleet.regions.count) {
                 guard let campaignsA = campaignsOfRegion[a]?.sorted() else { continue }
                 for b in fleet.partnerRegions[Int(a)] where b > a {
@@ -366,21 +358,21 @@ public enum Checker {
                                         + "\(first.span.end) (\(vmName(first.last)))",
                                     events: [second.first, first.last], regions: [a, b], at: second.span.start.seconds)
                             } else {
-                                let la = busy(keyA), lb = busy(keyB)
-                                var i = 0, j = 0
-                                while i < la.count, j < lb.count {
-                                    if Rules.pairBusyClash(la[i].range, lb[j].range) {
-                                        let at = max(la[i].range.start, lb[j].range.start)
-                                        report(
-                                            .pairOverlap,
-                                            "paired regions \(regionNames[Int(a)]) (campaign \(campaignNames[Int(x)]), "
-                                                + "\(vmName(la[i].k))) and \(regionNames[Int(b)]) (campaign "
-                                                + "\(campaignNames[Int(y)]), \(vmName(lb[j].k))) are both under maintenance at \(at)",
-                                            events: [la[i].k, lb[j].k], regions: [a, b], at: at.seconds)
-                                        break
-                                    }
-                                    if la[i].range.end <= lb[j].range.end { i += 1 } else { j += 1 }
+                                // Both regions' events, by region, through the shared sweep: the first
+                                // instant both are busy, and every event busy with the other region.
+                                let items = [(0, ga), (1, gb)].flatMap { side, g in
+                                    g.members.map { IntervalSweep.Item(group: side, range: range($0), index: Int($0)) }
                                 }
+                                let clashes = IntervalSweep.clashes(items) { $0 != $1 }
+                                guard let first = clashes.first else { continue }
+                                let (ka, kb) = first.first.group == 0 ? (first.first.lead, first.second.lead) : (first.second.lead, first.first.lead)
+                                let involved = clashes.flatMap { $0.first.members + $0.second.members }.map(Int32.init)
+                                report(
+                                    .pairOverlap,
+                                    "paired regions \(regionNames[Int(a)]) (campaign \(campaignNames[Int(x)]), "
+                                        + "\(vmName(Int32(ka))) and \(regionNames[Int(b)]) (campaign "
+                                        + "\(campaignNames[Int(y)]), \(vmName(Int32(kb)))) are both under maintenance at \(first.range.start)",
+                                    events: involved, regions: [a, b], at: first.range.start.seconds)
                             }
                         }
                     }
@@ -402,9 +394,9 @@ public enum Checker {
                     found[key]!.members.append(Int32(k))
                 }
             }
-            // Blackouts per region, sorted by start with the latest end so far, so that one binary
-            // search tells whether an event overlaps any of them.
-            var blackoutIndex: [Int32: (starts: [Int64], maxEnd: [Int64], which: [Int32])] = [:]
+            // Blackouts per region (Rules.applicableBlackouts), sorted by start with the latest end
+            // so far, so that one binary search tells whether an event overlaps any of them.
+            var blackoutIndex: [Int32: (reach: ReachIndex, which: [Int32])] = [:]
             // Whether (campaign, subscription) has a notice, asked once per pair rather than per event.
             var noticeSent: [Int64: Bool] = [:]
             var lastPair: Int64 = -1, lastSent = false
@@ -436,30 +428,14 @@ public enum Checker {
                     let list = Rules.applicableBlackouts(region: r, in: fleet).sorted {
                         (fleet.blackouts[Int($0)].start, $0) < (fleet.blackouts[Int($1)].start, $1)
                     }
-                    var starts: [Int64] = [], maxEnd: [Int64] = [], which: [Int32] = []
-                    for b in list {
-                        let blackout = fleet.blackouts[Int(b)]
-                        starts.append(blackout.start.seconds)
-                        if let last = maxEnd.last, last >= blackout.end.seconds {
-                            maxEnd.append(last)
-                            which.append(which.last!)
-                        } else {
-                            maxEnd.append(blackout.end.seconds)
-                            which.append(b)
-                        }
-                    }
-                    blackoutIndex[r] = (starts, maxEnd, which)
+                    blackoutIndex[r] = (ReachIndex(sorted: list.map { fleet.blackouts[Int($0)].range }), list)
                 }
                 let index = blackoutIndex[r]!
-                // The last blackout starting before the event ends; it or an earlier one overlaps
-                // the event exactly when the latest end among them is after the event's start.
-                var lo = 0, hi = index.starts.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if index.starts[mid] < end[k] { lo = mid + 1 } else { hi = mid }
-                }
-                if lo > 0, index.maxEnd[lo - 1] > start[k], end[k] > start[k] {
-                    note(Key(rule: .inBlackout, campaign: c, place: r, other: index.which[lo - 1]), k)
+                // Among the blackouts starting before the event ends, the one that ends latest
+                // overlaps the event exactly when any of them does.
+                if end[k] > start[k], let b = index.reach.furthest(startingAtOrBefore: Timestamp(seconds: end[k] - 1)),
+                   index.reach.ranges[b].end.seconds > start[k] {
+                    note(Key(rule: .inBlackout, campaign: c, place: r, other: index.which[b]), k)
                 }
             }
             for (key, f) in found {
@@ -494,22 +470,14 @@ public enum Checker {
 
         mutating func windows() {
             guard !fleet.windows.isEmpty else { return }
-            // Events grouped by the list of windows that applies to them.
-            // Keyed by the scope the windows come from: a set (>= 0) or a region (-2 - index).
-            var byScope: [Int64: [Int32]] = [:]
+            // Events grouped by the list of windows that applies to them (one set's own, or one
+            // region's); events no window constrains are left out.
+            var byScope: [[Int32]: [Int32]] = [:]
             for k in 0..<count {
-                let s = set[k] < fleet.sets.count ? set[k] : -1
-                let r = region[k] < fleet.regions.count ? region[k] : -1
-                if s >= 0, !fleet.setWindows[Int(s)].isEmpty {
-                    byScope[Int64(s), default: []].append(Int32(k))
-                } else if r >= 0, !fleet.regionWindows[Int(r)].isEmpty {
-                    byScope[-2 - Int64(r), default: []].append(Int32(k))
-                }
+                let indices = Rules.applicableWindows(set: set[k], region: region[k], in: fleet)
+                if !indices.isEmpty { byScope[indices, default: []].append(Int32(k)) }
             }
-            for (_, members) in byScope {
-                let first = members[0]
-                let indices = Rules.applicableWindows(
-                    set: set[Int(first)] < fleet.sets.count ? set[Int(first)] : -1, region: region[Int(first)], in: fleet)
+            for (indices, members) in byScope {
                 let from = members.map { start[Int($0)] }.min()!, to = members.map { end[Int($0)] }.max()!
                 let timeline = WindowTimeline(
                     windows: indices.map { fleet.windows[Int($0)] },
@@ -523,7 +491,7 @@ public enum Checker {
                     let first = list.min { (start[Int($0)], $0) < (start[Int($1)], $1) }!
                     let s = set[Int(first)], r = region[Int(first)]
                     let place = s >= 0 ? setPlace(s, r) : "single-instance VMs of \(regionNames[Int(r)])"
-                    let whose = s >= 0 && !fleet.setWindows[Int(s)].isEmpty ? "the set's" : "the region's"
+                    let whose = s >= 0 && s < fleet.sets.count && !fleet.setWindows[Int(s)].isEmpty ? "the set's" : "the region's"
                     report(
                         .outsideWindow,
                         "\(place): \(vmList(list)) (the first \(range(first))) lie outside every occurrence of "
@@ -542,11 +510,12 @@ public enum Checker {
             var i = 0
             while i < sorted.count {
                 let v = vm[Int(sorted[i].k)]
-                var latest: Int32 = -1
+                // Each event its own group: the latest-ending earlier event of the VM.
+                var ends = LatestEnds<Int32>()
                 while i < sorted.count, vm[Int(sorted[i].k)] == v {
                     let b = sorted[i].k
                     i += 1
-                    if latest >= 0, Rules.doubleBooked(range(latest), range(b)) {
+                    if let latest = ends.latest(otherThan: b)?.item, Rules.doubleBooked(range(latest), range(b)) {
                         let key = Key(region: region[Int(b)], low: min(campaign[Int(b)], campaign[Int(latest)]), high: max(campaign[Int(b)], campaign[Int(latest)]))
                         if found[key] == nil {
                             found[key] = (start[Int(b)], [latest, b], (latest, b))
@@ -554,7 +523,7 @@ public enum Checker {
                             found[key]!.members.append(contentsOf: [latest, b])
                         }
                     }
-                    if latest < 0 || end[Int(b)] > end[Int(latest)] { latest = b }
+                    ends.add(end: end[Int(b)], group: b, item: b)
                 }
             }
             for (key, f) in found {

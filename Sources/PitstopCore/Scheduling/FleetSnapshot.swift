@@ -171,11 +171,7 @@ public struct FleetSnapshot: Sendable {
         }
         var regionBlackouts = [[Int32]](repeating: [], count: regions.count)
         for (b, blackout) in blackouts.enumerated() {
-            if let name = blackout.region {
-                if let r = regionIndex[name] { regionBlackouts[Int(r)].append(Int32(b)) }
-            } else {
-                for r in regions.indices { regionBlackouts[r].append(Int32(b)) }
-            }
+            for r in regions.indices where Rules.blackout(blackout, appliesTo: regions[r].name) { regionBlackouts[r].append(Int32(b)) }
         }
 
         self.regionIndex = regionIndex

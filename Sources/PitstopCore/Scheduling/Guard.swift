@@ -1,4 +1,5 @@
 // Guarded execution (DOMAIN.md): may these events actually start now, given what actually ran?
+// The rules themselves live in Rules.swift; this file asks them at the instant of a start.
 
 /// An event with what has actually happened to it: the guard's view of the events around a start.
 public struct TrackedEvent: Sendable, Hashable {
@@ -178,7 +179,8 @@ public enum Guard {
             for o in others {
                 let e = o.event
                 guard let ran = o.actualRange else { continue }
-                if let set = s.availabilitySet, e.availabilitySet == set, e.updateDomain != s.updateDomain,
+                if let set = s.availabilitySet, e.availabilitySet == set,
+                   Rules.updateDomainsConflict(e.updateDomain ?? -1, s.updateDomain ?? -1),
                    let rule = Rules.updateDomainClash(startingAt: at, other: ran, gap: gap) {
                     note(Key(rule: rule, place: set + "\u{1}" + String(s.updateDomain ?? -1)), o) {
                         Found(place: "set \(set) (\(s.region))", campaign: s.campaign, gap: gap, updateDomain: s.updateDomain)

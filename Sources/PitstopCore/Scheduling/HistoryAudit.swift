@@ -1,48 +1,7 @@
 // The audit of what actually happened: actual start and end times judged against the rules of
-// Rules.swift, for `audit verify` and reports. Pure: events, pair links and notices in, findings out.
-
-/// A rule that maintenance as it actually happened can break.
-public enum HistoryRule: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
-    /// Rule 1: VMs of two update domains of one set were down at the same instant.
-    case updateDomainOverlap = "update-domain-overlap"
-    /// Rule 3: the two regions of a pair link were under maintenance at the same instant.
-    case pairOverlap = "pair-overlap"
-    /// Rule 6: a freeze paused a VM for longer than 30 s.
-    case freezeTooLong = "freeze-too-long"
-    /// Rule 6: a reboot took more than ``HistoryAudit/rebootOverrunFactor`` times its planned downtime.
-    case rebootOverrun = "reboot-overrun"
-    /// Rule 4: a reboot started without a notice sent to its subscription a notice period before.
-    case noticeLate = "notice-late"
-    /// Guarded execution: a start that was refused and then forced.
-    case forcedStart = "forced-start"
-
-    /// One line saying what the rule asks.
-    public var summary: String {
-        switch self {
-        case .updateDomainOverlap: RuleName.updateDomainOverlap.summary
-        case .pairOverlap: RuleName.pairOverlap.summary
-        case .freezeTooLong: RuleName.freezeTooLong.summary
-        case .rebootOverrun: "a reboot lasts at most \(HistoryAudit.rebootOverrunFactor) times its planned downtime"
-        case .noticeLate: "a reboot starts only after its notice was sent a notice period ahead"
-        case .forcedStart: "no start overrides the guard"
-        }
-    }
-
-    /// The scheduling rule this one checks again on actual times, where there is one.
-    public var schedulingRule: RuleName? {
-        switch self {
-        case .updateDomainOverlap: .updateDomainOverlap
-        case .pairOverlap: .pairOverlap
-        case .freezeTooLong: .freezeTooLong
-        case .noticeLate: .missingNotice
-        case .rebootOverrun, .forcedStart: nil
-        }
-    }
-
-    public static func < (a: HistoryRule, b: HistoryRule) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-}
+// Rules.swift (their predicates, and IntervalSweep.swift for overlaps), for `audit verify` and
+// reports. Pure: events, pair links and notices in, findings out. Its findings are named by
+// RuleName, like the checker's, from RuleName.history.
 
 /// An event as it happened: the plan, plus the actual times and how it started.
 public struct HistoricalEvent: Sendable, Hashable {
@@ -81,7 +40,8 @@ public struct HistoricalEvent: Sendable, Hashable {
 /// One rule broken by actual history, grouped like the checker groups violations: one finding
 /// per two update domains that overlapped, per pair of regions and overlap, per wave.
 public struct HistoryFinding: Sendable, Hashable, CustomStringConvertible {
-    public var rule: HistoryRule
+    /// One of ``RuleName/history``.
+    public var rule: RuleName
     /// What happened, naming sets, regions, VMs and instants.
     public var message: String
     /// Ids of the events involved, sorted.
@@ -89,7 +49,7 @@ public struct HistoryFinding: Sendable, Hashable, CustomStringConvertible {
     /// The first instant at which the rule was broken.
     public var at: Timestamp
 
-    public init(rule: HistoryRule, message: String, events: [String], at: Timestamp) {
+    public init(rule: RuleName, message: String, events: [String], at: Timestamp) {
         self.rule = rule
         self.message = message
         self.events = events.sorted()
@@ -101,10 +61,8 @@ public struct HistoryFinding: Sendable, Hashable, CustomStringConvertible {
 
 /// Judges actual history. See ``findings(events:pairs:notices:now:)``.
 public enum HistoryAudit {
-    /// "A reboot far longer than planned": its actual downtime is more than this many times the
-    /// planned one (a 15-minute reboot is flagged past 30 minutes). Twice leaves room for a
-    /// slow boot without hiding a host that hung.
-    public static let rebootOverrunFactor: Int64 = 2
+    /// ``Rules/rebootOverrunFactor``, where the rule is defined.
+    public static var rebootOverrunFactor: Int64 { Rules.rebootOverrunFactor }
 
     /// Every rule that `events` broke as they actually happened, in instant, rule, message order.
     ///
@@ -137,16 +95,16 @@ public enum HistoryAudit {
     // MARK: Rule 1
 
     private static func updateDomainOverlaps(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)]) -> [HistoryFinding] {
-        var bySet: [String: [(group: Int, range: TimeRange, index: Int)]] = [:]
+        var bySet: [String: [IntervalSweep.Item]] = [:]
         for d in down {
             let e = events[d.index].event
             guard let set = e.availabilitySet, let ud = e.updateDomain else { continue }
-            bySet[set, default: []].append((ud, d.range, d.index))
+            bySet[set, default: []].append(IntervalSweep.Item(group: ud, range: d.range, index: d.index))
         }
         var findings: [HistoryFinding] = []
         for (set, items) in bySet {
             // Different update domains of one set are never down together, across campaigns too.
-            for clash in overlaps(items, conflict: { $0 != $1 }) {
+            for clash in IntervalSweep.clashes(items, conflict: Rules.updateDomainsConflict) {
                 let (a, b) = clash.first.group < clash.second.group ? (clash.first, clash.second) : (clash.second, clash.first)
                 let ids = a.members.map { events[$0].event.id } + b.members.map { events[$0].event.id }
                 findings.append(HistoryFinding(
@@ -165,20 +123,16 @@ public enum HistoryAudit {
         let graph = Rules.pairConflicts(pairs)
         guard !graph.isEmpty else { return [] }
         var regionIndex: [String: Int] = [:], regionNames: [String] = []
-        var items: [(group: Int, range: TimeRange, index: Int)] = []
+        var items: [IntervalSweep.Item] = []
         for d in down {
             let region = events[d.index].event.region
             guard graph[region] != nil else { continue }
             let g = regionIndex[region] ?? { regionIndex[region] = regionNames.count; regionNames.append(region); return regionNames.count - 1 }()
-            items.append((g, d.range, d.index))
-        }
-        var linked = Set<[Int]>()
-        for (region, partners) in graph {
-            guard let a = regionIndex[region] else { continue }
-            for p in partners { if let b = regionIndex[p] { linked.insert([min(a, b), max(a, b)]) } }
+            items.append(IntervalSweep.Item(group: g, range: d.range, index: d.index))
         }
         var findings: [HistoryFinding] = []
-        for clash in overlaps(items, conflict: { linked.contains([min($0, $1), max($0, $1)]) }) {
+        // Rules.pairBusyClash on actual times: any overlap of linked regions, whatever the campaigns.
+        for clash in IntervalSweep.clashes(items, conflict: { Rules.linked(regionNames[$0], regionNames[$1], in: graph) }) {
             let (a, b) = regionNames[clash.first.group] < regionNames[clash.second.group] ? (clash.first, clash.second) : (clash.second, clash.first)
             let ids = a.members.map { events[$0].event.id } + b.members.map { events[$0].event.id }
             findings.append(HistoryFinding(
@@ -201,7 +155,7 @@ public enum HistoryAudit {
             switch e.kind {
             case .freeze where Rules.tooLong(.freeze, seconds: seconds):
                 freezes[e.wave, default: []].append((d.index, seconds))
-            case .reboot where seconds > rebootOverrunFactor * e.range.duration:
+            case .reboot where Rules.rebootOverran(planned: e.range.duration, actual: seconds):
                 reboots[e.wave, default: []].append((d.index, seconds))
             default: break
             }
@@ -249,7 +203,7 @@ public enum HistoryAudit {
             } else {
                 earliestByCampaign[e.campaign]
             }
-            if let sent, sent <= d.range.start - e.kind.noticePeriod { continue }
+            if let sent, Rules.noticeInTime(sent: sent, start: d.range.start, kind: e.kind) { continue }
             late[Key(campaign: e.campaign, subscription: h.subscription), default: []].append(d.index)
         }
         return late.map { key, members in
@@ -289,54 +243,6 @@ public enum HistoryAudit {
     }
 
     // MARK: Helpers
-
-    /// A maximal stretch of time one group (an update domain, a region) was down: the union of
-    /// its members' intervals.
-    struct Block {
-        var group: Int
-        var range: TimeRange
-        var members: [(index: Int, range: TimeRange)]
-    }
-
-    /// Two blocks of conflicting groups that overlap, over their common stretch, each with only
-    /// the members down during it.
-    struct Clash {
-        var first: (group: Int, members: [Int])
-        var second: (group: Int, members: [Int])
-        var range: TimeRange
-    }
-
-    /// Merges each group's intervals into blocks, then sweeps all blocks in start order. A
-    /// block is one unbroken stretch, so every member overlapping the common stretch of two
-    /// blocks overlaps some member of the other block.
-    static func overlaps(_ items: [(group: Int, range: TimeRange, index: Int)], conflict: (Int, Int) -> Bool) -> [Clash] {
-        let sorted = items.filter { !$0.range.isEmpty }.sorted { ($0.group, $0.range) < ($1.group, $1.range) }
-        var blocks: [Block] = []
-        for item in sorted {
-            if let last = blocks.last, last.group == item.group, item.range.start <= last.range.end {
-                blocks[blocks.count - 1].range.end = max(last.range.end, item.range.end)
-                blocks[blocks.count - 1].members.append((item.index, item.range))
-            } else {
-                blocks.append(Block(group: item.group, range: item.range, members: [(item.index, item.range)]))
-            }
-        }
-        blocks.sort { $0.range < $1.range }
-        var clashes: [Clash] = []
-        var open: [Int] = []
-        for (i, b) in blocks.enumerated() {
-            open.removeAll { blocks[$0].range.end <= b.range.start }
-            for j in open where conflict(blocks[j].group, b.group) {
-                let a = blocks[j]
-                let common = TimeRange(start: b.range.start, end: min(a.range.end, b.range.end))
-                clashes.append(Clash(
-                    first: (a.group, a.members.filter { $0.range.overlaps(common) }.map(\.index)),
-                    second: (b.group, b.members.filter { $0.range.overlaps(common) }.map(\.index)),
-                    range: common))
-            }
-            open.append(i)
-        }
-        return clashes
-    }
 
     /// `web-0, web-1 and 3 more VMs`: short enough for a message line.
     static func vmList(_ indices: [Int], _ events: [HistoricalEvent]) -> String {

@@ -1,5 +1,6 @@
 // The planner: turns a campaign into one event per VM that keeps every rule of DOMAIN.md, as
 // short as it can make it. Pure: the fleet and the other campaigns' events come in as values.
+// The rules it keeps are defined in Rules.swift, which the checker judges plans by too.
 
 /// Why a campaign cannot be planned, naming the region or set and the numbers involved.
 public struct PlanningFailure: Error, Sendable, Hashable, CustomStringConvertible {
@@ -84,18 +85,14 @@ public enum Planner {
         _ order: [Int], shapes: [RegionShape], campaign: Campaign, fleet: FleetSnapshot, load: ExistingLoad,
         windows: inout WindowCache
     ) throws(PlanningFailure) -> [Int32: [Wave]] {
-        var spanEnd: [Int32: Timestamp] = [:]
+        var spans: [Int32: TimeRange] = [:]
         var placed: [Int32: [Wave]] = [:]
         for k in order {
             let shape = shapes[k]
-            var earliest = campaign.earliestStart
-            var waitedFor: [String] = []
-            for p in fleet.partnerRegions[Int(shape.region)] {
-                if let end = spanEnd[p], end > campaign.earliestStart {
-                    earliest = max(earliest, end)
-                    waitedFor.append(fleet.regions[Int(p)].name)
-                }
-            }
+            // Rule 3 within the campaign (Rules.pairSpansClash): wait for the partners placed before.
+            let before = fleet.partnerRegions[Int(shape.region)].filter { spans[$0] != nil }
+            let (earliest, waited) = Rules.spanStart(from: campaign.earliestStart, partnerSpans: before.map { spans[$0]! })
+            let waitedFor = waited.map { fleet.regions[Int(before[$0])].name }
             let waves: [Wave]
             do {
                 waves = try place(shape, from: earliest, campaign: campaign, fleet: fleet, load: load, windows: &windows)
@@ -107,7 +104,8 @@ public enum Planner {
                     + "\(waitedFor.joined(separator: ", ")) until \(earliest))"
                 throw explained
             }
-            spanEnd[shape.region] = waves.map { $0.start + campaign.perVMDuration }.max() ?? earliest
+            spans[shape.region] = TimeRange(
+                start: waves.map(\.start).min() ?? earliest, end: waves.map { $0.start + campaign.perVMDuration }.max() ?? earliest)
             placed[shape.region] = waves
         }
         return placed
@@ -443,7 +441,8 @@ public enum Planner {
     ) throws(PlanningFailure) -> [Wave] {
         let d = campaign.perVMDuration
         let regionName = fleet.regions[Int(shape.region)].name
-        // Time the whole region must avoid: blackouts, and its partners' events in other campaigns.
+        // Time the whole region must avoid: blackouts (Rules.applicableBlackouts), and its
+        // partners' events in other campaigns (Rules.pairBusyClash: any overlap is a clash).
         var regionBusy = Rules.applicableBlackouts(region: shape.region, in: fleet).map { fleet.blackouts[Int($0)].range }
         for p in fleet.partnerRegions[Int(shape.region)] {
             if let busy = load.regionBusy[Int(p)] { regionBusy.append(contentsOf: busy.ranges) }

@@ -1,7 +1,10 @@
-// The scheduling rules of DOMAIN.md in one place: each definition here is used by both the
-// planner (to stay inside the rules) and the checker (to find where events break them).
+// The scheduling rules of DOMAIN.md in one place: each definition here is used by the planner
+// (to stay inside the rules), the checker (to find where planned events break them), guarded
+// execution (to refuse a start that would break them) and the history audit (to find where
+// actual times broke them). Overlap among many intervals is found by IntervalSweep.swift.
 
-/// The name of a rule an event list can break, as reports and the audit print it.
+/// The name of every rule and finding, as reports, the checker, the guard and the audit print
+/// it. One enum for all of them: a rule judged on plans and on history has one name.
 public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
     /// Rule 1: two update domains of one set under maintenance at the same instant.
     case updateDomainOverlap = "update-domain-overlap"
@@ -24,6 +27,27 @@ public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Compara
     case doubleBooked = "double-booked"
     /// Rule 4: a reboot event whose subscription has no notice.
     case missingNotice = "missing-notice"
+    /// Rule 6 on actual times: a reboot took more than ``Rules/rebootOverrunFactor`` times its
+    /// planned downtime.
+    case rebootOverrun = "reboot-overrun"
+    /// Rule 4 on actual times: a reboot started without a notice sent to its subscription a
+    /// notice period before.
+    case noticeLate = "notice-late"
+    /// Guarded execution: a start that was refused and then forced.
+    case forcedStart = "forced-start"
+
+    /// The rules ``Checker/check(events:fleet:campaigns:notices:)`` judges planned events
+    /// against, in report order.
+    public static let scheduling: [RuleName] = [
+        .updateDomainOverlap, .udGap, .pairOverlap, .singleBeforeMulti, .shortNotice,
+        .outsideWindow, .inBlackout, .freezeTooLong, .doubleBooked, .missingNotice,
+    ]
+
+    /// The rules ``HistoryAudit/findings(events:pairs:notices:now:)`` judges actual history
+    /// against, in report order.
+    public static let history: [RuleName] = [
+        .updateDomainOverlap, .pairOverlap, .freezeTooLong, .rebootOverrun, .noticeLate, .forcedStart,
+    ]
 
     /// One line saying what the rule asks.
     public var summary: String {
@@ -38,6 +62,9 @@ public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Compara
         case .freezeTooLong: "a freeze lasts at most 30s"
         case .doubleBooked: "a VM is never in two overlapping events"
         case .missingNotice: "every reboot event has a notice for its subscription"
+        case .rebootOverrun: "a reboot lasts at most \(Rules.rebootOverrunFactor) times its planned downtime"
+        case .noticeLate: "a reboot starts only after its notice was sent a notice period ahead"
+        case .forcedStart: "no start overrides the guard"
         }
     }
 
@@ -46,7 +73,22 @@ public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Compara
     }
 }
 
-/// The rule definitions, shared by ``Planner`` and ``Checker``.
+/// The rule definitions, shared by ``Planner``, ``Checker``, ``Guard`` and ``HistoryAudit``.
+///
+/// Where each rule lives (the reports word their own messages around these):
+/// - Rule 1: ``updateDomainClash(earlier:later:laterGap:)``, seen by the planner as
+///   ``updateDomainExclusion(around:existingGap:newGap:)`` and by the guard as
+///   ``updateDomainClash(startingAt:other:gap:)``; `updateDomainsConflict` says which VMs it
+///   keeps apart when the checker and the audit sweep for overlaps (`IntervalSweep`).
+/// - Rule 2: ``singleInstanceTooEarly(start:multiInstanceDone:)``.
+/// - Rule 3: ``pairConflicts(_:)``, ``pairPartners(of:among:)`` and ``linked(_:_:in:)`` say which
+///   regions are linked; ``pairBusyClash(_:_:)`` across campaigns, ``pairSpansClash(_:_:)``
+///   within one (`spanStart` for the planner).
+/// - Rule 4: ``earliestStart(plannedAt:kind:)``, ``needsNotice(_:)``, ``noticeInTime(sent:start:kind:)``.
+/// - Rule 5: ``applicableWindows(set:region:among:)`` (and its index form over a snapshot),
+///   ``window(containing:among:)``, ``blackout(_:appliesTo:)``; `WindowTimeline` for many events.
+/// - Rule 6: ``tooLong(_:seconds:)``, ``rebootOverran(planned:actual:)``.
+/// - Rule 7: ``doubleBooked(_:_:)``.
 public enum Rules {
     // MARK: Rule 1, one update domain at a time
 
@@ -85,6 +127,10 @@ public enum Rules {
         return updateDomainClash(earlier: other, later: TimeRange(start: start, end: start), laterGap: gap)
     }
 
+    /// Which VMs of one set rule 1 keeps apart: those of different update domains (VMs of the
+    /// same update domain go together).
+    static func updateDomainsConflict(_ a: Int, _ b: Int) -> Bool { a != b }
+
     // MARK: Rule 2, multi-instance first
 
     /// A region's single-instance VMs start only once every multi-instance VM of the region in
@@ -107,12 +153,39 @@ public enum Rules {
         return graph.mapValues { $0.sorted() }
     }
 
+    /// The regions linked to `region` by any of `pairs`, in either direction, sorted by name
+    /// (``pairConflicts(_:)`` for one region).
+    public static func pairPartners(of region: String, among pairs: [RegionPair]) -> [String] {
+        pairConflicts(pairs)[region] ?? []
+    }
+
+    /// Whether `a` and `b` may never be under maintenance together, given the conflict graph
+    /// of ``pairConflicts(_:)``.
+    public static func linked(_ a: String, _ b: String, in conflicts: [String: [String]]) -> Bool {
+        conflicts[a]?.contains(b) ?? false
+    }
+
     /// Across campaigns, two linked regions clash when both have an event at the same instant.
+    /// The checker, guarded execution and the history audit all ask this, the latter two on
+    /// actual times; the planner keeps each region clear of its partners' busy time.
     public static func pairBusyClash(_ a: TimeRange, _ b: TimeRange) -> Bool { a.overlaps(b) }
 
     /// Within one campaign it is stricter: one region's whole span (first start to last end)
     /// must end before its partner's begins.
     public static func pairSpansClash(_ a: TimeRange, _ b: TimeRange) -> Bool { a.overlaps(b) }
+
+    /// The same rule as ``pairSpansClash(_:_:)`` seen from the planner: the earliest a region's
+    /// span may begin at or after `from`, given the spans of its partners placed before it in
+    /// the same campaign, and whether one of them made it wait.
+    static func spanStart(from: Timestamp, partnerSpans: [TimeRange]) -> (start: Timestamp, waited: [Int]) {
+        var start = from, waited: [Int] = []
+        let unbounded = TimeRange(start: from, end: Timestamp(seconds: .max))
+        for (k, span) in partnerSpans.enumerated() where pairSpansClash(unbounded, span) {
+            start = max(start, span.end)
+            waited.append(k)
+        }
+        return (start, waited)
+    }
 
     // MARK: Rule 4, notice
 
@@ -124,18 +197,24 @@ public enum Rules {
     /// Whether an event of `kind` needs a notice to its subscription's admins and co-admins.
     public static func needsNotice(_ kind: MaintenanceKind) -> Bool { kind.needsNotice }
 
+    /// Whether a notice sent at `sent` was in time for an event of `kind` starting at `start`:
+    /// the same notice period as ``earliestStart(plannedAt:kind:)``, counted from the sending.
+    public static func noticeInTime(sent: Timestamp, start: Timestamp, kind: MaintenanceKind) -> Bool {
+        earliestStart(plannedAt: sent, kind: kind) <= start
+    }
+
     // MARK: Rule 5, windows and blackouts
 
-    /// The windows that constrain a VM of `set` in `region`: the set's own windows if it has
-    /// any, else its region's. An empty answer means any time is allowed. This is the
-    /// definition; `applicableWindows(set:region:in:)` is the same rule over the snapshot's
-    /// precomputed indexes.
+    /// Which windows apply, the one definition: a set with windows of its own uses those,
+    /// else its region's (single-instance VMs have no set's). An empty answer means any time
+    /// is allowed. Both `applicableWindows` functions and the checker's grouping use it.
+    static func chooseWindows<W>(own: [W], region: [W]) -> [W] { own.isEmpty ? region : own }
+
+    /// The windows that constrain a VM of `set` in `region` (``chooseWindows(own:region:)``).
     public static func applicableWindows(set: String?, region: String, among windows: [MaintenanceWindow]) -> [MaintenanceWindow] {
-        if let set {
-            let own = windows.filter { $0.scope == .availabilitySet(set) }
-            if !own.isEmpty { return own }
-        }
-        return windows.filter { $0.scope == .region(region) }
+        chooseWindows(
+            own: set.map { set in windows.filter { $0.scope == .availabilitySet(set) } } ?? [],
+            region: windows.filter { $0.scope == .region(region) })
     }
 
     /// The first of `windows` with an occurrence that wholly contains `range`.
@@ -143,18 +222,27 @@ public enum Rules {
         windows.first { w in w.occurrences(overlapping: range).contains { $0.contains(range) } }
     }
 
-    /// The windows that constrain a VM (indices into `fleet.windows`): its set's windows if
-    /// the set has any, else its region's. Single-instance VMs (`set < 0`) use their region's.
-    /// An empty answer means any time is allowed.
+    /// The same as ``applicableWindows(set:region:among:)`` over the snapshot's precomputed
+    /// indexes (indices into `fleet.windows`). Single-instance VMs (`set < 0`) use their
+    /// region's; a set or region not in the fleet (`>= count`, a removed VM's) has none.
     static func applicableWindows(set: Int32, region: Int32, in fleet: FleetSnapshot) -> [Int32] {
-        if set >= 0, !fleet.setWindows[Int(set)].isEmpty { return fleet.setWindows[Int(set)] }
-        return region >= 0 ? fleet.regionWindows[Int(region)] : []
+        chooseWindows(
+            own: set >= 0 && set < fleet.sets.count ? fleet.setWindows[Int(set)] : [],
+            region: region >= 0 && region < fleet.regions.count ? fleet.regionWindows[Int(region)] : [])
     }
 
-    /// The blackouts an event in `region` must avoid (indices into `fleet.blackouts`): the
-    /// fleet-wide ones and the region's own.
+    /// Which blackouts apply, the one definition: a blackout without a region applies to the
+    /// whole fleet, one with a region to that region only. `region` is `nil` for a place
+    /// outside every region, where only the fleet-wide ones apply.
+    public static func blackout(_ blackout: Blackout, appliesTo region: String?) -> Bool {
+        blackout.region == nil || blackout.region == region
+    }
+
+    /// The blackouts an event in `region` must avoid (indices into `fleet.blackouts`), per
+    /// ``blackout(_:appliesTo:)``.
     static func applicableBlackouts(region: Int32, in fleet: FleetSnapshot) -> [Int32] {
-        region >= 0 ? fleet.regionBlackouts[Int(region)] : fleet.blackouts.indices.filter { fleet.blackouts[$0].region == nil }.map(Int32.init)
+        if region >= 0, region < fleet.regions.count { return fleet.regionBlackouts[Int(region)] }
+        return fleet.blackouts.indices.filter { blackout(fleet.blackouts[$0], appliesTo: nil) }.map(Int32.init)
     }
 
     // MARK: Rule 6, durations
@@ -163,6 +251,14 @@ public enum Rules {
     public static func tooLong(_ kind: MaintenanceKind, seconds: Int64) -> Bool {
         kind.maxPerVMDuration.map { seconds > $0 } ?? false
     }
+
+    /// "A reboot far longer than planned": its actual downtime is more than this many times the
+    /// planned one (a 15-minute reboot is flagged past 30 minutes). Twice leaves room for a
+    /// slow boot without hiding a host that hung.
+    public static let rebootOverrunFactor: Int64 = 2
+
+    /// Whether a reboot planned to last `planned` seconds overran when it actually lasted `actual`.
+    public static func rebootOverran(planned: Int64, actual: Int64) -> Bool { actual > rebootOverrunFactor * planned }
 
     // MARK: Rule 7, no double booking
 
@@ -175,10 +271,9 @@ public enum Rules {
 /// Occurrences of different windows are kept apart, never merged: a range that straddles two
 /// overlapping occurrences lies inside neither.
 struct WindowTimeline {
-    let occurrences: [TimeRange]
-    /// `prefixMaxEnd[i]`: the latest end among occurrences `0...i`; with `prefixArgMax` its index.
-    private let prefixMaxEnd: [Timestamp]
-    private let prefixArgMax: [Int]
+    /// The occurrences, sorted, with which reaches furthest (``ReachIndex``).
+    private let index: ReachIndex
+    var occurrences: [TimeRange] { index.ranges }
     /// The longest occurrence, in seconds.
     let longest: Int64
 
@@ -186,46 +281,21 @@ struct WindowTimeline {
         var all: [TimeRange] = []
         for window in windows { all.append(contentsOf: window.occurrences(overlapping: range)) }
         all.sort()
-        occurrences = all
-        var maxEnd: [Timestamp] = [], argMax: [Int] = []
-        maxEnd.reserveCapacity(all.count)
-        argMax.reserveCapacity(all.count)
-        for (i, o) in all.enumerated() {
-            if let last = maxEnd.last, last >= o.end {
-                maxEnd.append(last)
-                argMax.append(argMax[i - 1])
-            } else {
-                maxEnd.append(o.end)
-                argMax.append(i)
-            }
-        }
-        prefixMaxEnd = maxEnd
-        prefixArgMax = argMax
+        index = ReachIndex(sorted: all)
         longest = all.map(\.duration).max() ?? 0
-    }
-
-    /// Index of the last occurrence starting at or before `t`, or -1.
-    private func lastStarting(atOrBefore t: Timestamp) -> Int {
-        var lo = 0, hi = occurrences.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if occurrences[mid].start <= t { lo = mid + 1 } else { hi = mid }
-        }
-        return lo - 1
     }
 
     /// An occurrence that wholly contains `range`, if any.
     func occurrence(containing range: TimeRange) -> TimeRange? {
-        let i = lastStarting(atOrBefore: range.start)
-        guard i >= 0, prefixMaxEnd[i] >= range.end else { return nil }
-        return occurrences[prefixArgMax[i]]
+        guard let i = index.furthest(startingAtOrBefore: range.start), occurrences[i].end >= range.end else { return nil }
+        return occurrences[i]
     }
 
     /// The earliest `t >= from` such that `[t, t + duration)` lies inside one occurrence.
     func earliestStart(from: Timestamp, duration: Int64) -> Timestamp? {
         guard duration <= longest else { return nil }
-        let i = lastStarting(atOrBefore: from)
-        if i >= 0, prefixMaxEnd[i] >= from + duration { return from }
+        let i = index.lastStarting(atOrBefore: from)
+        if i >= 0, occurrences[index.furthest(upTo: i)].end >= from + duration { return from }
         var j = i + 1
         while j < occurrences.count {
             if occurrences[j].duration >= duration { return occurrences[j].start }
