@@ -39,23 +39,58 @@ public enum CampaignStatus: String, Sendable, Hashable, CaseIterable {
     case scheduled, cancelled
 }
 
-/// A stored event with what happened to it beside what was planned.
+/// A planned event with what actually happened to it: the one event type of the service floor.
+/// The planner writes it, guarded execution weighs a start against it, `check` and the history
+/// audit judge it, and the CLI and the server show it.
 public struct EventRecord: Sendable, Hashable {
     public var event: PlannedEvent
+    /// The subscription of its VM (or, once the VM is gone, of its set), where the read that
+    /// produced the record looked it up: the history audit needs it for notices.
+    public var subscription: String?
+    /// When its VM's owner approved it, if they did: it may then start before its planned start.
     public var approvedAt: Timestamp?
     public var actualStart: Timestamp?
     public var actualEnd: Timestamp?
+    /// Started although guarded execution refused it.
     public var forced: Bool
+    /// Why it was forced (or failed), as the operator wrote it.
     public var reason: String?
 
-    public init(event: PlannedEvent, approvedAt: Timestamp? = nil, actualStart: Timestamp? = nil, actualEnd: Timestamp? = nil,
-                forced: Bool = false, reason: String? = nil) {
+    public init(event: PlannedEvent, subscription: String? = nil, approvedAt: Timestamp? = nil, actualStart: Timestamp? = nil,
+                actualEnd: Timestamp? = nil, forced: Bool = false, reason: String? = nil) {
         self.event = event
+        self.subscription = subscription
         self.approvedAt = approvedAt
         self.actualStart = actualStart
         self.actualEnd = actualEnd
         self.forced = forced
         self.reason = reason
+    }
+
+    /// The time it occupies as far as a start is concerned: from its actual start to its
+    /// actual end, open ended (``Guard/openEnd``) while it still runs; `nil` if it never started.
+    public var occupied: TimeRange? {
+        actualStart.map { TimeRange(start: $0, end: actualEnd ?? Guard.openEnd) }
+    }
+
+    /// When the VM was actually down, as the audit reports it, or `nil` if the event never
+    /// started. A started event without an end is still running: it counts up to `now`. A
+    /// finished one without a recorded end (which the lifecycle never writes) is taken to have
+    /// lasted as planned, the best guess there is.
+    public func actualRange(now: Timestamp) -> TimeRange? {
+        guard let start = actualStart else { return nil }
+        if let end = actualEnd { return TimeRange(start: start, end: max(start, end)) }
+        if event.status == .started { return TimeRange(start: start, end: max(start, now)) }
+        return TimeRange(start: start, end: start + event.range.duration)
+    }
+
+    /// Not finished as of the record: scheduled, or started without an end.
+    public var isPending: Bool {
+        switch event.status {
+        case .scheduled: true
+        case .started: actualEnd == nil
+        case .completed, .failed, .cancelled: false
+        }
     }
 }
 

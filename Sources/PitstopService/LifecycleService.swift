@@ -298,12 +298,8 @@ public struct LifecycleService: Sendable {
         for campaign in campaigns {
             for r in try tx.events.events(campaign: campaign, regions: near) { others[r.event.id] = r }
         }
-        return Guard.judge(starting: moving.map(tracked), at: at, others: others.values.sorted { $0.event.id < $1.event.id }.map(tracked),
+        return Guard.judge(starting: moving, at: at, others: others.values.sorted { $0.event.id < $1.event.id },
                            campaigns: terms, pairs: pairs)
-    }
-
-    static func tracked(_ r: EventRecord) -> TrackedEvent {
-        TrackedEvent(event: r.event, approvedAt: r.approvedAt, actualStart: r.actualStart, actualEnd: r.actualEnd)
     }
 
     // MARK: Audit

@@ -55,7 +55,7 @@ public struct ReportLine: Sendable, Hashable {
     /// The name of the single-instance line of a region among the sets.
     public static let singleInstanceName = "(single-instance)"
 
-    mutating func add(_ h: HistoricalEvent, now: Timestamp) {
+    mutating func add(_ h: EventRecord, now: Timestamp) {
         events += 1
         switch h.event.kind {
         case .freeze: freezes += 1
@@ -91,7 +91,7 @@ public struct MaintenanceReport: Sendable {
 
     /// Groups `events` into lines and counts `findings` against each line whose events they
     /// involve (once per finding and line).
-    public init(query: ReportQuery, events: [HistoricalEvent], findings: [HistoryFinding], now: Timestamp) {
+    public init(query: ReportQuery, events: [EventRecord], findings: [HistoryFinding], now: Timestamp) {
         var regions: [String: ReportLine] = [:], sets: [String: ReportLine] = [:], subscriptions: [String: ReportLine] = [:]
         var total = ReportLine(name: "total")
         var position: [String: Int] = [:]

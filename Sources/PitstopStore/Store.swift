@@ -179,9 +179,9 @@ public protocol AuditRepository {
 /// Maintenance as it happened.
 public protocol HistoryRepository {
     /// Every event that actually started, in actual start order.
-    func startedEvents() throws -> [HistoricalEvent]
+    func startedEvents() throws -> [EventRecord]
     /// Events planned to start in `[from, until)`, optionally of one region, in planned order.
-    func events(plannedFrom from: Timestamp?, until: Timestamp?, region: String?) throws -> [HistoricalEvent]
+    func events(plannedFrom from: Timestamp?, until: Timestamp?, region: String?) throws -> [EventRecord]
     /// When each notice was sent; `nil` while queued.
     func noticesSent() throws -> [NoticeKey: Timestamp?]
 }

@@ -128,7 +128,8 @@ func guarded(_ body: () async throws -> Void) async throws {
     } catch let error as ExitCode {
         throw error
     } catch {
-        printError("internal error: \(error.localizedDescription)")
+        // Not the operator's doing: say so without the internals, which help nobody at a terminal.
+        printError("internal error: an unexpected failure stopped the command; nothing more was written. Please report it with the command you ran.")
         throw ExitCode(3)
     }
 }

@@ -24,13 +24,13 @@ private struct GuardFixture {
     }
 
     /// The event as it stands: started at `started` (and ended at `ended`) if given.
-    static func tracked(_ e: PlannedEvent, started: String? = nil, ended: String? = nil, approved: String? = nil) -> TrackedEvent {
+    static func tracked(_ e: PlannedEvent, started: String? = nil, ended: String? = nil, approved: String? = nil) -> EventRecord {
         var e = e
         if started != nil { e.status = ended == nil ? .started : .completed }
-        return TrackedEvent(event: e, approvedAt: approved.map(at), actualStart: started.map(at), actualEnd: ended.map(at))
+        return EventRecord(event: e, approvedAt: approved.map(at), actualStart: started.map(at), actualEnd: ended.map(at))
     }
 
-    func conflicts(_ starting: [PlannedEvent], at instant: String, _ others: [TrackedEvent]) -> [StartConflict] {
+    func conflicts(_ starting: [PlannedEvent], at instant: String, _ others: [EventRecord]) -> [StartConflict] {
         Guard.conflicts(starting: starting, at: at(instant), others: others, campaigns: terms, pairs: pairs)
     }
 }
@@ -151,7 +151,7 @@ func aLinkedRegionRunningRefusesTheStartInEitherDirection(running region: String
     let otherCampaign = F.tracked(F.event("web-2", set: "web", ud: 0, campaign: "c2", start: "2026-11-12T00:00:00Z"))
     let otherRegion = F.tracked(F.event("db-0", region: "northeurope", set: "db", ud: 0))
     let found = F().conflicts([F.event("solo-0")], at: "2026-11-10T00:15:00Z",
-                              [ran, TrackedEvent(event: cancelled), otherCampaign, otherRegion])
+                              [ran, EventRecord(event: cancelled), otherCampaign, otherRegion])
     #expect(found.isEmpty)
 }
 

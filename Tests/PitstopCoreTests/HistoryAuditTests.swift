@@ -12,19 +12,19 @@ private func happened(
     _ vm: String, region: String = "eastus", set: String? = "web", ud: Int? = 0, kind: MaintenanceKind = .reboot,
     campaign: String = "c1", planned: Int64 = 900, plannedStart: Int64? = nil, start: Int64, end: Int64?,
     status: EventStatus = .completed, forced: Bool = false, reason: String? = nil, subscription: String? = "contoso"
-) -> HistoricalEvent {
+) -> EventRecord {
     let wave = set.map { "\(campaign)-\($0)-\(ud ?? 0)" } ?? "\(campaign)-\(region)-single"
     let plannedAt = t(plannedStart ?? start)
     let event = PlannedEvent(id: "\(wave)/\(vm)", campaign: campaign, vm: vm, region: region, availabilitySet: set,
                              updateDomain: set == nil ? nil : ud, faultDomain: set == nil ? nil : 0, wave: wave, kind: kind,
                              range: TimeRange(start: plannedAt, end: plannedAt + planned), status: status, plannedAt: t(-30 * 86_400))
-    return HistoricalEvent(event: event, subscription: subscription, actualStart: t(start), actualEnd: end.map(t), forced: forced, reason: reason)
+    return EventRecord(event: event, subscription: subscription, actualStart: t(start), actualEnd: end.map(t), forced: forced, reason: reason)
 }
 
 /// Every reboot of campaign c1 notified in time, so that only the rule under test can fire.
 private let notified: [NoticeKey: Timestamp?] = [NoticeKey(campaign: "c1", subscription: "contoso"): t(-8 * 86_400)]
 
-private func findings(_ events: [HistoricalEvent], pairs: [RegionPair] = [], notices: [NoticeKey: Timestamp?] = notified, now: Int64 = 86_400) -> [HistoryFinding] {
+private func findings(_ events: [EventRecord], pairs: [RegionPair] = [], notices: [NoticeKey: Timestamp?] = notified, now: Int64 = 86_400) -> [HistoryFinding] {
     HistoryAudit.findings(events: events, pairs: pairs, notices: notices, now: t(now))
 }
 
@@ -208,11 +208,11 @@ func aRebootNeedsItsNoticeSentSevenDaysAhead(sentAt: Int64, flagged: Bool) {
     for seed in 0..<400 as Range<UInt64> {
         var random = DetailRandom(state: seed)
         let n = random.int(1...8)
-        let events = (0..<n).map { i -> HistoricalEvent in
+        let events = (0..<n).map { i -> EventRecord in
             let start = Int64(random.int(0...40) * 50)
             return happened("web-\(i)", ud: random.int(0...2), start: start, end: start + Int64(random.int(0...10) * 50))
         }
-        func clash(_ a: HistoricalEvent, _ b: HistoricalEvent) -> Bool {
+        func clash(_ a: EventRecord, _ b: EventRecord) -> Bool {
             let (x, y) = (a.actualRange(now: t0)!, b.actualRange(now: t0)!)
             return a.event.updateDomain != b.event.updateDomain && !x.isEmpty && !y.isEmpty && x.overlaps(y)
         }

@@ -113,7 +113,7 @@ private func asActual(_ e: PlannedEvent) -> PlannedEvent {
         await propertyCheck(count: 300, input: RuleBreakingScenario.generator) { scenario in
             let (fleet, events) = try scenario.build()
             let history = events.map {
-                HistoricalEvent(event: asActual($0), subscription: "sub", actualStart: $0.range.start, actualEnd: $0.range.end)
+                EventRecord(event: asActual($0), subscription: "sub", actualStart: $0.range.start, actualEnd: $0.range.end)
             }
             let audited = HistoryAudit.findings(events: history, pairs: fleet.pairs, notices: [:], now: planningTime + 365 * 86_400)
             let shared = Set(RuleName.scheduling).intersection(RuleName.history).sorted()
@@ -132,7 +132,7 @@ private func asActual(_ e: PlannedEvent) -> PlannedEvent {
     @Test func guardedExecutionRefusesWhatTheCheckerReports() async throws {
         await propertyCheck(count: 300, input: RuleBreakingScenario.generator) { scenario in
             let (fleet, events) = try scenario.build()
-            let ran = events.map { TrackedEvent(event: asActual($0), actualStart: $0.range.start, actualEnd: $0.range.end) }
+            let ran = events.map { EventRecord(event: asActual($0), actualStart: $0.range.start, actualEnd: $0.range.end) }
             var refused: [(rule: RuleName, events: [String])] = []
             for e in events {
                 let before = ran.filter { $0.event.id != e.id && $0.actualStart! <= e.range.start }

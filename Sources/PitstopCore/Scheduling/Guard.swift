@@ -1,37 +1,6 @@
 // Guarded execution (DOMAIN.md): may these events actually start now, given what actually ran?
 // The rules themselves live in Rules.swift; this file asks them at the instant of a start.
 
-/// An event with what has actually happened to it: the guard's view of the events around a start.
-public struct TrackedEvent: Sendable, Hashable {
-    public var event: PlannedEvent
-    /// When its VM's owner approved it, if they did: it may then start before its planned start.
-    public var approvedAt: Timestamp?
-    public var actualStart: Timestamp?
-    public var actualEnd: Timestamp?
-
-    public init(event: PlannedEvent, approvedAt: Timestamp? = nil, actualStart: Timestamp? = nil, actualEnd: Timestamp? = nil) {
-        self.event = event
-        self.approvedAt = approvedAt
-        self.actualStart = actualStart
-        self.actualEnd = actualEnd
-    }
-
-    /// The time it actually occupied: from its actual start to its actual end, open ended
-    /// (``Guard/openEnd``) while it still runs; `nil` if it never started.
-    public var actualRange: TimeRange? {
-        actualStart.map { TimeRange(start: $0, end: actualEnd ?? Guard.openEnd) }
-    }
-
-    /// Not finished as of the record: scheduled, or started without an end.
-    public var isPending: Bool {
-        switch event.status {
-        case .scheduled: true
-        case .started: actualEnd == nil
-        case .completed, .failed, .cancelled: false
-        }
-    }
-}
-
 /// One rule a start would break, and the events it would break it with.
 public struct StartConflict: Sendable, Hashable, Codable, CustomStringConvertible {
     public var rule: RuleName
@@ -90,7 +59,7 @@ public enum Guard {
 
     /// The timing of starting `event` at `at`: the notice period (``Rules/earliestStart(plannedAt:kind:)``)
     /// binds always; before the planned start, an approval is needed.
-    public static func timing(of event: TrackedEvent, at: Timestamp) -> StartTiming {
+    public static func timing(of event: EventRecord, at: Timestamp) -> StartTiming {
         let e = event.event
         let earliest = Rules.earliestStart(plannedAt: e.plannedAt, kind: e.kind)
         if at < earliest { return .beforeNotice(earliest: earliest) }
@@ -110,7 +79,7 @@ public enum Guard {
     ///     campaigns; one missing here is held to ``CampaignTerms/assumed(kind:)``.
     ///   - pairs: the region pair links; every link counts in both directions.
     public static func judge(
-        starting: [TrackedEvent], at: Timestamp, others: [TrackedEvent],
+        starting: [EventRecord], at: Timestamp, others: [EventRecord],
         campaigns: [String: CampaignTerms], pairs: [RegionPair]
     ) -> StartVerdict {
         var conflicts = self.conflicts(starting: starting.map(\.event), at: at, others: others, campaigns: campaigns, pairs: pairs)
@@ -147,7 +116,7 @@ public enum Guard {
     ///   maintenance and not finished it (its waves would interleave).
     /// - Rule 7: the VM is in another event running at `at`.
     public static func conflicts(
-        starting: [PlannedEvent], at: Timestamp, others: [TrackedEvent],
+        starting: [PlannedEvent], at: Timestamp, others: [EventRecord],
         campaigns: [String: CampaignTerms], pairs: [RegionPair]
     ) -> [StartConflict] {
         let startingIDs = Set(starting.map(\.id))
@@ -156,7 +125,7 @@ public enum Guard {
         // The new events run from `at` with no known end.
         let running = TimeRange(start: at, end: openEnd)
         var found: [Key: Found] = [:]
-        func note(_ key: Key, _ other: TrackedEvent, _ describe: () -> Found) {
+        func note(_ key: Key, _ other: EventRecord, _ describe: () -> Found) {
             if found[key] == nil { found[key] = describe() }
             // Several starting places can meet the same other event (a wave of two sets).
             if found[key]!.events.insert(other.event.id).inserted { found[key]!.members.append(other) }
@@ -165,7 +134,7 @@ public enum Guard {
         // Rule 7 is per VM.
         let startingVMs = Set(starting.map(\.vm))
         for o in others where startingVMs.contains(o.event.vm) {
-            guard let ran = o.actualRange, Rules.doubleBooked(running, ran) else { continue }
+            guard let ran = o.occupied, Rules.doubleBooked(running, ran) else { continue }
             note(Key(rule: .doubleBooked, place: o.event.vm), o) { Found(place: "VM \(o.event.vm)", campaign: o.event.campaign) }
         }
 
@@ -178,7 +147,7 @@ public enum Guard {
             let linked = Set(partners[s.region] ?? [])
             for o in others {
                 let e = o.event
-                guard let ran = o.actualRange else { continue }
+                guard let ran = o.occupied else { continue }
                 if let set = s.availabilitySet, e.availabilitySet == set,
                    Rules.updateDomainsConflict(e.updateDomain ?? -1, s.updateDomain ?? -1),
                    let rule = Rules.updateDomainClash(startingAt: at, other: ran, gap: gap) {
@@ -256,7 +225,7 @@ public enum Guard {
         var updateDomain: Int? = nil
         var span = false
         var events: Set<String> = []
-        var members: [TrackedEvent] = []
+        var members: [EventRecord] = []
     }
 
     private static func message(_ rule: RuleName, _ f: Found, at: Timestamp) -> String {

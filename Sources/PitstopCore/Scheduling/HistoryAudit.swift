@@ -3,40 +3,6 @@
 // reports. Pure: events, pair links and notices in, findings out. Its findings are named by
 // RuleName, like the checker's, from RuleName.history.
 
-/// An event as it happened: the plan, plus the actual times and how it started.
-public struct HistoricalEvent: Sendable, Hashable {
-    public var event: PlannedEvent
-    /// The subscription of its VM, or `nil` when the VM and its set are gone from the fleet.
-    public var subscription: String?
-    public var actualStart: Timestamp?
-    public var actualEnd: Timestamp?
-    /// Started although the guard refused it.
-    public var forced: Bool
-    /// Why it was forced (or failed), as the operator wrote it.
-    public var reason: String?
-
-    public init(event: PlannedEvent, subscription: String?, actualStart: Timestamp?, actualEnd: Timestamp?, forced: Bool = false, reason: String? = nil) {
-        self.event = event
-        self.subscription = subscription
-        self.actualStart = actualStart
-        self.actualEnd = actualEnd
-        self.forced = forced
-        self.reason = reason
-    }
-
-    /// When the VM was actually down, or `nil` if the event never started.
-    ///
-    /// A started event without an end is still running: it counts up to `now`. A finished one
-    /// without a recorded end (which the lifecycle never writes) is taken to have lasted as
-    /// planned, the best guess there is.
-    public func actualRange(now: Timestamp) -> TimeRange? {
-        guard let start = actualStart else { return nil }
-        if let end = actualEnd { return TimeRange(start: start, end: max(start, end)) }
-        if event.status == .started { return TimeRange(start: start, end: max(start, now)) }
-        return TimeRange(start: start, end: start + event.range.duration)
-    }
-}
-
 /// One rule broken by actual history, grouped like the checker groups violations: one finding
 /// per two update domains that overlapped, per pair of regions and overlap, per wave.
 public struct HistoryFinding: Sendable, Hashable, CustomStringConvertible {
@@ -74,7 +40,7 @@ public enum HistoryAudit {
     ///     queued; a pair missing here never had a notice queued.
     ///   - now: the end of events still running.
     public static func findings(
-        events: [HistoricalEvent], pairs: [RegionPair], notices: [NoticeKey: Timestamp?], now: Timestamp
+        events: [EventRecord], pairs: [RegionPair], notices: [NoticeKey: Timestamp?], now: Timestamp
     ) -> [HistoryFinding] {
         var down: [(index: Int, range: TimeRange)] = []
         down.reserveCapacity(events.count)
@@ -94,7 +60,7 @@ public enum HistoryAudit {
 
     // MARK: Rule 1
 
-    private static func updateDomainOverlaps(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)]) -> [HistoryFinding] {
+    private static func updateDomainOverlaps(_ events: [EventRecord], _ down: [(index: Int, range: TimeRange)]) -> [HistoryFinding] {
         var bySet: [String: [IntervalSweep.Item]] = [:]
         for d in down {
             let e = events[d.index].event
@@ -119,7 +85,7 @@ public enum HistoryAudit {
 
     // MARK: Rule 3
 
-    private static func pairOverlaps(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)], pairs: [RegionPair]) -> [HistoryFinding] {
+    private static func pairOverlaps(_ events: [EventRecord], _ down: [(index: Int, range: TimeRange)], pairs: [RegionPair]) -> [HistoryFinding] {
         let graph = Rules.pairConflicts(pairs)
         guard !graph.isEmpty else { return [] }
         var regionIndex: [String: Int] = [:], regionNames: [String] = []
@@ -146,7 +112,7 @@ public enum HistoryAudit {
 
     // MARK: Rule 6 and the overrun
 
-    private static func durations(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)]) -> [HistoryFinding] {
+    private static func durations(_ events: [EventRecord], _ down: [(index: Int, range: TimeRange)]) -> [HistoryFinding] {
         // Grouped per wave: its VMs went down together, so they overran together.
         var freezes: [String: [(Int, Int64)]] = [:], reboots: [String: [(Int, Int64)]] = [:]
         for d in down {
@@ -185,7 +151,7 @@ public enum HistoryAudit {
 
     // MARK: Rule 4
 
-    private static func lateNotices(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)], notices: [NoticeKey: Timestamp?]) -> [HistoryFinding] {
+    private static func lateNotices(_ events: [EventRecord], _ down: [(index: Int, range: TimeRange)], notices: [NoticeKey: Timestamp?]) -> [HistoryFinding] {
         struct Key: Hashable { var campaign: String; var subscription: String? }
         var late: [Key: [Int]] = [:]
         // A removed VM whose set is gone too has no known subscription: any notice of its
@@ -229,7 +195,7 @@ public enum HistoryAudit {
 
     // MARK: Guarded execution
 
-    private static func forcedStarts(_ events: [HistoricalEvent], _ down: [(index: Int, range: TimeRange)]) -> [HistoryFinding] {
+    private static func forcedStarts(_ events: [EventRecord], _ down: [(index: Int, range: TimeRange)]) -> [HistoryFinding] {
         var byWave: [String: [Int]] = [:]
         for d in down where events[d.index].forced { byWave[events[d.index].event.wave, default: []].append(d.index) }
         return byWave.map { wave, members in
@@ -245,7 +211,7 @@ public enum HistoryAudit {
     // MARK: Helpers
 
     /// `web-0, web-1 and 3 more VMs`: short enough for a message line.
-    static func vmList(_ indices: [Int], _ events: [HistoricalEvent]) -> String {
+    static func vmList(_ indices: [Int], _ events: [EventRecord]) -> String {
         let names = Set(indices.map { events[$0].event.vm }).sorted()
         if names.count <= 3 { return names.joined(separator: ", ") }
         return names.prefix(2).joined(separator: ", ") + " and \(names.count - 2) more VMs"
