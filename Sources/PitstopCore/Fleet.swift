@@ -1,4 +1,4 @@
-// The fleet Pitstop maintains, as plain values (DOMAIN.md, "The fleet").
+// The fleet Pitstop maintains, as plain values (docs/rules.md#fleet-model).
 
 /// A datacenter location such as `eastus`. The name is the key.
 public struct Region: Sendable, Hashable, Codable {
@@ -26,7 +26,7 @@ public struct RegionPair: Sendable, Hashable, Codable, Comparable {
         (a.region, a.pairedWith) < (b.region, b.pairedWith)
     }
 
-    /// The published table the project starts from (DOMAIN.md, "Default region pairs").
+    /// The published table the project starts from (docs/rules.md#default-region-pairs).
     public static let defaults: [RegionPair] = [
         ("northcentralus", "southcentralus"), ("eastus", "westus"), ("eastus2", "centralus"),
         ("northeurope", "westeurope"), ("southeastasia", "eastasia"), ("chinaeast", "chinanorth"),

@@ -1,5 +1,5 @@
-// Maintenance windows: when a region's or a set's VMs may be maintained (DOMAIN.md,
-// "Maintenance windows"). Occurrences are computed in the window's own zone, so a 22:00
+// Maintenance windows: when a region's or a set's VMs may be maintained
+// (docs/rules.md#maintenance-windows). Occurrences are computed in the window's own zone, so a 22:00
 // window stays at 22:00 local time across daylight-saving changes.
 import Foundation
 

@@ -1,4 +1,4 @@
-// The `recurEvery` grammar of maintenance windows (DOMAIN.md, "Maintenance windows").
+// The `recurEvery` grammar of maintenance windows (docs/rules.md#recurevery-grammar).
 
 /// A parsed `recurEvery` value such as `Week Saturday,Sunday` or `Month Last Sunday`.
 ///

@@ -271,7 +271,7 @@ extension Scenario {
 }
 
 /// A slow, obviously correct judge of the rules the moved-event property can break
-/// (pairwise, straight from DOMAIN.md), to cross-check the checker's sweeps.
+/// (pairwise, straight from docs/rules.md#scheduling-rules), to cross-check the checker's sweeps.
 func independentlyValid(_ events: [PlannedEvent], fleet: FleetSnapshot, campaign: Campaign) -> Bool {
     let partners = Rules.pairConflicts(fleet.pairs)
     for (i, a) in events.enumerated() {

@@ -1,7 +1,7 @@
 // Campaigns: one maintenance operation (a kind, target regions, an earliest start), first as
-// the operator asks for it, then validated against the fleet (DOMAIN.md, "Kinds of maintenance").
+// the operator asks for it, then validated against the fleet (docs/rules.md#kinds-of-maintenance).
 
-/// What happens to each VM during a campaign, with the planning figures of DOMAIN.md.
+/// What happens to each VM during a campaign, with its planning figures (docs/rules.md#kinds-of-maintenance).
 public enum MaintenanceKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// Memory-preserving live update: the VM is paused for at most 30 s.
     case freeze

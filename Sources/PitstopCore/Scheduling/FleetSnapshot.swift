@@ -6,7 +6,7 @@
 /// Build it once per planning or checking run; the initializer checks that the inventory
 /// hangs together (every VM's region and set exist, UDs and FDs are within the set's counts)
 /// and groups the VMs by set, update domain and region. VMs without an explicit UD or FD are
-/// placed round-robin by their position among the set's VMs, as DOMAIN.md says.
+/// placed round-robin by their position among the set's VMs, (docs/rules.md#fleet-model).
 public struct FleetSnapshot: Sendable {
     public let regions: [Region]
     public let pairs: [RegionPair]

@@ -1,4 +1,4 @@
-// Guarded execution (DOMAIN.md): may these events actually start now, given what actually ran?
+// Guarded execution (docs/rules.md#guarded-execution): may these events actually start now, given what actually ran?
 // The rules themselves live in Rules.swift; this file asks them at the instant of a start.
 
 /// One rule a start would break, and the events it would break it with.

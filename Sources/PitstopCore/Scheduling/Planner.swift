@@ -1,4 +1,4 @@
-// The planner: turns a campaign into one event per VM that keeps every rule of DOMAIN.md, as
+// The planner: turns a campaign into one event per VM that keeps every rule of docs/rules.md#scheduling-rules, as
 // short as it can make it. Pure: the fleet and the other campaigns' events come in as values.
 // The rules it keeps are defined in Rules.swift, which the checker judges plans by too.
 

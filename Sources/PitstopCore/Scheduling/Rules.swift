@@ -1,4 +1,4 @@
-// The scheduling rules of DOMAIN.md in one place: each definition here is used by the planner
+// The scheduling rules (docs/rules.md#scheduling-rules) in one place: each definition here is used by the planner
 // (to stay inside the rules), the checker (to find where planned events break them), guarded
 // execution (to refuse a start that would break them) and the history audit (to find where
 // actual times broke them). Overlap among many intervals is found by IntervalSweep.swift.
