@@ -59,6 +59,17 @@ public struct ImportInput: Sendable {
         return ImportInput(name: name, sizeHint: sizeHint) { try buffer.take() }
     }
 
+    /// The refusal of an input that could not be read to its end, in words: the system's
+    /// reason for a file, never the type of whatever broke a stream.
+    static func readFailure(_ name: String, _ error: any Error) -> PitstopError {
+        if let error = error as? PitstopError { return error }
+        let ns = error as NSError
+        let reason = ns.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(ns.code)))
+            : (ns.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
+            ?? "the input broke off before its end"
+        return PitstopError(.invalid, "\(name): cannot be read: \(reason); nothing was written")
+    }
+
     /// Every byte, for inputs that are parsed whole (a JSON document).
     func readAll() throws -> [UInt8] {
         var out: [UInt8] = []

@@ -28,7 +28,7 @@ public struct InventoryService: Sendable {
         let file = input.name
         let bytes: [UInt8]
         do { bytes = try input.readAll() } catch {
-            throw PitstopError(.invalid, "\(file): cannot be read: \(error.localizedDescription)")
+            throw ImportInput.readFailure(file, error)
         }
         let (document, decodeErrors) = InventoryDocument.decode(json: bytes, file: file)
         return try await store.write { tx in
@@ -146,7 +146,7 @@ public struct InventoryService: Sendable {
                 }
             }
             // take() returned nil: the reading thread has finished writing its results.
-            if let error = producer.readError { throw PitstopError(.invalid, "\(file): cannot be read: \(error.localizedDescription)") }
+            if let error = producer.readError { throw ImportInput.readFailure(file, error) }
             if !producer.sawHeader { throw PitstopError.invalidInput([InputError(file: file, line: 1, field: nil, message: "the file is empty; expected the header '\(VMCSV.header.joined(separator: ","))'")]) }
             guard !ingest.failed else { throw PitstopError.invalidInput(ingest.allErrors) }
             try ingest.savePlacementCounters()

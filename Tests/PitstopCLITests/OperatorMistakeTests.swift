@@ -1,5 +1,6 @@
 // Mistakes a tired operator makes, and the one clear message each deserves.
 import Foundation
+import GRDB
 import Testing
 
 @Suite struct OperatorMistakeTests {
@@ -16,5 +17,26 @@ import Testing
         let run = try box.run("vm", "add", "x", "--set", "nope")
         #expect(run.status == 2)
         #expect(run.stderr == "pitstop: availabilitySet: unknown availability set 'nope'\n", "\(run)")
+    }
+
+    @Test func aRowChangedBehindPitstopsBackExitsThreeWithoutInternals() throws {
+        // Given a campaign row whose creation time someone overwrote by hand
+        let box = try Sandbox()
+        try box.seed()
+        let queue = try DatabaseQueue(path: box.db)
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO campaigns(id, kind, created_at, not_before, regions, per_vm_seconds, ud_gap_seconds, horizon_seconds, description, start_utc, end_utc)
+                VALUES ('c1', 'reboot', 'yesterday', '2026-12-01T00:00:00Z', '[]', 900, 1800, 86400, '', '2026-12-01T00:00:00Z', '2026-12-01T01:00:00Z')
+                """)
+        }
+        try queue.close()
+
+        // when an operator lists the campaigns
+        let run = try box.run("campaign", "list")
+
+        // then it is an internal fault (3), not a refusal of their input, named in words
+        #expect(run.status == 3, "\(run)")
+        #expect(run.stderr == "pitstop: campaigns row 'c1' cannot be read: a kind or time cannot be read; the database was changed outside Pitstop\n", "\(run)")
     }
 }

@@ -1,0 +1,129 @@
+// The service floor's contract with its adapters: imports read bytes as they arrive, who and
+// when are arguments, and every failure crosses the seam as a PitstopError of a known kind.
+import Foundation
+import GRDB
+import PitstopCore
+@testable import PitstopStore
+import Testing
+@testable import PitstopService
+
+private let t0 = Timestamp(iso8601: "2026-12-01T00:00:00Z")!
+
+private let fleetCSV = """
+    name,region,subscription,availabilitySet,updateDomain,faultDomain,ipAddress
+    web-0,eastus,contoso,web,,,10.0.0.4
+    web-1,eastus,contoso,web,,,10.0.0.5
+    web-2,eastus,contoso,web,,,
+    jump,eastus,contoso,,,,10.0.0.9
+
+    """
+
+private let seed = """
+    {"regions": [{"name": "eastus"}], "subscriptions": [{"id": "contoso"}],
+     "availabilitySets": [{"name": "web", "region": "eastus", "subscription": "contoso", "faultDomains": 2, "updateDomains": 3}]}
+    """
+
+/// Chunks of `bytes` of `size` bytes each, arriving one at a time as a request body would.
+private struct Chunks: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+    let bytes: [UInt8]
+    let size: Int
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var rest: ArraySlice<UInt8>
+        let size: Int
+        mutating func next() async throws -> [UInt8]? {
+            guard !rest.isEmpty else { return nil }
+            await Task.yield()
+            let chunk = Array(rest.prefix(size))
+            rest = rest.dropFirst(size)
+            return chunk
+        }
+    }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(rest: bytes[...], size: size) }
+}
+
+/// A body that fails half way, as a dropped connection does.
+private struct BrokenBody: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+    struct Lost: Error {}
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var sent = false
+        mutating func next() async throws -> [UInt8]? {
+            if sent { throw Lost() }
+            sent = true
+            return Array("name,region,subscription,availabilitySet,updateDomain,faultDomain\nweb-0,eastus,contoso,web,,\n".utf8)
+        }
+    }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator() }
+}
+
+private func seeded(actor: String = "floor", clock: Timestamp = t0) async throws -> (InventoryService, AppDatabase) {
+    let db = try AppDatabase.inMemory()
+    let inventory = InventoryService(store: db, actor: actor, clock: { clock })
+    try await inventory.importDocument(.bytes(Array(seed.utf8), name: "seed.json"))
+    return (inventory, db)
+}
+
+private func vmRows(_ db: AppDatabase) async throws -> [String] {
+    try await db.writer.read { db in try String.fetchAll(db, sql: "SELECT name || ':' || ifnull(update_domain, '-') || ':' || ifnull(ip_address, '-') FROM vms ORDER BY name") }
+}
+
+@Test func aCSVStreamedInSmallChunksImportsExactlyAsTheSameFileDoes() async throws {
+    let (streamed, streamedDB) = try await seeded()
+    let bytes = Array(fleetCSV.utf8)
+    // 7-byte chunks split records, fields and the header across chunk boundaries.
+    let viaStream = try await streamed.importCSV(.stream(Chunks(bytes: bytes, size: 7), name: "upload.csv", sizeHint: nil))
+
+    let (whole, wholeDB) = try await seeded()
+    let viaBytes = try await whole.importCSV(.bytes(bytes, name: "upload.csv"))
+
+    #expect(viaStream == viaBytes)
+    #expect(viaStream.vms.added == 4)
+    #expect(try await vmRows(streamedDB) == vmRows(wholeDB))
+}
+
+@Test func aBodyThatBreaksOffHalfWayWritesNothing() async throws {
+    let (inventory, db) = try await seeded()
+    await #expect { try await inventory.importCSV(.stream(BrokenBody(), name: "upload.csv", sizeHint: nil)) } throws: { error in
+        guard let error = error as? PitstopError else { return false }
+        return error.kind == .invalid && error.message.hasPrefix("upload.csv: cannot be read")
+    }
+    #expect(try await vmRows(db).isEmpty)
+}
+
+@Test func theAuditNamesTheActorAndInstantTheCallerPassed() async throws {
+    let when = Timestamp(iso8601: "2026-12-24T18:00:00Z")!
+    let (inventory, db) = try await seeded(actor: "token:night-shift", clock: when)
+    try await inventory.addVM(VMDraft(name: "web-9", region: "eastus", subscription: "contoso", availabilitySet: "web"))
+    let entry = try #require(try await AuditService(store: db).entries(AuditFilter(subject: AuditSubject(.vm, "web-9"))).last)
+    #expect(entry.actor == "token:night-shift")
+    #expect(entry.at == when)
+}
+
+@Test func aConstraintTheDatabaseRefusesArrivesAsAConflictInWords() async throws {
+    let (inventory, _) = try await seeded()
+    try await inventory.addVM(VMDraft(name: "web-0", region: "eastus", subscription: "contoso", availabilitySet: "web", ipAddress: "10.0.0.4"))
+    await #expect { try await inventory.addVM(VMDraft(name: "web-1", region: "eastus", subscription: "contoso", availabilitySet: "web", ipAddress: "10.0.0.4")) } throws: { error in
+        guard let error = error as? PitstopError else { return false }
+        return error.kind == .conflict && error.message == "ipAddress is already used by another VM"
+    }
+}
+
+@Test func aRowChangedBehindPitstopsBackIsAnInternalFaultNamingTheRow() async throws {
+    let db = try AppDatabase.inMemory()
+    try await db.writer.write { db in
+        try db.execute(sql: """
+            INSERT INTO campaigns(id, kind, created_at, not_before, regions, per_vm_seconds, ud_gap_seconds, horizon_seconds, description, start_utc, end_utc)
+            VALUES ('c1', 'reboot', 'yesterday', '2026-12-01T00:00:00Z', '[]', 900, 1800, 86400, '', '2026-12-01T00:00:00Z', '2026-12-01T01:00:00Z')
+            """)
+    }
+    await #expect { try await SchedulerService(store: db).campaigns() } throws: { error in
+        guard let error = error as? PitstopError else { return false }
+        return error.kind == .internal && error.message.contains("campaigns row 'c1' cannot be read")
+            && !error.message.contains("GRDB") && !error.message.contains("SQLITE")
+    }
+}
+
+@Test func healthNeedsAReachableMigratedDatabase() async throws {
+    #expect(await Services(store: try AppDatabase.inMemory()).isHealthy())
+}
