@@ -2,6 +2,15 @@
 // Pitstop: planned maintenance for a fleet of virtual machines.
 import PackageDescription
 
+/// Hummingbird's own settings: an existential says `any`, a module's members need its import,
+/// and imports are internal unless a public signature needs them, so a store type cannot leak
+/// into a service's public API without a visible `public import`.
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
 let package = Package(
     name: "Pitstop",
     platforms: [.macOS(.v14)],
@@ -19,7 +28,7 @@ let package = Package(
     ],
     targets: [
         // Pure values: fleet, windows, campaigns, planner, rules. No I/O, no SQL.
-        .target(name: "PitstopCore"),
+        .target(name: "PitstopCore", swiftSettings: upcoming),
         // The repository layer: GRDB records, the database type, embedded SQL migrations.
         .target(
             name: "PitstopStore",
@@ -33,18 +42,20 @@ let package = Package(
                 .embedInCode("../../Migrations/0001_inventory.sql"),
                 .embedInCode("../../Migrations/0002_scheduler.sql"),
                 .embedInCode("../../Migrations/0003_audit_indexes.sql"),
-            ]
+            ],
+            swiftSettings: upcoming
         ),
         // Use cases: each opens one unit of work on the store and composes repository calls;
         // no SQL. `.ci/check-layers` holds every target to the imports declared here.
-        .target(name: "PitstopService", dependencies: ["PitstopCore", "PitstopStore"]),
+        .target(name: "PitstopService", dependencies: ["PitstopCore", "PitstopStore"], swiftSettings: upcoming),
         // The command-line tool: parsing and printing only, through PitstopService.
         .executableTarget(
             name: "pitstop",
             dependencies: [
                 "PitstopCore", "PitstopService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: upcoming
         ),
         .testTarget(
             name: "PitstopCoreTests",

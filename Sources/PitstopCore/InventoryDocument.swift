@@ -1,7 +1,7 @@
 // The inventory document: the JSON (and, for VMs, CSV) form in which operators import and
 // export a fleet. Reading it collects every problem with its place instead of stopping at
 // the first.
-import Foundation
+public import Foundation
 
 /// Where a record came from, so that a problem can say `inventory.json:14: vms[12].updateDomain`.
 public struct SourcePlace: Sendable, Hashable {

@@ -1,7 +1,7 @@
 // Maintenance windows: when a region's or a set's VMs may be maintained
 // (docs/rules.md#maintenance-windows). Occurrences are computed in the window's own zone, so a 22:00
 // window stays at 22:00 local time across daylight-saving changes.
-import Foundation
+public import Foundation
 
 /// Where a window applies. A set with windows of its own uses those instead of its region's.
 public enum WindowScope: Sendable, Hashable {

@@ -1,7 +1,7 @@
 // Instants, intervals and wall-clock times. Instants are whole UTC seconds: the planner and
 // the store compare and format millions of them, so they are plain integers, and their text
 // form `YYYY-MM-DDTHH:MM:SSZ` sorts as it reads.
-import Foundation
+public import Foundation
 
 /// An instant, in whole seconds since 1970-01-01T00:00:00Z.
 public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {

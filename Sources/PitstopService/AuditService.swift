@@ -1,8 +1,8 @@
 // The audit's use cases: what happened to a VM, set or region between two dates, and whether
 // the log is intact and past maintenance kept the rules.
 import Foundation
-import PitstopCore
-import PitstopStore
+public import PitstopCore
+public import PitstopStore
 
 /// The outcome of `audit verify`: the hash chain and the rules, judged on one snapshot.
 public struct AuditVerification: Sendable {

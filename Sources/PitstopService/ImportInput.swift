@@ -2,7 +2,7 @@
 // server receives. The import pulls chunks on its own reading thread, so neither source ties
 // up a cooperative thread, and memory stays bounded by a few chunks whatever the input's size.
 import Foundation
-import PitstopCore
+public import PitstopCore
 
 /// A named stream of bytes to import.
 public struct ImportInput: Sendable {

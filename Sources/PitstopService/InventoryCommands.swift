@@ -1,7 +1,7 @@
 // Single-record changes to the fleet: add, pair, move and remove. Each is one transaction,
 // with its audit entry; a removal that others depend on is refused with their names.
 import Foundation
-import PitstopCore
+public import PitstopCore
 import PitstopStore
 
 extension InventoryService {

@@ -1,7 +1,7 @@
 // Importing an inventory: a JSON document or a CSV of VMs becomes upserts in one
 // transaction. Every bad record is reported, and any bad record leaves the database as it was.
 import Foundation
-import PitstopCore
+public import PitstopCore
 import PitstopStore
 
 /// The outcome of an import: per kind, how many records were added, updated or unchanged.

@@ -1,6 +1,6 @@
 // Read-side use cases on the fleet: the per-region summary and the coming window occurrences.
 import Foundation
-import PitstopCore
+public import PitstopCore
 import PitstopStore
 
 /// One region as `pitstop inventory` shows it.

@@ -1,8 +1,8 @@
 // Use cases on the fleet: import, export, and the single-record commands. Each write is one
 // transaction; each refusal leaves the database as it was.
 import Foundation
-import PitstopCore
-import PitstopStore
+public import PitstopCore
+public import PitstopStore
 
 /// The fleet's use cases, shared by the CLI and the server.
 public struct InventoryService: Sendable {

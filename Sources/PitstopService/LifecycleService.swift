@@ -1,7 +1,7 @@
 // The event lifecycle with guarded execution: each transition of an event or wave is one audited transaction.
 import Foundation
-import PitstopCore
-import PitstopStore
+public import PitstopCore
+public import PitstopStore
 
 /// What a lifecycle command acts on: one VM's event, or every event of a wave (the VMs of one
 /// update domain of one set, or a region's single-instance VMs, that go together).

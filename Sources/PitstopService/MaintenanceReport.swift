@@ -2,7 +2,7 @@
 // operator shows it in a review: how many events of each kind and outcome, planned against
 // actual downtime, the longest freeze, and the rules broken.
 import Foundation
-import PitstopCore
+public import PitstopCore
 import PitstopStore
 
 /// What a report covers.

@@ -1,6 +1,6 @@
 // A queued notice as an RFC 5322 e-mail: headers, a MIME text/plain body, CRLF line endings.
 import Foundation
-import PitstopCore
+public import PitstopCore
 import PitstopStore
 
 /// One notice composed as an e-mail, ready for a relay or an outbox directory.

@@ -17,9 +17,9 @@
 // can be sent twice: a message that the relay has not accepted is not marked sent, and one
 // that is marked sent is never picked again. Two `notify` runs on one database could race,
 // so `NoticeSenderLock` lets only one send at a time.
-import Foundation
-import PitstopCore
-import PitstopStore
+public import Foundation
+public import PitstopCore
+public import PitstopStore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,6 +1,7 @@
 // The JSON shapes Pitstop answers with, each defined once: `--format json` prints them, the
 // server sends them, and the audit records fleet changes in them. The README documents them.
-import PitstopCore
+import Foundation
+public import PitstopCore
 
 /// One function a shape. Element shapes are one-line objects; document shapes wrap them.
 public enum Responses {

@@ -1,8 +1,8 @@
 // The scheduler: a campaign becomes planned events that keep every rule, written in one
 // transaction with its notices and audit entries; and the queries and checks on them.
 import Foundation
-import PitstopCore
-import PitstopStore
+public import PitstopCore
+public import PitstopStore
 
 /// A planned campaign as `plan` returns it.
 public struct PlanResult: Sendable {

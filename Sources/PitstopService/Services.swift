@@ -1,7 +1,7 @@
 // The front door of the service floor: adapters (the CLI, the server) open a database here and
 // get the use cases, without knowing which engine or which repositories are behind them.
-import PitstopCore
-import PitstopStore
+public import PitstopCore
+public import PitstopStore
 
 /// Every use case, on one database.
 public struct Services: Sendable {

@@ -1,7 +1,7 @@
 // The SQLite store: one file shared by the CLI, the server and the scheduler, migrated on open.
 import Foundation
 import GRDB
-import PitstopCore
+public import PitstopCore
 
 /// Owns the connection(s) to one Pitstop database. Opening it checks the recorded migrations
 /// against this binary's and applies the missing ones; a database this binary does not

@@ -4,7 +4,7 @@ import Crypto
 import Foundation
 import GRDB
 import GRDBSQLite
-import PitstopCore
+public import PitstopCore
 
 public enum AuditLog {
     /// The hash before the first entry.

@@ -2,7 +2,7 @@
 // (`Store.read` or `Store.write`), calls repositories on it, and gets back values of the core;
 // SQL lives only behind these protocols. SQLite (`AppDatabase`) is the one engine today; a
 // second one implements the same protocols and every service works on it unchanged.
-import PitstopCore
+public import PitstopCore
 
 /// A database Pitstop keeps its fleet and plans in.
 public protocol Store: Sendable {

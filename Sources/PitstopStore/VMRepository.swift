@@ -3,7 +3,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
-import PitstopCore
+public import PitstopCore
 
 /// Reads of the `vms` table.
 struct SQLiteVMRepository: VMRepository {
@@ -101,7 +101,7 @@ final class VMWriter: VMWriting {
     }
 
     func existing(named name: String) throws -> VirtualMachine? {
-        try VirtualMachine.fetchOne(select, arguments: [name])
+        try Row.fetchOne(select, arguments: [name]).map(SQLiteVMRepository.vm(from:))
     }
 
     private func run(_ statement: Statement, _ vm: VirtualMachine) throws {
@@ -204,9 +204,6 @@ func bind(_ handle: SQLiteStatement, _ index: Int32, _ value: Int?) {
     if let value { sqlite3_bind_int64(handle, index, Int64(value)) } else { sqlite3_bind_null(handle, index) }
 }
 
-extension VirtualMachine: FetchableRecord {
-    public init(row: Row) { self = SQLiteVMRepository.vm(from: row) }
-}
 
 /// Loading VMs by the hundred thousand. Running the domain trigger and the foreign-key
 /// checks row by row costs more than the rows themselves (measured at a million VMs), so a

@@ -1,5 +1,6 @@
 // Commands that plan campaigns, list what is coming, and check stored plans against the rules.
-import ArgumentParser
+// Public: MaintenanceKind, a public Core type, conforms to ExpressibleByArgument below.
+public import ArgumentParser
 import Foundation
 import PitstopCore
 import PitstopService
