@@ -33,6 +33,7 @@ let package = Package(
                 .embedInCode("../../Migrations/0001_inventory.sql"),
                 .embedInCode("../../Migrations/0002_scheduler.sql"),
                 .embedInCode("../../Migrations/0003_audit_indexes.sql"),
+                .embedInCode("../../Migrations/0004_scheduled_events.sql"),
             ]
         ),
         // Use cases: each opens one unit of work on the store and composes repository calls;
