@@ -89,8 +89,9 @@ let package = Package(
         .testTarget(
             name: "PitstopServerTests",
             dependencies: [
-                // PitstopStore only for a Store that never answers (the 503 of /healthz).
-                "PitstopServer", "PitstopService", "PitstopStore", "PitstopCore", "PitstopTestSupport",
+                // PitstopStore only for a Store that never answers (the 503 of /healthz); pitstop
+                // so that the binary the process tests run is built first.
+                "pitstop", "PitstopServer", "PitstopService", "PitstopStore", "PitstopCore", "PitstopTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
