@@ -1,5 +1,5 @@
 -- 0004_scheduled_events: what the scheduled-events endpoint keeps and reads
--- (docs/rules.md#scheduled-events-and-instance-metadata).
+-- (docs/rules.md#scheduled-events-and-instance-metadata), and what the simulated executor reads.
 --
 -- A VM's DocumentIncarnation rises exactly when its document changes and never goes back,
 -- across server restarts: the server keeps, per VM, the incarnation it last served and a
@@ -26,3 +26,7 @@ BEGIN SELECT RAISE(ABORT, 'a document incarnation is updated, never replaced'); 
 -- A VM's document lists its set's active events: one index lookup per poll instead of a scan
 -- of every event. Partial, so finished history does not weigh on it.
 CREATE INDEX events_active_by_set ON events(availability_set, start_utc) WHERE status IN ('scheduled', 'started');
+
+-- The simulated executor (`serve --simulate`) looks each second for the active events due by
+-- now: a range of this index, not a scan of every event ever planned.
+CREATE INDEX events_active_by_start ON events(start_utc) WHERE status IN ('scheduled', 'started');

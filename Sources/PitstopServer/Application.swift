@@ -15,8 +15,10 @@ public protocol AppArguments: Sendable {
     /// 0 picks a free port.
     var port: Int { get }
     var databasePath: String { get }
-    /// Carry plans out in the background (not built yet: accepted and reported).
+    /// Carry plans out in the background, as the simulated executor.
     var simulate: Bool { get }
+    /// How often the simulated executor looks for due transitions.
+    var simulationTick: Duration { get }
     /// The per-address limit on metadata GETs; `nil` switches it off (for benchmarks).
     var requestLimit: RequestLimit? { get }
 }
@@ -28,14 +30,16 @@ public struct ServeArguments: AppArguments {
     public var databasePath: String
     public var simulate: Bool
     public var requestLimit: RequestLimit?
+    public var simulationTick: Duration
 
     public init(hostname: String = "127.0.0.1", port: Int = 8080, databasePath: String, simulate: Bool = false,
-                requestLimit: RequestLimit? = .metadata) {
+                requestLimit: RequestLimit? = .metadata, simulationTick: Duration = .seconds(1)) {
         self.hostname = hostname
         self.port = port
         self.databasePath = databasePath
         self.simulate = simulate
         self.requestLimit = requestLimit
+        self.simulationTick = simulationTick
     }
 }
 
@@ -80,7 +84,7 @@ public func buildApplication(
     let services = try services ?? Services.open(path: arguments.databasePath)
     let router = buildRouter(services: services, context: ServerRequestContext.self, clock: clock, requestLimit: arguments.requestLimit, logger: logger)
     let hostname = arguments.hostname
-    return Application(
+    var app = Application(
         router: router,
         configuration: .init(address: .hostname(hostname, port: arguments.port), serverName: "pitstop"),
         onServerRunning: { channel in
@@ -91,6 +95,10 @@ public func buildApplication(
         },
         logger: logger
     )
+    if arguments.simulate {
+        app.addServices(SimulatorService(simulator: services.simulator, clock: clock, tick: arguments.simulationTick, logger: logger))
+    }
+    return app
 }
 
 /// Runs `pitstop serve` until SIGTERM or SIGINT, then shuts down gracefully and returns.
@@ -98,9 +106,6 @@ public func buildApplication(
 /// - Throws: ``PitstopError`` `.conflict` when the address is in use (another server on the
 ///   port), `.invalid` when it cannot be listened on at all.
 public func runServer(_ arguments: some AppArguments, logger: Logger = serverLogger()) async throws {
-    if arguments.simulate {
-        logger.warning("--simulate: the executor is not built yet; serving what executors report")
-    }
     let app = try buildApplication(arguments, logger: logger)
     let place = "\(arguments.hostname):\(arguments.port)"
     do {

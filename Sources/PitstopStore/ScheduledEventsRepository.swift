@@ -13,6 +13,10 @@ struct SQLiteScheduledEventsRepository: ScheduledEventsRepository {
             """, [availabilitySet, until.iso8601])
     }
 
+    func activeEvents(startingBy until: Timestamp) throws -> [EventRecord] {
+        try read(where: "status IN ('scheduled', 'started') AND start_utc <= ?", [until.iso8601])
+    }
+
     func activeEvents(vm: String, startingBy until: Timestamp) throws -> [EventRecord] {
         try read(where: """
             vm = ? AND status IN ('scheduled', 'started') AND (start_utc <= ? OR status = 'started')

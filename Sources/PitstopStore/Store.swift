@@ -187,8 +187,12 @@ public protocol HistoryRepository {
     func noticesSent() throws -> [NoticeKey: Timestamp?]
 }
 
-/// What the scheduled-events endpoint reads per poll, and the incarnation it keeps per VM.
+/// What the scheduled-events endpoint reads per poll, the incarnation it keeps per VM, and
+/// what the simulated executor reads each tick.
 public protocol ScheduledEventsRepository {
+    /// Every scheduled or started event planned to start at or before `until`, in start order
+    /// then id.
+    func activeEvents(startingBy until: Timestamp) throws -> [EventRecord]
     /// The set's scheduled and started events that started already or are planned to start
     /// at or before `until`, in start order then id.
     func activeEvents(availabilitySet: String, startingBy until: Timestamp) throws -> [EventRecord]

@@ -13,7 +13,8 @@ struct ServeCommand: AsyncParsableCommand {
             Metadata: true; the calling VM is the one whose --ip matches the request's source \
             address. The server takes the real clock (PITSTOP_NOW is for the CLI's rehearsals). \
             Logs go to standard error, one logfmt line per request. SIGTERM or SIGINT stops it \
-            gracefully: requests in flight finish, and it exits 0.
+            gracefully: requests in flight finish, and it exits 0. Without --simulate the server only \
+            reflects what executors report (pitstop event start/complete).
             Exit status: 0 stopped by a signal, 2 the database or the address cannot be used \
             (another server on the port), 3 an internal fault.
             """)
@@ -21,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Option(help: "The address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "The port to listen on (0 picks a free one, which the log names).") var port: Int = 8080
-    @Flag(help: "Carry plans out in the background, as a simulated executor (not built yet: accepted and reported).")
+    @Flag(help: "Carry plans out in the background: a wave starts at its planned start, or earlier once approved and the guard allows it, and completes after its planned duration; audited as 'simulator'.")
     var simulate = false
     @Flag(name: .customLong("no-throttle"), help: "Do not limit metadata GETs per address (5 a second after a burst of 10): for benchmarks.")
     var noThrottle = false
