@@ -116,6 +116,8 @@ public func runServer(_ arguments: some AppArguments, logger: Logger = serverLog
         throw PitstopError(.invalid, "cannot listen on \(place): \(String(cString: strerror(error.errnoCode)))")
     } catch is SocketAddressError {
         throw PitstopError(.invalid, "cannot listen on \(place): '\(arguments.hostname)' is not an address or a known host name")
+    } catch is SocketAddressError.UnknownHost {
+        throw PitstopError(.invalid, "cannot listen on \(place): '\(arguments.hostname)' is not an address or a known host name")
     }
     logger.info("stopped")
 }

@@ -64,9 +64,14 @@ import Testing
         let fixture = try await Fixture()
         // Nothing announced yet: the poller's first document is empty.
         fixture.clock.now = fixture.start(fixture.webUD0) - 20 * 60
-        let run = try await withLiveServer(fixture) { port in
-            async let poller = pythonClient("poller", port: port, source: "127.0.0.5")
-            try await Task.sleep(for: .milliseconds(2500))
+        let log = LogLines()
+        let run = try await withLiveServer(fixture, log: log) { port in
+            async let poller = pythonClient("poller", port: port, source: "127.0.0.5", ["--timeout", "60"])
+            // The change comes only after the poller has its first document, however slowly it starts.
+            for _ in 0..<600 where !log.all.contains(where: { $0.contains("msg=request") && $0.contains("vm=web-3") }) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .milliseconds(1500))
             #expect(try await fixture.stored(fixture.webUD0).allSatisfy { $0.approvedAt == nil })
             fixture.clock.now = fixture.start(fixture.webUD0) - 15 * 60
             return try await poller
