@@ -19,12 +19,18 @@ let package = Package(
         .library(name: "PitstopCore", targets: ["PitstopCore"]),
         .library(name: "PitstopStore", targets: ["PitstopStore"]),
         .library(name: "PitstopService", targets: ["PitstopService"]),
+        .library(name: "PitstopServer", targets: ["PitstopServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Pure values: fleet, windows, campaigns, planner, rules. No I/O, no SQL.
@@ -42,17 +48,32 @@ let package = Package(
                 .embedInCode("../../Migrations/0001_inventory.sql"),
                 .embedInCode("../../Migrations/0002_scheduler.sql"),
                 .embedInCode("../../Migrations/0003_audit_indexes.sql"),
+                .embedInCode("../../Migrations/0004_scheduled_events.sql"),
             ],
             swiftSettings: upcoming
         ),
         // Use cases: each opens one unit of work on the store and composes repository calls;
         // no SQL. `.ci/check-layers` holds every target to the imports declared here.
         .target(name: "PitstopService", dependencies: ["PitstopCore", "PitstopStore"], swiftSettings: upcoming),
+        // HTTP: the scheduled-events and instance-metadata endpoints, a thin adapter over
+        // PitstopService (never the store: `.ci/check-layers` enforces it).
+        .target(
+            name: "PitstopServer",
+            dependencies: [
+                "PitstopCore", "PitstopService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: upcoming
+        ),
         // The command-line tool: parsing and printing only, through PitstopService.
         .executableTarget(
             name: "pitstop",
             dependencies: [
-                "PitstopCore", "PitstopService",
+                "PitstopCore", "PitstopService", "PitstopServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -75,6 +96,20 @@ let package = Package(
             dependencies: [
                 "pitstop", "PitstopStore", "PitstopTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "PitstopServerTests",
+            dependencies: [
+                // PitstopStore only for a Store that never answers (the 503 of /healthz); pitstop
+                // so that the binary the process tests run is built first.
+                "pitstop", "PitstopServer", "PitstopService", "PitstopStore", "PitstopCore", "PitstopTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // What several test targets share: a real SMTP server on loopback.

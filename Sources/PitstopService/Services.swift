@@ -25,6 +25,8 @@ public struct Services: Sendable {
     public var lifecycle: LifecycleService { LifecycleService(store: store) }
     public var audit: AuditService { AuditService(store: store) }
     public var notifier: Notifier { Notifier(store: store) }
+    public var scheduledEvents: ScheduledEventsService { ScheduledEventsService(store: store) }
+    public var simulator: Simulator { Simulator(store: store) }
 
     /// The fleet's use cases, their changes recorded as made by `actor` at `clock()`.
     public func inventory(actor: String, clock: @escaping @Sendable () throws -> Timestamp) -> InventoryService {

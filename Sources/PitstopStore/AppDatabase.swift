@@ -115,4 +115,5 @@ struct SQLiteRepositories: Repositories {
     var notices: any NoticeRepository { SQLiteNoticeRepository(db: db) }
     var audit: any AuditRepository { SQLiteAuditRepository(db: db) }
     var history: any HistoryRepository { SQLiteHistoryRepository(db: db) }
+    var scheduledEvents: any ScheduledEventsRepository { SQLiteScheduledEventsRepository(db: db) }
 }

@@ -29,6 +29,7 @@ public protocol Repositories {
     var notices: any NoticeRepository { get }
     var audit: any AuditRepository { get }
     var history: any HistoryRepository { get }
+    var scheduledEvents: any ScheduledEventsRepository { get }
 }
 
 /// Regions, pairs, subscriptions, sets, windows and blackouts.
@@ -184,4 +185,39 @@ public protocol HistoryRepository {
     func events(plannedFrom from: Timestamp?, until: Timestamp?, region: String?) throws -> [EventRecord]
     /// When each notice was sent; `nil` while queued.
     func noticesSent() throws -> [NoticeKey: Timestamp?]
+}
+
+/// What the scheduled-events endpoint reads per poll, the incarnation it keeps per VM, and
+/// what the simulated executor reads each tick.
+public protocol ScheduledEventsRepository {
+    /// Every scheduled or started event planned to start at or before `until`, in start order
+    /// then id.
+    func activeEvents(startingBy until: Timestamp) throws -> [EventRecord]
+    /// The set's scheduled and started events that started already or are planned to start
+    /// at or before `until`, in start order then id.
+    func activeEvents(availabilitySet: String, startingBy until: Timestamp) throws -> [EventRecord]
+    /// The VM's own scheduled and started events that started already or are planned to start
+    /// at or before `until`, in start order then id.
+    func activeEvents(vm: String, startingBy until: Timestamp) throws -> [EventRecord]
+    /// The incarnation last served to the VM; `nil` before its first document.
+    func incarnation(vm: String) throws -> DocumentIncarnation?
+    /// Records the VM's new incarnation. The store refuses one lower than the last.
+    func save(_ incarnation: DocumentIncarnation) throws
+}
+
+/// A VM's DocumentIncarnation and the digest of the document it numbers.
+public struct DocumentIncarnation: Sendable, Hashable {
+    public var vm: String
+    public var number: Int64
+    /// Identifies the document's content, without its incarnation.
+    public var digest: String
+    /// When the document last changed.
+    public var changedAt: Timestamp
+
+    public init(vm: String, number: Int64, digest: String, changedAt: Timestamp) {
+        self.vm = vm
+        self.number = number
+        self.digest = digest
+        self.changedAt = changedAt
+    }
 }

@@ -1,0 +1,123 @@
+// `pitstop serve`: the HTTP adapter over the service floor. `buildRouter` mounts the
+// controllers, `buildApplication` adds the socket, and `runServer` runs it until SIGTERM or
+// SIGINT, then stops accepting, lets requests in flight finish, and returns.
+public import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+public import PitstopCore
+public import PitstopService
+import ServiceLifecycle
+
+/// What a server is started with; the CLI's options, or a test's.
+public protocol AppArguments: Sendable {
+    var hostname: String { get }
+    /// 0 picks a free port.
+    var port: Int { get }
+    var databasePath: String { get }
+    /// Carry plans out in the background, as the simulated executor.
+    var simulate: Bool { get }
+    /// How often the simulated executor looks for due transitions.
+    var simulationTick: Duration { get }
+    /// The per-address limit on metadata GETs; `nil` switches it off (for benchmarks).
+    var requestLimit: RequestLimit? { get }
+}
+
+/// The arguments of `pitstop serve`.
+public struct ServeArguments: AppArguments {
+    public var hostname: String
+    public var port: Int
+    public var databasePath: String
+    public var simulate: Bool
+    public var requestLimit: RequestLimit?
+    public var simulationTick: Duration
+
+    public init(hostname: String = "127.0.0.1", port: Int = 8080, databasePath: String, simulate: Bool = false,
+                requestLimit: RequestLimit? = .metadata, simulationTick: Duration = .seconds(1)) {
+        self.hostname = hostname
+        self.port = port
+        self.databasePath = databasePath
+        self.simulate = simulate
+        self.requestLimit = requestLimit
+        self.simulationTick = simulationTick
+    }
+}
+
+/// Every route on one router: `/healthz`, and under `/metadata` the scheduled-events and
+/// instance endpoints with their header rules and GET limit.
+///
+/// - Parameters:
+///   - clock: the time the use cases are given: the real clock in the server, a test's own in tests.
+///   - before: middleware that runs first, ahead of the request log (tests use it to give a
+///     request the source address a socket would).
+public func buildRouter<Context: PitstopRequestContext>(
+    services: Services, context: Context.Type,
+    clock: @escaping @Sendable () -> Timestamp, requestLimit: RequestLimit?, logger: Logger,
+    before: [any MiddlewareProtocol<Request, Response, Context>] = []
+) -> Router<Context> {
+    let router = Router(context: Context.self)
+    for middleware in before { router.add(middleware: middleware) }
+    router.add(middleware: RequestLogMiddleware(logger: logger))
+    router.add(middleware: ErrorMiddleware())
+    router.addRoutes(HealthController(services: services).endpoints)
+
+    let metadata = RouteCollection(context: Context.self)
+    metadata.add(middleware: MetadataHeaderMiddleware())
+    if let requestLimit { metadata.add(middleware: ThrottleMiddleware(throttle: RequestThrottle(requestLimit))) }
+    metadata.addRoutes(ScheduledEventsController(service: services.scheduledEvents, clock: clock).endpoints)
+    metadata.addRoutes(InstanceMetadataController(service: services.scheduledEvents).endpoints)
+    router.addRoutes(metadata, atPath: "/metadata")
+    return router
+}
+
+/// The server on `arguments`' address and database.
+///
+/// - Parameters:
+///   - services: the use cases; by default the database at `arguments.databasePath`.
+///   - onRunning: called with the port once the server listens.
+/// - Throws: ``PitstopError`` when the database cannot be opened.
+public func buildApplication(
+    _ arguments: some AppArguments, services: Services? = nil,
+    clock: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) },
+    logger: Logger = serverLogger(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let services = try services ?? Services.open(path: arguments.databasePath)
+    let router = buildRouter(services: services, context: ServerRequestContext.self, clock: clock, requestLimit: arguments.requestLimit, logger: logger)
+    let hostname = arguments.hostname
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(hostname, port: arguments.port), serverName: "pitstop"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? arguments.port
+            logger.info("listening", metadata: ["host": "\(hostname)", "port": "\(port)",
+                                                "throttle": "\(arguments.requestLimit.map { "\($0.perSecond)/s" } ?? "off")"])
+            await onRunning(port)
+        },
+        logger: logger
+    )
+    if arguments.simulate {
+        app.addServices(SimulatorService(simulator: services.simulator, clock: clock, tick: arguments.simulationTick, logger: logger))
+    }
+    return app
+}
+
+/// Runs `pitstop serve` until SIGTERM or SIGINT, then shuts down gracefully and returns.
+///
+/// - Throws: ``PitstopError`` `.conflict` when the address is in use (another server on the
+///   port), `.invalid` when it cannot be listened on at all.
+public func runServer(_ arguments: some AppArguments, logger: Logger = serverLogger()) async throws {
+    let app = try buildApplication(arguments, logger: logger)
+    let place = "\(arguments.hostname):\(arguments.port)"
+    do {
+        try await app.runService()
+    } catch let error as IOError where error.errnoCode == EADDRINUSE {
+        throw PitstopError(.conflict, "cannot listen on \(place): the address is in use (is another pitstop serve running on port \(arguments.port)?)")
+    } catch let error as IOError {
+        throw PitstopError(.invalid, "cannot listen on \(place): \(String(cString: strerror(error.errnoCode)))")
+    } catch is SocketAddressError {
+        throw PitstopError(.invalid, "cannot listen on \(place): '\(arguments.hostname)' is not an address or a known host name")
+    } catch is SocketAddressError.UnknownHost {
+        throw PitstopError(.invalid, "cannot listen on \(place): '\(arguments.hostname)' is not an address or a known host name")
+    }
+    logger.info("stopped")
+}

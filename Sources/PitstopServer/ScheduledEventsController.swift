@@ -1,0 +1,68 @@
+// `GET` and `POST /metadata/scheduledevents`: the document of the calling VM, and its
+// approvals. The use cases are ScheduledEventsService's; this only reads the request and
+// writes the answer.
+import Foundation
+import Hummingbird
+import PitstopCore
+import PitstopService
+
+struct ScheduledEventsController<Context: PitstopRequestContext>: Sendable {
+    let service: ScheduledEventsService
+    let clock: @Sendable () -> Timestamp
+
+    /// The largest approval body read: a few hundred EventIds.
+    static var maxBody: Int { 64 * 1024 }
+
+    var endpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get("scheduledevents", use: document)
+        routes.post("scheduledevents", use: approve)
+        return routes
+    }
+
+    @Sendable func document(_ request: Request, context: Context) async throws -> Response {
+        let version = try ScheduledEventsAPIVersion.parse(request.uri.queryParameters["api-version"].map(String.init))
+        let document = try await service.document(forAddress: try caller(context), at: clock())
+        context.answeredFor.vm = document.vm
+        let etag = document.etag(version)
+        // Some clients send the last ETag back; an unchanged document is then 304, no body.
+        if let tags = request.headers[.ifNoneMatch], Self.matches(tags, etag) {
+            return Response(status: .notModified, headers: [.eTag: etag])
+        }
+        return json(document.json(version), headers: [.eTag: etag, .cacheControl: "no-store"])
+    }
+
+    @Sendable func approve(_ request: Request, context: Context) async throws -> Response {
+        _ = try ScheduledEventsAPIVersion.parse(request.uri.queryParameters["api-version"].map(String.init))
+        var request = request
+        let body = try await request.collectBody(upTo: Self.maxBody)
+        let ids = try ApprovalRequest.eventIds(fromBody: Array(body.readableBytesView))
+        let outcome = try await service.approve(ids, byAddress: try caller(context), at: clock())
+        context.answeredFor.vm = outcome.vm
+        return json(outcome.json)
+    }
+
+    /// Whether an `If-None-Match` value (`"a", W/"b"` or `*`) names `etag`.
+    static func matches(_ header: String, _ etag: String) -> Bool {
+        header.split(separator: ",").contains { tag in
+            var tag = tag.trimmingCharacters(in: .whitespaces)
+            if tag.hasPrefix("W/") { tag.removeFirst(2) }
+            return tag == "*" || tag == etag
+        }
+    }
+}
+
+/// The calling address, which every metadata answer depends on.
+func caller(_ context: some PitstopRequestContext) throws -> String {
+    guard let address = context.callerAddress else {
+        throw PitstopError(.notFound, "the caller's address is unknown, so no VM can be matched to it")
+    }
+    return address
+}
+
+/// A 200 with a JSON body.
+func json(_ text: String, headers: HTTPFields = [:]) -> Response {
+    var headers = headers
+    headers[.contentType] = "application/json; charset=utf-8"
+    return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+}

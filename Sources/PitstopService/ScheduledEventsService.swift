@@ -1,0 +1,200 @@
+// The scheduled-events and instance-metadata use cases (docs/rules.md#scheduled-events-and-instance-metadata):
+// which VM is calling, its document with a DocumentIncarnation that only rises, its approvals
+// (through the same guarded lifecycle as `pitstop event approve`), and its instance metadata.
+// The server is a thin adapter over this; who asks and when are arguments.
+public import PitstopCore
+public import PitstopStore
+
+public struct ScheduledEventsService: Sendable {
+    public let store: any Store
+
+    public init(store: any Store) {
+        self.store = store
+    }
+
+    /// How long before its planned start a wave appears in its VMs' documents: 15 minutes for
+    /// `Freeze` and `Reboot` (distinct from rule 4's notice to owners).
+    public static func appearsBefore(_ kind: MaintenanceKind) -> Int64 {
+        switch kind {
+        case .freeze, .reboot: 15 * 60
+        }
+    }
+
+    /// The longest ``appearsBefore(_:)`` of any kind: what a poll reads ahead.
+    static let lookAhead: Int64 = MaintenanceKind.allCases.map(appearsBefore).max() ?? 0
+
+    // MARK: Who is asking
+
+    /// The VM whose recorded IP address is `address` (as a socket reports it: an IPv4-mapped
+    /// IPv6 address counts as its IPv4 address).
+    ///
+    /// - Throws: ``PitstopError`` `.notFound` when no VM has it: a caller never gets another
+    ///   VM's document.
+    public func caller(address: String) async throws -> VirtualMachine {
+        let canonical = Self.canonical(address)
+        return try await store.read { tx in try Self.caller(tx, address: canonical, as: address) }
+    }
+
+    static func canonical(_ address: String) -> String? {
+        var text = address
+        if text.lowercased().hasPrefix("::ffff:"), text.contains(".") { text = String(text.dropFirst(7)) }
+        do throws(InputProblem) { return try InventoryRules.canonicalIPAddress(text) } catch { return nil }
+    }
+
+    static func caller(_ tx: any Repositories, address canonical: String?, as given: String) throws -> VirtualMachine {
+        guard let canonical, let vm = try tx.vms.vm(ipAddress: canonical) else {
+            throw PitstopError(.notFound, "no VM in the inventory has the address \(given.truncatedForMessage)")
+        }
+        return vm
+    }
+
+    // MARK: The document
+
+    /// The scheduled-events document of the VM calling from `address`, at `now`: one event per
+    /// wave of its set (its own events for a single-instance VM) that has started or starts
+    /// within ``appearsBefore(_:)``. When its content differs from the last one served to
+    /// that VM, its incarnation rises by one and is stored; otherwise it is the stored one.
+    public func document(forAddress address: String, at now: Timestamp) async throws -> ScheduledEventsDocument {
+        let canonical = Self.canonical(address)
+        // Most polls find the document unchanged: read only.
+        let (current, stored) = try await store.read { tx in
+            let vm = try Self.caller(tx, address: canonical, as: address)
+            return (try Self.events(tx, of: vm, at: now), try tx.scheduledEvents.incarnation(vm: vm.name))
+        }
+        if let stored, stored.digest == current.digest { return current.numbered(stored.number) }
+        // Changed, or never served: decide again under the write lock, so that two polls that
+        // race never bump the number twice for one change.
+        return try await store.write { tx in
+            let vm = try Self.caller(tx, address: canonical, as: address)
+            let document = try Self.events(tx, of: vm, at: now)
+            let stored = try tx.scheduledEvents.incarnation(vm: vm.name)
+            if let stored, stored.digest == document.digest { return document.numbered(stored.number) }
+            let next = (stored?.number ?? 0) + 1
+            try tx.scheduledEvents.save(DocumentIncarnation(vm: vm.name, number: next, digest: document.digest, changedAt: now))
+            return document.numbered(next)
+        }
+    }
+
+    /// The VM's document at `now`, not yet numbered.
+    static func events(_ tx: any Repositories, of vm: VirtualMachine, at now: Timestamp) throws -> ScheduledEventsDocument {
+        let records = try vm.availabilitySet.map { try tx.scheduledEvents.activeEvents(availabilitySet: $0, startingBy: now + lookAhead) }
+            ?? tx.scheduledEvents.activeEvents(vm: vm.name, startingBy: now + lookAhead)
+        var descriptions: [String: String] = [:]
+        for campaign in Set(records.map(\.event.campaign)) {
+            descriptions[campaign] = try tx.events.campaign(id: campaign)?.campaign.description ?? ""
+        }
+        return ScheduledEventsDocument(vm: vm.name, incarnation: 0,
+                                       events: waves(for: vm, records, at: now, descriptions: descriptions))
+    }
+
+    /// One event per wave among `records` (active events of the VM's set, or its own), those
+    /// that have started or appear by `now`, in planned start order then id.
+    static func waves(for vm: VirtualMachine, _ records: [EventRecord], at now: Timestamp, descriptions: [String: String]) -> [ScheduledEvent] {
+        var order: [String] = [], members: [String: [EventRecord]] = [:]
+        for r in records {
+            if members[r.event.wave] == nil { order.append(r.event.wave) }
+            members[r.event.wave, default: []].append(r)
+        }
+        var events: [ScheduledEvent] = []
+        for wave in order {
+            let group = members[wave]!, first = group[0].event
+            let started = group.contains { $0.event.status == .started }
+            guard started || visible(first, at: now) else { continue }
+            // A single-instance VM sees only itself: the other VMs of its wave are other owners'.
+            let resources = vm.isSingleInstance ? [vm.name] : group.map(\.event.vm).sorted()
+            events.append(ScheduledEvent(
+                eventId: wave, eventType: ScheduledEvent.eventType(first.kind), resources: resources,
+                status: started ? .started : .scheduled, notBefore: first.range.start,
+                description: descriptions[first.campaign] ?? "", durationInSeconds: first.range.duration))
+        }
+        return events.sorted { ($0.notBefore, $0.eventId) < ($1.notBefore, $1.eventId) }
+    }
+
+    static func visible(_ event: PlannedEvent, at now: Timestamp) -> Bool {
+        event.range.start - appearsBefore(event.kind) <= now
+    }
+
+    // MARK: Approval
+
+    /// Approves, for the VM calling from `address`, the events named by their `EventId` (wave
+    /// ids): each releases its whole wave through ``LifecycleService/approve(_:at:reason:actor:)``
+    /// with the actor `vm:NAME`. An event already approved or started, or one that was in the
+    /// VM's document and has since finished or been cancelled, changes nothing.
+    ///
+    /// - Throws: ``PitstopError`` `.invalid`, approving nothing, when any id was never in the
+    ///   caller's document (another set's wave, one not yet announced, an unknown id);
+    ///   `.notFound` for an unknown address.
+    public func approve(_ eventIds: [String], byAddress address: String, at now: Timestamp) async throws -> ApprovalOutcome {
+        let canonical = Self.canonical(address)
+        var seen = Set<String>()
+        let ids = eventIds.filter { seen.insert($0).inserted }
+        let (vm, pending) = try await store.read { tx in
+            let vm = try Self.caller(tx, address: canonical, as: address)
+            var pending: [String: Bool] = [:], foreign: [String] = []
+            for id in ids {
+                switch try Self.standing(tx, wave: id, for: vm, at: now) {
+                case .notInDocument: foreign.append(id)
+                case .awaitingApproval: pending[id] = true
+                case .settled: pending[id] = false
+                }
+            }
+            guard foreign.isEmpty else {
+                throw PitstopError(.invalid, "\(foreign.count == 1 ? "EventId" : "EventIds") \(foreign.map { "'\($0.truncatedForMessage)'" }.joined(separator: ", ")) "
+                    + "\(foreign.count == 1 ? "is" : "are") not in the scheduled events of VM \(vm.name); nothing was approved")
+            }
+            return (vm, pending)
+        }
+        var outcome = ApprovalOutcome(vm: vm.name, approved: [], unchanged: [])
+        let lifecycle = LifecycleService(store: store)
+        for id in ids {
+            guard pending[id] == true else { outcome.unchanged.append(id); continue }
+            do {
+                let result = try await lifecycle.approve(.wave(id), at: now, actor: "vm:\(vm.name)")
+                if result.changed.isEmpty { outcome.unchanged.append(id) } else { outcome.approved.append(id) }
+            } catch let error as PitstopError where error.kind == .invalid {
+                // The wave started or ended between the check and the approval: nothing to do.
+                outcome.unchanged.append(id)
+            }
+        }
+        return outcome
+    }
+
+    enum Standing { case notInDocument, awaitingApproval, settled }
+
+    /// Where the wave stands for `vm`: in its document and approvable, in it (or once in it)
+    /// with nothing to approve, or never in it.
+    static func standing(_ tx: any Repositories, wave id: String, for vm: VirtualMachine, at now: Timestamp) throws -> Standing {
+        let records = try tx.events.events(.wave(id))
+        let inScope = records.contains { r in
+            if let set = vm.availabilitySet { return r.event.availabilitySet == set }
+            return r.event.vm == vm.name && r.event.isSingleInstance
+        }
+        guard inScope, let first = records.first?.event else { return .notInDocument }
+        let active = records.filter { $0.event.status == .scheduled || $0.event.status == .started }
+        // Finished or cancelled: it has left the document.
+        guard !active.isEmpty else { return .settled }
+        guard active.contains(where: { $0.event.status == .started }) || visible(first, at: now) else { return .notInDocument }
+        return active.contains { $0.event.status == .scheduled && $0.approvedAt == nil } ? .awaitingApproval : .settled
+    }
+
+    // MARK: Instance metadata
+
+    /// The instance metadata of the VM calling from `address`.
+    public func instance(forAddress address: String) async throws -> InstanceMetadata {
+        InstanceMetadata(try await caller(address: address))
+    }
+}
+
+/// What an approval did: the waves it released, and those it left as they were.
+public struct ApprovalOutcome: Sendable, Hashable {
+    /// The approving VM.
+    public var vm: String
+    public var approved: [String]
+    public var unchanged: [String]
+
+    /// `{"Approved": [...], "Unchanged": [...]}`: a JSON body for clients that parse the answer.
+    public var json: String {
+        JSONText.object([("Approved", JSONText.array(approved.map(JSONText.quote))),
+                         ("Unchanged", JSONText.array(unchanged.map(JSONText.quote)))])
+    }
+}

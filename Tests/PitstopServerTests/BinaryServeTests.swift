@@ -1,0 +1,89 @@
+// `pitstop serve` as a process: it shuts down cleanly on SIGTERM and SIGINT, and a second
+// server on a port in use says so and exits 2.
+import Foundation
+import Testing
+
+/// The built `pitstop`, beside the test bundle or under .build/debug.
+let pitstopBinary: URL = {
+    var candidates: [URL] = []
+    if let explicit = ProcessInfo.processInfo.environment["PITSTOP_BINARY"], !explicit.isEmpty { candidates.append(URL(fileURLWithPath: explicit)) }
+    var directory = Bundle.main.bundleURL
+    for _ in 0..<4 {
+        candidates.append(directory.appendingPathComponent("pitstop"))
+        directory.deleteLastPathComponent()
+    }
+    candidates.append(repositoryRoot.appendingPathComponent(".build/debug/pitstop"))
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) && !$0.hasDirectoryPath } ?? candidates.last!
+}()
+
+/// A running `pitstop serve --port 0` on a fresh database, its log in a file.
+final class ServeProcess: @unchecked Sendable {
+    let directory: URL
+    let process = Process()
+    let log: URL
+
+    init(port: Int = 0, in directory: URL? = nil) throws {
+        self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        log = self.directory.appendingPathComponent("serve-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = pitstopBinary
+        process.arguments = ["serve", "--db", self.directory.appendingPathComponent("pitstop.sqlite").path, "--port", "\(port)"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+    }
+
+    var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// The port it listens on, from its `listening` log line.
+    func port() async throws -> Int {
+        for _ in 0..<400 {
+            for line in logText.split(separator: "\n") where line.contains("msg=listening") {
+                if let field = line.split(separator: " ").first(where: { $0.hasPrefix("port=") }), let port = Int(field.dropFirst(5)) { return port }
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw SocketError(description: "no listening line: \(logText)")
+    }
+
+    /// Waits for it to exit and returns its status.
+    func exitStatus() async throws -> Int32 {
+        for _ in 0..<400 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { process.terminate(); throw SocketError(description: "still running: \(logText)") }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+@Suite struct BinaryServeTests {
+    @Test(arguments: [SIGTERM, SIGINT])
+    func aSignalStopsTheServerGracefullyWithStatus0(signal: Int32) async throws {
+        let server = try ServeProcess()
+        let port = try await server.port()
+        let health = try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: [])
+        #expect(health.status == 200)
+        kill(server.process.processIdentifier, signal)
+        #expect(try await server.exitStatus() == 0, "\(server.logText)")
+        #expect(server.logText.contains("msg=stopped"))
+        #expect(server.logText.contains("msg=request") && server.logText.contains("path=/healthz") && server.logText.contains("status=200"))
+    }
+
+    @Test func aSecondServerOnAPortInUseSaysSoAndExits2() async throws {
+        let first = try ServeProcess()
+        let port = try await first.port()
+        let second = try ServeProcess(port: port)
+        #expect(try await second.exitStatus() == 2)
+        #expect(second.logText.contains("cannot listen on 127.0.0.1:\(port): the address is in use"), "\(second.logText)")
+        // The first one still serves.
+        #expect(try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: []).status == 200)
+        kill(first.process.processIdentifier, SIGTERM)
+        #expect(try await first.exitStatus() == 0)
+    }
+}

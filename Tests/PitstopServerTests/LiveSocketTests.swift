@@ -1,0 +1,74 @@
+// The contract over a real socket: the server as `pitstop serve` builds it, several VMs each
+// calling from its own loopback address.
+import Foundation
+import PitstopCore
+import PitstopServer
+import Testing
+
+@Suite struct LiveSocketTests {
+    @Test func eachVMGetsItsOwnDocumentByItsSourceAddress() async throws {
+        let fixture = try await Fixture()
+        fixture.clock.now = max(fixture.start(fixture.webUD1), fixture.start(fixture.apiUD0), fixture.start(fixture.eastSingles))
+        try await withLiveServer(fixture) { port in
+            let web0 = try await rawRequest(port: port, from: "127.0.0.2", path: eventsPath)
+            let web1 = try await rawRequest(port: port, from: "127.0.0.3", path: eventsPath)
+            let api0 = try await rawRequest(port: port, from: "127.0.0.6", path: eventsPath)
+            let solo = try await rawRequest(port: port, from: "127.0.0.7", path: eventsPath)
+            let stranger = try await rawRequest(port: port, from: "127.0.0.99", path: eventsPath)
+            for response in [web0, web1, api0, solo] {
+                #expect(response.status == 200)
+                #expect(response.headers["etag"] != nil)
+            }
+            func ids(_ r: RawResponse) throws -> Set<String> {
+                Set(try #require(try r.json()["Events"] as? [[String: Any]]).compactMap { $0["EventId"] as? String })
+            }
+            #expect(try ids(web0) == [fixture.webUD0, fixture.webUD1])
+            #expect(try ids(web1) == [fixture.webUD0, fixture.webUD1], "same set, same waves")
+            #expect(try ids(api0).contains(fixture.apiUD0) && !(try ids(api0).contains(fixture.webUD0)))
+            #expect(try ids(solo) == [fixture.eastSingles])
+            #expect(stranger.status == 404)
+            #expect(try stranger.json()["error"] as? String == "not-found")
+        }
+    }
+
+    @Test func headerRulesIncarnationETagAndApprovalOverTheSocket() async throws {
+        let fixture = try await Fixture()
+        fixture.clock.now = fixture.start(fixture.webUD0) - 15 * 60
+        try await withLiveServer(fixture) { port in
+            #expect(try await rawRequest(port: port, from: "127.0.0.2", path: eventsPath, headers: []).status == 400)
+            #expect(try await rawRequest(port: port, from: "127.0.0.2", path: eventsPath,
+                                         headers: [("Metadata", "true"), ("X-Forwarded-For", "10.0.0.1")]).status == 400)
+            #expect(try await rawRequest(port: port, from: "127.0.0.2", path: "/metadata/scheduledevents?api-version=2099-01-01").status == 400)
+
+            let first = try await rawRequest(port: port, from: "127.0.0.2", path: eventsPath)
+            let etag = try #require(first.headers["etag"])
+            let incarnation = try #require(try first.json()["DocumentIncarnation"] as? Int)
+            let cached = try await rawRequest(port: port, from: "127.0.0.2", path: eventsPath, headers: [("Metadata", "true"), ("If-None-Match", etag)])
+            #expect(cached.status == 304)
+            #expect(cached.body.isEmpty)
+
+            let approval = try await rawRequest(port: port, from: "127.0.0.4", method: "POST", path: eventsPath,
+                                                headers: [("Metadata", "true")], body: #"{"StartRequests": [{"EventId": "\#(fixture.webUD0)"}]}"#)
+            #expect(approval.status == 200)
+            #expect(try await fixture.stored(fixture.webUD0).allSatisfy { $0.approvedAt != nil })
+            let foreign = try await rawRequest(port: port, from: "127.0.0.6", method: "POST", path: eventsPath,
+                                               headers: [("Metadata", "true")], body: #"{"StartRequests": [{"EventId": "\#(fixture.webUD0)"}]}"#)
+            #expect(foreign.status == 400)
+
+            try await fixture.services.lifecycle.start(.wave(fixture.webUD0), at: fixture.start(fixture.webUD0), actor: "tester")
+            let started = try await rawRequest(port: port, from: "127.0.0.2", path: eventsPath, headers: [("Metadata", "true"), ("If-None-Match", etag)])
+            #expect(started.status == 200)
+            #expect(try started.json()["DocumentIncarnation"] as? Int == incarnation + 1)
+        }
+    }
+
+    @Test func theGETLimitHoldsPerSourceAddressOverTheSocket() async throws {
+        let fixture = try await Fixture()
+        try await withLiveServer(fixture) { port in
+            var statuses: [Int] = []
+            for _ in 0..<20 { statuses.append(try await rawRequest(port: port, from: "127.0.0.5", path: eventsPath).status) }
+            #expect(statuses.contains(429))
+            #expect(try await rawRequest(port: port, from: "127.0.0.3", path: eventsPath).status == 200)
+        }
+    }
+}
