@@ -8,7 +8,7 @@ public import PitstopStore
 public struct AuditVerification: Sendable {
     public var chain: ChainCheck
     /// Rules that actual history broke, in instant order.
-    public var findings: [HistoryFinding]
+    public var findings: [Finding]
 
     /// Clean: the chain is intact and history broke no rule.
     public var ok: Bool { chain.ok && findings.isEmpty }

@@ -59,7 +59,7 @@ public struct TransitionResult: Sendable {
     /// Whether a start went ahead only because it was forced.
     public var forced: Bool
     /// The conflicts a forced start overrode.
-    public var conflicts: [StartConflict]
+    public var conflicts: [Finding]
     /// Events a forced start began before their planned start without an approval.
     public var unapproved: [String]
     /// The audit entry appended; `nil` when nothing changed.

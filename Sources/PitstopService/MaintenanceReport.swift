@@ -87,11 +87,11 @@ public struct MaintenanceReport: Sendable {
     public var subscriptions: [ReportLine]
     public var total: ReportLine
     /// The findings among the report's events, in instant order.
-    public var findings: [HistoryFinding]
+    public var findings: [Finding]
 
     /// Groups `events` into lines and counts `findings` against each line whose events they
     /// involve (once per finding and line).
-    public init(query: ReportQuery, events: [EventRecord], findings: [HistoryFinding], now: Timestamp) {
+    public init(query: ReportQuery, events: [EventRecord], findings: [Finding], now: Timestamp) {
         var regions: [String: ReportLine] = [:], sets: [String: ReportLine] = [:], subscriptions: [String: ReportLine] = [:]
         var total = ReportLine(name: "total")
         var position: [String: Int] = [:]

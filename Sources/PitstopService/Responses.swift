@@ -149,7 +149,7 @@ public enum Responses {
     }
 
     /// A broken rule found by `check`.
-    public static func violation(_ v: Violation) -> String {
+    public static func violation(_ v: Finding) -> String {
         JSONText.object([
             ("rule", JSONText.quote(v.rule.rawValue)), ("message", JSONText.quote(v.message)),
             ("events", JSONText.array(v.events.map(JSONText.quote))), ("regions", JSONText.array(v.regions.map(JSONText.quote))),
@@ -158,7 +158,7 @@ public enum Responses {
     }
 
     /// The document of `check`.
-    public static func check(_ violations: [Violation]) -> String {
+    public static func check(_ violations: [Finding]) -> String {
         "{\"ok\": \(violations.isEmpty), \"violations\": " + list(violations.map(violation)) + "}"
     }
 
@@ -215,7 +215,7 @@ public enum Responses {
     }
 
     /// One finding: `{"rule": "...", "message": "...", "events": [...], "at": "...Z"}`.
-    public static func finding(_ f: HistoryFinding) -> String {
+    public static func finding(_ f: Finding) -> String {
         JSONText.object([
             ("rule", JSONText.quote(f.rule.rawValue)), ("message", JSONText.quote(f.message)),
             ("events", JSONText.array(f.events.map(JSONText.quote))), ("at", JSONText.quote(f.at.iso8601)),

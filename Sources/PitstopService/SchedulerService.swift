@@ -224,7 +224,7 @@ public struct SchedulerService: Sendable {
 
     /// Checks every active event (or one campaign's) against rules 1-7 and the fleet as it
     /// is now, trusting nothing the planner did.
-    public func check(campaign: String? = nil) async throws -> [Violation] {
+    public func check(campaign: String? = nil) async throws -> [Finding] {
         try await store.read { tx in
             if let campaign, try tx.events.campaign(id: campaign) == nil {
                 throw PitstopError(.notFound, "unknown campaign '\(campaign)'")

@@ -211,7 +211,7 @@ struct ReportCommand: AsyncParsableCommand {
 }
 
 /// Findings as `audit verify` and `report` print them.
-func findingsTable(_ findings: [HistoryFinding]) -> String {
+func findingsTable(_ findings: [Finding]) -> String {
     var table = Table("at (UTC)", "rule", "message", "events", numeric: [3])
     for f in findings { table.add(f.at.iso8601, f.rule.rawValue, f.message, String(f.events.count)) }
     return table.text

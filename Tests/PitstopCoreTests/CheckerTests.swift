@@ -16,13 +16,13 @@ import Testing
             blackouts: [Blackout(name: "xmas", region: "eastus", start: at("2026-12-24T00:00:00Z"), end: at("2026-12-27T00:00:00Z"))])
     }
 
-    func check(_ events: [PlannedEvent], in fleet: FleetSnapshot? = nil, notices: Set<NoticeKey>? = nil) -> [Violation] {
+    func check(_ events: [PlannedEvent], in fleet: FleetSnapshot? = nil, notices: Set<NoticeKey>? = nil) -> [Finding] {
         let fleet = fleet ?? self.fleet
         let terms = ["c1": CampaignTerms(kind: .reboot, perVMDuration: 900, udGap: 1800), "c2": CampaignTerms(kind: .reboot, perVMDuration: 900, udGap: 1800)]
         return Checker.check(events: events, fleet: fleet, campaigns: terms, notices: notices ?? allNotices(events, fleet: fleet))
     }
 
-    func rules(_ violations: [Violation]) -> [RuleName] { violations.map(\.rule) }
+    func rules(_ violations: [Finding]) -> [RuleName] { violations.map(\.rule) }
 
     // MARK: Each rule
 

@@ -30,7 +30,7 @@ private struct GuardFixture {
         return EventRecord(event: e, approvedAt: approved.map(at), actualStart: started.map(at), actualEnd: ended.map(at))
     }
 
-    func conflicts(_ starting: [PlannedEvent], at instant: String, _ others: [EventRecord]) -> [StartConflict] {
+    func conflicts(_ starting: [PlannedEvent], at instant: String, _ others: [EventRecord]) -> [Finding] {
         Guard.conflicts(starting: starting, at: at(instant), others: others, campaigns: terms, pairs: pairs)
     }
 }

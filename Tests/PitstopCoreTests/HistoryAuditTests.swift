@@ -24,7 +24,7 @@ private func happened(
 /// Every reboot of campaign c1 notified in time, so that only the rule under test can fire.
 private let notified: [NoticeKey: Timestamp?] = [NoticeKey(campaign: "c1", subscription: "contoso"): t(-8 * 86_400)]
 
-private func findings(_ events: [EventRecord], pairs: [RegionPair] = [], notices: [NoticeKey: Timestamp?] = notified, now: Int64 = 86_400) -> [HistoryFinding] {
+private func findings(_ events: [EventRecord], pairs: [RegionPair] = [], notices: [NoticeKey: Timestamp?] = notified, now: Int64 = 86_400) -> [Finding] {
     HistoryAudit.findings(events: events, pairs: pairs, notices: notices, now: t(now))
 }
 

@@ -32,7 +32,7 @@ import Testing
         let clock = ContinuousClock()
         var events: [PlannedEvent] = []
         let planning = try clock.measure { events = try Planner.plan(campaign, fleet: fleet, existing: []) }
-        var found: [Violation] = []
+        var found: [Finding] = []
         let checking = clock.measure { found = violations(events, fleet: fleet, campaigns: [campaign]) }
         #expect(events.count == fleet.vms.count)
         #expect(found.isEmpty)

@@ -65,7 +65,7 @@ func allNotices(_ events: [PlannedEvent], fleet: FleetSnapshot) -> Set<NoticeKey
 }
 
 /// Checks `events` with every notice sent and the campaigns' terms known.
-func violations(_ events: [PlannedEvent], fleet: FleetSnapshot, campaigns: [Campaign]) -> [Violation] {
+func violations(_ events: [PlannedEvent], fleet: FleetSnapshot, campaigns: [Campaign]) -> [Finding] {
     Checker.check(
         events: events, fleet: fleet, campaigns: Dictionary(uniqueKeysWithValues: campaigns.map { ($0.id, $0.terms) }),
         notices: allNotices(events, fleet: fleet))

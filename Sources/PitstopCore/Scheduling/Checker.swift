@@ -14,31 +14,6 @@ public struct NoticeKey: Sendable, Hashable, Codable {
     }
 }
 
-/// One broken rule, grouped: one violation stands for every event that breaks the rule in
-/// the same way at the same place (the same two update domains of a set, the same pair
-/// link and campaigns, the same region and campaign...).
-public struct Violation: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var rule: RuleName
-    /// What is wrong, naming VMs, sets, regions and instants.
-    public var message: String
-    /// Ids of the events involved, sorted.
-    public var events: [String]
-    /// Regions involved, sorted.
-    public var regions: [String]
-    /// The first instant at which the rule is broken.
-    public var at: Timestamp
-
-    public init(rule: RuleName, message: String, events: [String], regions: [String], at: Timestamp) {
-        self.rule = rule
-        self.message = message
-        self.events = events
-        self.regions = regions
-        self.at = at
-    }
-
-    public var description: String { "\(rule.rawValue): \(message)" }
-}
-
 /// Checks events against the rules. See ``check(events:fleet:campaigns:notices:)``.
 public enum Checker {
     /// Every rule broken by the active (scheduled or started) events among `events`.
@@ -50,10 +25,10 @@ public enum Checker {
     ///   - campaigns: the terms of the events' campaigns, for their recovery gaps; a campaign
     ///     missing here is assumed to use the default gap.
     ///   - notices: the (campaign, subscription) pairs whose admins have been notified.
-    /// - Returns: violations ordered by instant, then rule, then message. Empty means valid.
+    /// - Returns: findings ordered by instant, then rule, then message. Empty means valid.
     public static func check(
         events: [PlannedEvent], fleet: FleetSnapshot, campaigns: [String: CampaignTerms], notices: Set<NoticeKey>
-    ) -> [Violation] {
+    ) -> [Finding] {
         var run = Run(events: events, fleet: fleet, campaigns: campaigns)
         guard run.count > 0 else { return [] }
         run.updateDomains()
@@ -61,12 +36,12 @@ public enum Checker {
         run.perEvent(notices: notices)
         run.windows()
         run.doubleBooking()
-        return run.violations.sorted {
+        return run.findings.sorted {
             ($0.at, $0.rule, $0.message, $0.events.first ?? "") < ($1.at, $1.rule, $1.message, $1.events.first ?? "")
         }
     }
 
-    /// The active events as columns, with fleet facts re-derived, and the violations found so far.
+    /// The active events as columns, with fleet facts re-derived, and the findings so far.
     private struct Run {
         let events: [PlannedEvent]
         let fleet: FleetSnapshot
@@ -84,7 +59,7 @@ public enum Checker {
         var setNames: [String]
         var campaignNames: [String] = []
         var campaignGap: [Int64] = []
-        var violations: [Violation] = []
+        var findings: [Finding] = []
         var count: Int { source.count }
 
         init(events: [PlannedEvent], fleet: FleetSnapshot, campaigns: [String: CampaignTerms]) {
@@ -172,13 +147,12 @@ public enum Checker {
             TimeRange(start: Timestamp(seconds: start[Int(k)]), end: Timestamp(seconds: end[Int(k)]))
         }
         func vmName(_ k: Int32) -> String { events[Int(source[Int(k)])].vm }
-        func setPlace(_ s: Int32, _ r: Int32) -> String { "set \(setNames[Int(s)]) in \(regionNames[Int(r)])" }
+        func vmNames(_ members: [Int32]) -> [String] { members.map { vmName($0) } }
 
         mutating func report(_ rule: RuleName, _ message: String, events members: [Int32], regions: [Int32], at: Int64) {
-            var ids = Array(Set(members)).map { event($0).id }
-            ids.sort()
-            let names = Array(Set(regions.map { regionNames[Int($0)] })).sorted()
-            violations.append(Violation(rule: rule, message: message, events: ids, regions: names, at: Timestamp(seconds: at)))
+            findings.append(Finding(
+                rule: rule, message: message, events: Set(members).map { event($0).id },
+                regions: Array(Set(regions.map { regionNames[Int($0)] })), at: Timestamp(seconds: at)))
         }
 
         /// Positions of the active events, sorted by a key whose high bits say `group` and low
@@ -207,7 +181,9 @@ public enum Checker {
             struct Clash {
                 var at: Int64
                 var first: Pair
-                var detail: String
+                /// For ud-gap: the update domains of the later and the earlier interval, when the
+                /// earlier ended, and the later's campaign.
+                var later: Int16, earlier: Int16, ended: Int64, campaign: Int32
                 var low: [Int32] = [], high: [Int32] = []
                 var members: [Int32] = []
                 var otherPairs: Set<Pair> = []
@@ -231,16 +207,8 @@ public enum Checker {
                         let pair = Pair(low: min(ud, other.ud), high: max(ud, other.ud))
                         let (lowK, highK) = ud < other.ud ? (b, other.k) : (other.k, b)
                         if clashes[key] == nil {
-                            let detail: String
-                            if rule == .updateDomainOverlap {
-                                detail = "overlap at \(Timestamp(seconds: start[Int(b)]))"
-                            } else {
-                                detail = "are too close: UD \(ud) starts at \(Timestamp(seconds: start[Int(b)])), "
-                                    + "\(DurationText.short(start[Int(b)] - end[Int(other.k)])) after UD \(other.ud) ended at "
-                                    + "\(Timestamp(seconds: end[Int(other.k)])); campaign \(campaignNames[Int(campaign[Int(b)])]) "
-                                    + "needs a recovery gap of \(DurationText.short(gap))"
-                            }
-                            clashes[key] = Clash(at: start[Int(b)], first: pair, detail: detail)
+                            clashes[key] = Clash(
+                                at: start[Int(b)], first: pair, later: ud, earlier: other.ud, ended: end[Int(other.k)], campaign: campaign[Int(b)])
                         }
                         if clashes[key]!.first == pair {
                             clashes[key]!.low.append(lowK)
@@ -256,13 +224,15 @@ public enum Checker {
             }
             for (key, clash) in clashes {
                 let r = region[Int(clash.low[0])]
-                var message = "\(setPlace(key.set, r)): UD \(clash.first.low) (\(vmList(clash.low))) and "
-                    + "UD \(clash.first.high) (\(vmList(clash.high))) \(clash.detail)"
-                if !clash.otherPairs.isEmpty {
-                    let others = clash.otherPairs.sorted()
-                    let shown = others.prefix(3).map { "UD \($0.low) and UD \($0.high)" }.joined(separator: ", ")
-                    message += "; likewise \(shown)" + (others.count > 3 ? " and \(others.count - 3) more pairs" : "")
-                }
+                let domains = FindingMessage.PlannedDomains(
+                    set: setNames[Int(key.set)], region: regionNames[Int(r)],
+                    low: Int(clash.first.low), lowVMs: vmNames(clash.low), high: Int(clash.first.high), highVMs: vmNames(clash.high),
+                    likewise: clash.otherPairs.sorted().map { (Int($0.low), Int($0.high)) })
+                let message = key.rule == .updateDomainOverlap
+                    ? FindingMessage.updateDomainOverlap(.planned(domains, at: Timestamp(seconds: clash.at)))
+                    : FindingMessage.udGap(.planned(
+                        domains, later: Int(clash.later), starts: Timestamp(seconds: clash.at), earlier: Int(clash.earlier),
+                        ended: Timestamp(seconds: clash.ended), campaign: campaignNames[Int(clash.campaign)], gap: campaignGap[Int(clash.campaign)]))
                 // The events involved are every one that overlapped another update domain of the
                 // set, found by the shared sweep, as the history audit names them.
                 var members = clash.members
@@ -280,13 +250,6 @@ public enum Checker {
         ) -> [Int32] {
             let items = members.map { IntervalSweep.Item(group: group(Int($0.k)), range: range($0.k), index: Int($0.k)) }
             return IntervalSweep.involved(items, conflict: conflict).map(Int32.init)
-        }
-
-        /// `web-0, web-5, web-9 and 12 more`: the VMs of `members`, deduplicated, by name.
-        func vmList(_ members: [Int32], limit: Int = 3) -> String {
-            let names = Array(Set(members.map { vmName($0) })).sorted()
-            let shown = names.prefix(limit).joined(separator: ", ")
-            return names.count > limit ? "\(shown) and \(names.count - limit) more" : shown
         }
 
         // MARK: Rules 2 and 3
@@ -330,9 +293,9 @@ public enum Checker {
                 let r = Int32(key >> 32)
                 report(
                     .singleBeforeMulti,
-                    "\(regionNames[Int(r)]): single-instance VMs (\(vmList(early))) start at \(Timestamp(seconds: at)), "
-                        + "before the region's availability sets are done at \(Timestamp(seconds: multiDone)) "
-                        + "(\(vmName(lastMulti)), campaign \(campaignNames[Int(Int32(truncatingIfNeeded: key))]))",
+                    FindingMessage.singleBeforeMulti(.planned(
+                        region: regionNames[Int(r)], vms: vmNames(early), at: Timestamp(seconds: at), done: Timestamp(seconds: multiDone),
+                        lastVM: vmName(lastMulti), campaign: campaignNames[Int(Int32(truncatingIfNeeded: key))])),
                     events: early + [lastMulti], regions: [r], at: at)
             }
 
@@ -347,15 +310,12 @@ public enum Checker {
                             let ga = groups[keyA]!, gb = groups[keyB]!
                             if x == y {
                                 guard Rules.pairSpansClash(ga.span, gb.span) else { continue }
-                                let (first, second) = ga.span.start <= gb.span.start ? (ga, gb) : (gb, ga)
-                                let (firstName, secondName) = ga.span.start <= gb.span.start
-                                    ? (regionNames[Int(a)], regionNames[Int(b)]) : (regionNames[Int(b)], regionNames[Int(a)])
+                                let ((first, firstRegion), (second, secondRegion)) = ga.span.start <= gb.span.start ? ((ga, a), (gb, b)) : ((gb, b), (ga, a))
                                 report(
                                     .pairOverlap,
-                                    "campaign \(campaignNames[Int(x)]): paired regions \(firstName) (\(first.span)) and "
-                                        + "\(secondName) (\(second.span)) interleave: \(secondName) starts at "
-                                        + "\(second.span.start) (\(vmName(second.first))) before \(firstName) is done at "
-                                        + "\(first.span.end) (\(vmName(first.last)))",
+                                    FindingMessage.pairOverlap(.plannedSpans(
+                                        first: .init(region: regionNames[Int(firstRegion)], campaign: campaignNames[Int(x)], span: first.span, vm: vmName(first.last)),
+                                        second: .init(region: regionNames[Int(secondRegion)], campaign: campaignNames[Int(x)], span: second.span, vm: vmName(second.first)))),
                                     events: [second.first, first.last], regions: [a, b], at: second.span.start.seconds)
                             } else {
                                 // Both regions' events, by region, through the shared sweep: the first
@@ -369,9 +329,10 @@ public enum Checker {
                                 let involved = clashes.flatMap { $0.first.members + $0.second.members }.map(Int32.init)
                                 report(
                                     .pairOverlap,
-                                    "paired regions \(regionNames[Int(a)]) (campaign \(campaignNames[Int(x)]), "
-                                        + "\(vmName(Int32(ka))) and \(regionNames[Int(b)]) (campaign "
-                                        + "\(campaignNames[Int(y)]), \(vmName(Int32(kb)))) are both under maintenance at \(first.range.start)",
+                                    FindingMessage.pairOverlap(.planned(
+                                        .init(region: regionNames[Int(a)], campaign: campaignNames[Int(x)], span: ga.span, vm: vmName(Int32(ka))),
+                                        .init(region: regionNames[Int(b)], campaign: campaignNames[Int(y)], span: gb.span, vm: vmName(Int32(kb))),
+                                        at: first.range.start)),
                                     events: involved, regions: [a, b], at: first.range.start.seconds)
                             }
                         }
@@ -446,21 +407,21 @@ public enum Checker {
                 let message: String
                 switch key.rule {
                 case .shortNotice:
-                    message = "campaign \(c) in \(regionNames[Int(key.place)]): \(vmList(f.members)) start as early as "
-                        + "\(e.range.start), before the \(DurationText.short(e.kind.noticePeriod)) notice a \(e.kind.rawValue) "
-                        + "needs after planning at \(e.plannedAt) has run (earliest \(Rules.earliestStart(plannedAt: e.plannedAt, kind: e.kind)))"
+                    message = FindingMessage.shortNotice(.planned(
+                        campaign: c, region: regionNames[Int(key.place)], vms: vmNames(f.members), start: e.range.start, kind: e.kind, plannedAt: e.plannedAt))
                 case .freezeTooLong:
-                    let longest = f.members.map { end[Int($0)] - start[Int($0)] }.max()!
-                    message = "campaign \(c) in \(regionNames[Int(key.place)]): freeze events of \(vmList(f.members)) last up to "
-                        + "\(DurationText.short(longest)), more than the \(DurationText.short(MaintenanceKind.freeze.maxPerVMDuration!)) a freeze may"
+                    message = FindingMessage.freezeTooLong(.planned(
+                        campaign: c, region: regionNames[Int(key.place)], vms: vmNames(f.members),
+                        longest: f.members.map { end[Int($0)] - start[Int($0)] }.max()!))
                 case .missingNotice:
                     regions = Array(Set(f.members.map { region[Int($0)] }))
-                    message = "campaign \(c): subscription \(fleet.subscriptionNames[Int(key.other)]) has no notice for "
-                        + "\(f.members.count) reboot event\(f.members.count == 1 ? "" : "s") (\(vmList(f.members))), the first at \(Timestamp(seconds: f.at))"
+                    message = FindingMessage.missingNotice(
+                        campaign: c, subscription: fleet.subscriptionNames[Int(key.other)], count: f.members.count, vms: vmNames(f.members),
+                        first: Timestamp(seconds: f.at))
                 default:
-                    let blackout = fleet.blackouts[Int(key.other)]
-                    message = "campaign \(c) in \(regionNames[Int(key.place)]): \(vmList(f.members)) overlap blackout "
-                        + "'\(blackout.name)' (\(blackout.range)), the first at \(Timestamp(seconds: f.at))"
+                    message = FindingMessage.inBlackout(
+                        campaign: c, region: regionNames[Int(key.place)], vms: vmNames(f.members), blackout: fleet.blackouts[Int(key.other)],
+                        first: Timestamp(seconds: f.at))
                 }
                 report(key.rule, message, events: f.members, regions: regions, at: f.at)
             }
@@ -486,16 +447,16 @@ public enum Checker {
                 for k in members where timeline.occurrence(containing: range(k)) == nil {
                     outside[Int64(campaign[Int(k)]) << 32 | Int64(UInt32(bitPattern: set[Int(k)])), default: []].append(k)
                 }
-                let names = indices.map { "'\(fleet.windows[Int($0)].name)'" }.joined(separator: ", ")
+                let names = indices.map { fleet.windows[Int($0)].name }
                 for (key, list) in outside {
                     let first = list.min { (start[Int($0)], $0) < (start[Int($1)], $1) }!
                     let s = set[Int(first)], r = region[Int(first)]
-                    let place = s >= 0 ? setPlace(s, r) : "single-instance VMs of \(regionNames[Int(r)])"
-                    let whose = s >= 0 && s < fleet.sets.count && !fleet.setWindows[Int(s)].isEmpty ? "the set's" : "the region's"
                     report(
                         .outsideWindow,
-                        "\(place): \(vmList(list)) (the first \(range(first))) lie outside every occurrence of "
-                            + "\(whose) windows \(names) (campaign \(campaignNames[Int(key >> 32)]))",
+                        FindingMessage.outsideWindow(
+                            set: s >= 0 ? setNames[Int(s)] : nil, region: regionNames[Int(r)], vms: vmNames(list), first: range(first),
+                            ownWindows: s >= 0 && s < fleet.sets.count && !fleet.setWindows[Int(s)].isEmpty, windows: names,
+                            campaign: campaignNames[Int(key >> 32)]),
                         events: list, regions: [r], at: start[Int(first)])
                 }
             }
@@ -528,11 +489,11 @@ public enum Checker {
             }
             for (key, f) in found {
                 let (a, b) = f.first
-                let vms = Set(f.members.map { vmName($0) }).count
                 report(
                     .doubleBooked,
-                    "\(regionNames[Int(key.region)]): VM \(vmName(a)) is in overlapping events \(event(a).id) (\(range(a))) and "
-                        + "\(event(b).id) (\(range(b)))" + (vms > 1 ? ", and \(vms - 1) more VM\(vms > 2 ? "s" : "") (\(vmList(f.members)))" : ""),
+                    FindingMessage.doubleBooked(.planned(
+                        region: regionNames[Int(key.region)], vm: vmName(a), a: (event(a).id, range(a)), b: (event(b).id, range(b)),
+                        vms: vmNames(f.members))),
                     events: f.members, regions: [key.region], at: f.at)
             }
         }

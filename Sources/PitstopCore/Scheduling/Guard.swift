@@ -1,24 +1,6 @@
 // Guarded execution (docs/rules.md#guarded-execution): may these events actually start now, given what actually ran?
 // The rules themselves live in Rules.swift; this file asks them at the instant of a start.
 
-/// One rule a start would break, and the events it would break it with.
-public struct StartConflict: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var rule: RuleName
-    /// Ids of the other events that make the start break the rule, sorted. For
-    /// ``RuleName/shortNotice`` these are the starting events themselves.
-    public var events: [String]
-    /// What is wrong, naming the set or regions, instants and events.
-    public var message: String
-
-    public init(rule: RuleName, events: [String], message: String) {
-        self.rule = rule
-        self.events = events
-        self.message = message
-    }
-
-    public var description: String { "\(rule.rawValue): \(message)" }
-}
-
 /// How a start at an instant stands against an event's planned start and notice period.
 public enum StartTiming: Sendable, Hashable {
     /// At or after the planned start.
@@ -35,11 +17,11 @@ public enum StartTiming: Sendable, Hashable {
 /// What the guard says about starting some events at an instant.
 public struct StartVerdict: Sendable, Hashable {
     /// Rules 1, 2, 3, 4 and 7 the start would break, ordered by rule, then message.
-    public var conflicts: [StartConflict]
+    public var conflicts: [Finding]
     /// Starting events that would start before their planned start without an approval, sorted.
     public var unapproved: [String]
 
-    public init(conflicts: [StartConflict], unapproved: [String]) {
+    public init(conflicts: [Finding], unapproved: [String]) {
         self.conflicts = conflicts
         self.unapproved = unapproved
     }
@@ -53,9 +35,6 @@ public enum Guard {
     /// The end of an event that still runs: far enough that no instant of interest reaches
     /// it, near enough that adding a recovery gap cannot overflow.
     public static let openEnd = Timestamp(seconds: Int64.max / 4)
-
-    /// How many event ids a message names before it says "and N more".
-    static let namedInMessage = 4
 
     /// The timing of starting `event` at `at`: the notice period (``Rules/earliestStart(plannedAt:kind:)``)
     /// binds always; before the planned start, an approval is needed.
@@ -94,10 +73,10 @@ public enum Guard {
             }
         }
         if let earliest, let first = starting.first?.event {
-            conflicts.append(StartConflict(
-                rule: .shortNotice, events: early.sorted(),
-                message: "\(names(early)) planned at \(first.plannedAt) may not start before \(earliest), "
-                    + "when the \(first.kind.rawValue) notice of \(DurationText.short(first.kind.noticePeriod)) has run"))
+            conflicts.append(Finding(
+                rule: .shortNotice,
+                message: FindingMessage.shortNotice(.starting(events: early, kind: first.kind, plannedAt: first.plannedAt, earliest: earliest)),
+                events: early, at: at))
         }
         return StartVerdict(conflicts: conflicts.sorted { ($0.rule, $0.message) < ($1.rule, $1.message) }, unapproved: unapproved.sorted())
     }
@@ -118,7 +97,7 @@ public enum Guard {
     public static func conflicts(
         starting: [PlannedEvent], at: Timestamp, others: [EventRecord],
         campaigns: [String: CampaignTerms], pairs: [RegionPair]
-    ) -> [StartConflict] {
+    ) -> [Finding] {
         let startingIDs = Set(starting.map(\.id))
         let others = others.filter { !startingIDs.contains($0.event.id) }
         let partners = Rules.pairConflicts(pairs)
@@ -135,7 +114,7 @@ public enum Guard {
         let startingVMs = Set(starting.map(\.vm))
         for o in others where startingVMs.contains(o.event.vm) {
             guard let ran = o.occupied, Rules.doubleBooked(running, ran) else { continue }
-            note(Key(rule: .doubleBooked, place: o.event.vm), o) { Found(place: "VM \(o.event.vm)", campaign: o.event.campaign) }
+            note(Key(rule: .doubleBooked, place: o.event.vm), o) { Found(region: o.event.region, vm: o.event.vm, campaign: o.event.campaign) }
         }
 
         // Rules 1 and 3 across campaigns depend on the set, update domain and region only: a
@@ -152,12 +131,12 @@ public enum Guard {
                    Rules.updateDomainsConflict(e.updateDomain ?? -1, s.updateDomain ?? -1),
                    let rule = Rules.updateDomainClash(startingAt: at, other: ran, gap: gap) {
                     note(Key(rule: rule, place: set + "\u{1}" + String(s.updateDomain ?? -1)), o) {
-                        Found(place: "set \(set) (\(s.region))", campaign: s.campaign, gap: gap, updateDomain: s.updateDomain)
+                        Found(region: s.region, set: set, campaign: s.campaign, gap: gap, updateDomain: s.updateDomain)
                     }
                 }
                 if linked.contains(e.region), Rules.pairBusyClash(running, ran) {
                     note(Key(rule: .pairOverlap, place: s.region + "\u{1}" + e.region), o) {
-                        Found(place: "\(s.region) is paired with \(e.region)", campaign: e.campaign)
+                        Found(region: s.region, partner: e.region, campaign: e.campaign)
                     }
                 }
             }
@@ -176,7 +155,7 @@ public enum Guard {
                 }
                 for o in notDone {
                     note(Key(rule: .singleBeforeMulti, place: s.region + "\u{1}" + s.campaign), o) {
-                        Found(place: s.region, campaign: s.campaign)
+                        Found(region: s.region, campaign: s.campaign)
                     }
                 }
             }
@@ -192,13 +171,13 @@ public enum Guard {
                 if busy.contains(where: { $0.event.campaign == s.campaign }) { continue }
                 let key = Key(rule: .pairOverlap, place: s.region + "\u{1}" + partner + "\u{1}span")
                 for o in (pending.isEmpty ? theirs : pending) {
-                    note(key, o) { Found(place: "\(s.region) is paired with \(partner)", campaign: s.campaign, span: true) }
+                    note(key, o) { Found(region: s.region, partner: partner, campaign: s.campaign, span: true) }
                 }
             }
         }
 
         return found.map { key, f in
-            StartConflict(rule: key.rule, events: f.events.sorted(), message: message(key.rule, f, at: at))
+            Finding(rule: key.rule, message: message(key.rule, f, at: at), events: Array(f.events), at: at)
         }.sorted { ($0.rule, $0.message) < ($1.rule, $1.message) }
     }
 
@@ -217,8 +196,11 @@ public enum Guard {
         }
     }
 
+    /// One conflict's place and the other events found there: the starting events' region, and
+    /// their set (rule 1), the partner region (rule 3) or the VM (rule 7).
     private struct Found {
-        var place: String
+        var region: String
+        var set = "", partner = "", vm = ""
         var campaign: String
         var gap: Int64 = 0
         /// The starting events' update domain, for rule 1.
@@ -231,43 +213,30 @@ public enum Guard {
     private static func message(_ rule: RuleName, _ f: Found, at: Timestamp) -> String {
         let ids = f.members.map(\.event.id)
         let started = f.members.compactMap(\.actualStart).min()
-        let running = f.members.filter { $0.actualStart != nil && ($0.actualEnd ?? openEnd) > at }
+        let running = f.members.filter { $0.actualStart != nil && ($0.actualEnd ?? openEnd) > at }.count
+        let domain = FindingMessage.StartingDomain(
+            set: f.set, region: f.region, updateDomain: f.updateDomain ?? 0, others: f.members.compactMap(\.event.updateDomain), events: ids)
         switch rule {
         case .doubleBooked:
-            return "\(f.place) is already under maintenance in \(names(ids)) (started \(started.map(\.iso8601) ?? "?"))"
+            return FindingMessage.doubleBooked(.starting(vm: f.vm, events: ids, started: started))
         case .updateDomainOverlap:
-            return "\(f.place): update domain \(f.updateDomain ?? 0) cannot start while update domain \(otherDomains(f)) "
-                + "is under maintenance (started \(started.map(\.iso8601) ?? "?"), not finished): \(names(ids))"
+            return FindingMessage.updateDomainOverlap(.starting(domain, started: started))
         case .udGap:
-            let ended = f.members.compactMap(\.actualEnd).max() ?? at
-            return "\(f.place): update domain \(f.updateDomain ?? 0) is too soon after update domain \(otherDomains(f)), which ended at \(ended), \(DurationText.short(at - ended)) before; campaign "
-                + "\(f.campaign) needs a recovery gap of \(DurationText.short(f.gap)), so not before \(ended + f.gap): \(names(ids))"
+            return FindingMessage.udGap(.starting(
+                domain, at: at, ended: f.members.compactMap(\.actualEnd).max() ?? at, campaign: f.campaign, gap: f.gap))
         case .pairOverlap where f.span:
-            let pending = f.members.filter(\.isPending)
-            let detail = pending.isEmpty
-                ? "ran until \(f.members.compactMap(\.actualEnd).max() ?? at)"
-                : "is part way through its maintenance (\(running.count) running, \(pending.count - running.count) still scheduled)"
-            return "\(f.place), which in campaign \(f.campaign) \(detail); its waves must all be done before this region's begin: \(names(ids))"
+            return FindingMessage.pairOverlap(.startingSpan(
+                region: f.region, partner: f.partner, campaign: f.campaign, pending: f.members.filter(\.isPending).count, running: running,
+                ranUntil: f.members.compactMap(\.actualEnd).max() ?? at, events: ids))
         case .pairOverlap:
-            return "\(f.place), which has events under maintenance at \(at) (started \(started.map(\.iso8601) ?? "?")): \(names(ids))"
+            return FindingMessage.pairOverlap(.starting(region: f.region, partner: f.partner, at: at, started: started, events: ids))
         case .singleBeforeMulti:
-            return "\(f.place): single-instance VMs wait until the region's availability-set events of campaign \(f.campaign) "
-                + "are done; \(ids.count) \(ids.count == 1 ? "is" : "are") not (\(running.count) running): \(names(ids))"
+            return FindingMessage.singleBeforeMulti(.starting(region: f.region, campaign: f.campaign, running: running, events: ids))
         default:
-            return "\(names(ids))"
+            return FindingMessage.events(ids)
         }
     }
 
-    /// `1` or `1, 3`: the other update domains of a rule-1 conflict.
-    private static func otherDomains(_ f: Found) -> String {
-        Set(f.members.compactMap(\.event.updateDomain)).sorted().map(String.init).joined(separator: ", ")
-    }
-
-    /// `event a, b, c, d and 12 more`: ids deduplicated and sorted, as conflict messages name them.
-    public static func names(_ ids: [String]) -> String {
-        let sorted = Array(Set(ids)).sorted()
-        let shown = sorted.prefix(namedInMessage).joined(separator: ", ")
-        let head = sorted.count == 1 ? "event " : "events "
-        return head + shown + (sorted.count > namedInMessage ? " and \(sorted.count - namedInMessage) more" : "")
-    }
+    /// `event a, b, c, d and 12 more`, as conflict messages name events (``FindingMessage/events(_:)``).
+    public static func names(_ ids: [String]) -> String { FindingMessage.events(ids) }
 }

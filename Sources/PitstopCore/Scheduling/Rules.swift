@@ -1,7 +1,9 @@
 // The scheduling rules (docs/rules.md#scheduling-rules) in one place: each definition here is used by the planner
 // (to stay inside the rules), the checker (to find where planned events break them), guarded
 // execution (to refuse a start that would break them) and the history audit (to find where
-// actual times broke them). Overlap among many intervals is found by IntervalSweep.swift.
+// actual times broke them). Overlap among many intervals is found by IntervalSweep.swift; what
+// every report says when a rule is broken, the one `Finding` type and each rule's message, is
+// in Findings.swift beside this file.
 
 /// The name of every rule and finding, as reports, the checker, the guard and the audit print
 /// it. One enum for all of them: a rule judged on plans and on history has one name.
@@ -75,7 +77,9 @@ public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Compara
 
 /// The rule definitions, shared by ``Planner``, ``Checker``, ``Guard`` and ``HistoryAudit``.
 ///
-/// Where each rule lives (the reports word their own messages around these):
+/// Where each rule lives. Its finding is a ``Finding`` named by ``RuleName``, and its message,
+/// in every reading (planned for the checker, starting for the guard, actual for the audit),
+/// is the `FindingMessage` function of the rule's name (Findings.swift):
 /// - Rule 1: ``updateDomainClash(earlier:later:laterGap:)``, seen by the planner as
 ///   ``updateDomainExclusion(around:existingGap:newGap:)`` and by the guard as
 ///   ``updateDomainClash(startingAt:other:gap:)``; `updateDomainsConflict` says which VMs it
