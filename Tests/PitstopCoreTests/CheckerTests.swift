@@ -56,6 +56,13 @@ import Testing
         #expect(found.first?.at == t + 600)
     }
 
+    @Test func theMessageOfAPairClashNamesEachRegionWithItsCampaignInClosedParentheses() {
+        let found = check([event("web-0", fleet: fleet, campaign: "c1", start: t), event("w-0", fleet: fleet, campaign: "c2", start: t + 600)])
+        let message = try? #require(found.first?.message)
+        #expect(message?.hasPrefix("paired regions eastus (campaign c1, web-0) and westus (campaign c2, w-0) are both under maintenance") == true, "\(message ?? "")")
+        #expect(message?.filter { $0 == "(" }.count == message?.filter { $0 == ")" }.count)
+    }
+
     @Test func pairedRegionsInterleavingInOneCampaign() {
         // No instant with both busy, but westus runs between two eastus waves.
         let found = check([

@@ -160,8 +160,7 @@ enum FindingMessage {
             "campaign \(first.campaign): paired regions \(first.region) (\(first.span)) and \(second.region) (\(second.span)) interleave: "
                 + "\(second.region) starts at \(second.span.start) (\(second.vm)) before \(first.region) is done at \(first.span.end) (\(first.vm))"
         case .planned(let a, let b, let at):
-            // The first region's parenthesis is left open, as the checker has always worded it.
-            bothUnder("\(a.region) (campaign \(a.campaign), \(a.vm)", "\(b.region) (campaign \(b.campaign), \(b.vm))", "are", "at \(at)")
+            bothUnder("\(a.region) (campaign \(a.campaign), \(a.vm))", "\(b.region) (campaign \(b.campaign), \(b.vm))", "are", "at \(at)")
         case .actual(let a, let aVMs, let b, let bVMs, let during):
             bothUnder(a, b, "were", "from \(during.start) to \(during.end) (\(actualVMs(aVMs)) with \(actualVMs(bVMs)))")
         case .starting(let region, let partner, let at, let started, let events):
