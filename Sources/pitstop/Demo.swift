@@ -2,13 +2,21 @@
 import ArgumentParser
 import Foundation
 import PitstopCore
+import PitstopServer
 import PitstopService
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record a sample fleet, plan a reboot campaign, show what is coming, check it against the rules and audit it (safe to run again).")
+        abstract: "Record a sample fleet, plan a reboot campaign, show what is coming, check it against the rules and audit it (safe to run again).",
+        discussion: """
+            With --serve it then plans a freeze of northeurope that starts in 15 minutes (the notice a freeze \
+            needs) and serves the fleet with the simulated executor, printing the curl lines that show a \
+            VM's scheduled-events document: its waves appear at once, start, and leave. Ctrl-C stops it.
+            """)
 
     @OptionGroup var database: DatabaseOptions
+    @Flag(help: "Then serve the fleet with the simulated executor (pitstop serve --simulate).") var serve = false
+    @Option(help: "The port --serve listens on, on 127.0.0.1.") var port: Int = 8080
 
     func run() async throws {
         try await guarded {
@@ -50,7 +58,48 @@ struct Demo: AsyncParsableCommand {
 
             print("\n== pitstop audit verify")
             try await AuditCommand.Verify.parse(["--db", database.path]).run()
+
+            if serve { try await serveDemo() }
         }
+    }
+
+    /// Plans (once) a freeze of northeurope, which has no windows, so it starts as soon as a
+    /// freeze's notice allows, and serves the fleet with the simulated executor.
+    private func serveDemo() async throws {
+        let scheduler = try database.open().scheduler
+        let freeze = try await scheduler.campaigns().first { $0.active > 0 && $0.record.campaign.description == Self.freezeDescription }
+        let start: Timestamp
+        if let freeze {
+            print("\n== pitstop plan --kind freeze (already planned by an earlier demo run: campaign \(freeze.record.campaign.id))")
+            start = freeze.record.span.start
+        } else {
+            print("\n== pitstop plan --kind freeze --regions northeurope --ud-gap 5m --description '\(Self.freezeDescription)'")
+            let now = try Invocation.now()
+            let request = CampaignRequest(kind: .freeze, regions: ["northeurope"], udGap: 300, description: Self.freezeDescription)
+            let result = try await scheduler.plan(request, now: now, dryRun: false, actor: Invocation.actor())
+            start = result.summary.span?.start ?? now
+            print("campaign \(result.campaign.id): \(result.events.count) VMs in \(result.summary.waves) waves from \(start)")
+        }
+        let url = "http://127.0.0.1:\(port)/metadata/scheduledevents?api-version=2020-07-01"
+        print("""
+
+            == pitstop serve --simulate --port \(port)   (Ctrl-C stops it)
+            The freeze of northeurope starts at \(start): a freeze needs 15 minutes of notice, and a wave
+            shows in its VMs' documents 15 minutes before it starts (so the first within a minute). As VM
+            db-0 (address 127.0.0.2), watch its wave appear, start (EventStatus Started) and leave, and
+            DocumentIncarnation rise:
+
+              curl -s --interface 127.0.0.2 -H 'Metadata: true' '\(url)'
+
+            Approve it as the VM would (it still starts no sooner than the notice allows):
+
+              curl -s --interface 127.0.0.2 -H 'Metadata: true' -d '{"StartRequests": [{"EventId": "<EventId>"}]}' '\(url)'
+
+            Then `pitstop audit --set db` shows the approval as vm:db-0 and each transition as simulator.
+
+            """)
+        fflush(nil)  // the lines above before the server's log, even when piped
+        try await runServer(ServeArguments(hostname: "127.0.0.1", port: port, databasePath: database.path, simulate: true))
     }
 }
 
@@ -58,6 +107,7 @@ struct Demo: AsyncParsableCommand {
 /// windows in two zones and a year-end blackout.
 extension Demo {
     static let campaignDescription = "Demo: host OS security update"
+    static let freezeDescription = "Demo: live host update"
 }
 
 enum SampleFleet {
@@ -90,8 +140,8 @@ enum SampleFleet {
             {"name": "api-0", "availabilitySet": "api"},
             {"name": "api-1", "availabilitySet": "api"},
             {"name": "api-2", "availabilitySet": "api"},
-            {"name": "db-0", "availabilitySet": "db", "updateDomain": 0, "faultDomain": 0},
-            {"name": "db-1", "availabilitySet": "db", "updateDomain": 1, "faultDomain": 1},
+            {"name": "db-0", "availabilitySet": "db", "updateDomain": 0, "faultDomain": 0, "ipAddress": "127.0.0.2"},
+            {"name": "db-1", "availabilitySet": "db", "updateDomain": 1, "faultDomain": 1, "ipAddress": "127.0.0.3"},
             {"name": "cache-0", "availabilitySet": "cache"},
             {"name": "cache-1", "availabilitySet": "cache"},
             {"name": "batch-weu", "region": "westeurope", "subscription": "fabrikam"}
