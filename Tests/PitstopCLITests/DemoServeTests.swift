@@ -1,0 +1,83 @@
+// `pitstop demo --serve`, as a newcomer runs it: the curl line it prints answers with the demo
+// VM's wave, and Ctrl-C stops it cleanly.
+import Foundation
+import Testing
+
+@Suite struct DemoServeTests {
+    @Test func theDemoServesTheFreezeItPlannedToTheVMItNames() async throws {
+        let box = try Sandbox()
+        // A free port on loopback.
+        let port: Int = try {
+            let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(probe) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            try withUnsafeMutablePointer(to: &address) { pointer in
+                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    guard bind(probe, $0, length) == 0, getsockname(probe, $0, &length) == 0 else { throw CocoaError(.fileNoSuchFile) }
+                }
+            }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }()
+
+        // The CLI's clock set 15 minutes and a bit into the past: the freeze it plans starts
+        // about now by the server's real clock, so its wave is in db-0's document at once.
+        let past = Date().addingTimeInterval(-(15 * 60 + 70))
+        let formatter = ISO8601DateFormatter()
+        let out = box.path("demo.out"), err = box.path("demo.err")
+        FileManager.default.createFile(atPath: out, contents: nil)
+        FileManager.default.createFile(atPath: err, contents: nil)
+        let process = Process()
+        process.executableURL = pitstopBinary
+        process.arguments = ["demo", "--serve", "--port", String(port), "--db", box.db]
+        var environment = ProcessInfo.processInfo.environment
+        environment["PITSTOP_NOW"] = formatter.string(from: past)
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        // The curl line the demo prints, once the server listens.
+        var line: String?
+        for _ in 0..<300 where line == nil {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            let logged = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+            if logged.contains("msg=listening") {
+                line = text.split(separator: "\n").first { $0.contains("curl -s --interface 127.0.0.2") && !$0.contains("StartRequests") }.map(String.init)
+            }
+        }
+        let curl = try #require(line, "no curl line within 30 s: \((try? String(contentsOfFile: out, encoding: .utf8)) ?? "")")
+        #expect(curl.contains("http://127.0.0.1:\(port)/metadata/scheduledevents?api-version=2020-07-01"))
+
+        // What that line answers, asked from db-0's address.
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = ["python3", "-c", """
+            import http.client, json, sys
+            c = http.client.HTTPConnection("127.0.0.1", \(port), timeout=10, source_address=("127.0.0.2", 0))
+            c.request("GET", "/metadata/scheduledevents?api-version=2020-07-01", headers={"Metadata": "true"})
+            r = c.getresponse()
+            body = json.loads(r.read())
+            print(r.status, json.dumps(body))
+            """]
+        let answer = Pipe()
+        client.standardOutput = answer
+        try client.run()
+        client.waitUntilExit()
+        let reply = String(decoding: answer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(reply.hasPrefix("200 "), "\(reply)")
+        #expect(reply.contains("\"Resources\": [\"db-0\"]"), "\(reply)")
+        #expect(reply.contains("\"EventType\": \"Freeze\""), "\(reply)")
+        #expect(reply.contains("\"Description\": \"Demo: live host update\""), "\(reply)")
+
+        // Ctrl-C stops it with exit 0.
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
