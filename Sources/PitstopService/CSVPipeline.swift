@@ -67,7 +67,7 @@ final class CSVProducer: @unchecked Sendable {
     private let progress: ProgressHandler?
     private let done = DispatchSemaphore(value: 0)
     /// Set by the producer before it finishes; read after `wait()`.
-    private(set) var readError: Error?
+    private(set) var readError: (any Error)?
     private(set) var sawHeader = false
 
     static let batchSize = 4096

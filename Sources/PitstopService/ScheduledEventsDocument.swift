@@ -85,17 +85,22 @@ public struct ScheduledEventsDocument: Sendable, Hashable {
     public var vm: String
     /// Rises exactly when the document's content changes, and never goes back.
     public var incarnation: Int64
-    public var events: [ScheduledEvent]
+    public let events: [ScheduledEvent]
+    /// Identifies the content whatever its incarnation: the newest version's fields, hashed.
+    /// Computed once: every poll's ETag carries it.
+    public let digest: String
+
+    public init(vm: String, incarnation: Int64, events: [ScheduledEvent]) {
+        self.vm = vm
+        self.incarnation = incarnation
+        self.events = events
+        digest = StableID.uuid(["scheduled-events", JSONText.array(events.map { $0.json(.newest) })])
+    }
 
     /// The document in the fields of `version`.
     public func json(_ version: ScheduledEventsAPIVersion) -> String {
         JSONText.object([("DocumentIncarnation", JSONText.number(incarnation)),
                          ("Events", JSONText.array(events.map { $0.json(version) }))])
-    }
-
-    /// Identifies the content whatever its incarnation: the newest version's fields, hashed.
-    public var digest: String {
-        StableID.uuid(["scheduled-events", JSONText.array(events.map { $0.json(.newest) })])
     }
 
     /// A strong validator of the bytes ``json(_:)`` gives for `version`, quoted as the `ETag`

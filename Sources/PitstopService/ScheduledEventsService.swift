@@ -4,9 +4,12 @@
 // The server is a thin adapter over this; who asks and when are arguments.
 public import PitstopCore
 public import PitstopStore
+import Synchronization
 
 public struct ScheduledEventsService: Sendable {
     public let store: any Store
+    /// The documents last served, by caller address.
+    private let cache = DocumentCache()
 
     public init(store: any Store) {
         self.store = store
@@ -55,6 +58,16 @@ public struct ScheduledEventsService: Sendable {
     /// within ``appearsBefore(_:)``. When its content differs from the last one served to
     /// that VM, its incarnation rises by one and is stored; otherwise it is the stored one.
     public func document(forAddress address: String, at now: Timestamp) async throws -> ScheduledEventsDocument {
+        // Read before the data: a commit in between only makes the entry stale sooner.
+        let mark = store.changeMark()
+        if let served = cache.document(for: address, second: now.seconds, mark: mark) { return served }
+        let document = try await freshDocument(forAddress: address, at: now)
+        cache.keep(document, for: address, second: now.seconds, mark: mark)
+        return document
+    }
+
+    /// ``document(forAddress:at:)`` read from the store.
+    func freshDocument(forAddress address: String, at now: Timestamp) async throws -> ScheduledEventsDocument {
         let canonical = Self.canonical(address)
         // Most polls find the document unchanged: read only.
         let (current, stored) = try await store.read { tx in
@@ -196,5 +209,35 @@ public struct ApprovalOutcome: Sendable, Hashable {
     public var json: String {
         JSONText.object([("Approved", JSONText.array(approved.map(JSONText.quote))),
                          ("Unchanged", JSONText.array(unchanged.map(JSONText.quote)))])
+    }
+}
+
+/// The document last served to each address, with the second and the store's change mark it was
+/// computed at. A VM polls about once a second; a poll in the same second with nothing committed
+/// since (no plan, approval, transition, inventory change, by any process) gets the same answer
+/// without a read: the document depends only on the data and on the clock's second. Bounded:
+/// past ``capacity`` addresses it starts afresh rather than grow with the fleet.
+final class DocumentCache: Sendable {
+    private struct Entry {
+        var second: Int64
+        var mark: ChangeMark
+        var document: ScheduledEventsDocument
+    }
+
+    static let capacity = 65_536
+    private let entries = Mutex<[String: Entry]>([:])
+
+    func document(for address: String, second: Int64, mark: ChangeMark) -> ScheduledEventsDocument? {
+        entries.withLock { entries in
+            guard let entry = entries[address], entry.second == second, entry.mark == mark else { return nil }
+            return entry.document
+        }
+    }
+
+    func keep(_ document: ScheduledEventsDocument, for address: String, second: Int64, mark: ChangeMark) {
+        entries.withLock { entries in
+            if entries.count >= Self.capacity, entries[address] == nil { entries.removeAll(keepingCapacity: true) }
+            entries[address] = Entry(second: second, mark: mark, document: document)
+        }
     }
 }

@@ -1,6 +1,7 @@
 // The SQLite store: one file shared by the CLI, the server and the scheduler, migrated on open.
 import Foundation
 import GRDB
+import Synchronization
 public import PitstopCore
 
 /// Owns the connection(s) to one Pitstop database. Opening it checks the recorded migrations
@@ -8,13 +9,20 @@ public import PitstopCore
 /// understand is refused before anything is written.
 public struct AppDatabase: Store {
     let writer: any DatabaseWriter
+    /// The file, for a database on disk: other processes' commits show in its and its WAL's
+    /// size and modification time.
+    let path: String?
+    /// Writes through this value (and its copies), counted so that an in-memory database and
+    /// this process's own commits change the mark at once.
+    private let writes = WriteCounter()
 
     /// How long a writer waits for another process's transaction before giving up.
     public static let busyTimeoutSeconds = 10
 
     /// Wraps `writer` and brings its schema up to date.
-    init(_ writer: any DatabaseWriter) throws {
+    init(_ writer: any DatabaseWriter, path: String? = nil) throws {
         self.writer = writer
+        self.path = path
         try Migrator(migrations: Migration.all).migrate(writer)
     }
 
@@ -34,7 +42,7 @@ public struct AppDatabase: Store {
             if FileManager.default.fileExists(atPath: path) {
                 try Migrator(migrations: Migration.all).check(path: path)
             }
-            return try AppDatabase(DatabasePool(path: path, configuration: configuration()))
+            return try AppDatabase(DatabasePool(path: path, configuration: configuration()), path: path)
         } catch let error as MigrationError {
             throw PitstopError(.conflict, "\(path): \(error)")
         } catch let error as DatabaseError {
@@ -77,11 +85,13 @@ public struct AppDatabase: Store {
     }
 
     public func write<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
+        defer { writes.increment() }
         do { return try await writer.write { db in try work(SQLiteRepositories(db: db)) } } catch { throw translated(error) }
     }
 
     public func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
         let writer = self.writer
+        defer { writes.increment() }
         do {
             return try await writer.writeWithoutTransaction { db in
                 try VMBulkLoad.run(db) { try work(SQLiteRepositories(db: db)) }
@@ -99,10 +109,35 @@ public struct AppDatabase: Store {
         }
     }
 
+    public func changeMark() -> ChangeMark {
+        var parts = [Int64(writes.value)]
+        if let path {
+            // In WAL mode every commit appends to the -wal file; a checkpoint rewrites the main
+            // file. Size and modification time (to the nanosecond) of both tell another
+            // process's commit from no change.
+            for file in [path, path + "-wal"] {
+                var info = stat()
+                if stat(file, &info) == 0 {
+                    parts += [Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec), Int64(info.st_ino)]
+                } else {
+                    parts.append(-1)
+                }
+            }
+        }
+        return ChangeMark(parts)
+    }
+
     /// The names of the migrations recorded in the database, in order.
     public func appliedMigrations() throws -> [String] {
         try writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM pitstop_migrations ORDER BY name") }
     }
+}
+
+/// Counts writes; shared by the copies of one ``AppDatabase``.
+final class WriteCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    func increment() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
 }
 
 /// The repositories of one SQLite transaction.

@@ -83,7 +83,7 @@ struct SQLiteAuditRepository: AuditRepository {
     /// `audit_log_by_at`.
     func forEach(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws {
         let statement = try db.makeStatement(sql: AuditLog.selectSQL(filter))
-        var arguments: [DatabaseValueConvertible] = []
+        var arguments: [any DatabaseValueConvertible] = []
         if let subject = filter.subject { arguments += [subject.kind.rawValue, subject.name] }
         if let action = filter.action { arguments.append(action) }
         if let since = filter.since { arguments.append(since.iso8601) }

@@ -110,7 +110,7 @@ struct SQLiteEventRepository: EventRepository {
 
     /// Reads events in start order, then id.
     func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord] {
-        var clauses: [String] = [], arguments: [DatabaseValueConvertible?] = []
+        var clauses: [String] = [], arguments: [(any DatabaseValueConvertible)?] = []
         switch filter {
         case .all: break
         case .active: clauses.append("status IN ('scheduled', 'started')")

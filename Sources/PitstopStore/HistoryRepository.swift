@@ -16,7 +16,7 @@ struct SQLiteHistoryRepository: HistoryRepository {
     /// Events planned to start in `[from, until)`, whatever became of them, optionally of one
     /// region only; in planned start order. Walks `events_by_start`.
     func events(plannedFrom from: Timestamp?, until: Timestamp?, region: String?) throws -> [EventRecord] {
-        var clauses: [String] = [], arguments: [DatabaseValueConvertible] = []
+        var clauses: [String] = [], arguments: [any DatabaseValueConvertible] = []
         if let from { clauses.append("e.start_utc >= ?"); arguments.append(from.iso8601) }
         if let until { clauses.append("e.start_utc < ?"); arguments.append(until.iso8601) }
         if let region { clauses.append("e.region = ?"); arguments.append(region) }
@@ -34,7 +34,7 @@ struct SQLiteHistoryRepository: HistoryRepository {
 
     /// The subscription comes from the VM as it is now, else from its set: events keep no
     /// owner of their own, and a removed VM's set usually remains.
-    private func read(where clause: String?, arguments: [DatabaseValueConvertible], order: String) throws -> [EventRecord] {
+    private func read(where clause: String?, arguments: [any DatabaseValueConvertible], order: String) throws -> [EventRecord] {
         let statement = try db.makeStatement(sql: """
             SELECT e.id, e.campaign, e.vm, e.region, e.availability_set, e.update_domain, e.fault_domain, e.wave, e.kind,
                    e.start_utc, e.end_utc, e.status, e.planned_at, e.actual_start, e.actual_end, e.forced, e.reason,

@@ -19,6 +19,18 @@ public protocol Store: Sendable {
 
     /// Whether the database is reachable and its schema is this build's.
     func isHealthy() async -> Bool
+
+    /// A mark that changes whenever a write commits, in this process or another, read without
+    /// a transaction: cheap enough to consult on every request, so that an answer computed
+    /// from the data can be reused while the mark stays the same.
+    func changeMark() -> ChangeMark
+}
+
+/// What ``Store/changeMark()`` returns: equal marks mean nothing was committed in between.
+public struct ChangeMark: Hashable, Sendable {
+    let parts: [Int64]
+
+    public init(_ parts: [Int64]) { self.parts = parts }
 }
 
 /// One unit of work: the repositories, all inside the same transaction.

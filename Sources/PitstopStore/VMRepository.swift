@@ -3,7 +3,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
-public import PitstopCore
+import PitstopCore
 
 /// Reads of the `vms` table.
 struct SQLiteVMRepository: VMRepository {

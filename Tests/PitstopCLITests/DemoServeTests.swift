@@ -27,8 +27,8 @@ import Testing
         let past = Date().addingTimeInterval(-(15 * 60 + 70))
         let formatter = ISO8601DateFormatter()
         let out = box.path("demo.out"), err = box.path("demo.err")
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         let process = Process()
         process.executableURL = pitstopBinary
         process.arguments = ["demo", "--serve", "--port", String(port), "--db", box.db]

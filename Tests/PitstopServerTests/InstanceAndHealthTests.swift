@@ -120,4 +120,5 @@ struct UnreachableStore: Store {
     func write<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T { throw Unreachable() }
     func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T { throw Unreachable() }
     func isHealthy() async -> Bool { false }
+    func changeMark() -> ChangeMark { ChangeMark([]) }
 }

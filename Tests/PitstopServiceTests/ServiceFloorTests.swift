@@ -60,7 +60,7 @@ private struct BrokenBody: AsyncSequence, Sendable {
 private func seeded(actor: String = "floor", clock: Timestamp = t0) async throws -> (InventoryService, AppDatabase) {
     let db = try AppDatabase.inMemory()
     let inventory = InventoryService(store: db, actor: actor, clock: { clock })
-    try await inventory.importDocument(.bytes(Array(seed.utf8), name: "seed.json"))
+    _ = try await inventory.importDocument(.bytes(Array(seed.utf8), name: "seed.json"))
     return (inventory, db)
 }
 

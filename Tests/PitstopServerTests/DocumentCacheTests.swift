@@ -1,0 +1,75 @@
+// The scheduled-events document is reused within a second while nothing is committed, and
+// never once something is: by this server, or by another process on the same file.
+import Foundation
+import PitstopCore
+import PitstopService
+import PitstopStore
+import Synchronization
+import Testing
+
+/// A store that counts the reads that reach it.
+private final class CountingStore: Store {
+    let base: any Store
+    let reads = Mutex(0)
+
+    init(base: any Store) { self.base = base }
+
+    func read<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
+        reads.withLock { $0 += 1 }
+        return try await base.read(work)
+    }
+    func write<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T { try await base.write(work) }
+    func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T { try await base.bulkWrite(work) }
+    func isHealthy() async -> Bool { await base.isHealthy() }
+    func changeMark() -> ChangeMark { base.changeMark() }
+    var count: Int { reads.withLock { $0 } }
+}
+
+@Suite struct DocumentCacheTests {
+    @Test func aSecondPollInTheSameSecondReadsNothingAndTheNextSecondReadsAgain() async throws {
+        let store = CountingStore(base: try AppDatabase.inMemory())
+        let fixture = try await Fixture(services: Services(store: store))
+        let service = fixture.services.scheduledEvents
+        let shown = fixture.start(fixture.webUD0) - 15 * 60
+
+        // The first poll stores the VM's first incarnation: a commit, so the next poll reads again.
+        _ = try await service.document(forAddress: "127.0.0.2", at: shown)
+        let first = try await service.document(forAddress: "127.0.0.2", at: shown)
+        let readsAfterFirst = store.count
+        let second = try await service.document(forAddress: "127.0.0.2", at: shown)
+        #expect(second == first)
+        #expect(store.count == readsAfterFirst)
+
+        _ = try await service.document(forAddress: "127.0.0.2", at: shown + 1)
+        #expect(store.count > readsAfterFirst)
+    }
+
+    @Test func aCommitInTheSameSecondIsSeenAtOnce() async throws {
+        let fixture = try await Fixture()
+        let service = fixture.services.scheduledEvents
+        let shown = fixture.start(fixture.webUD0) - 15 * 60
+        #expect(try await service.document(forAddress: "127.0.0.2", at: shown).events.map(\.eventId) == [fixture.webUD0])
+
+        _ = try await fixture.services.lifecycle.cancel(.wave(fixture.webUD0), at: shown, actor: "test")
+
+        let after = try await service.document(forAddress: "127.0.0.2", at: shown)
+        #expect(after.events.isEmpty)
+    }
+
+    @Test func anotherProcessCommittingToTheSameFileIsSeenInTheSameSecond() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-cache-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("fleet.sqlite").path
+        // Two stores on one file, as the server and a CLI process have.
+        let fixture = try await Fixture(services: try Services.open(path: path))
+        let server = fixture.services.scheduledEvents
+        let cli = try Services.open(path: path)
+        let shown = fixture.start(fixture.webUD0) - 15 * 60
+        #expect(try await server.document(forAddress: "127.0.0.2", at: shown).events.count == 1)
+
+        _ = try await cli.lifecycle.cancel(.wave(fixture.webUD0), at: shown, actor: "cli")
+
+        #expect(try await server.document(forAddress: "127.0.0.2", at: shown).events.isEmpty)
+    }
+}
