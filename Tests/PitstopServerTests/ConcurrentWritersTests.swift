@@ -13,32 +13,6 @@ import Testing
     /// The VMs the poller plays, each polling from its own loopback address.
     static let polled = (0..<8).map { (name: "web-\($0)", address: "127.0.0.\(10 + $0)") }
 
-    /// GETs the scheduled-events document once every 50 ms, round robin over the addresses,
-    /// until the stop file appears (or 60 s pass); prints the count of each status on exit.
-    static let poller = """
-        import http.client, json, os, sys, time
-        port, stop, sources = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-        counts, i, deadline = {}, 0, time.monotonic() + 60
-        while time.monotonic() < deadline and not os.path.exists(stop):
-            source = sources[i % len(sources)]
-            i += 1
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
-            try:
-                conn.request("GET", "/metadata/scheduledevents?api-version=2020-07-01", headers={"Metadata": "true"})
-                response = conn.getresponse()
-                body = response.read()
-                status = str(response.status)
-                if response.status == 200 and json.loads(body)["Events"]:
-                    counts["withEvents"] = counts.get("withEvents", 0) + 1
-            except Exception as error:
-                status = type(error).__name__
-            finally:
-                conn.close()
-            counts[status] = counts.get(status, 0) + 1
-            time.sleep(0.05)
-        print(json.dumps(counts))
-        """
-
     @Test(.timeLimit(.minutes(2)), arguments: [true, false])
     func eightCLIWritersShareTheDatabase(withServerAndPoller serving: Bool) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-concurrent-\(UUID().uuidString)")
@@ -69,7 +43,7 @@ import Testing
         if let server {
             let port = try await server.port()
             #expect(try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: []).status == 200)
-            polling = Task { try await runProcess("/usr/bin/env", ["python3", "-c", Self.poller, "\(port)", stop] + Self.polled.map(\.address)) }
+            polling = Task { try await runProcess("/usr/bin/env", ["python3", repositoryRoot.appendingPathComponent("Tests/Support/scheduled_events_poller.py").path, "\(port)", stop] + Self.polled.map(\.address)) }
         }
 
         // Eight processes, each adding its own VMs one `pitstop vm add` at a time, all at once;

@@ -108,23 +108,20 @@ struct NetworkNamespace: Sendable {
 
         #expect(try await server.port() == 80, "\(server.logText)")
         #expect(server.logText.contains("host=\(Self.metadataAddress)"), "\(server.logText)")
+        let client = repositoryRoot.appendingPathComponent("Tests/Support/metadata_client.py").path
+        func metadataClient(_ mode: String, from source: String) async throws -> ProcessRun {
+            try await namespace.run(["python3", client, mode, "--host", Self.metadataAddress, "--port", "80", "--source", source])
+        }
         // /healthz at the address, from inside the namespace.
         var health = ProcessRun(status: -1, stdout: "", stderr: "")
         for _ in 0..<50 {
-            health = try await namespace.run(["python3", "-c", """
-                import urllib.request
-                print(urllib.request.urlopen("http://\(Self.metadataAddress)/healthz", timeout=5).status)
-                """])
+            health = try await metadataClient("healthz", from: Self.vmAddress)
             if health.status == 0 { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(health.status == 0 && health.stdout == "200\n", "\(health)\n\(server.logText)")
 
         // The VM's document, asked of 169.254.169.254:80 from the VM's address.
-        let client = repositoryRoot.appendingPathComponent("Tests/Support/metadata_client.py").path
-        func metadataClient(_ mode: String, from source: String) async throws -> ProcessRun {
-            try await namespace.run(["python3", client, mode, "--host", Self.metadataAddress, "--port", "80", "--source", source])
-        }
         let got = try await metadataClient("document", from: Self.vmAddress)
         try #require(got.status == 0, "\(got)\n\(server.logText)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(got.stdout.utf8)) as? [String: Any], "\(got)")

@@ -61,7 +61,14 @@ def main():
     parser.add_argument("--timeout", type=float, default=20)
     args = parser.parse_args()
 
-    if args.mode == "document":
+    if args.mode == "healthz":
+        conn = http.client.HTTPConnection(args.host, args.port, timeout=5, source_address=(args.source, 0))
+        try:
+            conn.request("GET", "/healthz")
+            print(conn.getresponse().status)
+        finally:
+            conn.close()
+    elif args.mode == "document":
         doc, _ = document(args)
         print(json.dumps(doc))
     elif args.mode == "lowercase-header":
