@@ -15,26 +15,9 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)), arguments: [true, false])
     func eightCLIWritersShareTheDatabase(withServerAndPoller serving: Bool) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-concurrent-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Set web over 4 UDs with the poller's VMs, the first wave in its VMs' documents.
+        let (directory, db) = try await freezePlannedAMinuteAgo(Self.polled, updateDomains: 4)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let db = directory.appendingPathComponent("pitstop.sqlite").path
-
-        // Set web over 4 UDs, its VMs at loopback addresses, and a freeze planned a minute ago: the first
-        // wave (UD 0) starts 15 min after planning, rounded up to the minute, so it is in its VMs' documents at once.
-        let vms = Self.polled.map { #"{"name": "\#($0.name)", "availabilitySet": "web", "ipAddress": "\#($0.address)"}"# }
-        let fleet = directory.appendingPathComponent("fleet.json")
-        try Data("""
-            {"regions": [{"name": "eastus"}],
-             "subscriptions": [{"id": "contoso", "admins": ["ops@contoso.example"]}],
-             "availabilitySets": [{"name": "web", "region": "eastus", "subscription": "contoso", "updateDomains": 4, "faultDomains": 2}],
-             "vms": [\(vms.joined(separator: ", "))]}
-            """.utf8).write(to: fleet)
-        let aMinuteAgo = Date() - 60
-        let imported = try await pitstopCLI(["import", fleet.path], db: db, now: aMinuteAgo)
-        try #require(imported.status == 0, "\(imported)")
-        let planned = try await pitstopCLI(["plan", "--kind", "freeze"], db: db, now: aMinuteAgo)
-        try #require(planned.status == 0, "\(planned)")
 
         let server = serving ? try ServeProcess(in: directory) : nil
         defer { if let server, server.process.isRunning { server.process.terminate(); server.process.waitUntilExit() } }

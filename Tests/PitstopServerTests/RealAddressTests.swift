@@ -67,25 +67,8 @@ struct NetworkNamespace: Sendable {
     static let strangerAddress = "169.254.0.3"
 
     @Test func aClientReachesTheServerAt169_254_169_254Port80() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-netns-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (directory, db) = try await freezePlannedAMinuteAgo([(name: "web-0", address: Self.vmAddress)], updateDomains: 1)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let db = directory.appendingPathComponent("pitstop.sqlite").path
-
-        // A set with one VM at the namespace's VM address, and a freeze planned a minute ago: its first
-        // wave starts 15 min after planning, rounded up to the minute, so it is in the document at once.
-        let fleet = directory.appendingPathComponent("fleet.json")
-        try Data("""
-            {"regions": [{"name": "eastus"}],
-             "subscriptions": [{"id": "contoso", "admins": ["ops@contoso.example"]}],
-             "availabilitySets": [{"name": "web", "region": "eastus", "subscription": "contoso", "updateDomains": 1, "faultDomains": 1}],
-             "vms": [{"name": "web-0", "availabilitySet": "web", "ipAddress": "\(Self.vmAddress)"}]}
-            """.utf8).write(to: fleet)
-        let aMinuteAgo = Date() - 60
-        let imported = try await pitstopCLI(["import", fleet.path], db: db, now: aMinuteAgo)
-        try #require(imported.status == 0, "\(imported)")
-        let planned = try await pitstopCLI(["plan", "--kind", "freeze", "--description", "Host OS update"], db: db, now: aMinuteAgo)
-        try #require(planned.status == 0, "\(planned)")
 
         let namespace: NetworkNamespace
         do {
