@@ -48,6 +48,8 @@ public struct AppDatabase: Store {
         } catch let error as DatabaseError {
             // A wrong --db is the operator's to fix: refused, like any other bad input.
             switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                throw PitstopError.busy
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 throw PitstopError(.invalid, "\(path): cannot open the database: it is not a SQLite database, or it is damaged")
             case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:

@@ -17,7 +17,7 @@ func translated(_ error: any Error) -> any Error {
     guard let error = error as? DatabaseError else { return error }
     switch error.resultCode {
     case .SQLITE_BUSY, .SQLITE_LOCKED:
-        return PitstopError(.busy, "the database is busy: another Pitstop process held it for longer than the \(AppDatabase.busyTimeoutSeconds) s busy timeout; try again")
+        return PitstopError.busy
     case .SQLITE_CONSTRAINT:
         return PitstopError(.conflict, StoreMessages.describe(error))
     case .SQLITE_FULL:
@@ -28,6 +28,13 @@ func translated(_ error: any Error) -> any Error {
         return PitstopError(.internal, "the database file is damaged or is not a database")
     default:
         return PitstopError(.internal, "the database failed: \(StoreMessages.plain(error))")
+    }
+}
+
+extension PitstopError {
+    /// Another process held the database for longer than the busy timeout.
+    static var busy: PitstopError {
+        PitstopError(.busy, "the database is busy: another Pitstop process held it for longer than the \(AppDatabase.busyTimeoutSeconds) s busy timeout; try again")
     }
 }
 

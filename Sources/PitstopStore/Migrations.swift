@@ -78,9 +78,13 @@ struct Migrator {
     }
 
     /// Throws if the file at `path` holds migrations this binary refuses, without writing to it.
+    /// It waits for a lock like every other connection: another process may hold the file for a
+    /// moment (the last connection to close checkpoints and removes the WAL under an exclusive
+    /// lock), and without a busy timeout that moment was "database is locked" (exit 3).
     func check(path: String) throws {
         var configuration = Configuration()
         configuration.readonly = true
+        configuration.busyMode = .timeout(TimeInterval(AppDatabase.busyTimeoutSeconds))
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? queue.close() }
         _ = try queue.read { db in try pendingMigrations(db) }

@@ -16,19 +16,61 @@ let pitstopBinary: URL = {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) && !$0.hasDirectoryPath } ?? candidates.last!
 }()
 
-/// A running `pitstop serve --port 0` on a fresh database, its log in a file.
+/// Runs the built `pitstop ARGUMENTS --db DB` as the actor `test`, with the real clock unless
+/// `now` stands in for it (`PITSTOP_NOW`).
+func pitstopCLI(_ arguments: [String], db: String, now: Date? = nil) async throws -> ProcessRun {
+    var environment = ProcessInfo.processInfo.environment
+    environment["PITSTOP_NOW"] = now.map { ISO8601DateFormatter().string(from: $0) }
+    environment["PITSTOP_DB"] = nil
+    environment["PITSTOP_ACTOR"] = "test"
+    return try await runProcess(pitstopBinary.path, arguments + ["--db", db], environment: environment)
+}
+
+/// A scratch directory (the caller removes it) whose `pitstop.sqlite` holds set web in eastus
+/// over `updateDomains` UDs with `vms` at their addresses, and a freeze the CLI planned a minute
+/// ago: the first wave starts 15 min after planning, rounded up to the minute, so it is in its
+/// VMs' documents at once, by the real clock the server reads.
+func freezePlannedAMinuteAgo(_ vms: [(name: String, address: String)], updateDomains: Int) async throws -> (directory: URL, db: String) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-planned-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let db = directory.appendingPathComponent("pitstop.sqlite").path
+    let records = vms.map { #"{"name": "\#($0.name)", "availabilitySet": "web", "ipAddress": "\#($0.address)"}"# }
+    let fleet = directory.appendingPathComponent("fleet.json")
+    try Data("""
+        {"regions": [{"name": "eastus"}],
+         "subscriptions": [{"id": "contoso", "admins": ["ops@contoso.example"]}],
+         "availabilitySets": [{"name": "web", "region": "eastus", "subscription": "contoso", "updateDomains": \(updateDomains), "faultDomains": 1}],
+         "vms": [\(records.joined(separator: ", "))]}
+        """.utf8).write(to: fleet)
+    let aMinuteAgo = Date() - 60
+    let imported = try await pitstopCLI(["import", fleet.path], db: db, now: aMinuteAgo)
+    try #require(imported.status == 0, "\(imported)")
+    let planned = try await pitstopCLI(["plan", "--kind", "freeze", "--description", "Host OS update"], db: db, now: aMinuteAgo)
+    try #require(planned.status == 0, "\(planned)")
+    return (directory, db)
+}
+
+/// A running `pitstop serve --port 0` on the database `pitstop.sqlite` of its directory (a fresh
+/// one by default), its log in a file; run inside a network namespace when one is named.
 final class ServeProcess: @unchecked Sendable {
     let directory: URL
     let process = Process()
     let log: URL
 
-    init(port: Int = 0, in directory: URL? = nil) throws {
+    init(port: Int = 0, host: String? = nil, in directory: URL? = nil, namespace: String? = nil) throws {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         log = self.directory.appendingPathComponent("serve-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = pitstopBinary
-        process.arguments = ["serve", "--db", self.directory.appendingPathComponent("pitstop.sqlite").path, "--port", "\(port)"]
+        let serve = ["serve", "--db", self.directory.appendingPathComponent("pitstop.sqlite").path, "--port", "\(port)"] + (host.map { ["--host", $0] } ?? [])
+        if let namespace {
+            // `ip netns exec` execs the command in place: the process is the server itself, signals reach it.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["ip", "netns", "exec", namespace, pitstopBinary.path] + serve
+        } else {
+            process.executableURL = pitstopBinary
+            process.arguments = serve
+        }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)

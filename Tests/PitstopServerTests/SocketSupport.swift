@@ -110,12 +110,13 @@ func pythonClient(_ mode: String, port: Int, source: String, _ extra: [String] =
                                           mode, "--port", "\(port)", "--source", source] + extra)
 }
 
-/// Runs a program to its end, on a thread of its own.
-func runProcess(_ executable: String, _ arguments: [String]) async throws -> ProcessRun {
+/// Runs a program to its end, on a thread of its own; `environment` replaces the inherited one.
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> ProcessRun {
     try await onThread {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

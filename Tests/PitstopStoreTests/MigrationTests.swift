@@ -153,3 +153,30 @@ private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fil
         #expect(numbers == Array(1...Migration.all.count).map(Optional.some))
     }
 }
+
+@Suite struct OpenWhileHeldTests {
+    /// Opening checks the recorded migrations through a read-only connection of its own; that
+    /// connection waits for a lock like every other one. A WAL database is held exclusively for a
+    /// moment by the last connection closing (it checkpoints and removes the WAL) or by one in
+    /// exclusive locking mode, which is what this test does for 300 ms.
+    @Test func openingWaitsForADatabaseAnotherConnectionHoldsForAMoment() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try migratedDatabaseFile(in: directory)
+
+        let holder = try DatabaseQueue(path: path)
+        try holder.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS held (x); DROP TABLE held")  // takes the lock and keeps it
+        }
+        let released = Thread {
+            usleep(300_000)
+            try? holder.close()
+        }
+        released.start()
+
+        // The open waits for the holder instead of failing with "database is locked".
+        let database = try AppDatabase.open(path: path)
+        #expect(try database.appliedMigrations() == Migration.all.map(\.name))
+    }
+}

@@ -2,8 +2,9 @@
 """Scheduled-events clients as they are written in the wild: the Python standard library only,
 each bound to its own source address, so that the server knows which VM asks.
 
-python3 metadata_client.py MODE --port P --source 127.0.0.2 [ARGS]; exit 0 when the client got
-what it expects, 1 otherwise, with what it saw on stdout.
+python3 metadata_client.py MODE --port P --source 127.0.0.2 [--host 169.254.169.254] [ARGS]; exit 0
+when the client got what it expects, 1 otherwise, with what it saw on stdout. The server is at
+--host (default 127.0.0.1), the address real clients use is 169.254.169.254.
 """
 import argparse
 import email.utils
@@ -16,7 +17,7 @@ PATH = "/metadata/scheduledevents?api-version="
 
 
 def request(args, method, version, headers=None, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10, source_address=(args.source, 0))
+    conn = http.client.HTTPConnection(args.host, args.port, timeout=10, source_address=(args.source, 0))
     try:
         conn.putrequest(method, PATH + version)
         for name, value in (headers or [("Metadata", "true")]):
@@ -56,10 +57,21 @@ def main():
     parser.add_argument("mode")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--source", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--timeout", type=float, default=20)
     args = parser.parse_args()
 
-    if args.mode == "lowercase-header":
+    if args.mode == "healthz":
+        conn = http.client.HTTPConnection(args.host, args.port, timeout=5, source_address=(args.source, 0))
+        try:
+            conn.request("GET", "/healthz")
+            print(conn.getresponse().status)
+        finally:
+            conn.close()
+    elif args.mode == "document":
+        doc, _ = document(args)
+        print(json.dumps(doc))
+    elif args.mode == "lowercase-header":
         doc, _ = document(args, headers=[("metadata", "true")])
         print(json.dumps(doc))
     elif args.mode in ("post-no-content-type", "post-form", "post-json"):

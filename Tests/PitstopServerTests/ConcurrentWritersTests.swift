@@ -1,0 +1,85 @@
+// The CLI and the server write the same database at once: the built `pitstop serve` answers a
+// scheduled-events poller while eight `pitstop` processes write, and afterwards every write a
+// process acknowledged (exit 0) is there, no process or client saw `database is locked` or a
+// 5xx, and the audit chain verifies. The same eight writers without a server too: then one of
+// them is often the last connection to close, and holds the file for a moment while it
+// checkpoints and removes the WAL.
+import Foundation
+import Testing
+
+@Suite struct ConcurrentWritersTests {
+    static let writers = 8
+    static let writesPerWriter = 25
+    /// The VMs the poller plays, each polling from its own loopback address.
+    static let polled = (0..<8).map { (name: "web-\($0)", address: "127.0.0.\(10 + $0)") }
+
+    @Test(.timeLimit(.minutes(2)), arguments: [true, false])
+    func eightCLIWritersShareTheDatabase(withServerAndPoller serving: Bool) async throws {
+        // Set web over 4 UDs with the poller's VMs, the first wave in its VMs' documents.
+        let (directory, db) = try await freezePlannedAMinuteAgo(Self.polled, updateDomains: 4)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        let server = serving ? try ServeProcess(in: directory) : nil
+        defer { if let server, server.process.isRunning { server.process.terminate(); server.process.waitUntilExit() } }
+        let stop = directory.appendingPathComponent("stop").path
+        var polling: Task<ProcessRun, any Error>?
+        if let server {
+            let port = try await server.port()
+            #expect(try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: []).status == 200)
+            polling = Task { try await runProcess("/usr/bin/env", ["python3", repositoryRoot.appendingPathComponent("Tests/Support/scheduled_events_poller.py").path, "\(port)", stop] + Self.polled.map(\.address)) }
+        }
+
+        // Eight processes, each adding its own VMs one `pitstop vm add` at a time, all at once;
+        // none starts a write after 40 s.
+        let deadline = ContinuousClock.now + .seconds(40)
+        let runs = try await withThrowingTaskGroup(of: [(vm: String, run: ProcessRun)].self) { group in
+            for writer in 0..<Self.writers {
+                group.addTask {
+                    var runs: [(vm: String, run: ProcessRun)] = []
+                    for write in 0..<Self.writesPerWriter where ContinuousClock.now < deadline {
+                        let vm = "w\(writer)-\(write)"
+                        runs.append((vm, try await pitstopCLI(["vm", "add", vm, "--region", "eastus", "--subscription", "contoso",
+                                                               "--ip", "10.1.\(writer).\(write + 1)"], db: db)))
+                    }
+                    return runs
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        FileManager.default.createFile(atPath: stop, contents: nil)
+        let poll = try await polling?.value
+
+        // Every process exited 0 without a word about a lock.
+        #expect(runs.count >= Self.writers * 5, "only \(runs.count) writes were started in the time")
+        let failed = runs.filter { $0.run.status != 0 || !$0.run.stderr.isEmpty }
+        #expect(failed.isEmpty, "\(failed.count) of \(runs.count) writes failed, e.g. \(failed.first.map { "\($0.vm): \($0.run)" } ?? "")")
+        #expect(!runs.contains { $0.run.stderr.contains("locked") || $0.run.stderr.contains("busy") })
+
+        // Every acknowledged write has its row.
+        let exported = try await pitstopCLI(["export"], db: db)
+        try #require(exported.status == 0, "\(exported)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(exported.stdout.utf8)) as? [String: Any])
+        let stored = Set(try #require(document["vms"] as? [[String: Any]]).compactMap { $0["name"] as? String })
+        let acknowledged = runs.filter { $0.run.status == 0 }.map(\.vm)
+        let lost = acknowledged.filter { !stored.contains($0) }
+        #expect(lost.isEmpty, "acknowledged but missing: \(lost)")
+        #expect(stored.count == Self.polled.count + acknowledged.count)
+
+        // The poller got an answer to every GET, never a 5xx, and saw the first wave.
+        if let poll {
+            #expect(poll.status == 0, "\(poll)")
+            let counts = try #require(try JSONSerialization.jsonObject(with: Data(poll.stdout.utf8)) as? [String: Int], "\(poll)")
+            #expect(counts.keys.allSatisfy { ["200", "withEvents"].contains($0) }, "poller saw \(counts)")
+            #expect((counts["200"] ?? 0) >= 20 && (counts["withEvents"] ?? 0) > 0, "poller saw \(counts)")
+        }
+
+        let verified = try await pitstopCLI(["audit", "verify"], db: db)
+        #expect(verified.status == 0, "\(verified)")
+
+        if let server {
+            kill(server.process.processIdentifier, SIGTERM)
+            #expect(try await server.exitStatus() == 0, "\(server.logText)")
+            #expect(!server.logText.contains("locked") && !server.logText.contains("status=5"), "\(server.logText)")
+        }
+    }
+}
