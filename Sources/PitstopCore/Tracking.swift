@@ -251,3 +251,15 @@ public enum FleetRecordKind: String, Sendable, Hashable {
     case region, subscription, availabilitySet, vm, maintenanceWindow, blackout
 }
 
+/// How many events have one status and one kind: what `GET /metrics` reports per series.
+public struct EventTally: Sendable, Hashable {
+    public var status: EventStatus
+    public var kind: MaintenanceKind
+    public var count: Int
+
+    public init(status: EventStatus, kind: MaintenanceKind, count: Int) {
+        self.status = status
+        self.kind = kind
+        self.count = count
+    }
+}

@@ -43,28 +43,31 @@ public struct ServeArguments: AppArguments {
     }
 }
 
-/// Every route on one router: `/healthz`, and under `/metadata` the scheduled-events and
-/// instance endpoints with their header rules and GET limit.
+/// Every route on one router: `/healthz`, `/metrics`, and under `/metadata` the
+/// scheduled-events and instance endpoints with their header rules and GET limit.
 ///
 /// - Parameters:
+///   - metrics: what `/metrics` answers; each router has its own unless given one (see Metrics.swift).
 ///   - clock: the time the use cases are given: the real clock in the server, a test's own in tests.
 ///   - before: middleware that runs first, ahead of the request log (tests use it to give a
 ///     request the source address a socket would).
 public func buildRouter<Context: PitstopRequestContext>(
     services: Services, context: Context.Type,
     clock: @escaping @Sendable () -> Timestamp, requestLimit: RequestLimit?, logger: Logger,
-    before: [any MiddlewareProtocol<Request, Response, Context>] = []
+    metrics: ServerMetrics = ServerMetrics(), before: [any MiddlewareProtocol<Request, Response, Context>] = []
 ) -> Router<Context> {
     let router = Router(context: Context.self)
     for middleware in before { router.add(middleware: middleware) }
+    router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: RequestLogMiddleware(logger: logger))
     router.add(middleware: ErrorMiddleware())
     router.addRoutes(HealthController(services: services).endpoints)
+    router.addRoutes(MetricsController(gauges: services.gauges, metrics: metrics).endpoints)
 
     let metadata = RouteCollection(context: Context.self)
     metadata.add(middleware: MetadataHeaderMiddleware())
     if let requestLimit { metadata.add(middleware: ThrottleMiddleware(throttle: RequestThrottle(requestLimit))) }
-    metadata.addRoutes(ScheduledEventsController(service: services.scheduledEvents, clock: clock).endpoints)
+    metadata.addRoutes(ScheduledEventsController(service: services.scheduledEvents, clock: clock, metrics: metrics).endpoints)
     metadata.addRoutes(InstanceMetadataController(service: services.scheduledEvents).endpoints)
     router.addRoutes(metadata, atPath: "/metadata")
     return router

@@ -9,6 +9,7 @@ import PitstopService
 struct ScheduledEventsController<Context: PitstopRequestContext>: Sendable {
     let service: ScheduledEventsService
     let clock: @Sendable () -> Timestamp
+    let metrics: ServerMetrics
 
     /// The largest approval body read: a few hundred EventIds.
     static var maxBody: Int { 64 * 1024 }
@@ -29,6 +30,7 @@ struct ScheduledEventsController<Context: PitstopRequestContext>: Sendable {
         if let tags = request.headers[.ifNoneMatch], Self.matches(tags, etag) {
             return Response(status: .notModified, headers: [.eTag: etag])
         }
+        metrics.documentServed(version)
         return json(document.json(version), headers: [.eTag: etag, .cacheControl: "no-store"])
     }
 

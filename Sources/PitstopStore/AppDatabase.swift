@@ -153,4 +153,5 @@ struct SQLiteRepositories: Repositories {
     var audit: any AuditRepository { SQLiteAuditRepository(db: db) }
     var history: any HistoryRepository { SQLiteHistoryRepository(db: db) }
     var scheduledEvents: any ScheduledEventsRepository { SQLiteScheduledEventsRepository(db: db) }
+    var gauges: any GaugeRepository { SQLiteGaugeRepository(db: db) }
 }

@@ -42,6 +42,7 @@ public protocol Repositories {
     var audit: any AuditRepository { get }
     var history: any HistoryRepository { get }
     var scheduledEvents: any ScheduledEventsRepository { get }
+    var gauges: any GaugeRepository { get }
 }
 
 /// Regions, pairs, subscriptions, sets, windows and blackouts.
@@ -233,3 +234,17 @@ public struct DocumentIncarnation: Sendable, Hashable {
         self.changedAt = changedAt
     }
 }
+
+/// What `GET /metrics` reads at scrape time: a few counts over the whole database, each one
+/// query, so that a scrape costs the same however often it comes.
+public protocol GaugeRepository {
+    /// How many events there are of each status and kind that has any (one GROUP BY).
+    func eventCounts() throws -> [EventTally]
+    /// How many waves have an event started and not yet ended.
+    func wavesRunning() throws -> Int
+    /// How many notices are unsent while their campaign is not cancelled.
+    func noticesQueued() throws -> Int
+    /// The database's size in bytes: its page count times its page size.
+    func databaseSizeBytes() throws -> Int64
+}
+
