@@ -105,15 +105,14 @@ let package = Package(
         .testTarget(
             name: "PitstopServerTests",
             dependencies: [
-                // PitstopStore only for a Store that never answers (the 503 of /healthz); pitstop
-                // so that the binary the process tests run is built first.
+                // PitstopStore for test stores (one that never answers, for the 503 of /healthz;
+                // one that counts reads); pitstop so that the binary the process tests run is built first.
                 "pitstop", "PitstopServer", "PitstopService", "PitstopStore", "PitstopCore", "PitstopTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // What several test targets share: a real SMTP server on loopback.
