@@ -232,14 +232,31 @@ extension Scenario {
         await propertyCheck(count: 150, input: Scenario.generator) { scenario in
             var scenario = scenario
             (scenario.withWindows, scenario.withBlackouts, scenario.withExisting) = (false, false, false)
-            let built = try scenario.build()
-            let plan = try Planner.plan(built.campaign, fleet: built.fleet, existing: [])
-            let length = PlanSummary(events: plan).length
-            let bound = Planner.lowerBound(built.campaign, fleet: built.fleet)
-            #expect(bound <= length)
-            #expect(length <= 3 * bound, "length \(length)s, lower bound \(bound)s")
-            #expect(plan.first?.range.start == built.campaign.earliestStart)
+            try expectNearTheLowerBound(try scenario.build())
         }
+    }
+
+    /// The property above on a fixed fleet where the best turn order makes the plan's first
+    /// event, which is r0's (events come by region name), start after `earliestStart`. Freezes
+    /// of 1 s, no recovery gap: r0, r1 and r2 (one single-instance VM each, 1 s spans) form a
+    /// triangle of links, so they take three turns, and r1 and r2 each have a partner with a
+    /// 2 s span (r3, r4). Only r1 or r2 taking the first turn, with r0 in the second, fits the
+    /// 3 s the triangle needs at least; r0 first would leave r1, r2 and their 2 s partners 4 s.
+    /// So the plan is as short as it can be and starts on time (with r1, r3 and r4), yet r0
+    /// starts at 00:15:01, as in the one failure the property reported (00:15:01, not 00:15:00).
+    @Test func theFirstRegionByNameMayWaitForItsTurnWithoutDelayingThePlan() throws {
+        let fleet = try makeFleet(
+            regions: ["r0", "r1", "r2", "r3", "r4"],
+            pairs: [("r0", "r1"), ("r0", "r2"), ("r1", "r2"), ("r1", "r3"), ("r2", "r4")],
+            sets: ["r3", "r4"].map { SetSpec(name: "\($0)-set", region: $0, updateDomains: 2, faultDomains: 1, vms: 2) },
+            singles: ["r0": 1, "r1": 1, "r2": 1])
+        let campaign = try makeCampaign(kind: .freeze, fleet: fleet, perVMDuration: 1, udGap: 0)
+        try expectNearTheLowerBound(Built(fleet: fleet, campaign: campaign, other: nil, existing: []))
+
+        let plan = try Planner.plan(campaign, fleet: fleet, existing: [])
+        #expect(PlanSummary(events: plan).length == Planner.lowerBound(campaign, fleet: fleet))
+        #expect(plan.first?.region == "r0")
+        #expect(plan.first?.range.start == campaign.earliestStart + 1)
     }
 
     @Test func planningIsDeterministic() async throws {
@@ -268,6 +285,23 @@ extension Scenario {
             #expect(found.isEmpty == independentlyValid(plan, fleet: built.fleet, campaign: built.campaign))
         }
     }
+}
+
+/// Plans `built` (no windows, blackouts or other campaigns) and checks it against the lower
+/// bound, and that nothing delays its start.
+///
+/// The start checked is the plan's earliest, not `plan.first`'s: the planner returns events
+/// by region name, and the first region by name may rightly wait for the turn of a linked
+/// region (``PlannerPropertyTests/theFirstRegionByNameMayWaitForItsTurnWithoutDelayingThePlan()``).
+/// Some region always takes the first turn, so without windows, blackouts or other campaigns
+/// the earliest event starts at `earliestStart`.
+func expectNearTheLowerBound(_ built: Built) throws {
+    let plan = try Planner.plan(built.campaign, fleet: built.fleet, existing: [])
+    let length = PlanSummary(events: plan).length
+    let bound = Planner.lowerBound(built.campaign, fleet: built.fleet)
+    #expect(bound <= length)
+    #expect(length <= 3 * bound, "length \(length)s, lower bound \(bound)s")
+    #expect(plan.map(\.range.start).min() == built.campaign.earliestStart)
 }
 
 /// A slow, obviously correct judge of the rules the moved-event property can break
