@@ -113,20 +113,30 @@ def main():
         server = subprocess.Popen([pitstop, "serve", "--db", db, "--port", str(port), "--no-throttle"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "serve.log"), "w"))
         url = f"http://127.0.0.1:{port}{PATH}"
-        document = wait_until_up(url, {"Metadata": "true"})
-        events = len(json.loads(document)["Events"])
+        wait_until_up(url, {"Metadata": "true"})
+        # A plan starts at a whole minute: its first waves show up to a minute after planning.
+        deadline = time.time() + 90
+        while True:
+            document = wait_until_up(url, {"Metadata": "true"})
+            events = len(json.loads(document)["Events"])
+            if events or time.time() > deadline:
+                break
+            time.sleep(1)
         print(f"polled VM {vm['vm']}: a document of {len(document)} bytes with {events} event(s)", flush=True)
 
-        # nginx serves the same bytes as a static file, with its usual worker per core.
+        # nginx serves the same bytes as a static file, with its usual worker per core, and logs
+        # each request to a file as pitstop does (one line a request, to its stderr file).
         root = os.path.join(work, "www")
         os.makedirs(os.path.join(root, "metadata"))
+        # nginx's workers drop root for an unprivileged user, who must be able to read the file.
+        os.chmod(work, 0o755)
         with open(os.path.join(root, "metadata", "scheduledevents"), "wb") as f:
             f.write(document)
         nginx_port = free_port()
         with open(os.path.join(work, "nginx.conf"), "w") as f:
             f.write(f"""worker_processes auto; daemon off; error_log {work}/nginx-error.log; pid {work}/nginx.pid;
 events {{ worker_connections 1024; }}
-http {{ access_log off; default_type application/json;
+http {{ access_log {work}/nginx-access.log; default_type application/json;
   client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp; fastcgi_temp_path {work}/tmp;
   uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
   server {{ listen 127.0.0.1:{nginx_port}; root {root}; location / {{ try_files $uri =404; }} }} }}

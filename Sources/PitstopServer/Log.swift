@@ -2,7 +2,7 @@
 // to standard error, so that a request log can be read by eye and parsed by tools.
 import Foundation
 public import Logging
-import Synchronization
+import PitstopCore
 
 /// The logger `pitstop serve` uses: logfmt on standard error, at `level`.
 public func serverLogger(level: Logger.Level = .info) -> Logger {
@@ -45,14 +45,28 @@ public struct LogfmtLogHandler: LogHandler {
             .replacingOccurrences(of: "\n", with: "\\n") + "\""
     }
 
+    /// Now in UTC with milliseconds, `2026-12-02T18:13:41.277Z`. Written by hand: one line a
+    /// request, and Foundation's formatter cost more than the rest of the line.
     static func timestamp() -> String {
-        Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date())
+        let now = Date().timeIntervalSince1970
+        let seconds = now.rounded(.down)
+        let whole = Timestamp(seconds: Int64(seconds)).iso8601  // ...:SSZ
+        let millis = min(999, Int((now - seconds) * 1000))
+        let fraction = String(millis + 1000).dropFirst()  // zero-padded to three digits
+        return whole.dropLast() + "." + fraction + "Z"
     }
 
-    private static let lock = Mutex<Void>(())
-
-    /// Writes whole lines to standard error, one at a time.
+    /// Writes whole lines to standard error, each with one write(2): Linux keeps one call's
+    /// bytes together on a file or pipe (a line is far below PIPE_BUF), so no lock is needed.
     public static let standardError: @Sendable (String) -> Void = { line in
-        lock.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
+        var line = line
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Foundation.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
     }
 }

@@ -31,6 +31,7 @@ import Hummingbird
 import Metrics
 import PitstopCore
 import PitstopService
+import Synchronization
 import Prometheus
 
 /// The metrics of one server (one router): its registry, and the factory its metrics are made with.
@@ -57,16 +58,45 @@ public final class ServerMetrics: Sendable {
     static let requestDuration = "pitstop_http_request_duration_seconds"
     static let documentsServed = "pitstop_scheduled_events_documents_served_total"
 
+    /// The handles of each label set, made once: making one per request (a registry lookup with
+    /// its label strings) cost more than the request's own work under load.
+    private struct RequestKey: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+    private let requestCounters = Mutex<[RequestKey: Metrics.Counter]>([:])
+    private let durationTimers = Mutex<[String: Metrics.Timer]>([:])
+    private let documentCounters = Mutex<[ScheduledEventsAPIVersion: Metrics.Counter]>([:])
+
     /// Counts one answered request and records how long it took.
     func request(route: String, method: HTTPRequest.Method, status: HTTPResponse.Status, duration: Duration) {
-        Metrics.Counter(label: Self.requests, dimensions: [("route", route), ("method", method.rawValue), ("status", "\(status.code)")],
-                        factory: factory).increment()
-        Metrics.Timer(label: Self.requestDuration, dimensions: [("route", route)], factory: factory).record(duration: duration)
+        let key = RequestKey(route: route, method: method.rawValue, status: status.code)
+        let counter = requestCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Metrics.Counter(label: Self.requests, dimensions: [("route", route), ("method", key.method), ("status", "\(key.status)")],
+                                          factory: factory)
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        let timer = durationTimers.withLock { timers in
+            if let timer = timers[route] { return timer }
+            let timer = Metrics.Timer(label: Self.requestDuration, dimensions: [("route", route)], factory: factory)
+            timers[route] = timer
+            return timer
+        }
+        timer.record(duration: duration)
     }
 
     /// Counts one scheduled-events document served in `version`.
     func documentServed(_ version: ScheduledEventsAPIVersion) {
-        Metrics.Counter(label: Self.documentsServed, dimensions: [("api_version", version.rawValue)], factory: factory).increment()
+        documentCounters.withLock { counters in
+            if let counter = counters[version] { return counter }
+            let counter = Metrics.Counter(label: Self.documentsServed, dimensions: [("api_version", version.rawValue)], factory: factory)
+            counters[version] = counter
+            return counter
+        }.increment()
     }
 
     /// Sets the database gauges to `gauges`.

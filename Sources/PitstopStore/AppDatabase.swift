@@ -114,19 +114,47 @@ public struct AppDatabase: Store {
     public func changeMark() -> ChangeMark {
         var parts = [Int64(writes.value)]
         if let path {
-            // In WAL mode every commit appends to the -wal file; a checkpoint rewrites the main
-            // file. Size and modification time (to the nanosecond) of both tell another
-            // process's commit from no change.
-            for file in [path, path + "-wal"] {
-                var info = stat()
-                if stat(file, &info) == 0 {
-                    parts += [Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec), Int64(info.st_ino)]
-                } else {
-                    parts.append(-1)
-                }
-            }
+            parts += Self.walIndexHeader(path + "-shm") ?? Self.fileStamps([path, path + "-wal"])
         }
         return ChangeMark(parts)
+    }
+
+    /// The commit counter, last committed frame and salts of the WAL-index header (the `-shm`
+    /// file's first 96 bytes: two copies of a 48-byte header, https://sqlite.org/walformat.html).
+    /// SQLite changes them on every commit and on a WAL reset, and not while a transaction is
+    /// still being written, so a long write (a million-event plan) does not change the mark
+    /// until it commits. `nil` when the file is missing or the two copies disagree (a writer is
+    /// updating them): the caller then falls back to file stamps.
+    static func walIndexHeader(_ shm: String) -> [Int64]? {
+        let fd = Glibc.open(shm, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return walIndexHeader(fd: fd)
+    }
+
+    static func walIndexHeader(fd: Int32) -> [Int64]? {
+        var header = [UInt8](repeating: 0, count: 96)
+        guard pread(fd, &header, 96, 0) == 96, header[0..<48] == header[48..<96] else { return nil }
+        func word(_ offset: Int) -> Int64 {
+            Int64(header[offset]) | Int64(header[offset + 1]) << 8 | Int64(header[offset + 2]) << 16 | Int64(header[offset + 3]) << 24
+        }
+        // iChange, mxFrame, nPage, and the two salts.
+        return [word(8), word(16), word(20), word(32), word(36)]
+    }
+
+    /// Size and modification time (to the nanosecond) of each file: a commit appends to the
+    /// WAL, a checkpoint rewrites the main file.
+    static func fileStamps(_ files: [String]) -> [Int64] {
+        var parts: [Int64] = [-1]
+        for file in files {
+            var info = stat()
+            if stat(file, &info) == 0 {
+                parts += [Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec), Int64(info.st_ino)]
+            } else {
+                parts.append(-1)
+            }
+        }
+        return parts
     }
 
     /// The names of the migrations recorded in the database, in order.
