@@ -15,6 +15,13 @@ public struct AppDatabase: Store {
     /// Writes through this value (and its copies), counted so that an in-memory database and
     /// this process's own commits change the mark at once.
     private let writes = WriteCounter()
+    /// The WAL-index words last read, and when: see ``changeMark()``.
+    private let fileMark = LastRead<[Int64]>()
+
+    /// How long ``changeMark()`` reuses the WAL-index words it read: another process's commit
+    /// shows in the mark at most this much later. A server answers tens of thousands of polls a
+    /// second from one mark; reading the file for each cost three system calls a poll.
+    public static let markReuse: Duration = .milliseconds(1)
 
     /// How long a writer waits for another process's transaction before giving up.
     public static let busyTimeoutSeconds = 10
@@ -111,10 +118,14 @@ public struct AppDatabase: Store {
         }
     }
 
+    /// This process's write count (seen at once) and the WAL index's words (another process's
+    /// commit, seen within ``markReuse``).
     public func changeMark() -> ChangeMark {
         var parts = [Int64(writes.value)]
         if let path {
-            parts += Self.walIndexHeader(path + "-shm") ?? Self.fileStamps([path, path + "-wal"])
+            parts += fileMark.value(reusedFor: Self.markReuse) {
+                Self.walIndexHeader(path + "-shm") ?? Self.fileStamps([path, path + "-wal"])
+            }
         }
         return ChangeMark(parts)
     }
@@ -126,13 +137,7 @@ public struct AppDatabase: Store {
     /// until it commits. `nil` when the file is missing or the two copies disagree (a writer is
     /// updating them): the caller then falls back to file stamps.
     static func walIndexHeader(_ shm: String) -> [Int64]? {
-        let fd = Glibc.open(shm, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return walIndexHeader(fd: fd)
-    }
-
-    static func walIndexHeader(fd: Int32) -> [Int64]? {
+        guard let fd = SharedMemoryFiles.descriptor(shm) else { return nil }
         var header = [UInt8](repeating: 0, count: 96)
         guard pread(fd, &header, 96, 0) == 96, header[0..<48] == header[48..<96] else { return nil }
         func word(_ offset: Int) -> Int64 {
@@ -160,6 +165,43 @@ public struct AppDatabase: Store {
     /// The names of the migrations recorded in the database, in order.
     public func appliedMigrations() throws -> [String] {
         try writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM pitstop_migrations ORDER BY name") }
+    }
+}
+
+/// Read-only descriptors of `-shm` files, opened once and never closed. POSIX record locks
+/// belong to the process, and closing any descriptor of a file drops every lock the process
+/// holds on it: SQLite's own shared lock that tells other processes the shared memory is in
+/// use. Had the mark closed its descriptor, the next process to open the database would take
+/// itself for the first and reset the shared memory under this one's connections.
+enum SharedMemoryFiles {
+    private static let open = Mutex<[String: (fd: Int32, inode: UInt)]>([:])
+
+    /// A descriptor of the file now at `path`, or `nil` when there is none. A file replaced
+    /// since (another inode at the path) gets a new descriptor; the old one stays open.
+    static func descriptor(_ path: String) -> Int32? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return open.withLock { files in
+            if let file = files[path], file.inode == UInt(info.st_ino) { return file.fd }
+            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            files[path] = (fd, UInt(info.st_ino))
+            return fd
+        }
+    }
+}
+
+/// A value read at most once per interval; shared by the copies of one ``AppDatabase``.
+final class LastRead<Value: Sendable>: Sendable {
+    private let last = Mutex<(value: Value, at: ContinuousClock.Instant)?>(nil)
+
+    /// The value last read when it is younger than `interval`, else a fresh `read()`.
+    func value(reusedFor interval: Duration, read: () -> Value) -> Value {
+        let now = ContinuousClock.now
+        if let last = last.withLock({ $0 }), now - last.at < interval { return last.value }
+        let value = read()
+        last.withLock { $0 = (value, now) }
+        return value
     }
 }
 
