@@ -35,6 +35,13 @@ public enum ScheduledEventsAPIVersion: String, Sendable, Hashable, CaseIterable,
     var hasDescription: Bool { self >= .v2019_04_01 }
     var hasEventSource: Bool { self >= .v2019_08_01 }
     var hasDurationInSeconds: Bool { self >= .v2020_07_01 }
+
+    /// The fields of an event in this version, as a number: versions with the same number write
+    /// the same bytes. 0 for the first fields alone, one more for each field added since.
+    var fieldSet: Int { [hasDescription, hasEventSource, hasDurationInSeconds].filter { $0 }.count }
+
+    /// The newest version of each ``fieldSet``, by its number.
+    static let fieldSets: [Self] = (0...newest.fieldSet).map { n in allCases.last { $0.fieldSet == n }! }
 }
 
 /// One event of a document: one wave.
@@ -84,24 +91,32 @@ public struct ScheduledEventsDocument: Sendable, Hashable {
     /// The VM it was served to.
     public var vm: String
     /// Rises exactly when the document's content changes, and never goes back.
-    public var incarnation: Int64
+    public let incarnation: Int64
     public let events: [ScheduledEvent]
     /// Identifies the content whatever its incarnation: the newest version's fields, hashed.
     /// Computed once: every poll's ETag carries it.
     public let digest: String
+    /// `Events` written in each ``ScheduledEventsAPIVersion/fieldSet``, and the whole document
+    /// in each, written once: a VM polls its unchanged document every second, and writing it
+    /// anew each time was most of a poll's cost.
+    private let renderedEvents: [String]
+    private let rendered: [String]
 
     public init(vm: String, incarnation: Int64, events: [ScheduledEvent]) {
         self.vm = vm
         self.incarnation = incarnation
         self.events = events
-        digest = StableID.uuid(["scheduled-events", JSONText.array(events.map { $0.json(.newest) })])
+        renderedEvents = ScheduledEventsAPIVersion.fieldSets.map { version in JSONText.array(events.map { $0.json(version) }) }
+        rendered = Self.documents(incarnation, renderedEvents)
+        digest = StableID.uuid(["scheduled-events", renderedEvents[ScheduledEventsAPIVersion.newest.fieldSet]])
+    }
+
+    private static func documents(_ incarnation: Int64, _ events: [String]) -> [String] {
+        events.map { JSONText.object([("DocumentIncarnation", JSONText.number(incarnation)), ("Events", $0)]) }
     }
 
     /// The document in the fields of `version`.
-    public func json(_ version: ScheduledEventsAPIVersion) -> String {
-        JSONText.object([("DocumentIncarnation", JSONText.number(incarnation)),
-                         ("Events", JSONText.array(events.map { $0.json(version) }))])
-    }
+    public func json(_ version: ScheduledEventsAPIVersion) -> String { rendered[version.fieldSet] }
 
     /// A strong validator of the bytes ``json(_:)`` gives for `version`, quoted as the `ETag`
     /// header carries it.
@@ -110,9 +125,16 @@ public struct ScheduledEventsDocument: Sendable, Hashable {
     }
 
     func numbered(_ n: Int64) -> ScheduledEventsDocument {
-        var copy = self
-        copy.incarnation = n
-        return copy
+        ScheduledEventsDocument(vm: vm, incarnation: n, events: events, renderedEvents: renderedEvents, digest: digest)
+    }
+
+    private init(vm: String, incarnation: Int64, events: [ScheduledEvent], renderedEvents: [String], digest: String) {
+        self.vm = vm
+        self.incarnation = incarnation
+        self.events = events
+        self.renderedEvents = renderedEvents
+        self.digest = digest
+        rendered = Self.documents(incarnation, renderedEvents)
     }
 }
 
