@@ -3,6 +3,7 @@
 import Foundation
 public import Logging
 import PitstopCore
+import Synchronization
 
 /// The logger `pitstop serve` uses: logfmt on standard error, at `level`.
 public func serverLogger(level: Logger.Level = .info) -> Logger {
@@ -29,20 +30,40 @@ public struct LogfmtLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [(String, String)] = [
-            ("time", Self.timestamp()), ("level", event.level.rawValue), ("msg", event.message.description),
-        ]
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        // One string, appended to in place: a request writes one of these lines.
+        var line = "time=" + Self.timestamp()
+        line.reserveCapacity(256)
+        Self.append("level", event.level.rawValue, to: &line)
+        Self.append("msg", event.message.description, to: &line)
+        let merged = metadata.isEmpty ? event.metadata ?? [:] : metadata.merging(event.metadata ?? [:]) { $1 }
         for key in merged.keys.sorted() where key != "hb.request.id" {
-            fields.append((key, "\(merged[key]!)"))
+            Self.append(key, Self.text(merged[key]!), to: &line)
         }
-        write(fields.map { "\($0.0)=\(Self.quoted($0.1))" }.joined(separator: " ") + "\n")
+        line += "\n"
+        write(line)
     }
 
+    private static func append(_ key: String, _ value: String, to line: inout String) {
+        line += " "
+        line += key
+        line += "="
+        line += quoted(value)
+    }
+
+    private static func text(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let text): text
+        case .stringConvertible(let value): value.description
+        default: value.description
+        }
+    }
+
+    /// `value` as it is, or JSON-quoted when it holds a space, `"`, `=` or a control character
+    /// (a line break most of all), so that a value can never end a line or fake a field.
     static func quoted(_ value: String) -> String {
-        guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        // Most values need no quotes: look at the bytes, never at grapheme clusters.
+        guard value.isEmpty || value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x22 || $0 == 0x3D }) else { return value }
+        return JSONText.quote(value)
     }
 
     /// Now in UTC with milliseconds, `2026-12-02T18:13:41.277Z`. Written by hand: one line a
@@ -56,16 +77,65 @@ public struct LogfmtLogHandler: LogHandler {
         return whole.dropLast() + "." + fraction + "Z"
     }
 
-    /// Writes whole lines to standard error, each with one write(2): Linux keeps one call's
-    /// bytes together on a file or pipe (a line is far below PIPE_BUF), so no lock is needed.
-    public static let standardError: @Sendable (String) -> Void = { line in
-        var line = line
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Foundation.write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if n <= 0 { break }
-                offset += n
+    /// Writes lines to standard error through ``LineBatcher/standardError``.
+    public static let standardError: @Sendable (String) -> Void = { line in LineBatcher.standardError.append(line) }
+}
+
+/// Lines gathered in memory and written to a file descriptor together, by a thread of its own
+/// every ``interval`` (and at once past ``limit`` bytes), instead of one write(2) a line: under
+/// load that call cost a server more than the rest of a request's log line. Whole lines only,
+/// in the order they were appended; a line waits at most ``interval``. ``flush()`` writes what
+/// is waiting: `pitstop serve` calls it as it stops, so only a crash can lose the last lines.
+public final class LineBatcher: Sendable {
+    /// How long a line may wait.
+    public static let interval: Duration = .milliseconds(20)
+    /// Bytes waiting that make the appending thread write them at once.
+    static let limit = 64 * 1024
+
+    /// The process's standard error, with its one writing thread.
+    public static let standardError = LineBatcher(fd: 2)
+
+    private let fd: Int32
+    private let waiting = Mutex<[UInt8]>([])
+    /// Held while a batch is written, so that batches reach the file in order.
+    private let writing = Mutex<Void>(())
+
+    init(fd: Int32) {
+        self.fd = fd
+        waiting.withLock { $0.reserveCapacity(Self.limit) }
+        let thread = Thread { [self] in
+            while true {
+                Thread.sleep(forTimeInterval: Double(Self.interval.components.attoseconds) / 1e18 + Double(Self.interval.components.seconds))
+                flush()
+            }
+        }
+        thread.name = "pitstop-log"
+        thread.start()
+    }
+
+    public func append(_ line: String) {
+        let full = waiting.withLock { waiting in
+            waiting.append(contentsOf: line.utf8)
+            return waiting.count >= Self.limit
+        }
+        if full { flush() }
+    }
+
+    /// Writes every line waiting.
+    public func flush() {
+        writing.withLock { _ in
+            let batch = waiting.withLock { waiting in
+                defer { waiting.removeAll(keepingCapacity: true) }
+                return waiting
+            }
+            batch.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    if n < 0, errno == EINTR { continue }
+                    if n <= 0 { break }
+                    offset += n
+                }
             }
         }
     }

@@ -114,30 +114,6 @@ public final class ServerMetrics: Sendable {
     func exposition() -> [UInt8] { registry.emitToBuffer() }
 }
 
-/// Counts every request by its route template, method and status, and times it. It runs ahead
-/// of the error middleware, so it sees the status a client gets, errors included.
-struct RequestMetricsMiddleware<Context: PitstopRequestContext>: RouterMiddleware {
-    let metrics: ServerMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        var status = HTTPResponse.Status.internalServerError
-        defer {
-            // The router has resolved the route by now: its template, never the path itself.
-            metrics.request(route: context.endpointPath ?? "NotFound", method: request.method, status: status,
-                            duration: ContinuousClock.now - start)
-        }
-        do {
-            let response = try await next(request, context)
-            status = response.status
-            return response
-        } catch let error as any HTTPResponseError {
-            status = error.status
-            throw error
-        }
-    }
-}
-
 /// `GET /metrics`: reads the database's gauges through the service floor, then answers every series.
 struct MetricsController<Context: PitstopRequestContext>: Sendable {
     let gauges: GaugeService

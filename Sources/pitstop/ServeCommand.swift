@@ -32,6 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        runConcurrencyOnEventLoops()
         try await guarded {
             try await runServer(ServeArguments(hostname: host, port: port, databasePath: database.path, simulate: simulate,
                                                requestLimit: noThrottle ? nil : .metadata))
