@@ -36,8 +36,8 @@ public struct LogfmtLogHandler: LogHandler {
         Self.append("level", event.level.rawValue, to: &line)
         Self.append("msg", event.message.description, to: &line)
         let merged = metadata.isEmpty ? event.metadata ?? [:] : metadata.merging(event.metadata ?? [:]) { $1 }
-        for key in merged.keys.sorted() where key != "hb.request.id" {
-            Self.append(key, Self.text(merged[key]!), to: &line)
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) where key != "hb.request.id" {
+            Self.append(key, Self.text(value), to: &line)
         }
         line += "\n"
         write(line)

@@ -101,6 +101,8 @@ public struct ScheduledEventsDocument: Sendable, Hashable {
     /// anew each time was most of a poll's cost.
     private let renderedEvents: [String]
     private let rendered: [String]
+    /// ``etag(_:)`` of each api-version, in `allCases` order.
+    private let etags: [String]
 
     public init(vm: String, incarnation: Int64, events: [ScheduledEvent]) {
         self.vm = vm
@@ -109,6 +111,7 @@ public struct ScheduledEventsDocument: Sendable, Hashable {
         renderedEvents = ScheduledEventsAPIVersion.fieldSets.map { version in JSONText.array(events.map { $0.json(version) }) }
         rendered = Self.documents(incarnation, renderedEvents)
         digest = StableID.uuid(["scheduled-events", renderedEvents[ScheduledEventsAPIVersion.newest.fieldSet]])
+        etags = Self.etags(incarnation, digest)
     }
 
     private static func documents(_ incarnation: Int64, _ events: [String]) -> [String] {
@@ -121,7 +124,11 @@ public struct ScheduledEventsDocument: Sendable, Hashable {
     /// A strong validator of the bytes ``json(_:)`` gives for `version`, quoted as the `ETag`
     /// header carries it.
     public func etag(_ version: ScheduledEventsAPIVersion) -> String {
-        "\"\(incarnation)-\(version.rawValue)-\(digest.prefix(8))\""
+        etags[ScheduledEventsAPIVersion.allCases.firstIndex(of: version)!]
+    }
+
+    private static func etags(_ incarnation: Int64, _ digest: String) -> [String] {
+        ScheduledEventsAPIVersion.allCases.map { "\"\(incarnation)-\($0.rawValue)-\(digest.prefix(8))\"" }
     }
 
     func numbered(_ n: Int64) -> ScheduledEventsDocument {
@@ -135,6 +142,7 @@ public struct ScheduledEventsDocument: Sendable, Hashable {
         self.renderedEvents = renderedEvents
         self.digest = digest
         rendered = Self.documents(incarnation, renderedEvents)
+        etags = Self.etags(incarnation, digest)
     }
 }
 
