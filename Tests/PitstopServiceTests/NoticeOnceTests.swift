@@ -1,5 +1,6 @@
 // A notice is sent once: the commit after an accepted message is one small write that reads no
-// notice back (so a run is linear and the window between acceptance and commit is short).
+// notice back (so a run is linear and the window between acceptance and commit is short), a
+// notice already marked sent is never marked again, and `audit verify` reports one sent twice.
 import Foundation
 import GRDB
 import PitstopCore
@@ -83,4 +84,33 @@ private func outbox() -> URL {
     // And what the run reports is what was stored
     let stored = try NoticeFleet.notices(database)
     #expect(deliveries.map(\.notice).sorted { $0.id < $1.id } == stored)
+}
+@Test func aNoticeAlreadySentIsNotMarkedAgainAndAuditVerifyReportsItSentTwice() async throws {
+    // Given a notice that was sent
+    let (database, _) = try await NoticeFleet.planned(subscriptions: 1)
+    let directory = outbox()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let first = try await Notifier(store: database).sendDue(now: NoticeFleet.now, via: try OutboxDirectory(directory: directory), actor: "test")
+    let notice = try #require(first.first?.notice)
+    #expect(try await AuditService(store: database).verify(now: NoticeFleet.now).ok)
+
+    // When a second sender, which read it as queued before the first committed, delivers it too
+    var queued = notice
+    queued.sentAt = nil
+    queued.attempts = 0
+    let later = NoticeFleet.now + 60
+    let second = try await Notifier(store: database).commitAccepted(queued, at: later, detail: "written again", transport: "outbox", actor: "test")
+
+    // Then the stored notice keeps its first sending, and the log records the second one
+    #expect(second.notice.sentAt == NoticeFleet.now)
+    #expect(second.notice.attempts == 1)
+    #expect(try NoticeFleet.notices(database).first?.sentAt == NoticeFleet.now)
+    #expect(try NoticeFleet.auditActions(database, "notice.sent").count == 2)
+
+    // And audit verify names the notice sent twice, and is not clean
+    let verification = try await AuditService(store: database).verify(now: later)
+    #expect(!verification.ok)
+    let finding = try #require(verification.findings.first { $0.rule == .noticeSentTwice })
+    #expect(finding.message.contains("notice \(notice.id)"))
+    #expect(finding.message.contains("2 times"))
 }
