@@ -60,7 +60,8 @@ enum LockHolders {
         guard !words.isEmpty else { return nil }
         words[0] = (words[0] as NSString).lastPathComponent
         let text = words.prefix(4).joined(separator: " ")
-        let printable = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "?" : Character($0) })
+        // A command line may hold line breaks (python3 -c ...): one line in a message.
+        let printable = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? " " : Character($0) })
         return printable.count > 80 ? String(printable.prefix(79)) + "…" : printable
     }
 

@@ -28,7 +28,8 @@ import Testing
         let out = Pipe()
         holder.standardOutput = out
         try holder.run()
-        defer { holder.terminate(); holder.waitUntilExit() }
+        // SIGKILL: the child may inherit a mask that blocks SIGTERM.
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("held"))
 
         // When this process writes, it waits the busy timeout and gives up
