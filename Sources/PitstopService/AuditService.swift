@@ -89,7 +89,7 @@ public struct AuditService: Sendable {
             }
 
             var anchoring = LogAnchoring(checkpoints: 0, latest: nil, kept: kept.count, keptExtended: 0, unsignedEntries: chain.entries)
-            var stored: [(AuditEntry)] = []
+            var stored: [AuditEntry] = []
             try tx.audit.forEach(AuditFilter(action: AuditService.checkpointAction)) { stored.append($0) }
             for entry in stored {
                 anchoring.checkpoints += 1
