@@ -51,12 +51,18 @@ let package = Package(
                 .embedInCode("../../Migrations/0002_scheduler.sql"),
                 .embedInCode("../../Migrations/0003_audit_indexes.sql"),
                 .embedInCode("../../Migrations/0004_scheduled_events.sql"),
+                .embedInCode("../../Migrations/0005_audit_keys.sql"),
             ],
             swiftSettings: upcoming
         ),
         // Use cases: each opens one unit of work on the store and composes repository calls;
         // no SQL. `.ci/check-layers` holds every target to the imports declared here.
-        .target(name: "PitstopService", dependencies: ["PitstopCore", "PitstopStore"], swiftSettings: upcoming),
+        // Crypto signs and checks the audit log's checkpoints.
+        .target(
+            name: "PitstopService",
+            dependencies: ["PitstopCore", "PitstopStore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: upcoming
+        ),
         // HTTP: the scheduled-events and instance-metadata endpoints, a thin adapter over
         // PitstopService (never the store: `.ci/check-layers` enforces it).
         .target(
@@ -99,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "PitstopCLITests",
             dependencies: [
-                "pitstop", "PitstopStore", "PitstopTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "pitstop", "PitstopStore", "PitstopCore", "PitstopTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -226,6 +226,38 @@ public struct ChainCheck: Sendable, Hashable {
     }
 }
 
+/// A public key recorded by `pitstop audit keygen`: the checkpoints it signs are checked
+/// against it.
+public struct AuditKeyRecord: Sendable, Hashable {
+    /// Base64 of the 32-byte Ed25519 public key.
+    public var publicKey: String
+    /// The first 16 hex digits of the SHA-256 of the raw key: how messages name it.
+    public var fingerprint: String
+    public var createdAt: Timestamp
+
+    public init(publicKey: String, fingerprint: String, createdAt: Timestamp) {
+        self.publicKey = publicKey
+        self.fingerprint = fingerprint
+        self.createdAt = createdAt
+    }
+}
+
+/// A notice the log records as sent more than once.
+public struct RepeatedSending: Sendable, Hashable {
+    public var notice: String
+    public var campaign: String?
+    public var subscription: String?
+    /// When each `notice.sent` entry says it went, in log order.
+    public var times: [Timestamp]
+
+    public init(notice: String, campaign: String?, subscription: String?, times: [Timestamp]) {
+        self.notice = notice
+        self.campaign = campaign
+        self.subscription = subscription
+        self.times = times
+    }
+}
+
 // MARK: Scopes
 
 /// Which VMs a query reads.

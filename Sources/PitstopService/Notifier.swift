@@ -16,7 +16,8 @@
 // with the same Message-ID so that relays and mail clients can de-duplicate it. Nothing else
 // can be sent twice: a message that the relay has not accepted is not marked sent, and one
 // that is marked sent is never picked again. Two `notify` runs on one database could race,
-// so `NoticeSenderLock` lets only one send at a time.
+// so `NoticeSenderLock` lets only one send at a time, whatever path each reached it by; and
+// marking sent is conditional, so a notice already sent keeps its first sending.
 public import Foundation
 public import PitstopCore
 public import PitstopStore
@@ -224,7 +225,6 @@ public struct Notifier: Sendable {
         let transportName = transport.name
         for queued in try await due(now: now) {
             let at = clock?() ?? now
-            let messageID = NoticeMessage.messageID(noticeID: queued.id, campaign: queued.campaign)
             // What the relay answered, or why it did not take the message.
             let result: Result<String, DeliveryFailure>
             do {
@@ -233,36 +233,75 @@ public struct Notifier: Sendable {
             } catch {
                 result = .failure(DeliveryFailure(text: "\(error)"))
             }
-            let subjects = [AuditSubject(.campaign, queued.campaign), AuditSubject(.subscription, queued.subscription),
-                            AuditSubject(.notice, String(queued.id))]
-            let delivery: NoticeDelivery = try await store.write { tx in
-                switch result {
-                case .success(let detail):
-                    // Committed at once: from here on, a kill cannot make this notice go again.
-                    _ = try tx.notices.markSent(id: queued.id, at: at)
-                    try tx.audit.append(at: at, actor: actor, action: "notice.sent", subjects: subjects, details: JSONText.object([
-                        ("notice", "\(queued.id)"), ("messageId", JSONText.quote(messageID)),
-                        ("recipients", JSONText.array(queued.recipients.map(JSONText.quote))),
-                        ("transport", JSONText.quote(transportName)), ("reply", JSONText.quote(detail)),
-                        ("attempt", "\(queued.attempts + 1)"), ("firstStart", JSONText.quote(queued.firstStart.iso8601)),
-                    ]))
-                    return NoticeDelivery(notice: try tx.notices.notice(id: queued.id) ?? queued, messageID: messageID,
-                                          outcome: .sent(at: at, detail: detail))
-                case .failure(let failure):
-                    let text = failure.text
-                    _ = try tx.notices.recordFailure(id: queued.id, error: text)
-                    try tx.audit.append(at: at, actor: actor, action: "notice.failed", subjects: subjects, details: JSONText.object([
-                        ("notice", "\(queued.id)"), ("messageId", JSONText.quote(messageID)),
-                        ("recipients", JSONText.array(queued.recipients.map(JSONText.quote))),
-                        ("transport", JSONText.quote(transportName)), ("error", JSONText.quote(text)),
-                        ("attempt", "\(queued.attempts + 1)"),
-                    ]))
-                    return NoticeDelivery(notice: try tx.notices.notice(id: queued.id) ?? queued, messageID: messageID, outcome: .failed(text))
-                }
+            let delivery: NoticeDelivery
+            switch result {
+            case .success(let detail):
+                delivery = try await commitAccepted(queued, at: at, detail: detail, transport: transportName, actor: actor)
+            case .failure(let failure):
+                delivery = try await commitFailed(queued, at: at, error: failure.text, transport: transportName, actor: actor)
             }
             deliveries.append(delivery)
         }
         return deliveries
+    }
+}
+
+extension Notifier {
+    /// Records that `queued` was accepted at `at`: one conditional UPDATE of its row and one
+    /// audit entry, nothing read back, so the window between the relay's acceptance and this
+    /// commit stays as short as it can be and a run costs the same per notice however many
+    /// there are. A notice some other sender marked sent already keeps its first sending; the
+    /// entry still records this delivery, so `audit verify` reports the notice sent twice.
+    public func commitAccepted(_ queued: NoticeRecord, at: Timestamp, detail: String, transport: String, actor: String) async throws -> NoticeDelivery {
+        let messageID = NoticeMessage.messageID(noticeID: queued.id, campaign: queued.campaign)
+        return try await store.write { tx in
+            let marked = try tx.notices.markSent(id: queued.id, at: at)
+            try tx.audit.append(at: at, actor: actor, action: "notice.sent", subjects: Self.subjects(queued), details: Self.details(
+                queued, messageID: messageID, transport: transport, outcome: ("reply", detail),
+                then: [("firstStart", JSONText.quote(queued.firstStart.iso8601))] + (marked ? [] : [("alreadySent", "true")])))
+            var notice = queued
+            if marked {
+                notice.sentAt = at
+                notice.attempts += 1
+                notice.lastError = nil
+            } else if let stored = try tx.notices.notice(id: queued.id) {
+                // Rare (another sender got there first): the row as it stands.
+                notice = stored
+            }
+            return NoticeDelivery(notice: notice, messageID: messageID, outcome: .sent(at: at, detail: detail))
+        }
+    }
+
+    /// Records a refused or failed attempt: the notice stays queued with `error`.
+    func commitFailed(_ queued: NoticeRecord, at: Timestamp, error text: String, transport: String, actor: String) async throws -> NoticeDelivery {
+        let messageID = NoticeMessage.messageID(noticeID: queued.id, campaign: queued.campaign)
+        return try await store.write { tx in
+            let counted = try tx.notices.recordFailure(id: queued.id, error: text)
+            try tx.audit.append(at: at, actor: actor, action: "notice.failed", subjects: Self.subjects(queued), details: Self.details(
+                queued, messageID: messageID, transport: transport, outcome: ("error", text), then: []))
+            var notice = queued
+            if counted {
+                notice.attempts += 1
+                notice.lastError = text
+            }
+            return NoticeDelivery(notice: notice, messageID: messageID, outcome: .failed(text))
+        }
+    }
+
+    /// The details of a `notice.sent` or `notice.failed` entry: the attempt, what came of it
+    /// (`reply` or `error`), then `more`.
+    private static func details(_ queued: NoticeRecord, messageID: String, transport: String, outcome: (key: String, text: String),
+                                then more: [(String, String)]) -> String {
+        JSONText.object([
+            ("notice", "\(queued.id)"), ("messageId", JSONText.quote(messageID)),
+            ("recipients", JSONText.array(queued.recipients.map(JSONText.quote))),
+            ("transport", JSONText.quote(transport)), (outcome.key, JSONText.quote(outcome.text)),
+            ("attempt", "\(queued.attempts + 1)"),
+        ] + more)
+    }
+
+    private static func subjects(_ notice: NoticeRecord) -> [AuditSubject] {
+        [AuditSubject(.campaign, notice.campaign), AuditSubject(.subscription, notice.subscription), AuditSubject(.notice, String(notice.id))]
     }
 }
 
@@ -271,23 +310,45 @@ struct DeliveryFailure: Error, Sendable {
     var text: String
 }
 
-/// Only one `notify` sends from a database at a time: an advisory lock on a file beside it
-/// (`DB.notify-lock`), released by the kernel when the process ends, even by SIGKILL.
+/// Only one `notify` sends from a database at a time: an advisory lock on a file beside the
+/// database (`DB.notify-lock`), released by the kernel when the process ends, even by SIGKILL.
+///
+/// The lock is keyed on the database file itself, not on the text of `--db`: the path is
+/// resolved first (symlinks, `..`, a relative path), so two runs that reach one database by two
+/// paths take the same lock. (Two hard links in different directories would not, but SQLite
+/// keeps its WAL beside the path too, so such a pair is not one database to SQLite either.)
 public final class NoticeSenderLock: Sendable {
     private let fd: Int32
     /// The lock file.
     public let path: String
 
-    /// Takes the lock beside `databasePath`, or throws at once if another run holds it.
+    /// Takes the lock beside the database at `databasePath`, or throws at once if another run
+    /// holds it, naming that run's process.
     public init(beside databasePath: String) throws {
-        path = databasePath + ".notify-lock"
+        path = Self.resolved(databasePath) + ".notify-lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw PitstopError(.invalid, "\(path): cannot open the notify lock: \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            var holder = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &holder, holder.count, 0)
             close(fd)
-            throw PitstopError(.conflict, "another `pitstop notify` is sending from this database (\(path) is locked); try again when it has finished")
+            let pid = n > 0 ? Int32(String(decoding: holder[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
+            throw PitstopError(.conflict, "another `pitstop notify`\(pid.map { " (pid \($0))" } ?? "") is sending from this database "
+                + "(\(path) is locked); try again when it has finished")
         }
+        // Who holds it, for the message of a run that finds it taken.
+        let text = Array("\(getpid())\n".utf8)
+        ftruncate(fd, 0)
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
         self.fd = fd
+    }
+
+    /// The database's own path: every symlink followed. A path that does not resolve (no file
+    /// yet) is kept as given.
+    static func resolved(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
     }
 
     deinit {

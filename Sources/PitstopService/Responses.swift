@@ -227,7 +227,13 @@ public enum Responses {
         let broken = v.chain.firstBroken.map { JSONText.object([("seq", "\($0.seq)"), ("reason", JSONText.quote($0.reason))]) } ?? "null"
         let head = v.chain.head.map { JSONText.object([("seq", "\($0.seq)"), ("hash", JSONText.quote($0.hash))]) } ?? "null"
         let chain = JSONText.object([("ok", "\(v.chain.ok)"), ("entries", "\(v.chain.entries)"), ("firstBroken", broken), ("head", head)])
-        return "{\"ok\": \(v.ok),\n  \"chain\": \(chain),\n  \"findings\": \(list(v.findings.map(finding), indent: 2))}"
+        let a = v.anchoring
+        let latest = a.latest.map { JSONText.object([("seq", "\($0.seq)"), ("hash", JSONText.quote($0.hash)), ("at", JSONText.quote($0.at.iso8601)),
+                                                     ("key", JSONText.quote($0.fingerprint))]) } ?? "null"
+        let checkpoints = JSONText.object([("stored", "\(a.checkpoints)"), ("kept", "\(a.kept)"), ("latest", latest),
+                                           ("unsignedEntries", "\(a.unsignedEntries)")])
+        return "{\"ok\": \(v.ok), \"signed\": \(a.signed),\n  \"chain\": \(chain),\n  \"checkpoints\": \(checkpoints),\n"
+            + "  \"findings\": \(list(v.findings.map(finding), indent: 2))}"
     }
 
     /// One line of a report; durations in seconds.

@@ -56,7 +56,7 @@ public struct AppDatabase: Store {
             // A wrong --db is the operator's to fix: refused, like any other bad input.
             switch error.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
-                throw PitstopError.busy
+                throw PitstopError.busy(databasePath: path)
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 throw PitstopError(.invalid, "\(path): cannot open the database: it is not a SQLite database, or it is damaged")
             case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
@@ -90,12 +90,12 @@ public struct AppDatabase: Store {
     // MARK: Store
 
     public func read<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
-        do { return try await writer.read { db in try work(SQLiteRepositories(db: db)) } } catch { throw translated(error) }
+        do { return try await writer.read { db in try work(SQLiteRepositories(db: db)) } } catch { throw translated(error, databasePath: path) }
     }
 
     public func write<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
         defer { writes.increment() }
-        do { return try await writer.write { db in try work(SQLiteRepositories(db: db)) } } catch { throw translated(error) }
+        do { return try await writer.write { db in try work(SQLiteRepositories(db: db)) } } catch { throw translated(error, databasePath: path) }
     }
 
     public func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
@@ -105,7 +105,7 @@ public struct AppDatabase: Store {
             return try await writer.writeWithoutTransaction { db in
                 try VMBulkLoad.run(db) { try work(SQLiteRepositories(db: db)) }
             }
-        } catch { throw translated(error) }
+        } catch { throw translated(error, databasePath: path) }
     }
 
     public func isHealthy() async -> Bool {

@@ -175,6 +175,66 @@ struct SQLiteAuditRepository: AuditRepository {
     }
 }
 
+extension SQLiteAuditRepository {
+    /// The triggers of 0002, 0003 and 0005 that refuse UPDATE, DELETE and INSERT OR REPLACE.
+    static let appendOnlyTriggers = [
+        "audit_log_no_update", "audit_log_no_delete", "audit_log_no_replace",
+        "audit_subjects_no_update", "audit_subjects_no_delete",
+        "audit_keys_no_update", "audit_keys_no_delete", "audit_keys_no_replace",
+    ]
+
+    func head() throws -> ChainHead? {
+        try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").map { ChainHead(seq: $0[0], hash: $0[1]) }
+    }
+
+    func entryHash(seq: Int64) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT hash FROM audit_log WHERE seq = ?", arguments: [seq])
+    }
+
+    func record(key: AuditKeyRecord) throws {
+        try constrained {
+            try db.execute(sql: "INSERT INTO audit_keys(public_key, fingerprint, created_at) VALUES (?, ?, ?)",
+                           arguments: [key.publicKey, key.fingerprint, key.createdAt.iso8601])
+        }
+    }
+
+    func keys() throws -> [AuditKeyRecord] {
+        try Row.fetchAll(db, sql: "SELECT public_key, fingerprint, created_at FROM audit_keys ORDER BY created_at, fingerprint").map { row in
+            let at: String = row[2]
+            guard let created = Timestamp(iso8601: at) else {
+                throw corruptRow(table: "audit_keys", key: row[1], problem: "its time '\(at)' cannot be read")
+            }
+            return AuditKeyRecord(publicKey: row[0], fingerprint: row[1], createdAt: created)
+        }
+    }
+
+    func missingAppendOnlyTriggers() throws -> [String] {
+        let present = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        return Self.appendOnlyTriggers.filter { !present.contains($0) }
+    }
+
+    /// Walks the `notice.sent` entries through `audit_log_by_action`, each one's notice subject
+    /// by seq: as many rows as notices were sent.
+    func repeatedNoticeSendings() throws -> [RepeatedSending] {
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT s.name, l.at FROM audit_log l INDEXED BY audit_log_by_action
+            JOIN audit_subjects s INDEXED BY audit_subjects_by_seq ON s.seq = l.seq
+            WHERE l.action = 'notice.sent' AND s.kind = 'notice' ORDER BY l.seq
+            """)
+        var order: [String] = []
+        var times: [String: [Timestamp]] = [:]
+        while let row = try rows.next() {
+            let notice: String = row[0], at: String = row[1]
+            if times[notice] == nil { order.append(notice) }
+            times[notice, default: []].append(Timestamp(iso8601: at) ?? Timestamp(seconds: 0))
+        }
+        return try order.filter { times[$0]!.count > 1 }.map { notice in
+            let owner = try Row.fetchOne(db, sql: "SELECT campaign, subscription FROM notices WHERE id = ?", arguments: [Int64(notice) ?? -1])
+            return RepeatedSending(notice: notice, campaign: owner?[0], subscription: owner?[1], times: times[notice]!)
+        }
+    }
+}
+
 /// The bytes an entry's hash covers: each field as `<byte count>:<bytes>`, subjects as their
 /// count and then each `kind=name` in byte order.
 struct EntryMessage {

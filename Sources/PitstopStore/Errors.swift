@@ -12,12 +12,13 @@ func constrained<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-/// Turns a database error that reached the edge of the store into the one error shape.
-func translated(_ error: any Error) -> any Error {
+/// Turns a database error that reached the edge of the store into the one error shape; a busy
+/// database at `databasePath` names the process that holds it, when the kernel can tell.
+func translated(_ error: any Error, databasePath: String? = nil) -> any Error {
     guard let error = error as? DatabaseError else { return error }
     switch error.resultCode {
     case .SQLITE_BUSY, .SQLITE_LOCKED:
-        return PitstopError.busy
+        return PitstopError.busy(databasePath: databasePath)
     case .SQLITE_CONSTRAINT:
         return PitstopError(.conflict, StoreMessages.describe(error))
     case .SQLITE_FULL:
@@ -32,9 +33,11 @@ func translated(_ error: any Error) -> any Error {
 }
 
 extension PitstopError {
-    /// Another process held the database for longer than the busy timeout.
-    static var busy: PitstopError {
-        PitstopError(.busy, "the database is busy: another Pitstop process held it for longer than the \(AppDatabase.busyTimeoutSeconds) s busy timeout; try again")
+    /// Another process held the database at `databasePath` for longer than the busy timeout:
+    /// named by its pid and command line when /proc/locks shows it (``LockHolders``).
+    static func busy(databasePath: String?) -> PitstopError {
+        let holder = databasePath.flatMap { LockHolders.describe(databasePath: $0) } ?? "another Pitstop process"
+        return PitstopError(.busy, "the database is busy: \(holder) held it for longer than the \(AppDatabase.busyTimeoutSeconds) s busy timeout; try again")
     }
 }
 

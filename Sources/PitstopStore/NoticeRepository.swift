@@ -20,13 +20,15 @@ struct SQLiteNoticeRepository: NoticeRepository {
         } else {
             try Row.fetchAll(db, sql: "SELECT * FROM notices ORDER BY id")
         }
-        return rows.map { row in
-            NoticeRecord(id: row["id"], campaign: row["campaign"], subscription: row["subscription"],
-                         recipients: (try? JSONDecoder().decode([String].self, from: Data((row["recipients"] as String).utf8))) ?? [],
-                         subject: row["subject"], body: row["body"], queuedAt: Timestamp(iso8601: row["queued_at"]) ?? Timestamp(seconds: 0),
-                         firstStart: Timestamp(iso8601: row["first_start"]) ?? Timestamp(seconds: 0),
-                         sentAt: (row["sent_at"] as String?).flatMap(Timestamp.init(iso8601:)), attempts: row["attempts"], lastError: row["last_error"])
-        }
+        return rows.map(Self.record)
+    }
+
+    private static func record(_ row: Row) -> NoticeRecord {
+        NoticeRecord(id: row["id"], campaign: row["campaign"], subscription: row["subscription"],
+                     recipients: (try? JSONDecoder().decode([String].self, from: Data((row["recipients"] as String).utf8))) ?? [],
+                     subject: row["subject"], body: row["body"], queuedAt: Timestamp(iso8601: row["queued_at"]) ?? Timestamp(seconds: 0),
+                     firstStart: Timestamp(iso8601: row["first_start"]) ?? Timestamp(seconds: 0),
+                     sentAt: (row["sent_at"] as String?).flatMap(Timestamp.init(iso8601:)), attempts: row["attempts"], lastError: row["last_error"])
     }
 
     /// The (campaign, subscription) pairs that have a notice queued or sent.
@@ -34,10 +36,9 @@ struct SQLiteNoticeRepository: NoticeRepository {
         Set(try Row.fetchAll(db, sql: "SELECT campaign, subscription FROM notices").map { NoticeKey(campaign: $0[0], subscription: $0[1]) })
     }
 
-    /// The notice with this id, if any.
+    /// The notice with this id, if any: one row by its key.
     func notice(id: Int64) throws -> NoticeRecord? {
-        guard let campaign = try String.fetchOne(db, sql: "SELECT campaign FROM notices WHERE id = ?", arguments: [id]) else { return nil }
-        return try notices(campaign: campaign).first { $0.id == id }
+        try Row.fetchOne(db, sql: "SELECT * FROM notices WHERE id = ?", arguments: [id]).map(Self.record)
     }
 
     /// The ids of cancelled campaigns: their notices are no longer owed.

@@ -188,6 +188,18 @@ public protocol AuditRepository {
     func forEach(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws
     /// Walks the whole chain.
     func verifyChain() throws -> ChainCheck
+    /// The last entry's seq and hash; `nil` for an empty log.
+    func head() throws -> ChainHead?
+    /// The stored hash of entry `seq`, if the log holds it.
+    func entryHash(seq: Int64) throws -> String?
+    /// Records a public key that signs checkpoints.
+    func record(key: AuditKeyRecord) throws
+    /// Every recorded audit key, oldest first.
+    func keys() throws -> [AuditKeyRecord]
+    /// The triggers that keep the log append-only and are missing from the database, by name.
+    func missingAppendOnlyTriggers() throws -> [String]
+    /// The notices that more than one `notice.sent` entry names, in log order.
+    func repeatedNoticeSendings() throws -> [RepeatedSending]
 }
 
 /// Maintenance as it happened.

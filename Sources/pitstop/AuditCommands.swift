@@ -7,7 +7,7 @@ import PitstopService
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "What happened to a VM, set, region, campaign or subscription; verify the log and past maintenance.",
-        subcommands: [Query.self, Verify.self], defaultSubcommand: Query.self)
+        subcommands: [Query.self, Verify.self, Keygen.self, Checkpoint.self], defaultSubcommand: Query.self)
 
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -82,21 +82,28 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the hash chain and the actual history against the rules. Exit 0 clean, 1 broken chain or findings, 2 error.",
+            abstract: "Check the hash chain, its signed checkpoints and the actual history against the rules. Exit 0 clean, 1 broken chain or findings, 2 error.",
             discussion: """
                 The chain: every entry's SHA-256 is recomputed over its fields and subjects; an edited, \
-                removed or reordered entry is named. The rules, on actual times: two update domains of a set \
-                down together, paired regions down together, a freeze over 30s, a reboot over \
-                \(HistoryAudit.rebootOverrunFactor)x its planned downtime, a reboot without a notice sent 7 days \
-                ahead, a forced start.
+                removed or reordered entry is named. The checkpoints (`audit checkpoint`): each stored one, and each \
+                --checkpoint FILE kept elsewhere, must be signed by a recorded key and still be extended by the log, \
+                so a rewrite with recomputed hashes, or a cut, before it is found; a log without one is reported \
+                unsigned. The log: a notice sent twice, append-only triggers missing. The rules, on actual times: \
+                two update domains of a set down together, paired regions down together, a freeze over 30s, a \
+                reboot over \(HistoryAudit.rebootOverrunFactor)x its planned downtime, a reboot without a notice \
+                sent 7 days ahead, a forced start.
                 """)
 
         @OptionGroup var database: DatabaseOptions
+        @Option(help: ArgumentHelp("A checkpoint kept outside the database (what `audit checkpoint` printed): prove the log still extends it. Repeatable.",
+                                   valueName: "file"))
+        var checkpoint: [String] = []
         @OptionGroup var format: FormatOption<TableOrJSON>
 
         func run() async throws {
             try await guarded {
-                let result = try await database.open().audit.verify(now: try Invocation.now())
+                let kept = try checkpoint.map { (checkpoint: try AuditCheckpoint(file: $0), source: $0) }
+                let result = try await database.open().audit.verify(now: try Invocation.now(), kept: kept)
                 switch format.value {
                 case .json:
                     print(Responses.verification(result))
@@ -110,6 +117,20 @@ struct AuditCommand: AsyncParsableCommand {
                     } else {
                         print("chain: ok, the log is empty")
                     }
+                    let anchoring = result.anchoring
+                    if let latest = anchoring.latest {
+                        print("signed: \(anchoring.checkpoints) checkpoint\(anchoring.checkpoints == 1 ? "" : "s"); the latest signs entries 1 to \(latest.seq) "
+                            + "at \(latest.at.iso8601) with key \(latest.fingerprint)"
+                            + (anchoring.unsignedEntries > 0 ? "; \(anchoring.unsignedEntries) later entr\(anchoring.unsignedEntries == 1 ? "y is" : "ies are") not signed yet" : ""))
+                    } else if anchoring.signed {
+                        print("signed: \(anchoring.checkpoints) checkpoint\(anchoring.checkpoints == 1 ? "" : "s"), none of which holds (see the findings)")
+                    } else {
+                        print("signed: no, the log has no signed checkpoint: a rewrite (triggers dropped, entries edited, hashes recomputed) "
+                            + "or a cut cannot be detected; make a key with `pitstop audit keygen FILE`, then `pitstop audit checkpoint`")
+                    }
+                    if anchoring.kept > 0 {
+                        print("kept: \(anchoring.keptExtended) of \(anchoring.kept) kept checkpoint\(anchoring.kept == 1 ? "" : "s") extended by the log")
+                    }
                     if result.findings.isEmpty {
                         print("history: ok, no rule broken by actual maintenance")
                     } else {
@@ -118,6 +139,54 @@ struct AuditCommand: AsyncParsableCommand {
                     }
                 }
                 if !result.ok { throw ExitCode(1) }
+            }
+        }
+    }
+}
+
+extension AuditCommand {
+    struct Keygen: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make an Ed25519 key that signs audit checkpoints: the private key goes to FILE (mode 0600), the public key into the database.",
+            discussion: """
+                FILE must not exist. Keep it away from the database's host if you can: whoever holds it can sign \
+                a rewritten log. Ordinary writes never need it; only `pitstop audit checkpoint` does.
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: ArgumentHelp("Where to write the private key.", valueName: "file")) var file: String
+
+        func run() async throws {
+            try await guarded {
+                let key = try await database.open().audit.keygen(file: file, now: try Invocation.now(), actor: Invocation.actor())
+                print("wrote the private key to \(file) (readable only by you); recorded public key \(key.fingerprint) in \(database.path)")
+                print("public key: \(key.publicKey)")
+            }
+        }
+    }
+
+    struct Checkpoint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign the audit log's head (seq, hash, time), append it to the log, and print it to keep elsewhere.",
+            discussion: """
+                The key is --audit-key FILE, else $PITSTOP_AUDIT_KEY. The line printed is the checkpoint: keep it \
+                outside the database (a file, a ticket, an e-mail); `pitstop audit verify --checkpoint FILE` later \
+                proves the log still extends it, so a rewrite or a cut before it is detected.
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+        @Option(name: .customLong("audit-key"), help: ArgumentHelp("The private key `audit keygen` wrote (default: $PITSTOP_AUDIT_KEY).", valueName: "file"))
+        var auditKey: String?
+
+        func run() async throws {
+            try await guarded {
+                let environment = ProcessInfo.processInfo.environment["PITSTOP_AUDIT_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+                guard let path = auditKey ?? environment else {
+                    throw Failure("give the signing key: --audit-key FILE or PITSTOP_AUDIT_KEY (make one with `pitstop audit keygen FILE`)")
+                }
+                let key = try AuditSigningKey(file: path)
+                let checkpoint = try await database.open().audit.checkpoint(key: key, source: path, now: try Invocation.now(), actor: Invocation.actor())
+                print(checkpoint.json)
             }
         }
     }

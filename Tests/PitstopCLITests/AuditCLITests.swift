@@ -2,6 +2,9 @@
 // against a database file that the sqlite3 shell tampers with, as an attacker would.
 import ArgumentParser
 import Foundation
+import GRDB
+import PitstopCore
+import PitstopStore
 import Testing
 @testable import pitstop
 
@@ -56,7 +59,7 @@ private struct Scratch {
         }
     }
 
-    func run(_ arguments: [String]) throws -> Outcome {
+    func run(_ arguments: [String], env: [String: String] = [:]) throws -> Outcome {
         #expect(FileManager.default.isExecutableFile(atPath: binary), "build first: \(binary) is missing")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -64,6 +67,8 @@ private struct Scratch {
         var environment = ProcessInfo.processInfo.environment
         environment["PITSTOP_NOW"] = "2026-12-20T00:00:00Z"
         environment["PITSTOP_ACTOR"] = "cli-test"
+        environment["PITSTOP_AUDIT_KEY"] = nil
+        environment.merge(env) { $1 }
         process.environment = environment
         // Files, not pipes: a full pipe would block the child while the test waits for it.
         let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
@@ -212,4 +217,203 @@ private func writeBrokenHistory(_ scratch: Scratch) throws {
 
     let json = try jsonObject(try scratch.run(["report", "--format", "json"]).stdout)
     #expect((json["total"] as? [String: Any])?["actualDowntimeSeconds"] as? Int == 1800)
+}
+
+// MARK: Anchoring: signed checkpoints
+
+extension Scratch {
+    /// `audit keygen` into the scratch directory; returns the key file's path.
+    func keygen(_ name: String = "audit.key") throws -> String {
+        let key = directory.appendingPathComponent(name).path
+        let outcome = try run(["audit", "keygen", key])
+        #expect(outcome.status == 0, "keygen: \(outcome.stderr)")
+        return key
+    }
+
+    /// `audit checkpoint` with `key`; writes what it printed to a kept file and returns its path.
+    func checkpoint(key: String, kept name: String = "kept.json") throws -> String {
+        let outcome = try run(["audit", "checkpoint", "--audit-key", key])
+        #expect(outcome.status == 0, "checkpoint: \(outcome.stderr)")
+        let kept = directory.appendingPathComponent(name).path
+        try Data(outcome.stdout.utf8).write(to: URL(fileURLWithPath: kept))
+        return kept
+    }
+
+    /// What someone with write access and no key does to hide an edit: drop the triggers, edit
+    /// entry `seq`, and recompute every hash from it to the end, so the chain verifies again.
+    func rewrite(entry seq: Int64, details: String) throws {
+        try dropTriggers()
+        let queue = try DatabaseQueue(path: db)
+        try queue.write { db in
+            try db.execute(sql: "UPDATE audit_log SET details = ? WHERE seq = ?", arguments: [details, seq])
+            var previous = try String.fetchOne(db, sql: "SELECT hash FROM audit_log WHERE seq = ?", arguments: [seq - 1]) ?? AuditLog.genesis
+            for row in try Row.fetchAll(db, sql: "SELECT seq, at, actor, action, details FROM audit_log WHERE seq >= ? ORDER BY seq", arguments: [seq]) {
+                let n: Int64 = row[0]
+                let subjects = try Row.fetchAll(db, sql: "SELECT kind, name FROM audit_subjects WHERE seq = ?", arguments: [n])
+                    .compactMap { r in AuditSubject.Kind(rawValue: r[0]).map { AuditSubject($0, r[1]) } }
+                let hash = AuditLog.hash(seq: n, at: row[1], actor: row[2], action: row[3], subjects: subjects, details: row[4], previousHash: previous)
+                try db.execute(sql: "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", arguments: [previous, hash, n])
+                previous = hash
+            }
+        }
+        try queue.close()
+    }
+
+    /// Puts the triggers back, as a careful forger would.
+    func restoreTriggers() throws {
+        try sqlite("""
+            CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+            CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+            CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log WHEN EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.seq OR hash = NEW.hash)
+            BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+            CREATE TRIGGER audit_subjects_no_update BEFORE UPDATE ON audit_subjects BEGIN SELECT RAISE(ABORT, 'audit_subjects is append-only'); END;
+            CREATE TRIGGER audit_subjects_no_delete BEFORE DELETE ON audit_subjects BEGIN SELECT RAISE(ABORT, 'audit_subjects is append-only'); END;
+            """)
+    }
+}
+
+private func rules(_ outcome: Outcome) throws -> [String] {
+    try #require(try jsonObject(outcome.stdout)["findings"] as? [[String: Any]]).compactMap { $0["rule"] as? String }
+}
+
+@Test func aLogWithoutASignedCheckpointVerifiesButSaysItIsUnsigned() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let table = try scratch.run(["audit", "verify"])
+    #expect(table.status == 0, "\(table.stdout)\(table.stderr)")
+    #expect(table.stdout.contains("signed: no"), "\(table.stdout)")
+    #expect(table.stdout.contains("cannot be detected"))
+    let json = try scratch.run(["audit", "verify", "--format", "json"])
+    #expect(json.status == 0)
+    #expect(try jsonObject(json.stdout)["signed"] as? Bool == false)
+}
+
+@Test func keygenWritesAnOwnerOnlyKeyRecordsItsPublicHalfAndNeverOverwrites() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let key = try scratch.keygen()
+    let mode = try #require(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int)
+    #expect(mode == 0o600)
+    #expect(try String(contentsOfFile: key, encoding: .utf8).hasPrefix("-----BEGIN PRIVATE KEY-----"))
+    let entries = try scratch.run(["audit", "--action", "audit.key.recorded", "--format", "json"])
+    #expect(try #require(try jsonObject(entries.stdout)["entries"] as? [[String: Any]]).count == 1)
+
+    // A second keygen to the same file is refused, and writes nothing
+    let before = try scratch.run(["audit", "--format", "csv"]).stdout
+    let again = try scratch.run(["audit", "keygen", key])
+    #expect(again.status == 2)
+    #expect(again.stderr.contains(key) && again.stderr.contains("exists"), "\(again.stderr)")
+    #expect(try scratch.run(["audit", "--format", "csv"]).stdout == before)
+}
+
+@Test func aCheckpointIsSignedStoredPrintedAndVerified() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let key = try scratch.keygen()
+    // $PITSTOP_AUDIT_KEY stands for --audit-key
+    let printed = try scratch.run(["audit", "checkpoint"], env: ["PITSTOP_AUDIT_KEY": key])
+    #expect(printed.status == 0, "\(printed.stderr)")
+    let head = try jsonObject(printed.stdout)
+    #expect(head["seq"] as? Int == 9)  // the 8 entries of the fleet and the key's
+    #expect((head["hash"] as? String)?.count == 64)
+    #expect(head["at"] as? String == "2026-12-20T00:00:00Z")
+    #expect(head["signature"] is String)
+    // Ordinary writes need no key
+    #expect(try scratch.run(["vm", "add", "web-2", "--set", "web"]).status == 0)
+    let kept = scratch.directory.appendingPathComponent("kept.json").path
+    try Data(printed.stdout.utf8).write(to: URL(fileURLWithPath: kept))
+
+    let verified = try scratch.run(["audit", "verify", "--checkpoint", kept, "--format", "json"])
+    #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+    let json = try jsonObject(verified.stdout)
+    #expect(json["signed"] as? Bool == true)
+    let checkpoints = try #require(json["checkpoints"] as? [String: Any])
+    #expect(checkpoints["stored"] as? Int == 1)
+    #expect(checkpoints["kept"] as? Int == 1)
+    #expect(checkpoints["unsignedEntries"] as? Int == 2)  // the checkpoint's own entry and web-2's
+    let table = try scratch.run(["audit", "verify"])
+    #expect(table.stdout.contains("signed: 1 checkpoint"), "\(table.stdout)")
+    #expect(try scratch.run(["audit", "verify", "--checkpoint", kept]).stdout.contains("kept: 1 of 1 kept checkpoint extended"))
+}
+
+@Test func aRewriteWithRecomputedHashesIsAFindingOfTheStoredAndTheKeptCheckpoint() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let kept = try scratch.checkpoint(key: try scratch.keygen())
+    #expect(try scratch.run(["vm", "add", "web-2", "--set", "web"]).status == 0)
+
+    // Entry 2 edited, every hash from it recomputed: the chain alone is fooled
+    try scratch.rewrite(entry: 2, details: #"{"region": "westus", "note": "forged"}"#)
+    try scratch.restoreTriggers()
+
+    let stored = try scratch.run(["audit", "verify", "--format", "json"])
+    #expect(stored.status == 1, "\(stored.stdout)")
+    #expect((try jsonObject(stored.stdout)["chain"] as? [String: Any])?["ok"] as? Bool == true)
+    #expect(try rules(stored) == ["checkpoint-not-extended"])
+    let withKept = try scratch.run(["audit", "verify", "--checkpoint", kept])
+    #expect(withKept.status == 1)
+    #expect(withKept.stdout.contains("kept checkpoint \(kept)"), "\(withKept.stdout)")
+    #expect(withKept.stdout.contains("rewritten"))
+    #expect(withKept.stdout.contains("kept: 0 of 1 kept checkpoint extended"))
+}
+
+@Test func aCutBeforeAKeptCheckpointIsAFinding() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let kept = try scratch.checkpoint(key: try scratch.keygen())
+
+    // Entries from 6 on removed, the checkpoint's among them, and the triggers put back
+    try scratch.dropTriggers()
+    try scratch.sqlite("DELETE FROM audit_subjects WHERE seq >= 6; DELETE FROM audit_log WHERE seq >= 6;")
+    try scratch.restoreTriggers()
+
+    // The log alone cannot show it (it says so); the kept checkpoint does
+    let alone = try scratch.run(["audit", "verify"])
+    #expect(alone.status == 0)
+    #expect(alone.stdout.contains("signed: no"))
+    let withKept = try scratch.run(["audit", "verify", "--checkpoint", kept, "--format", "json"])
+    #expect(withKept.status == 1, "\(withKept.stdout)")
+    #expect(try rules(withKept) == ["checkpoint-not-extended"])
+    #expect(withKept.stdout.contains("the log has no entry 9"), "\(withKept.stdout)")
+}
+
+@Test func aTamperedCheckpointOrMissingTriggersAreFindings() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let kept = try scratch.checkpoint(key: try scratch.keygen())
+    var head = try jsonObject(try String(contentsOfFile: kept, encoding: .utf8))
+    head["seq"] = 8
+    let forged = scratch.directory.appendingPathComponent("forged.json").path
+    try JSONSerialization.data(withJSONObject: head).write(to: URL(fileURLWithPath: forged))
+
+    let bad = try scratch.run(["audit", "verify", "--checkpoint", forged, "--format", "json"])
+    #expect(bad.status == 1)
+    #expect(try rules(bad) == ["checkpoint-signature"])
+
+    try scratch.dropTriggers()
+    let open = try scratch.run(["audit", "verify", "--format", "json"])
+    #expect(open.status == 1)
+    #expect(try rules(open) == ["log-not-append-only"])
+    #expect(open.stdout.contains("audit_log_no_update"))
+}
+
+@Test func aCheckpointFileThatIsNotOneIsRefusedNamingItsField() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let file = scratch.directory.appendingPathComponent("bad.json").path
+    try Data(#"{"seq": 3, "hash": "abc"}"#.utf8).write(to: URL(fileURLWithPath: file))
+    let outcome = try scratch.run(["audit", "verify", "--checkpoint", file])
+    #expect(outcome.status == 2)
+    #expect(outcome.stderr.contains("\(file): field hash"), "\(outcome.stderr)")
+}
+
+@Test func aCheckpointWithAKeyTheDatabaseDoesNotRecordIsRefused() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let other = try Scratch()
+    defer { other.remove() }
+    let foreign = try other.keygen()
+    let outcome = try scratch.run(["audit", "checkpoint", "--audit-key", foreign])
+    #expect(outcome.status == 2)
+    #expect(outcome.stderr.contains("not recorded in this database"), "\(outcome.stderr)")
 }

@@ -46,15 +46,16 @@ final class NotifyWorkspace {
         }
     }
 
-    /// Starts `pitstop ARGUMENTS --db DB` and returns the running process; output goes to files.
-    func start(_ arguments: [String]) throws -> (Process, URL, URL) {
+    /// Starts `pitstop ARGUMENTS --db DB` (or another path to it) and returns the running
+    /// process; output goes to files.
+    func start(_ arguments: [String], db path: String? = nil) throws -> (Process, URL, URL) {
         let id = UUID().uuidString
         let out = directory.appendingPathComponent("out-\(id)"), err = directory.appendingPathComponent("err-\(id)")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = arguments + ["--db", db]
+        process.arguments = arguments + ["--db", path ?? db]
         var environment = ["HOME": directory.path, "PITSTOP_NOW": Self.now, "PITSTOP_ACTOR": "notify-test", "LANG": "C.UTF-8", "TZ": "UTC"]
         environment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
         process.environment = environment
@@ -200,6 +201,46 @@ struct NotifyCLITests {
         #expect(received.count == count || received.count == count + 1, "received \(received.count) messages for \(count) notices")
         #expect(perMessageID.values.filter { $0 > 1 }.count <= 1)
         #expect(perMessageID.values.allSatisfy { $0 <= 2 })
+    }
+}
+
+@Suite("pitstop notify: one sender per database, whatever the path", .enabled(if: SMTPSink.available, SMTPSink.unavailableReason))
+struct NotifyThroughTwoPathsTests {
+    /// Two runs on one database, one through a symlink in another directory: the second is
+    /// refused while the first sends, and every notice reaches the relay and the log once.
+    @Test(.timeLimit(.minutes(2)))
+    func aNotifyThroughASymlinkIsRefusedWhileOneSendsAndEachNoticeGoesOnce() throws {
+        // Given 6 due notices, a slow relay, and a symlink to the database in another directory
+        let count = 6
+        let workspace = try NotifyWorkspace(subscriptions: count)
+        let sink = try SMTPSink(delay: 0.4)
+        let elsewhere = workspace.directory.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let link = elsewhere.appendingPathComponent("same.sqlite").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: workspace.db)
+
+        // When one notify is part way through and a second starts through the symlink
+        let (first, _, _) = try workspace.start(["notify", "--smtp", "127.0.0.1:\(sink.port)"])
+        let deadline = Date().addingTimeInterval(30)
+        while try sink.messages().isEmpty && first.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(first.isRunning, "the first notify finished before the second started: the test proves nothing")
+        let (other, out, err) = try workspace.start(["notify", "--smtp", "127.0.0.1:\(sink.port)"], db: link)
+        other.waitUntilExit()
+        let second = NotifyWorkspace.Outcome(status: other.terminationStatus, stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
+                                             stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+        first.waitUntilExit()
+
+        // Then the second was refused, naming the other run, and changed nothing
+        #expect(second.status == 2, "\(second)")
+        #expect(second.stderr.contains("another `pitstop notify`"), "\(second)")
+        #expect(first.terminationStatus == 0)
+        // And each notice reached the relay once and was logged sent once
+        let received = try sink.messages()
+        #expect(received.count == count, "the relay got \(received.count) messages for \(count) notices")
+        #expect(Set(received.compactMap(\.messageID)).count == count)
+        let sent = try workspace.ok("audit", "--action", "notice.sent", "--format", "json").json()["entries"] as? [[String: Any]]
+        #expect(sent?.count == count)
+        #expect(try workspace.ok("audit", "verify").status == 0)
     }
 }
 

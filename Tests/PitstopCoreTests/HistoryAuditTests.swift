@@ -188,7 +188,9 @@ func aRebootNeedsItsNoticeSentSevenDaysAhead(sentAt: Int64, flagged: Bool) {
 @Test func historyRulesShareTheSchedulingRulesNames() {
     // One enum names both: a rule judged on plans and on history is the same case.
     #expect(Set(RuleName.scheduling).intersection(RuleName.history) == [.updateDomainOverlap, .pairOverlap, .freezeTooLong])
-    #expect(Set(RuleName.scheduling).union(RuleName.history) == Set(RuleName.allCases))
+    // Every other name is of a finding about the audit log itself.
+    #expect(Set(RuleName.scheduling).union(RuleName.history).union(RuleName.log) == Set(RuleName.allCases))
+    #expect(Set(RuleName.log).isDisjoint(with: Set(RuleName.scheduling).union(RuleName.history)))
     #expect(RuleName.history.map(\.rawValue) == [
         "update-domain-overlap", "pair-overlap", "freeze-too-long", "reboot-overrun", "notice-late", "forced-start",
     ])

@@ -1,7 +1,8 @@
 // The CLI and the server write the same database at once: the built `pitstop serve` answers a
-// scheduled-events poller while eight `pitstop` processes write, and afterwards every write a
-// process acknowledged (exit 0) is there, no process or client saw `database is locked` or a
-// 5xx, and the audit chain verifies. The same eight writers without a server too: then one of
+// scheduled-events poller while eight `pitstop` processes write and three more read it
+// (`pitstop inventory` in a loop), and afterwards every write a process acknowledged (exit 0)
+// is there, no process or client saw `database is locked` or a 5xx, every read succeeded, and
+// the audit chain verifies. The same eight writers without a server too: then one of
 // them is often the last connection to close, and holds the file for a moment while it
 // checkpoints and removes the WAL.
 import Foundation
@@ -10,6 +11,7 @@ import Testing
 @Suite struct ConcurrentWritersTests {
     static let writers = 8
     static let writesPerWriter = 25
+    static let readers = 3
     /// The VMs the poller plays, each polling from its own loopback address.
     static let polled = (0..<8).map { (name: "web-\($0)", address: "127.0.0.\(10 + $0)") }
 
@@ -27,6 +29,24 @@ import Testing
             let port = try await server.port()
             #expect(try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: []).status == 200)
             polling = Task { try await runProcess("/usr/bin/env", ["python3", repositoryRoot.appendingPathComponent("Tests/Support/scheduled_events_poller.py").path, "\(port)", stop] + Self.polled.map(\.address)) }
+        }
+
+        // Three processes reading the inventory in a loop until the writers are done (or 45 s).
+        let writersDone = directory.appendingPathComponent("writers-done").path
+        let readerDeadline = ContinuousClock.now + .seconds(45)
+        let reading = Task {
+            try await withThrowingTaskGroup(of: [ProcessRun].self) { group in
+                for _ in 0..<Self.readers {
+                    group.addTask {
+                        var runs: [ProcessRun] = []
+                        while !FileManager.default.fileExists(atPath: writersDone) && ContinuousClock.now < readerDeadline {
+                            runs.append(try await pitstopCLI(["inventory"], db: db))
+                        }
+                        return runs
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
         }
 
         // Eight processes, each adding its own VMs one `pitstop vm add` at a time, all at once;
@@ -47,7 +67,14 @@ import Testing
             return try await group.reduce(into: []) { $0 += $1 }
         }
         FileManager.default.createFile(atPath: stop, contents: nil)
+        FileManager.default.createFile(atPath: writersDone, contents: nil)
         let poll = try await polling?.value
+        let reads = try await reading.value
+
+        // Every read succeeded while the writers wrote.
+        #expect(reads.count >= Self.readers * 3, "only \(reads.count) reads were made in the time")
+        let failedReads = reads.filter { $0.status != 0 || !$0.stderr.isEmpty }
+        #expect(failedReads.isEmpty, "\(failedReads.count) of \(reads.count) reads failed, e.g. \(failedReads.first.map { "\($0)" } ?? "")")
 
         // Every process exited 0 without a word about a lock.
         #expect(runs.count >= Self.writers * 5, "only \(runs.count) writes were started in the time")

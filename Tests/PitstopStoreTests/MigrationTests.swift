@@ -180,3 +180,48 @@ private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fil
         #expect(try database.appliedMigrations() == Migration.all.map(\.name))
     }
 }
+
+@Suite struct PreviousReleaseTests {
+    /// The migrations the previous release shipped: everything before audit keys.
+    static let previous = Array(Migration.all.prefix { $0.name < "0005" })
+
+    @Test func aDatabaseOfThePreviousReleaseOpensAndMigratesWithNothingLost() async throws {
+        // Given a database file written by the previous release: its schema, a fleet, a plan, notices, a log
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("previous.sqlite").path
+        #expect(Self.previous.count == 4)
+        let old = try DatabasePool(path: path, configuration: AppDatabase.configuration())
+        try Migrator(migrations: Self.previous).migrate(old)
+        let now = Timestamp(iso8601: "2026-11-22T10:00:00Z")!
+        try await old.write { db in
+            let tx = SQLiteRepositories(db: db)
+            _ = try tx.fleet.upsert(region: Region(name: "eastus"))
+            _ = try tx.fleet.upsert(subscription: Subscription(id: "contoso", admins: ["ops@contoso.example"], coAdmins: []))
+            try tx.audit.append(at: now, actor: "old", action: "region.added", subjects: [AuditSubject(.region, "eastus")], details: "{}")
+            try tx.audit.append(at: now, actor: "old", action: "subscription.added", subjects: [AuditSubject(.subscription, "contoso")], details: "{}")
+        }
+        func snapshot(_ writer: any DatabaseWriter) throws -> [[String?]] {
+            try writer.read { db in
+                var rows: [[String?]] = []
+                for table in ["regions", "subscriptions", "audit_log", "audit_subjects", "pitstop_migrations"] {
+                    rows += try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1").map { row in [table] + row.databaseValues.map { $0.description } }
+                }
+                return rows
+            }
+        }
+        let before = try snapshot(old)
+        try old.close()
+
+        // When this release opens it
+        let database = try AppDatabase.open(path: path)
+
+        // Then the new migration is applied, and every row of before is still there, unchanged
+        #expect(try database.appliedMigrations() == Migration.all.map(\.name))
+        let after = try snapshot(database.writer)
+        #expect(after.filter { $0[0] != "pitstop_migrations" } == before.filter { $0[0] != "pitstop_migrations" })
+        #expect(Array(after.filter { $0[0] == "pitstop_migrations" }.prefix(4)) == before.filter { $0[0] == "pitstop_migrations" })
+        #expect(try await database.read { tx in try tx.audit.verifyChain() }.ok)
+        #expect(try await database.read { tx in try tx.audit.keys() }.isEmpty)
+    }
+}

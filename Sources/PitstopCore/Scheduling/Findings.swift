@@ -30,6 +30,38 @@ public struct Finding: Sendable, Hashable, Codable, CustomStringConvertible {
     public var description: String { "\(rule.rawValue): \(message)" }
 }
 
+extension Finding {
+    /// A notice logged as sent `times.count` times (at each of `times`, in log order).
+    public static func noticeSentTwice(notice: String, campaign: String?, subscription: String?, times: [Timestamp]) -> Finding {
+        let owner = [campaign.map { "campaign \($0)" }, subscription.map { "subscription \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        return Finding(rule: .noticeSentTwice,
+                       message: "notice \(notice)\(owner.isEmpty ? "" : " (\(owner))") was sent \(times.count) times: at "
+                           + times.map(\.iso8601).joined(separator: ", "),
+                       events: [], at: times.dropFirst().first ?? times.first ?? Timestamp(seconds: 0))
+    }
+
+    /// The log's append-only triggers named in `missing` are gone: anyone with write access can
+    /// now edit it, and only a signed checkpoint shows whether someone did.
+    public static func logNotAppendOnly(missing: [String], at: Timestamp) -> Finding {
+        Finding(rule: .logNotAppendOnly,
+                message: "the audit log is not append-only: trigger\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) "
+                    + "\(missing.count == 1 ? "is" : "are") missing, so its entries can be edited or removed",
+                events: [], at: at)
+    }
+
+    /// A checkpoint (`place`: `entry 41` or a kept file) whose signature or key does not hold.
+    public static func checkpointSignature(_ place: String, problem: String, at: Timestamp) -> Finding {
+        Finding(rule: .checkpointSignature, message: "\(place): \(problem)", events: [], at: at)
+    }
+
+    /// A checkpoint whose signed head (`seq`, `hash`) the log no longer holds.
+    public static func checkpointNotExtended(_ place: String, seq: Int64, hash: String, problem: String, at: Timestamp) -> Finding {
+        Finding(rule: .checkpointNotExtended,
+                message: "\(place): the log does not extend the signed head \(seq) \(hash.prefix(16))…: \(problem)",
+                events: [], at: at)
+    }
+}
+
 /// Each rule's message, one function per rule. A rule judged in several readings takes an enum
 /// whose cases are the readings, each with the parts that reading's report computes: `planned`
 /// for the checker, `starting` for the guard, `actual` for the history audit.

@@ -37,6 +37,15 @@ public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Compara
     case noticeLate = "notice-late"
     /// Guarded execution: a start that was refused and then forced.
     case forcedStart = "forced-start"
+    /// The audit log: a notice logged as sent more than once (two senders, or one resent).
+    case noticeSentTwice = "notice-sent-twice"
+    /// The audit log: a trigger that keeps it append-only is missing.
+    case logNotAppendOnly = "log-not-append-only"
+    /// The audit log: a checkpoint whose signature does not verify, or whose key the database
+    /// does not record.
+    case checkpointSignature = "checkpoint-signature"
+    /// The audit log: it no longer holds the head a signed checkpoint vouches for (rewritten or cut).
+    case checkpointNotExtended = "checkpoint-not-extended"
 
     /// The rules ``Checker/check(events:fleet:campaigns:notices:)`` judges planned events
     /// against, in report order.
@@ -50,6 +59,9 @@ public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Compara
     public static let history: [RuleName] = [
         .updateDomainOverlap, .pairOverlap, .freezeTooLong, .rebootOverrun, .noticeLate, .forcedStart,
     ]
+
+    /// What `audit verify` finds in the log itself, beside its hash chain, in report order.
+    public static let log: [RuleName] = [.noticeSentTwice, .logNotAppendOnly, .checkpointSignature, .checkpointNotExtended]
 
     /// One line saying what the rule asks.
     public var summary: String {
@@ -67,6 +79,10 @@ public enum RuleName: String, Sendable, Hashable, Codable, CaseIterable, Compara
         case .rebootOverrun: "a reboot lasts at most \(Rules.rebootOverrunFactor) times its planned downtime"
         case .noticeLate: "a reboot starts only after its notice was sent a notice period ahead"
         case .forcedStart: "no start overrides the guard"
+        case .noticeSentTwice: "a notice is sent once"
+        case .logNotAppendOnly: "the audit log's append-only triggers are in place"
+        case .checkpointSignature: "every checkpoint is signed by a recorded audit key"
+        case .checkpointNotExtended: "the log still holds every head a checkpoint signed"
         }
     }
 

@@ -1,0 +1,65 @@
+// A writer that waited the whole busy timeout says who held the database: the pid and command
+// of the other process, from the kernel's lock table (/proc/locks).
+import Foundation
+import GRDB
+import PitstopCore
+import Testing
+@testable import PitstopStore
+
+@Suite struct BusyHolderTests {
+    /// A process that is not Pitstop takes the write lock and keeps it for longer than the
+    /// timeout: the refusal names it. (It waits the real 10 s timeout, once.)
+    @Test(.timeLimit(.minutes(1)), .enabled(if: FileManager.default.fileExists(atPath: "/proc/locks")))
+    func aWriteThatTimesOutNamesTheProcessHoldingTheDatabase() async throws {
+        // Given a database whose write lock another process holds
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("pitstop.sqlite").path
+        let database = try AppDatabase.open(path: path)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", """
+            import sqlite3, sys, time
+            con = sqlite3.connect(sys.argv[1], isolation_level=None)
+            con.execute("BEGIN IMMEDIATE")
+            print("held", flush=True)
+            time.sleep(30)
+            """, path]
+        let out = Pipe()
+        holder.standardOutput = out
+        try holder.run()
+        // SIGKILL: the child may inherit a mask that blocks SIGTERM.
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("held"))
+
+        // When this process writes, it waits the busy timeout and gives up
+        let error = await #expect(throws: PitstopError.self) {
+            try await database.write { tx in _ = try tx.fleet.upsert(region: Region(name: "eastus")) }
+        }
+
+        // Then the message names the holder by pid and command
+        #expect(error?.kind == .busy)
+        #expect(error?.message.contains("process \(holder.processIdentifier) (python3") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("10 s busy timeout") == true)
+    }
+
+    @Test func theLockTableIsReadForTheWriterThenAnExclusiveHolderNeverThisProcess() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("pitstop.sqlite").path
+        FileManager.default.createFile(atPath: path, contents: Data([0]))
+        FileManager.default.createFile(atPath: path + "-shm", contents: Data([0]))
+        let db = try #require(LockHolders.FileIdentity(path)).procName, shm = try #require(LockHolders.FileIdentity(path + "-shm")).procName
+        let table = """
+            1: POSIX  ADVISORY  READ 700 \(shm) 128 128
+            2: POSIX  ADVISORY  WRITE 701 \(db) 1073741824 1073742335
+            3: POSIX  ADVISORY  WRITE 702 \(shm) 120 120
+            4: POSIX  ADVISORY  WRITE \(getpid()) \(shm) 120 120
+            5: POSIX  ADVISORY  WRITE 703 fe:00:1 120 120
+            6: FLOCK  ADVISORY  WRITE 704 \(db) 0 EOF
+            7: POSIX  ADVISORY  WRITE 705 \(shm) 121 121
+            """
+        #expect(LockHolders.writers(databasePath: path, locks: table) == [702, 701, 705])
+        #expect(LockHolders.writers(databasePath: path, locks: "") == [])
+    }
+}
