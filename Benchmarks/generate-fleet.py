@@ -2,7 +2,11 @@
 """Writes a synthetic fleet for the benchmarks: an inventory JSON (regions, subscriptions,
 sets) and a CSV of VMs, deterministic for a given size.
 
-usage: generate-fleet.py OUTDIR [--vms 1000000] [--sets 2000] [--regions 60]
+With --windows it also writes windows.json: every region gets a weekday-night window and a
+weekend window in its own zone (zones taken in turn from a list that spans the globe), so that
+the turn order of linked regions matters.
+
+usage: generate-fleet.py OUTDIR [--vms 1000000] [--sets 2000] [--regions 60] [--windows]
 """
 import argparse
 import json
@@ -13,6 +17,7 @@ parser.add_argument("outdir")
 parser.add_argument("--vms", type=int, default=1_000_000)
 parser.add_argument("--sets", type=int, default=2000)
 parser.add_argument("--regions", type=int, default=60)
+parser.add_argument("--windows", action="store_true")
 args = parser.parse_args()
 os.makedirs(args.outdir, exist_ok=True)
 
@@ -37,3 +42,17 @@ with open(os.path.join(args.outdir, "vms.csv"), "w") as f:
         else:
             s = sets[v % args.sets]
             f.write(f"vm-{v:07d},{s['region']},{s['subscription']},{s['name']},,\n")
+
+if args.windows:
+    zones = ["America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Berlin", "Asia/Tokyo",
+             "Australia/Sydney", "America/Sao_Paulo", "Asia/Singapore"]
+    windows = []
+    for i, r in enumerate(regions):
+        zone = zones[i % len(zones)]
+        # Nights start at different hours so that linked regions' windows do not line up.
+        windows.append({"name": f"{r}-weeknights", "region": r, "start": f"2026-11-02T{20 + i % 4:02d}:00:00",
+                        "timeZone": zone, "duration": "PT6H", "recurEvery": "Week Monday,Tuesday,Wednesday,Thursday"})
+        windows.append({"name": f"{r}-weekend", "region": r, "start": "2026-11-07T06:00:00",
+                        "timeZone": zone, "duration": "PT16H", "recurEvery": "Week Saturday,Sunday"})
+    with open(os.path.join(args.outdir, "windows.json"), "w") as f:
+        json.dump({"maintenanceWindows": windows}, f)

@@ -13,8 +13,15 @@ its figures and its ratio against the named baseline, measured in the same run.
   check     `pitstop check` over the million events. Target: under 10 s.
   audit     `pitstop audit --vm NAME` over a 10,000,000-entry log (two subjects an entry,
             written straight by SQL: the query does not read the hashes). Target: under 100 ms.
+  turn order  `pitstop plan --kind freeze --dry-run` over the million VMs with a weeknight and a
+            weekend window on every region (each in its own zone), so that every group of linked
+            regions has its turn orders placed and weighed, against the same command on the same
+            fleet without windows, runs interleaved, median of 3 each. Target: at most 1.5x.
+            Whole processes: both include reading the fleet and making the events. Then the
+            planner alone (Benchmarks/planner-turn-order.swift, the same fleet in memory):
+            without windows, with windows in one fixed turn order, with windows and the search.
 
-usage: Benchmarks/run.py [--vms N] [--keep DIR] [--skip-build]
+usage: Benchmarks/run.py [--vms N] [--keep DIR] [--skip-build] [--only turn-order]
 Run it on a quiet machine: every figure is wall-clock time.
 """
 import argparse
@@ -30,10 +37,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def timed(cmd, env=None, stdin=None):
+def timed(cmd, env=None, stdin=None, stdout=subprocess.DEVNULL):
     """Seconds and this child's peak RSS in MB, through wait4."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=env, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     err = proc.stderr.read().decode(errors="replace")
@@ -59,6 +66,48 @@ def verdict(ok):
     return "ok" if ok else "MISSED"
 
 
+def turn_order(pitstop, work, fleet_db, env, vms, runs=3):
+    """Planning with windows on every region (turn orders weighed by placing them) against
+    planning the same campaign without windows, runs interleaved."""
+    windowed_db = os.path.join(work, "windowed.sqlite")
+    sqlite(fleet_db, "PRAGMA wal_checkpoint(TRUNCATE);")
+    shutil.copy(fleet_db, windowed_db)
+    timed([pitstop, "import", os.path.join(work, "windows.json"), "--db", windowed_db], env=env)
+    plan = [pitstop, "plan", "--kind", "freeze", "--dry-run"]
+    plain, windowed = [], []
+    for _ in range(runs):
+        plain.append(timed(plan + ["--db", fleet_db], env=env)[0])
+        windowed.append(timed(plan + ["--db", windowed_db], env=env)[0])
+    report = os.path.join(work, "turn-order.txt")
+    with open(report, "w") as out:
+        timed(plan + ["--db", windowed_db], env=env, stdout=out)
+    with open(report) as f:
+        lines = f.read().splitlines()
+    # After the title, the table's header and its rule.
+    groups = lines[lines.index(next(l for l in lines if l.startswith("turn orders"))) + 3:] if any(l.startswith("turn orders") for l in lines) else []
+    groups = [l for l in groups if not l.startswith("notices")]
+    total = next((l for l in lines if l.startswith("total:")), "")
+    a, b = statistics.median(plain), statistics.median(windowed)
+    ratio = b / a
+    print(f"turn order  plan --dry-run without windows {a:6.2f} s   with windows and the order search {b:6.2f} s   "
+          f"ratio {ratio:4.2f} (target <= 1.5: {verdict(ratio <= 1.5)})   median of {runs}, "
+          f"{len(groups)} groups of linked regions weighed")
+    print(f"            with windows: {total}")
+    for line in groups[:3]:
+        print(f"            {line}")
+    # The planner alone, without reading the fleet from SQLite: PitstopCore and the benchmark
+    # compiled into one optimized module.
+    core = [os.path.join(d, f) for d, _, files in os.walk(os.path.join(ROOT, "Sources", "PitstopCore")) for f in files if f.endswith(".swift")]
+    binary = os.path.join(work, "planner-turn-order")
+    built = subprocess.run(["swiftc", "-O", "-swift-version", "6", "-module-name", "PitstopCore", *sorted(core),
+                            os.path.join(ROOT, "Benchmarks", "planner-turn-order.swift"), "-o", binary], capture_output=True, text=True)
+    if built.returncode != 0:
+        sys.exit(f"failed to compile the planner benchmark:\n{built.stderr}")
+    out = subprocess.run([binary, str(vms)], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        print(f"            {line}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--vms", type=int, default=1_000_000)
@@ -67,6 +116,7 @@ def main():
     parser.add_argument("--audit-entries", type=int, default=10_000_000)
     parser.add_argument("--keep", help="work in this directory and keep it")
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--only", choices=["turn-order"], help="run this benchmark alone (after generating and importing the fleet)")
     args = parser.parse_args()
 
     if not args.skip_build:
@@ -79,8 +129,20 @@ def main():
 
     print(f"generating {args.vms:,} VMs over {args.sets:,} sets in {args.regions} regions in {work}")
     subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", "generate-fleet.py"), work,
-                    "--vms", str(args.vms), "--sets", str(args.sets), "--regions", str(args.regions)], check=True)
+                    "--vms", str(args.vms), "--sets", str(args.sets), "--regions", str(args.regions), "--windows"], check=True)
     csv = os.path.join(work, "vms.csv")
+
+    if args.only == "turn-order":
+        fleet_db = os.path.join(work, "fleet.sqlite")
+        for f in (fleet_db, fleet_db + "-wal", fleet_db + "-shm"):
+            if os.path.exists(f):
+                os.remove(f)
+        timed([pitstop, "import", os.path.join(work, "fleet.json"), "--db", fleet_db], env=env)
+        timed([pitstop, "import", csv, "--db", fleet_db], env=env)
+        turn_order(pitstop, work, fleet_db, env, args.vms)
+        if not args.keep:
+            shutil.rmtree(work)
+        return
 
     # -- import ------------------------------------------------------------------------
     baseline_db = os.path.join(work, "baseline.sqlite")
@@ -136,6 +198,8 @@ def main():
 
     check_s, check_mb = timed([pitstop, "check", "--db", planned_db], env=env)
     print(f"check    {check_s:6.2f} s over {events} events, peak {check_mb:5.0f} MB (target < 10 s: {verdict(check_s < 10)})")
+
+    turn_order(pitstop, work, fleet_db, env, args.vms)
 
     # -- audit --------------------------------------------------------------------------
     audit_db = os.path.join(work, "audit.sqlite")

@@ -136,6 +136,24 @@ public enum Responses {
         ] + extra)
     }
 
+    /// How the turn order of one group of linked regions was chosen, as `plan` shows it: the
+    /// order kept and each other order weighed, with how much later it would have ended
+    /// (`laterSeconds`; `end` and `laterSeconds` are `null` for an order that does not fit).
+    public static func turnOrder(_ t: TurnOrderChoice) -> String {
+        func option(_ o: TurnOrderChoice.Option, extra: [(String, String)] = []) -> String {
+            JSONText.object([
+                ("turns", JSONText.array(o.turns.map { JSONText.array($0.map(JSONText.quote)) })),
+                ("end", JSONText.quote(o.end?.iso8601)),
+            ] + extra)
+        }
+        let chosenEnd = t.chosen.end?.seconds ?? 0
+        return JSONText.object([
+            ("regions", JSONText.array(t.regions.map(JSONText.quote))), ("exhaustive", t.exhaustive ? "true" : "false"),
+            ("chosen", option(t.chosen)),
+            ("others", JSONText.array(t.others.map { option($0, extra: [("laterSeconds", JSONText.number($0.end.map { $0.seconds - chosenEnd }))]) })),
+        ])
+    }
+
     /// A campaign with its event counts, as `campaign list` shows it.
     public static func campaignSummary(_ c: CampaignSummary) -> String {
         campaign(c.record.campaign, status: c.record.status.rawValue, span: c.record.span,

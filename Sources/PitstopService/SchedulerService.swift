@@ -9,6 +9,8 @@ public struct PlanResult: Sendable {
     public var campaign: Campaign
     public var events: [PlannedEvent]
     public var summary: PlanSummary
+    /// Per group of linked target regions, the turn order kept and the others weighed.
+    public var turnOrders: [TurnOrderChoice]
     public var notices: [NoticeRecord]
     /// Whether it was written (false for a dry run).
     public var written: Bool
@@ -129,12 +131,14 @@ public struct SchedulerService: Sendable {
         do throws(InputProblem) { campaign = try Campaign(id: id, request: request, createdAt: now, fleet: fleet) } catch {
             throw PitstopError(.invalid, error.message)
         }
-        let events: [PlannedEvent]
-        do throws(PlanningFailure) { events = try Planner.plan(campaign, fleet: fleet, existing: existing, existingCampaigns: terms) } catch {
+        let outcome: PlanOutcome
+        do throws(PlanningFailure) { outcome = try Planner.planWithTurnOrders(campaign, fleet: fleet, existing: existing, existingCampaigns: terms) } catch {
             throw PitstopError(.conflict, "no valid plan: \(error.message)")
         }
+        let events = outcome.events
         let (notices, warnings) = Self.notices(for: campaign, events: events, fleet: fleet, now: now)
-        return PlanResult(campaign: campaign, events: events, summary: PlanSummary(events: events), notices: notices, written: false, warnings: warnings)
+        return PlanResult(campaign: campaign, events: events, summary: PlanSummary(events: events), turnOrders: outcome.turnOrders,
+                          notices: notices, written: false, warnings: warnings)
     }
 
     /// One notice per subscription for a reboot campaign: its VMs, waves and times, in UTC

@@ -41,7 +41,8 @@ struct PlanCommand: AsyncParsableCommand {
             case .json:
                 let out = StandardOutput()
                 let campaign = Responses.campaign(result.campaign, status: result.written ? "scheduled" : "dry-run", span: result.summary.span)
-                let list = JSONListWriter(key: "events", prefix: "{\"campaign\": " + campaign + ",\n ", write: out.write)
+                let turnOrders = JSONText.array(result.turnOrders.map(Responses.turnOrder))
+                let list = JSONListWriter(key: "events", prefix: "{\"campaign\": " + campaign + ",\n \"turnOrders\": " + turnOrders + ",\n ", write: out.write)
                 for e in result.events { list.append(Responses.event(e)) }
                 list.close()
                 out.flush()
@@ -58,11 +59,41 @@ struct PlanCommand: AsyncParsableCommand {
                 if let span = result.summary.span {
                     print("total: \(result.summary.vms) VMs in \(result.summary.waves) waves, \(span.start.iso8601) to \(span.end.iso8601) (\(DurationText.short(span.duration)))")
                 }
+                if !result.turnOrders.isEmpty {
+                    print("turn orders of linked regions (each group takes the order that ends first):")
+                    var orders = Table("group", "order kept", "ends (UTC)", "other orders")
+                    for t in result.turnOrders {
+                        orders.add(t.regions.joined(separator: ", "), Self.turns(t.chosen), t.chosen.end?.iso8601 ?? "-", Self.others(t))
+                    }
+                    print(orders.text, terminator: "")
+                }
                 if !result.notices.isEmpty {
                     print("notices \(result.written ? "queued" : "to queue"): \(result.notices.map { "\($0.subscription) (\($0.recipients.count) recipient\($0.recipients.count == 1 ? "" : "s"))" }.joined(separator: ", "))")
                 }
             }
         }
+    }
+
+    /// `a+b > c`: the regions of each turn, turns in order.
+    static func turns(_ option: TurnOrderChoice.Option) -> String {
+        option.turns.map { $0.joined(separator: "+") }.joined(separator: " > ")
+    }
+
+    /// The other orders of a group and how much later each would have ended: the first two
+    /// (soonest end first) by their turns, the rest as a range, then those that do not fit at all.
+    static func others(_ t: TurnOrderChoice) -> String {
+        guard let end = t.chosen.end else { return "" }
+        let fitting = t.others.filter { $0.end != nil }, failing = t.others.count - fitting.count
+        let later = { (o: TurnOrderChoice.Option) in o.end!.seconds - end.seconds }
+        var parts = fitting.prefix(2).map { "\(turns($0)) ends \(later($0) == 0 ? "as late" : DurationText.short(later($0)) + " later")" }
+        if fitting.count > 2 {
+            let rest = fitting.dropFirst(2).map(later)
+            parts.append("\(rest.count) more end \(DurationText.short(rest.min()!)) to \(DurationText.short(rest.max()!)) later")
+        }
+        if failing > 0 { parts.append("\(failing) do\(failing == 1 ? "es" : "") not fit") }
+        if parts.isEmpty { parts.append("none") }
+        if !t.exhaustive { parts.append("(bounded search: \(t.others.count + 1) orders weighed)") }
+        return parts.joined(separator: "; ")
     }
 }
 

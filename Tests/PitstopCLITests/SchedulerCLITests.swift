@@ -38,6 +38,57 @@ import Testing
         #expect((list["campaigns"] as? [Any])?.isEmpty == true)
     }
 
+    /// Issue 12's freeze case: eastus's only window is Saturday night in New York, westus has
+    /// one every night in Los Angeles, so westus goes first and eastus-first would end 3h later.
+    static let pairWithWindows = """
+        {"regions": [{"name": "eastus"}, {"name": "westus"}], "regionPairs": [{"region": "eastus", "pairedWith": "westus"}],
+         "subscriptions": [{"id": "contoso", "admins": ["ops@contoso.example"]}],
+         "availabilitySets": [{"name": "east", "region": "eastus", "subscription": "contoso", "updateDomains": 2},
+                              {"name": "west", "region": "westus", "subscription": "contoso", "updateDomains": 2}],
+         "vms": [{"name": "east-0", "availabilitySet": "east"}, {"name": "east-1", "availabilitySet": "east"},
+                 {"name": "west-0", "availabilitySet": "west"}, {"name": "west-1", "availabilitySet": "west"}],
+         "maintenanceWindows": [
+           {"name": "east-weekend", "region": "eastus", "start": "2026-11-28T22:00:00", "timeZone": "America/New_York", "duration": "PT4H", "recurEvery": "Week Saturday"},
+           {"name": "west-nightly", "region": "westus", "start": "2026-11-23T22:00:00", "timeZone": "America/Los_Angeles", "duration": "PT4H", "recurEvery": "Day"}]}
+        """
+
+    @Test func aDryRunShowsTheTurnOrderKeptAndHowMuchLaterTheOtherWouldEnd() throws {
+        let box = try Sandbox()
+        try box.ok("import", try box.write("fleet.json", Self.pairWithWindows))
+
+        let run = try box.ok("plan", "--kind", "freeze", "--not-before", "2026-11-23T12:00:00Z", "--dry-run")
+
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        let header = try #require(lines.firstIndex { $0.hasPrefix("turn orders of linked regions") })
+        #expect(lines[header + 1].split(separator: " ", omittingEmptySubsequences: true).prefix(3) == ["group", "order", "kept"])
+        let row = lines[header + 3]
+        #expect(row.hasPrefix("eastus, westus"))
+        #expect(row.contains("westus > eastus"))
+        #expect(row.contains("2026-11-29T03:31:00Z"))
+        #expect(row.hasSuffix("eastus > westus ends 3h later"))
+    }
+
+    @Test func planAsJSONListsTheTurnOrdersWeighed() throws {
+        let box = try Sandbox()
+        try box.ok("import", try box.write("fleet.json", Self.pairWithWindows))
+
+        let document = try box.ok("plan", "--kind", "freeze", "--not-before", "2026-11-23T12:00:00Z", "--format", "json").jsonObject()
+
+        let orders = try #require(document["turnOrders"] as? [[String: Any]])
+        #expect(orders.count == 1)
+        #expect(orders[0]["regions"] as? [String] == ["eastus", "westus"])
+        #expect(orders[0]["exhaustive"] as? Bool == true)
+        let chosen = try #require(orders[0]["chosen"] as? [String: Any])
+        #expect(chosen["turns"] as? [[String]] == [["westus"], ["eastus"]])
+        #expect(chosen["end"] as? String == "2026-11-29T03:31:00Z")
+        let others = try #require(orders[0]["others"] as? [[String: Any]])
+        #expect(others.count == 1)
+        #expect(others.first?["turns"] as? [[String]] == [["eastus"], ["westus"]])
+        #expect(others.first?["end"] as? String == "2026-11-29T06:31:00Z")
+        #expect(others.first?["laterSeconds"] as? Int == 10_800)
+        #expect((document["events"] as? [Any])?.count == 4)
+    }
+
     @Test func upcomingCheckAndCancelWorkOnAStoredPlan() throws {
         let box = try Sandbox()
         try box.seed()

@@ -27,10 +27,10 @@ public struct PlanningFailure: Error, Sendable, Hashable, CustomStringConvertibl
 ///   skipped; all VMs of a wave share one start and one end;
 /// - a region's single-instance VMs go in one more wave, right after its last set wave ends;
 /// - regions not tied by a pair link run in parallel; linked regions take turns, each
-///   starting after every linked region placed before it has finished. The turn order is the
-///   best of all orders for small groups of linked regions, the best of a few greedy
-///   colourings of the pair conflict graph for large ones; when windows or other campaigns
-///   leave no room in that order, other orders are tried (see `turnOrders`);
+///   starting after every linked region placed before it has finished. Each group of linked
+///   regions takes the turn order that really finishes first once its waves are placed
+///   (windows, blackouts and other campaigns included): every order for groups of up to
+///   ``exhaustiveGroupLimit`` regions, a bounded search for larger ones (TurnOrder.swift);
 /// - a wave that does not fit where it would go (outside every occurrence of its windows,
 ///   over a blackout, over another campaign's events of its VMs, its set's other update
 ///   domains or its region's partners) waits for the earliest start where it fits.
@@ -51,64 +51,43 @@ public enum Planner {
         _ campaign: Campaign, fleet: FleetSnapshot, existing: [PlannedEvent],
         existingCampaigns: [String: CampaignTerms] = [:]
     ) throws(PlanningFailure) -> [PlannedEvent] {
+        try planWithTurnOrders(campaign, fleet: fleet, existing: existing, existingCampaigns: existingCampaigns).events
+    }
+
+    /// The same plan as ``plan(_:fleet:existing:existingCampaigns:)``, with how the turn order of
+    /// each group of linked regions was chosen (``TurnOrderChoice``), for the operator to see why.
+    public static func planWithTurnOrders(
+        _ campaign: Campaign, fleet: FleetSnapshot, existing: [PlannedEvent],
+        existingCampaigns: [String: CampaignTerms] = [:]
+    ) throws(PlanningFailure) -> PlanOutcome {
+        try plan(campaign, fleet: fleet, existing: existing, existingCampaigns: existingCampaigns, turnOrder: nil)
+    }
+
+    /// Plans with every group of linked regions taking its turns in the order of `turnOrder`
+    /// (region names) when given, else in the order that finishes first.
+    static func plan(
+        _ campaign: Campaign, fleet: FleetSnapshot, existing: [PlannedEvent],
+        existingCampaigns: [String: CampaignTerms], turnOrder: [String]?
+    ) throws(PlanningFailure) -> PlanOutcome {
         let targets = try targetRegions(campaign, fleet: fleet)
         let shapes = targets.map { RegionShape($0, campaign: campaign, fleet: fleet) }
         let load = ExistingLoad(
             existing.filter { $0.status.isActive && $0.campaign != campaign.id }, fleet: fleet,
             targets: Set(targets), terms: existingCampaigns)
         let horizon = TimeRange(start: campaign.earliestStart, end: campaign.deadline)
-        var windowCache = WindowCache(fleet: fleet, horizon: horizon)
+        let neighbours = conflictNeighbours(shapes, fleet: fleet)
+        var placer = TurnPlacer(
+            shapes: shapes, neighbours: neighbours, campaign: campaign, fleet: fleet, load: load,
+            windows: WindowCache(fleet: fleet, horizon: horizon))
 
         var placed: [Int32: [Wave]] = [:]
-        for candidates in turnOrders(shapes, fleet: fleet) {
-            // Try the component's turn orders, best estimate first, until one fits everything.
-            var firstFailure: PlanningFailure?
-            for order in candidates {
-                do {
-                    for (region, waves) in try placeComponent(order, shapes: shapes, campaign: campaign, fleet: fleet, load: load, windows: &windowCache) {
-                        placed[region] = waves
-                    }
-                    firstFailure = nil
-                    break
-                } catch {
-                    firstFailure = firstFailure ?? error
-                }
-            }
-            if let firstFailure { throw firstFailure }
+        var choices: [TurnOrderChoice] = []
+        for group in linkedGroups(neighbours) {
+            let (waves, choice) = try chooseTurnOrder(group, placer: &placer, forced: turnOrder)
+            placed.merge(waves) { $1 }
+            if group.count > 1 { choices.append(choice) }
         }
-        return events(for: shapes, placed: placed, campaign: campaign, fleet: fleet)
-    }
-
-    /// Places the regions of one pair component in `order`, each after its earlier-placed
-    /// partners have finished.
-    private static func placeComponent(
-        _ order: [Int], shapes: [RegionShape], campaign: Campaign, fleet: FleetSnapshot, load: ExistingLoad,
-        windows: inout WindowCache
-    ) throws(PlanningFailure) -> [Int32: [Wave]] {
-        var spans: [Int32: TimeRange] = [:]
-        var placed: [Int32: [Wave]] = [:]
-        for k in order {
-            let shape = shapes[k]
-            // Rule 3 within the campaign (Rules.pairSpansClash): wait for the partners placed before.
-            let before = fleet.partnerRegions[Int(shape.region)].filter { spans[$0] != nil }
-            let (earliest, waited) = Rules.spanStart(from: campaign.earliestStart, partnerSpans: before.map { spans[$0]! })
-            let waitedFor = waited.map { fleet.regions[Int(before[$0])].name }
-            let waves: [Wave]
-            do {
-                waves = try place(shape, from: earliest, campaign: campaign, fleet: fleet, load: load, windows: &windows)
-            } catch {
-                // Say why the region started late: its turn came after its partners'.
-                guard !waitedFor.isEmpty else { throw error }
-                var explained = error
-                explained.message += " (\(fleet.regions[Int(shape.region)].name) waits for its paired regions "
-                    + "\(waitedFor.joined(separator: ", ")) until \(earliest))"
-                throw explained
-            }
-            spans[shape.region] = TimeRange(
-                start: waves.map(\.start).min() ?? earliest, end: waves.map { $0.start + campaign.perVMDuration }.max() ?? earliest)
-            placed[shape.region] = waves
-        }
-        return placed
+        return PlanOutcome(events: events(for: shapes, placed: placed, campaign: campaign, fleet: fleet), turnOrders: choices)
     }
 
     /// A lower bound, in seconds, on any valid plan's length (first event start to last event
@@ -169,142 +148,10 @@ public enum Planner {
     }
 
     /// For each shape, the indices of the shapes it must take turns with.
-    private static func conflictNeighbours(_ shapes: [RegionShape], fleet: FleetSnapshot) -> [[Int]] {
+    static func conflictNeighbours(_ shapes: [RegionShape], fleet: FleetSnapshot) -> [[Int]] {
         var position: [Int32: Int] = [:]
         for (k, shape) in shapes.enumerated() { position[shape.region] = k }
         return shapes.map { shape in fleet.partnerRegions[Int(shape.region)].compactMap { position[$0] }.sorted() }
-    }
-
-    /// The turn orders to try, per connected component of the pair conflict graph (regions
-    /// of different components never wait for each other). In an order each region waits for
-    /// its partners placed before it. A component of at most ``exhaustiveComponentLimit``
-    /// regions gets its distinct orders (distinct in which side of each link goes first) by
-    /// estimated length, at most ``turnOrderAttempts`` of them, the first being the best for the
-    /// ideal spans; a larger one gets the best of a few greedy colourings. The estimate is the
-    /// plan length with ideal spans, each region starting when its earlier-placed partners end.
-    /// Ties keep the first found, so the result is stable.
-    static func turnOrders(_ shapes: [RegionShape], fleet: FleetSnapshot) -> [[[Int]]] {
-        let n = shapes.count
-        let neighbours = conflictNeighbours(shapes, fleet: fleet)
-        let span = shapes.map(\.idealSpan)
-        let name = shapes.map { fleet.regions[Int($0.region)].name }
-        var result: [[[Int]]] = []
-        var seen = [Bool](repeating: false, count: n)
-        for root in 0..<n where !seen[root] {
-            var component = [root]
-            seen[root] = true
-            var next = 0
-            while next < component.count {
-                for w in neighbours[component[next]] where !seen[w] {
-                    seen[w] = true
-                    component.append(w)
-                }
-                next += 1
-            }
-            component.sort()
-            if component.count == 1 {
-                result.append([component])
-            } else if component.count <= exhaustiveComponentLimit {
-                result.append(ordersByTrial(component, neighbours: neighbours, span: span))
-            } else {
-                result.append([bestOrderByColouring(component, neighbours: neighbours, span: span, name: name)])
-            }
-        }
-        return result
-    }
-
-    /// Components up to this size are ordered by trying all orders (8! = 40,320 short
-    /// simulations); the published pair table's components have at most 3 regions.
-    static let exhaustiveComponentLimit = 8
-    /// At most this many turn orders of one component are tried before planning fails.
-    static let turnOrderAttempts = 24
-
-    /// The length of the plan when regions are placed in `order`, each starting as soon as its
-    /// earlier-placed partners have ended: the heaviest chain of linked regions.
-    private static func estimatedLength(_ order: [Int], neighbours: [[Int]], span: [Int64]) -> Int64 {
-        var end = [Int64?](repeating: nil, count: span.count)
-        var total: Int64 = 0
-        for v in order {
-            let start = neighbours[v].compactMap { end[$0] }.max() ?? 0
-            end[v] = start + span[v]
-            total = max(total, start + span[v])
-        }
-        return total
-    }
-
-    private static func ordersByTrial(_ component: [Int], neighbours: [[Int]], span: [Int64]) -> [[Int]] {
-        // Which side of each link goes first is all that matters: one order per orientation.
-        var links: [(Int, Int)] = []
-        for v in component { for w in neighbours[v] where v < w { links.append((v, w)) } }
-        var best: [UInt64: (length: Int64, order: [Int])] = [:]
-        var firstSeen: [UInt64] = []
-        var position = [Int](repeating: 0, count: span.count)
-        var current = component
-        // Lexicographic next permutation: every order once, in a fixed sequence.
-        while true {
-            for (i, v) in current.enumerated() { position[v] = i }
-            var orientation: UInt64 = 0
-            for (bit, link) in links.enumerated() where position[link.0] < position[link.1] { orientation |= 1 << UInt64(bit % 64) }
-            if best[orientation] == nil {
-                best[orientation] = (estimatedLength(current, neighbours: neighbours, span: span), current)
-                firstSeen.append(orientation)
-            }
-            var i = current.count - 2
-            while i >= 0, current[i] >= current[i + 1] { i -= 1 }
-            if i < 0 { break }
-            var j = current.count - 1
-            while current[j] <= current[i] { j -= 1 }
-            current.swapAt(i, j)
-            current[(i + 1)...].reverse()
-        }
-        let ranked = firstSeen.enumerated().sorted { (best[$0.element]!.length, $0.offset) < (best[$1.element]!.length, $1.offset) }
-        return ranked.prefix(turnOrderAttempts).map { best[$0.element]!.order }
-    }
-
-    private static func bestOrderByColouring(_ component: [Int], neighbours: [[Int]], span: [Int64], name: [String]) -> [Int] {
-        let byWeight = component.sorted { (span[$0], name[$1]) > (span[$1], name[$0]) }
-        let byDegree = component.sorted {
-            (neighbours[$0].count, span[$0], name[$1]) > (neighbours[$1].count, span[$1], name[$0])
-        }
-        func greedyColouring(_ order: [Int]) -> [Int: Int] {
-            var colour: [Int: Int] = [:]
-            for v in order {
-                let used = Set(neighbours[v].compactMap { colour[$0] })
-                var c = 0
-                while used.contains(c) { c += 1 }
-                colour[v] = c
-            }
-            return colour
-        }
-        func dsatur() -> [Int: Int] {
-            var colour: [Int: Int] = [:]
-            for _ in component {
-                var best = -1, bestKey = (-1, -1, Int64(-1))
-                for v in component where colour[v] == nil {
-                    let saturation = Set(neighbours[v].compactMap { colour[$0] }).count
-                    let key = (saturation, neighbours[v].count, span[v])
-                    if key > bestKey { (best, bestKey) = (v, key) }
-                }
-                let used = Set(neighbours[best].compactMap { colour[$0] })
-                var c = 0
-                while used.contains(c) { c += 1 }
-                colour[best] = c
-            }
-            return colour
-        }
-        func ordered(by colour: [Int: Int]) -> [Int] {
-            component.sorted { (colour[$0]!, span[$1], name[$0]) < (colour[$1]!, span[$0], name[$1]) }
-        }
-        let candidates = [
-            ordered(by: greedyColouring(byWeight)), ordered(by: dsatur()),
-            ordered(by: greedyColouring(byDegree)), ordered(by: greedyColouring(component)), byWeight,
-        ]
-        var best = candidates[0], bestLength = estimatedLength(candidates[0], neighbours: neighbours, span: span)
-        for candidate in candidates.dropFirst() {
-            let length = estimatedLength(candidate, neighbours: neighbours, span: span)
-            if length < bestLength { (best, bestLength) = (candidate, length) }
-        }
-        return best
     }
 
     /// The heaviest clique of a small, sparse graph, by branch and bound.
@@ -435,7 +282,7 @@ public enum Planner {
         let start: Timestamp
     }
 
-    private static func place(
+    static func place(
         _ shape: RegionShape, from earliest: Timestamp, campaign: Campaign, fleet: FleetSnapshot,
         load: ExistingLoad, windows: inout WindowCache
     ) throws(PlanningFailure) -> [Wave] {
