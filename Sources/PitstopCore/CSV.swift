@@ -23,6 +23,8 @@ public struct CSVReader {
     private var tooLong = false
     private var problem: String?
     private var sawAnything = false
+    /// The file's first bytes, held until they show whether they are a byte-order mark.
+    private var lead: [UInt8]? = []
 
     public init(maxRecordBytes: Int = 1 << 20) {
         self.maxRecordBytes = maxRecordBytes
@@ -30,6 +32,29 @@ public struct CSVReader {
     }
 
     public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, emit: (CSVRecord) throws -> Void) rethrows {
+        guard lead != nil else { return try consume(chunk, emit: emit) }
+        // The first three bytes decide whether a byte-order mark (which some editors and
+        // spreadsheets write) starts the file; it is skipped, as the JSON reader skips it.
+        var rest = chunk[...]
+        while lead!.count < 3, let b = rest.first {
+            lead!.append(b)
+            rest = rest.dropFirst()
+        }
+        guard lead!.count == 3 else { return }
+        try releaseLead(emit: emit)
+        try consume(UnsafeBufferPointer(rebasing: rest), emit: emit)
+    }
+
+    private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// Feeds the bytes held while looking for a byte-order mark, unless they are one.
+    private mutating func releaseLead(emit: (CSVRecord) throws -> Void) rethrows {
+        guard let held = lead else { return }
+        lead = nil
+        if held != Self.byteOrderMark { try held.withUnsafeBufferPointer { try consume($0, emit: emit) } }
+    }
+
+    private mutating func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (CSVRecord) throws -> Void) rethrows {
         for b in chunk {
             if tooLong {
                 // Skip to the end of the physical line; quotes no longer count.
@@ -89,6 +114,7 @@ public struct CSVReader {
 
     /// Emits the last record if the input did not end with a newline.
     public mutating func finish(emit: (CSVRecord) throws -> Void) rethrows {
+        try releaseLead(emit: emit)
         if inQuotes { problem = "a quoted field is not closed before the end of the file (truncated?)" }
         if sawAnything { try endRecord(emit) }
     }

@@ -137,11 +137,12 @@ public struct InputProblem: Error, Sendable, Hashable, CustomStringConvertible {
 
 extension String {
     /// The value as an error message quotes it: long values are cut, so that a 100 MB field
-    /// does not become a 100 MB message.
+    /// does not become a 100 MB message, and control characters are escapes
+    /// (``escapingControlCharacters``).
     public var truncatedForMessage: String {
         let limit = 60
         // Walk at most `limit` characters: `count` would read all 100 MB.
-        guard let cut = index(startIndex, offsetBy: limit, limitedBy: endIndex), cut != endIndex else { return self }
-        return String(self[..<cut]) + "… (\(utf8.count) bytes)"
+        guard let cut = index(startIndex, offsetBy: limit, limitedBy: endIndex), cut != endIndex else { return escapingControlCharacters }
+        return String(self[..<cut]).escapingControlCharacters + "… (\(utf8.count) bytes)"
     }
 }

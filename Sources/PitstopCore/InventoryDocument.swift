@@ -196,11 +196,10 @@ public enum VMCSV {
         func optional(_ s: String) -> String? { s.isEmpty ? nil : s }
         func integer(_ s: String, _ field: String) -> Int? {
             guard !s.isEmpty else { return nil }
-            guard let n = Int(s) else {
-                problems.append(FieldProblem(field, "'\(s.truncatedForMessage)' is not a whole number"))
+            do throws(InputProblem) { return try InputLimits.wholeNumber(s, quoted: true) } catch {
+                problems.append(FieldProblem(field, error.message))
                 return nil
             }
-            return n
         }
         let draft = VMDraft(
             name: f[0], region: optional(f[1]), subscription: optional(f[2]), availabilitySet: optional(f[3]),
@@ -223,6 +222,15 @@ struct RecordReader {
         if case .object(let m) = node.value {
             members = m
             isObject = true
+            // A key given twice: which value was meant cannot be told, so neither is taken.
+            var firstLine: [String: Int] = [:]
+            for (key, value) in m {
+                if let earlier = firstLine[key] {
+                    problems.append(FieldProblem(key.truncatedForMessage, "appears twice in this record (lines \(earlier) and \(value.line))"))
+                } else {
+                    firstLine[key] = value.line
+                }
+            }
         } else {
             members = []
             isObject = false
@@ -265,9 +273,10 @@ struct RecordReader {
         switch n.value {
         case .null: return nil
         case .number(let text):
-            if let v = Int(text) { return v }
-            problems.append(FieldProblem(key, "\(text.truncatedForMessage) is not a whole number"))
-            return nil
+            do throws(InputProblem) { return try InputLimits.wholeNumber(text) } catch {
+                problems.append(FieldProblem(key, error.message))
+                return nil
+            }
         default:
             problems.append(FieldProblem(key, "must be a whole number, not \(n.value.kindName)"))
             return nil
@@ -311,7 +320,7 @@ struct RecordReader {
         finish()
         guard let region, let partner, problems.isEmpty else { return nil }
         guard region != partner else {
-            problems.append(FieldProblem("pairedWith", "a region cannot be paired with itself ('\(region)')"))
+            problems.append(FieldProblem("pairedWith", "a region cannot be paired with itself ('\(region.escapingControlCharacters)')"))
             return nil
         }
         return RegionPair(region: region, pairedWith: partner)
@@ -409,14 +418,16 @@ public struct WindowFields {
 
     public init() {}
 
+    /// - Parameter stored: the fields come from the database, where an earlier version may
+    ///   have kept an offset zone (``MaintenanceWindow/timeZone(stored:)``).
     public mutating func parse(start startText: String?, zone zoneText: String?, duration durationText: String?,
-                               recurEvery: String?, expires expiresText: String?, problems: inout [FieldProblem]) {
+                               recurEvery: String?, expires expiresText: String?, stored: Bool = false, problems: inout [FieldProblem]) {
         if let startText {
             start = LocalDateTime(startText)
             if start == nil { problems.append(FieldProblem("start", "'\(startText.truncatedForMessage)' is not a local date and time (like 2026-12-05T22:00:00)")) }
         }
         if let zoneText {
-            do throws(InputProblem) { zone = try MaintenanceWindow.timeZone(named: zoneText) } catch { problems.append(FieldProblem("timeZone", error.message)) }
+            do throws(InputProblem) { zone = try stored ? MaintenanceWindow.timeZone(stored: zoneText) : MaintenanceWindow.timeZone(named: zoneText) } catch { problems.append(FieldProblem("timeZone", error.message)) }
         }
         if let durationText {
             do throws(InputProblem) {

@@ -191,7 +191,7 @@ extension VMDraft {
             if !fleet.hasRegion(regionName) {
                 problems.append(FieldProblem("region", "unknown region '\(regionName.truncatedForMessage)'"))
             } else if let set, set.region != regionName {
-                problems.append(FieldProblem("region", "'\(regionName)' is not the region of set \(set.name) (\(set.region))"))
+                problems.append(FieldProblem("region", "'\(regionName.escapingControlCharacters)' is not the region of set \(set.name) (\(set.region))"))
             }
         } else if availabilitySet == nil {
             // With an unknown set, that is the one problem: the set would have given the region.

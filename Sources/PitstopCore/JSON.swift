@@ -311,3 +311,123 @@ public enum JSONText {
 
     public static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
 }
+
+/// Watches a JSON text as it arrives, chunk by chunk, and stops it at the first string or
+/// number longer than a limit, naming the line and the path of the value (`vms[3].name`),
+/// before the rest of that value is read: a 200 MB string costs the limit, not 200 MB.
+/// It follows only strings, nesting and keys; the parser judges the syntax afterwards.
+public struct JSONValueLengthGuard {
+    /// A value longer than the limit: where it starts, and the path of keys and indices to it.
+    public struct TooLong: Error, Sendable, Equatable {
+        public var line: Int
+        public var path: String
+        public var limit: Int
+    }
+
+    private enum Frame {
+        case object(key: String?)
+        case array(index: Int)
+    }
+
+    public let limit: Int
+    private var line = 1
+    private var valueLine = 1
+    private var stack: [Frame] = []
+    private var expectingKey = false
+    private var inString = false
+    private var escaped = false
+    private var inBare = false
+    private var length = 0
+    /// The key being read, kept only up to a length a path can show.
+    private var key: [UInt8] = []
+    private var readingKey = false
+
+    public init(limit: Int) { self.limit = limit }
+
+    public mutating func feed(_ chunk: [UInt8]) throws(TooLong) {
+        for b in chunk {
+            if inString {
+                if b == 0x0A { line += 1 }
+                if escaped {
+                    escaped = false
+                } else if b == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if b == UInt8(ascii: "\"") {
+                    inString = false
+                    if readingKey {
+                        setKey(String(decoding: key, as: UTF8.self))
+                        readingKey = false
+                    }
+                    continue
+                }
+                length += 1
+                if readingKey && key.count < 64 { key.append(b) }
+                if length > limit { throw tooLong() }
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "\""):
+                inBare = false
+                inString = true
+                length = 0
+                valueLine = line
+                readingKey = expectingKey
+                key.removeAll(keepingCapacity: true)
+            case UInt8(ascii: "{"):
+                inBare = false
+                stack.append(.object(key: nil))
+                expectingKey = true
+            case UInt8(ascii: "["):
+                inBare = false
+                stack.append(.array(index: 0))
+                expectingKey = false
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                inBare = false
+                if !stack.isEmpty { stack.removeLast() }
+                expectingKey = false
+            case UInt8(ascii: ","):
+                inBare = false
+                if case .array(let i)? = stack.last {
+                    stack[stack.count - 1] = .array(index: i + 1)
+                } else if case .object? = stack.last {
+                    expectingKey = true
+                }
+            case UInt8(ascii: ":"):
+                inBare = false
+                expectingKey = false
+            case 0x20, 0x09, 0x0D:
+                inBare = false
+            case 0x0A:
+                inBare = false
+                line += 1
+            default:
+                // A number or literal: long only if someone made it so.
+                if !inBare {
+                    inBare = true
+                    length = 0
+                    valueLine = line
+                }
+                length += 1
+                if length > limit { throw tooLong() }
+            }
+        }
+    }
+
+    private mutating func setKey(_ name: String) {
+        if case .object? = stack.last { stack[stack.count - 1] = .object(key: name) }
+    }
+
+    private func tooLong() -> TooLong {
+        var path = ""
+        // The key of a value being read is its own; a key that is itself too long is shown by its parent's path.
+        let frames = readingKey ? stack.dropLast() : stack[...]
+        for frame in frames {
+            switch frame {
+            case .object(let key?): path += path.isEmpty ? key.escapingControlCharacters : ".\(key.escapingControlCharacters)"
+            case .object(nil): break
+            case .array(let i): path += "[\(i)]"
+            }
+        }
+        return TooLong(line: valueLine, path: path, limit: limit)
+    }
+}

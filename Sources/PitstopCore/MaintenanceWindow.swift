@@ -33,14 +33,60 @@ public struct MaintenanceWindow: Sendable, Hashable {
         self.expires = expires
     }
 
-    /// Looks up an IANA zone name (`America/New_York`, `UTC`), refusing abbreviations and
-    /// unknown names.
+    /// Looks up an IANA zone name (`America/New_York`, `Etc/GMT-5`, `UTC`): the one rule for
+    /// every time zone Pitstop reads (windows, notice zones, options). Offsets written as names
+    /// (`UTC+5`, `GMT-3`, `+05:00`) are refused: ISO 8601 reads `UTC+5` as five hours ahead of
+    /// UTC and POSIX as five hours behind, so either reading puts windows ten hours off for
+    /// someone. The message names the `Etc/` zone or asks for the zone of the place.
     public static func timeZone(named name: String) throws(InputProblem) -> TimeZone {
+        if let offset = writtenOffset(name) { throw offsetRefusal(name, offsetSeconds: offset) }
         guard !name.isEmpty, name.count <= 64, name.first?.isLetter == true,
               let zone = TimeZone(identifier: name) else {
             throw InputProblem("'\(name.truncatedForMessage)' is not an IANA time zone (like Europe/Paris or UTC)")
         }
+        // Foundation makes a zone of its own out of any offset it can read ("UTC+5" becomes
+        // GMT+0500); an IANA name never resolves to one of those.
+        if zone.identifier.hasPrefix("GMT+") || zone.identifier.hasPrefix("GMT-") {
+            throw offsetRefusal(name, offsetSeconds: zone.secondsFromGMT())
+        }
         return zone
+    }
+
+    /// A zone as it was stored by an earlier version, which accepted offsets such as
+    /// `GMT+0500`: kept working as stored, so that an old database still opens; new input goes
+    /// through ``timeZone(named:)``.
+    public static func timeZone(stored name: String) throws(InputProblem) -> TimeZone {
+        if let zone = TimeZone(identifier: name), zone.identifier.hasPrefix("GMT+") || zone.identifier.hasPrefix("GMT-") { return zone }
+        return try timeZone(named: name)
+    }
+
+    /// The offset, in seconds east of UTC as ISO 8601 reads it, of a name written as an offset:
+    /// `UTC+5`, `GMT-03`, `UT+05:30`, `+0530`, `-3`; nil for anything else.
+    static func writtenOffset(_ name: String) -> Int? {
+        var rest = Substring(name.trimmingCharacters(in: .whitespaces))
+        for prefix in ["UTC", "GMT", "UT"] where rest.uppercased().hasPrefix(prefix) {
+            rest = rest.dropFirst(prefix.count)
+            break
+        }
+        rest = rest.drop(while: { $0 == " " })
+        guard let sign = rest.first, "+-\u{2212}".contains(sign) else { return nil }
+        let digits = rest.dropFirst().filter { $0 != ":" }
+        guard (1...4).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let (hours, minutes): (Int, Int) = digits.count <= 2 ? (Int(digits)!, 0) : (Int(digits.dropLast(2))!, Int(digits.suffix(2))!)
+        guard hours <= 14, minutes < 60 else { return nil }
+        return (sign == "+" ? 1 : -1) * (hours * 3600 + minutes * 60)
+    }
+
+    private static func offsetRefusal(_ name: String, offsetSeconds offset: Int) -> InputProblem {
+        let shown = "'\(name.truncatedForMessage)'"
+        let hours = offset / 3600
+        guard offset % 3600 == 0, (-12...14).contains(hours) else {
+            return InputProblem("\(shown) is an offset, not a time zone: name the IANA zone of the place (like Asia/Kolkata or America/St_Johns)")
+        }
+        let etc = hours == 0 ? "UTC" : "Etc/GMT\(hours > 0 ? "-" : "+")\(abs(hours))"
+        return InputProblem(
+            "\(shown) is an offset, not a time zone, and offsets are read both ways (POSIX takes UTC+5 as five hours behind UTC): "
+                + "name the IANA zone of the place (like Europe/Paris), or \(etc) for a fixed UTC\(hours >= 0 ? "+" : "-")\(String(format: "%02d", abs(hours))):00 all year")
     }
 
     /// The occurrences, as UTC ranges, that overlap `range`, in order.

@@ -154,7 +154,7 @@ public struct Recurrence: Sendable, Hashable, CustomStringConvertible {
         // Commas and spaces both separate words; which one was used changes nothing.
         let words = text.split(whereSeparator: { $0 == "," || $0.isWhitespace })
         guard let head = words.first else {
-            throw InputProblem("'\(text)' is not a recurEvery value: it is empty (\(examples))")
+            throw InputProblem("'\(text.escapingControlCharacters)' is not a recurEvery value: it is empty (\(examples))")
         }
         func problem(_ word: Substring, _ what: String) -> InputProblem {
             InputProblem("'\(text.truncatedForMessage)': '\(word)' \(what)")
@@ -179,7 +179,7 @@ public struct Recurrence: Sendable, Hashable, CustomStringConvertible {
         switch unit.first {
         case "d":
             if let extra = rest.first {
-                throw problem(extra, "is not allowed after '\(head)': a daily recurrence names no days")
+                throw problem(extra, "is not allowed after '\(String(head).escapingControlCharacters)': a daily recurrence names no days")
             }
             return .daily(every: every)
 

@@ -84,7 +84,8 @@ public func buildApplication(
     clock: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) },
     logger: Logger = serverLogger(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let services = try services ?? Services.open(path: arguments.databasePath)
+    // A server serves a fleet that was recorded: a missing database is a mistyped path.
+    let services = try services ?? Services.open(path: arguments.databasePath, creating: false)
     let router = buildRouter(services: services, context: ServerRequestContext.self, clock: clock, requestLimit: arguments.requestLimit, logger: logger)
     let hostname = arguments.hostname
     var app = Application(

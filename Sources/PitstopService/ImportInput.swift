@@ -20,11 +20,19 @@ public struct ImportInput: Sendable {
     }
 
     /// A file, read in 1 MiB chunks.
+    /// A directory, a missing file or one that may not be read is refused with that reason.
     public static func file(atPath path: String, name: String? = nil) throws(PitstopError) -> ImportInput {
+        let shown = name ?? path
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-              let handle = FileHandle(forReadingAtPath: path) else {
-            throw PitstopError(.notFound, "\(name ?? path): cannot be opened (no such file, or not readable)")
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw PitstopError(.notFound, "\(shown): no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw PitstopError(.invalid, "\(shown): is a directory; give the file to import")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            let reason = errno == EACCES || errno == EPERM ? "permission denied" : String(cString: strerror(errno))
+            throw PitstopError(.invalid, "\(shown): cannot be opened: \(reason)")
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         let reader = FileChunks(handle: handle)
@@ -70,10 +78,21 @@ public struct ImportInput: Sendable {
         return PitstopError(.invalid, "\(name): cannot be read: \(reason); nothing was written")
     }
 
-    /// Every byte, for inputs that are parsed whole (a JSON document).
-    func readAll() throws -> [UInt8] {
+    /// Every byte of a JSON document, which is parsed whole; a string or number longer than
+    /// ``InputLimits/maximumJSONValueBytes`` is refused as soon as it passes the limit, with its
+    /// line and field, before the rest of the input is read.
+    func readJSONDocument() throws -> [UInt8] {
         var out: [UInt8] = []
-        while let chunk = try nextChunk() { out += chunk }
+        var watch = JSONValueLengthGuard(limit: InputLimits.maximumJSONValueBytes)
+        while let chunk = try nextChunk() {
+            do throws(JSONValueLengthGuard.TooLong) { try watch.feed(chunk) } catch {
+                let limit = error.limit
+                throw PitstopError.invalidInput([InputError(
+                    file: name, line: error.line, field: error.path.isEmpty ? nil : error.path,
+                    message: "a value longer than \(limit) bytes (\(limit >> 10) KiB, the most a document's string or number may hold); refused while reading")])
+            }
+            out += chunk
+        }
         return out
     }
 }

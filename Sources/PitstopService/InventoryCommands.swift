@@ -48,10 +48,10 @@ extension InventoryService {
     }
 
     public func pair(_ region: String, with partner: String) async throws -> UpsertOutcome {
-        guard region != partner else { throw PitstopError(.invalid, "a region cannot be paired with itself ('\(region)')") }
+        guard region != partner else { throw PitstopError(.invalid, "a region cannot be paired with itself ('\(region.escapingControlCharacters)')") }
         return try await store.write { tx in
             for name in [region, partner] where try tx.fleet.region(named: name) == nil {
-                throw PitstopError(.notFound, "unknown region '\(name)'")
+                throw PitstopError(.notFound, "unknown region '\(name.escapingControlCharacters)'")
             }
             let link = RegionPair(region: region, pairedWith: partner)
             let outcome = try tx.fleet.upsert(pair: link)
@@ -75,7 +75,7 @@ extension InventoryService {
 
     public func removeRegion(_ name: String) async throws {
         try await store.write { tx in
-            guard let region = try tx.fleet.region(named: name) else { throw PitstopError(.notFound, "unknown region '\(name)'") }
+            guard let region = try tx.fleet.region(named: name) else { throw PitstopError(.notFound, "unknown region '\(name.escapingControlCharacters)'") }
             try refuseIfUsed(tx, .region, name, "region \(name)")
             _ = try tx.fleet.delete(.region, key: name)
             try audit(tx, "region.removed", [AuditSubject(.region, name)], details: Responses.region(region))
@@ -103,7 +103,7 @@ extension InventoryService {
 
     public func removeSubscription(_ id: String) async throws {
         try await store.write { tx in
-            guard let subscription = try tx.fleet.subscription(id: id) else { throw PitstopError(.notFound, "unknown subscription '\(id)'") }
+            guard let subscription = try tx.fleet.subscription(id: id) else { throw PitstopError(.notFound, "unknown subscription '\(id.escapingControlCharacters)'") }
             try refuseIfUsed(tx, .subscription, id, "subscription \(id)")
             _ = try tx.fleet.delete(.subscription, key: id)
             try audit(tx, "subscription.removed", [AuditSubject(.subscription, id)], details: Responses.subscription(subscription))
@@ -124,9 +124,9 @@ extension InventoryService {
             guard try tx.fleet.availabilitySet(named: set.name) == nil else {
                 throw PitstopError(.conflict, "availability set \(set.name) already exists")
             }
-            guard try tx.fleet.region(named: set.region) != nil else { throw PitstopError(.notFound, "unknown region '\(set.region)'") }
+            guard try tx.fleet.region(named: set.region) != nil else { throw PitstopError(.notFound, "unknown region '\(set.region.escapingControlCharacters)'") }
             guard try tx.fleet.subscription(id: set.subscription) != nil else {
-                throw PitstopError(.notFound, "unknown subscription '\(set.subscription)'")
+                throw PitstopError(.notFound, "unknown subscription '\(set.subscription.escapingControlCharacters)'")
             }
             _ = try tx.fleet.upsert(availabilitySet: set)
             try audit(tx, "set.added", Self.subjects(of: set), details: Responses.availabilitySet(set))
@@ -135,7 +135,7 @@ extension InventoryService {
 
     public func removeAvailabilitySet(_ name: String) async throws {
         try await store.write { tx in
-            guard let set = try tx.fleet.availabilitySet(named: name) else { throw PitstopError(.notFound, "unknown availability set '\(name)'") }
+            guard let set = try tx.fleet.availabilitySet(named: name) else { throw PitstopError(.notFound, "unknown availability set '\(name.escapingControlCharacters)'") }
             try refuseIfUsed(tx, .availabilitySet, name, "availability set \(name)")
             _ = try tx.fleet.delete(.availabilitySet, key: name)
             try audit(tx, "set.removed", Self.subjects(of: set), details: Responses.availabilitySet(set))
@@ -160,7 +160,7 @@ extension InventoryService {
     @discardableResult
     public func moveVM(_ name: String, toSet set: String?, updateDomain: Int?, faultDomain: Int?) async throws -> VirtualMachine {
         try await store.write { tx in
-            guard let existing = try tx.vms.vm(named: name) else { throw PitstopError(.notFound, "unknown VM '\(name)'") }
+            guard let existing = try tx.vms.vm(named: name) else { throw PitstopError(.notFound, "unknown VM '\(name.escapingControlCharacters)'") }
             // A VM moved into a set of another region moves with it.
             let region = try set.flatMap { try tx.fleet.availabilitySet(named: $0)?.region } ?? existing.region
             let draft = VMDraft(name: name, region: region, subscription: existing.subscription, availabilitySet: set,
@@ -193,7 +193,7 @@ extension InventoryService {
     /// campaigns, since its events would be planned for a VM that no longer exists.
     public func removeVM(_ name: String) async throws {
         try await store.write { tx in
-            guard let vm = try tx.vms.vm(named: name) else { throw PitstopError(.notFound, "unknown VM '\(name)'") }
+            guard let vm = try tx.vms.vm(named: name) else { throw PitstopError(.notFound, "unknown VM '\(name.escapingControlCharacters)'") }
             try refuseIfUsed(tx, .vm, name, "VM \(name)")
             _ = try tx.fleet.delete(.vm, key: name)
             try audit(tx, "vm.removed", Self.subjects(of: vm), details: Responses.vm(vm))
@@ -210,9 +210,9 @@ extension InventoryService {
             }
             switch window.scope {
             case .region(let r):
-                guard try tx.fleet.region(named: r) != nil else { throw PitstopError(.notFound, "unknown region '\(r)'") }
+                guard try tx.fleet.region(named: r) != nil else { throw PitstopError(.notFound, "unknown region '\(r.escapingControlCharacters)'") }
             case .availabilitySet(let s):
-                guard try tx.fleet.availabilitySet(named: s) != nil else { throw PitstopError(.notFound, "unknown availability set '\(s)'") }
+                guard try tx.fleet.availabilitySet(named: s) != nil else { throw PitstopError(.notFound, "unknown availability set '\(s.escapingControlCharacters)'") }
             }
             _ = try tx.fleet.upsert(window: window)
             try audit(tx, "window.added", Self.subjects(of: window), details: Responses.window(window))
@@ -223,7 +223,7 @@ extension InventoryService {
         try await store.write { tx in
             guard let window = try tx.fleet.maintenanceWindow(named: name),
                   try tx.fleet.delete(.maintenanceWindow, key: name) else {
-                throw PitstopError(.notFound, "unknown maintenance window '\(name)'")
+                throw PitstopError(.notFound, "unknown maintenance window '\(name.escapingControlCharacters)'")
             }
             try audit(tx, "window.removed", Self.subjects(of: window), details: Responses.window(window))
         }
@@ -239,7 +239,7 @@ extension InventoryService {
                 throw PitstopError(.conflict, "blackout \(blackout.name) already exists")
             }
             if let r = blackout.region, try tx.fleet.region(named: r) == nil {
-                throw PitstopError(.notFound, "unknown region '\(r)'")
+                throw PitstopError(.notFound, "unknown region '\(r.escapingControlCharacters)'")
             }
             _ = try tx.fleet.upsert(blackout: blackout)
             try audit(tx, "blackout.added", Self.subjects(of: blackout), details: Responses.blackout(blackout))
@@ -249,7 +249,7 @@ extension InventoryService {
     public func removeBlackout(_ name: String) async throws {
         try await store.write { tx in
             guard let blackout = try tx.fleet.blackout(named: name), try tx.fleet.delete(.blackout, key: name) else {
-                throw PitstopError(.notFound, "unknown blackout '\(name)'")
+                throw PitstopError(.notFound, "unknown blackout '\(name.escapingControlCharacters)'")
             }
             try audit(tx, "blackout.removed", Self.subjects(of: blackout), details: Responses.blackout(blackout))
         }

@@ -83,8 +83,10 @@ extension InventoryService {
 
     /// The occurrences of maintenance windows that overlap `range`, soonest first, with
     /// blackouts cut out. For a set, its own windows if it has any, else its region's.
+    /// A range longer than ``InputLimits/maximumRangeSeconds`` is refused before anything is read.
     public func windowOccurrences(_ filter: WindowFilter, in range: TimeRange) async throws -> [WindowOccurrence] {
-        try await store.read { tx in
+        try PitstopError.validating("within") { () throws(InputProblem) in try InputLimits.checkRange(range.duration) }
+        return try await store.read { tx in
             let windows = try tx.fleet.maintenanceWindows()
             let blackouts = try tx.fleet.blackouts()
             let setRegions = Dictionary(uniqueKeysWithValues: try tx.fleet.availabilitySets().map { ($0.name, $0.region) })
@@ -93,7 +95,7 @@ extension InventoryService {
             case .all:
                 chosen = windows
             case .region(let r):
-                guard try tx.fleet.region(named: r) != nil else { throw PitstopError(.notFound, "unknown region '\(r)'") }
+                guard try tx.fleet.region(named: r) != nil else { throw PitstopError(.notFound, "unknown region '\(r.escapingControlCharacters)'") }
                 chosen = windows.filter {
                     switch $0.scope {
                     case .region(let wr): wr == r
@@ -101,7 +103,7 @@ extension InventoryService {
                     }
                 }
             case .availabilitySet(let s):
-                guard let region = setRegions[s] else { throw PitstopError(.notFound, "unknown availability set '\(s)'") }
+                guard let region = setRegions[s] else { throw PitstopError(.notFound, "unknown availability set '\(s.escapingControlCharacters)'") }
                 chosen = Rules.applicableWindows(set: s, region: region, among: windows)
             }
             var result: [WindowOccurrence] = []
@@ -141,7 +143,7 @@ extension InventoryService {
     /// A set and its VMs, in name order.
     public func availabilitySet(named name: String) async throws -> (set: AvailabilitySet, vms: [VirtualMachine]) {
         try await store.read { tx in
-            guard let set = try tx.fleet.availabilitySet(named: name) else { throw PitstopError(.notFound, "unknown availability set '\(name)'") }
+            guard let set = try tx.fleet.availabilitySet(named: name) else { throw PitstopError(.notFound, "unknown availability set '\(name.escapingControlCharacters)'") }
             var vms: [VirtualMachine] = []
             try tx.vms.forEach(in: .availabilitySet(name)) { vms.append($0) }
             return (set, vms)
@@ -150,7 +152,7 @@ extension InventoryService {
 
     public func vm(named name: String) async throws -> VirtualMachine {
         try await store.read { tx in
-            guard let vm = try tx.vms.vm(named: name) else { throw PitstopError(.notFound, "unknown VM '\(name)'") }
+            guard let vm = try tx.vms.vm(named: name) else { throw PitstopError(.notFound, "unknown VM '\(name.escapingControlCharacters)'") }
             return vm
         }
     }

@@ -193,7 +193,7 @@ public struct LifecycleService: Sendable {
     /// One event with what happened to it.
     public func event(_ id: String) async throws -> EventRecord {
         try await store.read { tx in
-            guard let record = try tx.events.events(.event(id)).first else { throw PitstopError(.notFound, "unknown event '\(id)'") }
+            guard let record = try tx.events.events(.event(id)).first else { throw PitstopError(.notFound, "unknown event '\(id.escapingControlCharacters)'") }
             return record
         }
     }
@@ -202,7 +202,7 @@ public struct LifecycleService: Sendable {
     public func wave(_ id: String) async throws -> [EventRecord] {
         try await store.read { tx in
             let records = try tx.events.events(.wave(id))
-            guard !records.isEmpty else { throw PitstopError(.notFound, "unknown wave '\(id)'") }
+            guard !records.isEmpty else { throw PitstopError(.notFound, "unknown wave '\(id.escapingControlCharacters)'") }
             return records
         }
     }
@@ -216,11 +216,11 @@ public struct LifecycleService: Sendable {
         switch target {
         case .event(let id):
             records = try tx.events.events(.event(id))
-            guard let record = records.first else { throw PitstopError(.notFound, "unknown event '\(id)'") }
+            guard let record = records.first else { throw PitstopError(.notFound, "unknown event '\(id.escapingControlCharacters)'") }
             guard record.event.status == transition.source else { throw PitstopError(.invalid, illegal(record, transition)) }
         case .wave(let id):
             records = try tx.events.events(.wave(id))
-            guard !records.isEmpty else { throw PitstopError(.notFound, "unknown wave '\(id)'") }
+            guard !records.isEmpty else { throw PitstopError(.notFound, "unknown wave '\(id.escapingControlCharacters)'") }
         }
         var moving: [EventRecord] = [], unchanged: [EventRecord] = []
         for record in records {

@@ -154,7 +154,7 @@ extension AuditService {
         return try await store.read { tx in
             if let region = query.region, try tx.fleet.region(named: region) == nil,
                try !tx.events.hasEvents(region: region) {
-                throw PitstopError(.notFound, "unknown region '\(region)'")
+                throw PitstopError(.notFound, "unknown region '\(region.escapingControlCharacters)'")
             }
             let events = try tx.history.events(plannedFrom: query.since, until: query.until, region: query.region)
             let findings = HistoryAudit.findings(

@@ -192,23 +192,25 @@ public struct SchedulerService: Sendable {
 
     /// Scheduled or started events that end after `now` and start before `now + within`,
     /// soonest first, each with the window it falls in.
+    /// A `within` longer than ``InputLimits/maximumRangeSeconds`` is refused before anything is read.
     public func upcoming(_ scope: Scope, now: Timestamp, within: Int64) async throws -> [UpcomingEvent] {
-        try await store.read { tx in
+        try PitstopError.validating("within") { () throws(InputProblem) in try InputLimits.checkRange(within) }
+        return try await store.read { tx in
             let filter: EventFilter
             switch scope {
             case .all: filter = .active
             case .vm(let name):
                 guard try tx.vms.vm(named: name) != nil || (try tx.events.hasEvents(vm: name))
-                else { throw PitstopError(.notFound, "unknown VM '\(name)'") }
+                else { throw PitstopError(.notFound, "unknown VM '\(name.escapingControlCharacters)'") }
                 filter = .vm(name)
             case .availabilitySet(let name):
-                guard try tx.fleet.availabilitySet(named: name) != nil else { throw PitstopError(.notFound, "unknown availability set '\(name)'") }
+                guard try tx.fleet.availabilitySet(named: name) != nil else { throw PitstopError(.notFound, "unknown availability set '\(name.escapingControlCharacters)'") }
                 filter = .availabilitySet(name)
             case .region(let name):
-                guard try tx.fleet.region(named: name) != nil else { throw PitstopError(.notFound, "unknown region '\(name)'") }
+                guard try tx.fleet.region(named: name) != nil else { throw PitstopError(.notFound, "unknown region '\(name.escapingControlCharacters)'") }
                 filter = .region(name)
             case .subscription(let id):
-                guard try tx.fleet.subscription(id: id) != nil else { throw PitstopError(.notFound, "unknown subscription '\(id)'") }
+                guard try tx.fleet.subscription(id: id) != nil else { throw PitstopError(.notFound, "unknown subscription '\(id.escapingControlCharacters)'") }
                 filter = .subscription(id)
             }
             let records = try tx.events.events(filter, from: now, until: now + within).filter { $0.event.status.isActive }
@@ -231,7 +233,7 @@ public struct SchedulerService: Sendable {
     public func check(campaign: String? = nil) async throws -> [Finding] {
         try await store.read { tx in
             if let campaign, try tx.events.campaign(id: campaign) == nil {
-                throw PitstopError(.notFound, "unknown campaign '\(campaign)'")
+                throw PitstopError(.notFound, "unknown campaign '\(campaign.escapingControlCharacters)'")
             }
             let fleet = try Self.snapshot(tx)
             // A campaign's events are checked against everything active, so that a clash with
@@ -256,7 +258,7 @@ public struct SchedulerService: Sendable {
 
     public func campaign(_ id: String) async throws -> CampaignDetail {
         try await store.read { tx in
-            guard let record = try tx.events.campaign(id: id) else { throw PitstopError(.notFound, "unknown campaign '\(id)'") }
+            guard let record = try tx.events.campaign(id: id) else { throw PitstopError(.notFound, "unknown campaign '\(id.escapingControlCharacters)'") }
             return CampaignDetail(record: record, events: try tx.events.events(.campaign(id)), notices: try tx.notices.notices(campaign: id))
         }
     }
@@ -265,7 +267,7 @@ public struct SchedulerService: Sendable {
     @discardableResult
     public func cancel(_ id: String, now: Timestamp, actor: String) async throws -> Int {
         try await store.write { tx in
-            guard let record = try tx.events.campaign(id: id) else { throw PitstopError(.notFound, "unknown campaign '\(id)'") }
+            guard let record = try tx.events.campaign(id: id) else { throw PitstopError(.notFound, "unknown campaign '\(id.escapingControlCharacters)'") }
             guard record.status != .cancelled else { throw PitstopError(.conflict, "campaign \(id) is already cancelled") }
             let cancelled = try tx.events.cancelScheduledEvents(ofCampaign: id)
             try tx.events.setStatus(ofCampaign: id, to: .cancelled)

@@ -11,9 +11,10 @@ public struct Services: Sendable {
         self.store = store
     }
 
-    /// The SQLite database at `path`, created and migrated on first use.
-    public static func open(path: String) throws(PitstopError) -> Services {
-        Services(store: try AppDatabase.open(path: path))
+    /// The SQLite database at `path`, migrated on open; created when missing only if
+    /// `creating` (a command that writes), else refused as not found.
+    public static func open(path: String, creating: Bool = true) throws(PitstopError) -> Services {
+        Services(store: try AppDatabase.open(path: path, creating: creating))
     }
 
     /// A private in-memory database, for tests and rehearsals.

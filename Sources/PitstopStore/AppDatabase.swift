@@ -33,13 +33,21 @@ public struct AppDatabase: Store {
         try Migrator(migrations: Migration.all).migrate(writer)
     }
 
-    /// Opens (creating if needed) the database file at `path`: WAL, so the CLI and a running
-    /// server can read while another writes; foreign keys on; a busy timeout rather than an
-    /// immediate "database is locked".
-    public static func open(path: String) throws(PitstopError) -> AppDatabase {
+    /// Opens the database file at `path`: WAL, so the CLI and a running server can read while
+    /// another writes; foreign keys on; a busy timeout rather than an immediate "database is
+    /// locked".
+    ///
+    /// - Parameter creating: whether a missing file (and its directory) is created. Without it
+    ///   a missing database is refused (`notFound`) and nothing is created, so that a mistyped
+    ///   path given to a command that only reads does not leave a new empty database behind.
+    public static func open(path: String, creating: Bool = true) throws(PitstopError) -> AppDatabase {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw PitstopError(.invalid, "\(path) is a directory; --db takes the database file (it is created if missing)")
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists, isDirectory.boolValue {
+            throw PitstopError(.invalid, "\(path) is a directory; --db takes the database file")
+        }
+        if !exists && !creating {
+            throw PitstopError(.notFound, "\(path): no such database; check --db and $PITSTOP_DB (commands that record the fleet, such as import or region add, create it)")
         }
         do {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()

@@ -153,7 +153,7 @@ struct SQLiteFleetRepository: FleetRepository {
         var problems: [FieldProblem] = []
         var fields = WindowFields()
         fields.parse(start: row["start_local"], zone: row["time_zone"], duration: row["duration"],
-                     recurEvery: row["recur_every"], expires: row["expires_local"], problems: &problems)
+                     recurEvery: row["recur_every"], expires: row["expires_local"], stored: true, problems: &problems)
         let region: String? = row["region"], set: String? = row["availability_set"]
         let scope: WindowScope = set.map { .availabilitySet($0) } ?? .region(region ?? "")
         guard problems.isEmpty, let window = fields.window(name: name, scope: scope) else {

@@ -82,9 +82,15 @@ struct Migrator {
     /// It waits for a lock like every other connection: another process may hold the file for a
     /// moment (the last connection to close checkpoints and removes the WAL under an exclusive
     /// lock), and without a busy timeout that moment was "database is locked" (exit 3).
+    ///
+    /// Without a WAL beside the file the connection is read-write, yet writes nothing: a
+    /// read-only connection to a WAL database creates `-wal` and `-shm` files it cannot remove,
+    /// so a refused database would be left with them; a read-write one, the last to close,
+    /// removes what it made. With a WAL present (another process uses the file, or one was
+    /// killed) it stays read-only, so that closing it never checkpoints into the file.
     func check(path: String) throws {
         var configuration = Configuration()
-        configuration.readonly = true
+        configuration.readonly = FileManager.default.fileExists(atPath: path + "-wal")
         configuration.busyMode = .timeout(TimeInterval(AppDatabase.busyTimeoutSeconds))
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? queue.close() }

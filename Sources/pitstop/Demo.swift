@@ -20,7 +20,7 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         try await guarded {
-            let inventory = try database.inventory()
+            let inventory = try database.inventory(creating: true)
             print("== database: \(database.path)")
             print("\n== pitstop regions load-defaults")
             let (regions, pairs) = try await inventory.loadDefaultRegions()
@@ -39,7 +39,7 @@ struct Demo: AsyncParsableCommand {
             try await WindowsCommand.parse(["--db", database.path, "--region", "eastus", "--within", "14d"]).run()
 
             // Plan once: a second demo run shows the campaign the first one planned.
-            let scheduler = try database.open().scheduler
+            let scheduler = try database.open(creating: true).scheduler
             if let active = try await scheduler.campaigns().first(where: { $0.active > 0 && $0.record.campaign.description == Self.campaignDescription }) {
                 print("\n== pitstop plan (already planned by an earlier demo run: campaign \(active.record.campaign.id))")
             } else {
@@ -66,7 +66,7 @@ struct Demo: AsyncParsableCommand {
     /// Plans (once) a freeze of northeurope, which has no windows, so it starts as soon as a
     /// freeze's notice allows, and serves the fleet with the simulated executor.
     private func serveDemo() async throws {
-        let scheduler = try database.open().scheduler
+        let scheduler = try database.open(creating: true).scheduler
         let freeze = try await scheduler.campaigns().first { $0.active > 0 && $0.record.campaign.description == Self.freezeDescription }
         let start: Timestamp
         if let freeze {

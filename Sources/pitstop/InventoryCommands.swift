@@ -17,9 +17,10 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         try await guarded {
-            let inventory = try database.inventory()
-            let kind = format ?? (file.lowercased().hasSuffix(".csv") ? .csv : .json)
+            // The file first: a missing one must not leave a new database behind.
             let input = try ImportInput.file(atPath: file)
+            let inventory = try database.inventory(creating: true)
+            let kind = format ?? (file.lowercased().hasSuffix(".csv") ? .csv : .json)
             let summary: ImportSummary
             switch kind {
             case .csv:
@@ -100,7 +101,7 @@ struct RegionCommand: AsyncParsableCommand {
         @Option(help: "A name for people, like 'East US'.") var displayName: String?
         func run() async throws {
             try await guarded {
-                try await database.inventory().addRegion(Region(name: name, displayName: displayName))
+                try await database.inventory(creating: true).addRegion(Region(name: name, displayName: displayName))
                 print("added region \(name)")
             }
         }
@@ -139,7 +140,7 @@ struct RegionCommand: AsyncParsableCommand {
         @Argument var pairedWith: String
         func run() async throws {
             try await guarded {
-                let outcome = try await database.inventory().pair(region, with: pairedWith)
+                let outcome = try await database.inventory(creating: true).pair(region, with: pairedWith)
                 print(outcome == .added ? "paired \(region) -> \(pairedWith)" : "\(region) -> \(pairedWith) was already recorded")
             }
         }
@@ -180,7 +181,7 @@ struct RegionsCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         func run() async throws {
             try await guarded {
-                let (regions, pairs) = try await database.inventory().loadDefaultRegions()
+                let (regions, pairs) = try await database.inventory(creating: true).loadDefaultRegions()
                 print("regions: \(regions.added) added, \(regions.unchanged) already present; pair links: \(pairs.added) added, \(pairs.unchanged) already present")
             }
         }
@@ -203,7 +204,7 @@ struct SubscriptionCommand: AsyncParsableCommand {
         @Option(help: "The IANA zone notices show times in, beside UTC.") var noticeTimeZone: String = "UTC"
         func run() async throws {
             try await guarded {
-                try await database.inventory().addSubscription(Subscription(id: id, admins: admins, coAdmins: coAdmins, noticeTimeZone: noticeTimeZone))
+                try await database.inventory(creating: true).addSubscription(Subscription(id: id, admins: admins, coAdmins: coAdmins, noticeTimeZone: noticeTimeZone))
                 print("added subscription \(id)")
             }
         }
@@ -245,7 +246,7 @@ struct SetCommand: AsyncParsableCommand {
         @Option(help: "1..20") var updateDomains: Int = AvailabilitySet.defaultUpdateDomains
         func run() async throws {
             try await guarded {
-                try await database.inventory().addAvailabilitySet(AvailabilitySet(
+                try await database.inventory(creating: true).addAvailabilitySet(AvailabilitySet(
                     name: name, region: region, subscription: subscription, faultDomains: faultDomains, updateDomains: updateDomains))
                 print("added availability set \(name) in \(region) (\(updateDomains) update domains, \(faultDomains) fault domains)")
             }
@@ -339,7 +340,7 @@ struct VMCommand: AsyncParsableCommand {
         @Option(name: .customLong("ip"), help: "IPv4 or IPv6 address the VM calls the metadata endpoint from.") var ipAddress: String?
         func run() async throws {
             try await guarded {
-                let vm = try await database.inventory().addVM(VMDraft(
+                let vm = try await database.inventory(creating: true).addVM(VMDraft(
                     name: name, region: region, subscription: subscription, availabilitySet: availabilitySet,
                     updateDomain: updateDomain, faultDomain: faultDomain, ipAddress: ipAddress))
                 print("added VM \(vm.name) in \(vm.region)" + (vm.availabilitySet.map { ", set \($0), UD \(vm.updateDomain!), FD \(vm.faultDomain!)" } ?? " (single-instance)"))

@@ -35,6 +35,9 @@ struct NotifyCommand: AsyncParsableCommand {
                 let (host, port) = try parseRelay(relay)
                 let seconds = try parseDuration(timeout, option: "--timeout")
                 guard seconds > 0 else { throw Failure("--timeout: must be at least 1s") }
+                guard seconds <= InputLimits.maximumRelayTimeoutSeconds else {
+                    throw Failure("--timeout: \(DurationText.short(seconds)) is longer than the maximum of \(DurationText.short(InputLimits.maximumRelayTimeoutSeconds))")
+                }
                 transport = SMTPRelay(host: host, port: port, timeout: Double(seconds))
             case (nil, let directory?):
                 transport = try OutboxDirectory(directory: URL(fileURLWithPath: directory))

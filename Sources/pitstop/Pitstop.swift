@@ -28,13 +28,15 @@ struct DatabaseOptions: ParsableArguments {
 
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
-    /// The use cases on this database.
-    func open() throws -> Services { try Services.open(path: path) }
+    /// The use cases on this database. Only a command that records the fleet passes
+    /// `creating: true`; every other one refuses a database that does not exist (exit 2, naming
+    /// the path) rather than leave a new empty one behind a typo.
+    func open(creating: Bool = false) throws -> Services { try Services.open(path: path, creating: creating) }
 
     /// The fleet's use cases, acting as this process's operator at the command's clock.
-    func inventory() throws -> InventoryService {
+    func inventory(creating: Bool = false) throws -> InventoryService {
         let actor = Invocation.actor()
-        return try open().inventory(actor: actor, clock: { try Invocation.now() })
+        return try open(creating: creating).inventory(actor: actor, clock: { try Invocation.now() })
     }
 }
 
@@ -134,8 +136,11 @@ func guarded(_ body: () async throws -> Void) async throws {
     }
 }
 
+/// Writes a message to stderr. Its lines stay lines; any other control character (a CR or NUL
+/// that came from the input) is shown as an escape, never sent raw to the terminal.
 func printError(_ message: String, prefix: Bool = true) {
-    FileHandle.standardError.write(Data(((prefix ? "pitstop: " : "") + message + "\n").utf8))
+    let text = message.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).escapingControlCharacters }.joined(separator: "\n")
+    FileHandle.standardError.write(Data(((prefix ? "pitstop: " : "") + text + "\n").utf8))
 }
 
 /// Buffered standard output: a million-line export should not make a million write calls.
@@ -202,4 +207,13 @@ func parseInstant(_ text: String, option: String) throws -> Timestamp {
 /// Parses a duration option (`30d`, `PT8H`).
 func parseDuration(_ text: String, option: String) throws -> Int64 {
     do { return try DurationText(parsing: text).seconds } catch { throw Failure("\(option): \(error.message)") }
+}
+
+/// Parses a range option (`--within`, `--horizon`): a duration of at most
+/// ``InputLimits/maximumRangeSeconds``, refused before the database is opened. The use case
+/// checks the same bound for callers other than the CLI.
+func parseRange(_ text: String, option: String) throws -> Int64 {
+    let seconds = try parseDuration(text, option: option)
+    do { try InputLimits.checkRange(seconds) } catch { throw Failure("\(option): \(error.message)") }
+    return seconds
 }

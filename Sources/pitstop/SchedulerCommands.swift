@@ -34,7 +34,7 @@ struct PlanCommand: AsyncParsableCommand {
                 perVMDuration: try duration.map { try parseDuration($0, option: "--duration") },
                 udGap: try parseDuration(udGap, option: "--ud-gap"),
                 description: description,
-                horizon: try parseDuration(horizon, option: "--horizon"))
+                horizon: try parseRange(horizon, option: "--horizon"))
             let result = try await database.open().scheduler.plan(request, now: now, dryRun: dryRun, actor: Invocation.actor(), progress: progressReporter("writing events", unit: .events))
             for warning in result.warnings { printError("warning: \(warning)") }
             switch format.value {
@@ -122,7 +122,8 @@ struct UpcomingCommand: AsyncParsableCommand {
         try await guarded {
             let scope: SchedulerService.Scope = if let vm { .vm(vm) } else if let availabilitySet { .availabilitySet(availabilitySet) }
                 else if let region { .region(region) } else if let subscription { .subscription(subscription) } else { .all }
-            let events = try await database.open().scheduler.upcoming(scope, now: try Invocation.now(), within: try parseDuration(within, option: "--within"))
+            let horizon = try parseRange(within, option: "--within")
+            let events = try await database.open().scheduler.upcoming(scope, now: try Invocation.now(), within: horizon)
             let out = StandardOutput()
             switch format.value {
             case .json:

@@ -33,7 +33,7 @@ struct WindowCommand: AsyncParsableCommand {
                 guard problems.isEmpty, let window = fields.window(name: name, scope: scope) else {
                     throw Failure(problems.map { "--\(option(for: $0.field)): \($0.message)" }.joined(separator: "\n"))
                 }
-                try await database.inventory().addWindow(window)
+                try await database.inventory(creating: true).addWindow(window)
                 print("added maintenance window \(name)")
             }
         }
@@ -99,7 +99,7 @@ struct BlackoutCommand: AsyncParsableCommand {
         func run() async throws {
             try await guarded {
                 let blackout = Blackout(name: name, region: region, start: try parseInstant(start, option: "--start"), end: try parseInstant(end, option: "--end"))
-                try await database.inventory().addBlackout(blackout)
+                try await database.inventory(creating: true).addBlackout(blackout)
                 print("added blackout \(name): \(blackout.start.iso8601) to \(blackout.end.iso8601) for \(region ?? "the whole fleet")")
             }
         }
@@ -154,7 +154,7 @@ struct WindowsCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let now = try Invocation.now()
-            let horizon = try parseDuration(within, option: "--within")
+            let horizon = try parseRange(within, option: "--within")
             let filter: InventoryService.WindowFilter = region.map { .region($0) } ?? availabilitySet.map { .availabilitySet($0) } ?? .all
             let occurrences = try await database.inventory().windowOccurrences(filter, in: TimeRange(start: now, end: now + horizon))
             switch format.value {

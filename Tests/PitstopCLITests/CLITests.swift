@@ -1,6 +1,7 @@
 // End-to-end tests of the built `pitstop` binary: each runs it as a subprocess on a temporary
 // database and checks output, exit status and what was stored.
 import Foundation
+@testable import PitstopStore
 import GRDB
 import Testing
 
@@ -574,7 +575,9 @@ struct RefusedCommand: Sendable, CustomTestStringConvertible {
 
     @Test(arguments: listsOfNothing)
     func jsonOutputOfAnEmptyDatabaseParses(_ arguments: [String]) throws {
+        // Given an empty database (a read-only command no longer creates one)
         let box = try Sandbox()
+        try AppDatabase.open(path: box.db, creating: true).writer.close()
         let run = try box.runRaw(arguments + ["--db", box.db])
         #expect(run.status == 0, "\(run)")
         #expect(run.stderr.isEmpty, "\(run)")
@@ -619,10 +622,11 @@ struct RefusedCommand: Sendable, CustomTestStringConvertible {
         #expect(!FileManager.default.fileExists(atPath: box.path("env.sqlite")))
     }
 
-    @Test func theDatabaseIsCreatedAndMigratedOnFirstUse() throws {
+    @Test func theDatabaseIsCreatedAndMigratedByTheFirstCommandThatRecords() throws {
         let box = try Sandbox()
+        try box.ok("region", "add", "eastus")
         let run = try box.ok("export")
-        #expect(run.stdout.contains("\"regions\": []"))
+        #expect(run.stdout.contains("{\"name\": \"eastus\", \"displayName\": null}"), "\(run)")
         #expect(FileManager.default.fileExists(atPath: box.db))
     }
 

@@ -26,6 +26,7 @@ import Testing
 
 @Test func serveOnAnAddressItCannotListenOnExits2() throws {
     let box = try Sandbox()
+    try box.ok("region", "add", "eastus")
     let run = try box.runRaw(["serve", "--db", box.db, "--host", "no-such-host.invalid", "--port", "0"])
     #expect(run.status == 2, "\(run)")
     #expect(run.stderr.contains("cannot listen on no-such-host.invalid:0"), "\(run)")

@@ -1,6 +1,7 @@
 // `pitstop serve` as a process: it shuts down cleanly on SIGTERM and SIGINT, and a second
 // server on a port in use says so and exits 2.
 import Foundation
+import PitstopService
 import Testing
 
 /// The built `pitstop`, beside the test bundle or under .build/debug.
@@ -62,7 +63,10 @@ final class ServeProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         log = self.directory.appendingPathComponent("serve-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        let serve = ["serve", "--db", self.directory.appendingPathComponent("pitstop.sqlite").path, "--port", "\(port)"] + (host.map { ["--host", $0] } ?? [])
+        let db = self.directory.appendingPathComponent("pitstop.sqlite").path
+        // `serve` refuses a database that does not exist: a fresh one is made here, empty.
+        if !FileManager.default.fileExists(atPath: db) { _ = try Services.open(path: db, creating: true) }
+        let serve = ["serve", "--db", db, "--port", "\(port)"] + (host.map { ["--host", $0] } ?? [])
         if let namespace {
             // `ip netns exec` execs the command in place: the process is the server itself, signals reach it.
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

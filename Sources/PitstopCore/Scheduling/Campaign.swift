@@ -162,6 +162,9 @@ public struct Campaign: Sendable, Hashable, Codable {
         guard request.horizon > 0 else {
             throw InputProblem("the planning horizon must be positive, not \(DurationText.short(request.horizon))")
         }
+        do throws(InputProblem) { try InputLimits.checkRange(request.horizon) } catch {
+            throw InputProblem("the planning horizon: \(error.message)")
+        }
         let withVMs = Set(fleet.regionsWithVMs)
         let regions: [String]
         if let asked = request.regions {

@@ -1,0 +1,79 @@
+// Issue 11, items 3 and 5 at the service floor: the bounds the CLI enforces hold for every
+// caller (the HTTP API included), and a JSON document is refused while it is being read.
+import Foundation
+import PitstopCore
+import PitstopStore
+import Testing
+@testable import PitstopService
+
+private let now = Timestamp(iso8601: "2026-11-22T10:00:00Z")!
+private let fleet = """
+    {"regions": [{"name": "eastus"}], "subscriptions": [{"id": "contoso"}],
+     "vms": [{"name": "jump", "region": "eastus", "subscription": "contoso"}],
+     "maintenanceWindows": [{"name": "nightly", "region": "eastus", "start": "2026-11-01T22:00:00",
+                             "timeZone": "UTC", "duration": "PT4H", "recurEvery": "Day"}]}
+    """
+
+private func services() async throws -> Services {
+    let services = try Services.inMemory()
+    _ = try await services.inventory(actor: "test", clock: { now }).importDocument(.bytes(Array(fleet.utf8), name: "fleet.json"))
+    return services
+}
+
+private func refusal(_ body: () async throws -> Void) async -> PitstopError? {
+    do { try await body() } catch let error as PitstopError { return error } catch { Issue.record("unexpected \(error)") }
+    return nil
+}
+
+@Suite struct RangeBoundTests {
+    let tooLong = InputLimits.maximumRangeSeconds + 1
+
+    @Test func windowOccurrencesRefuseARangeOverTheMaximum() async throws {
+        let s = try await services()
+        let error = await refusal { _ = try await s.inventory(actor: "test", clock: { now }).windowOccurrences(.all, in: TimeRange(start: now, end: now + tooLong)) }
+        #expect(error?.kind == .invalid)
+        #expect(error?.message == "within: 366d1s is longer than the maximum of 366d (366 days)")
+        let year = try await s.inventory(actor: "test", clock: { now }).windowOccurrences(.all, in: TimeRange(start: now, end: now + InputLimits.maximumRangeSeconds))
+        #expect(year.count == 366 || year.count == 367)
+    }
+
+    @Test func upcomingRefusesARangeOverTheMaximum() async throws {
+        let s = try await services()
+        let error = await refusal { _ = try await s.scheduler.upcoming(.all, now: now, within: tooLong) }
+        #expect(error?.kind == .invalid)
+        #expect(error?.message.hasPrefix("within: ") == true)
+    }
+
+    @Test func aPlanRefusesAHorizonOverTheMaximum() async throws {
+        let s = try await services()
+        let error = await refusal { _ = try await s.scheduler.plan(CampaignRequest(kind: .reboot, horizon: tooLong), now: now, dryRun: true, actor: "test") }
+        #expect(error?.kind == .invalid)
+        #expect(error?.message.contains("the planning horizon: 366d1s is longer than the maximum of 366d") == true, "\(String(describing: error))")
+    }
+}
+
+/// Hands out an endless JSON string in 64 KiB chunks, counting how many were taken.
+private final class EndlessString: @unchecked Sendable {
+    private let lock = NSLock()
+    private var served = 0
+    var count: Int { lock.lock(); defer { lock.unlock() }; return served }
+    func next() -> [UInt8]? {
+        lock.lock(); defer { lock.unlock() }
+        served += 1
+        if served == 1 { return Array("{\"regions\": [{\"name\": \"".utf8) }
+        return served > 3200 ? nil : [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 16)  // 200 MB in all
+    }
+}
+
+@Suite struct StreamedDocumentTests {
+    @Test func aHugeStringIsRefusedBeforeTheRestIsRead() async throws {
+        let source = EndlessString()
+        let input = ImportInput(name: "big.json", sizeHint: nil) { source.next() }
+        let inventory = InventoryService(store: try AppDatabase.inMemory(), actor: "test", clock: { now })
+
+        let error = await refusal { _ = try await inventory.importDocument(input) }
+
+        #expect(error?.problems.map(\.description) == ["big.json:1: regions[0].name: a value longer than 65536 bytes (64 KiB, the most a document's string or number may hold); refused while reading"])
+        #expect(source.count <= 3, "read \(source.count) chunks of 64 KiB before refusing")
+    }
+}
