@@ -38,17 +38,18 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await guarded {
-                // Checked before the database is opened (and maybe migrated): a refusal leaves it as it was.
+                // Everything is checked before the database is opened (and maybe migrated): a refusal
+                // leaves it as it was.
                 let role: TokenRole
                 do throws(PitstopError) { role = try TokenRole(parsing: self.role) } catch { throw Failure("--role: \(error.message)") }
                 try TokenService.validate(name: name)
-                let actor = Invocation.actor()
-                let (token, secret) = try await database.open().tokens.create(name: name, role: role, actor: actor, at: try Invocation.now())
+                let (actor, now) = (Invocation.actor(), try Invocation.now())
+                let (token, secret) = try await database.open().tokens.create(name: name, role: role, actor: actor, at: now)
                 switch format.value {
                 case .json:
                     print(Responses.createdToken(token, secret: secret))
                 case .table:
-                    print("created token \(token.name) for \(actor), role \(role.rawValue) (\(TokenCommand.describe(role)))")
+                    print("created token \(token.name), made by \(actor), role \(role.rawValue): \(TokenCommand.describe(role))")
                     print("keep it: it is shown only this once; the server stores only its hash")
                     print("callers send it as: Authorization: Bearer <token>; the token is the next line")
                     print(secret)
@@ -95,7 +96,8 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await guarded {
                 try TokenService.validate(name: name)
-                try await database.open().tokens.revoke(name: name, actor: Invocation.actor(), at: try Invocation.now())
+                let now = try Invocation.now()
+                try await database.open().tokens.revoke(name: name, actor: Invocation.actor(), at: now)
                 print("revoked token \(name)")
             }
         }

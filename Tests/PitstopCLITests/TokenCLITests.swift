@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+@testable import PitstopStore
 import Testing
 @testable import pitstop
 
@@ -190,6 +191,27 @@ private func isSecret(_ line: Substring) -> Bool {
             #expect(!run.stderr.contains(secret) && !run.stdout.contains(secret), "\(run)")
         }
         #expect(try tokenState(box.db) == before)
+    }
+
+    @Test func aRefusedCreateDoesNotEvenMigrateADatabaseOfThePreviousRelease() throws {
+        // Given a database file of the release before tokens (migrations 0001 to 0005)
+        let box = try Sandbox()
+        let old = try DatabaseQueue(path: box.db)
+        try Migrator(migrations: Array(Migration.all.prefix { $0.name < "0006" })).migrate(old)
+        try old.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: box.db))
+
+        // when a token command is refused for its input or its clock
+        for (arguments, env) in [(["token", "create", "ci", "--role", "admin"], [:]), (["token", "create", "ci bot", "--role", "viewer"], [:]),
+                                 (["token", "revoke", "ci/bot"], [:]), (["token", "create", "ci", "--role", "viewer"], ["PITSTOP_NOW": "yesterday"]),
+                                 (["token", "revoke", "ci"], ["PITSTOP_NOW": "yesterday"])] as [([String], [String: String])] {
+            let run = try box.runRaw(arguments + ["--db", box.db], env: env)
+            #expect(run.status == 2, "\(arguments): \(run)")
+        }
+
+        // then the file is byte for byte as it was, with no WAL beside it
+        #expect(try Data(contentsOf: URL(fileURLWithPath: box.db)) == before)
+        #expect(!FileManager.default.fileExists(atPath: box.db + "-wal"))
     }
 
     @Test func aMissingDatabaseIsRefusedAndNotCreated() throws {
