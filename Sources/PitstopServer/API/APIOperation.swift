@@ -146,6 +146,20 @@ struct APICall: Sendable {
         request.uri.queryParameters[Substring(name)].map(String.init)
     }
 
+    /// Whether the request's `Accept` header asks for `mediaType` ahead of JSON (a client that
+    /// names only `text/calendar`, or ranks it higher).
+    func prefers(_ mediaType: String) -> Bool {
+        guard let accept = request.headers[.accept] else { return false }
+        var best: (type: String, q: Double)?
+        for item in accept.split(separator: ",") {
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let type = parts.first, type == mediaType || type == "application/json" else { continue }
+            let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            if best == nil || q > best!.q { best = (type, q) }
+        }
+        return best?.type == mediaType
+    }
+
     /// A query parameter that must be there.
     func requiredQuery(_ name: String) throws(PitstopError) -> String {
         guard let value = query(name), !value.isEmpty else {
@@ -172,15 +186,33 @@ struct APICall: Sendable {
         return t
     }
 
-    /// The body as JSON, read up to ``APILimits/maxBody`` (413 beyond).
-    func jsonBody() async throws -> JSONNode {
+    /// The body as JSON, read up to ``APILimits/maxBody`` (413 beyond); an empty body is `{}`
+    /// unless one is `required`.
+    func jsonBody(required: Bool = true) async throws -> JSONNode {
         var request = request
-        let buffer = try await request.collectBody(upTo: APILimits.maxBody)
-        do {
-            return try JSONParser.parse(Array(buffer.readableBytesView))
-        } catch {
-            throw PitstopError(.invalid, "request body: line \(error.line): \(error.message)")
+        let bytes = Array(try await request.collectBody(upTo: APILimits.maxBody).readableBytesView)
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            guard !required else { throw PitstopError(.invalid, "body: a JSON object is required") }
+            return JSONNode(value: .object([]), line: 1)
         }
+        do {
+            return try JSONParser.parse(bytes)
+        } catch {
+            throw PitstopError.invalidInput([InputError(file: "body", line: error.line, field: nil, message: error.message)])
+        }
+    }
+
+    /// The JSON body read as one object by `decode`. Every problem is refused at once, each
+    /// with its place (`body:3: kind`), and unknown keys are problems too.
+    func record<T>(required: Bool = true, _ decode: (inout RecordReader) -> T) async throws -> T {
+        let node = try await jsonBody(required: required)
+        var reader = RecordReader(node: node, place: SourcePlace(line: node.line, path: ""))
+        let value = decode(&reader)
+        reader.finish()
+        guard reader.problems.isEmpty else {
+            throw PitstopError.invalidInput(reader.problems.map { InputError(file: "body", place: reader.place, problem: $0) })
+        }
+        return value
     }
 }
 

@@ -52,6 +52,10 @@ enum ResponseSchemas {
             ("actualStart", .nullable(.instant)), ("actualEnd", .nullable(.instant)), ("forced", .boolean()),
             ("reason", .nullable(.text)), ("waveEvents", .integer(minimum: 1)),
         ])),
+        ("EventRecord", .record(eventProperties + [
+            ("approvedAt", .nullable(.instant)), ("actualStart", .nullable(.instant)), ("actualEnd", .nullable(.instant)),
+            ("forced", .boolean()), ("reason", .nullable(.text)),
+        ])),
         ("Campaign", .record(campaignProperties)),
         ("CampaignSummary", .record(campaignProperties + [("events", .integer(minimum: 0)), ("activeEvents", .integer(minimum: 0))])),
         ("TurnOrder", .record([
@@ -67,6 +71,15 @@ enum ResponseSchemas {
             ("subject", .text), ("state", .text), ("messageId", .text), ("queuedAt", .instant), ("firstStart", .instant),
             ("sentAt", .nullable(.instant)), ("attempts", .integer(minimum: 0)), ("lastError", .nullable(.text)),
         ])),
+        ("ReportLine", .object([
+            ("name", .nullable(.name)), ("region", .name), ("singleInstance", .boolean()), ("events", .integer(minimum: 0)),
+            ("byKind", .record([("freeze", .integer(minimum: 0)), ("reboot", .integer(minimum: 0))])),
+            ("byOutcome", .record(["completed", "failed", "cancelled", "started", "scheduled"].map { ($0, .integer(minimum: 0)) })),
+            ("plannedDowntimeSeconds", .integer(minimum: 0)), ("actualDowntimeSeconds", .integer(minimum: 0)),
+            ("longestFreezeSeconds", .nullable(.integer(minimum: 0))), ("longestFreezeEvent", .nullable(.text)),
+            ("findings", .integer(minimum: 0)),
+        ], required: ["name", "events", "byKind", "byOutcome", "plannedDowntimeSeconds", "actualDowntimeSeconds",
+                      "longestFreezeSeconds", "longestFreezeEvent", "findings"])),
         ("AuditEntry", .record([
             ("seq", .integer(minimum: 1)), ("at", .instant), ("actor", .text), ("action", .text),
             ("subjects", .array(.record([("kind", .text), ("name", .text)]))),

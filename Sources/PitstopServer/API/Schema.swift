@@ -23,6 +23,12 @@ indirect enum Schema: Sendable {
         .object(properties, required: properties.map(\.0), description: description)
     }
 
+    /// This object schema with only `keys` required.
+    func requiring(_ keys: [String]) -> Schema {
+        guard case .object(let properties, _, let open, let description) = self else { return self }
+        return .object(properties, required: keys, open: open, description: description)
+    }
+
     static let text = Schema.string()
     static let instant = Schema.string(format: "date-time", description: "ISO 8601 with an offset")
     static let name = Schema.string(pattern: #"^\S(.*\S)?$"#)
