@@ -141,9 +141,9 @@ struct APICall: Sendable {
         parameters.get(name).map { $0.removingPercentEncoding ?? $0 } ?? ""
     }
 
-    /// A query parameter as given, or nil when absent.
+    /// A query parameter as given, or nil when absent or empty (`?vm=` filters nothing).
     func query(_ name: String) -> String? {
-        request.uri.queryParameters[Substring(name)].map(String.init)
+        request.uri.queryParameters[Substring(name)].flatMap { $0.isEmpty ? nil : String($0) }
     }
 
     /// Whether the request's `Accept` header asks for `mediaType` ahead of JSON (a client that

@@ -13,8 +13,9 @@ struct Page<Item> {
 }
 
 extension Page {
-    /// The page of `all` (sorted by `key`, ascending) that `call`'s `limit` and `cursor` select.
+    /// The page of `all`, in the order of `key`, that `call`'s `limit` and `cursor` select.
     init(_ all: [Item], key: (Item) -> String, call: APICall) throws(PitstopError) {
+        let all = all.sorted { key($0) < key($1) }
         let limit = try PageCursor.limit(call)
         let after = try PageCursor.decode(call.query("cursor"))
         let start = after.map { a in all.firstIndex { key($0) > a } ?? all.endIndex } ?? all.startIndex

@@ -16,7 +16,7 @@ enum ResponseSchemas {
             ]))),
             ("conflicts", .array(.text, description: "The events a refused start would clash with.")),
         ])),
-        ("Region", .record([("name", .name), ("displayName", .text), ("pairedWith", .array(.name))])),
+        ("Region", .record([("name", .name), ("displayName", .nullable(.text)), ("pairedWith", .array(.name))])),
         ("RegionPair", .record([("region", .name), ("pairedWith", .name)])),
         ("Subscription", .record([("id", .name), ("admins", .array(.text)), ("coAdmins", .array(.text)), ("noticeTimeZone", .text)])),
         ("AvailabilitySet", .record([
@@ -35,7 +35,7 @@ enum ResponseSchemas {
         ])),
         ("Blackout", .record([("name", .name), ("region", .name), ("start", .instant), ("end", .instant)])),
         ("RegionSummary", .record([
-            ("region", .name), ("displayName", .text), ("pairedWith", .array(.name)),
+            ("region", .name), ("displayName", .nullable(.text)), ("pairedWith", .array(.name)),
             ("availabilitySets", .integer(minimum: 0)), ("vms", .integer(minimum: 0)), ("singleInstanceVMs", .integer(minimum: 0)),
             ("vmsByUpdateDomain", .array(.integer(minimum: 0))), ("vmsByFaultDomain", .array(.integer(minimum: 0))),
             ("warnings", .array(.text)),
