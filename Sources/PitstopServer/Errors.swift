@@ -69,7 +69,9 @@ struct ErrorMiddleware<Context: PitstopRequestContext>: RouterMiddleware {
             let message = switch error.status {
             case .notFound: "no such endpoint: \(request.method) \(request.uri.path)"
             case .methodNotAllowed: "\(request.method) is not served on \(request.uri.path)"
-            case .contentTooLarge: "the body is too large"
+            case .contentTooLarge: request.uri.path.hasPrefix("/api/")
+                ? "the body is larger than 1 MiB, the most a request reads whole; an inventory import (POST /api/v1/inventory/import) streams and has no such limit"
+                : "the body is too large"
             default: error.status.reasonPhrase
             }
             return errorResponse(error.status, code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "-"), message: message)

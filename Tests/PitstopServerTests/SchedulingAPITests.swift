@@ -62,6 +62,21 @@ import Testing
         #expect(try await fixture.services.audit.entries(AuditFilter()).count == before)
     }
 
+    @Test func aBodyOverOneMebibyteIs413AndWritesNothing() async throws {
+        let fixture = try await Fixture()
+        let before = try await fixture.services.audit.entries(AuditFilter()).count
+        try await apiApp(fixture).test(.router) { client in
+            let padding = String(repeating: " ", count: 1 << 20)
+            try await client.execute(uri: "/api/v1/campaigns", method: .post, headers: bearer(.operator),
+                                     body: body(#"{"kind": "freeze"}"# + padding)) { response in
+                #expect(response.status == .contentTooLarge)
+                let error = try jsonObject(response)
+                #expect((error["message"] as? String)?.hasPrefix("the body is larger than 1 MiB") == true)
+            }
+        }
+        #expect(try await fixture.services.audit.entries(AuditFilter()).count == before)
+    }
+
     @Test func rolesDecideWhoPlansAndWhoMovesEvents() async throws {
         let fixture = try await Fixture()
         let before = try await fixture.services.audit.entries(AuditFilter()).count
