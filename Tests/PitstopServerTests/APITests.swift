@@ -78,6 +78,24 @@ import Testing
         }
     }
 
+    @Test func everyRouteUnderTheAPIIsInTheDocument() async throws {
+        let fixture = try await Fixture()
+        let router = buildRouter(services: fixture.services, context: TestRequestContext.self, clock: fixture.clock.read,
+                                 requestLimit: nil, logger: LogLines().logger, api: APISettings(authenticator: TestAuthenticator()))
+        try router.validate()
+        @Sendable func shape(_ path: String) -> String {
+            path.replacingOccurrences(of: #"\{[^}/]+\}|:[^/]+"#, with: "{}", options: .regularExpression)
+        }
+        let mounted = Set(router.routes.map { "\($0.method) \(shape($0.path.description))" }.filter { $0.contains(" /api/") })
+        try await apiApp(fixture).test(.router) { client in
+            let document = try jsonObject(try await client.execute(uri: "/openapi.json", method: .get))
+            let paths = try #require(document["paths"] as? [String: [String: Any]])
+            let documented = Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(shape(path))" } })
+            #expect(mounted == documented)
+            #expect(mounted.count > 20)
+        }
+    }
+
     @Test func theDocumentListsExactlyTheMountedOperations() async throws {
         let fixture = try await Fixture()
         try await apiApp(fixture).test(.router) { client in
