@@ -209,15 +209,16 @@ public enum VMCSV {
     }
 }
 
-/// Reads the fields of one record object, noting every problem.
-struct RecordReader {
+/// Reads the fields of one record object, noting every problem: the records of an inventory
+/// document, and the bodies of the API's requests.
+public struct RecordReader {
     let members: [(key: String, node: JSONNode)]
-    let place: SourcePlace
-    var problems: [FieldProblem] = []
+    public let place: SourcePlace
+    public private(set) var problems: [FieldProblem] = []
     private var known: Set<String> = []
     private let isObject: Bool
 
-    init(node: JSONNode, place: SourcePlace) {
+    public init(node: JSONNode, place: SourcePlace) {
         self.place = place
         if case .object(let m) = node.value {
             members = m
@@ -243,7 +244,7 @@ struct RecordReader {
         return members.first(where: { $0.key == key })?.node
     }
 
-    mutating func string(_ key: String, required: Bool = false) -> String? {
+    public mutating func string(_ key: String, required: Bool = false) -> String? {
         guard let n = node(key) else {
             if required && isObject { problems.append(FieldProblem(key, "is required")) }
             return nil
@@ -268,7 +269,7 @@ struct RecordReader {
         return s
     }
 
-    mutating func integer(_ key: String) -> Int? {
+    public mutating func integer(_ key: String) -> Int? {
         guard let n = node(key) else { return nil }
         switch n.value {
         case .null: return nil
@@ -283,7 +284,24 @@ struct RecordReader {
         }
     }
 
-    mutating func strings(_ key: String) -> [String] {
+    /// `true` or `false`; absent or `null` is nil.
+    public mutating func bool(_ key: String) -> Bool? {
+        guard let n = node(key) else { return nil }
+        switch n.value {
+        case .null: return nil
+        case .bool(let b): return b
+        default:
+            problems.append(FieldProblem(key, "must be true or false, not \(n.value.kindName)"))
+            return nil
+        }
+    }
+
+    /// A problem with a field that the caller found (a value of the right type that makes no sense).
+    public mutating func problem(_ key: String, _ message: String) {
+        problems.append(FieldProblem(key, message))
+    }
+
+    public mutating func strings(_ key: String) -> [String] {
         guard let n = node(key) else { return [] }
         switch n.value {
         case .null: return []
@@ -302,7 +320,7 @@ struct RecordReader {
     }
 
     /// Unknown keys are refused: a misspelt `updateDomian` would otherwise vanish silently.
-    mutating func finish() {
+    public mutating func finish() {
         for (key, _) in members where !known.contains(key) {
             problems.append(FieldProblem(key.truncatedForMessage, "unknown key"))
         }

@@ -42,6 +42,11 @@ public indirect enum JSONValue: Sendable, Equatable {
 public struct JSONNode: Sendable, Equatable {
     public var value: JSONValue
     public var line: Int
+
+    public init(value: JSONValue, line: Int) {
+        self.value = value
+        self.line = line
+    }
 }
 
 /// A syntax error: where, and what was expected.

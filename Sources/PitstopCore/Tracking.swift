@@ -174,12 +174,19 @@ public struct AuditFilter: Sendable, Hashable {
     public var until: Timestamp?
     /// Entries with exactly this action, like `vm.moved`.
     public var action: String?
+    /// Entries after this sequence number: where a page of the API's audit list resumes.
+    public var afterSeq: Int64?
+    /// At most this many entries.
+    public var limit: Int?
 
-    public init(subject: AuditSubject? = nil, since: Timestamp? = nil, until: Timestamp? = nil, action: String? = nil) {
+    public init(subject: AuditSubject? = nil, since: Timestamp? = nil, until: Timestamp? = nil, action: String? = nil,
+                afterSeq: Int64? = nil, limit: Int? = nil) {
         self.subject = subject
         self.since = since
         self.until = until
         self.action = action
+        self.afterSeq = afterSeq
+        self.limit = limit
     }
 }
 

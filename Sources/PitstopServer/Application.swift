@@ -50,12 +50,14 @@ public struct ServeArguments: AppArguments {
 /// - Parameters:
 ///   - metrics: what `/metrics` answers; each router has its own unless given one (see Metrics.swift).
 ///   - clock: the time the use cases are given: the real clock in the server, a test's own in tests.
+///   - api: how `/api/v1` and `/openapi.json` are served; without it they are not.
 ///   - before: middleware that runs first, ahead of the request log (tests use it to give a
 ///     request the source address a socket would).
 public func buildRouter<Context: PitstopRequestContext>(
     services: Services, context: Context.Type,
     clock: @escaping @Sendable () -> Timestamp, requestLimit: RequestLimit?, logger: Logger,
-    metrics: ServerMetrics = ServerMetrics(), before: [any MiddlewareProtocol<Request, Response, Context>] = []
+    metrics: ServerMetrics = ServerMetrics(), api: APISettings? = nil,
+    before: [any MiddlewareProtocol<Request, Response, Context>] = []
 ) -> Router<Context> {
     let router = Router(context: Context.self)
     for middleware in before { router.add(middleware: middleware) }
@@ -70,6 +72,7 @@ public func buildRouter<Context: PitstopRequestContext>(
     metadata.addRoutes(ScheduledEventsController(service: services.scheduledEvents, clock: clock, metrics: metrics).endpoints)
     metadata.addRoutes(InstanceMetadataController(service: services.scheduledEvents).endpoints)
     router.addRoutes(metadata, atPath: "/metadata")
+    if let api { mountAPI(on: router, services: services, settings: api, clock: clock, logger: logger) }
     return router
 }
 

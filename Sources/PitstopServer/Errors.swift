@@ -17,11 +17,29 @@ func httpStatus(of kind: PitstopError.Kind) -> HTTPResponse.Status {
     }
 }
 
-/// A JSON error body: `{"error": "not-found", "message": "..."}`.
-func errorResponse(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) -> Response {
+/// The one error body of every answer, metadata and API alike:
+/// `{"error": "not-found", "message": "...", "place": null, "problems": [], "conflicts": []}`.
+/// `place` is where bad input was (`body:14: vms[2].updateDomain`, a query parameter), the
+/// first of `problems` when there are several; `conflicts` the events a refused start clashes with.
+func errorResponse(_ status: HTTPResponse.Status, code: String, message: String, problems: [InputError] = [],
+                   conflicts: [String] = [], headers: HTTPFields = [:]) -> Response {
     var headers = headers
     headers[.contentType] = "application/json; charset=utf-8"
-    let body = JSONText.object([("error", JSONText.quote(code)), ("message", JSONText.quote(message))])
+    func place(_ p: InputError) -> String {
+        var out = p.file
+        if let line = p.line { out += ":\(line)" }
+        if let field = p.field { out += ": \(field)" }
+        return out
+    }
+    let body = JSONText.object([
+        ("error", JSONText.quote(code)), ("message", JSONText.quote(message)),
+        ("place", JSONText.quote(problems.first.map(place))),
+        ("problems", JSONText.array(problems.map { p in
+            JSONText.object([("file", JSONText.quote(p.file)), ("line", JSONText.number(p.line)), ("field", JSONText.quote(p.field)),
+                             ("message", JSONText.quote(p.message))])
+        })),
+        ("conflicts", JSONText.array(conflicts.map(JSONText.quote))),
+    ]) + "\n"
     return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
 }
 
@@ -40,13 +58,20 @@ struct ErrorMiddleware<Context: PitstopRequestContext>: RouterMiddleware {
             case .busy:
                 return errorResponse(.serviceUnavailable, code: "busy", message: "the database is busy; try again", headers: [.retryAfter: "1"])
             default:
-                return errorResponse(httpStatus(of: error.kind), code: code(error.kind), message: error.description)
+                return errorResponse(httpStatus(of: error.kind), code: code(error.kind), message: error.description,
+                                     problems: error.problems, conflicts: error.conflicts)
             }
+        } catch let refusal as APIRefusal {
+            let code = refusal.status == .unauthorized ? "unauthenticated" : "forbidden"
+            return errorResponse(refusal.status, code: code, message: refusal.message,
+                                 headers: refusal.status == .unauthorized ? [.wwwAuthenticate: "Bearer"] : [:])
         } catch let error as any HTTPResponseError {
             let message = switch error.status {
             case .notFound: "no such endpoint: \(request.method) \(request.uri.path)"
             case .methodNotAllowed: "\(request.method) is not served on \(request.uri.path)"
-            case .contentTooLarge: "the body is too large"
+            case .contentTooLarge: request.uri.path.hasPrefix("/api/")
+                ? "the body is larger than 1 MiB, the most a request reads whole; an inventory import (POST /api/v1/inventory/import) streams and has no such limit"
+                : "the body is too large"
             default: error.status.reasonPhrase
             }
             return errorResponse(error.status, code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "-"), message: message)

@@ -11,16 +11,23 @@ public protocol PitstopRequestContext: RemoteAddressRequestContext {
     var answeredFor: AnsweredFor { get }
 }
 
-/// The VM a request was answered for, written by the handler and read by the request log
-/// after it: a context is passed by value, so the two share this box.
+/// The VM a request was answered for, or the API token that made it, written by the handler
+/// and read by the request log after it: a context is passed by value, so the two share this box.
 public final class AnsweredFor: Sendable {
     private let name = Mutex<String?>(nil)
+    private let token = Mutex<String?>(nil)
 
     public init() {}
 
     public var vm: String? {
         get { name.withLock { $0 } }
         set { name.withLock { $0 = newValue } }
+    }
+
+    /// The name of the API token that was authorised (the audit actor of what it changes).
+    public var actor: String? {
+        get { token.withLock { $0 } }
+        set { token.withLock { $0 = newValue } }
     }
 }
 

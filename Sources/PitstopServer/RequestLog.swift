@@ -22,6 +22,7 @@ struct RequestRecordMiddleware<Context: PitstopRequestContext>: RouterMiddleware
                 "duration_ms": "\((ms * 1000).rounded() / 1000)",
             ]
             metadata["vm"] = context.answeredFor.vm.map { .string($0) } ?? "-"
+            if let actor = context.answeredFor.actor { metadata["token"] = .string(actor) }
             if let address = context.callerAddress { metadata["address"] = .string(address) }
             logger.info("request", metadata: metadata)
         }

@@ -62,9 +62,14 @@ func caller(_ context: some PitstopRequestContext) throws -> String {
     return address
 }
 
-/// A 200 with a JSON body.
-func json(_ text: String, headers: HTTPFields = [:]) -> Response {
+/// A JSON answer, 200 unless told.
+func json(_ text: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+    PitstopServer.text(text, status: status, contentType: "application/json; charset=utf-8", headers: headers)
+}
+
+/// An answer of any text type.
+func text(_ text: String, status: HTTPResponse.Status = .ok, contentType: String, headers: HTTPFields = [:]) -> Response {
     var headers = headers
-    headers[.contentType] = "application/json; charset=utf-8"
-    return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    headers[.contentType] = contentType
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
 }

@@ -217,7 +217,7 @@ public struct LifecycleService: Sendable {
         case .event(let id):
             records = try tx.events.events(.event(id))
             guard let record = records.first else { throw PitstopError(.notFound, "unknown event '\(id.escapingControlCharacters)'") }
-            guard record.event.status == transition.source else { throw PitstopError(.invalid, illegal(record, transition)) }
+            guard record.event.status == transition.source else { throw PitstopError(.conflict, illegal(record, transition)) }
         case .wave(let id):
             records = try tx.events.events(.wave(id))
             guard !records.isEmpty else { throw PitstopError(.notFound, "unknown wave '\(id.escapingControlCharacters)'") }
@@ -232,13 +232,13 @@ public struct LifecycleService: Sendable {
                 unchanged.append(record)
             } else {
                 // Behind the step: completing a wave with a member that never started.
-                throw PitstopError(.invalid, "\(target): " + illegal(record, transition))
+                throw PitstopError(.conflict, "\(target): " + illegal(record, transition))
             }
         }
         if case .wave(let id) = target, moving.isEmpty, !(transition == .approve && unchanged.contains { $0.event.status == .scheduled }) {
             var counts: [String: Int] = [:]
             for r in records { counts[r.event.status.rawValue, default: 0] += 1 }
-            throw PitstopError(.invalid, "wave \(id): nothing to \(transition.rawValue): its events are "
+            throw PitstopError(.conflict, "wave \(id): nothing to \(transition.rawValue): its events are "
                 + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
         }
         for record in moving where transition == .complete || transition == .fail {

@@ -124,6 +124,30 @@ public enum Responses {
         ])
     }
 
+    /// An event with what happened to it so far: what a transition answers for each event.
+    public static func eventRecord(_ r: EventRecord) -> String {
+        event(r.event, extra: [
+            ("approvedAt", JSONText.quote(r.approvedAt?.iso8601)), ("actualStart", JSONText.quote(r.actualStart?.iso8601)),
+            ("actualEnd", JSONText.quote(r.actualEnd?.iso8601)), ("forced", r.forced ? "true" : "false"), ("reason", JSONText.quote(r.reason)),
+        ])
+    }
+
+    /// What a transition of an event or a wave did: the events it changed, those it left as they
+    /// were, and for a forced start the conflicts it overrode.
+    public static func transition(_ r: TransitionResult) -> String {
+        let target: (String, String) = switch r.target {
+        case .event(let id): ("event", id)
+        case .wave(let id): ("wave", id)
+        }
+        return JSONText.object([
+            ("transition", JSONText.quote(r.transition.rawValue)), ("target", JSONText.object([("kind", JSONText.quote(target.0)), ("id", JSONText.quote(target.1))])),
+            ("at", JSONText.quote(r.at.iso8601)), ("changed", list(r.changed.map(eventRecord), indent: 1)),
+            ("unchanged", list(r.unchanged.map(eventRecord), indent: 1)), ("forced", r.forced ? "true" : "false"),
+            ("conflicts", JSONText.array(r.conflicts.map(finding))), ("unapproved", JSONText.array(r.unapproved.map(JSONText.quote))),
+            ("auditSeq", JSONText.number(r.audit?.seq)),
+        ])
+    }
+
     /// The campaign shape; `status` is `scheduled`, `cancelled`, or `dry-run` for a plan not written.
     public static func campaign(_ c: Campaign, status: String, span: TimeRange?, extra: [(String, String)] = []) -> String {
         JSONText.object([

@@ -164,7 +164,7 @@ public struct ScheduledEventsService: Sendable {
             do {
                 let result = try await lifecycle.approve(.wave(id), at: now, actor: "vm:\(vm.name)")
                 if result.changed.isEmpty { outcome.unchanged.append(id) } else { outcome.approved.append(id) }
-            } catch let error as PitstopError where error.kind == .invalid {
+            } catch let error as PitstopError where error.kind == .conflict {
                 // The wave started or ended between the check and the approval: nothing to do.
                 outcome.unchanged.append(id)
             }

@@ -28,7 +28,7 @@ public enum AuditLog {
     /// Lower-case hex of a digest.
 
     /// The SQL of `SQLiteAuditRepository.forEach`; its parameters come in the order subject, action,
-    /// since, until. Exposed for the test that asserts the query plan never scans the log.
+    /// since, until, after, limit. Exposed for the test that asserts the query plan never scans the log.
     public static func selectSQL(_ filter: AuditFilter) -> String {
         var clauses: [String] = []
         var from = "audit_log l"
@@ -42,8 +42,10 @@ public enum AuditLog {
         if filter.action != nil { clauses.append("l.action = ?") }
         if filter.since != nil { clauses.append("l.at >= ?") }
         if filter.until != nil { clauses.append("l.at < ?") }
+        if filter.afterSeq != nil { clauses.append("\(order) > ?") }
         return "SELECT l.seq, l.at, l.actor, l.action, l.details, l.prev_hash, l.hash FROM \(from)"
             + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY \(order)"
+            + (filter.limit == nil ? "" : " LIMIT ?")
     }
 
     static func hex<D: Sequence>(_ digest: D) -> [UInt8] where D.Element == UInt8 {
@@ -88,6 +90,8 @@ struct SQLiteAuditRepository: AuditRepository {
         if let action = filter.action { arguments.append(action) }
         if let since = filter.since { arguments.append(since.iso8601) }
         if let until = filter.until { arguments.append(until.iso8601) }
+        if let after = filter.afterSeq { arguments.append(after) }
+        if let limit = filter.limit { arguments.append(limit) }
         try statement.setArguments(StatementArguments(arguments))
         let subjects = try db.cachedStatement(sql: "SELECT kind, name FROM audit_subjects WHERE seq = ? ORDER BY kind, name")
         let rows = try Row.fetchCursor(statement)

@@ -129,24 +129,7 @@ struct UpcomingCommand: AsyncParsableCommand {
             case .json:
                 out.write(Responses.document("events", events.map(Responses.upcoming)) + "\n")
             case .ics:
-                // One VEVENT per wave: the VMs of a wave go down together.
-                var calendar = ICalendar(name: "Pitstop maintenance")
-                var waves: [String: [UpcomingEvent]] = [:], order: [String] = []
-                for u in events {
-                    if waves[u.record.event.wave] == nil { order.append(u.record.event.wave) }
-                    waves[u.record.event.wave, default: []].append(u)
-                }
-                for wave in order {
-                    let members = waves[wave]!
-                    let e = members[0].record.event
-                    let start = members.map(\.record.event.range.start).min()!, end = members.map(\.record.event.range.end).max()!
-                    let place = e.availabilitySet.map { "set \($0) UD \(e.updateDomain ?? 0)" } ?? "single-instance"
-                    calendar.addEvent(uid: "\(wave)@pitstop", start: start, end: end,
-                                      summary: "\(e.kind.rawValue.capitalized): \(e.region) \(place) (\(members.count) VM\(members.count == 1 ? "" : "s"))",
-                                      description: "Campaign \(e.campaign). VMs: \(members.map(\.record.event.vm).joined(separator: ", "))",
-                                      location: e.region)
-                }
-                out.write(calendar.text)
+                out.write(UpcomingCalendar.text(events))
             case .table:
                 var table = Table("start (UTC)", "end (UTC)", "kind", "vm", "region", "set", "UD", "status", "window", numeric: [6])
                 for u in events {

@@ -183,7 +183,7 @@ func endingRecordsTheActualEnd(transition: Transition) async throws {
     ([.cancel], .approve, "cancelled"),
     ([.cancel], .cancel, "cancelled"),
 ])
-func illegalTransitionsAreInvalid(before: [Transition], attempt: Transition, status: String) async throws {
+func illegalTransitionsAreConflicts(before: [Transition], attempt: Transition, status: String) async throws {
     let f = try await Fixture()
     let id = try await f.id("web-0")
     var instant = try await f.plannedStart("web-0")
@@ -194,7 +194,7 @@ func illegalTransitionsAreInvalid(before: [Transition], attempt: Transition, sta
     let rows = try f.auditRows()
     let attemptAt = instant
     let error = await serviceError { try await f.lifecycle.transition(attempt, .event(id), at: attemptAt, actor: "tester") }
-    #expect(error?.kind == .invalid)
+    #expect(error?.kind == .conflict)
     #expect(error?.message.contains(id) == true)
     #expect(error?.message.contains(status) == true)
     #expect(try f.auditRows() == rows)
@@ -379,14 +379,14 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
     #expect(started.changed.map(\.event.vm) == ["web-2"])
     #expect(started.unchanged.map(\.event.vm) == ["web-0"])
     // Starting it again: nothing left to start.
-    #expect(await serviceError { try await f.lifecycle.start(.wave(wave), at: try await f.plannedStart("web-0") + 180, actor: "tester") }?.kind == .invalid)
+    #expect(await serviceError { try await f.lifecycle.start(.wave(wave), at: try await f.plannedStart("web-0") + 180, actor: "tester") }?.kind == .conflict)
 }
 
-@Test func completingAWaveWithAMemberThatNeverStartedIsInvalid() async throws {
+@Test func completingAWaveWithAMemberThatNeverStartedIsAConflict() async throws {
     let f = try await Fixture()
     try await f.startOnTime("web-0")
     let error = await serviceError { try await f.lifecycle.complete(.wave(try await f.wave("web-0")), at: try await f.plannedStart("web-0") + 900, actor: "tester") }
-    #expect(error?.kind == .invalid)
+    #expect(error?.kind == .conflict)
     #expect(error?.message.contains(try await f.id("web-2")) == true)
     #expect(try await f.record("web-0").event.status == .started)
 }

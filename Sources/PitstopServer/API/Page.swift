@@ -1,0 +1,66 @@
+// Cursor pagination for every list of the API. A cursor is the key of the last item of the
+// previous page (a name, an id, a sequence number), base64url-encoded so that it is opaque
+// and safe in a query string: a page starts after that key, so items added or removed
+// between two requests never make a page repeat or skip the ones that stayed.
+import Foundation
+import PitstopCore
+import PitstopService
+
+struct Page<Item> {
+    let items: [Item]
+    /// The cursor of the next page, or nil on the last one.
+    let next: String?
+}
+
+extension Page {
+    /// The page of `all`, in the order of `key`, that `call`'s `limit` and `cursor` select.
+    init(_ all: [Item], key: (Item) -> String, call: APICall) throws(PitstopError) {
+        let all = all.sorted { key($0) < key($1) }
+        let limit = try PageCursor.limit(call)
+        let after = try PageCursor.decode(call.query("cursor"))
+        let start = after.map { a in all.firstIndex { key($0) > a } ?? all.endIndex } ?? all.startIndex
+        let slice = all[start...].prefix(limit)
+        items = Array(slice)
+        next = slice.endIndex < all.endIndex ? slice.last.map { PageCursor.encode(key($0)) } : nil
+    }
+
+    /// `{"KEY": [...], "next": "..."}`, `items` already rendered.
+    func json(_ key: String, render: (Item) -> String) -> String {
+        "{\(JSONText.quote(key)): \(Responses.list(items.map(render))),\n \"next\": \(JSONText.quote(next))}"
+    }
+}
+
+/// The cursor's text form, and the page size.
+enum PageCursor {
+    static let defaultLimit = 100
+    static let maxLimit = 1000
+
+    /// The `limit` query parameter, checked.
+    static func limit(_ call: APICall) throws(PitstopError) -> Int {
+        guard let text = call.query("limit") else { return defaultLimit }
+        guard let n = Int(text), (1...maxLimit).contains(n) else {
+            throw PitstopError(.invalid, "query parameter limit: '\(text.truncatedForMessage)' is not a whole number from 1 to \(maxLimit)")
+        }
+        return n
+    }
+
+    /// What a cursor looks like: base64url without padding.
+    static let pattern = "^[A-Za-z0-9_-]+$"
+
+    static func encode(_ key: String) -> String {
+        Data(key.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String?) throws(PitstopError) -> String? {
+        guard let text else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard text.range(of: pattern, options: .regularExpression) != nil,
+              let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8), !key.isEmpty else {
+            throw PitstopError(.invalid, "query parameter cursor: '\(text.truncatedForMessage)' is not a cursor this server gave; start again without one")
+        }
+        return key
+    }
+}
