@@ -6,6 +6,9 @@ public import PitstopStore
 /// Every use case, on one database.
 public struct Services: Sendable {
     public let store: any Store
+    /// What ``tokens`` has read, shared by every `tokens` of this value: a server keeps one
+    /// `Services`, so a request authenticates without reading the database while nothing changed.
+    private let tokenCache = TokenCache()
 
     public init(store: any Store) {
         self.store = store
@@ -29,6 +32,7 @@ public struct Services: Sendable {
     public var scheduledEvents: ScheduledEventsService { ScheduledEventsService(store: store) }
     public var simulator: Simulator { Simulator(store: store) }
     public var gauges: GaugeService { GaugeService(store: store) }
+    public var tokens: TokenService { TokenService(store: store, cache: tokenCache) }
 
     /// The fleet's use cases, their changes recorded as made by `actor` at `clock()`.
     public func inventory(actor: String, clock: @escaping @Sendable () throws -> Timestamp) -> InventoryService {

@@ -232,4 +232,5 @@ struct SQLiteRepositories: Repositories {
     var history: any HistoryRepository { SQLiteHistoryRepository(db: db) }
     var scheduledEvents: any ScheduledEventsRepository { SQLiteScheduledEventsRepository(db: db) }
     var gauges: any GaugeRepository { SQLiteGaugeRepository(db: db) }
+    var tokens: any TokenRepository { SQLiteTokenRepository(db: db) }
 }

@@ -43,6 +43,7 @@ public protocol Repositories {
     var history: any HistoryRepository { get }
     var scheduledEvents: any ScheduledEventsRepository { get }
     var gauges: any GaugeRepository { get }
+    var tokens: any TokenRepository { get }
 }
 
 /// Regions, pairs, subscriptions, sets, windows and blackouts.
@@ -260,3 +261,55 @@ public protocol GaugeRepository {
     func databaseSizeBytes() throws -> Int64
 }
 
+
+/// The REST API's bearer tokens. Only the SHA-256 of each secret is stored: nothing here can
+/// give a secret back, and no lookup is made by one.
+public protocol TokenRepository {
+    /// Records a new token; a name already taken is refused (`conflict`).
+    func insert(_ token: StoredToken) throws
+    /// Every token, in name order.
+    func all() throws -> [StoredToken]
+    func byName(_ name: String) throws -> StoredToken?
+    /// Removes the token; false when there was none.
+    func delete(name: String) throws -> Bool
+    /// Sets when the token was last used; false when there is no such token.
+    @discardableResult
+    func stampLastUsed(name: String, at: Timestamp) throws -> Bool
+}
+
+extension Repositories {
+    /// Engines and wrappers that predate API tokens keep no tokens: every call is refused with
+    /// an internal error rather than answering as if there were none. SQLite implements it.
+    public var tokens: any TokenRepository { NoTokenRepository() }
+}
+
+/// What a unit of work without a tokens table answers: a refusal, never an empty list (an
+/// empty list would read as "no token matches" to a caller that authenticates).
+struct NoTokenRepository: TokenRepository {
+    private func refuse() -> PitstopError { PitstopError(.internal, "this store keeps no API tokens") }
+    func insert(_ token: StoredToken) throws { throw refuse() }
+    func all() throws -> [StoredToken] { throw refuse() }
+    func byName(_ name: String) throws -> StoredToken? { throw refuse() }
+    func delete(name: String) throws -> Bool { throw refuse() }
+    func stampLastUsed(name: String, at: Timestamp) throws -> Bool { throw refuse() }
+}
+
+/// One row of the tokens table. The role is kept as stored; the service knows the roles.
+public struct StoredToken: Sendable, Hashable {
+    public var name: String
+    public var role: String
+    /// Lowercase hex SHA-256 of the secret.
+    public var hash: String
+    public var createdAt: Timestamp
+    public var createdBy: String
+    public var lastUsedAt: Timestamp?
+
+    public init(name: String, role: String, hash: String, createdAt: Timestamp, createdBy: String, lastUsedAt: Timestamp? = nil) {
+        self.name = name
+        self.role = role
+        self.hash = hash
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.lastUsedAt = lastUsedAt
+    }
+}

@@ -17,7 +17,7 @@ struct Pitstop: AsyncParsableCommand {
             Demo.self, Import.self, Export.self, InventoryCommand.self, RegionCommand.self, RegionsCommand.self,
             SubscriptionCommand.self, SetCommand.self, VMCommand.self, WindowCommand.self, BlackoutCommand.self,
             WindowsCommand.self, PlanCommand.self, UpcomingCommand.self, CheckCommand.self, CampaignCommand.self, EventCommand.self,
-            NotifyCommand.self, NoticesCommand.self, AuditCommand.self, ReportCommand.self, ServeCommand.self,
+            NotifyCommand.self, NoticesCommand.self, AuditCommand.self, ReportCommand.self, ServeCommand.self, TokenCommand.self,
         ])
 }
 
