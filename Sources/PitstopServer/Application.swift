@@ -89,7 +89,9 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     // A server serves a fleet that was recorded: a missing database is a mistyped path.
     let services = try services ?? Services.open(path: arguments.databasePath, creating: false)
-    let router = buildRouter(services: services, context: ServerRequestContext.self, clock: clock, requestLimit: arguments.requestLimit, logger: logger)
+    let api = APISettings(authenticator: TokenAuthenticator(tokens: services.tokens))
+    let router = buildRouter(services: services, context: ServerRequestContext.self, clock: clock, requestLimit: arguments.requestLimit,
+                             logger: logger, api: api)
     let hostname = arguments.hostname
     var app = Application(
         router: router,

@@ -86,3 +86,20 @@ struct APIRefusal: Error {
     let status: HTTPResponse.Status
     let message: String
 }
+
+/// The tokens `pitstop token create` made, as the API's authenticator.
+public struct TokenAuthenticator: APIAuthenticator {
+    let tokens: TokenService
+
+    public init(tokens: TokenService) {
+        self.tokens = tokens
+    }
+
+    public func authenticate(_ token: String) async throws -> APICaller? {
+        try await tokens.authenticate(token).map { APICaller(name: $0.name, role: $0.role) }
+    }
+
+    public func recordUse(_ caller: APICaller, at: Timestamp) async throws {
+        try await tokens.recordUse(caller.name, at: at)
+    }
+}
