@@ -277,23 +277,6 @@ public protocol TokenRepository {
     func stampLastUsed(name: String, at: Timestamp) throws -> Bool
 }
 
-extension Repositories {
-    /// Engines and wrappers that predate API tokens keep no tokens: every call is refused with
-    /// an internal error rather than answering as if there were none. SQLite implements it.
-    public var tokens: any TokenRepository { NoTokenRepository() }
-}
-
-/// What a unit of work without a tokens table answers: a refusal, never an empty list (an
-/// empty list would read as "no token matches" to a caller that authenticates).
-struct NoTokenRepository: TokenRepository {
-    private func refuse() -> PitstopError { PitstopError(.internal, "this store keeps no API tokens") }
-    func insert(_ token: StoredToken) throws { throw refuse() }
-    func all() throws -> [StoredToken] { throw refuse() }
-    func byName(_ name: String) throws -> StoredToken? { throw refuse() }
-    func delete(name: String) throws -> Bool { throw refuse() }
-    func stampLastUsed(name: String, at: Timestamp) throws -> Bool { throw refuse() }
-}
-
 /// One row of the tokens table. The role is kept as stored; the service knows the roles.
 public struct StoredToken: Sendable, Hashable {
     public var name: String

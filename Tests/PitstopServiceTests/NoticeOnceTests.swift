@@ -42,6 +42,7 @@ final class NoticeReadCountingStore: Store, @unchecked Sendable {
         var history: any HistoryRepository { base.history }
         var scheduledEvents: any ScheduledEventsRepository { base.scheduledEvents }
         var gauges: any GaugeRepository { base.gauges }
+        var tokens: any TokenRepository { base.tokens }
     }
 
     struct CountingNotices: NoticeRepository {
