@@ -3,6 +3,8 @@
 // SIGINT, then stops accepting, lets requests in flight finish, and returns.
 public import Foundation
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOPosix
@@ -22,6 +24,19 @@ public protocol AppArguments: Sendable {
     var simulationTick: Duration { get }
     /// The per-address limit on metadata GETs; `nil` switches it off (for benchmarks).
     var requestLimit: RequestLimit? { get }
+    /// HTTPS from these PEM files; `nil` serves plain HTTP.
+    var tls: TLSFiles? { get }
+    /// Serve plain HTTP on an address that is not loopback all the same.
+    var insecure: Bool { get }
+    /// How long a connection may send nothing (a request's head or body that stalls, or a
+    /// kept-alive connection between requests) before the server closes it.
+    var idleTimeout: Duration { get }
+}
+
+extension AppArguments {
+    public var tls: TLSFiles? { nil }
+    public var insecure: Bool { false }
+    public var idleTimeout: Duration { ServeArguments.defaultIdleTimeout }
 }
 
 /// The arguments of `pitstop serve`.
@@ -32,15 +47,26 @@ public struct ServeArguments: AppArguments {
     public var simulate: Bool
     public var requestLimit: RequestLimit?
     public var simulationTick: Duration
+    public var tls: TLSFiles?
+    public var insecure: Bool
+    public var idleTimeout: Duration
+
+    /// 30 s: long enough for any real client between two requests, short enough that a stalled
+    /// or trickling client holds its connection no longer than that.
+    public static let defaultIdleTimeout: Duration = .seconds(30)
 
     public init(hostname: String = "127.0.0.1", port: Int = 8080, databasePath: String, simulate: Bool = false,
-                requestLimit: RequestLimit? = .metadata, simulationTick: Duration = .seconds(1)) {
+                requestLimit: RequestLimit? = .metadata, simulationTick: Duration = .seconds(1),
+                tls: TLSFiles? = nil, insecure: Bool = false, idleTimeout: Duration = ServeArguments.defaultIdleTimeout) {
         self.hostname = hostname
         self.port = port
         self.databasePath = databasePath
         self.simulate = simulate
         self.requestLimit = requestLimit
         self.simulationTick = simulationTick
+        self.tls = tls
+        self.insecure = insecure
+        self.idleTimeout = idleTimeout
     }
 }
 
@@ -81,24 +107,32 @@ public func buildRouter<Context: PitstopRequestContext>(
 /// - Parameters:
 ///   - services: the use cases; by default the database at `arguments.databasePath`.
 ///   - onRunning: called with the port once the server listens.
-/// - Throws: ``PitstopError`` when the database cannot be opened.
+/// - Throws: ``PitstopError`` `.invalid` when plain HTTP would be served on an address that is not
+///   loopback without `insecure`, or a TLS file cannot be used; any error opening the database.
 public func buildApplication(
     _ arguments: some AppArguments, services: Services? = nil,
     clock: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) },
     logger: Logger = serverLogger(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    // What the options ask for is checked first, then the TLS files, then the database: every
+    // refusal comes before the server listens.
+    try checkExposure(host: arguments.hostname, tls: arguments.tls != nil, insecure: arguments.insecure)
+    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(arguments.idleTimeout)))
+    let server = try arguments.tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: try serverTLSConfiguration($0)) } ?? http1
     // A server serves a fleet that was recorded: a missing database is a mistyped path.
     let services = try services ?? Services.open(path: arguments.databasePath, creating: false)
     let api = APISettings(authenticator: TokenAuthenticator(tokens: services.tokens))
     let router = buildRouter(services: services, context: ServerRequestContext.self, clock: clock, requestLimit: arguments.requestLimit,
                              logger: logger, api: api)
     let hostname = arguments.hostname
+    let tls = arguments.tls != nil
     var app = Application(
         router: router,
+        server: server,
         configuration: .init(address: .hostname(hostname, port: arguments.port), serverName: "pitstop"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? arguments.port
-            logger.info("listening", metadata: ["host": "\(hostname)", "port": "\(port)",
+            logger.info("listening", metadata: ["host": "\(hostname)", "port": "\(port)", "tls": "\(tls ? "on" : "off")",
                                                 "throttle": "\(arguments.requestLimit.map { "\($0.perSecond)/s" } ?? "off")"])
             await onRunning(port)
         },

@@ -15,8 +15,13 @@ struct ServeCommand: AsyncParsableCommand {
             Logs go to standard error, one logfmt line per request. SIGTERM or SIGINT stops it \
             gracefully: requests in flight finish, and it exits 0. Without --simulate the server only \
             reflects what executors report (pitstop event start/complete).
-            Exit status: 0 stopped by a signal, 2 the database or the address cannot be used \
-            (another server on the port), 3 an internal fault.
+            --tls-cert and --tls-key (both, PEM) serve HTTPS. Plain HTTP is served on a loopback \
+            address only (127.0.0.0/8, ::1, localhost) unless --insecure accepts the risk: bearer \
+            tokens must not cross a network in clear. A metadata-only server on 169.254.169.254, \
+            which in-VM clients reach over plain HTTP, needs --insecure. A connection that sends \
+            nothing for --idle-timeout seconds (a stalled request, or an idle keep-alive) is closed.
+            Exit status: 0 stopped by a signal, 2 the database, the address or a TLS file cannot be \
+            used (another server on the port, plain HTTP off loopback), 3 an internal fault.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -26,16 +31,37 @@ struct ServeCommand: AsyncParsableCommand {
     var simulate = false
     @Flag(name: .customLong("no-throttle"), help: "Do not limit metadata GETs per address (5 a second after a burst of 10): for benchmarks.")
     var noThrottle = false
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this certificate (PEM; a chain may follow it). Needs --tls-key.", valueName: "file"))
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The certificate's private key (PEM, unencrypted). Needs --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+    @Flag(help: "Serve plain HTTP on an address that is not loopback all the same (bearer tokens then cross the network in clear).")
+    var insecure = false
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection that sends nothing for this long (1...3600).", valueName: "seconds"))
+    var idleTimeout: Int = Int(ServeArguments.defaultIdleTimeout.components.seconds)
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port: \(port) is outside 0..65535") }
+        guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout: \(idleTimeout) is outside 1...3600 seconds") }
+    }
+
+    /// The TLS files, when both options are given; a refusal naming the missing one when only one is.
+    func tlsFiles() throws -> TLSFiles? {
+        switch (tlsCert, tlsKey) {
+        case (nil, nil): return nil
+        case let (certificate?, key?): return TLSFiles(certificate: certificate, privateKey: key)
+        case (_?, nil): throw Failure("--tls-cert needs --tls-key: give the certificate's private key as --tls-key FILE too, or neither option for plain HTTP")
+        case (nil, _?): throw Failure("--tls-key needs --tls-cert: give the certificate as --tls-cert FILE too, or neither option for plain HTTP")
+        }
     }
 
     func run() async throws {
-        runConcurrencyOnEventLoops()
         try await guarded {
+            let tls = try tlsFiles()
+            runConcurrencyOnEventLoops()
             try await runServer(ServeArguments(hostname: host, port: port, databasePath: database.path, simulate: simulate,
-                                               requestLimit: noThrottle ? nil : .metadata))
+                                               requestLimit: noThrottle ? nil : .metadata, tls: tls, insecure: insecure,
+                                               idleTimeout: .seconds(idleTimeout)))
         }
     }
 }

@@ -27,7 +27,23 @@ import Testing
 @Test func serveOnAnAddressItCannotListenOnExits2() throws {
     let box = try Sandbox()
     try box.ok("region", "add", "eastus")
-    let run = try box.runRaw(["serve", "--db", box.db, "--host", "no-such-host.invalid", "--port", "0"])
+    // --insecure: a name that is not localhost is not loopback, and plain HTTP there is refused first.
+    let run = try box.runRaw(["serve", "--db", box.db, "--host", "no-such-host.invalid", "--port", "0", "--insecure"])
     #expect(run.status == 2, "\(run)")
     #expect(run.stderr.contains("cannot listen on no-such-host.invalid:0"), "\(run)")
+}
+
+@Test func serveDefaultsToPlainHTTPOnLoopbackWithA30SecondIdleTimeout() throws {
+    let serve = try #require(try Pitstop.parseAsRoot(["serve"]) as? ServeCommand)
+    #expect(serve.tlsCert == nil && serve.tlsKey == nil && !serve.insecure && serve.idleTimeout == 30)
+    #expect(try serve.tlsFiles() == nil)
+    let options = try #require(try Pitstop.parseAsRoot(["serve", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--idle-timeout", "5", "--insecure"]) as? ServeCommand)
+    let files = try #require(try options.tlsFiles())
+    #expect(files.certificate == "c.pem" && files.privateKey == "k.pem")
+    #expect(options.idleTimeout == 5 && options.insecure)
+}
+
+@Test func serveRefusesAnIdleTimeoutOutside1To3600Seconds() {
+    #expect(throws: (any Error).self) { try Pitstop.parseAsRoot(["serve", "--idle-timeout", "0"]) }
+    #expect(throws: (any Error).self) { try Pitstop.parseAsRoot(["serve", "--idle-timeout", "3601"]) }
 }

@@ -52,13 +52,14 @@ func freezePlannedAMinuteAgo(_ vms: [(name: String, address: String)], updateDom
 }
 
 /// A running `pitstop serve --port 0` on the database `pitstop.sqlite` of its directory (a fresh
-/// one by default), its log in a file; run inside a network namespace when one is named.
+/// one by default), its log in a file; run inside a network namespace when one is named, with
+/// `options` after the others (`--insecure`, `--tls-cert`, ...).
 final class ServeProcess: @unchecked Sendable {
     let directory: URL
     let process = Process()
     let log: URL
 
-    init(port: Int = 0, host: String? = nil, in directory: URL? = nil, namespace: String? = nil, extra: [String] = []) throws {
+    init(port: Int = 0, host: String? = nil, in directory: URL? = nil, namespace: String? = nil, options: [String] = []) throws {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         log = self.directory.appendingPathComponent("serve-\(UUID().uuidString).log")
@@ -66,7 +67,7 @@ final class ServeProcess: @unchecked Sendable {
         let db = self.directory.appendingPathComponent("pitstop.sqlite").path
         // `serve` refuses a database that does not exist: a fresh one is made here, empty.
         if !FileManager.default.fileExists(atPath: db) { _ = try Services.open(path: db, creating: true) }
-        let serve = ["serve", "--db", db, "--port", "\(port)"] + (host.map { ["--host", $0] } ?? []) + extra
+        let serve = ["serve", "--db", db, "--port", "\(port)"] + (host.map { ["--host", $0] } ?? []) + options
         if let namespace {
             // `ip netns exec` execs the command in place: the process is the server itself, signals reach it.
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

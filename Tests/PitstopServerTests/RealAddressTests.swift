@@ -78,7 +78,8 @@ struct NetworkNamespace: Sendable {
         }
         let server: ServeProcess
         do {
-            server = try ServeProcess(port: 80, host: Self.metadataAddress, in: directory, namespace: namespace.name)
+            // Plain HTTP off loopback, as in-VM clients speak it to this address: --insecure says so.
+            server = try ServeProcess(port: 80, host: Self.metadataAddress, in: directory, namespace: namespace.name, options: ["--insecure"])
         } catch {
             namespace.delete()
             throw error

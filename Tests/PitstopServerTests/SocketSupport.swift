@@ -84,11 +84,13 @@ func rawRequest(port: Int, from source: String, method: String = "GET", path: St
 }
 
 /// The real server (the application `pitstop serve` builds, on 127.0.0.1 and a free port)
-/// over the fixture's database and clock, while `body` runs with its port.
+/// over the fixture's database and clock, while `body` runs with its port; HTTPS when `tls` names
+/// the files.
 func withLiveServer<T: Sendable>(_ fixture: Fixture, limit: RequestLimit? = .metadata, simulate: Bool = false, log: LogLines = LogLines(),
+                                  tls: TLSFiles? = nil, idleTimeout: Duration = ServeArguments.defaultIdleTimeout,
                                   _ body: @escaping @Sendable (Int) async throws -> T) async throws -> T {
     let app = try buildApplication(ServeArguments(hostname: "127.0.0.1", port: 0, databasePath: "", simulate: simulate, requestLimit: limit,
-                                                  simulationTick: .milliseconds(50)),
+                                                  simulationTick: .milliseconds(50), tls: tls, idleTimeout: idleTimeout),
                                    services: fixture.services, clock: fixture.clock.read, logger: log.logger)
     return try await app.test(.live) { client in try await body(try #require(client.port)) }
 }

@@ -1,0 +1,130 @@
+// Slow and idle clients: a connection that stalls mid-request is closed once it has sent
+// nothing for the idle timeout, and neither it nor fifty idle connections keep a normal client
+// from being answered meanwhile. The server under test has a 1 s timeout (30 s by default).
+import Foundation
+import PitstopServer
+import Testing
+
+/// A TCP connection to 127.0.0.1:`port` that has sent `bytes` and then nothing; a receive
+/// waits at most 10 s.
+func stalledConnection(port: Int, sending bytes: String = "") async throws -> Int32 {
+    try await onThread {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SocketError(description: "socket: \(errno)") }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var remote = sockaddr_in()
+        remote.sin_family = sa_family_t(AF_INET)
+        remote.sin_port = UInt16(port).bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr)
+        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { close(fd); throw SocketError(description: "connect: \(errno)") }
+        let data = Array(bytes.utf8)
+        if !data.isEmpty {
+            guard data.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == data.count else { close(fd); throw SocketError(description: "send: \(errno)") }
+        }
+        return fd
+    }
+}
+
+/// Reads until the server closes `fd` (end of file or reset): how long that took, or `nil` when
+/// it was still open after 10 s. Whatever was received before it is returned too.
+func waitForClose(_ fd: Int32) async throws -> (seconds: Double?, received: String) {
+    try await onThread {
+        let start = ContinuousClock.now
+        var received: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 { received += buffer[0..<n]; continue }
+            let text = String(decoding: received, as: UTF8.self)
+            if n == 0 || errno == ECONNRESET {
+                let elapsed = ContinuousClock.now - start
+                return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, text)
+            }
+            return (nil, text)  // EAGAIN: the receive timeout, still open
+        }
+    }
+}
+
+@Suite struct TimeoutTests {
+    @Test func aStalledRequestLineIsClosedWithinTheIdleTimeoutWhileANormalClientIsServed() async throws {
+        let fixture = try await Fixture()
+        try await withLiveServer(fixture, idleTimeout: .seconds(1)) { port in
+            let start = ContinuousClock.now
+            let stalled = try await stalledConnection(port: port, sending: "GET /heal")
+            defer { close(stalled) }
+            // Meanwhile a normal client is answered.
+            #expect(try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: []).status == 200)
+            let (seconds, received) = try await waitForClose(stalled)
+            #expect(seconds != nil, "still open after 10 s")
+            // Closed by the timeout: not at once, and well before a client's own patience runs out.
+            let closedAfter = ContinuousClock.now - start
+            #expect(closedAfter >= .milliseconds(900) && closedAfter < .seconds(5), "closed after \(closedAfter)")
+            #expect(received.isEmpty || received.hasPrefix("HTTP/1.1 408") || received.hasPrefix("HTTP/1.1 400"), "\(received)")
+        }
+    }
+
+    /// A slowloris: the head trickles in a byte every 200 ms, each one "activity", yet the whole
+    /// head must arrive within the timeout, so the server closes it all the same.
+    @Test func aHeadThatTricklesIsClosedToo() async throws {
+        let fixture = try await Fixture()
+        try await withLiveServer(fixture, idleTimeout: .seconds(1)) { port in
+            let trickling = try await stalledConnection(port: port)
+            defer { close(trickling) }
+            let sentBeforeClose = try await onThread { () -> Int in
+                let head = Array("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 100)
+                for (index, byte) in head.enumerated() {
+                    var one = byte
+                    // MSG_NOSIGNAL: a send on the closed connection fails with EPIPE, never SIGPIPE.
+                    if send(trickling, &one, 1, Int32(MSG_NOSIGNAL)) != 1 { return index }
+                    usleep(200_000)
+                }
+                return head.count
+            }
+            // 1 s of 200 ms steps is about 5 bytes; well short of the head's 140.
+            #expect(sentBeforeClose < 30, "the server took \(sentBeforeClose) bytes, one every 200 ms, without closing")
+        }
+    }
+
+    @Test func aBodyThatStallsIsClosedToo() async throws {
+        let fixture = try await Fixture()
+        try await withLiveServer(fixture, idleTimeout: .seconds(1)) { port in
+            let stalled = try await stalledConnection(
+                port: port, sending: "POST /metadata/scheduledevents?api-version=2020-07-01 HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nContent-Length: 100\r\n\r\n{\"Start")
+            defer { close(stalled) }
+            let start = ContinuousClock.now
+            let (seconds, _) = try await waitForClose(stalled)
+            #expect(seconds != nil, "still open after 10 s")
+            #expect(ContinuousClock.now - start < .seconds(5))
+        }
+    }
+
+    @Test func aTLSConnectionThatNeverShakesHandsIsClosed() async throws {
+        let fixture = try await Fixture()
+        let certificate = try await TestCertificate()
+        try await withLiveServer(fixture, tls: certificate.files, idleTimeout: .seconds(1)) { port in
+            let silent = try await stalledConnection(port: port)
+            defer { close(silent) }
+            #expect(try await httpsGet(port: port, trusting: certificate.certificate).stdout.hasPrefix("200\n"))
+            let (seconds, _) = try await waitForClose(silent)
+            #expect(seconds != nil, "still open after 10 s")
+        }
+    }
+
+    @Test func fiftyIdleConnectionsDoNotStopANormalRequest() async throws {
+        let fixture = try await Fixture()
+        try await withLiveServer(fixture) { port in
+            var idle: [Int32] = []
+            defer { idle.forEach { close($0) } }
+            for index in 0..<50 {
+                // Half send nothing, half half a request line.
+                idle.append(try await stalledConnection(port: port, sending: index.isMultiple(of: 2) ? "" : "GET /healthz HT"))
+            }
+            let start = ContinuousClock.now
+            for _ in 0..<3 {
+                #expect(try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: []).status == 200)
+            }
+            #expect(ContinuousClock.now - start < .seconds(5), "answered only after \(ContinuousClock.now - start)")
+        }
+    }
+}
