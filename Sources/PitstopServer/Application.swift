@@ -22,6 +22,12 @@ public protocol AppArguments: Sendable {
     var simulationTick: Duration { get }
     /// The per-address limit on metadata GETs; `nil` switches it off (for benchmarks).
     var requestLimit: RequestLimit? { get }
+    /// How `/api/v1` and the timeline page are served; `nil` serves neither.
+    var api: APISettings? { get }
+}
+
+extension AppArguments {
+    public var api: APISettings? { nil }
 }
 
 /// The arguments of `pitstop serve`.
@@ -32,15 +38,17 @@ public struct ServeArguments: AppArguments {
     public var simulate: Bool
     public var requestLimit: RequestLimit?
     public var simulationTick: Duration
+    public var api: APISettings?
 
     public init(hostname: String = "127.0.0.1", port: Int = 8080, databasePath: String, simulate: Bool = false,
-                requestLimit: RequestLimit? = .metadata, simulationTick: Duration = .seconds(1)) {
+                requestLimit: RequestLimit? = .metadata, simulationTick: Duration = .seconds(1), api: APISettings? = nil) {
         self.hostname = hostname
         self.port = port
         self.databasePath = databasePath
         self.simulate = simulate
         self.requestLimit = requestLimit
         self.simulationTick = simulationTick
+        self.api = api
     }
 }
 
@@ -50,7 +58,8 @@ public struct ServeArguments: AppArguments {
 /// - Parameters:
 ///   - metrics: what `/metrics` answers; each router has its own unless given one (see Metrics.swift).
 ///   - clock: the time the use cases are given: the real clock in the server, a test's own in tests.
-///   - api: how `/api/v1` and `/openapi.json` are served; without it they are not.
+///   - api: how `/api/v1` and `/openapi.json` are served, with the timeline page at `/`;
+///     without it none of them is.
 ///   - before: middleware that runs first, ahead of the request log (tests use it to give a
 ///     request the source address a socket would).
 public func buildRouter<Context: PitstopRequestContext>(
@@ -72,7 +81,10 @@ public func buildRouter<Context: PitstopRequestContext>(
     metadata.addRoutes(ScheduledEventsController(service: services.scheduledEvents, clock: clock, metrics: metrics).endpoints)
     metadata.addRoutes(InstanceMetadataController(service: services.scheduledEvents).endpoints)
     router.addRoutes(metadata, atPath: "/metadata")
-    if let api { mountAPI(on: router, services: services, settings: api, clock: clock, logger: logger) }
+    if let api {
+        mountAPI(on: router, services: services, settings: api, clock: clock, logger: logger)
+        TimelinePage.mount(on: router)
+    }
     return router
 }
 
@@ -89,7 +101,8 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     // A server serves a fleet that was recorded: a missing database is a mistyped path.
     let services = try services ?? Services.open(path: arguments.databasePath, creating: false)
-    let router = buildRouter(services: services, context: ServerRequestContext.self, clock: clock, requestLimit: arguments.requestLimit, logger: logger)
+    let router = buildRouter(services: services, context: ServerRequestContext.self, clock: clock, requestLimit: arguments.requestLimit,
+                             logger: logger, api: arguments.api)
     let hostname = arguments.hostname
     var app = Application(
         router: router,

@@ -26,6 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     var simulate = false
     @Flag(name: .customLong("no-throttle"), help: "Do not limit metadata GETs per address (5 a second after a burst of 10): for benchmarks.")
     var noThrottle = false
+    @Flag(name: .customLong("anonymous-read"), help: "Let /api/v1 reads and the timeline page at / through without a token (a wall display); writes still need one.")
+    var anonymousRead = false
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port: \(port) is outside 0..65535") }
@@ -35,7 +37,15 @@ struct ServeCommand: AsyncParsableCommand {
         runConcurrencyOnEventLoops()
         try await guarded {
             try await runServer(ServeArguments(hostname: host, port: port, databasePath: database.path, simulate: simulate,
-                                               requestLimit: noThrottle ? nil : .metadata))
+                                               requestLimit: noThrottle ? nil : .metadata,
+                                               api: APISettings(authenticator: NoTokens(), anonymousRead: anonymousRead)))
         }
     }
+}
+
+/// Until tokens are stored (`pitstop token`), the server knows none: every token is unknown,
+/// so only `--anonymous-read` reads get through. TokenService replaces it.
+struct NoTokens: APIAuthenticator {
+    func authenticate(_ token: String) async throws -> APICaller? { nil }
+    func recordUse(_ caller: APICaller, at: Timestamp) async throws {}
 }
