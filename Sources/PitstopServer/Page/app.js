@@ -6,6 +6,7 @@
 (function () {
   const HOUR = 3600e3, DAY = 24 * HOUR;
   const LABEL = 188;             // the region column, in px
+  const MIN_BAR = 6;             // the narrowest bar, so that a 30-second freeze can be seen and clicked
   const STATUSES = ["scheduled", "approved", "started", "completed", "failed", "cancelled"];
   const FILL = { scheduled: "#94a3b8", approved: "#2563eb", started: "#f59e0b", completed: "#16a34a", failed: "#dc2626", cancelled: "#e5e7eb" };
   const $ = (id) => document.getElementById(id);
@@ -128,7 +129,7 @@
   function lanes(waves, x) {
     const ends = [];
     for (const w of waves) {
-      const a = x(w.t0), b = Math.max(x(w.t1), a + 4);
+      const a = x(w.t0), b = Math.max(x(w.t1), a + MIN_BAR);
       let lane = ends.findIndex((end) => end <= a);
       if (lane < 0) { lane = ends.length; ends.push(0); }
       ends[lane] = b + 1;
@@ -154,12 +155,14 @@
     // Row heights from the lanes each region needs.
     const layout = [];
     let y = 0, previousGroup = null;
+    // Many regions: lower rows, thinner lanes, so that more of the fleet fits on the screen.
+    const room = regions.length > 8 ? 40 : 100;
     for (const r of regions) {
       if (previousGroup !== null && r.group !== previousGroup) y += 8;
       const waves = byRegion.get(r.name);
       waves.sort((a, b) => a.t0 - b.t0);
       const n = lanes(waves, x);
-      const lane = n <= 3 ? 14 : Math.max(2, Math.min(14, 100 / n));
+      const lane = n <= 3 ? 14 : Math.max(1.5, Math.min(14, room / n));
       const height = Math.max(38, Math.ceil(n * lane) + 12);
       layout.push({ region: r, y, height, lane, lanes: n, waves, first: r.group !== previousGroup });
       previousGroup = r.group;
@@ -203,7 +206,7 @@
       const paired = r.pairedWith.length ? "⇄ " + r.pairedWith.join(", ") : "no pair";
       const mid = row.y + Math.min(row.height / 2, 19);
       out.push(`<text x="14" y="${mid - 3}" font-size="13" font-weight="600" fill="#0f172a">${esc(r.name)}</text>`);
-      out.push(`<text x="14" y="${mid + 11}" font-size="11" fill="#64748b">${esc(trim(r.displayName !== r.name ? r.displayName + " · " + paired : paired, 28))}</text>`);
+      out.push(`<text x="14" y="${mid + 11}" font-size="11" fill="#64748b">${esc(trim(r.displayName && r.displayName !== r.name ? r.displayName + " · " + paired : paired, 28))}</text>`);
     }
     // A bracket per group of linked regions.
     for (let i = 0; i < layout.length; i++) {
@@ -219,10 +222,16 @@
     for (const row of layout) {
       const top = row.y + (row.height - row.lanes * row.lane) / 2 + (row.lane > 6 ? 1 : 0);
       for (const w of row.waves) {
-        const a = x(w.t0), b = Math.max(x(w.t1), a + 4);
-        const left = Math.max(a, LABEL), right = Math.min(Math.max(b, left + 4), LABEL + plot + 4);
+        const a = x(w.t0), b = Math.max(x(w.t1), a + MIN_BAR);
+        const left = Math.max(a, LABEL), right = Math.min(Math.max(b, left + MIN_BAR), LABEL + plot + MIN_BAR);
         const h = Math.max(row.lane - (row.lane > 6 ? 2 : 0.5), 1.5);
         const top2 = top + w.lane * row.lane;
+        // Where it was planned, dashed, when it ran at another time.
+        const p0 = Date.parse(w.start);
+        if (w.actualStart && Math.abs(Date.parse(w.actualStart) - p0) > 60e3 && h >= 6) {
+          const pa = clampX(p0), pb = Math.max(clampX(Date.parse(w.end)), pa + MIN_BAR);
+          out.push(`<rect x="${pa.toFixed(1)}" y="${(top2 + 0.5).toFixed(1)}" width="${(pb - pa).toFixed(1)}" height="${(h - 1).toFixed(1)}" fill="none" stroke="#64748b" stroke-dasharray="2 2" pointer-events="none"/>`);
+        }
         const fill = w.kind === "freeze" ? `url(#freeze-${w.display})` : FILL[w.display];
         const cls = "bar s-" + w.display + (w.id === state.selected ? " sel" : "");
         out.push(`<rect class="${cls}" data-wave="${esc(w.id)}" data-status="${w.display}" data-kind="${w.kind}" x="${left.toFixed(1)}" y="${top2.toFixed(1)}" width="${(right - left).toFixed(1)}" height="${h.toFixed(1)}" rx="${h > 6 ? 2 : 0}" fill="${fill}"/>`);
@@ -233,6 +242,7 @@
     out.push(nowLine(x, 0, total));
     out.push(`</svg>`);
     box.innerHTML = out.join("");
+    $("tip").hidden = true;
     drawAxis(width, x, plot);
     const empty = $("empty");
     if (state.waves.length === 0) {
