@@ -16,10 +16,21 @@
   const pad = (n) => String(n).padStart(2, "0");
   const hm = (t) => { const d = new Date(t); return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()); };
   const dayName = (t) => { const d = new Date(t); return DAYS[d.getUTCDay()] + " " + d.getUTCDate() + " " + MONTHS[d.getUTCMonth()]; };
+  const hms = (t) => hm(t) + ":" + pad(new Date(t).getUTCSeconds());
   const when = (iso) => iso ? dayName(Date.parse(iso)) + " " + hm(Date.parse(iso)) : "—";
   const span = (ms) => {
+    if (ms < 60e3) return Math.round(ms / 1e3) + " s";
     const m = Math.round(ms / 60e3);
-    return m < 1 ? Math.round(ms / 1e3) + " s" : m < 120 ? m + " min" : (m / 60).toFixed(m % 60 ? 1 : 0) + " h";
+    return m < 120 ? m + " min" : (m / 60).toFixed(m % 60 ? 1 : 0) + " h";
+  };
+  // `Thu 3 Dec 03:16 – 03:46`, the end's day only when it differs; seconds for short waves.
+  const between = (a, b) => {
+    const t0 = Date.parse(a), t1 = b ? Date.parse(b) : null;
+    const short = t1 !== null && t1 - t0 < 5 * 60e3;
+    const clock = short ? hms : hm;
+    const start = dayName(t0) + " " + clock(t0);
+    if (t1 === null) return start + " – running";
+    return start + " – " + (dayName(t1) === dayName(t0) ? "" : dayName(t1) + " ") + clock(t1);
   };
 
   const state = {
@@ -161,8 +172,14 @@
       if (previousGroup !== null && r.group !== previousGroup) y += 8;
       const waves = byRegion.get(r.name);
       waves.sort((a, b) => a.t0 - b.t0);
-      const n = lanes(waves, x);
-      const lane = n <= 3 ? 14 : Math.max(1.5, Math.min(14, room / n));
+      let n = lanes(waves, x);
+      const lane = n <= 3 ? 14 : Math.max(3, Math.min(14, room / n));
+      // More lanes than fit: they fold over one another, so that a row never grows past `room`.
+      const fits = Math.max(3, Math.floor(room / lane));
+      if (n > fits) {
+        for (const w of waves) w.lane %= fits;
+        n = fits;
+      }
       const height = Math.max(38, Math.ceil(n * lane) + 12);
       layout.push({ region: r, y, height, lane, lanes: n, waves, first: r.group !== previousGroup });
       previousGroup = r.group;
@@ -230,7 +247,7 @@
         const p0 = Date.parse(w.start);
         if (w.actualStart && Math.abs(Date.parse(w.actualStart) - p0) > 60e3 && h >= 6) {
           const pa = clampX(p0), pb = Math.max(clampX(Date.parse(w.end)), pa + MIN_BAR);
-          out.push(`<rect x="${pa.toFixed(1)}" y="${(top2 + 0.5).toFixed(1)}" width="${(pb - pa).toFixed(1)}" height="${(h - 1).toFixed(1)}" fill="none" stroke="#64748b" stroke-dasharray="2 2" pointer-events="none"/>`);
+          out.push(`<rect x="${pa.toFixed(1)}" y="${(top2 + 0.5).toFixed(1)}" width="${(pb - pa).toFixed(1)}" height="${(h - 1).toFixed(1)}" fill="${FILL[w.display]}" fill-opacity=".22" stroke="${FILL[w.display]}" stroke-dasharray="1 2" pointer-events="none"><title>planned slot</title></rect>`);
         }
         const fill = w.kind === "freeze" ? `url(#freeze-${w.display})` : FILL[w.display];
         const cls = "bar s-" + w.display + (w.id === state.selected ? " sel" : "");
@@ -258,7 +275,7 @@
   }
 
   function waveName(w) {
-    return w.availabilitySet ? w.availabilitySet + " UD " + w.updateDomain : "single VMs";
+    return w.availabilitySet ? w.availabilitySet + " UD " + w.updateDomain : "single-instance VMs";
   }
   function trim(text, n) { return text.length > n ? text.slice(0, Math.max(n - 1, 1)) + "…" : text; }
 
@@ -286,9 +303,12 @@
     // Days on the first line, hours on the second.
     for (let t = Math.floor(state.from / DAY) * DAY; t < state.to; t += DAY) {
       const a = Math.max(x(t), LABEL), b = Math.min(x(t + DAY), LABEL + plot);
-      if (b - a < 30) continue;
       const today = Math.floor(Date.now() / DAY) * DAY === t;
-      out.push(`<text x="${(a + b) / 2}" y="15" font-size="12" font-weight="600" text-anchor="middle" fill="${today ? "#e11d48" : "#0f172a"}">${dayName(t)}${today ? " · today" : ""}</text>`);
+      const label = dayName(t) + (today ? " · today" : "");
+      // Each day's name at its start; a day cut by the left edge is named only if it has room.
+      if (b - a >= label.length * 7 + 8) {
+        out.push(`<text x="${a + 6}" y="15" font-size="12" font-weight="600" fill="${today ? "#e11d48" : "#0f172a"}">${label}</text>`);
+      }
       if (x(t) >= LABEL) out.push(`<line x1="${x(t)}" x2="${x(t)}" y1="0" y2="40" stroke="#94a3b8"/>`);
     }
     const step = state.view === "day" ? HOUR : 6 * HOUR;
@@ -332,11 +352,11 @@
   // ---- Hover and click ----
   const byId = () => new Map(state.waves.map((w) => [w.id, w]));
   function tipText(w) {
-    const actual = w.actualStart ? `<br><span class="dim">actual</span> ${when(w.actualStart)} – ${w.actualEnd ? hm(Date.parse(w.actualEnd)) : "running"}` : "";
+    const actual = w.actualStart ? `<br><span class="dim">actual</span> ${between(w.actualStart, w.actualEnd)}` : "";
     const counts = w.mixed ? `<br><span class="dim">events</span> ` + Object.entries(w.statusCounts).map(([s, n]) => n + " " + s).join(", ") : "";
     return `<b>${esc(waveName(w))}</b> · ${esc(w.region)} · ${w.kind}<br>` +
       `<span class="badge s-${w.display}">${w.display}</span> ${w.vms} VM${w.vms === 1 ? "" : "s"}${w.approved && w.display !== "approved" ? " · approved" : ""}<br>` +
-      `<span class="dim">planned</span> ${when(w.start)} – ${hm(Date.parse(w.end))} UTC (${span(Date.parse(w.end) - Date.parse(w.start))})` + actual + counts;
+      `<span class="dim">planned</span> ${between(w.start, w.end)} UTC (${span(Date.parse(w.end) - Date.parse(w.start))})` + actual + counts;
   }
   function onMove(event) {
     const target = event.target.closest && event.target.closest("[data-wave]");
@@ -400,8 +420,8 @@
         <dt>update domain</dt><dd>${w.updateDomain == null ? "—" : w.updateDomain}</dd>
         <dt>kind</dt><dd>${w.kind}</dd>
         <dt>VMs</dt><dd>${w.vms}</dd>
-        <dt>planned</dt><dd>${when(w.start)} – ${when(w.end)} UTC</dd>
-        <dt>actual</dt><dd>${w.actualStart ? when(w.actualStart) + " – " + (w.actualEnd ? when(w.actualEnd) : "running") : "not started"}</dd>
+        <dt>planned</dt><dd>${between(w.start, w.end)} UTC (${span(Date.parse(w.end) - Date.parse(w.start))})</dd>
+        <dt>actual</dt><dd>${w.actualStart ? between(w.actualStart, w.actualEnd) : "not started"}</dd>
         <dt>approved</dt><dd>${w.approved ? "yes" : "no"}</dd>
         <dt>campaign</dt><dd>${esc(w.campaign)}</dd>
       </dl>
