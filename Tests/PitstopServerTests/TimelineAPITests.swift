@@ -13,6 +13,8 @@ import Testing
 @Suite struct TimelineAPITests {
     /// The fixture's campaign lies from 2026-11-10 on: this range holds all of it.
     static let range = "from=2026-11-09T00:00:00Z&to=2026-12-09T00:00:00Z"
+    /// What EventSource sends.
+    static let stream = [("Accept", "text/event-stream")]
 
     @Test func theTimelineHasOneItemAWaveWithItsVMsCounted() async throws {
         let fixture = try await Fixture()
@@ -95,7 +97,7 @@ import Testing
                 try await Task.sleep(for: .milliseconds(700))
                 try await fixture.services.lifecycle.approve(.wave(fixture.webUD0), at: Fixture.planned, actor: "test")
             }
-            let response = try await client.execute(uri: "/api/v1/live?seconds=2", method: .get, headers: bearer(.viewer))
+            let response = try await client.execute(uri: "/api/v1/live?seconds=2", method: .get, headers: bearer(.viewer, Self.stream))
             try await writer.value
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/event-stream") == true)
@@ -106,8 +108,14 @@ import Testing
             #expect(Set(marks).count == 2)
             #expect(text.components(separatedBy: "event: change\n").count - 1 == 2)
 
-            try await client.execute(uri: "/api/v1/live?seconds=61", method: .get, headers: bearer(.viewer)) { response in
+            try await client.execute(uri: "/api/v1/live?seconds=61", method: .get, headers: bearer(.viewer, Self.stream)) { response in
                 #expect(response.status == .badRequest)
+            }
+            // A client that does not ask for a stream gets a JSON error at once, not a minute of events.
+            try await client.execute(uri: "/api/v1/live", method: .get, headers: bearer(.viewer)) { response in
+                #expect(response.status == .notAcceptable)
+                let message = try jsonObject(response)["message"] as? String
+                #expect(message?.contains("Accept: text/event-stream") == true)
             }
         }
     }
@@ -115,10 +123,10 @@ import Testing
     @Test func onlyTheLiveStreamTakesItsTokenInTheQuery() async throws {
         let fixture = try await Fixture()
         try await apiApp(fixture).test(.router) { client in
-            try await client.execute(uri: "/api/v1/live?seconds=1&access_token=viewer-secret", method: .get, headers: bearer(nil)) { response in
+            try await client.execute(uri: "/api/v1/live?seconds=1&access_token=viewer-secret", method: .get, headers: bearer(nil, Self.stream)) { response in
                 #expect(response.status == .ok)
             }
-            try await client.execute(uri: "/api/v1/live?seconds=1&access_token=nonsense", method: .get, headers: bearer(nil)) { response in
+            try await client.execute(uri: "/api/v1/live?seconds=1&access_token=nonsense", method: .get, headers: bearer(nil, Self.stream)) { response in
                 #expect(response.status == .unauthorized)
             }
             try await client.execute(uri: "/api/v1/timeline?access_token=viewer-secret", method: .get, headers: bearer(nil)) { response in

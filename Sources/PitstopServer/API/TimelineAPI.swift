@@ -35,7 +35,7 @@ enum TimelineAPI {
             return json(Responses.waveDetail(wave, events: events) + "\n")
         },
         APIOperation(.get, livePath, id: "live",
-                     summary: "Server-sent events: `event: change` with `{\"mark\": N}` at once and whenever the database changes (checked every 250 ms), a `: keepalive` comment every 15 s; the stream ends after `seconds` and EventSource reconnects (`retry: 1000`).",
+                     summary: "Server-sent events, for a request with Accept: text/event-stream (else 406): `event: change` with `{\"mark\": N}` at once and whenever the database changes (checked every 250 ms), a `: keepalive` comment every 15 s; the stream ends after `seconds` and EventSource reconnects (`retry: 1000`).",
                      tag: "timeline", role: .viewer,
                      parameters: [
                         .query("seconds", "How long the stream lasts: 1 to 60, default 60.", schema: .integer(minimum: 1, maximum: 60)),
@@ -43,6 +43,12 @@ enum TimelineAPI {
                      ],
                      responses: [.ok("The stream.", APIContent(mediaType: "text/event-stream",
                                                                 schema: .string(description: "event: change\\ndata: {\"mark\": N}\\n\\n, and : keepalive comments")))]) { call in
+            // A stream that lasts up to a minute goes only to a client that asks for one, as
+            // EventSource does; any other gets one JSON error at once.
+            guard call.request.headers[.accept]?.lowercased().contains("text/event-stream") == true else {
+                return errorResponse(.notAcceptable, code: "not-acceptable",
+                                     message: "this is a stream of server-sent events: send Accept: text/event-stream (EventSource does)")
+            }
             let seconds: Int
             if let text = call.query("seconds") {
                 guard let n = Int(text), (1...60).contains(n) else {
