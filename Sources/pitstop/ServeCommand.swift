@@ -15,6 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
             Logs go to standard error, one logfmt line per request. SIGTERM or SIGINT stops it \
             gracefully: requests in flight finish, and it exits 0. Without --simulate the server only \
             reflects what executors report (pitstop event start/complete).
+            The REST API is under /api/v1 (its OpenAPI document at /openapi.json), and a browser at / \
+            shows the maintenance timeline, live; with --anonymous-read both read without a token.
             Exit status: 0 stopped by a signal, 2 the database or the address cannot be used \
             (another server on the port), 3 an internal fault.
             """)
