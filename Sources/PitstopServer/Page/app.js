@@ -485,7 +485,11 @@
     source = new EventSource(url);
     const live = $("live");
     source.onopen = () => { live.className = "live on"; live.textContent = "● live"; };
-    source.onerror = () => { live.className = "live off"; live.textContent = "○ reconnecting"; };
+    // EventSource retries a dropped stream by itself; a refused one (401) it gives up.
+    source.onerror = () => {
+      live.className = "live off";
+      live.textContent = source.readyState === EventSource.CLOSED ? "○ not live" : "○ reconnecting";
+    };
     source.addEventListener("change", (event) => {
       let mark = null;
       try { mark = JSON.parse(event.data).mark; } catch (_) { return; }

@@ -249,7 +249,9 @@ def run(browser, args, check, results):
         check("the wave's bar is drawn as scheduled", before == "scheduled", before)
         started = time.time()
         code, body = http(f"{args.url}/api/v1/waves/{target['id']}/start", args.token, "POST", {"reason": "timeline test", "force": True})
-        if code in (404, 405) and not (body or {}).get("message", "").startswith("unknown wave"):
+        # Where the route is not served (404, 405) or this run has no token that may write
+        # (401, 403), the CLI writes the same database.
+        if code in (401, 403, 404, 405) and not (body or {}).get("message", "").startswith("unknown wave"):
             run = cli(args, "event", "start", "--wave", target["id"], "--force", "--reason", "timeline test")
             check("the CLI starts the wave", run.returncode == 0, run.stdout + run.stderr)
             results["startedWith"] = "cli"
