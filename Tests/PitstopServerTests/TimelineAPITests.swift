@@ -66,6 +66,25 @@ import Testing
         }
     }
 
+    @Test func theAnswersHaveTheMembersTheirSchemasList() async throws {
+        let fixture = try await Fixture()
+        try await apiApp(fixture).test(.router) { client in
+            let document = try jsonObject(try await client.execute(uri: "/openapi.json", method: .get))
+            let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+            func members(_ name: String) throws -> Set<String> {
+                Set(try #require(schemas[name]?["properties"] as? [String: Any], "\(name)").keys)
+            }
+            let timeline = try jsonObject(try await client.execute(uri: "/api/v1/timeline?\(Self.range)", method: .get, headers: bearer(.viewer)))
+            #expect(Set(timeline.keys) == (try members("Timeline")))
+            let wave = try #require((timeline["waves"] as? [[String: Any]])?.first)
+            #expect(Set(wave.keys) == (try members("TimelineWave")))
+            let detail = try jsonObject(try await client.execute(uri: "/api/v1/waves/\(fixture.webUD0)", method: .get, headers: bearer(.viewer)))
+            #expect(Set(detail.keys) == (try members("WaveDetail")))
+            let event = try #require((detail["events"] as? [[String: Any]])?.first)
+            #expect(Set(event.keys) == (try members("EventDetail")))
+        }
+    }
+
     @Test func aRangeIsAtMost31DaysAndFromComesFirst() async throws {
         let fixture = try await Fixture()
         try await apiApp(fixture).test(.router) { client in
