@@ -83,6 +83,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // The timeline page at `/`, in the binary: nothing is fetched at run time.
+            resources: [.embedInCode("Page/index.html"), .embedInCode("Page/app.js"), .embedInCode("Page/app.css")],
             swiftSettings: upcoming
         ),
         // The command-line tool: parsing and printing only, through PitstopService.

@@ -31,12 +31,15 @@ public protocol AppArguments: Sendable {
     /// How long a connection may send nothing (a request's head or body that stalls, or a
     /// kept-alive connection between requests) before the server closes it.
     var idleTimeout: Duration { get }
+    /// Let `/api/v1` reads and the timeline page through without a token; writes still need one.
+    var anonymousRead: Bool { get }
 }
 
 extension AppArguments {
     public var tls: TLSFiles? { nil }
     public var insecure: Bool { false }
     public var idleTimeout: Duration { ServeArguments.defaultIdleTimeout }
+    public var anonymousRead: Bool { false }
 }
 
 /// The arguments of `pitstop serve`.
@@ -50,6 +53,7 @@ public struct ServeArguments: AppArguments {
     public var tls: TLSFiles?
     public var insecure: Bool
     public var idleTimeout: Duration
+    public var anonymousRead: Bool
 
     /// 30 s: long enough for any real client between two requests, short enough that a stalled
     /// or trickling client holds its connection no longer than that.
@@ -57,7 +61,8 @@ public struct ServeArguments: AppArguments {
 
     public init(hostname: String = "127.0.0.1", port: Int = 8080, databasePath: String, simulate: Bool = false,
                 requestLimit: RequestLimit? = .metadata, simulationTick: Duration = .seconds(1),
-                tls: TLSFiles? = nil, insecure: Bool = false, idleTimeout: Duration = ServeArguments.defaultIdleTimeout) {
+                tls: TLSFiles? = nil, insecure: Bool = false, idleTimeout: Duration = ServeArguments.defaultIdleTimeout,
+                anonymousRead: Bool = false) {
         self.hostname = hostname
         self.port = port
         self.databasePath = databasePath
@@ -67,6 +72,7 @@ public struct ServeArguments: AppArguments {
         self.tls = tls
         self.insecure = insecure
         self.idleTimeout = idleTimeout
+        self.anonymousRead = anonymousRead
     }
 }
 
@@ -76,7 +82,8 @@ public struct ServeArguments: AppArguments {
 /// - Parameters:
 ///   - metrics: what `/metrics` answers; each router has its own unless given one (see Metrics.swift).
 ///   - clock: the time the use cases are given: the real clock in the server, a test's own in tests.
-///   - api: how `/api/v1` and `/openapi.json` are served; without it they are not.
+///   - api: how `/api/v1` and `/openapi.json` are served, with the timeline page at `/`;
+///     without it none of them is.
 ///   - before: middleware that runs first, ahead of the request log (tests use it to give a
 ///     request the source address a socket would).
 public func buildRouter<Context: PitstopRequestContext>(
@@ -98,7 +105,10 @@ public func buildRouter<Context: PitstopRequestContext>(
     metadata.addRoutes(ScheduledEventsController(service: services.scheduledEvents, clock: clock, metrics: metrics).endpoints)
     metadata.addRoutes(InstanceMetadataController(service: services.scheduledEvents).endpoints)
     router.addRoutes(metadata, atPath: "/metadata")
-    if let api { mountAPI(on: router, services: services, settings: api, clock: clock, logger: logger) }
+    if let api {
+        mountAPI(on: router, services: services, settings: api, clock: clock, logger: logger)
+        TimelinePage.mount(on: router)
+    }
     return router
 }
 
@@ -121,7 +131,7 @@ public func buildApplication(
     let server = try arguments.tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: try serverTLSConfiguration($0)) } ?? http1
     // A server serves a fleet that was recorded: a missing database is a mistyped path.
     let services = try services ?? Services.open(path: arguments.databasePath, creating: false)
-    let api = APISettings(authenticator: TokenAuthenticator(tokens: services.tokens))
+    let api = APISettings(authenticator: TokenAuthenticator(tokens: services.tokens), anonymousRead: arguments.anonymousRead)
     let router = buildRouter(services: services, context: ServerRequestContext.self, clock: clock, requestLimit: arguments.requestLimit,
                              logger: logger, api: api)
     let hostname = arguments.hostname

@@ -2,6 +2,7 @@
 // server sends them, and the audit records fleet changes in them. The README documents them.
 import Foundation
 public import PitstopCore
+import PitstopStore
 
 /// One function a shape. Element shapes are one-line objects; document shapes wrap them.
 public enum Responses {
@@ -202,6 +203,54 @@ public enum Responses {
     /// The document of `check`.
     public static func check(_ violations: [Finding]) -> String {
         "{\"ok\": \(violations.isEmpty), \"violations\": " + list(violations.map(violation)) + "}"
+    }
+
+    // MARK: The timeline
+
+    /// A wave as the timeline draws it: `status` is the wave's one status (see
+    /// ``TimelineWave/status``), `statusCounts` its events by status when they differ.
+    public static func timelineWave(_ w: TimelineWave) -> String {
+        let s = w.summary
+        return JSONText.object([
+            ("id", JSONText.quote(s.id)), ("campaign", JSONText.quote(s.campaign)), ("kind", JSONText.quote(s.kind.rawValue)),
+            ("region", JSONText.quote(s.region)), ("availabilitySet", JSONText.quote(s.availabilitySet)),
+            ("updateDomain", JSONText.number(s.updateDomain)), ("status", JSONText.quote(w.status.rawValue)),
+            ("mixed", w.mixed ? "true" : "false"), ("approved", w.approved ? "true" : "false"),
+            ("start", JSONText.quote(s.planned.start.iso8601)), ("end", JSONText.quote(s.planned.end.iso8601)),
+            ("actualStart", JSONText.quote(s.actualStart?.iso8601)), ("actualEnd", JSONText.quote(s.actualEnd?.iso8601)),
+            ("vms", "\(s.vms)"),
+            ("statusCounts", JSONText.object(EventStatus.allCases.compactMap { status in
+                s.statusCounts[status].map { (status.rawValue, "\($0)") }
+            })),
+        ])
+    }
+
+    /// The document of `GET /api/v1/timeline`: the range, the regions with their pair partners
+    /// and group, the waves, the window occurrences (with the region whose row they shade) and
+    /// the blackouts.
+    public static func timeline(_ t: Timeline) -> String {
+        let regions = t.regions.map { r in
+            JSONText.object([
+                ("name", JSONText.quote(r.region.name)), ("displayName", JSONText.quote(r.region.displayName)),
+                ("pairedWith", JSONText.array(r.pairedWith.map(JSONText.quote))), ("group", "\(r.group)"),
+            ])
+        }
+        let windows = t.windows.map { w in
+            JSONText.object([
+                ("window", JSONText.quote(w.occurrence.window)), ("appliesTo", JSONText.quote(w.occurrence.scopeText)),
+                ("region", JSONText.quote(w.region)),
+                ("start", JSONText.quote(w.occurrence.range.start.iso8601)), ("end", JSONText.quote(w.occurrence.range.end.iso8601)),
+                ("blackouts", JSONText.array(w.occurrence.blackouts.map(JSONText.quote))),
+            ])
+        }
+        return "{\"from\": \(JSONText.quote(t.range.start.iso8601)), \"to\": \(JSONText.quote(t.range.end.iso8601)),\n"
+            + "\"regions\": \(list(regions)),\n\"waves\": \(list(t.waves.map(timelineWave))),\n"
+            + "\"windows\": \(list(windows)),\n\"blackouts\": \(list(t.blackouts.map(blackout)))}"
+    }
+
+    /// The document of `GET /api/v1/waves/{wave}`: the wave and its events, one a VM.
+    public static func waveDetail(_ w: TimelineWave, events: [EventRecord]) -> String {
+        "{\"wave\": \(timelineWave(w)),\n\"events\": \(list(events.map { eventDetail($0, waveEvents: events.count) }))}"
     }
 
     // MARK: Notices

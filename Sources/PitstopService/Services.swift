@@ -33,6 +33,7 @@ public struct Services: Sendable {
     public var simulator: Simulator { Simulator(store: store) }
     public var gauges: GaugeService { GaugeService(store: store) }
     public var tokens: TokenService { TokenService(store: store, cache: tokenCache) }
+    public var timeline: TimelineService { TimelineService(store: store) }
 
     /// The fleet's use cases, their changes recorded as made by `actor` at `clock()`.
     public func inventory(actor: String, clock: @escaping @Sendable () throws -> Timestamp) -> InventoryService {

@@ -175,6 +175,57 @@ struct SQLiteEventRepository: EventRepository {
                  [campaign, JSONText.array(regions.map(JSONText.quote))])
     }
 
+    // MARK: Waves
+
+    /// One row a wave: its events counted by status, their planned and actual extremes. The
+    /// actual end is null while any started event has not ended.
+    private static let waveColumns = """
+        SELECT wave, MIN(campaign), MIN(kind), MIN(region), MIN(availability_set), MIN(update_domain),
+            MIN(start_utc), MAX(end_utc), MIN(actual_start),
+            CASE WHEN SUM(actual_start IS NOT NULL AND actual_end IS NULL) > 0 THEN NULL ELSE MAX(actual_end) END,
+            SUM(status = 'scheduled'), SUM(status = 'started'), SUM(status = 'completed'), SUM(status = 'failed'),
+            SUM(status = 'cancelled'), SUM(approved_at IS NOT NULL), SUM(status = 'scheduled' AND approved_at IS NULL)
+        FROM events
+        """
+
+    func waves(from: Timestamp, until: Timestamp) throws -> [WaveSummary] {
+        // The inner query picks the waves in range; the outer one aggregates all their events
+        // (through the wave index), so a wave is never cut in two by the range.
+        let statement = try db.cachedStatement(sql: Self.waveColumns + "\n" + """
+            WHERE wave IN (SELECT wave FROM events
+                WHERE (end_utc > ?1 AND start_utc < ?2) OR (actual_start < ?2 AND (actual_end IS NULL OR actual_end > ?1)))
+            GROUP BY wave ORDER BY MIN(start_utc), wave
+            """)
+        try statement.setArguments([from.iso8601, until.iso8601])
+        return try readWaves(statement)
+    }
+
+    func wave(id: String) throws -> WaveSummary? {
+        let statement = try db.cachedStatement(sql: Self.waveColumns + " WHERE wave = ? GROUP BY wave")
+        try statement.setArguments([id])
+        return try readWaves(statement).first
+    }
+
+    private func readWaves(_ statement: Statement) throws -> [WaveSummary] {
+        let rows = RawRows(statement: statement, db: db)
+        var out: [WaveSummary] = []
+        while try rows.next() {
+            let id = rows.text(0) ?? ""
+            guard let kind = rows.text(2).flatMap(MaintenanceKind.init(rawValue:)), let start = rows.time(6), let end = rows.time(7) else {
+                throw corruptRow(table: "events", key: id, problem: "a kind or time of the wave cannot be read")
+            }
+            var counts: [EventStatus: Int] = [:]
+            for (i, status) in [EventStatus.scheduled, .started, .completed, .failed, .cancelled].enumerated() {
+                if let n = rows.int(Int32(10 + i)), n > 0 { counts[status] = n }
+            }
+            out.append(WaveSummary(id: id, campaign: rows.text(1) ?? "", kind: kind, region: rows.text(3) ?? "",
+                                   availabilitySet: rows.text(4), updateDomain: rows.int(5), planned: TimeRange(start: start, end: end),
+                                   actualStart: rows.time(8), actualEnd: rows.time(9), statusCounts: counts,
+                                   approvedEvents: rows.int(15) ?? 0, unapprovedScheduled: rows.int(16) ?? 0))
+        }
+        return out
+    }
+
     private func read(where clause: String, _ arguments: StatementArguments) throws -> [EventRecord] {
         let statement = try db.makeStatement(sql: "SELECT \(Self.eventColumns) FROM events WHERE \(clause) ORDER BY start_utc, id")
         try statement.setArguments(arguments)

@@ -31,6 +31,21 @@ public struct ChangeMark: Hashable, Sendable {
     let parts: [Int64]
 
     public init(_ parts: [Int64]) { self.parts = parts }
+
+    /// The mark as one number (FNV-1a over its parts) that a client can compare: equal marks
+    /// give equal numbers, and a different number means something changed. Not ordered (a
+    /// later mark may be a smaller number), and meaningful only within one process.
+    public var number: Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for part in parts {
+            for shift in stride(from: 0, to: 64, by: 8) {
+                hash ^= UInt64(truncatingIfNeeded: part >> Int64(shift)) & 0xff
+                hash = hash &* 0x100_0000_01b3
+            }
+        }
+        // JSON readers hold integers exactly up to 2^53.
+        return Int64(hash & 0x1f_ffff_ffff_ffff)
+    }
 }
 
 /// One unit of work: the repositories, all inside the same transaction.
@@ -155,6 +170,53 @@ public protocol EventRepository {
     func hasEvents(vm: String) throws -> Bool
     /// Whether any event, of any status, lies in this region.
     func hasEvents(region: String) throws -> Bool
+    /// The waves with an event whose planned range overlaps `[from, until)`, or that actually
+    /// ran (or still runs) within it, each aggregated over all its events in one GROUP BY: no
+    /// event is read into memory. In planned start order, then wave id.
+    func waves(from: Timestamp, until: Timestamp) throws -> [WaveSummary]
+    /// One wave aggregated over its events; nil when no event has that wave id.
+    func wave(id: String) throws -> WaveSummary?
+}
+
+/// A wave as the timeline shows it: its events counted by status instead of listed.
+public struct WaveSummary: Sendable, Hashable {
+    public var id: String
+    public var campaign: String
+    public var kind: MaintenanceKind
+    public var region: String
+    /// `nil` for a region's single-instance VMs.
+    public var availabilitySet: String?
+    public var updateDomain: Int?
+    /// The earliest planned start and latest planned end of its events.
+    public var planned: TimeRange
+    /// The earliest actual start and, once every started event ended, the latest actual end.
+    public var actualStart: Timestamp?
+    public var actualEnd: Timestamp?
+    /// How many of its events have each status; absent statuses are left out.
+    public var statusCounts: [EventStatus: Int]
+    /// Events approved by their owner, and scheduled events not (yet) approved.
+    public var approvedEvents: Int
+    public var unapprovedScheduled: Int
+
+    public init(id: String, campaign: String, kind: MaintenanceKind, region: String, availabilitySet: String?, updateDomain: Int?,
+                planned: TimeRange, actualStart: Timestamp?, actualEnd: Timestamp?, statusCounts: [EventStatus: Int],
+                approvedEvents: Int, unapprovedScheduled: Int) {
+        self.id = id
+        self.campaign = campaign
+        self.kind = kind
+        self.region = region
+        self.availabilitySet = availabilitySet
+        self.updateDomain = updateDomain
+        self.planned = planned
+        self.actualStart = actualStart
+        self.actualEnd = actualEnd
+        self.statusCounts = statusCounts
+        self.approvedEvents = approvedEvents
+        self.unapprovedScheduled = unapprovedScheduled
+    }
+
+    /// How many VMs (events) it has.
+    public var vms: Int { statusCounts.values.reduce(0, +) }
 }
 
 extension EventRepository {

@@ -20,6 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
             tokens must not cross a network in clear. A metadata-only server on 169.254.169.254, \
             which in-VM clients reach over plain HTTP, needs --insecure. A connection that sends \
             nothing for --idle-timeout seconds (a stalled request, or an idle keep-alive) is closed.
+            The REST API is under /api/v1 (its OpenAPI document at /openapi.json; every request \
+            carries a token from pitstop token create), and a browser at / shows the maintenance \
+            timeline, live; with --anonymous-read both read without a token.
             Exit status: 0 stopped by a signal, 2 the database, the address or a TLS file cannot be \
             used (another server on the port, plain HTTP off loopback), 3 an internal fault.
             """)
@@ -39,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
     var insecure = false
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection that sends nothing for this long (1...3600).", valueName: "seconds"))
     var idleTimeout: Int = Int(ServeArguments.defaultIdleTimeout.components.seconds)
+    @Flag(name: .customLong("anonymous-read"), help: "Let /api/v1 reads and the timeline page at / through without a token (a wall display); writes still need one.")
+    var anonymousRead = false
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port: \(port) is outside 0..65535") }
@@ -61,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
             runConcurrencyOnEventLoops()
             try await runServer(ServeArguments(hostname: host, port: port, databasePath: database.path, simulate: simulate,
                                                requestLimit: noThrottle ? nil : .metadata, tls: tls, insecure: insecure,
-                                               idleTimeout: .seconds(idleTimeout)))
+                                               idleTimeout: .seconds(idleTimeout), anonymousRead: anonymousRead))
         }
     }
 }

@@ -29,7 +29,7 @@ public struct APISettings: Sendable {
 
 /// Every operation of `/api/v1`, in the order the document lists them.
 func apiOperations() -> [APIOperation] {
-    InventoryAPI.operations + SchedulingAPI.operations + AuditAPI.operations
+    InventoryAPI.operations + SchedulingAPI.operations + AuditAPI.operations + TimelineAPI.operations
 }
 
 /// The API's routes and `/openapi.json` on `router`.
@@ -63,7 +63,11 @@ private func authorise<Context: PitstopRequestContext>(
         ])
         return APIRefusal(status: status, message: message)
     }
-    guard let header = request.headers[.authorization] else {
+    // EventSource cannot send headers: /api/v1/live alone also takes the token as
+    // `?access_token=`, and only when no Authorization header is sent. Nowhere else, so that
+    // tokens do not end up in the request logs of ordinary calls.
+    let queryToken = operation.path == TimelineAPI.livePath ? request.uri.queryParameters["access_token"].map(String.init) : nil
+    guard let header = request.headers[.authorization] ?? queryToken.flatMap({ $0.isEmpty ? nil : "Bearer \($0)" }) else {
         if settings.anonymousRead && operation.role == .viewer { return .anonymous }
         throw refuse(.unauthorized, "this request needs a token: send Authorization: Bearer TOKEN (pitstop token create NAME --role ROLE makes one)")
     }

@@ -85,6 +85,29 @@ enum ResponseSchemas {
             ("subjects", .array(.record([("kind", .text), ("name", .text)]))),
             ("details", .object([], required: [], open: true)), ("prevHash", .text), ("hash", .text),
         ])),
+        ("TimelineWave", .record([
+            ("id", .text), ("campaign", .text), ("kind", .string(values: kinds)), ("region", .name),
+            ("availabilitySet", .nullable(.name)), ("updateDomain", .nullable(.integer(minimum: 0))),
+            ("status", .string(values: statuses, description: "The wave's one status; when its events differ: started if any runs, else scheduled if any waits, else failed, completed, cancelled.")),
+            ("mixed", .boolean(description: "Its events have more than one status: see statusCounts.")),
+            ("approved", .boolean(description: "Some event is approved and no scheduled one is not.")),
+            ("start", .instant), ("end", .instant), ("actualStart", .nullable(.instant)), ("actualEnd", .nullable(.instant)),
+            ("vms", .integer(minimum: 1)),
+            ("statusCounts", .object(statuses.map { ($0, Schema.integer(minimum: 1)) }, required: [])),
+        ])),
+        ("Timeline", .record([
+            ("from", .instant), ("to", .instant),
+            ("regions", .array(.record([("name", .name), ("displayName", .nullable(.text)), ("pairedWith", .array(.name)),
+                                        ("group", .integer(minimum: 0, description: "Regions linked by pairs share a group."))]))),
+            ("waves", .array(.ref("TimelineWave"))),
+            ("windows", .array(.record([
+                ("window", .name), ("appliesTo", .text), ("region", .nullable(.name)), ("start", .instant), ("end", .instant),
+                ("blackouts", .array(.name)),
+            ]))),
+            // A blackout without a region covers the whole fleet.
+            ("blackouts", .array(.record([("name", .name), ("region", .nullable(.name)), ("start", .instant), ("end", .instant)]))),
+        ])),
+        ("WaveDetail", .record([("wave", .ref("TimelineWave")), ("events", .array(.ref("EventDetail")))])),
     ]
 
     static let eventProperties: [(String, Schema)] = [
