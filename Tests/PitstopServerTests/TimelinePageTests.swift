@@ -42,8 +42,13 @@ let testOutput = repositoryRoot.appendingPathComponent(".build/test-output")
                                            "--description", "Host OS hot patch"], db: db)
         try #require(freeze.status == 0, "\(freeze)")
 
+        // An operator's token, which the page keeps in localStorage: reads, and Approve from the page.
+        let token = try await pitstopCLI(["token", "create", "timeline-page", "--role", "operator"], db: db)
+        try #require(token.status == 0, "\(token)")
+        let secret = try #require(token.stdout.split(separator: "\n").last.map(String.init))
+
         let port = try await ServeCommandProcess.freePort()
-        let server = try ServeCommandProcess(db: db, arguments: ["--anonymous-read"], in: directory, port: port)
+        let server = try ServeCommandProcess(db: db, arguments: [], in: directory, port: port)
         defer { server.stop() }
         try await server.ready()
 
@@ -51,7 +56,7 @@ let testOutput = repositoryRoot.appendingPathComponent(".build/test-output")
         let run = try await runProcess("/usr/bin/env", [
             "python3", repositoryRoot.appendingPathComponent("Tests/PitstopServerTests/browser/timeline_check.py").path,
             "--url", "http://127.0.0.1:\(port)", "--out", testOutput.path, "--pitstop", pitstopBinary.path, "--db", db,
-            "--chromium", chromium, "--variety",
+            "--chromium", chromium, "--variety", "--token", secret,
         ])
         let results = try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
         for failure in (results?["failures"] as? [String]) ?? [] { Issue.record("\(failure)") }
@@ -59,6 +64,9 @@ let testOutput = repositoryRoot.appendingPathComponent(".build/test-output")
         let screenshots = (results?["screenshots"] as? [String]) ?? []
         #expect(screenshots.count == 5, "\(run)")
         print("timeline screenshots: \(screenshots.joined(separator: " "))")
+        #expect(results?["startedWith"] as? String == "api")
+        let audit = try await pitstopCLI(["audit", "--action", "event.approved", "--format", "json"], db: db)
+        #expect(audit.stdout.contains("\"actor\": \"timeline-page\""), "the page's approval is audited as the token's name: \(audit)")
         print("timeline results: bars \(results?["bars"] ?? "-"), waves \(results?["waves"] ?? "-"), live \(results?["liveSeconds"] ?? "-") s, started with \(results?["startedWith"] ?? "-")")
     }
 }

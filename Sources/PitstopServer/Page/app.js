@@ -450,7 +450,7 @@
     try {
       await api("/api/v1/waves/" + encodeURIComponent(id) + "/" + step, {
         method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ reason: reason, force: false }),
+        body: JSON.stringify({ reason: reason }),
       });
       panelMessage = { kind: "ok", text: step === "approve" ? "Approved." : "Cancelled." };
     } catch (error) {

@@ -286,6 +286,26 @@ def run(browser, args, check, results):
         check("a refused action shows the server's message", len(message) > 0, message)
         browser.evaluate("document.getElementById('panel-close').click()")
 
+        if args.token and len(scheduled) > 1:
+            # An operator approves a scheduled wave from the page: its panel's Approve button
+            # reaches the API with the page's token, and the bar turns approved without a reload.
+            other = scheduled[1]
+            point = bar_center(browser, other["id"])
+            browser.mouse("mouseMoved", point[0], point[1])
+            browser.mouse("mousePressed", point[0], point[1])
+            browser.mouse("mouseReleased", point[0], point[1])
+            browser.wait_for("!document.getElementById('panel').hidden && !!document.getElementById('do-approve') && !document.getElementById('do-approve').disabled")
+            browser.evaluate("document.getElementById('do-approve').click()")
+            _, detail = None, None
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                _, detail = http(f"{args.url}/api/v1/waves/{other['id']}", args.token)
+                if detail and detail.get("wave", {}).get("approved"):
+                    break
+                time.sleep(0.1)
+            check("Approve on the page approves the wave", bool(detail and detail.get("wave", {}).get("approved")), json.dumps(detail)[:300])
+            browser.evaluate("document.getElementById('panel-close').click()")
+
         # The day view.
         browser.evaluate("document.getElementById('view-day').click()")
         browser.wait_for("document.getElementById('view-day').classList.contains('on') && Number(document.body.dataset.renders) > 0")
