@@ -11,11 +11,12 @@ struct Demo: AsyncParsableCommand {
         discussion: """
             With --serve it then plans a freeze of northeurope that starts in 15 minutes (the notice a freeze \
             needs) and serves the fleet with the simulated executor, printing the curl lines that show a \
-            VM's scheduled-events document: its waves appear at once, start, and leave. Ctrl-C stops it.
+            VM's scheduled-events document: its waves appear at once, start, and leave. It also makes an \
+            operator token (once) for the API, and the live timeline at / needs no token to read. Ctrl-C stops it.
             """)
 
     @OptionGroup var database: DatabaseOptions
-    @Flag(help: "Then serve the fleet with the simulated executor (pitstop serve --simulate).") var serve = false
+    @Flag(help: "Then serve the fleet with the simulated executor (pitstop serve --simulate --anonymous-read), with an operator token for the API and the timeline page.") var serve = false
     @Option(help: "The port --serve listens on, on 127.0.0.1.") var port: Int = 8080
 
     func run() async throws {
@@ -66,7 +67,8 @@ struct Demo: AsyncParsableCommand {
     /// Plans (once) a freeze of northeurope, which has no windows, so it starts as soon as a
     /// freeze's notice allows, and serves the fleet with the simulated executor.
     private func serveDemo() async throws {
-        let scheduler = try database.open(creating: true).scheduler
+        let services = try database.open(creating: true)
+        let scheduler = services.scheduler
         let freeze = try await scheduler.campaigns().first { $0.active > 0 && $0.record.campaign.description == Self.freezeDescription }
         let start: Timestamp
         if let freeze {
@@ -81,9 +83,21 @@ struct Demo: AsyncParsableCommand {
             print("campaign \(result.campaign.id): \(result.events.count) VMs in \(result.summary.waves) waves from \(start)")
         }
         let url = "http://127.0.0.1:\(port)/metadata/scheduledevents?api-version=2020-07-01"
+        // An operator token for the API and the page's Approve and Cancel, made once: a secret is
+        // shown only when it is made.
+        let token: String
+        if try await services.tokens.list().contains(where: { $0.name == Self.tokenName }) {
+            print("\n== pitstop token create \(Self.tokenName) --role operator (made by an earlier demo run; its secret was shown then: "
+                + "pitstop token revoke \(Self.tokenName) and run the demo again for a new one)")
+            token = "TOKEN"
+        } else {
+            print("\n== pitstop token create \(Self.tokenName) --role operator")
+            token = try await services.tokens.create(name: Self.tokenName, role: .operator, actor: Invocation.actor(), at: try Invocation.now()).secret
+            print(token)
+        }
         print("""
 
-            == pitstop serve --simulate --port \(port)   (Ctrl-C stops it)
+            == pitstop serve --simulate --anonymous-read --port \(port)   (Ctrl-C stops it)
             The freeze of northeurope starts at \(start): a freeze needs 15 minutes of notice, and a wave
             shows in its VMs' documents 15 minutes before it starts (so the first within a minute). As VM
             db-0 (address 127.0.0.2), watch its wave appear, start (EventStatus Started) and leave, and
@@ -97,9 +111,15 @@ struct Demo: AsyncParsableCommand {
 
             Then `pitstop audit --set db` shows the approval as vm:db-0 and each transition as simulator.
 
+            The timeline at http://127.0.0.1:\(port)/ shows every wave live (reads need no token here:
+            --anonymous-read); Token (top right) takes the one above, for Approve and Cancel. The API:
+
+              curl -s -H 'Authorization: Bearer \(token)' http://127.0.0.1:\(port)/api/v1/campaigns
+              curl -s http://127.0.0.1:\(port)/openapi.json
+
             """)
         fflush(nil)  // the lines above before the server's log, even when piped
-        try await runServer(ServeArguments(hostname: "127.0.0.1", port: port, databasePath: database.path, simulate: true))
+        try await runServer(ServeArguments(hostname: "127.0.0.1", port: port, databasePath: database.path, simulate: true, anonymousRead: true))
     }
 }
 
@@ -108,6 +128,7 @@ struct Demo: AsyncParsableCommand {
 extension Demo {
     static let campaignDescription = "Demo: host OS security update"
     static let freezeDescription = "Demo: live host update"
+    static let tokenName = "demo"
 }
 
 enum SampleFleet {

@@ -75,6 +75,27 @@ import Testing
         #expect(reply.contains("\"EventType\": \"Freeze\""), "\(reply)")
         #expect(reply.contains("\"Description\": \"Demo: live host update\""), "\(reply)")
 
+        // The API line it prints works as printed: the token it made is an operator's.
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        let apiLine = try #require(text.split(separator: "\n").first { $0.contains("Authorization: Bearer pitstop_") }, "\(text)")
+        let token = try #require(apiLine.split(separator: "'").first { $0.hasPrefix("Authorization: Bearer ") }?.dropFirst("Authorization: Bearer ".count))
+        let api = Process()
+        api.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        api.arguments = ["python3", "-c", """
+            import http.client
+            c = http.client.HTTPConnection("127.0.0.1", \(port), timeout=10)
+            c.request("GET", "/api/v1/campaigns", headers={"Authorization": "Bearer \(token)"})
+            r = c.getresponse(); r.read(); print(r.status)
+            c.request("GET", "/", headers={})
+            r = c.getresponse(); r.read(); print(r.status, r.getheader("Content-Type"))
+            """]
+        let apiAnswer = Pipe()
+        api.standardOutput = apiAnswer
+        try api.run()
+        api.waitUntilExit()
+        let statuses = String(decoding: apiAnswer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(statuses.hasPrefix("200\n200 text/html"), "\(statuses)")
+
         // Ctrl-C stops it with exit 0.
         process.interrupt()
         process.waitUntilExit()
