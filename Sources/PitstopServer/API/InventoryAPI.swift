@@ -19,11 +19,3 @@ enum InventoryAPI {
         },
     ]
 }
-
-enum SchedulingAPI {
-    static let operations: [APIOperation] = []
-}
-
-enum AuditAPI {
-    static let operations: [APIOperation] = []
-}

@@ -1,0 +1,2 @@
+enum SchedulingAPI { static let operations: [APIOperation] = [] }
+enum AuditAPI { static let operations: [APIOperation] = [] }
