@@ -42,8 +42,9 @@ enum InventoryAPI {
         },
     ]
 
-    /// The import of a streamed body: its chunks go to the import as they arrive, never
-    /// gathered whole, so the body has no size limit.
+    /// The import of a streamed body: its chunks go to the import as they arrive, without the
+    /// 1 MiB limit of a body read whole. A CSV is checked and written as its rows come; a JSON
+    /// document is parsed whole, but a value past the document limit is refused while it arrives.
     static func importBody(_ call: APICall) async throws -> Response {
         let mediaType = call.request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard let mediaType, ["application/json", "text/csv"].contains(mediaType) else {
