@@ -153,6 +153,24 @@ private func problems(_ response: TestResponse) throws -> [[String: Any]] {
         }
     }
 
+    @Test func eachChangeIsAuditedAsTheTokenAtTheRequestsInstant() async throws {
+        let fixture = try await Fixture()
+        let when = at("2026-11-05T09:30:00Z")
+        fixture.clock.now = when
+        try await apiApp(fixture).test(.router) { client in
+            let statuses = [
+                try await call(client, .post, "/api/v1/vms", #"{"name": "web-4", "availabilitySet": "web"}"#).status,
+                try await call(client, .patch, "/api/v1/vms/web-4", #"{"availabilitySet": "api"}"#).status,
+                try await call(client, .delete, "/api/v1/vms/web-4").status,
+                try await call(client, .post, "/api/v1/inventory/import", #"{"regions": [{"name": "northeu"}]}"#).status,
+            ]
+            #expect(statuses == [.created, .ok, .noContent, .ok])
+        }
+        let entries = try await fixture.services.audit.entries(AuditFilter(since: when))
+        #expect(entries.map(\.action) == ["vm.added", "vm.moved", "vm.removed", "inventory.imported"])
+        #expect(entries.allSatisfy { $0.actor == "alice" && $0.at == when })
+    }
+
     @Test func aBadRecordIsRefusedNamingEachFieldAndNothingChanges() async throws {
         let fixture = try await Fixture()
         let before = try await exported(fixture)
