@@ -120,18 +120,7 @@ public struct InventoryDocument: Sendable {
                 continue
             }
             for (index, item) in items.enumerated() {
-                let place = SourcePlace(line: item.line, path: "\(key)[\(index)]")
-                var record = RecordReader(node: item, place: place)
-                switch key {
-                case "regions": if let v = record.region() { document.regions.append(Located(v, at: place)) }
-                case "regionPairs": if let v = record.regionPair() { document.regionPairs.append(Located(v, at: place)) }
-                case "subscriptions": if let v = record.subscription() { document.subscriptions.append(Located(v, at: place)) }
-                case "availabilitySets": if let v = record.availabilitySet() { document.availabilitySets.append(Located(v, at: place)) }
-                case "vms": if let v = record.vm() { document.vms.append(Located(v, at: place)) }
-                case "maintenanceWindows": if let v = record.maintenanceWindow() { document.maintenanceWindows.append(Located(v, at: place)) }
-                default: if let v = record.blackout() { document.blackouts.append(Located(v, at: place)) }
-                }
-                errors += record.problems.map { InputError(file: file, place: place, problem: $0) }
+                errors += document.read(item, key: key, at: SourcePlace(line: item.line, path: "\(key)[\(index)]"), file: file)
             }
         }
         errors += document.duplicateNameErrors(file: file)
@@ -139,6 +128,34 @@ public struct InventoryDocument: Sendable {
         var vmNames: Set<String> = []
         document.vms.removeAll { !vmNames.insert($0.value.name).inserted }
         return (document, errors)
+    }
+
+    /// One record object of the kind `key` (a top-level key: `regions`, `vms`, ...) read by the
+    /// same reader as an item of that list in a document, so a single record (`POST /api/v1/vms`)
+    /// and an import accept and refuse exactly the same fields. The document holds the record,
+    /// or the problems say why not, each with its place (`body:3: updateDomain`).
+    public static func decodeRecord(_ node: JSONNode, key: String, file: String) -> (InventoryDocument, [InputError]) {
+        var document = InventoryDocument()
+        guard topLevelKeys.contains(key) else {
+            return (document, [InputError(file: file, line: node.line, field: nil, message: "'\(key.truncatedForMessage)' is not a kind of record")])
+        }
+        let errors = document.read(node, key: key, at: SourcePlace(line: node.line, path: ""), file: file)
+        return (document, errors)
+    }
+
+    /// Reads one record of the kind `key` at `place` into the document; its problems.
+    private mutating func read(_ item: JSONNode, key: String, at place: SourcePlace, file: String) -> [InputError] {
+        var record = RecordReader(node: item, place: place)
+        switch key {
+        case "regions": if let v = record.region() { regions.append(Located(v, at: place)) }
+        case "regionPairs": if let v = record.regionPair() { regionPairs.append(Located(v, at: place)) }
+        case "subscriptions": if let v = record.subscription() { subscriptions.append(Located(v, at: place)) }
+        case "availabilitySets": if let v = record.availabilitySet() { availabilitySets.append(Located(v, at: place)) }
+        case "vms": if let v = record.vm() { vms.append(Located(v, at: place)) }
+        case "maintenanceWindows": if let v = record.maintenanceWindow() { maintenanceWindows.append(Located(v, at: place)) }
+        default: if let v = record.blackout() { blackouts.append(Located(v, at: place)) }
+        }
+        return record.problems.map { InputError(file: file, place: place, problem: $0) }
     }
 
     /// Two records of one kind with the same key in one document are refused: which one was
@@ -469,5 +486,44 @@ public struct WindowFields {
     public func window(name: String, scope: WindowScope) -> MaintenanceWindow? {
         guard let start, let zone, let duration else { return nil }
         return MaintenanceWindow(name: name, scope: scope, start: start, timeZone: zone, duration: duration, recurrence: recurrence, expires: expires)
+    }
+}
+
+/// Where a move sends a VM, as `pitstop vm move` takes it: another set (or its own), other
+/// domains, or out of any set.
+public struct VMMove: Sendable, Hashable {
+    public enum Target: Sendable, Hashable {
+        /// The set it is in now, to change only its domains.
+        case currentSet
+        /// Single-instance.
+        case noSet
+        case set(String)
+    }
+
+    public var target: Target
+    public var updateDomain: Int?
+    public var faultDomain: Int?
+
+    /// `{"availabilitySet": "web", "updateDomain": 1, "faultDomain": 0}`, each key optional:
+    /// an absent `availabilitySet` keeps the current set and `null` makes the VM single-instance.
+    /// Read by the document's record reader, so a field is refused in the same words.
+    public static func decode(_ node: JSONNode, file: String) -> Result<VMMove, PitstopError> {
+        let place = SourcePlace(line: node.line, path: "")
+        var record = RecordReader(node: node, place: place)
+        let setGiven = record.members.contains { $0.key == "availabilitySet" }
+        let set = record.string("availabilitySet"), ud = record.integer("updateDomain"), fd = record.integer("faultDomain")
+        record.finish()
+        let target: Target = set.map { .set($0) } ?? (setGiven ? .noSet : .currentSet)
+        if record.problems.isEmpty {
+            if target == .noSet && (ud != nil || fd != nil) {
+                record.problem("availabilitySet", "null (single-instance) cannot go with updateDomain or faultDomain")
+            } else if target == .currentSet && ud == nil && fd == nil {
+                record.problem("availabilitySet", "say where to: availabilitySet, updateDomain, faultDomain, or availabilitySet null")
+            }
+        }
+        guard record.problems.isEmpty else {
+            return .failure(.invalidInput(record.problems.map { InputError(file: file, place: place, problem: $0) }))
+        }
+        return .success(VMMove(target: target, updateDomain: ud, faultDomain: fd))
     }
 }

@@ -50,17 +50,20 @@ public struct ImportInput: Sendable {
     public static func stream<S: AsyncSequence & Sendable>(_ chunks: S, name: String, sizeHint: Int?) -> ImportInput
     where S.Element == [UInt8] {
         let buffer = ChunkBuffer(capacity: 8)
-        let task = Task {
+        // Held weakly: once the import is done with the input (read to its end, or refused
+        // before it), the buffer goes and this task stops reading instead of waiting for room.
+        let task = Task { [weak buffer] in
             do {
                 for try await chunk in chunks {
-                    while !buffer.offer(chunk) {
-                        if buffer.isCancelled { return }
+                    while true {
+                        guard let buffer else { return }
+                        if buffer.offer(chunk) { break }
                         try await Task.sleep(nanoseconds: 1_000_000)
                     }
                 }
-                buffer.finish(error: nil)
+                buffer?.finish(error: nil)
             } catch {
-                buffer.finish(error: error)
+                buffer?.finish(error: error)
             }
         }
         buffer.onCancel = { task.cancel() }
@@ -80,8 +83,16 @@ public struct ImportInput: Sendable {
 
     /// Every byte of a JSON document, which is parsed whole; a string or number longer than
     /// ``InputLimits/maximumJSONValueBytes`` is refused as soon as it passes the limit, with its
-    /// line and field, before the rest of the input is read.
-    func readJSONDocument() throws -> [UInt8] {
+    /// line and field, before the rest of the input is read. Read on a thread of its own, as a
+    /// CSV is: waiting for a slow client's next chunk must not hold one of the few cooperative
+    /// threads (two slow uploads on two cores would stall every request).
+    func readJSONDocument() async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try gatherJSONDocument() }) }.start()
+        }
+    }
+
+    private func gatherJSONDocument() throws -> [UInt8] {
         var out: [UInt8] = []
         var watch = JSONValueLengthGuard(limit: InputLimits.maximumJSONValueBytes)
         while let chunk = try nextChunk() {
@@ -140,7 +151,6 @@ final class ChunkBuffer: @unchecked Sendable {
     private var chunks: [[UInt8]] = []
     private var finished = false
     private var failure: (any Error)?
-    private(set) var isCancelled = false
     private let capacity: Int
     var onCancel: (@Sendable () -> Void)?
 

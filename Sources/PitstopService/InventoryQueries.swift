@@ -150,6 +150,29 @@ extension InventoryService {
         }
     }
 
+    public func region(named name: String) async throws -> Region {
+        try await store.read { tx in
+            guard let region = try tx.fleet.region(named: name) else { throw PitstopError(.notFound, "unknown region '\(name.escapingControlCharacters)'") }
+            return region
+        }
+    }
+
+    public func subscription(id: String) async throws -> Subscription {
+        try await store.read { tx in
+            guard let subscription = try tx.fleet.subscription(id: id) else { throw PitstopError(.notFound, "unknown subscription '\(id.escapingControlCharacters)'") }
+            return subscription
+        }
+    }
+
+    public func maintenanceWindow(named name: String) async throws -> MaintenanceWindow {
+        try await store.read { tx in
+            guard let window = try tx.fleet.maintenanceWindow(named: name) else {
+                throw PitstopError(.notFound, "unknown maintenance window '\(name.escapingControlCharacters)'")
+            }
+            return window
+        }
+    }
+
     public func vm(named name: String) async throws -> VirtualMachine {
         try await store.read { tx in
             guard let vm = try tx.vms.vm(named: name) else { throw PitstopError(.notFound, "unknown VM '\(name.escapingControlCharacters)'") }
@@ -160,5 +183,20 @@ extension InventoryService {
     /// Streams the VMs in scope in name order.
     public func forEachVM(in scope: VMScope, _ body: @escaping @Sendable (VirtualMachine) throws -> Void) async throws {
         try await store.read { tx in try tx.vms.forEach(in: scope, body) }
+    }
+}
+
+extension WindowOccurrence {
+    /// The usable parts of `occurrences` as one iCalendar: what `pitstop windows --format ics`
+    /// prints and `GET /api/v1/window-occurrences` answers with for text/calendar.
+    public static func iCalendar(_ occurrences: [WindowOccurrence]) -> String {
+        var calendar = ICalendar(name: "Pitstop maintenance windows")
+        for o in occurrences {
+            for (i, piece) in o.usable.enumerated() {
+                calendar.addEvent(uid: "\(o.window)-\(piece.start.seconds)-\(i)@pitstop", start: piece.start, end: piece.end,
+                                  summary: "Maintenance window \(o.window)", description: "\(o.scopeText), \(o.localStart) to \(o.localEnd) \(o.timeZone)")
+            }
+        }
+        return calendar.text
     }
 }

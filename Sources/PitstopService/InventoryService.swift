@@ -27,7 +27,7 @@ public struct InventoryService: Sendable {
     public func importDocument(_ input: ImportInput) async throws -> ImportSummary {
         let file = input.name
         let bytes: [UInt8]
-        do { bytes = try input.readJSONDocument() } catch {
+        do { bytes = try await input.readJSONDocument() } catch {
             throw ImportInput.readFailure(file, error)
         }
         let (document, decodeErrors) = InventoryDocument.decode(json: bytes, file: file)

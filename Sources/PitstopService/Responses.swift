@@ -93,6 +93,13 @@ public enum Responses {
         ])
     }
 
+    /// What an import did: per kind, `{"added": 2, "updated": 0, "unchanged": 5}`.
+    public static func importSummary(_ s: ImportSummary) -> String {
+        JSONText.object(s.rows.map { kind, counts in
+            (kind, JSONText.object([("added", "\(counts.added)"), ("updated", "\(counts.updated)"), ("unchanged", "\(counts.unchanged)")]))
+        })
+    }
+
     // MARK: Plans and events
 
     /// The event shape of `plan`, `upcoming` and `campaign show`.

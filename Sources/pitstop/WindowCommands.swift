@@ -161,14 +161,7 @@ struct WindowsCommand: AsyncParsableCommand {
             case .json:
                 print(Responses.document("occurrences", occurrences.map(Responses.windowOccurrence)))
             case .ics:
-                var calendar = ICalendar(name: "Pitstop maintenance windows")
-                for o in occurrences {
-                    for (i, piece) in o.usable.enumerated() {
-                        calendar.addEvent(uid: "\(o.window)-\(piece.start.seconds)-\(i)@pitstop", start: piece.start, end: piece.end,
-                                          summary: "Maintenance window \(o.window)", description: "\(o.scopeText), \(o.localStart) to \(o.localEnd) \(o.timeZone)")
-                    }
-                }
-                FileHandle.standardOutput.write(Data(calendar.text.utf8))
+                FileHandle.standardOutput.write(Data(WindowOccurrence.iCalendar(occurrences).utf8))
             case .table:
                 var table = Table("window", "applies to", "start (UTC)", "end (UTC)", "local", "usable")
                 for o in occurrences {

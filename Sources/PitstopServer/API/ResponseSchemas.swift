@@ -1,6 +1,7 @@
 // The schema of each JSON shape `Responses` writes, as components of the OpenAPI document. A
 // shape and its schema change together: the API tests validate real answers against these,
 // and schemathesis checks every operation's answers against them in CI.
+import PitstopCore
 
 enum ResponseSchemas {
     static let kinds: [String] = ["reboot", "freeze"]
@@ -33,7 +34,7 @@ enum ResponseSchemas {
             ("start", .string(description: "Local date and time in timeZone")), ("timeZone", .text), ("duration", .text),
             ("recurEvery", .nullable(.text)), ("expires", .nullable(.text)),
         ])),
-        ("Blackout", .record([("name", .name), ("region", .name), ("start", .instant), ("end", .instant)])),
+        ("Blackout", .record([("name", .name), ("region", .nullable(.name)), ("start", .instant), ("end", .instant)])),
         ("RegionSummary", .record([
             ("region", .name), ("displayName", .nullable(.text)), ("pairedWith", .array(.name)),
             ("availabilitySets", .integer(minimum: 0)), ("vms", .integer(minimum: 0)), ("singleInstanceVMs", .integer(minimum: 0)),
@@ -105,9 +106,18 @@ enum ResponseSchemas {
                 ("blackouts", .array(.name)),
             ]))),
             // A blackout without a region covers the whole fleet.
-            ("blackouts", .array(.record([("name", .name), ("region", .nullable(.name)), ("start", .instant), ("end", .instant)]))),
+            ("blackouts", .array(.ref("Blackout"))),
         ])),
         ("WaveDetail", .record([("wave", .ref("TimelineWave")), ("events", .array(.ref("EventDetail")))])),
+        ("RegionRecord", .record([("name", .name), ("displayName", .nullable(.text))], description: "A region as the inventory document holds it.")),
+        ("Inventory", .record([
+            ("regions", .array(.ref("RegionRecord"))), ("regionPairs", .array(.ref("RegionPair"))),
+            ("subscriptions", .array(.ref("Subscription"))), ("availabilitySets", .array(.ref("AvailabilitySet"))),
+            ("vms", .array(.ref("VM"))), ("maintenanceWindows", .array(.ref("Window"))), ("blackouts", .array(.ref("Blackout"))),
+        ], description: "The inventory document, as `pitstop export` writes it and an import reads it.")),
+        ("AvailabilitySetDetail", .record([("availabilitySet", .ref("AvailabilitySet")), ("vms", .array(.ref("VM")))])),
+        ("UpsertCounts", .record([("added", .integer(minimum: 0)), ("updated", .integer(minimum: 0)), ("unchanged", .integer(minimum: 0))])),
+        ("ImportSummary", .record(InventoryDocument.topLevelKeys.map { ($0, .ref("UpsertCounts")) }, description: "Per kind, how many records the import added, updated or left unchanged.")),
     ]
 
     static let eventProperties: [(String, Schema)] = [
