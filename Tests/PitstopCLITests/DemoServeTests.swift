@@ -55,21 +55,14 @@ import Testing
         #expect(curl.contains("http://127.0.0.1:\(port)/metadata/scheduledevents?api-version=2020-07-01"))
 
         // What that line answers, asked from db-0's address.
-        let client = Process()
-        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        client.arguments = ["python3", "-c", """
+        let reply = try python("""
             import http.client, json, sys
             c = http.client.HTTPConnection("127.0.0.1", \(port), timeout=10, source_address=("127.0.0.2", 0))
             c.request("GET", "/metadata/scheduledevents?api-version=2020-07-01", headers={"Metadata": "true"})
             r = c.getresponse()
             body = json.loads(r.read())
             print(r.status, json.dumps(body))
-            """]
-        let answer = Pipe()
-        client.standardOutput = answer
-        try client.run()
-        client.waitUntilExit()
-        let reply = String(decoding: answer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            """)
         #expect(reply.hasPrefix("200 "), "\(reply)")
         #expect(reply.contains("\"Resources\": [\"db-0\"]"), "\(reply)")
         #expect(reply.contains("\"EventType\": \"Freeze\""), "\(reply)")
@@ -79,21 +72,14 @@ import Testing
         let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         let apiLine = try #require(text.split(separator: "\n").first { $0.contains("Authorization: Bearer pitstop_") }, "\(text)")
         let token = try #require(apiLine.split(separator: "'").first { $0.hasPrefix("Authorization: Bearer ") }?.dropFirst("Authorization: Bearer ".count))
-        let api = Process()
-        api.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        api.arguments = ["python3", "-c", """
+        let statuses = try python("""
             import http.client
             c = http.client.HTTPConnection("127.0.0.1", \(port), timeout=10)
             c.request("GET", "/api/v1/campaigns", headers={"Authorization": "Bearer \(token)"})
             r = c.getresponse(); r.read(); print(r.status)
             c.request("GET", "/", headers={})
             r = c.getresponse(); r.read(); print(r.status, r.getheader("Content-Type"))
-            """]
-        let apiAnswer = Pipe()
-        api.standardOutput = apiAnswer
-        try api.run()
-        api.waitUntilExit()
-        let statuses = String(decoding: apiAnswer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            """)
         #expect(statuses.hasPrefix("200\n200 text/html"), "\(statuses)")
 
         // Ctrl-C stops it with exit 0.
@@ -101,4 +87,16 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }
+}
+
+/// What a Python script printed (the clients of these tests are Python's standard library).
+private func python(_ script: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    process.waitUntilExit()
+    return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
 }

@@ -181,6 +181,14 @@ private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fil
     }
 }
 
+/// A database file in `directory` with exactly `migrations` applied: what an earlier release made.
+func databaseOfRelease(_ migrations: [Migration], in directory: URL) throws -> (path: String, pool: DatabasePool) {
+    let path = directory.appendingPathComponent("previous.sqlite").path
+    let pool = try DatabasePool(path: path, configuration: AppDatabase.configuration())
+    try Migrator(migrations: migrations).migrate(pool)
+    return (path, pool)
+}
+
 @Suite struct PreviousReleaseTests {
     /// The migrations the previous release shipped: everything before audit keys.
     static let previous = Array(Migration.all.prefix { $0.name < "0005" })
@@ -189,10 +197,8 @@ private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fil
         // Given a database file written by the previous release: its schema, a fleet, a plan, notices, a log
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("previous.sqlite").path
         #expect(Self.previous.count == 4)
-        let old = try DatabasePool(path: path, configuration: AppDatabase.configuration())
-        try Migrator(migrations: Self.previous).migrate(old)
+        let (path, old) = try databaseOfRelease(Self.previous, in: directory)
         let now = Timestamp(iso8601: "2026-11-22T10:00:00Z")!
         try await old.write { db in
             let tx = SQLiteRepositories(db: db)

@@ -14,10 +14,8 @@ import Testing
         // Given a database file written by the previous release: a fleet, a log and an audit key
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("previous.sqlite").path
         #expect(Self.previous.count == 5)
-        let old = try DatabasePool(path: path, configuration: AppDatabase.configuration())
-        try Migrator(migrations: Self.previous).migrate(old)
+        let (path, old) = try databaseOfRelease(Self.previous, in: directory)
         let now = Timestamp(iso8601: "2026-11-22T10:00:00Z")!
         try await old.write { db in
             let tx = SQLiteRepositories(db: db)
