@@ -22,9 +22,12 @@ import Testing
             return Int(UInt16(bigEndian: address.sin_port))
         }()
 
-        // The CLI's clock set 15 minutes and a bit into the past: the freeze it plans starts
-        // about now by the server's real clock, so its wave is in db-0's document at once.
-        let past = Date().addingTimeInterval(-(15 * 60 + 70))
+        // The CLI's clock set 14 minutes into the past: the freeze it plans starts one to two
+        // minutes from now by the server's real clock (15 minutes of notice, rounded up to the
+        // minute), so its wave is in db-0's document at once (a wave shows 15 minutes ahead) and
+        // still scheduled when the test asks. A start already past let the simulated executor
+        // start and complete it (30 s) before a slow run asked, and db-0's wave had left.
+        let past = Date().addingTimeInterval(-(14 * 60))
         let formatter = ISO8601DateFormatter()
         let out = box.path("demo.out"), err = box.path("demo.err")
         _ = FileManager.default.createFile(atPath: out, contents: nil)
