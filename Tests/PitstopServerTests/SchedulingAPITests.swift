@@ -155,6 +155,17 @@ import Testing
             let text = String(buffer: calendar.body)
             #expect(text.hasPrefix("BEGIN:VCALENDAR"))
             #expect(text.components(separatedBy: "BEGIN:VEVENT").count - 1 == 2)
+            // Paged soonest first: following `next` one at a time gives every event of the set once.
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try jsonObject(try await client.execute(uri: "/api/v1/upcoming?set=web&within=30d&limit=1" + (cursor.map { "&cursor=\($0)" } ?? ""),
+                                                                   method: .get, headers: bearer(.viewer)))
+                seen += (page["events"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                cursor = page["next"] as? String
+            } while cursor != nil
+            let web = fixture.events.filter { $0.event.availabilitySet == "web" }
+            #expect(seen == web.sorted { ($0.event.range.start, $0.event.id) < ($1.event.range.start, $1.event.id) }.map(\.event.id))
             try await client.execute(uri: "/api/v1/upcoming?vm=web-0&set=web", method: .get, headers: bearer(.viewer)) { response in
                 #expect(response.status == .badRequest)
             }

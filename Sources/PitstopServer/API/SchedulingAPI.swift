@@ -110,8 +110,9 @@ enum SchedulingAPI {
             .query("vm", "Only this VM's events."), .query("set", "Only this availability set's events."),
             .query("region", "Only this region's events."), .query("subscription", "Only this subscription's events."),
             .query("within", "How far ahead, like 14d (default), at most 366d."),
-        ],
-        responses: [.ok("The events ahead.", .json(.record([("events", .array(.ref("UpcomingEvent")))])), .calendar)]
+        ] + APIParameter.page,
+        responses: [.ok("A page of the events ahead (JSON), or all of them as one calendar.",
+                        .json(ResponseSchemas.page("events", of: .ref("UpcomingEvent"))), .calendar)]
     ) { call in
         let scopes: [SchedulerService.Scope] = [
             call.query("vm").map { .vm($0) }, call.query("set").map { .availabilitySet($0) },
@@ -124,8 +125,10 @@ enum SchedulingAPI {
             return seconds
         }
         let events = try await call.services.scheduler.upcoming(scopes.first ?? .all, now: call.now, within: within)
+        // A calendar is subscribed to whole; the JSON list is paged, soonest first.
         if call.prefers("text/calendar") { return text(UpcomingCalendar.text(events), contentType: "text/calendar; charset=utf-8") }
-        return json(Responses.document("events", events.map(Responses.upcoming)))
+        let page = try Page(events, key: { $0.record.event.range.start.iso8601 + " " + $0.record.event.id }, call: call)
+        return json(page.json("events", render: Responses.upcoming))
     }
 
     static let check = APIOperation(
@@ -311,11 +314,13 @@ enum AuditAPI {
 
     static let notices = APIOperation(
         .get, "/api/v1/notices", id: "notices", summary: "Maintenance notices: queued, sent or withdrawn, with attempts and errors (`pitstop notices`).",
-        tag: "audit", role: .viewer, parameters: [.query("campaign", "Only this campaign's notices.")],
-        responses: [.ok("The notices.", .json(.record([("notices", .array(.ref("Notice")))])))]
+        tag: "audit", role: .viewer, parameters: [.query("campaign", "Only this campaign's notices.")] + APIParameter.page,
+        responses: [.ok("A page of notices, oldest first.", .json(ResponseSchemas.page("notices", of: .ref("Notice"))))]
     ) { call in
         let notices = try await call.services.notifier.notices(campaign: call.query("campaign"), now: call.now)
-        return json(Responses.document("notices", notices.map(Responses.notice)))
+        // By id, zero-padded so that the text order is the number's.
+        let page = try Page(notices, key: { String(repeating: "0", count: max(0, 20 - String($0.notice.id).count)) + String($0.notice.id) }, call: call)
+        return json(page.json("notices", render: Responses.notice))
     }
 }
 
