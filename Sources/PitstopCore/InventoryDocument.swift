@@ -35,13 +35,16 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
         self.init(file: file, line: place.line, field: place.field(problem.field), message: problem.message)
     }
 
-    /// `inventory.json:14: vms[12].updateDomain: 7 is outside 0..4 for set web`
-    public var description: String {
+    /// Where the problem is: `inventory.json:14: vms[12].updateDomain`.
+    public var place: String {
         var out = file
         if let line { out += ":\(line)" }
         if let field { out += ": \(field)" }
-        return out + ": " + message
+        return out
     }
+
+    /// `inventory.json:14: vms[12].updateDomain: 7 is outside 0..4 for set web`
+    public var description: String { place + ": " + message }
 }
 
 /// A record and where it came from.

@@ -25,15 +25,9 @@ func errorResponse(_ status: HTTPResponse.Status, code: String, message: String,
                    conflicts: [String] = [], headers: HTTPFields = [:]) -> Response {
     var headers = headers
     headers[.contentType] = "application/json; charset=utf-8"
-    func place(_ p: InputError) -> String {
-        var out = p.file
-        if let line = p.line { out += ":\(line)" }
-        if let field = p.field { out += ": \(field)" }
-        return out
-    }
     let body = JSONText.object([
         ("error", JSONText.quote(code)), ("message", JSONText.quote(message)),
-        ("place", JSONText.quote(problems.first.map(place))),
+        ("place", JSONText.quote(problems.first?.place)),
         ("problems", JSONText.array(problems.map { p in
             JSONText.object([("file", JSONText.quote(p.file)), ("line", JSONText.number(p.line)), ("field", JSONText.quote(p.field)),
                              ("message", JSONText.quote(p.message))])

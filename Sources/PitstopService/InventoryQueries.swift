@@ -185,18 +185,3 @@ extension InventoryService {
         try await store.read { tx in try tx.vms.forEach(in: scope, body) }
     }
 }
-
-extension WindowOccurrence {
-    /// The usable parts of `occurrences` as one iCalendar: what `pitstop windows --format ics`
-    /// prints and `GET /api/v1/window-occurrences` answers with for text/calendar.
-    public static func iCalendar(_ occurrences: [WindowOccurrence]) -> String {
-        var calendar = ICalendar(name: "Pitstop maintenance windows")
-        for o in occurrences {
-            for (i, piece) in o.usable.enumerated() {
-                calendar.addEvent(uid: "\(o.window)-\(piece.start.seconds)-\(i)@pitstop", start: piece.start, end: piece.end,
-                                  summary: "Maintenance window \(o.window)", description: "\(o.scopeText), \(o.localStart) to \(o.localEnd) \(o.timeZone)")
-            }
-        }
-        return calendar.text
-    }
-}

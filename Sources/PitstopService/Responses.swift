@@ -260,6 +260,26 @@ public enum Responses {
         "{\"wave\": \(timelineWave(w)),\n\"events\": \(list(events.map { eventDetail($0, waveEvents: events.count) }))}"
     }
 
+    // MARK: API tokens
+
+    /// One token as `token list` shows it: `{"name", "role", "createdAt", "createdBy",
+    /// "lastUsedAt"}`; never its secret or hash.
+    public static func token(_ t: APIToken) -> String {
+        JSONText.object([
+            ("name", JSONText.quote(t.name)), ("role", JSONText.quote(t.role.rawValue)), ("createdAt", JSONText.quote(t.createdAt.iso8601)),
+            ("createdBy", JSONText.quote(t.createdBy)), ("lastUsedAt", JSONText.quote(t.lastUsedAt?.iso8601)),
+        ])
+    }
+
+    /// What `token create --format json` prints, the one time the secret is shown:
+    /// `{"name", "role", "createdAt", "token"}`.
+    public static func createdToken(_ t: APIToken, secret: String) -> String {
+        JSONText.object([
+            ("name", JSONText.quote(t.name)), ("role", JSONText.quote(t.role.rawValue)), ("createdAt", JSONText.quote(t.createdAt.iso8601)),
+            ("token", JSONText.quote(secret)),
+        ])
+    }
+
     // MARK: Notices
 
     /// A notice with where it stands, as `notices` lists it.

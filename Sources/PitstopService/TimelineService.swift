@@ -119,11 +119,7 @@ public struct TimelineService: Sendable {
     /// Regions in groups of linked ones (connected through pair links in either direction),
     /// groups ordered by their first region's name, regions by name within a group.
     static func grouped(_ regions: [Region], pairs: [RegionPair]) -> [TimelineRegion] {
-        var partners: [String: Set<String>] = [:]
-        for p in pairs {
-            partners[p.region, default: []].insert(p.pairedWith)
-            partners[p.pairedWith, default: []].insert(p.region)
-        }
+        let partners = Rules.pairConflicts(pairs)
         let byName = Dictionary(regions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var seen: Set<String> = []
         var groups: [[String]] = []
@@ -142,7 +138,7 @@ public struct TimelineService: Sendable {
         groups.sort { $0[0] < $1[0] }
         return groups.enumerated().flatMap { index, group in
             group.compactMap { name in
-                byName[name].map { TimelineRegion(region: $0, pairedWith: partners[name, default: []].sorted(), group: index) }
+                byName[name].map { TimelineRegion(region: $0, pairedWith: partners[name] ?? [], group: index) }
             }
         }
     }

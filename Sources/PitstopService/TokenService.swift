@@ -210,9 +210,7 @@ public struct TokenService: Sendable {
     static func newSecret() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let base64url = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return secretPrefix + base64url
+        return secretPrefix + Base64URL.encode(bytes)
     }
 
     /// Lowercase hex SHA-256 of the secret's UTF-8 bytes: what the database keeps.
@@ -275,25 +273,5 @@ final class TokenCache: Sendable {
 
     func keep(_ entries: [Entry], at mark: ChangeMark) {
         last.withLock { $0 = (mark, entries) }
-    }
-}
-
-extension Responses {
-    /// One token as `token list` shows it: `{"name", "role", "createdAt", "createdBy",
-    /// "lastUsedAt"}`; never its secret or hash.
-    public static func token(_ t: APIToken) -> String {
-        JSONText.object([
-            ("name", JSONText.quote(t.name)), ("role", JSONText.quote(t.role.rawValue)), ("createdAt", JSONText.quote(t.createdAt.iso8601)),
-            ("createdBy", JSONText.quote(t.createdBy)), ("lastUsedAt", JSONText.quote(t.lastUsedAt?.iso8601)),
-        ])
-    }
-
-    /// What `token create --format json` prints, the one time the secret is shown:
-    /// `{"name", "role", "createdAt", "token"}`.
-    public static func createdToken(_ t: APIToken, secret: String) -> String {
-        JSONText.object([
-            ("name", JSONText.quote(t.name)), ("role", JSONText.quote(t.role.rawValue)), ("createdAt", JSONText.quote(t.createdAt.iso8601)),
-            ("token", JSONText.quote(secret)),
-        ])
     }
 }

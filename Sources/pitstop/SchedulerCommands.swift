@@ -129,7 +129,7 @@ struct UpcomingCommand: AsyncParsableCommand {
             case .json:
                 out.write(Responses.document("events", events.map(Responses.upcoming)) + "\n")
             case .ics:
-                out.write(UpcomingCalendar.text(events))
+                out.write(UpcomingEvent.iCalendar(events))
             case .table:
                 var table = Table("start (UTC)", "end (UTC)", "kind", "vm", "region", "set", "UD", "status", "window", numeric: [6])
                 for u in events {

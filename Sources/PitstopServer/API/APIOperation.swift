@@ -40,8 +40,8 @@ public struct APIOperation: Sendable {
         self.handler = handler
     }
 
-    /// The parameter names in the path template, in order.
-    var pathParameters: [String] {
+    /// The parameter names of a path template, in order: `{name}` as the router reads it.
+    static func parameterNames(in path: String) -> [String] {
         path.split(separator: "/").compactMap { part in
             part.hasPrefix("{") && part.hasSuffix("}") ? String(part.dropFirst().dropLast()) : nil
         }
@@ -63,6 +63,17 @@ struct APIParameter: Sendable {
 
     static func query(_ name: String, _ description: String, schema: Schema = .text, required: Bool = false) -> APIParameter {
         APIParameter(name: name, location: .query, schema: schema, required: required, description: description)
+    }
+
+    /// The token as a query parameter, for a client that cannot send an Authorization header.
+    /// Only an operation that lists it reads it (see `authorise`), so that tokens stay out of
+    /// the URLs of ordinary calls.
+    static let accessToken = APIParameter.query(
+        "access_token", "The token, for a client that cannot send an Authorization header (EventSource); only this operation reads it.")
+
+    /// Whether `operation` takes its token as ``accessToken``.
+    static func takesAccessToken(_ operation: APIOperation) -> Bool {
+        operation.parameters.contains { $0.name == accessToken.name && $0.location == .query }
     }
 
     /// `limit` and `cursor`, which every list takes.
@@ -146,26 +157,35 @@ struct APICall: Sendable {
         request.uri.queryParameters[Substring(name)].flatMap { $0.isEmpty ? nil : String($0) }
     }
 
-    /// Whether the request's `Accept` header asks for `mediaType` ahead of JSON (a client that
-    /// names only `text/calendar`, or ranks it higher).
+    /// Whether the request's `Accept` header ranks `mediaType` above `application/json`: by q,
+    /// then by order; `q=0` refuses a type. Neither named (or no header) is JSON.
     func prefers(_ mediaType: String) -> Bool {
-        guard let accept = request.headers[.accept] else { return false }
-        var best: (type: String, q: Double)?
-        for item in accept.split(separator: ",") {
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        var best: (q: Double, preferred: Bool)?
+        for range in request.headers[values: .accept].joined(separator: ",").split(separator: ",") {
+            let parts = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard let type = parts.first, type == mediaType || type == "application/json" else { continue }
-            let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
-            if best == nil || q > best!.q { best = (type, q) }
+            let q = parts.dropFirst().lazy.compactMap { $0.hasPrefix("q=") ? Double($0.dropFirst(2)) : nil }.first ?? 1
+            if q > 0, q > best?.q ?? 0 { best = (q, type == mediaType) }
         }
-        return best?.type == mediaType
+        return best?.preferred ?? false
     }
 
-    /// A query parameter that must be there.
-    func requiredQuery(_ name: String) throws(PitstopError) -> String {
-        guard let value = query(name), !value.isEmpty else {
-            throw PitstopError(.invalid, "query parameter \(name): is required")
+    /// A whole-number query parameter within `range`, or `absent` when it is not given.
+    func integer(_ name: String, in range: ClosedRange<Int>, absent: Int) throws(PitstopError) -> Int {
+        guard let text = query(name) else { return absent }
+        guard let n = Int(text), range.contains(n) else {
+            throw PitstopError(.invalid, "query parameter \(name): '\(text.truncatedForMessage)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
-        return value
+        return n
+    }
+
+    /// The one of `names` given, with its value; nil when none is. Refused when several are.
+    func atMostOne(of names: [String]) throws(PitstopError) -> (name: String, value: String)? {
+        let given = names.compactMap { name in query(name).map { (name: name, value: $0) } }
+        guard given.count <= 1 else {
+            throw PitstopError(.invalid, "give at most one of the query parameters \(names.joined(separator: ", "))")
+        }
+        return given.first
     }
 
     /// A boolean query parameter: `true` or `false`, absent is `false`.

@@ -63,10 +63,10 @@ private func authorise<Context: PitstopRequestContext>(
         ])
         return APIRefusal(status: status, message: message)
     }
-    // EventSource cannot send headers: /api/v1/live alone also takes the token as
-    // `?access_token=`, and only when no Authorization header is sent. Nowhere else, so that
-    // tokens do not end up in the request logs of ordinary calls.
-    let queryToken = operation.path == TimelineAPI.livePath ? request.uri.queryParameters["access_token"].map(String.init) : nil
+    // An operation that lists `access_token` (the live stream: EventSource cannot send headers)
+    // also takes the token from the query, when no Authorization header is sent; no other does.
+    let queryToken = APIParameter.takesAccessToken(operation)
+        ? request.uri.queryParameters[Substring(APIParameter.accessToken.name)].map(String.init) : nil
     guard let header = request.headers[.authorization] ?? queryToken.flatMap({ $0.isEmpty ? nil : "Bearer \($0)" }) else {
         if settings.anonymousRead && operation.role == .viewer { return .anonymous }
         throw refuse(.unauthorized, "this request needs a token: send Authorization: Bearer TOKEN (pitstop token create NAME --role ROLE makes one)")

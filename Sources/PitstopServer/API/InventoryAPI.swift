@@ -67,23 +67,22 @@ enum InventoryAPI {
         list("/api/v1/regions", id: "listRegions", summary: "The regions, by name, with the regions each is paired with.", key: "regions", item: "Region",
              items: { call in
                  let inventory = call.inventory
-                 let pairs = try await inventory.regionPairs()
-                 return try await inventory.regions().map { (region: $0, pairs: pairs) }
-             }, by: \.region.name, render: { regionJSON($0.region, pairs: $0.pairs) }),
+                 let partners = Rules.pairConflicts(try await inventory.regionPairs())
+                 return try await inventory.regions().map { (region: $0, partners: partners) }
+             }, by: \.region.name, render: { regionJSON($0.region, partners: $0.partners) }),
         show("/api/v1/regions/{name}", id: "getRegion", summary: "One region with the regions it is paired with.", item: "Region") { inventory, name in
-            regionJSON(try await inventory.region(named: name), pairs: try await inventory.regionPairs())
+            regionJSON(try await inventory.region(named: name), partners: Rules.pairConflicts(try await inventory.regionPairs()))
         },
         create("/api/v1/regions", id: "addRegion", what: "a region", input: RecordSchemas.region, item: "Region", from: "regions", \.regions) {
             try await $0.addRegion($1)
-            return regionJSON($1, pairs: [])
+            return regionJSON($1, partners: [:])
         },
         remove("/api/v1/regions/{name}", id: "removeRegion", what: "a region") { try await $0.removeRegion($1[0]) },
     ]
 
-    /// A region with the regions linked to it, in either direction, as `GET /regions` lists it.
-    static func regionJSON(_ region: Region, pairs: [RegionPair]) -> String {
-        Responses.region(region, pairedWith: pairs.filter { $0.region == region.name }.map(\.pairedWith)
-            + pairs.filter { $0.pairedWith == region.name }.map(\.region))
+    /// A region with the regions linked to it, in either direction (rule 3's partners), as `GET /regions` lists it.
+    static func regionJSON(_ region: Region, partners: [String: [String]]) -> String {
+        Responses.region(region, pairedWith: partners[region.name] ?? [])
     }
 
     static let regionPairs: [APIOperation] = [
@@ -96,7 +95,7 @@ enum InventoryAPI {
                      responses: [.created("The link recorded.", .ref("RegionPair")), .ok("Already recorded; nothing changed.", .json(.ref("RegionPair")))]) { call in
             let pair = try await record(call, "regionPairs") { $0.regionPairs }
             let outcome = try await call.inventory.pair(pair.region, with: pair.pairedWith)
-            return outcome == .added ? created(Responses.regionPair(pair)) : json(Responses.regionPair(pair))
+            return outcome == .added ? json(Responses.regionPair(pair), status: .created) : json(Responses.regionPair(pair))
         },
         remove("/api/v1/region-pairs/{region}/{partner}", id: "unpairRegions", what: "the link between two regions, in either direction") {
             try await $0.unpair($1[0], from: $1[1])
@@ -136,13 +135,16 @@ enum InventoryAPI {
                      parameters: [.query("region", "Only the VMs of this region.", schema: .name), .query("set", "Only the VMs of this set.", schema: .name),
                                   .query("subscription", "Only the VMs of this subscription.", schema: .name)] + APIParameter.page,
                      responses: [.ok("A page of VMs.", .json(ResponseSchemas.page("vms", of: .ref("VM"))))]) { call in
-            let filters = [("region", VMScope.region), ("set", VMScope.availabilitySet), ("subscription", VMScope.subscription)]
-                .compactMap { name, scope in call.query(name).map { scope($0) } }
-            guard filters.count <= 1 else { throw PitstopError(.invalid, "give at most one of the query parameters region, set and subscription") }
+            let scope: VMScope = switch try call.atMostOne(of: ["region", "set", "subscription"]) {
+            case ("region", let name)?: .region(name)
+            case ("set", let name)?: .availabilitySet(name)
+            case (_, let name)?: .subscription(name)
+            case nil: .all
+            }
             // The VMs stream in name order: keep only the page after the cursor, and one more to know there is a next page.
             let after = try PageCursor.decode(call.query("cursor")), limit = try PageCursor.limit(call)
             let found = Gathered<VirtualMachine>()
-            try await call.inventory.forEachVM(in: filters.first ?? .all) { vm in
+            try await call.inventory.forEachVM(in: scope) { vm in
                 if after.map({ vm.name > $0 }) ?? true { found.append(vm, upTo: limit + 1) }
             }
             return json(try Page(found.all, key: \.name, call: call).json("vms", render: Responses.vm))
@@ -214,34 +216,19 @@ enum InventoryAPI {
             let to = try call.instant("to") ?? from + defaultOccurrenceSpan
             guard to > from else { throw PitstopError(.invalid, "query parameter to: \(to.iso8601) is not after from \(from.iso8601)") }
             try PitstopError.validating("query parameters from..to") { () throws(InputProblem) in try InputLimits.checkRange(to - from) }
-            let filter: InventoryService.WindowFilter
-            switch (call.query("region"), call.query("set")) {
-            case (nil, nil): filter = .all
-            case (let region?, nil): filter = .region(region)
-            case (nil, let set?): filter = .availabilitySet(set)
-            case (_?, _?): throw PitstopError(.invalid, "give at most one of the query parameters region and set")
+            let filter: InventoryService.WindowFilter = switch try call.atMostOne(of: ["region", "set"]) {
+            case ("region", let region)?: .region(region)
+            case (_, let set)?: .availabilitySet(set)
+            case nil: .all
             }
             let occurrences = try await call.inventory.windowOccurrences(filter, in: TimeRange(start: from, end: to))
-            guard prefersCalendar(call.request) else {
+            guard call.prefers("text/calendar") else {
                 return json(Responses.document("occurrences", occurrences.map(Responses.windowOccurrence)), headers: [.vary: "Accept"])
             }
             return Response(status: .ok, headers: [.contentType: "text/calendar; charset=utf-8", .vary: "Accept"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: WindowOccurrence.iCalendar(occurrences))))
         },
     ]
-
-    /// Whether the Accept header ranks text/calendar above application/json: by q, then by
-    /// order. Neither named (or no header) is JSON.
-    static func prefersCalendar(_ request: Request) -> Bool {
-        var best: (q: Double, calendar: Bool)?
-        for range in request.headers[values: .accept].joined(separator: ",").split(separator: ",") {
-            let parts = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            guard let type = parts.first, type == "text/calendar" || type == "application/json" else { continue }
-            let q = parts.dropFirst().lazy.compactMap { $0.hasPrefix("q=") ? Double($0.dropFirst(2)) : nil }.first ?? 1
-            if q > 0, q > best?.q ?? 0 { best = (q, type == "text/calendar") }
-        }
-        return best?.calendar ?? false
-    }
 
     // MARK: Shapes of operations
 
@@ -253,8 +240,7 @@ enum InventoryAPI {
     ) -> APIOperation {
         APIOperation(.get, path, id: id, summary: summary, tag: "inventory", role: .viewer, parameters: parameters + APIParameter.page,
                      responses: [.ok("A page of \(key).", .json(ResponseSchemas.page(key, of: .ref(item))))]) { call in
-            let all = try await items(call).sorted { sortKey($0) < sortKey($1) }
-            return json(try Page(all, key: sortKey, call: call).json(key, render: render))
+            json(try Page(try await items(call), key: sortKey, call: call).json(key, render: render))
         }
     }
 
@@ -283,7 +269,7 @@ enum InventoryAPI {
     /// `GET path/{key}`: one record, 404 when there is none.
     static func show(_ path: String, id: String, summary: String, item: String,
                      _ body: @escaping @Sendable (InventoryService, String) async throws -> String) -> APIOperation {
-        let name = parameterNames(path)[0]
+        let name = APIOperation.parameterNames(in: path)[0]
         return APIOperation(.get, path, id: id, summary: summary, tag: "inventory", role: .viewer, parameters: pathParameters(path),
                             responses: [.ok("The \(item).", .json(.ref(item)))]) { call in
             json(try await body(call.inventory, call.path(name)))
@@ -300,14 +286,14 @@ enum InventoryAPI {
     ) -> APIOperation {
         APIOperation(.post, path, id: id, summary: "Add \(what): one record, as in the inventory document's `\(key)`.", tag: "inventory",
                      role: .operator, body: .json(input), responses: [.created("The \(item) added.", .ref(item))]) { call in
-            created(try await add(call.inventory, try await record(call, key, records)))
+            json(try await add(call.inventory, try await record(call, key, records)), status: .created)
         }
     }
 
     /// `DELETE path`: 204 when removed; 404 when there is none, 409 naming what still depends on it.
     static func remove(_ path: String, id: String, what: String,
                        _ body: @escaping @Sendable (InventoryService, [String]) async throws -> Void) -> APIOperation {
-        let names = parameterNames(path)
+        let names = APIOperation.parameterNames(in: path)
         return APIOperation(.delete, path, id: id, summary: "Remove \(what); 409 names what still depends on it.", tag: "inventory", role: .operator,
                             parameters: pathParameters(path), responses: [.noContent("Removed.")]) { call in
             try await body(call.inventory, names.map(call.path))
@@ -315,13 +301,8 @@ enum InventoryAPI {
         }
     }
 
-    /// The names in a path template, read as the router reads them (``APIOperation/pathParameters``).
-    private static func parameterNames(_ path: String) -> [String] {
-        APIOperation(.get, path, id: "", summary: "", tag: "", role: .viewer, responses: []) { _ in Response(status: .noContent) }.pathParameters
-    }
-
     private static func pathParameters(_ path: String) -> [APIParameter] {
-        parameterNames(path).map { .path($0, "The \($0) of the record.") }
+        APIOperation.parameterNames(in: path).map { .path($0, "The \($0) of the record.") }
     }
 
     /// The body as one record of the kind `key`, read by the import's record reader: every
@@ -368,13 +349,6 @@ extension APICall {
         let now = now
         return services.inventory(actor: caller.name, clock: { now })
     }
-}
-
-/// A 201 with the JSON `text`.
-private func created(_ text: String) -> Response {
-    var response = json(text)
-    response.status = .created
-    return response
 }
 
 /// What a streaming use case hands over piece by piece, gathered (at most `upTo` items).

@@ -37,28 +37,17 @@ enum PageCursor {
 
     /// The `limit` query parameter, checked.
     static func limit(_ call: APICall) throws(PitstopError) -> Int {
-        guard let text = call.query("limit") else { return defaultLimit }
-        guard let n = Int(text), (1...maxLimit).contains(n) else {
-            throw PitstopError(.invalid, "query parameter limit: '\(text.truncatedForMessage)' is not a whole number from 1 to \(maxLimit)")
-        }
-        return n
+        try call.integer("limit", in: 1...maxLimit, absent: defaultLimit)
     }
 
     /// What a cursor looks like: base64url without padding.
     static let pattern = "^[A-Za-z0-9_-]+$"
 
-    static func encode(_ key: String) -> String {
-        Data(key.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+    static func encode(_ key: String) -> String { Base64URL.encode(Array(key.utf8)) }
 
     static func decode(_ text: String?) throws(PitstopError) -> String? {
         guard let text else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard text.range(of: pattern, options: .regularExpression) != nil,
-              let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8), !key.isEmpty else {
+        guard let data = Base64URL.decode(text), let key = String(data: data, encoding: .utf8), !key.isEmpty else {
             throw PitstopError(.invalid, "query parameter cursor: '\(text.truncatedForMessage)' is not a cursor this server gave; start again without one")
         }
         return key

@@ -114,19 +114,21 @@ enum SchedulingAPI {
         responses: [.ok("A page of the events ahead (JSON), or all of them as one calendar.",
                         .json(ResponseSchemas.page("events", of: .ref("UpcomingEvent"))), .calendar)]
     ) { call in
-        let scopes: [SchedulerService.Scope] = [
-            call.query("vm").map { .vm($0) }, call.query("set").map { .availabilitySet($0) },
-            call.query("region").map { .region($0) }, call.query("subscription").map { .subscription($0) },
-        ].compactMap { $0 }
-        guard scopes.count <= 1 else { throw PitstopError(.invalid, "give at most one of the query parameters vm, set, region, subscription") }
+        let scope: SchedulerService.Scope = switch try call.atMostOne(of: ["vm", "set", "region", "subscription"]) {
+        case ("vm", let name)?: .vm(name)
+        case ("set", let name)?: .availabilitySet(name)
+        case ("region", let name)?: .region(name)
+        case (_, let name)?: .subscription(name)
+        case nil: .all
+        }
         let within = try PitstopError.validating("query parameter within") { () throws(InputProblem) in
             let seconds = try DurationText(parsing: call.query("within") ?? "14d").seconds
             try InputLimits.checkRange(seconds)
             return seconds
         }
-        let events = try await call.services.scheduler.upcoming(scopes.first ?? .all, now: call.now, within: within)
+        let events = try await call.services.scheduler.upcoming(scope, now: call.now, within: within)
         // A calendar is subscribed to whole; the JSON list is paged, soonest first.
-        if call.prefers("text/calendar") { return text(UpcomingCalendar.text(events), contentType: "text/calendar; charset=utf-8") }
+        if call.prefers("text/calendar") { return text(UpcomingEvent.iCalendar(events), contentType: "text/calendar; charset=utf-8") }
         let page = try Page(events, key: { $0.record.event.range.start.iso8601 + " " + $0.record.event.id }, call: call)
         return json(page.json("events", render: Responses.upcoming))
     }
@@ -254,16 +256,14 @@ enum AuditAPI {
         ] + APIParameter.page,
         responses: [.ok("A page of entries.", .json(ResponseSchemas.page("entries", of: .ref("AuditEntry"))))]
     ) { call in
-        let subjects = AuditSubject.Kind.queryable.compactMap { kind in call.query(kind.rawValue).map { AuditSubject(kind, $0) } }
-        guard subjects.count <= 1 else {
-            throw PitstopError(.invalid, "give at most one of the query parameters " + AuditSubject.Kind.queryable.map(\.rawValue).joined(separator: ", "))
-        }
+        let subject = try call.atMostOne(of: AuditSubject.Kind.queryable.map(\.rawValue))
+            .flatMap { given in AuditSubject.Kind(rawValue: given.name).map { AuditSubject($0, given.value) } }
         let after = try PageCursor.decode(call.query("cursor")).map { text in
             guard let seq = Int64(text) else { throw PitstopError(.invalid, "query parameter cursor: not a cursor this server gave; start again without one") }
             return seq
         }
         let limit = try PageCursor.limit(call)
-        let filter = AuditFilter(subject: subjects.first, since: try call.instant("since"), until: try call.instant("until"),
+        let filter = AuditFilter(subject: subject, since: try call.instant("since"), until: try call.instant("until"),
                                  action: call.query("action"), afterSeq: after, limit: limit + 1)
         let entries = try await call.services.audit.entries(filter)
         let shown = entries.prefix(limit)

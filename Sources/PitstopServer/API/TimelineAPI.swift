@@ -10,10 +10,6 @@ import PitstopService
 import ServiceLifecycle
 
 enum TimelineAPI {
-    /// The one operation that also takes its token as `?access_token=`: a browser's
-    /// EventSource cannot send an Authorization header (see `authorise` in APIRouter.swift).
-    static let livePath = "/api/v1/live"
-
     static let operations: [APIOperation] = [
         APIOperation(.get, "/api/v1/timeline", id: "getTimeline",
                      summary: "The waves between two instants, one a wave (never one a VM), with the regions grouped by pair links, the window occurrences and the blackouts.",
@@ -34,12 +30,13 @@ enum TimelineAPI {
             let (wave, events) = try await call.services.timeline.wave(call.path("wave"))
             return json(Responses.waveDetail(wave, events: events) + "\n")
         },
-        APIOperation(.get, livePath, id: "live",
+        APIOperation(.get, "/api/v1/live", id: "live",
                      summary: "Server-sent events, for a request with Accept: text/event-stream (else 406): `event: change` with `{\"mark\": N}` at once and whenever the database changes (checked every 250 ms), a `: keepalive` comment every 15 s; the stream ends after `seconds` and EventSource reconnects (`retry: 1000`).",
                      tag: "timeline", role: .viewer,
                      parameters: [
                         .query("seconds", "How long the stream lasts: 1 to 60, default 60.", schema: .integer(minimum: 1, maximum: 60)),
-                        .query("access_token", "The token, for a client that cannot send an Authorization header (EventSource); only this operation reads it."),
+                        // A browser's EventSource cannot send an Authorization header.
+                        .accessToken,
                      ],
                      responses: [.ok("The stream.", APIContent(mediaType: "text/event-stream",
                                                                 schema: .string(description: "event: change\\ndata: {\"mark\": N}\\n\\n, and : keepalive comments")))]) { call in
@@ -49,15 +46,7 @@ enum TimelineAPI {
                 return errorResponse(.notAcceptable, code: "not-acceptable",
                                      message: "this is a stream of server-sent events: send Accept: text/event-stream (EventSource does)")
             }
-            let seconds: Int
-            if let text = call.query("seconds") {
-                guard let n = Int(text), (1...60).contains(n) else {
-                    throw PitstopError(.invalid, "query parameter seconds: '\(text.truncatedForMessage)' is not a whole number from 1 to 60")
-                }
-                seconds = n
-            } else {
-                seconds = 60
-            }
+            let seconds = try call.integer("seconds", in: 1...60, absent: 60)
             return LiveStream.response(timeline: call.services.timeline, seconds: seconds)
         },
     ]

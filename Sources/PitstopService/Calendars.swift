@@ -1,11 +1,27 @@
-// The events ahead as an iCalendar: what `upcoming --format ics` prints and what the API
-// answers for `text/calendar`, written once.
+// The iCalendars Pitstop answers with, each written once: the usable parts of windows
+// (`pitstop windows --format ics`, `GET /api/v1/window-occurrences`) and the events ahead
+// (`pitstop upcoming --format ics`, `GET /api/v1/upcoming` for text/calendar).
 import Foundation
 public import PitstopCore
 
-public enum UpcomingCalendar {
+extension WindowOccurrence {
+    /// The usable parts of `occurrences` as one iCalendar: what `pitstop windows --format ics`
+    /// prints and `GET /api/v1/window-occurrences` answers with for text/calendar.
+    public static func iCalendar(_ occurrences: [WindowOccurrence]) -> String {
+        var calendar = ICalendar(name: "Pitstop maintenance windows")
+        for o in occurrences {
+            for (i, piece) in o.usable.enumerated() {
+                calendar.addEvent(uid: "\(o.window)-\(piece.start.seconds)-\(i)@pitstop", start: piece.start, end: piece.end,
+                                  summary: "Maintenance window \(o.window)", description: "\(o.scopeText), \(o.localStart) to \(o.localEnd) \(o.timeZone)")
+            }
+        }
+        return calendar.text
+    }
+}
+
+extension UpcomingEvent {
     /// One VEVENT per wave: the VMs of a wave go down together.
-    public static func text(_ events: [UpcomingEvent]) -> String {
+    public static func iCalendar(_ events: [UpcomingEvent]) -> String {
         var calendar = ICalendar(name: "Pitstop maintenance")
         var waves: [String: [UpcomingEvent]] = [:], order: [String] = []
         for u in events {
