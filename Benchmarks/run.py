@@ -20,19 +20,30 @@ its figures and its ratio against the named baseline, measured in the same run.
             Whole processes: both include reading the fleet and making the events. Then the
             planner alone (Benchmarks/planner-turn-order.swift, the same fleet in memory):
             without windows, with windows in one fixed turn order, with windows and the search.
+  timeline  `GET /api/v1/timeline` for a week of a reboot campaign over 100,000 VMs (2,000 sets,
+            60 regions, windows on every region), from `pitstop serve`, against the floor: the
+            sqlite3 shell running the store's own GROUP BY over the same events and printing its
+            rows as JSON, a whole process. Median of 7 each. Target (the page stays responsive):
+            the answer within 2 s. Run alone with --only timeline (it makes its own fleet).
 
-usage: Benchmarks/run.py [--vms N] [--keep DIR] [--skip-build] [--only turn-order]
-Run it on a quiet machine: every figure is wall-clock time.
+usage: Benchmarks/run.py [--vms N] [--keep DIR] [--skip-build] [--only turn-order|timeline]
+Run it on a quiet machine: every figure is wall-clock time. PITSTOP_BINARY names another binary
+than .build/release/pitstop (with --skip-build).
 """
 import argparse
+import calendar
+import http.client
+import json
 import os
 import resource
 import shutil
 import statistics
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -108,24 +119,104 @@ def turn_order(pitstop, work, fleet_db, env, vms, runs=3):
         print(f"            {line}")
 
 
+# The store's query behind GET /api/v1/timeline (EventRepository.waves), for the floor.
+TIMELINE_SQL = """
+SELECT wave, MIN(campaign), MIN(kind), MIN(region), MIN(availability_set), MIN(update_domain),
+    MIN(start_utc), MAX(end_utc), MIN(actual_start),
+    CASE WHEN SUM(actual_start IS NOT NULL AND actual_end IS NULL) > 0 THEN NULL ELSE MAX(actual_end) END,
+    SUM(status = 'scheduled'), SUM(status = 'started'), SUM(status = 'completed'), SUM(status = 'failed'),
+    SUM(status = 'cancelled'), SUM(approved_at IS NOT NULL), SUM(status = 'scheduled' AND approved_at IS NULL)
+FROM events
+WHERE wave IN (SELECT wave FROM events
+    WHERE (end_utc > '{start}' AND start_utc < '{end}') OR (actual_start < '{end}' AND (actual_end IS NULL OR actual_end > '{start}')))
+GROUP BY wave ORDER BY MIN(start_utc), wave;
+"""
+
+
+def timeline(pitstop, work, env, runs=7):
+    """The week of a planned campaign that holds the most waves, served, against the floor."""
+    db = os.path.join(work, "timeline.sqlite")
+    for f in (db, db + "-wal", db + "-shm"):
+        if os.path.exists(f):
+            os.remove(f)
+    timed([pitstop, "import", os.path.join(work, "fleet.json"), "--db", db], env=env)
+    timed([pitstop, "import", os.path.join(work, "vms.csv"), "--db", db], env=env)
+    timed([pitstop, "plan", "--kind", "reboot", "--db", db], env=env)
+    sqlite(db, "PRAGMA wal_checkpoint(TRUNCATE);")
+    # The busiest week: the 7 days from the day with the most wave starts.
+    day = subprocess.run(["sqlite3", db, "SELECT substr(start_utc, 1, 10) d FROM events GROUP BY d ORDER BY count(DISTINCT wave) DESC LIMIT 1"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    start = f"{day}T00:00:00Z"
+    end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(calendar.timegm(time.strptime(day, "%Y-%m-%d")) + 7 * 86400))
+    floor = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(["sqlite3", "-json", db, TIMELINE_SQL.format(start=start, end=end)], check=True, stdout=subprocess.DEVNULL)
+        floor.append(time.perf_counter() - t)
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    server = subprocess.Popen([pitstop, "serve", "--db", db, "--port", str(port), "--anonymous-read"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        query = urllib.parse.urlencode({"from": start, "to": end})
+        served, size, waves = [], 0, 0
+        for _ in range(runs):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            t = time.perf_counter()
+            connection.request("GET", f"/api/v1/timeline?{query}")
+            response = connection.getresponse()
+            body = response.read()
+            served.append(time.perf_counter() - t)
+            connection.close()
+            if response.status != 200:
+                sys.exit(f"GET /api/v1/timeline answered {response.status}: {body[:300]!r}")
+            size, waves = len(body), len(json.loads(body)["waves"])
+    finally:
+        server.terminate()
+        server.wait()
+    f, a = statistics.median(floor), statistics.median(served)
+    print(f"timeline {waves:,} waves in {start[:10]}..{end[:10]}: floor (sqlite3 -json, the same GROUP BY) {f:5.2f} s   "
+          f"GET /api/v1/timeline {a:5.2f} s ({size / 1e6:.1f} MB)   ratio {a / f:4.2f}   (target < 2 s: {verdict(a < 2)})")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--vms", type=int, default=1_000_000)
     parser.add_argument("--sets", type=int, default=2000)
     parser.add_argument("--regions", type=int, default=60)
     parser.add_argument("--audit-entries", type=int, default=10_000_000)
+    parser.add_argument("--timeline-vms", type=int, default=100_000)
     parser.add_argument("--keep", help="work in this directory and keep it")
     parser.add_argument("--skip-build", action="store_true")
-    parser.add_argument("--only", choices=["turn-order"], help="run this benchmark alone (after generating and importing the fleet)")
+    parser.add_argument("--only", choices=["turn-order", "timeline"],
+                        help="run this benchmark alone (turn-order after generating and importing the fleet; timeline on its own 100,000-VM fleet)")
     args = parser.parse_args()
 
     if not args.skip_build:
         subprocess.run(["swift", "build", "-c", "release", "--product", "pitstop"], cwd=ROOT, check=True)
-    pitstop = os.path.join(ROOT, ".build", "release", "pitstop")
+    pitstop = os.environ.get("PITSTOP_BINARY") or os.path.join(ROOT, ".build", "release", "pitstop")
     work = args.keep or tempfile.mkdtemp(prefix="pitstop-bench-")
     os.makedirs(work, exist_ok=True)
     env = dict(os.environ, PITSTOP_NOW="2026-11-22T10:00:00Z", PITSTOP_ACTOR="bench")
     env.pop("PITSTOP_DB", None)
+
+    if args.only == "timeline":
+        print(f"generating {args.timeline_vms:,} VMs over {args.sets:,} sets in {args.regions} regions in {work}")
+        subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", "generate-fleet.py"), work,
+                        "--vms", str(args.timeline_vms), "--sets", str(args.sets), "--regions", str(args.regions), "--windows"], check=True)
+        timeline(pitstop, work, env)
+        if not args.keep:
+            shutil.rmtree(work)
+        return
 
     print(f"generating {args.vms:,} VMs over {args.sets:,} sets in {args.regions} regions in {work}")
     subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", "generate-fleet.py"), work,
