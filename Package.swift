@@ -54,6 +54,7 @@ let package = Package(
                 .embedInCode("../../Migrations/0004_scheduled_events.sql"),
                 .embedInCode("../../Migrations/0005_audit_keys.sql"),
                 .embedInCode("../../Migrations/0006_api_tokens.sql"),
+                .embedInCode("../../Migrations/0007_waves.sql"),
             ],
             swiftSettings: upcoming
         ),

@@ -178,9 +178,9 @@ public struct LifecycleService: Sendable {
                     record.actualEnd = at
                 case .cancel: record.event.status = .cancelled
                 }
-                try tx.events.update(record)
                 result.changed.append(record)
             }
+            try tx.events.update(result.changed)
             result.audit = try tx.audit.append(at: at, actor: actor, action: transition.action,
                                                 subjects: Self.subjects(target, result.changed),
                                                 details: Self.details(result, reason: reason))

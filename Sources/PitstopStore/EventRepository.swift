@@ -1,5 +1,7 @@
-// Campaigns and their planned events. Events come by the million, so they
-// are written through one prepared statement with raw binds and read with raw column access.
+// Campaigns and their planned events, stored as waves (Migrations/0007_waves.sql): a wave row
+// with its planned facts and the lifecycle most of its VMs share, its VMs as integer pairs, and
+// a departure row for each VM whose lifecycle is its own. Callers still see one EventRecord per
+// VM: reads join the three, and updates fold per-VM changes back into the wave.
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -66,7 +68,8 @@ struct SQLiteEventRepository: EventRepository {
     func eventCounts() throws -> [String: (events: Int, active: Int)] {
         var counts: [String: (events: Int, active: Int)] = [:]
         for row in try Row.fetchAll(db, sql: """
-            SELECT campaign, count(*), sum(status IN ('scheduled', 'started')) FROM events GROUP BY campaign
+            SELECT w.campaign, sum(m.n), sum(m.n * (m.status IN ('scheduled', 'started')))
+            FROM (\(EventRows.memberStates("SELECT id FROM waves"))) m JOIN waves w ON w.id = m.wave GROUP BY w.campaign
             """) {
             counts[row[0]] = (row[1], row[2])
         }
@@ -74,134 +77,133 @@ struct SQLiteEventRepository: EventRepository {
     }
 
     func cancelScheduledEvents(ofCampaign id: String) throws -> Int {
-        try db.execute(sql: "UPDATE events SET status = 'cancelled' WHERE campaign = ? AND status = 'scheduled'", arguments: [id])
-        return db.changesCount
+        let cancelled = try Int.fetchOne(db, sql: """
+            SELECT sum(n) FROM (\(EventRows.memberStates("SELECT id FROM waves WHERE campaign = ?1"))) WHERE status = 'scheduled'
+            """, arguments: [id]) ?? 0
+        try db.execute(sql: "UPDATE waves SET status = 'cancelled' WHERE campaign = ? AND status = 'scheduled'", arguments: [id])
+        try db.execute(sql: """
+            UPDATE vm_departures SET status = 'cancelled' WHERE status = 'scheduled' AND wave IN (SELECT id FROM waves WHERE campaign = ?)
+            """, arguments: [id])
+        // A departure that now lives as its wave does is no departure.
+        try db.execute(sql: """
+            DELETE FROM vm_departures WHERE wave IN (SELECT id FROM waves WHERE campaign = ?) AND EXISTS (
+                SELECT 1 FROM waves w WHERE w.id = vm_departures.wave AND w.status IS vm_departures.status
+                AND w.approved_at IS vm_departures.approved_at AND w.actual_start IS vm_departures.actual_start
+                AND w.actual_end IS vm_departures.actual_end AND w.forced IS vm_departures.forced AND w.reason IS vm_departures.reason)
+            """, arguments: [id])
+        return cancelled
     }
 
     func hasEvents(vm: String) throws -> Bool {
-        try Int.fetchOne(db, sql: "SELECT 1 FROM events WHERE vm = ? LIMIT 1", arguments: [vm]) != nil
+        try Int.fetchOne(db, sql: "SELECT 1 FROM vm_keys k JOIN wave_vms p ON p.vm = k.id WHERE k.name = ? LIMIT 1", arguments: [vm]) != nil
     }
 
     func hasEvents(region: String) throws -> Bool {
-        try Int.fetchOne(db, sql: "SELECT 1 FROM events WHERE region = ? LIMIT 1", arguments: [region]) != nil
+        try Int.fetchOne(db, sql: "SELECT 1 FROM waves WHERE region = ? LIMIT 1", arguments: [region]) != nil
     }
 
-    /// Page cache while a plan writes its events, in KiB. A million events do not fit SQLite's
-    /// default 2 MB cache, and spilling it mid-transaction made writing a plan several times
-    /// slower; more did not help (measured up to 2 GB): past this the writes are SQLite's own work.
-    static let planCacheKiB = 160 * 1024
+    /// Page cache while a plan writes its waves, in KiB: a million (wave, VM) pairs and their
+    /// VM index fit, so nothing spills to the WAL mid-transaction.
+    static let planCacheKiB = 64 * 1024
 
     func insert(events: [PlannedEvent], progress: ((Int) -> Void)?) throws {
         try db.execute(sql: "PRAGMA cache_size = -\(Self.planCacheKiB)")
         defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
-        let writer = try EventWriter(db)
-        for (i, event) in events.enumerated() {
-            try writer.insert(event)
-            progress?(i + 1)
-        }
+        try WaveWriter(db).write(events, progress: progress)
     }
 
     // MARK: Events
-
-    static let eventColumns = """
-        id, campaign, vm, region, availability_set, update_domain, fault_domain, wave, kind, start_utc, end_utc,
-        status, planned_at, approved_at, actual_start, actual_end, forced, reason
-        """
 
     /// Reads events in start order, then id.
     func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord] {
         var clauses: [String] = [], arguments: [(any DatabaseValueConvertible)?] = []
         switch filter {
         case .all: break
-        case .active: clauses.append("status IN ('scheduled', 'started')")
-        case .campaign(let id): clauses.append("campaign = ?"); arguments.append(id)
-        case .vm(let name): clauses.append("vm = ?"); arguments.append(name)
-        case .wave(let id): clauses.append("wave = ?"); arguments.append(id)
-        case .event(let id): clauses.append("id = ?"); arguments.append(id)
-        case .availabilitySet(let name): clauses.append("availability_set = ?"); arguments.append(name)
-        case .region(let name): clauses.append("region = ?"); arguments.append(name)
-        case .subscription(let id): clauses.append("vm IN (SELECT name FROM vms WHERE subscription = ?)"); arguments.append(id)
+        case .active: clauses.append(EventRows.waveMayBeActive); clauses.append("\(EventRows.status) IN ('scheduled', 'started')")
+        case .campaign(let id): clauses.append("w.campaign = ?"); arguments.append(id)
+        case .vm(let name): clauses.append("k.name = ?"); arguments.append(name)
+        case .wave(let id): clauses.append("w.public_id = ?"); arguments.append(id)
+        case .event(let id):
+            guard let (wave, vm) = EventRows.split(eventID: id) else { return [] }
+            clauses.append("w.public_id = ? AND k.name = ?"); arguments += [wave, vm]
+        case .availabilitySet(let name): clauses.append("w.availability_set = ?"); arguments.append(name)
+        case .region(let name): clauses.append("w.region = ?"); arguments.append(name)
+        case .subscription(let id): clauses.append("k.name IN (SELECT name FROM vms WHERE subscription = ?)"); arguments.append(id)
         }
         // An event overlapping [from, until): it ends after `from` and starts before `until`.
-        if let from { clauses.append("end_utc > ?"); arguments.append(from.iso8601) }
-        if let until { clauses.append("start_utc < ?"); arguments.append(until.iso8601) }
-        let sql = "SELECT \(Self.eventColumns) FROM events" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY start_utc, id"
-        let statement = try db.makeStatement(sql: sql)
-        try statement.setArguments(StatementArguments(arguments))
-        return try Self.readEvents(statement, in: db)
+        if let from { clauses.append("w.end_at > ?"); arguments.append(from.seconds) }
+        if let until { clauses.append("w.start_at < ?"); arguments.append(until.seconds) }
+        return try EventRows.read(db, where: clauses, StatementArguments(arguments))
     }
 
-    /// Raw column reads: a million events decode in about a second instead of several.
-    static func readEvents(_ statement: Statement, in db: Database) throws -> [EventRecord] {
-        let rows = RawRows(statement: statement, db: db)
-        var out: [EventRecord] = []
-        while try rows.next() {
-            out.append(EventRecord(event: try rows.plannedEvent(), approvedAt: rows.time(13), actualStart: rows.time(14),
-                                   actualEnd: rows.time(15), forced: rows.int(16) == 1, reason: rows.text(17)))
+    /// Records what happened to events: their status, approval, actual times, and whether their
+    /// start was forced, with the reason given. Per wave, the lifecycle most of its VMs share
+    /// becomes the wave's, and only the others keep a departure row.
+    func update(_ records: [EventRecord]) throws {
+        var byWave: [String: [String: EventRecord]] = [:]
+        for r in records { byWave[r.event.wave, default: [:]][r.event.vm] = r }
+        for (wave, changes) in byWave.sorted(by: { $0.key < $1.key }) {
+            try WaveFold(db, wave: wave).apply(changes)
         }
-        return out
-    }
-
-    /// Records what happened to an event: its status, approval, actual times and whether its
-    /// start was forced, with the reason given.
-    func update(_ r: EventRecord) throws {
-        try db.execute(sql: """
-            UPDATE events SET status = ?, approved_at = ?, actual_start = ?, actual_end = ?, forced = ?, reason = ?
-            WHERE id = ?
-            """, arguments: [r.event.status.rawValue, r.approvedAt?.iso8601, r.actualStart?.iso8601, r.actualEnd?.iso8601,
-                             r.forced ? 1 : 0, r.reason, r.event.id])
     }
 
     /// Events in `regions`, of any campaign, that actually started and had not ended by
     /// `since` (or have not ended): what guarded execution weighs a start against.
     func startedEvents(regions: [String], endedAfter since: Timestamp) throws -> [EventRecord] {
-        // `campaign IN campaigns` lets the (campaign, region) index serve a query by region.
-        try read(where: """
-            campaign IN (SELECT id FROM campaigns) AND region IN (SELECT value FROM json_each(?))
-            AND actual_start IS NOT NULL AND (actual_end IS NULL OR actual_end > ?)
-            """, [JSONText.array(regions.map(JSONText.quote)), since.iso8601])
+        try EventRows.read(db, where: [
+            "w.region IN (SELECT value FROM json_each(?))", EventRows.waveMayHaveStarted,
+            "\(EventRows.actualStart) IS NOT NULL AND (\(EventRows.actualEnd) IS NULL OR \(EventRows.actualEnd) > ?)",
+        ], [JSONText.array(regions.map(JSONText.quote)), since.seconds])
     }
 
     /// Events of `vms` that actually started and had not ended by `since` (or have not ended).
     func startedEvents(vms: [String], endedAfter since: Timestamp) throws -> [EventRecord] {
-        try read(where: """
-            vm IN (SELECT value FROM json_each(?)) AND actual_start IS NOT NULL AND (actual_end IS NULL OR actual_end > ?)
-            """, [JSONText.array(vms.map(JSONText.quote)), since.iso8601])
+        try EventRows.read(db, where: [
+            "k.name IN (SELECT value FROM json_each(?))",
+            "\(EventRows.actualStart) IS NOT NULL AND (\(EventRows.actualEnd) IS NULL OR \(EventRows.actualEnd) > ?)",
+        ], [JSONText.array(vms.map(JSONText.quote)), since.seconds])
     }
 
     /// Every event of `campaign` in `regions`, whatever its status.
     func events(campaign: String, regions: [String]) throws -> [EventRecord] {
-        try read(where: "campaign = ? AND region IN (SELECT value FROM json_each(?))",
-                 [campaign, JSONText.array(regions.map(JSONText.quote))])
+        try EventRows.read(db, where: ["w.campaign = ? AND w.region IN (SELECT value FROM json_each(?))"],
+                           [campaign, JSONText.array(regions.map(JSONText.quote))])
     }
 
     // MARK: Waves
 
-    /// One row a wave: its events counted by status, their planned and actual extremes. The
-    /// actual end is null while any started event has not ended.
-    private static let waveColumns = """
-        SELECT wave, MIN(campaign), MIN(kind), MIN(region), MIN(availability_set), MIN(update_domain),
-            MIN(start_utc), MAX(end_utc), MIN(actual_start),
-            CASE WHEN SUM(actual_start IS NOT NULL AND actual_end IS NULL) > 0 THEN NULL ELSE MAX(actual_end) END,
-            SUM(status = 'scheduled'), SUM(status = 'started'), SUM(status = 'completed'), SUM(status = 'failed'),
-            SUM(status = 'cancelled'), SUM(approved_at IS NOT NULL), SUM(status = 'scheduled' AND approved_at IS NULL)
-        FROM events
+    /// One row a wave: its VMs counted by status, their actual extremes. The actual end is null
+    /// while any started VM has not ended. `picked` selects wave ids.
+    static func waveSummaries(_ picked: String) -> String {
         """
+        WITH picked AS (\(picked)),
+        m AS (\(EventRows.memberStates("SELECT id FROM picked")))
+        SELECT w.public_id, w.campaign, w.kind, w.region, w.availability_set, w.update_domain, w.start_at, w.end_at,
+            MIN(CASE WHEN m.n > 0 THEN m.actual_start END),
+            CASE WHEN SUM(m.n > 0 AND m.actual_start IS NOT NULL AND m.actual_end IS NULL) > 0 THEN NULL
+                 ELSE MAX(CASE WHEN m.n > 0 THEN m.actual_end END) END,
+            SUM(m.n * (m.status = 'scheduled')), SUM(m.n * (m.status = 'started')), SUM(m.n * (m.status = 'completed')),
+            SUM(m.n * (m.status = 'failed')), SUM(m.n * (m.status = 'cancelled')), SUM(m.n * (m.approved_at IS NOT NULL)),
+            SUM(m.n * (m.status = 'scheduled' AND m.approved_at IS NULL))
+        FROM m JOIN waves w ON w.id = m.wave
+        GROUP BY m.wave ORDER BY w.start_at, w.public_id
+        """
+    }
 
     func waves(from: Timestamp, until: Timestamp) throws -> [WaveSummary] {
-        // The inner query picks the waves in range; the outer one aggregates all their events
-        // (through the wave index), so a wave is never cut in two by the range.
-        let statement = try db.cachedStatement(sql: Self.waveColumns + "\n" + """
-            WHERE wave IN (SELECT wave FROM events
-                WHERE (end_utc > ?1 AND start_utc < ?2) OR (actual_start < ?2 AND (actual_end IS NULL OR actual_end > ?1)))
-            GROUP BY wave ORDER BY MIN(start_utc), wave
-            """)
-        try statement.setArguments([from.iso8601, until.iso8601])
+        // A wave planned within the range, or whose VMs actually ran (or still run) within it.
+        let statement = try db.cachedStatement(sql: Self.waveSummaries("""
+            SELECT id FROM waves w WHERE (w.end_at > ?1 AND w.start_at < ?2)
+                OR (w.actual_start < ?2 AND (w.actual_end IS NULL OR w.actual_end > ?1))
+                OR EXISTS (SELECT 1 FROM vm_departures d WHERE d.wave = w.id
+                           AND d.actual_start < ?2 AND (d.actual_end IS NULL OR d.actual_end > ?1))
+            """))
+        try statement.setArguments([from.seconds, until.seconds])
         return try readWaves(statement)
     }
 
     func wave(id: String) throws -> WaveSummary? {
-        let statement = try db.cachedStatement(sql: Self.waveColumns + " WHERE wave = ? GROUP BY wave")
+        let statement = try db.cachedStatement(sql: Self.waveSummaries("SELECT id FROM waves WHERE public_id = ?"))
         try statement.setArguments([id])
         return try readWaves(statement).first
     }
@@ -211,8 +213,8 @@ struct SQLiteEventRepository: EventRepository {
         var out: [WaveSummary] = []
         while try rows.next() {
             let id = rows.text(0) ?? ""
-            guard let kind = rows.text(2).flatMap(MaintenanceKind.init(rawValue:)), let start = rows.time(6), let end = rows.time(7) else {
-                throw corruptRow(table: "events", key: id, problem: "a kind or time of the wave cannot be read")
+            guard let kind = rows.text(2).flatMap(MaintenanceKind.init(rawValue:)), let start = rows.instant(6), let end = rows.instant(7) else {
+                throw corruptRow(table: "waves", key: id, problem: "its kind or a time cannot be read")
             }
             var counts: [EventStatus: Int] = [:]
             for (i, status) in [EventStatus.scheduled, .started, .completed, .failed, .cancelled].enumerated() {
@@ -220,70 +222,293 @@ struct SQLiteEventRepository: EventRepository {
             }
             out.append(WaveSummary(id: id, campaign: rows.text(1) ?? "", kind: kind, region: rows.text(3) ?? "",
                                    availabilitySet: rows.text(4), updateDomain: rows.int(5), planned: TimeRange(start: start, end: end),
-                                   actualStart: rows.time(8), actualEnd: rows.time(9), statusCounts: counts,
+                                   actualStart: rows.instant(8), actualEnd: rows.instant(9), statusCounts: counts,
                                    approvedEvents: rows.int(15) ?? 0, unapprovedScheduled: rows.int(16) ?? 0))
         }
         return out
-    }
-
-    private func read(where clause: String, _ arguments: StatementArguments) throws -> [EventRecord] {
-        let statement = try db.makeStatement(sql: "SELECT \(Self.eventColumns) FROM events WHERE \(clause) ORDER BY start_utc, id")
-        try statement.setArguments(arguments)
-        return try Self.readEvents(statement, in: db)
     }
 }
 
 extension RawRows {
     func time(_ i: Int32) -> Timestamp? { text(i).flatMap(Timestamp.init(iso8601:)) }
+    /// A time stored as Unix seconds.
+    func instant(_ i: Int32) -> Timestamp? { int64(i).map(Timestamp.init(seconds:)) }
+}
 
-    /// The planned event in columns 0 to 12, in the order of `SQLiteEventRepository.eventColumns`.
-    func plannedEvent() throws -> PlannedEvent {
-        let id = text(0) ?? ""
-        guard let kind = text(8).flatMap(MaintenanceKind.init(rawValue:)), let start = time(9), let end = time(10),
-              let status = text(11).flatMap(EventStatus.init(rawValue:)), let planned = time(12) else {
-            throw corruptRow(table: "events", key: id, problem: "a kind, status or time cannot be read")
+/// The one way a VM's event is read from the wave layout: its wave's planned facts, and its own
+/// lifecycle where it departs from its wave's.
+enum EventRows {
+    /// A VM's lifecycle field: its departure's if it has one, else its wave's.
+    private static func own(_ column: String) -> String { "(CASE WHEN d.wave IS NULL THEN w.\(column) ELSE d.\(column) END)" }
+    static let status = own("status"), approvedAt = own("approved_at"), actualStart = own("actual_start"), actualEnd = own("actual_end")
+
+    /// Conditions on the wave alone, true for every wave that may hold a VM matching the per-VM
+    /// condition they come with: SQLite tests them before joining the wave's VMs.
+    static let waveMayBeActive = """
+        (w.status IN ('scheduled', 'started') OR EXISTS (SELECT 1 FROM vm_departures x WHERE x.wave = w.id AND x.status IN ('scheduled', 'started')))
+        """
+    static let waveMayHaveStarted = """
+        (w.actual_start IS NOT NULL OR EXISTS (SELECT 1 FROM vm_departures x WHERE x.wave = w.id AND x.actual_start IS NOT NULL))
+        """
+
+    /// How many columns `select` has: a caller may add its own after them.
+    static let columns: Int32 = 19
+
+    static let select = """
+        SELECT w.public_id, w.campaign, k.name, w.region, w.availability_set, w.update_domain, p.fault_domain, w.kind,
+               w.start_at, w.end_at, w.planned_at, \(status), \(approvedAt), \(actualStart), \(actualEnd),
+               \(own("forced")), \(own("reason")), w.id, p.vm
+        FROM waves w JOIN wave_vms p ON p.wave = w.id JOIN vm_keys k ON k.id = p.vm
+        LEFT JOIN vm_departures d ON d.wave = p.wave AND d.vm = p.vm
+        """
+
+    /// For each wave whose id `waves` selects, the lifecycles of its VMs and how many share each
+    /// (`n`): the wave's own, for the VMs without a departure, and one row per departure.
+    static func memberStates(_ waves: String) -> String {
+        """
+        SELECT w.id AS wave, (SELECT count(*) FROM wave_vms p WHERE p.wave = w.id) - (SELECT count(*) FROM vm_departures d WHERE d.wave = w.id) AS n,
+               w.status, w.approved_at, w.actual_start, w.actual_end FROM waves w WHERE w.id IN (\(waves))
+        UNION ALL
+        SELECT d.wave, 1, d.status, d.approved_at, d.actual_start, d.actual_end FROM vm_departures d WHERE d.wave IN (\(waves))
+        """
+    }
+
+    /// `<wave id>/<vm name>`: a wave id holds no '/' (the schema refuses one), a VM name may.
+    static func split(eventID id: String) -> (wave: String, vm: String)? {
+        guard let slash = id.firstIndex(of: "/") else { return nil }
+        let wave = String(id[..<slash]), vm = String(id[id.index(after: slash)...])
+        return wave.isEmpty || vm.isEmpty ? nil : (wave, vm)
+    }
+
+    /// The events `select` finds under `clauses`, in start order then id.
+    static func read(_ db: Database, where clauses: [String], _ arguments: StatementArguments, extra: String = "",
+                     order: String = "w.start_at, w.public_id, k.name") throws -> [EventRecord] {
+        let sql = select + extra + (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: " AND ")) + "\nORDER BY " + order
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments)
+        var reader = Reader(RawRows(statement: statement, db: db))
+        var out: [EventRecord] = []
+        while let record = try reader.next() { out.append(record) }
+        return out
+    }
+
+    /// Decodes `select`'s columns (and any after them, for the caller), sharing one copy of each
+    /// wave's strings among its VMs' records.
+    struct Reader {
+        let rows: RawRows
+        private var waveKey: Int64 = -1
+        private var wave = (id: "", campaign: "", region: "", set: String?.none, kind: MaintenanceKind.freeze,
+                            range: TimeRange(start: Timestamp(seconds: 0), end: Timestamp(seconds: 0)), plannedAt: Timestamp(seconds: 0))
+
+        init(_ rows: RawRows) { self.rows = rows }
+
+        mutating func next() throws -> EventRecord? {
+            guard try rows.next() else { return nil }
+            let key = rows.int64(17) ?? -1
+            if key != waveKey {
+                let id = rows.text(0) ?? ""
+                guard let kind = rows.text(7).flatMap(MaintenanceKind.init(rawValue:)), let start = rows.instant(8),
+                      let end = rows.instant(9), let planned = rows.instant(10) else {
+                    throw corruptRow(table: "waves", key: id, problem: "its kind or a time cannot be read")
+                }
+                wave = (id, rows.text(1) ?? "", rows.text(3) ?? "", rows.text(4), kind, TimeRange(start: start, end: end), planned)
+                waveKey = key
+            }
+            let vm = rows.text(2) ?? ""
+            guard let status = rows.text(11).flatMap(EventStatus.init(rawValue:)) else {
+                throw corruptRow(table: "vm_departures", key: StableID.event(wave: wave.id, vm: vm), problem: "its status cannot be read")
+            }
+            let event = PlannedEvent(id: StableID.event(wave: wave.id, vm: vm), campaign: wave.campaign, vm: vm, region: wave.region,
+                                     availabilitySet: wave.set, updateDomain: rows.int(5), faultDomain: rows.int(6), wave: wave.id,
+                                     kind: wave.kind, range: wave.range, status: status, plannedAt: wave.plannedAt)
+            return EventRecord(event: event, approvedAt: rows.instant(12), actualStart: rows.instant(13), actualEnd: rows.instant(14),
+                               forced: rows.int(15) == 1, reason: rows.text(16))
         }
-        return PlannedEvent(id: id, campaign: text(1) ?? "", vm: text(2) ?? "", region: text(3) ?? "",
-                            availabilitySet: text(4), updateDomain: int(5), faultDomain: int(6), wave: text(7) ?? "",
-                            kind: kind, range: TimeRange(start: start, end: end), status: status, plannedAt: planned)
     }
 }
 
-/// Inserts planned events through one prepared statement.
-final class EventWriter {
-    private let db: Database
-    private let insert: Statement
-    private let arena = BindArena()
+/// What happened to one VM in its wave: the part of an event that a wave row or a departure keeps.
+struct Lifecycle: Hashable {
+    var status: EventStatus
+    var approvedAt: Timestamp?
+    var actualStart: Timestamp?
+    var actualEnd: Timestamp?
+    var forced: Bool
+    var reason: String?
 
-    init(_ db: Database) throws {
-        self.db = db
-        // One row a statement, on purpose: SQLite journals every page a multi-row insert
-        // touches (it may abort half way), and measured on a million events that journal cost
-        // more than the per-statement overhead it saves.
-        insert = try db.makeStatement(sql: """
-            INSERT INTO events(id, campaign, vm, region, availability_set, update_domain, fault_domain, wave, kind,
-                start_utc, end_utc, status, planned_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+    init(_ r: EventRecord) {
+        (status, approvedAt, actualStart, actualEnd, forced, reason) = (r.event.status, r.approvedAt, r.actualStart, r.actualEnd, r.forced, r.reason)
     }
 
-    func insert(_ e: PlannedEvent) throws {
-        let handle = insert.sqliteStatement
-        sqlite3_reset(handle)
-        arena.reset()
-        arena.bind(handle, 1, e.id)
-        arena.bind(handle, 2, e.campaign)
-        arena.bind(handle, 3, e.vm)
-        arena.bind(handle, 4, e.region)
-        arena.bind(handle, 5, e.availabilitySet)
-        bind(handle, 6, e.updateDomain)
-        bind(handle, 7, e.faultDomain)
-        arena.bind(handle, 8, e.wave)
-        arena.bind(handle, 9, e.kind.rawValue)
-        arena.bind(handle, 10, e.range.start.iso8601)
-        arena.bind(handle, 11, e.range.end.iso8601)
-        arena.bind(handle, 12, e.status.rawValue)
-        arena.bind(handle, 13, e.plannedAt.iso8601)
-        try stepToDone(insert, in: db)
+    /// Reads status, approved_at, actual_start, actual_end, forced and reason from `row`'s
+    /// columns `i` to `i + 5`, in that order; nil for a status this build does not know.
+    init?(_ row: Row, at i: Int) {
+        guard let status = EventStatus(rawValue: row[i]) else { return nil }
+        func time(_ j: Int) -> Timestamp? { (row[i + j] as Int64?).map(Timestamp.init(seconds:)) }
+        (self.status, approvedAt, actualStart, actualEnd, forced, reason) = (status, time(1), time(2), time(3), (row[i + 4] as Int64) == 1, row[i + 5])
+    }
+
+    var arguments: [(any DatabaseValueConvertible)?] {
+        [status.rawValue, approvedAt?.seconds, actualStart?.seconds, actualEnd?.seconds, forced ? 1 : 0, reason]
+    }
+}
+
+/// Applies per-VM lifecycle changes to one wave and folds them: the lifecycle most of its VMs
+/// share is the wave's (the current one on a tie), and only the VMs living otherwise keep a
+/// departure row. A wave-wide transition is one row written, not one per VM.
+struct WaveFold {
+    let db: Database
+    let wave: String
+
+    init(_ db: Database, wave: String) {
+        self.db = db
+        self.wave = wave
+    }
+
+    func apply(_ changes: [String: EventRecord]) throws {
+        let members = try EventRows.read(db, where: ["w.public_id = ?"], [wave], order: "p.vm")
+        guard let first = members.first else { return }
+        let (waveKey, vmKeys) = try keys()
+        var lives: [(vm: Int64, life: Lifecycle)] = []
+        lives.reserveCapacity(members.count)
+        for member in members {
+            guard let key = vmKeys[member.event.vm] else { continue }
+            lives.append((key, Lifecycle(changes[member.event.vm] ?? member)))
+        }
+        let current = try currentWaveLifecycle(waveKey, fallback: Lifecycle(first))
+        var tally: [Lifecycle: Int] = [:]
+        for entry in lives { tally[entry.life, default: 0] += 1 }
+        let best = tally.values.max() ?? 0
+        let common = tally[current] == best ? current : lives.first(where: { tally[$0.life] == best })!.life
+
+        try db.execute(sql: """
+            UPDATE waves SET status = ?, approved_at = ?, actual_start = ?, actual_end = ?, forced = ?, reason = ? WHERE id = ?
+            """, arguments: StatementArguments(common.arguments + [waveKey]))
+        try db.execute(sql: "DELETE FROM vm_departures WHERE wave = ?", arguments: [waveKey])
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO vm_departures(wave, vm, status, approved_at, actual_start, actual_end, forced, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for entry in lives where entry.life != common {
+            try insert.execute(arguments: StatementArguments([waveKey, entry.vm] + entry.life.arguments))
+        }
+    }
+
+    private func keys() throws -> (wave: Int64, vms: [String: Int64]) {
+        var vms: [String: Int64] = [:]
+        var waveKey: Int64 = 0
+        for row in try Row.fetchAll(db, sql: """
+            SELECT w.id, k.name, k.id FROM waves w JOIN wave_vms p ON p.wave = w.id JOIN vm_keys k ON k.id = p.vm WHERE w.public_id = ?
+            """, arguments: [wave]) {
+            waveKey = row[0]
+            vms[row[1]] = row[2]
+        }
+        return (waveKey, vms)
+    }
+
+    private func currentWaveLifecycle(_ key: Int64, fallback: Lifecycle) throws -> Lifecycle {
+        try Row.fetchOne(db, sql: "SELECT status, approved_at, actual_start, actual_end, forced, reason FROM waves WHERE id = ?",
+                         arguments: [key]).flatMap { Lifecycle($0, at: 0) } ?? fallback
+    }
+}
+
+/// Writes a plan: one row per wave, the VMs' names interned once as integer keys, and one
+/// (wave, VM) pair per event, in VM order (SQLite appends to the VM index instead of
+/// scattering writes over it).
+struct WaveWriter {
+    let db: Database
+
+    init(_ db: Database) { self.db = db }
+
+    func write(_ events: [PlannedEvent], progress: ((Int) -> Void)?) throws {
+        guard !events.isEmpty else { return }
+        let vmKeys = try internNames(of: events)
+        var waveKeys: [String: (key: Int64, life: Lifecycle)] = [:]
+        let insertWave = try db.makeStatement(sql: """
+            INSERT INTO waves(public_id, campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at, status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var pairs: [(vm: Int64, wave: Int64, faultDomain: Int?)] = []
+        pairs.reserveCapacity(events.count)
+        var departures: [(wave: Int64, vm: Int64, life: Lifecycle)] = []
+        for e in events {
+            let life = Lifecycle(EventRecord(event: e))
+            let wave: (key: Int64, life: Lifecycle)
+            if let known = waveKeys[e.wave] {
+                wave = known
+            } else if let existing = try existingWave(e) {
+                wave = existing
+                waveKeys[e.wave] = existing
+            } else {
+                try insertWave.execute(arguments: [e.wave, e.campaign, e.kind.rawValue, e.region, e.availabilitySet, e.updateDomain,
+                                                   e.range.start.seconds, e.range.end.seconds, e.plannedAt.seconds, e.status.rawValue])
+                wave = (db.lastInsertedRowID, life)
+                waveKeys[e.wave] = wave
+            }
+            guard let vm = vmKeys[e.vm] else { throw PitstopError(.internal, "VM \(e.vm) has no key") }
+            pairs.append((vm, wave.key, e.faultDomain))
+            if life != wave.life { departures.append((wave.key, vm, life)) }
+        }
+        pairs.sort { ($0.vm, $0.wave) < ($1.vm, $1.wave) }
+        let insertPair = try db.makeStatement(sql: "INSERT INTO wave_vms(wave, vm, fault_domain) VALUES (?, ?, ?)")
+        let handle = insertPair.sqliteStatement
+        for (i, pair) in pairs.enumerated() {
+            sqlite3_reset(handle)
+            sqlite3_bind_int64(handle, 1, pair.wave)
+            sqlite3_bind_int64(handle, 2, pair.vm)
+            bind(handle, 3, pair.faultDomain)
+            try stepToDone(insertPair, in: db)
+            if i % 4096 == 4095 { progress?(i + 1) }
+        }
+        progress?(pairs.count)
+        for d in departures {
+            try db.execute(sql: """
+                INSERT INTO vm_departures(wave, vm, status, approved_at, actual_start, actual_end, forced, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: StatementArguments([d.wave, d.vm] + d.life.arguments))
+        }
+    }
+
+    /// The wave `e` names when it was written before, by an earlier call: a plan is written
+    /// whole, but a history can be added to. Its planned facts must be the event's.
+    private func existingWave(_ e: PlannedEvent) throws -> (key: Int64, life: Lifecycle)? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT id, campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at, status, approved_at,
+                   actual_start, actual_end, forced, reason FROM waves WHERE public_id = ?
+            """, arguments: [e.wave]) else { return nil }
+        let same = (row[1] as String) == e.campaign && (row[2] as String) == e.kind.rawValue && (row[3] as String) == e.region
+            && (row[4] as String?) == e.availabilitySet && (row[5] as Int?) == e.updateDomain && (row[6] as Int64) == e.range.start.seconds
+            && (row[7] as Int64) == e.range.end.seconds && (row[8] as Int64) == e.plannedAt.seconds
+        guard same, let life = Lifecycle(row, at: 9) else {
+            throw PitstopError(.conflict, "event \(e.id) does not match its wave \(e.wave) as written: a wave's VMs share its campaign, place and times")
+        }
+        return (row[0], life)
+    }
+
+    /// Integer keys of the events' VM names, adding the names not yet known. The fleet's VMs of
+    /// the plan's regions are interned in one statement, in name order; any other name alone.
+    private func internNames(of events: [PlannedEvent]) throws -> [String: Int64] {
+        var regions: [String] = []
+        var seen = Set<String>()
+        for e in events where seen.insert(e.region).inserted { regions.append(e.region) }
+        let inRegions = "v.region IN (SELECT value FROM json_each(?))"
+        let json = JSONText.array(regions.map(JSONText.quote))
+        try db.execute(sql: """
+            INSERT INTO vm_keys(name) SELECT v.name FROM vms v
+            WHERE \(inRegions) AND NOT EXISTS (SELECT 1 FROM vm_keys k WHERE k.name = v.name) ORDER BY v.name
+            """, arguments: [json])
+        var keys: [String: Int64] = [:]
+        keys.reserveCapacity(events.count)
+        let statement = try db.makeStatement(sql: "SELECT k.id, k.name FROM vms v JOIN vm_keys k ON k.name = v.name WHERE \(inRegions)")
+        try statement.setArguments([json])
+        let rows = RawRows(statement: statement, db: db)
+        while try rows.next() { keys[rows.text(1) ?? ""] = rows.int64(0) }
+        for e in events where keys[e.vm] == nil {
+            if let known = try Int64.fetchOne(db, sql: "SELECT id FROM vm_keys WHERE name = ?", arguments: [e.vm]) {
+                keys[e.vm] = known
+            } else {
+                try db.execute(sql: "INSERT INTO vm_keys(name) VALUES (?)", arguments: [e.vm])
+                keys[e.vm] = db.lastInsertedRowID
+            }
+        }
+        return keys
     }
 }

@@ -251,7 +251,11 @@ struct SQLiteFleetRepository: FleetRepository {
         // Its events would be planned for a VM that no longer exists.
         case .vm: [
             ("scheduled or started events of campaigns",
-             "SELECT DISTINCT campaign FROM events WHERE vm = ?1 AND status IN ('scheduled', 'started') ORDER BY 1"),
+             """
+             SELECT DISTINCT w.campaign FROM vm_keys k JOIN wave_vms p ON p.vm = k.id JOIN waves w ON w.id = p.wave
+             LEFT JOIN vm_departures d ON d.wave = p.wave AND d.vm = p.vm
+             WHERE k.name = ?1 AND \(EventRows.status) IN ('scheduled', 'started') ORDER BY 1
+             """),
         ]
         case .maintenanceWindow, .blackout: []
         }

@@ -10,17 +10,18 @@ struct SQLiteHistoryRepository: HistoryRepository {
 
     /// Every event that actually started (started, completed or failed), in actual start order.
     func startedEvents() throws -> [EventRecord] {
-        try read(where: "e.actual_start IS NOT NULL", arguments: [], order: "e.actual_start, e.id")
+        try read([EventRows.waveMayHaveStarted, "\(EventRows.actualStart) IS NOT NULL"], [],
+                 order: "\(EventRows.actualStart), w.public_id, k.name")
     }
 
     /// Events planned to start in `[from, until)`, whatever became of them, optionally of one
-    /// region only; in planned start order. Walks `events_by_start`.
+    /// region only; in planned start order. Walks `waves_by_start`.
     func events(plannedFrom from: Timestamp?, until: Timestamp?, region: String?) throws -> [EventRecord] {
         var clauses: [String] = [], arguments: [any DatabaseValueConvertible] = []
-        if let from { clauses.append("e.start_utc >= ?"); arguments.append(from.iso8601) }
-        if let until { clauses.append("e.start_utc < ?"); arguments.append(until.iso8601) }
-        if let region { clauses.append("e.region = ?"); arguments.append(region) }
-        return try read(where: clauses.isEmpty ? nil : clauses.joined(separator: " AND "), arguments: arguments, order: "e.start_utc, e.id")
+        if let from { clauses.append("w.start_at >= ?"); arguments.append(from.seconds) }
+        if let until { clauses.append("w.start_at < ?"); arguments.append(until.seconds) }
+        if let region { clauses.append("w.region = ?"); arguments.append(region) }
+        return try read(clauses, arguments, order: "w.start_at, w.public_id, k.name")
     }
 
     /// When each (campaign, subscription) notice was sent; `nil` while it is queued.
@@ -34,20 +35,19 @@ struct SQLiteHistoryRepository: HistoryRepository {
 
     /// The subscription comes from the VM as it is now, else from its set: events keep no
     /// owner of their own, and a removed VM's set usually remains.
-    private func read(where clause: String?, arguments: [any DatabaseValueConvertible], order: String) throws -> [EventRecord] {
-        let statement = try db.makeStatement(sql: """
-            SELECT e.id, e.campaign, e.vm, e.region, e.availability_set, e.update_domain, e.fault_domain, e.wave, e.kind,
-                   e.start_utc, e.end_utc, e.status, e.planned_at, e.actual_start, e.actual_end, e.forced, e.reason,
-                   COALESCE(v.subscription, s.subscription), e.approved_at
-            FROM events e LEFT JOIN vms v ON v.name = e.vm LEFT JOIN availability_sets s ON s.name = e.availability_set
-            \(clause.map { "WHERE \($0)" } ?? "") ORDER BY \(order)
+    private func read(_ clauses: [String], _ arguments: [any DatabaseValueConvertible], order: String) throws -> [EventRecord] {
+        let statement = try db.makeStatement(sql: EventRows.select.replacingOccurrences(of: "\nFROM", with: ", COALESCE(v.subscription, s.subscription)\nFROM") + """
+
+            LEFT JOIN vms v ON v.name = k.name LEFT JOIN availability_sets s ON s.name = w.availability_set
+            \(clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")) ORDER BY \(order)
             """)
         try statement.setArguments(StatementArguments(arguments))
         let rows = RawRows(statement: statement, db: db)
+        var reader = EventRows.Reader(rows)
         var out: [EventRecord] = []
-        while try rows.next() {
-            out.append(EventRecord(event: try rows.plannedEvent(), subscription: rows.text(17), approvedAt: rows.time(18), actualStart: rows.time(13),
-                                       actualEnd: rows.time(14), forced: rows.int(15) == 1, reason: rows.text(16)))
+        while var record = try reader.next() {
+            record.subscription = rows.text(EventRows.columns)
+            out.append(record)
         }
         return out
     }

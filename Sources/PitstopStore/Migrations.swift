@@ -32,6 +32,7 @@ extension Migration {
         Migration(name: "0004_scheduled_events.sql", bytes: PackageResources._004_scheduled_events_sql),
         Migration(name: "0005_audit_keys.sql", bytes: PackageResources._005_audit_keys_sql),
         Migration(name: "0006_api_tokens.sql", bytes: PackageResources._006_api_tokens_sql),
+        Migration(name: "0007_waves.sql", bytes: PackageResources._007_waves_sql),
     ]
 }
 

@@ -1,5 +1,5 @@
 // The scheduled-events endpoint's reads and its incarnation bookkeeping: a poll reads one
-// set's active events through the partial index of 0004, and one row of incarnation.
+// set's active waves through `waves_by_set` with their VMs, and one row of incarnation.
 import GRDB
 import PitstopCore
 
@@ -7,29 +7,22 @@ struct SQLiteScheduledEventsRepository: ScheduledEventsRepository {
     let db: Database
 
     func activeEvents(availabilitySet: String, startingBy until: Timestamp) throws -> [EventRecord] {
-        // `status IN (...)` is written as in the index's WHERE, so SQLite uses the partial index.
-        try read(where: """
-            availability_set = ? AND status IN ('scheduled', 'started') AND (start_utc <= ? OR status = 'started')
-            """, [availabilitySet, until.iso8601])
+        try EventRows.read(db, where: ["w.availability_set = ?", EventRows.waveMayBeActive, Self.due], [availabilitySet, until.seconds])
     }
 
     func activeEvents(startingBy until: Timestamp) throws -> [EventRecord] {
-        try read(where: "status IN ('scheduled', 'started') AND start_utc <= ?", [until.iso8601])
+        try EventRows.read(db, where: ["w.start_at <= ?", EventRows.waveMayBeActive, "\(EventRows.status) IN ('scheduled', 'started')"],
+                           [until.seconds])
     }
 
     func activeEvents(vm: String, startingBy until: Timestamp) throws -> [EventRecord] {
-        try read(where: """
-            vm = ? AND status IN ('scheduled', 'started') AND (start_utc <= ? OR status = 'started')
-            """, [vm, until.iso8601])
+        try EventRows.read(db, where: ["k.name = ?", EventRows.waveMayBeActive, Self.due], [vm, until.seconds])
     }
 
-    private func read(where clause: String, _ arguments: StatementArguments) throws -> [EventRecord] {
-        let statement = try db.cachedStatement(sql: """
-            SELECT \(SQLiteEventRepository.eventColumns) FROM events WHERE \(clause) ORDER BY start_utc, id
-            """)
-        try statement.setArguments(arguments)
-        return try SQLiteEventRepository.readEvents(statement, in: db)
-    }
+    /// Scheduled or started, and started already or planned to start by the argument.
+    private static let due = """
+        \(EventRows.status) IN ('scheduled', 'started') AND (w.start_at <= ? OR \(EventRows.status) = 'started')
+        """
 
     func incarnation(vm: String) throws -> DocumentIncarnation? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """

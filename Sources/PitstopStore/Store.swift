@@ -158,8 +158,8 @@ public protocol EventRepository {
     func insert(events: [PlannedEvent], progress: ((Int) -> Void)?) throws
     /// Events overlapping `[from, until)` (either bound optional), in start order, then id.
     func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord]
-    /// Records what happened to an event: status, approval, actual times, forced and reason.
-    func update(_ record: EventRecord) throws
+    /// Records what happened to events: status, approval, actual times, forced and reason.
+    func update(_ records: [EventRecord]) throws
     /// Events in `regions` that actually started and had not ended by `since`.
     func startedEvents(regions: [String], endedAfter since: Timestamp) throws -> [EventRecord]
     /// Events of `vms` that actually started and had not ended by `since`.

@@ -157,6 +157,10 @@ struct RawRows {
     func int(_ i: Int32) -> Int? {
         sqlite3_column_type(handle, i) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(handle, i))
     }
+
+    func int64(_ i: Int32) -> Int64? {
+        sqlite3_column_type(handle, i) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, i)
+    }
 }
 
 /// SQLite copies the bytes before the call returns.

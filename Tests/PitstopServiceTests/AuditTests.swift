@@ -348,7 +348,7 @@ private func disarm(_ f: Fixture) throws {
 
 // MARK: Verify: the rules, on a synthetic history
 
-/// Writes campaign `id` and events with actual times straight into the tables, the way the
+/// Writes campaign `id` straight into its table, and events with actual times the way the
 /// lifecycle would have left them.
 private struct History {
     let f: Fixture
@@ -367,14 +367,18 @@ private struct History {
     func event(_ vm: String, campaign: String = "c1", region: String = "eastus", set: String? = "web", ud: Int? = 0, kind: String = "reboot",
                planned: Int64 = 0, length: Int64 = 900, start: Int64?, end: Int64?, status: String = "completed", forced: Bool = false, reason: String? = nil) throws {
         let wave = "\(campaign)-\(set ?? region)-\(ud ?? -1)"
-        func iso(_ s: Int64?) -> String? { s.map { (Self.t0 + $0).iso8601 } }
+        func at(_ s: Int64?) -> Timestamp? { s.map { Self.t0 + $0 } }
+        let planned = PlannedEvent(
+            id: "\(wave)/\(vm)", campaign: campaign, vm: vm, region: region, availabilitySet: set, updateDomain: set == nil ? nil : ud,
+            faultDomain: set == nil ? nil : 0, wave: wave, kind: MaintenanceKind(rawValue: kind)!,
+            range: TimeRange(start: Self.t0 + planned, end: Self.t0 + planned + length), plannedAt: Timestamp(iso8601: "2026-11-01T00:00:00Z")!)
+        var record = EventRecord(event: planned, actualStart: at(start), actualEnd: at(end), forced: forced, reason: reason)
+        record.event.status = EventStatus(rawValue: status)!
+        // Through the repository: the wave layout keeps a VM's lifecycle on its wave or beside it.
         try f.database.writer.write { db in
-            try db.execute(sql: """
-                INSERT INTO events(id, campaign, vm, region, availability_set, update_domain, fault_domain, wave, kind, start_utc, end_utc,
-                    status, planned_at, actual_start, actual_end, forced, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '2026-11-01T00:00:00Z', ?, ?, ?, ?)
-                """, arguments: ["\(wave)/\(vm)", campaign, vm, region, set, set == nil ? nil : ud, set == nil ? nil : 0, wave, kind,
-                                 iso(planned), iso(planned + length), status, iso(start), iso(end), forced ? 1 : 0, reason])
+            let events = SQLiteRepositories(db: db).events
+            try events.insert(events: [planned], progress: nil)
+            try events.update([record])
         }
     }
 

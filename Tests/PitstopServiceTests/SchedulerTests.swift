@@ -66,7 +66,7 @@ private struct Fixture {
         let result = try await f.plan()
         #expect(result.written)
         #expect(try f.count("campaigns") == 1)
-        #expect(try f.count("events") == 9)
+        #expect(try f.count("wave_vms") == 9)
         // one notice per subscription, to its admins and co-admins
         let notices = try await f.database.writer.read { try SQLiteRepositories(db: $0).notices.notices() }
         #expect(notices.map(\.subscription) == ["contoso", "fabrikam"])
@@ -84,7 +84,7 @@ private struct Fixture {
         #expect(!result.written)
         #expect(result.events.count == 9)
         #expect(try f.count("campaigns") == 0)
-        #expect(try f.count("events") == 0)
+        #expect(try f.count("wave_vms") == 0)
         #expect(try f.count("notices") == 0)
         #expect(try f.count("audit_log") == auditBefore)
     }
@@ -120,8 +120,8 @@ private struct Fixture {
         let f = try await Fixture()
         let id = try await f.plan().campaign.id
         #expect(try await f.scheduler.cancel(id, now: now, actor: "test") == 9)
-        let statuses = try await f.database.writer.read { try String.fetchAll($0, sql: "SELECT DISTINCT status FROM events") }
-        #expect(statuses == ["cancelled"])
+        let statuses = try await f.database.read { tx in Set(try tx.events.events(.all).map(\.event.status)) }
+        #expect(statuses == [.cancelled])
         #expect(try await f.scheduler.upcoming(.all, now: now, within: 90 * 86_400).isEmpty)
     }
 }
@@ -148,7 +148,7 @@ private struct Fixture {
             Issue.record("the plan was accepted")
         } catch let error as PitstopError {
             #expect(try f.count("campaigns") == 0)
-            #expect(try f.count("events") == 0)
+            #expect(try f.count("wave_vms") == 0)
             return error.message
         }
         return ""
@@ -187,7 +187,7 @@ private struct Fixture {
         } catch let error as PitstopError {
             #expect(error.message.contains("db"))
             #expect(error.message.contains("10m"))
-            #expect(try f.count("events") == 0)
+            #expect(try f.count("wave_vms") == 0)
         }
     }
 }
@@ -231,11 +231,12 @@ extension SchedulerService.Scope {
 
 /// Each rule broken behind Pitstop's back is caught by `check` under its name.
 @Suite struct CheckCatchesSQLTests {
+    /// Moves the event's wave (all VMs of a wave share its times).
     private func shifted(_ e: PlannedEvent, to start: Timestamp) -> StatementArguments {
-        [start.iso8601, (start + e.range.duration).iso8601, e.id]
+        [start.seconds, (start + e.range.duration).seconds, e.wave]
     }
 
-    private let move = "UPDATE events SET start_utc = ?, end_utc = ? WHERE id = ?"
+    private let move = "UPDATE waves SET start_at = ?, end_at = ? WHERE public_id = ?"
 
     @Test func aCleanPlanHasNoViolations() async throws {
         let f = try await Fixture()
@@ -278,7 +279,8 @@ extension SchedulerService.Scope {
     @Test func anEventStartingBeforeItsNotice() async throws {
         let f = try await Fixture()
         try await f.plan()
-        try f.sql("UPDATE events SET planned_at = ? WHERE vm = 'db-0'", [(try f.event("db-0").range.start - 3600).iso8601])
+        let db0 = try f.event("db-0")
+        try f.sql("UPDATE waves SET planned_at = ? WHERE public_id = ?", [(db0.range.start - 3600).seconds, db0.wave])
         #expect(try await f.rules().contains("short-notice"))
     }
 
@@ -304,7 +306,7 @@ extension SchedulerService.Scope {
         let f = try await Fixture()
         try await f.plan(CampaignRequest(kind: .freeze))
         let e = try f.event("web-0")
-        try f.sql("UPDATE events SET end_utc = ? WHERE id = ?", [(e.range.start + 60).iso8601, e.id])
+        try f.sql("UPDATE waves SET end_at = ? WHERE public_id = ?", [(e.range.start + 60).seconds, e.wave])
         #expect(try await f.rules().contains("freeze-too-long"))
     }
 
@@ -312,10 +314,12 @@ extension SchedulerService.Scope {
         let f = try await Fixture()
         try await f.plan()
         try f.sql("""
-            INSERT INTO events(id, campaign, vm, region, availability_set, update_domain, fault_domain, wave, kind,
-                               start_utc, end_utc, status, planned_at)
-            SELECT id || '-copy', campaign, vm, region, availability_set, update_domain, fault_domain, wave || '-copy', kind,
-                   start_utc, end_utc, status, planned_at FROM events WHERE vm = 'api-0'
+            INSERT INTO waves(public_id, campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at, status)
+            SELECT public_id || '-copy', campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at, status
+            FROM waves WHERE id = (SELECT p.wave FROM wave_vms p JOIN vm_keys k ON k.id = p.vm WHERE k.name = 'api-0');
+            INSERT INTO wave_vms(wave, vm, fault_domain)
+            SELECT w.id, p.vm, p.fault_domain FROM wave_vms p JOIN vm_keys k ON k.id = p.vm JOIN waves w ON w.public_id LIKE '%-copy'
+            WHERE k.name = 'api-0';
             """)
         #expect(try await f.rules().contains("double-booked"))
     }

@@ -1,5 +1,5 @@
 // The scheduled-events bookkeeping of migration 0004: an incarnation that the database itself
-// keeps from going back, and polls that stay index lookups.
+// keeps from going back, and polls that stay index lookups (of the wave layout of 0007).
 import Foundation
 import GRDB
 import PitstopCore
@@ -41,9 +41,9 @@ import Testing
             let repository = SQLiteScheduledEventsRepository(db: db)
             let index: String
             switch query {
-            case "availabilitySet": _ = try repository.activeEvents(availabilitySet: "web", startingBy: self.t); index = "events_active_by_set"
-            case "vm": _ = try repository.activeEvents(vm: "web-0", startingBy: self.t); index = "events_by_vm"
-            default: _ = try repository.activeEvents(startingBy: self.t); index = "events_active_by_start"
+            case "availabilitySet": _ = try repository.activeEvents(availabilitySet: "web", startingBy: self.t); index = "waves_by_set"
+            case "vm": _ = try repository.activeEvents(vm: "web-0", startingBy: self.t); index = "wave_vms_by_vm"
+            default: _ = try repository.activeEvents(startingBy: self.t); index = "waves_by_start"
             }
             db.trace(options: .statement, nil)
             let sql = try #require(statements.last { $0.hasPrefix("SELECT") })
