@@ -52,10 +52,12 @@ CREATE INDEX waves_by_campaign ON waves(campaign, region);
 CREATE INDEX waves_by_set ON waves(availability_set, start_at);
 CREATE INDEX waves_by_start ON waves(start_at);
 
--- The VMs of each wave, with the fault domain each had when planned.
+-- The VMs of each wave, with the fault domain each had when planned. No FOREIGN KEY clauses:
+-- only the plan writer adds pairs, with keys it has just read in the same transaction, and
+-- the two parent lookups per row doubled the time to write a million pairs (0.8 s to 1.65 s).
 CREATE TABLE wave_vms (
-    wave          INTEGER NOT NULL REFERENCES waves(id),
-    vm            INTEGER NOT NULL REFERENCES vm_keys(id),
+    wave          INTEGER NOT NULL,
+    vm            INTEGER NOT NULL,
     fault_domain  INTEGER,
     PRIMARY KEY (wave, vm)
 ) WITHOUT ROWID;

@@ -340,6 +340,11 @@ struct Lifecycle: Hashable {
         (status, approvedAt, actualStart, actualEnd, forced, reason) = (r.event.status, r.approvedAt, r.actualStart, r.actualEnd, r.forced, r.reason)
     }
 
+    /// A VM's lifecycle as planned: its status, nothing else yet.
+    init(planned e: PlannedEvent) {
+        (status, approvedAt, actualStart, actualEnd, forced, reason) = (e.status, nil, nil, nil, false, nil)
+    }
+
     /// Reads status, approved_at, actual_start, actual_end, forced and reason from `row`'s
     /// columns `i` to `i + 5`, in that order; nil for a status this build does not know.
     init?(_ row: Row, at i: Int) {
@@ -430,10 +435,14 @@ struct WaveWriter {
         var pairs: [(vm: Int64, wave: Int64, faultDomain: Int?)] = []
         pairs.reserveCapacity(events.count)
         var departures: [(wave: Int64, vm: Int64, life: Lifecycle)] = []
+        var last: (id: String, key: Int64, life: Lifecycle)?
         for e in events {
-            let life = Lifecycle(EventRecord(event: e))
+            let life = Lifecycle(planned: e)
             let wave: (key: Int64, life: Lifecycle)
-            if let known = waveKeys[e.wave] {
+            // A plan lists each wave's VMs together: compare with the last wave before hashing.
+            if let last, last.id == e.wave {
+                wave = (last.key, last.life)
+            } else if let known = waveKeys[e.wave] {
                 wave = known
             } else if let existing = try existingWave(e) {
                 wave = existing
@@ -444,6 +453,7 @@ struct WaveWriter {
                 wave = (db.lastInsertedRowID, life)
                 waveKeys[e.wave] = wave
             }
+            last = (e.wave, wave.key, wave.life)
             guard let vm = vmKeys[e.vm] else { throw PitstopError(.internal, "VM \(e.vm) has no key") }
             pairs.append((vm, wave.key, e.faultDomain))
             if life != wave.life { departures.append((wave.key, vm, life)) }
