@@ -242,7 +242,7 @@ def build(pitstop, db, scratch):
     # 7. A signed checkpoint of the log, kept outside the database, then more entries after it.
     checkpoint = pitstop.run(db, ["audit", "checkpoint", "--audit-key", "audit-key"],
                              iso(last + timedelta(minutes=5))).stdout
-    pitstop.run(db, ["event", "approve", event("api-1")["id"]], iso(last + timedelta(minutes=10)))
+    pitstop.run(db, ["event", "approve", event("bastion-w")["id"]], iso(last + timedelta(minutes=10)))
 
     # The goldens' clock: after all of it, before westus's waves (still scheduled) start, so
     # that they are still ahead for `upcoming`.
