@@ -6,8 +6,9 @@
 // real CLI: a fleet of three regions (a pair and a third), sets with several update and fault
 // domains and single-instance VMs; a completed freeze with one event cancelled alone; a reboot
 // campaign whose notices were sent, with a wave approved, an event approved alone in a wave that
-// is otherwise not, a wave where one VM failed with a reason while the others completed, a wave
-// completed, a forced start with a reason, a wave still running, a VM moved after planning (a
+// is otherwise not, a wave started with a reason where one VM failed with a reason (release 0006
+// keeps a start's reason on the event, a failure's in the audit log) while the others completed,
+// a wave completed, a forced start with a reason, a wave still running, a VM moved after planning (a
 // `check` finding) and a VM removed after its events finished; a cancelled campaign with its
 // notices withdrawn; and a signed audit checkpoint. Each test loads the dump into a fresh file
 // (plain SQL through GRDB: Pitstop has not touched it), and the first `pitstop` command run
@@ -24,6 +25,8 @@
 // Regenerate (ONLY with the release 0006 binary, never with a newer one: the fixture stands for
 // the databases release 0006 wrote, and goldens made by a newer release would prove nothing):
 //     python3 Tests/Support/make_release_0006_fixture.py --pitstop .build/debug/pitstop
+// If a later release changes one of these outputs on purpose (a new key, a reworded line), edit
+// that golden by hand in the same commit and say why; never rerun the script to "fix" a golden.
 // No golden depends on this machine: the script refuses an output that names a path of it; the
 // one argument that is a path (`audit verify --checkpoint`) is written `{fixtures}` in the
 // manifest and replaced here with the fixture directory.
