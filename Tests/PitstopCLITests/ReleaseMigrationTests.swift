@@ -10,7 +10,7 @@
 // keeps a start's reason on the event, a failure's in the audit log) while the others completed,
 // a wave completed, a forced start with a reason, a wave still running, a VM moved after planning (a
 // `check` finding) and a VM removed after its events finished; a cancelled campaign with its
-// notices withdrawn; and a signed audit checkpoint. Each test loads the dump into a fresh file
+// notices withdrawn; a later reboot whose notice is still queued; and a signed audit checkpoint. Each test loads the dump into a fresh file
 // (plain SQL through GRDB: Pitstop has not touched it), and the first `pitstop` command run
 // opens and migrates it. Every golden command then must print what release 0006 printed on the
 // same data with the same clock (`Fixtures/release-0006/manifest.json`): JSON compared as values

@@ -244,13 +244,18 @@ def build(pitstop, db, scratch):
                              iso(last + timedelta(minutes=5))).stdout
     pitstop.run(db, ["event", "approve", event("bastion-w")["id"]], iso(last + timedelta(minutes=10)))
 
+    # 8. A reboot of westus planned next, whose notice nobody has sent yet: a queued notice of a
+    #    live campaign, beside the sent and the withdrawn ones.
+    later = json.loads(pitstop.run(db, ["plan", "--kind", "reboot", "--regions", "westus", "--description", "hypervisor patch",
+                                        "--format", "json"], iso(last + timedelta(minutes=11))).stdout)
+
     # The goldens' clock: after all of it, before westus's waves (still scheduled) start, so
     # that they are still ahead for `upcoming`.
     now = iso(last + timedelta(minutes=12))
     assert parse(now) < parse(api0["start"]), (now, api0)
     return {
         "now": now, "checkpoint": checkpoint,
-        "campaigns": {"freeze": freeze_id, "reboot": reboot_id, "cancelled": doomed_id},
+        "campaigns": {"freeze": freeze_id, "reboot": reboot_id, "cancelled": doomed_id, "queuedNotice": later["campaign"]["id"]},
         "events": {"approved": event("web-0")["id"], "approvedAlone": event("api-0")["id"], "failed": event("web-1")["id"],
                    "forced": forced["id"], "removedVM": event("web-2")["id"], "running": event("db-0")["id"],
                    "moved": event("api-3")["id"], "cancelledAlone": cancelled_alone["id"]},
