@@ -129,6 +129,8 @@ def build(pitstop, db, scratch):
     t0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
     fleet = scratch / "fleet.json"
     fleet.write_text(json.dumps(FLEET, indent=1))
+    # Paths are given relative to the scratch directory (the commands' working directory): the
+    # audit log records them, and the fixture must not name a temporary directory.
     pitstop.run(db, ["import", "fleet.json"], iso(t0))
     applied = [r[0] for r in sqlite3.connect(db).execute("SELECT name FROM pitstop_migrations ORDER BY name")]
     if applied != RELEASE_MIGRATIONS:
@@ -156,8 +158,6 @@ def build(pitstop, db, scratch):
 
     # 2. The reboot campaign of the whole fleet, planned at t1: it starts 7 days later. Its
     #    notices (one per subscription) are written to an outbox at once, so they are marked sent.
-    #    Other paths are relative to the scratch directory (the commands' working directory):
-    #    the audit log records them, and the fixture must not name a temporary directory.
     t1 = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
     reboot = json.loads(pitstop.run(db, ["plan", "--kind", "reboot", "--description", "host OS update 2026-11",
                                          "--format", "json"], iso(t1)).stdout)
@@ -189,7 +189,7 @@ def build(pitstop, db, scratch):
         return next(e for e in r_events if e["vm"] == vm)
 
     web0, web1, web2 = wave("eastus", "web", 0), wave("eastus", "web", 1), wave("eastus", "web", 2)
-    api0, api1 = wave("westus", "api", 0), wave("westus", "api", 1)
+    api0 = wave("westus", "api", 0)
     db0 = wave("northeurope", "db", 0)
     assert web0["vms"] == ["web-0", "web-1", "web-2"], web0
     assert api0["vms"] == ["api-0", "api-1"], api0
