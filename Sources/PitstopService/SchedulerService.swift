@@ -238,11 +238,11 @@ public struct SchedulerService: Sendable {
             let fleet = try Self.snapshot(tx)
             // A campaign's events are checked against everything active, so that a clash with
             // another campaign is found from either side.
-            let events = try tx.events.events(.active).map(\.event)
-            let violations = Checker.check(events: events, fleet: fleet, campaigns: try tx.events.campaignTerms(),
+            let plan = try tx.events.activePlan()
+            let violations = Checker.check(plan: plan, fleet: fleet, campaigns: try tx.events.campaignTerms(),
                                            notices: try tx.notices.noticeKeys())
             guard let campaign else { return violations }
-            let ids = Set(events.filter { $0.campaign == campaign }.map(\.id))
+            let ids = Set(plan.wave.indices.lazy.filter { plan.waves[Int(plan.wave[$0])].campaign == campaign }.map(plan.id))
             return violations.filter { $0.events.contains(where: ids.contains) }
         }
     }

@@ -164,6 +164,45 @@ struct SQLiteEventRepository: EventRepository {
         ], [JSONText.array(vms.map(JSONText.quote)), since.seconds])
     }
 
+    func activePlan() throws -> PlanColumns {
+        // No ORDER BY: sorting a million rows by wave id and VM name cost 3 s of the 4.
+        let statement = try db.makeStatement(sql: """
+            SELECT w.id, w.public_id, w.campaign, w.kind, w.region, w.availability_set, w.update_domain, w.start_at, w.end_at,
+                   w.planned_at, k.name, p.fault_domain, \(EventRows.status)
+            FROM waves w JOIN wave_vms p ON p.wave = w.id JOIN vm_keys k ON k.id = p.vm
+            LEFT JOIN vm_departures d ON d.wave = p.wave AND d.vm = p.vm
+            WHERE \(EventRows.waveMayBeActive) AND \(EventRows.status) IN ('scheduled', 'started')
+            """)
+        let rows = RawRows(statement: statement, db: db)
+        var plan = PlanColumns()
+        var index: [Int64: Int32] = [:]
+        var last: (key: Int64, index: Int32) = (-1, -1)
+        while try rows.next() {
+            let key = rows.int64(0) ?? -1
+            if key != last.key {
+                if let known = index[key] {
+                    last = (key, known)
+                } else {
+                    let id = rows.text(1) ?? ""
+                    guard let kind = rows.text(3).flatMap(MaintenanceKind.init(rawValue:)), let start = rows.instant(7),
+                          let end = rows.instant(8), let planned = rows.instant(9) else {
+                        throw corruptRow(table: "waves", key: id, problem: "its kind or a time cannot be read")
+                    }
+                    let w = plan.append(wave: PlanColumns.Wave(
+                        id: id, campaign: rows.text(2) ?? "", kind: kind, region: rows.text(4) ?? "", availabilitySet: rows.text(5),
+                        updateDomain: rows.int(6), range: TimeRange(start: start, end: end), plannedAt: planned))
+                    index[key] = w
+                    last = (key, w)
+                }
+            }
+            guard let status = rows.text(12).flatMap(EventStatus.init(rawValue:)) else {
+                throw corruptRow(table: "vm_departures", key: rows.text(10) ?? "", problem: "its status cannot be read")
+            }
+            plan.append(vm: rows.text(10) ?? "", wave: last.index, faultDomain: rows.int(11), status: status)
+        }
+        return plan
+    }
+
     /// Every event of `campaign` in `regions`, whatever its status.
     func events(campaign: String, regions: [String]) throws -> [EventRecord] {
         try EventRows.read(db, where: ["w.campaign = ? AND w.region IN (SELECT value FROM json_each(?))"],

@@ -164,6 +164,9 @@ public protocol EventRepository {
     func startedEvents(regions: [String], endedAfter since: Timestamp) throws -> [EventRecord]
     /// Events of `vms` that actually started and had not ended by `since`.
     func startedEvents(vms: [String], endedAfter since: Timestamp) throws -> [EventRecord]
+    /// The scheduled and started events as columns, in no particular order: the whole active
+    /// plan for the checker, without a struct and an id string per VM.
+    func activePlan() throws -> PlanColumns
     /// Every event of `campaign` in `regions`, whatever its status.
     func events(campaign: String, regions: [String]) throws -> [EventRecord]
     /// Whether any event, of any status, names this VM.

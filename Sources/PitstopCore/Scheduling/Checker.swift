@@ -29,7 +29,15 @@ public enum Checker {
     public static func check(
         events: [PlannedEvent], fleet: FleetSnapshot, campaigns: [String: CampaignTerms], notices: Set<NoticeKey>
     ) -> [Finding] {
-        var run = Run(events: events, fleet: fleet, campaigns: campaigns)
+        check(plan: PlanColumns(events), fleet: fleet, campaigns: campaigns, notices: notices)
+    }
+
+    /// The same judgement over events as columns (``PlanColumns``): what the store hands over
+    /// when the events come by the million.
+    public static func check(
+        plan: PlanColumns, fleet: FleetSnapshot, campaigns: [String: CampaignTerms], notices: Set<NoticeKey>
+    ) -> [Finding] {
+        var run = Run(plan: plan, fleet: fleet, campaigns: campaigns)
         guard run.count > 0 else { return [] }
         run.updateDomains()
         run.pairsAndSingleInstance()
@@ -43,9 +51,9 @@ public enum Checker {
 
     /// The active events as columns, with fleet facts re-derived, and the findings so far.
     private struct Run {
-        let events: [PlannedEvent]
+        let plan: PlanColumns
         let fleet: FleetSnapshot
-        /// Position in `events` of each active event; every other column is indexed like it.
+        /// Row in `plan` of each active event; every other column is indexed like it.
         var source: [Int32] = []
         var start: [Int64] = [], end: [Int64] = []
         var vm: [Int32] = []
@@ -62,15 +70,15 @@ public enum Checker {
         var findings: [Finding] = []
         var count: Int { source.count }
 
-        init(events: [PlannedEvent], fleet: FleetSnapshot, campaigns: [String: CampaignTerms]) {
-            self.events = events
+        init(plan: PlanColumns, fleet: FleetSnapshot, campaigns: [String: CampaignTerms]) {
+            self.plan = plan
             self.fleet = fleet
             regionNames = fleet.regions.map(\.name)
             setNames = fleet.sets.map(\.name)
             var extraRegions: [String: Int32] = [:], extraSets: [String: Int32] = [:], extraVMs: [String: Int32] = [:]
             var campaignIndex: [String: Int32] = [:]
             var lastCampaign = "", lastIndex: Int32 = -1
-            let n = events.count
+            let n = plan.count
             source.reserveCapacity(n)
             start.reserveCapacity(n)
             end.reserveCapacity(n)
@@ -81,26 +89,27 @@ public enum Checker {
             campaign.reserveCapacity(n)
             kind.reserveCapacity(n)
             plannedAt.reserveCapacity(n)
-            // Fields are read in place (`events[i].vm`), not by copying each event with its strings.
-            for i in 0..<n where events[i].status.isActive {
+            // Fields are read in place (`plan.vm[i]`), not by copying a wave with its strings.
+            for i in 0..<n where plan.status[i].isActive {
+                let w = Int(plan.wave[i])
                 source.append(Int32(i))
-                start.append(events[i].range.start.seconds)
-                end.append(events[i].range.end.seconds)
-                kind.append(events[i].kind)
-                plannedAt.append(events[i].plannedAt.seconds)
-                if let v = fleet.vmIndex[events[i].vm] {
+                start.append(plan.waves[w].range.start.seconds)
+                end.append(plan.waves[w].range.end.seconds)
+                kind.append(plan.waves[w].kind)
+                plannedAt.append(plan.waves[w].plannedAt.seconds)
+                if let v = fleet.vmIndex[plan.vm[i]] {
                     vm.append(v)
                     region.append(fleet.vmRegion[Int(v)])
                     set.append(fleet.vmSet[Int(v)])
                     updateDomain.append(fleet.vmUpdateDomain[Int(v)])
                 } else {
                     // A VM gone from the fleet: its event's own record is all there is.
-                    let e = events[i]
-                    if let v = extraVMs[e.vm] {
+                    let e = plan.waves[w]
+                    if let v = extraVMs[plan.vm[i]] {
                         vm.append(v)
                     } else {
                         let v = Int32(fleet.vms.count + extraVMs.count)
-                        extraVMs[e.vm] = v
+                        extraVMs[plan.vm[i]] = v
                         vm.append(v)
                     }
                     if let r = fleet.regionIndex[e.region] ?? extraRegions[e.region] {
@@ -127,31 +136,32 @@ public enum Checker {
                     }
                 }
                 // Events come grouped by campaign: compare with the last one before hashing.
-                if lastIndex < 0 || events[i].campaign != lastCampaign {
-                    lastCampaign = events[i].campaign
+                if lastIndex < 0 || plan.waves[w].campaign != lastCampaign {
+                    lastCampaign = plan.waves[w].campaign
                     if let c = campaignIndex[lastCampaign] {
                         lastIndex = c
                     } else {
                         lastIndex = Int32(campaignNames.count)
                         campaignIndex[lastCampaign] = lastIndex
                         campaignNames.append(lastCampaign)
-                        campaignGap.append((campaigns[lastCampaign] ?? .assumed(kind: events[i].kind)).udGap)
+                        campaignGap.append((campaigns[lastCampaign] ?? .assumed(kind: plan.waves[w].kind)).udGap)
                     }
                 }
                 campaign.append(lastIndex)
             }
         }
 
-        func event(_ k: Int32) -> PlannedEvent { events[Int(source[Int(k)])] }
+        func event(_ k: Int32) -> PlannedEvent { plan.event(Int(source[Int(k)])) }
+        func id(_ k: Int32) -> String { plan.id(Int(source[Int(k)])) }
         func range(_ k: Int32) -> TimeRange {
             TimeRange(start: Timestamp(seconds: start[Int(k)]), end: Timestamp(seconds: end[Int(k)]))
         }
-        func vmName(_ k: Int32) -> String { events[Int(source[Int(k)])].vm }
+        func vmName(_ k: Int32) -> String { plan.vm[Int(source[Int(k)])] }
         func vmNames(_ members: [Int32]) -> [String] { members.map { vmName($0) } }
 
         mutating func report(_ rule: RuleName, _ message: String, events members: [Int32], regions: [Int32], at: Int64) {
             findings.append(Finding(
-                rule: rule, message: message, events: Set(members).map { event($0).id },
+                rule: rule, message: message, events: Set(members).map { id($0) },
                 regions: Array(Set(regions.map { regionNames[Int($0)] })), at: Timestamp(seconds: at)))
         }
 
@@ -492,7 +502,7 @@ public enum Checker {
                 report(
                     .doubleBooked,
                     FindingMessage.doubleBooked(.planned(
-                        region: regionNames[Int(key.region)], vm: vmName(a), a: (event(a).id, range(a)), b: (event(b).id, range(b)),
+                        region: regionNames[Int(key.region)], vm: vmName(a), a: (id(a), range(a)), b: (id(b), range(b)),
                         vms: vmNames(f.members))),
                     events: f.members, regions: [key.region], at: f.at)
             }

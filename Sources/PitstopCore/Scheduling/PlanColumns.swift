@@ -1,0 +1,100 @@
+// Planned events as columns: one row per VM, each wave's facts kept once. A million events as
+// `PlannedEvent` values are a million structs with their own ids; as columns they are a name
+// and three small numbers each, which is how the store hands a whole plan to the checker.
+
+/// Planned events as columns, in no particular order. Row `i` is VM `vm[i]` in wave
+/// `waves[wave[i]]`; ``event(_:)`` makes the `PlannedEvent` of one row when it is needed.
+public struct PlanColumns: Sendable {
+    /// What every VM of a wave shares.
+    public struct Wave: Sendable, Hashable {
+        public var id: String
+        public var campaign: String
+        public var kind: MaintenanceKind
+        public var region: String
+        public var availabilitySet: String?
+        public var updateDomain: Int?
+        public var range: TimeRange
+        public var plannedAt: Timestamp
+
+        public init(id: String, campaign: String, kind: MaintenanceKind, region: String, availabilitySet: String?,
+                    updateDomain: Int?, range: TimeRange, plannedAt: Timestamp) {
+            self.id = id
+            self.campaign = campaign
+            self.kind = kind
+            self.region = region
+            self.availabilitySet = availabilitySet
+            self.updateDomain = updateDomain
+            self.range = range
+            self.plannedAt = plannedAt
+        }
+    }
+
+    public private(set) var waves: [Wave] = []
+    public private(set) var wave: [Int32] = []
+    public private(set) var vm: [String] = []
+    /// -1 for a single-instance VM.
+    public private(set) var faultDomain: [Int16] = []
+    public private(set) var status: [EventStatus] = []
+    /// Ids of the rows whose id is not `<wave id>/<vm>` (events made by hand, in tests).
+    private var otherIDs: [Int: String] = [:]
+
+    public init() {}
+
+    /// The columns of `events`, in their order, each event exactly as it is: events of one wave
+    /// id whose facts differ (a plan edited by hand) get a wave entry each.
+    public init(_ events: [PlannedEvent]) {
+        var index: [Wave: Int32] = [:]
+        reserveCapacity(events.count)
+        for e in events {
+            let facts = Wave(id: e.wave, campaign: e.campaign, kind: e.kind, region: e.region, availabilitySet: e.availabilitySet,
+                             updateDomain: e.updateDomain, range: e.range, plannedAt: e.plannedAt)
+            let w: Int32
+            if let known = index[facts] {
+                w = known
+            } else {
+                w = append(wave: facts)
+                index[facts] = w
+            }
+            if e.id != StableID.event(wave: e.wave, vm: e.vm) { otherIDs[count] = e.id }
+            append(vm: e.vm, wave: w, faultDomain: e.faultDomain, status: e.status)
+        }
+    }
+
+    public var count: Int { vm.count }
+
+    public mutating func reserveCapacity(_ n: Int) {
+        wave.reserveCapacity(n)
+        vm.reserveCapacity(n)
+        faultDomain.reserveCapacity(n)
+        status.reserveCapacity(n)
+    }
+
+    /// Adds a wave and returns its index for ``append(vm:wave:faultDomain:status:)``.
+    @discardableResult
+    public mutating func append(wave: Wave) -> Int32 {
+        waves.append(wave)
+        return Int32(waves.count - 1)
+    }
+
+    public mutating func append(vm name: String, wave w: Int32, faultDomain fd: Int?, status s: EventStatus) {
+        wave.append(w)
+        vm.append(name)
+        faultDomain.append(fd.map { Int16(clamping: $0) } ?? -1)
+        status.append(s)
+    }
+
+    /// The id of row `i`'s event, without making the event.
+    public func id(_ i: Int) -> String { otherIDs[i] ?? StableID.event(wave: waves[Int(wave[i])].id, vm: vm[i]) }
+
+    /// Row `i` as a `PlannedEvent`.
+    public func event(_ i: Int) -> PlannedEvent {
+        let w = waves[Int(wave[i])]
+        return PlannedEvent(id: id(i), campaign: w.campaign, vm: vm[i], region: w.region,
+                            availabilitySet: w.availabilitySet, updateDomain: w.updateDomain,
+                            faultDomain: faultDomain[i] < 0 ? nil : Int(faultDomain[i]), wave: w.id, kind: w.kind, range: w.range,
+                            status: status[i], plannedAt: w.plannedAt)
+    }
+
+    /// Every row as a `PlannedEvent`, in order.
+    public var events: [PlannedEvent] { (0..<count).map(event) }
+}
