@@ -315,8 +315,9 @@ def plan_part(pitstop, work, fleet_db, env, floor_s):
     shown = [f"{n} +{d / MB:.1f}" for d, n in grew if d >= MB or d > 0.01 * (after - before)]
     free = int(sqlite_value(planned_db, "PRAGMA freelist_count")) * int(sqlite_value(planned_db, "PRAGMA page_size"))
     print(f"         grew (dbstat, MB): {', '.join(shown) or 'nothing'}; free pages {free / MB:.1f} MB")
-    rows = table_counts(planned_db, ["events", "waves", "wave_vms", "wave_members", "campaigns"])
-    print(f"         rows: {', '.join(f'{t} {n:,}' for t, n in rows.items())}")
+    # Rows of every table that grew, whatever the layout calls them.
+    rows = table_counts(planned_db, ["campaigns"] + [n for d, n in grew if d > 0])
+    print(f"         rows of the tables that grew: {', '.join(f'{t} {n:,}' for t, n in rows.items())}")
     return planned_db
 
 
