@@ -50,8 +50,8 @@ integer pairs, instead of one row per VM with every field copied.
             sqlite3 shell running the store's own GROUP BY over the same events and printing its
             rows as JSON, a whole process. Median of 7 each. Target (the page stays responsive):
             the answer within 2 s. It makes its own fleet (in a subfolder); alone with
-            --only timeline. Its SQL (TIMELINE_FLOOR_SQL, TIMELINE_BUSIEST_DAY_SQL) reads the
-            events table and must follow the store's layout.
+            --only timeline. Its SQL (TIMELINE_FLOOR_SQL, TIMELINE_BUSIEST_DAY_SQL) mirrors the
+            store's own query over waves (SQLiteEventRepository.waves) and must follow it.
 
 The full run does all of these. --only storage runs import, vm show, floor, plan, growth, the
 single commands, check and migrate; --only turn-order and --only timeline run those alone.
@@ -442,23 +442,34 @@ def turn_order(pitstop, work, fleet_db, env, vms, runs=3):
 # -- timeline -------------------------------------------------------------------------------
 
 # The store's query behind GET /api/v1/timeline, for the timeline's floor. It mirrors
-# SQLiteEventRepository.waves (Sources/PitstopStore/EventRepository.swift) over the one-row-a-VM
-# `events` table: when the store's layout changes, rewrite it to mirror the store's new query.
+# SQLiteEventRepository.waves (Sources/PitstopStore/EventRepository.swift: waveSummaries and
+# EventRows.memberStates) over waves, their VMs and departures: when the store's query changes,
+# change it here too.
 TIMELINE_FLOOR_SQL = """
-SELECT wave, MIN(campaign), MIN(kind), MIN(region), MIN(availability_set), MIN(update_domain),
-    MIN(start_utc), MAX(end_utc), MIN(actual_start),
-    CASE WHEN SUM(actual_start IS NOT NULL AND actual_end IS NULL) > 0 THEN NULL ELSE MAX(actual_end) END,
-    SUM(status = 'scheduled'), SUM(status = 'started'), SUM(status = 'completed'), SUM(status = 'failed'),
-    SUM(status = 'cancelled'), SUM(approved_at IS NOT NULL), SUM(status = 'scheduled' AND approved_at IS NULL)
-FROM events
-WHERE wave IN (SELECT wave FROM events
-    WHERE (end_utc > '{start}' AND start_utc < '{end}') OR (actual_start < '{end}' AND (actual_end IS NULL OR actual_end > '{start}')))
-GROUP BY wave ORDER BY MIN(start_utc), wave;
+WITH picked AS (
+    SELECT id FROM waves w WHERE (w.end_at > {start_s} AND w.start_at < {end_s})
+        OR (w.actual_start < {end_s} AND (w.actual_end IS NULL OR w.actual_end > {start_s}))
+        OR EXISTS (SELECT 1 FROM vm_departures d WHERE d.wave = w.id
+                   AND d.actual_start < {end_s} AND (d.actual_end IS NULL OR d.actual_end > {start_s}))),
+m AS (
+    SELECT w.id AS wave, (SELECT count(*) FROM wave_vms p WHERE p.wave = w.id) - (SELECT count(*) FROM vm_departures d WHERE d.wave = w.id) AS n,
+           w.status, w.approved_at, w.actual_start, w.actual_end FROM waves w WHERE w.id IN (SELECT id FROM picked)
+    UNION ALL
+    SELECT d.wave, 1, d.status, d.approved_at, d.actual_start, d.actual_end FROM vm_departures d WHERE d.wave IN (SELECT id FROM picked))
+SELECT w.public_id, w.campaign, w.kind, w.region, w.availability_set, w.update_domain, w.start_at, w.end_at,
+    MIN(CASE WHEN m.n > 0 THEN m.actual_start END),
+    CASE WHEN SUM(m.n > 0 AND m.actual_start IS NOT NULL AND m.actual_end IS NULL) > 0 THEN NULL
+         ELSE MAX(CASE WHEN m.n > 0 THEN m.actual_end END) END,
+    SUM(m.n * (m.status = 'scheduled')), SUM(m.n * (m.status = 'started')), SUM(m.n * (m.status = 'completed')),
+    SUM(m.n * (m.status = 'failed')), SUM(m.n * (m.status = 'cancelled')), SUM(m.n * (m.approved_at IS NOT NULL)),
+    SUM(m.n * (m.status = 'scheduled' AND m.approved_at IS NULL))
+FROM m JOIN waves w ON w.id = m.wave
+GROUP BY m.wave ORDER BY w.start_at, w.public_id;
 """
 
 # The day (YYYY-MM-DD) on which the most waves start, for the timeline's week. It reads the
-# `events` table too, and must follow the store's layout like TIMELINE_FLOOR_SQL.
-TIMELINE_BUSIEST_DAY_SQL = "SELECT substr(start_utc, 1, 10) d FROM events GROUP BY d ORDER BY count(DISTINCT wave) DESC LIMIT 1"
+# `waves` table too, and must follow the store's layout like TIMELINE_FLOOR_SQL.
+TIMELINE_BUSIEST_DAY_SQL = "SELECT date(start_at, 'unixepoch') d FROM waves GROUP BY d ORDER BY count(*) DESC LIMIT 1"
 
 
 def timeline(pitstop, work, env, runs=7):
@@ -476,7 +487,9 @@ def timeline(pitstop, work, env, runs=7):
     floor = []
     for _ in range(runs):
         t = time.perf_counter()
-        run(["sqlite3", "-bail", "-json", db, TIMELINE_FLOOR_SQL.format(start=start, end=end)], discard=True)
+        run(["sqlite3", "-bail", "-json", db, TIMELINE_FLOOR_SQL.format(start_s=calendar.timegm(time.strptime(start, "%Y-%m-%dT%H:%M:%SZ")),
+                                                                       end_s=calendar.timegm(time.strptime(end, "%Y-%m-%dT%H:%M:%SZ")))],
+            discard=True)
         floor.append(time.perf_counter() - t)
 
     probe = socket.socket()

@@ -145,39 +145,45 @@ public struct SchedulerService: Sendable {
     /// and in the subscription's zone.
     static func notices(for campaign: Campaign, events: [PlannedEvent], fleet: FleetSnapshot, now: Timestamp) -> ([NoticeRecord], [String]) {
         guard Rules.needsNotice(campaign.kind), !events.isEmpty else { return ([], []) }
-        var bySubscription: [String: [PlannedEvent]] = [:]
-        for event in events {
-            guard let subscription = fleet.vm(named: event.vm)?.subscription else { continue }
-            bySubscription[subscription, default: []].append(event)
+        // Positions in `events`, not copies: a million events each copied twice (per
+        // subscription, per wave) cost most of a second.
+        var bySubscription: [String: [Int]] = [:]
+        for (i, event) in events.enumerated() {
+            guard let subscription = fleet.subscription(ofVM: event.vm) else { continue }
+            bySubscription[subscription, default: []].append(i)
         }
         let subscriptions = Dictionary(uniqueKeysWithValues: fleet.subscriptions.map { ($0.id, $0) })
         var notices: [NoticeRecord] = [], warnings: [String] = []
-        for (id, events) in bySubscription.sorted(by: { $0.key < $1.key }) {
+        for (id, positions) in bySubscription.sorted(by: { $0.key < $1.key }) {
             let subscription = subscriptions[id] ?? Subscription(id: id)
             let recipients = subscription.admins + subscription.coAdmins
             if recipients.isEmpty { warnings.append("subscription \(id) has no admins or co-admins: its notice has nobody to go to") }
             let zone = TimeZone(identifier: subscription.noticeTimeZone) ?? TimeZone(identifier: "UTC")!
-            var waves: [(wave: String, events: [PlannedEvent])] = []
-            for event in events {
-                if waves.last?.wave == event.wave { waves[waves.count - 1].events.append(event) } else { waves.append((event.wave, [event])) }
+            // Each wave's run of positions (a plan lists a wave's VMs together).
+            var waves: [ArraySlice<Int>] = []
+            var from = 0
+            for k in positions.indices where k + 1 == positions.count || events[positions[k + 1]].wave != events[positions[k]].wave {
+                waves.append(positions[from...k])
+                from = k + 1
             }
-            let first = events.map(\.range.start).min()!, last = events.map(\.range.end).max()!
+            let first = positions.lazy.map { events[$0].range.start }.min()!, last = positions.lazy.map { events[$0].range.end }.max()!
+            let count = positions.count
             var body = """
                 Planned maintenance (\(campaign.kind.rawValue)) for subscription \(id).
                 Campaign \(campaign.id)\(campaign.description.isEmpty ? "" : ": \(campaign.description)")
-                \(events.count) VM\(events.count == 1 ? "" : "s") in \(waves.count) wave\(waves.count == 1 ? "" : "s"), from \(first.iso8601) to \(last.iso8601) (UTC).
+                \(count) VM\(count == 1 ? "" : "s") in \(waves.count) wave\(waves.count == 1 ? "" : "s"), from \(first.iso8601) to \(last.iso8601) (UTC).
                 Times are UTC, then \(zone.identifier). Each VM is \(campaign.kind == .reboot ? "rebooted" : "paused") for up to \(DurationText.short(campaign.perVMDuration)).
 
                 """
-            for (wave, members) in waves {
-                let e = members[0]
+            for members in waves {
+                let e = events[members.first!], wave = e.wave
                 let local = "\(LocalDateTime(e.range.start, in: zone)) to \(LocalDateTime(e.range.end, in: zone)) \(zone.identifier)"
                 let place = e.availabilitySet.map { "set \($0), update domain \(e.updateDomain ?? 0)" } ?? "single-instance VMs"
-                body += "\nWave \(wave): \(e.region), \(place)\n  \(e.range.start.iso8601) to \(e.range.end.iso8601) (\(local))\n  VMs: \(members.map(\.vm).joined(separator: ", "))\n"
+                body += "\nWave \(wave): \(e.region), \(place)\n  \(e.range.start.iso8601) to \(e.range.end.iso8601) (\(local))\n  VMs: \(members.map { events[$0].vm }.joined(separator: ", "))\n"
             }
             notices.append(NoticeRecord(
                 id: 0, campaign: campaign.id, subscription: id, recipients: recipients,
-                subject: "Planned \(campaign.kind.rawValue) maintenance of \(events.count) VM\(events.count == 1 ? "" : "s") from \(first.iso8601)",
+                subject: "Planned \(campaign.kind.rawValue) maintenance of \(count) VM\(count == 1 ? "" : "s") from \(first.iso8601)",
                 body: body, queuedAt: now, firstStart: first, sentAt: nil, attempts: 0, lastError: nil))
         }
         return (notices, warnings)
