@@ -151,7 +151,8 @@ struct RawRows {
 
     func text(_ i: Int32) -> String? {
         guard sqlite3_column_type(handle, i) != SQLITE_NULL, let p = sqlite3_column_text(handle, i) else { return nil }
-        return String(cString: p)
+        // With its length from SQLite, not strlen: read a million times a query.
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, i))), as: UTF8.self)
     }
 
     func int(_ i: Int32) -> Int? {

@@ -348,3 +348,35 @@ extension SchedulerService.Scope {
         #expect(try await f.scheduler.check(campaign: second).isEmpty)
     }
 }
+
+/// `check` reads the active plan as columns straight from waves, pairs and departures; it must
+/// hold exactly the VMs the per-event read calls active, whichever VMs departed from their wave.
+@Suite struct ActivePlanTests {
+    @Test func theColumnsHoldExactlyTheActiveEventsWhateverDepartedFromItsWave() async throws {
+        let f = try await Fixture()
+        try await f.plan()
+        let lifecycle = LifecycleService(store: f.database)
+        let web0 = try f.event("web-0"), web3 = try f.event("web-3"), jump = try f.event("jump"), api0 = try f.event("api-0")
+        #expect(web0.wave == web3.wave)
+        func agree(_ step: String) async throws {
+            let (columns, records) = try await f.database.read { tx in (try tx.events.activePlan(), try tx.events.events(.active)) }
+            let fromColumns = Dictionary(uniqueKeysWithValues: (0..<columns.count).map { (columns.id($0), columns.event($0)) })
+            let fromRecords = Dictionary(uniqueKeysWithValues: records.map { ($0.event.id, $0.event) })
+            #expect(fromColumns == fromRecords, "\(step)")
+        }
+        try await agree("as planned")
+        try await lifecycle.approve(.event(web0.id), at: now, actor: "test")
+        try await agree("one VM approved alone")
+        try await lifecycle.start(.wave(web0.wave), at: now + 60, reason: "test", force: true, actor: "test")
+        try await lifecycle.fail(.event(web3.id), at: now + 120, actor: "test")
+        try await agree("one VM of a started wave failed alone")
+        try await lifecycle.complete(.event(web0.id), at: now + 180, actor: "test")
+        try await agree("the other completed: the wave is over")
+        try await lifecycle.cancel(.event(jump.id), at: now + 240, actor: "test")
+        try await lifecycle.start(.event(api0.id), at: now + 300, reason: "test", force: true, actor: "test")
+        try await agree("a single-VM wave cancelled, one VM of another started alone")
+        let active = try await f.database.read { tx in try tx.events.activePlan() }
+        let ids = Set((0..<active.count).map(active.id))
+        #expect(!ids.contains(web0.id) && !ids.contains(web3.id) && !ids.contains(jump.id) && ids.contains(api0.id))
+    }
+}
