@@ -113,7 +113,8 @@ public struct SchedulerService: Sendable {
     /// Validates and plans the campaign against the fleet and the active events; writes nothing.
     private static func planCampaign(_ request: CampaignRequest, now: Timestamp, in tx: any Repositories) throws -> PlanResult {
         let fleet = try snapshot(tx)
-        let existing = try tx.events.events(.active).map(\.event)
+        // The active plan as columns, unsorted: the planner weighs it in any order.
+        let existing = try tx.events.activePlan().events
         let terms = try tx.events.campaignTerms()
         let campaignCount = try tx.events.campaignCount()
         // Deterministic: the same request at the same instant on the same database gives
