@@ -81,11 +81,19 @@ CREATE TABLE vm_departures (
 ) WITHOUT ROWID;
 
 -- The conversion. Times: the old ISO 8601 text ('2026-11-22T10:00:00Z') as Unix seconds.
+
+-- A wave's planned facts were the same on every one of its rows (the planner writes them so).
+-- A database where they are not is refused, naming the wave, and left as it was.
+CREATE TEMP TABLE migration_0007_refusals (wave TEXT);
+CREATE TEMP TRIGGER migration_0007_refuse BEFORE INSERT ON migration_0007_refusals
+BEGIN SELECT RAISE(ABORT, 'the events of one wave disagree on its campaign, region, set, update domain, kind or times') ; END;
+INSERT INTO migration_0007_refusals
+SELECT wave FROM (SELECT DISTINCT wave, campaign, kind, region, availability_set, update_domain, start_utc, end_utc, planned_at FROM events)
+GROUP BY wave HAVING count(*) > 1 LIMIT 1;
+DROP TABLE migration_0007_refusals;
+
 INSERT INTO vm_keys(name) SELECT DISTINCT vm FROM events ORDER BY vm;
 
--- A wave's planned facts were the same on every one of its rows (the planner writes them so);
--- were they not, two rows would carry the same public_id and the UNIQUE constraint would stop the
--- migration, leaving the database as it was.
 -- Its lifecycle is the one most of its VMs share (ties: the earliest in the order below).
 INSERT INTO waves(public_id, campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at,
                   status, approved_at, actual_start, actual_end, forced, reason)

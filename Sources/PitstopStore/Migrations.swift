@@ -42,6 +42,7 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
     case changedMigration(name: String, recorded: String, binary: String)
     case outOfOrder(recorded: String, expected: String)
     case foreignSchema(tables: [String])
+    case refused(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -51,6 +52,8 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
             return "migration \(name) recorded in the database (sha256 \(recorded.prefix(12))…) differs from this pitstop's (sha256 \(binary.prefix(12))…): the schema was changed after it landed; refusing to open"
         case .outOfOrder(let recorded, let expected):
             return "the database recorded migration \(recorded) where this pitstop expects \(expected); refusing to open"
+        case .refused(let name, let reason):
+            return "migration \(name) cannot convert this database: \(reason); nothing was changed: use the previous release of pitstop with it"
         case .foreignSchema(let tables):
             return "the file holds tables (\(tables.joined(separator: ", "))) but no Pitstop migration record: it is not a Pitstop database; refusing to open"
         }
@@ -70,7 +73,10 @@ struct Migrator {
             for migration in try pendingMigrations(db) {
                 try db.inTransaction {
                     try db.execute(sql: migrationsTableSQL)
-                    try db.execute(sql: migration.sql)
+                    do { try db.execute(sql: migration.sql) } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                        // A migration refuses data it cannot convert with RAISE(ABORT, reason).
+                        throw MigrationError.refused(name: migration.name, reason: error.message ?? "a constraint failed")
+                    }
                     try db.execute(
                         sql: "INSERT INTO pitstop_migrations(name, sha256, applied_at) VALUES (?, ?, ?)",
                         arguments: [migration.name, migration.checksum, Timestamp(Date()).iso8601])
