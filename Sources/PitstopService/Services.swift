@@ -15,9 +15,10 @@ public struct Services: Sendable {
     }
 
     /// The SQLite database at `path`, migrated on open; created when missing only if
-    /// `creating` (a command that writes), else refused as not found.
-    public static func open(path: String, creating: Bool = true) throws(PitstopError) -> Services {
-        Services(store: try AppDatabase.open(path: path, creating: creating))
+    /// `creating` (a command that writes), else refused as not found. `concurrent` (a server)
+    /// reads while it writes; one command needs one connection.
+    public static func open(path: String, creating: Bool = true, concurrent: Bool = true) throws(PitstopError) -> Services {
+        Services(store: try AppDatabase.open(path: path, creating: creating, concurrent: concurrent))
     }
 
     /// A private in-memory database, for tests and rehearsals.

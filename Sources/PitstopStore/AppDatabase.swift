@@ -37,10 +37,14 @@ public struct AppDatabase: Store {
     /// another writes; foreign keys on; a busy timeout rather than an immediate "database is
     /// locked".
     ///
-    /// - Parameter creating: whether a missing file (and its directory) is created. Without it
-    ///   a missing database is refused (`notFound`) and nothing is created, so that a mistyped
-    ///   path given to a command that only reads does not leave a new empty database behind.
-    public static func open(path: String, creating: Bool = true) throws(PitstopError) -> AppDatabase {
+    /// - Parameters:
+    ///   - creating: whether a missing file (and its directory) is created. Without it a missing
+    ///     database is refused (`notFound`) and nothing is created, so that a mistyped path given
+    ///     to a command that only reads does not leave a new empty database behind.
+    ///   - concurrent: a pool (a writer and readers that read while it writes), for a server;
+    ///     without it one connection does both, which is all one command needs and opens in
+    ///     less time (a connection parses the whole schema when it opens).
+    public static func open(path: String, creating: Bool = true, concurrent: Bool = true) throws(PitstopError) -> AppDatabase {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if exists, isDirectory.boolValue {
@@ -57,7 +61,11 @@ public struct AppDatabase: Store {
             if FileManager.default.fileExists(atPath: path) {
                 try Migrator(migrations: Migration.all).check(path: path)
             }
-            return try AppDatabase(DatabasePool(path: path, configuration: configuration()), path: path)
+            if concurrent { return try AppDatabase(DatabasePool(path: path, configuration: configuration()), path: path) }
+            let queue = try DatabaseQueue(path: path, configuration: configuration())
+            // A pool makes a new file WAL; one connection must ask (persistent, a no-op after).
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+            return try AppDatabase(queue, path: path)
         } catch let error as MigrationError {
             throw PitstopError(.conflict, "\(path): \(error)")
         } catch let error as DatabaseError {

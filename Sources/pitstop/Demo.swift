@@ -67,7 +67,8 @@ struct Demo: AsyncParsableCommand {
     /// Plans (once) a freeze of northeurope, which has no windows, so it starts as soon as a
     /// freeze's notice allows, and serves the fleet with the simulated executor.
     private func serveDemo() async throws {
-        let services = try database.open(creating: true)
+        // It serves these services: a pool, as `serve` opens.
+        let services = try Services.open(path: database.path, creating: true)
         let scheduler = services.scheduler
         let freeze = try await scheduler.campaigns().first { $0.active > 0 && $0.record.campaign.description == Self.freezeDescription }
         let start: Timestamp

@@ -30,8 +30,9 @@ struct DatabaseOptions: ParsableArguments {
 
     /// The use cases on this database. Only a command that records the fleet passes
     /// `creating: true`; every other one refuses a database that does not exist (exit 2, naming
-    /// the path) rather than leave a new empty one behind a typo.
-    func open(creating: Bool = false) throws -> Services { try Services.open(path: path, creating: creating) }
+    /// the path) rather than leave a new empty one behind a typo. One command runs one thing at a
+    /// time: one connection, not a pool (`serve` opens its own).
+    func open(creating: Bool = false) throws -> Services { try Services.open(path: path, creating: creating, concurrent: false) }
 
     /// The fleet's use cases, acting as this process's operator at the command's clock.
     func inventory(creating: Bool = false) throws -> InventoryService {
