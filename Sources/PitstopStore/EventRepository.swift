@@ -106,9 +106,6 @@ struct SQLiteEventRepository: EventRepository {
     /// VM index fit, so nothing spills to the WAL mid-transaction.
     static let planCacheKiB = 64 * 1024
 
-    /// Page cache while the whole active plan is read, in KiB.
-    static let planReadCacheKiB = 24 * 1024
-
     func insert(events: [PlannedEvent], progress: ((Int) -> Void)?) throws {
         try db.execute(sql: "PRAGMA cache_size = -\(Self.planCacheKiB)")
         defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
@@ -174,23 +171,29 @@ struct SQLiteEventRepository: EventRepository {
         for row in try Row.fetchAll(db, sql: "SELECT wave, vm, status FROM vm_departures") {
             departed[row[0], default: [:]][row[1]] = EventStatus(rawValue: row[2])
         }
-        // The join looks VM names up all over the name table: with SQLite's default 2 MB cache
-        // half the time went to read(2) of pages evicted a moment before. Measured at a million
-        // VMs, the whole `check`: 2.5-2.7 s and 310 MB with 8 MB, 2.2-2.4 s and 327 MB with 24 MB,
-        // 2.2-2.3 s and 339 MB with 64 MB.
-        try db.execute(sql: "PRAGMA cache_size = -\(Self.planReadCacheKiB)")
-        defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
+        // Every VM name by its key, read in one scan of the name table (keys are rowids, dense),
+        // and the plan's rows point into it:
+        // looking each pair's name up in the table instead cost half a second at a million VMs,
+        // the lookups landing all over it.
+        let maxKey = try Int.fetchOne(db, sql: "SELECT max(id) FROM vm_keys") ?? 0
+        var names = [String](repeating: "", count: maxKey + 1)
+        let scan = try db.makeStatement(sql: "SELECT id, name FROM vm_keys")
+        let keyed = RawRows(statement: scan, db: db)
+        while try keyed.next() {
+            if let key = keyed.int(0), key >= 0, key <= maxKey { names[key] = keyed.text(1) ?? "" }
+        }
         // Waves first (CROSS JOIN keeps that order): their condition is tested once a wave, and
         // each wave's pairs are one range of the pair table. No ORDER BY: sorting a million rows
         // by wave id and VM name cost 3 s of the 4.
         let statement = try db.makeStatement(sql: """
             SELECT w.id, w.public_id, w.campaign, w.kind, w.region, w.availability_set, w.update_domain, w.start_at, w.end_at,
-                   w.planned_at, k.name, p.fault_domain, w.status, p.vm
-            FROM waves w CROSS JOIN wave_vms p ON p.wave = w.id JOIN vm_keys k ON k.id = p.vm
+                   w.planned_at, p.vm, p.fault_domain, w.status
+            FROM waves w CROSS JOIN wave_vms p ON p.wave = w.id
             WHERE \(EventRows.waveMayBeActive)
             """)
         let rows = RawRows(statement: statement, db: db)
-        var plan = PlanColumns()
+        var plan = PlanColumns(names: names)
+        names = []
         var last: (key: Int64, index: Int32, status: EventStatus?, departed: [Int64: EventStatus]?) = (-1, -1, nil, nil)
         while try rows.next() {
             let key = rows.int64(0) ?? -1
@@ -205,11 +208,15 @@ struct SQLiteEventRepository: EventRepository {
                     updateDomain: rows.int(6), range: TimeRange(start: start, end: end), plannedAt: planned))
                 last = (key, w, rows.text(12).flatMap(EventStatus.init(rawValue:)), departed[key])
             }
-            guard let status = last.departed.flatMap({ $0[rows.int64(13) ?? -1] }) ?? last.status else {
+            let vm = rows.int(10) ?? -1
+            guard let status = last.departed.flatMap({ $0[Int64(vm)] }) ?? last.status else {
                 throw corruptRow(table: "waves", key: plan.waves[Int(last.index)].id, problem: "a status cannot be read")
             }
             guard status.isActive else { continue }
-            plan.append(vm: rows.text(10) ?? "", wave: last.index, faultDomain: rows.int(11), status: status)
+            guard plan.names.indices.contains(vm) else {
+                throw corruptRow(table: "wave_vms", key: plan.waves[Int(last.index)].id, problem: "VM key \(vm) has no name")
+            }
+            plan.append(name: Int32(vm), wave: last.index, faultDomain: rows.int(11), status: status)
         }
         return plan
     }

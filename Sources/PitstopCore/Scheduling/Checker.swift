@@ -89,7 +89,7 @@ public enum Checker {
             campaign.reserveCapacity(n)
             kind.reserveCapacity(n)
             plannedAt.reserveCapacity(n)
-            // Fields are read in place (`plan.vm[i]`), not by copying a wave with its strings.
+            // Fields are read in place (`plan.vm(i)`), not by copying a wave with its strings.
             for i in 0..<n where plan.status[i].isActive {
                 let w = Int(plan.wave[i])
                 source.append(Int32(i))
@@ -97,7 +97,7 @@ public enum Checker {
                 end.append(plan.waves[w].range.end.seconds)
                 kind.append(plan.waves[w].kind)
                 plannedAt.append(plan.waves[w].plannedAt.seconds)
-                if let v = fleet.vmIndex[plan.vm[i]] {
+                if let v = fleet.vmIndex[plan.vm(i)] {
                     vm.append(v)
                     region.append(fleet.vmRegion[Int(v)])
                     set.append(fleet.vmSet[Int(v)])
@@ -105,11 +105,11 @@ public enum Checker {
                 } else {
                     // A VM gone from the fleet: its event's own record is all there is.
                     let e = plan.waves[w]
-                    if let v = extraVMs[plan.vm[i]] {
+                    if let v = extraVMs[plan.vm(i)] {
                         vm.append(v)
                     } else {
                         let v = Int32(fleet.vms.count + extraVMs.count)
-                        extraVMs[plan.vm[i]] = v
+                        extraVMs[plan.vm(i)] = v
                         vm.append(v)
                     }
                     if let r = fleet.regionIndex[e.region] ?? extraRegions[e.region] {
@@ -156,7 +156,7 @@ public enum Checker {
         func range(_ k: Int32) -> TimeRange {
             TimeRange(start: Timestamp(seconds: start[Int(k)]), end: Timestamp(seconds: end[Int(k)]))
         }
-        func vmName(_ k: Int32) -> String { plan.vm[Int(source[Int(k)])] }
+        func vmName(_ k: Int32) -> String { plan.vm(Int(source[Int(k)])) }
         func vmNames(_ members: [Int32]) -> [String] { members.map { vmName($0) } }
 
         mutating func report(_ rule: RuleName, _ message: String, events members: [Int32], regions: [Int32], at: Int64) {

@@ -2,8 +2,8 @@
 // `PlannedEvent` values are a million structs with their own ids; as columns they are a name
 // and three small numbers each, which is how the store hands a whole plan to the checker.
 
-/// Planned events as columns, in no particular order. Row `i` is VM `vm[i]` in wave
-/// `waves[wave[i]]`; ``event(_:)`` makes the `PlannedEvent` of one row when it is needed.
+/// Planned events as columns, in no particular order. Row `i` is VM `names[name[i]]` (``vm(_:)``)
+/// in wave `waves[wave[i]]`; ``event(_:)`` makes the `PlannedEvent` of one row when it is needed.
 public struct PlanColumns: Sendable {
     /// What every VM of a wave shares.
     public struct Wave: Sendable, Hashable {
@@ -31,19 +31,22 @@ public struct PlanColumns: Sendable {
 
     public private(set) var waves: [Wave] = []
     public private(set) var wave: [Int32] = []
-    public private(set) var vm: [String] = []
+    /// VM names, each once; rows point into it.
+    public private(set) var names: [String] = []
+    public private(set) var name: [Int32] = []
     /// -1 for a single-instance VM.
     public private(set) var faultDomain: [Int16] = []
     public private(set) var status: [EventStatus] = []
     /// Ids of the rows whose id is not `<wave id>/<vm>` (events made by hand, in tests).
     private var otherIDs: [Int: String] = [:]
 
-    public init() {}
+    /// Columns whose rows will name their VMs by their position in `names`.
+    public init(names: [String] = []) { self.names = names }
 
     /// The columns of `events`, in their order, each event exactly as it is: events of one wave
     /// id whose facts differ (a plan edited by hand) get a wave entry each.
     public init(_ events: [PlannedEvent]) {
-        var index: [Wave: Int32] = [:]
+        var index: [Wave: Int32] = [:], nameIndex: [String: Int32] = [:]
         reserveCapacity(events.count)
         for e in events {
             let facts = Wave(id: e.wave, campaign: e.campaign, kind: e.kind, region: e.region, availabilitySet: e.availabilitySet,
@@ -56,15 +59,26 @@ public struct PlanColumns: Sendable {
                 index[facts] = w
             }
             if e.id != StableID.event(wave: e.wave, vm: e.vm) { otherIDs[count] = e.id }
-            append(vm: e.vm, wave: w, faultDomain: e.faultDomain, status: e.status)
+            let n: Int32
+            if let known = nameIndex[e.vm] {
+                n = known
+            } else {
+                n = Int32(names.count)
+                names.append(e.vm)
+                nameIndex[e.vm] = n
+            }
+            append(name: n, wave: w, faultDomain: e.faultDomain, status: e.status)
         }
     }
 
-    public var count: Int { vm.count }
+    public var count: Int { name.count }
+
+    /// Row `i`'s VM name.
+    public func vm(_ i: Int) -> String { names[Int(name[i])] }
 
     public mutating func reserveCapacity(_ n: Int) {
         wave.reserveCapacity(n)
-        vm.reserveCapacity(n)
+        name.reserveCapacity(n)
         faultDomain.reserveCapacity(n)
         status.reserveCapacity(n)
     }
@@ -76,20 +90,22 @@ public struct PlanColumns: Sendable {
         return Int32(waves.count - 1)
     }
 
-    public mutating func append(vm name: String, wave w: Int32, faultDomain fd: Int?, status s: EventStatus) {
+    /// Adds a row: VM `names[n]` in wave `w`.
+    public mutating func append(name n: Int32, wave w: Int32, faultDomain fd: Int?, status s: EventStatus) {
+        precondition(names.indices.contains(Int(n)), "a row names a VM outside names")
         wave.append(w)
-        vm.append(name)
+        name.append(n)
         faultDomain.append(fd.map { Int16(clamping: $0) } ?? -1)
         status.append(s)
     }
 
     /// The id of row `i`'s event, without making the event.
-    public func id(_ i: Int) -> String { otherIDs[i] ?? StableID.event(wave: waves[Int(wave[i])].id, vm: vm[i]) }
+    public func id(_ i: Int) -> String { otherIDs[i] ?? StableID.event(wave: waves[Int(wave[i])].id, vm: vm(i)) }
 
     /// Row `i` as a `PlannedEvent`.
     public func event(_ i: Int) -> PlannedEvent {
         let w = waves[Int(wave[i])]
-        return PlannedEvent(id: id(i), campaign: w.campaign, vm: vm[i], region: w.region,
+        return PlannedEvent(id: id(i), campaign: w.campaign, vm: vm(i), region: w.region,
                             availabilitySet: w.availabilitySet, updateDomain: w.updateDomain,
                             faultDomain: faultDomain[i] < 0 ? nil : Int(faultDomain[i]), wave: w.id, kind: w.kind, range: w.range,
                             status: status[i], plannedAt: w.plannedAt)
