@@ -109,7 +109,9 @@ private func expectGolden(_ command: GoldenManifest.Command, _ run: Run) throws 
     }
 }
 
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: pitstopBinary.path), "needs the built binary: swift build"))
+// Serialized: each case starts several processes, and 45 at once starved the timing tests of
+// other suites on a two-core machine.
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: pitstopBinary.path), "needs the built binary: swift build"))
 struct ReleaseMigrationTests {
     @Test func theFixtureIsRelease0006sAndComplete() throws {
         // Given the dump, read raw before any Pitstop opens it

@@ -111,12 +111,12 @@ import Testing
     @Test func theLiveStreamSaysWhenTheDatabaseChanges() async throws {
         let fixture = try await Fixture()
         try await apiApp(fixture).test(.router) { client in
-            // A write half-way through a two-second stream.
+            // A write 0.7 s into a five-second stream: seconds to spare for a loaded machine.
             let writer = Task {
                 try await Task.sleep(for: .milliseconds(700))
                 try await fixture.services.lifecycle.approve(.wave(fixture.webUD0), at: Fixture.planned, actor: "test")
             }
-            let response = try await client.execute(uri: "/api/v1/live?seconds=2", method: .get, headers: bearer(.viewer, Self.stream))
+            let response = try await client.execute(uri: "/api/v1/live?seconds=5", method: .get, headers: bearer(.viewer, Self.stream))
             try await writer.value
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/event-stream") == true)
