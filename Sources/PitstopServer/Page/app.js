@@ -387,17 +387,22 @@
     if (el) el.classList.add("sel");
     $("panel").hidden = false;
     $("panel-body").innerHTML = "loading…";
+    panelMessage = null;
     await refreshPanel();
   }
   function closePanel() {
     state.selected = null;
+    panelMessage = null;
     $("panel").hidden = true;
     document.querySelectorAll(".bar.sel").forEach((el) => el.classList.remove("sel"));
   }
+  // What the last Approve or Cancel in the panel answered: kept, through live redraws, until the
+  // panel is opened again or closed, so a refusal stays on screen to be read.
   let panelMessage = null;
   async function refreshPanel() {
     const id = state.selected;
     if (!id) return;
+    const answer = panelMessage && panelMessage.wave === id ? panelMessage : null;
     let detail;
     try {
       detail = await api("/api/v1/waves/" + encodeURIComponent(id));
@@ -431,7 +436,7 @@
           <button type="button" class="primary" id="do-approve" ${w.status === "scheduled" && !w.approved ? "" : "disabled"}>Approve</button>
           <button type="button" class="danger" id="do-cancel" ${w.status === "scheduled" ? "" : "disabled"}>Cancel wave</button>
         </div>
-        <div id="panel-msg" class="msg ${panelMessage ? panelMessage.kind : ""}">${panelMessage ? esc(panelMessage.text) : ""}</div>
+        <div id="panel-msg" class="msg ${answer ? answer.kind : ""}">${answer ? esc(answer.text) : ""}</div>
       </div>
       <table class="vms"><thead><tr><th>VM</th><th>FD</th><th>status</th><th>actual</th></tr></thead><tbody>
       ${shown.map((e) => `<tr><td>${esc(e.vm)}</td><td>${e.faultDomain == null ? "—" : e.faultDomain}</td><td>${e.status}${e.approvedAt && e.status === "scheduled" ? " ✓" : ""}</td><td>${e.actualStart ? hm(Date.parse(e.actualStart)) + (e.actualEnd ? "–" + hm(Date.parse(e.actualEnd)) : "–") : ""}</td></tr>`).join("")}
@@ -444,7 +449,7 @@
   }
   async function transition(id, step) {
     const reason = ($("reason") && $("reason").value.trim()) || (step === "approve" ? "approved from the timeline page" : "cancelled from the timeline page");
-    panelMessage = { kind: "", text: step === "approve" ? "approving…" : "cancelling…" };
+    panelMessage = { wave: id, kind: "", text: step === "approve" ? "approving…" : "cancelling…" };
     $("panel-msg").className = "msg";
     $("panel-msg").textContent = panelMessage.text;
     try {
@@ -452,14 +457,13 @@
         method: "POST", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ reason: reason }),
       });
-      panelMessage = { kind: "ok", text: step === "approve" ? "Approved." : "Cancelled." };
+      panelMessage = { wave: id, kind: "ok", text: step === "approve" ? "Approved." : "Cancelled." };
     } catch (error) {
-      panelMessage = { kind: "err", text: (error.status ? error.status + ": " : "") + error.message +
+      panelMessage = { wave: id, kind: "err", text: (error.status ? error.status + ": " : "") + error.message +
         (error.status === 401 || error.status === 403 ? "\nApproving or cancelling takes an executor or operator token (Token, top right)." : "") };
     }
     await load();
     await refreshPanel();
-    panelMessage = null;
   }
 
   // ---- The token ----
