@@ -146,6 +146,23 @@ def http(url, token=None, method="GET", body=None):
             return error.code, None
 
 
+def click_bar(browser, wave, opened, attempts=3):
+    """Clicks the wave's bar as a person does, until `opened` (a page expression) holds, and
+    returns its value. A live redraw between press and release (the page redraws its bars when
+    the database changes, e.g. when a token's use is recorded) loses a click, as it would a
+    person's; they click again, and so does this."""
+    for attempt in range(attempts):
+        point = bar_center(browser, wave)
+        browser.mouse("mouseMoved", point[0], point[1])
+        browser.mouse("mousePressed", point[0], point[1])
+        browser.mouse("mouseReleased", point[0], point[1])
+        try:
+            return browser.wait_for(opened, timeout=5 if attempt + 1 < attempts else 20)
+        except TimeoutError:
+            if attempt + 1 == attempts:
+                raise
+
+
 def bar_center(browser, wave):
     return browser.evaluate(f"""(() => {{
         const el = document.querySelector('[data-wave="{wave}"]');
@@ -271,11 +288,7 @@ def run(browser, args, check, results):
         results["screenshots"].append(browser.screenshot(os.path.join(args.out, "timeline-live-started.png")))
 
         # Click it: the panel shows its set, UD, VMs and times, with Approve and Cancel.
-        point = bar_center(browser, target["id"])
-        browser.mouse("mouseMoved", point[0], point[1])
-        browser.mouse("mousePressed", point[0], point[1])
-        browser.mouse("mouseReleased", point[0], point[1])
-        panel = browser.wait_for("!document.getElementById('panel').hidden && document.querySelector('#panel table.vms tbody tr') && document.getElementById('panel').innerText")
+        panel = click_bar(browser, target["id"], "!document.getElementById('panel').hidden && document.querySelector('#panel table.vms tbody tr') && document.getElementById('panel').innerText")
         check("the panel shows the wave with its VMs", "update domain" in panel and "started" in panel, panel[:400])
         check("the panel offers approve and cancel", browser.evaluate("!!document.getElementById('do-approve') && !!document.getElementById('do-cancel')"))
         results["screenshots"].append(browser.screenshot(os.path.join(args.out, "timeline-panel.png")))
@@ -290,11 +303,7 @@ def run(browser, args, check, results):
             # An operator approves a scheduled wave from the page: its panel's Approve button
             # reaches the API with the page's token, and the bar turns approved without a reload.
             other = scheduled[1]
-            point = bar_center(browser, other["id"])
-            browser.mouse("mouseMoved", point[0], point[1])
-            browser.mouse("mousePressed", point[0], point[1])
-            browser.mouse("mouseReleased", point[0], point[1])
-            browser.wait_for("!document.getElementById('panel').hidden && !!document.getElementById('do-approve') && !document.getElementById('do-approve').disabled")
+            click_bar(browser, other["id"], "!document.getElementById('panel').hidden && !!document.getElementById('do-approve') && !document.getElementById('do-approve').disabled")
             browser.evaluate("document.getElementById('do-approve').click()")
             _, detail = None, None
             deadline = time.time() + 5
