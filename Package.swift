@@ -55,6 +55,7 @@ let package = Package(
                 .embedInCode("../../Migrations/0005_audit_keys.sql"),
                 .embedInCode("../../Migrations/0006_api_tokens.sql"),
                 .embedInCode("../../Migrations/0007_waves.sql"),
+                .embedInCode("../../Migrations/0008_vm_keys_in_fleet.sql"),
             ],
             swiftSettings: upcoming
         ),

@@ -95,7 +95,7 @@ struct SQLiteEventRepository: EventRepository {
     }
 
     func hasEvents(vm: String) throws -> Bool {
-        try Int.fetchOne(db, sql: "SELECT 1 FROM vm_keys k JOIN wave_vms p ON p.vm = k.id WHERE k.name = ? LIMIT 1", arguments: [vm]) != nil
+        try Int.fetchOne(db, sql: "SELECT 1 FROM wave_vms WHERE vm IN \(EventRows.keys(ofVMsNamed: "= ?1")) LIMIT 1", arguments: [vm]) != nil
     }
 
     func hasEvents(region: String) throws -> Bool {
@@ -121,14 +121,15 @@ struct SQLiteEventRepository: EventRepository {
         case .all: break
         case .active: clauses.append(EventRows.waveMayBeActive); clauses.append("\(EventRows.status) IN ('scheduled', 'started')")
         case .campaign(let id): clauses.append("w.campaign = ?"); arguments.append(id)
-        case .vm(let name): clauses.append("k.name = ?"); arguments.append(name)
+        case .vm(let name): clauses.append("p.vm IN \(EventRows.keys(ofVMsNamed: "= ?"))"); arguments += [name, name]
         case .wave(let id): clauses.append("w.public_id = ?"); arguments.append(id)
         case .event(let id):
             guard let (wave, vm) = EventRows.split(eventID: id) else { return [] }
-            clauses.append("w.public_id = ? AND k.name = ?"); arguments += [wave, vm]
+            clauses.append("w.public_id = ? AND p.vm IN \(EventRows.keys(ofVMsNamed: "= ?"))"); arguments += [wave, vm, vm]
         case .availabilitySet(let name): clauses.append("w.availability_set = ?"); arguments.append(name)
         case .region(let name): clauses.append("w.region = ?"); arguments.append(name)
-        case .subscription(let id): clauses.append("k.name IN (SELECT name FROM vms WHERE subscription = ?)"); arguments.append(id)
+        case .subscription(let id):
+            clauses.append("p.vm IN \(EventRows.keys(ofVMsNamed: "IN (SELECT name FROM vms WHERE subscription = ?)"))"); arguments += [id, id]
         }
         // An event overlapping [from, until): it ends after `from` and starts before `until`.
         if let from { clauses.append("w.end_at > ?"); arguments.append(from.seconds) }
@@ -159,9 +160,9 @@ struct SQLiteEventRepository: EventRepository {
     /// Events of `vms` that actually started and had not ended by `since` (or have not ended).
     func startedEvents(vms: [String], endedAfter since: Timestamp) throws -> [EventRecord] {
         try EventRows.read(db, where: [
-            "k.name IN (SELECT value FROM json_each(?))",
+            "p.vm IN \(EventRows.keys(ofVMsNamed: "IN (SELECT value FROM json_each(?))"))",
             "\(EventRows.actualStart) IS NOT NULL AND (\(EventRows.actualEnd) IS NULL OR \(EventRows.actualEnd) > ?)",
-        ], [JSONText.array(vms.map(JSONText.quote)), since.seconds])
+        ], [JSONText.array(vms.map(JSONText.quote)), JSONText.array(vms.map(JSONText.quote)), since.seconds])
     }
 
     func activePlan() throws -> PlanColumns {
@@ -175,9 +176,9 @@ struct SQLiteEventRepository: EventRepository {
         // and the plan's rows point into it:
         // looking each pair's name up in the table instead cost half a second at a million VMs,
         // the lookups landing all over it.
-        let maxKey = try Int.fetchOne(db, sql: "SELECT max(id) FROM vm_keys") ?? 0
+        let maxKey = try Int.fetchOne(db, sql: "SELECT max(key) FROM vm_names") ?? 0
         var names = [String](repeating: "", count: maxKey + 1)
-        let scan = try db.makeStatement(sql: "SELECT id, name FROM vm_keys")
+        let scan = try db.makeStatement(sql: "SELECT key, name FROM vm_names")
         let keyed = RawRows(statement: scan, db: db)
         while try keyed.next() {
             if let key = keyed.int(0), key >= 0, key <= maxKey { names[key] = keyed.text(1) ?? "" }
@@ -315,7 +316,7 @@ enum EventRows {
         SELECT w.public_id, w.campaign, k.name, w.region, w.availability_set, w.update_domain, p.fault_domain, w.kind,
                w.start_at, w.end_at, w.planned_at, \(status), \(approvedAt), \(actualStart), \(actualEnd),
                \(own("forced")), \(own("reason")), w.id, p.vm
-        FROM waves w JOIN wave_vms p ON p.wave = w.id JOIN vm_keys k ON k.id = p.vm
+        FROM waves w JOIN wave_vms p ON p.wave = w.id JOIN vm_names k ON k.key = p.vm
         LEFT JOIN vm_departures d ON d.wave = p.wave AND d.vm = p.vm
         """
 
@@ -328,6 +329,14 @@ enum EventRows {
         UNION ALL
         SELECT d.wave, 1, d.status, d.approved_at, d.actual_start, d.actual_end FROM vm_departures d WHERE d.wave IN (\(waves))
         """
+    }
+
+    /// Every key the VMs whose name passes `test` ever had, as a subquery: the key of the VM in
+    /// the fleet, and those of VMs of that name that left it (a VM recorded again after its
+    /// removal has a new key). `test` is a condition on `name` ("= ?", "IN (…)"); it appears
+    /// twice, so a positional argument in it is passed twice.
+    static func keys(ofVMsNamed test: String) -> String {
+        "(SELECT key FROM vms WHERE name \(test) UNION ALL SELECT key FROM vm_names WHERE retired = 1 AND name \(test))"
     }
 
     /// `<wave id>/<vm name>`: a wave id holds no '/' (the schema refuses one), a VM name may.
@@ -459,7 +468,7 @@ struct WaveFold {
         var vms: [String: Int64] = [:]
         var waveKey: Int64 = 0
         for row in try Row.fetchAll(db, sql: """
-            SELECT w.id, k.name, k.id FROM waves w JOIN wave_vms p ON p.wave = w.id JOIN vm_keys k ON k.id = p.vm WHERE w.public_id = ?
+            SELECT w.id, k.name, k.key FROM waves w JOIN wave_vms p ON p.wave = w.id JOIN vm_names k ON k.key = p.vm WHERE w.public_id = ?
             """, arguments: [wave]) {
             waveKey = row[0]
             vms[row[1]] = row[2]
@@ -473,7 +482,7 @@ struct WaveFold {
     }
 }
 
-/// Writes a plan: one row per wave, the VMs' names interned once as integer keys, and one
+/// Writes a plan: one row per wave, each VM by its integer key (its name kept in `vm_names`), and one
 /// (wave, VM) pair per event, in the plan's order (measured on a million pairs: sorting them by
 /// VM first saved nothing).
 struct WaveWriter {
@@ -571,43 +580,57 @@ struct WaveWriter {
         return (row[0], life)
     }
 
-    /// Integer keys of the fleet's VMs in the events' regions, adding the names not yet known in
-    /// one statement, in name order. A VM no longer in the fleet is left to ``intern(_:into:)``.
+    /// Integer keys of the fleet's VMs in the events' regions: each VM's `vms.key`, its name
+    /// added to `vm_names` the first time a plan names it. A VM no longer in the fleet is left
+    /// to ``intern(_:into:)``.
     private func internNames(of events: [PlannedEvent]) throws -> [String: Int64] {
         var regions: [String] = []
         var seen = Set<String>()
         for e in events where seen.insert(e.region).inserted { regions.append(e.region) }
         let inRegions = "v.region IN (SELECT value FROM json_each(?))"
         let json = JSONText.array(regions.map(JSONText.quote))
+        try keyVMsWrittenWithoutKey()
         try db.execute(sql: """
-            INSERT INTO vm_keys(name) SELECT v.name FROM vms v
-            WHERE \(inRegions) AND NOT EXISTS (SELECT 1 FROM vm_keys k WHERE k.name = v.name) ORDER BY v.name
+            INSERT INTO vm_names(key, name) SELECT v.key, v.name FROM vms v
+            WHERE \(inRegions) AND v.key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM vm_names n WHERE n.key = v.key)
             """, arguments: [json])
         var keys: [String: Int64] = [:]
         keys.reserveCapacity(events.count)
-        // Reading every key is a scan in key order, cheaper than joining the region's VMs, as
-        // long as the table does not hold many more names than the plan has VMs.
-        let known = try Int.fetchOne(db, sql: "SELECT count(*) FROM vm_keys") ?? 0
-        let statement: Statement
-        if known <= 2 * events.count {
-            statement = try db.makeStatement(sql: "SELECT id, name FROM vm_keys")
-        } else {
-            statement = try db.makeStatement(sql: "SELECT k.id, k.name FROM vms v JOIN vm_keys k ON k.name = v.name WHERE \(inRegions)")
-            try statement.setArguments([json])
-        }
+        let statement = try db.makeStatement(sql: "SELECT v.key, v.name FROM vms v WHERE \(inRegions) AND v.key IS NOT NULL")
+        try statement.setArguments([json])
         let rows = RawRows(statement: statement, db: db)
         while try rows.next() { keys[rows.text(1) ?? ""] = rows.int64(0) }
         return keys
     }
 
-    /// The key of a name the fleet no longer has, interned when it has none.
+    /// Gives the VMs another tool wrote without a key (Pitstop's writers always give one) the
+    /// next keys, in name order. Found by the partial index `vms_without_key`, empty otherwise.
+    private func keyVMsWrittenWithoutKey() throws {
+        let keyless = try Int64.fetchOne(db, sql: "SELECT count(*) FROM vms WHERE key IS NULL") ?? 0
+        guard keyless > 0 else { return }
+        try db.execute(sql: """
+            WITH fresh AS (SELECT name, row_number() OVER (ORDER BY name) - 1 AS n FROM vms WHERE key IS NULL)
+            UPDATE vms SET key = (SELECT next FROM vm_key_counter) + fresh.n FROM fresh WHERE vms.name = fresh.name
+            """)
+        try db.execute(sql: "UPDATE vm_key_counter SET next = next + ?", arguments: [keyless])
+    }
+
+    /// The key of a VM outside the regions read: its key in the fleet, else the last key its
+    /// name had when its VM left the fleet, else a new key for the name alone (retired: no VM
+    /// in the fleet has it).
     private func intern(_ name: String, into keys: inout [String: Int64]) throws -> Int64 {
         let key: Int64
-        if let known = try Int64.fetchOne(db, sql: "SELECT id FROM vm_keys WHERE name = ?", arguments: [name]) {
-            key = known
+        if let inFleet = try Int64.fetchOne(db, sql: "SELECT key FROM vms WHERE name = ? AND key IS NOT NULL", arguments: [name]) {
+            key = inFleet
+            try db.execute(sql: "INSERT OR IGNORE INTO vm_names(key, name) VALUES (?, ?)", arguments: [key, name])
+        } else if let retired = try Int64.fetchOne(db, sql: "SELECT max(key) FROM vm_names WHERE retired = 1 AND name = ?", arguments: [name]) {
+            key = retired
         } else {
-            try db.execute(sql: "INSERT INTO vm_keys(name) VALUES (?)", arguments: [name])
-            key = db.lastInsertedRowID
+            guard let claimed = try Int64.fetchOne(db, sql: "UPDATE vm_key_counter SET next = next + 1 RETURNING next - 1") else {
+                throw corruptRow(table: "vm_key_counter", key: "1", problem: "it is missing")
+            }
+            key = claimed
+            try db.execute(sql: "INSERT INTO vm_names(key, name, retired) VALUES (?, ?, 1)", arguments: [key, name])
         }
         keys[name] = key
         return key

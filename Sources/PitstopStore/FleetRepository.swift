@@ -252,9 +252,9 @@ struct SQLiteFleetRepository: FleetRepository {
         case .vm: [
             ("scheduled or started events of campaigns",
              """
-             SELECT DISTINCT w.campaign FROM vm_keys k JOIN wave_vms p ON p.vm = k.id JOIN waves w ON w.id = p.wave
+             SELECT DISTINCT w.campaign FROM wave_vms p JOIN waves w ON w.id = p.wave
              LEFT JOIN vm_departures d ON d.wave = p.wave AND d.vm = p.vm
-             WHERE k.name = ?1 AND \(EventRows.status) IN ('scheduled', 'started') ORDER BY 1
+             WHERE p.vm IN \(EventRows.keys(ofVMsNamed: "= ?1")) AND \(EventRows.status) IN ('scheduled', 'started') ORDER BY 1
              """),
         ]
         case .maintenanceWindow, .blackout: []

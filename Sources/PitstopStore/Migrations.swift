@@ -33,6 +33,7 @@ extension Migration {
         Migration(name: "0005_audit_keys.sql", bytes: PackageResources._005_audit_keys_sql),
         Migration(name: "0006_api_tokens.sql", bytes: PackageResources._006_api_tokens_sql),
         Migration(name: "0007_waves.sql", bytes: PackageResources._007_waves_sql),
+        Migration(name: "0008_vm_keys_in_fleet.sql", bytes: PackageResources._008_vm_keys_in_fleet_sql),
     ]
 }
 

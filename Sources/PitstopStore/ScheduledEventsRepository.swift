@@ -16,7 +16,7 @@ struct SQLiteScheduledEventsRepository: ScheduledEventsRepository {
     }
 
     func activeEvents(vm: String, startingBy until: Timestamp) throws -> [EventRecord] {
-        try EventRows.read(db, where: ["k.name = ?", EventRows.waveMayBeActive, Self.due], [vm, until.seconds])
+        try EventRows.read(db, where: ["p.vm IN \(EventRows.keys(ofVMsNamed: "= ?"))", EventRows.waveMayBeActive, Self.due], [vm, vm, until.seconds])
     }
 
     /// Scheduled or started, and started already or planned to start by the argument.

@@ -171,7 +171,7 @@ private func writeBrokenHistory(_ scratch: Scratch) throws {
     try scratch.sqlite("""
         INSERT INTO campaigns(id, kind, created_at, not_before, regions, per_vm_seconds, ud_gap_seconds, horizon_seconds, start_utc, end_utc)
         VALUES ('c1', 'reboot', '2026-12-01T00:00:00Z', '2026-12-08T00:00:00Z', '["eastus"]', 900, 1800, 7776000, '2026-12-10T00:00:00Z', '2026-12-10T02:00:00Z');
-        INSERT INTO vm_keys(name) VALUES ('web-1'), ('web-0');
+        INSERT INTO vm_names(key, name) SELECT key, name FROM vms WHERE name IN ('web-1', 'web-0');
         INSERT INTO waves(public_id, campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at, status,
             actual_start, actual_end)
         VALUES ('w0', 'c1', 'reboot', 'eastus', 'web', 1, strftime('%s', '2026-12-10T00:00:00Z'), strftime('%s', '2026-12-10T00:15:00Z'),
@@ -179,7 +179,7 @@ private func writeBrokenHistory(_ scratch: Scratch) throws {
                ('w1', 'c1', 'reboot', 'eastus', 'web', 2, strftime('%s', '2026-12-10T00:45:00Z'), strftime('%s', '2026-12-10T01:00:00Z'),
                 strftime('%s', '2026-12-01T00:00:00Z'), 'completed', strftime('%s', '2026-12-10T00:10:00Z'), strftime('%s', '2026-12-10T00:25:00Z'));
         INSERT INTO wave_vms(wave, vm, fault_domain)
-        SELECT w.id, k.id, CASE k.name WHEN 'web-1' THEN 1 ELSE 0 END FROM waves w JOIN vm_keys k
+        SELECT w.id, k.key, CASE k.name WHEN 'web-1' THEN 1 ELSE 0 END FROM waves w JOIN vm_names k
         ON (w.public_id, k.name) IN (VALUES ('w0', 'web-1'), ('w1', 'web-0'));
         INSERT INTO notices(campaign, subscription, recipients, subject, body, queued_at, first_start)
         VALUES ('c1', 'contoso', '["ops@contoso.example"]', 's', 'b', '2026-12-01T00:00:00Z', '2026-12-10T00:00:00Z');

@@ -316,9 +316,9 @@ extension SchedulerService.Scope {
         try f.sql("""
             INSERT INTO waves(public_id, campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at, status)
             SELECT public_id || '-copy', campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at, status
-            FROM waves WHERE id = (SELECT p.wave FROM wave_vms p JOIN vm_keys k ON k.id = p.vm WHERE k.name = 'api-0');
+            FROM waves WHERE id = (SELECT p.wave FROM wave_vms p JOIN vm_names k ON k.key = p.vm WHERE k.name = 'api-0');
             INSERT INTO wave_vms(wave, vm, fault_domain)
-            SELECT w.id, p.vm, p.fault_domain FROM wave_vms p JOIN vm_keys k ON k.id = p.vm JOIN waves w ON w.public_id LIKE '%-copy'
+            SELECT w.id, p.vm, p.fault_domain FROM wave_vms p JOIN vm_names k ON k.key = p.vm JOIN waves w ON w.public_id LIKE '%-copy'
             WHERE k.name = 'api-0';
             """)
         #expect(try await f.rules().contains("double-booked"))
