@@ -51,6 +51,23 @@ public struct SchedulerService: Sendable {
         var vms: [VirtualMachine] = []
         vms.reserveCapacity(try tx.vms.count(in: .all))
         try tx.vms.forEach(in: .all) { vms.append($0) }
+        return try snapshot(tx, vms: vms)
+    }
+
+    /// The fleet, and each of its VMs' store key by its position in the snapshot's `vms`.
+    static func keyedSnapshot(_ tx: any Repositories) throws -> (fleet: FleetSnapshot, keys: [VMKey]) {
+        var vms: [VirtualMachine] = [], keys: [VMKey] = []
+        let count = try tx.vms.count(in: .all)
+        vms.reserveCapacity(count)
+        keys.reserveCapacity(count)
+        try tx.vms.forEachKeyed(in: .all) { vm, key in
+            vms.append(vm)
+            keys.append(key)
+        }
+        return (try snapshot(tx, vms: vms), keys)
+    }
+
+    private static func snapshot(_ tx: any Repositories, vms: [VirtualMachine]) throws -> FleetSnapshot {
         let (regions, pairs, subscriptions) = (try tx.fleet.regions(), try tx.fleet.regionPairs(), try tx.fleet.subscriptions())
         let (sets, windows, blackouts) = (try tx.fleet.availabilitySets(), try tx.fleet.maintenanceWindows(), try tx.fleet.blackouts())
         do throws(InputProblem) {
@@ -73,14 +90,14 @@ public struct SchedulerService: Sendable {
         let work: @Sendable (any Repositories) throws -> PlanResult = { tx in
             // The fleet snapshot and the existing events are dropped before the events are
             // written, so that their memory can serve as page cache.
-            let planned = try Self.planCampaign(request, now: now, in: tx)
+            let (planned, keys) = try Self.planCampaign(request, now: now, in: tx)
             let (campaign, events, summary, notices) = (planned.campaign, planned.events, planned.summary, planned.notices)
             let id = campaign.id
             guard !dryRun else { return planned }
 
             try tx.events.insert(campaign: campaign, span: summary.span ?? TimeRange(start: campaign.notBefore, end: campaign.notBefore))
             var reported = 0
-            try tx.events.insert(events: events) { written in
+            try tx.events.insert(events: events, keys: keys) { written in
                 guard written - reported >= 20_000 || written == events.count, events.count >= 20_000 else { return }
                 reported = written
                 progress?(written, events.count)
@@ -111,8 +128,9 @@ public struct SchedulerService: Sendable {
     }
 
     /// Validates and plans the campaign against the fleet and the active events; writes nothing.
-    private static func planCampaign(_ request: CampaignRequest, now: Timestamp, in tx: any Repositories) throws -> PlanResult {
-        let fleet = try snapshot(tx)
+    /// Returns with it each event's VM key, as read with the fleet.
+    private static func planCampaign(_ request: CampaignRequest, now: Timestamp, in tx: any Repositories) throws -> (PlanResult, [VMKey]) {
+        let (fleet, fleetKeys) = try keyedSnapshot(tx)
         // The active plan as columns, unsorted: the planner weighs it in any order.
         let existing = try tx.events.activePlan().events
         let terms = try tx.events.campaignTerms()
@@ -137,22 +155,33 @@ public struct SchedulerService: Sendable {
             throw PitstopError(.conflict, "no valid plan: \(error.message)")
         }
         let events = outcome.events
-        let (notices, warnings) = Self.notices(for: campaign, events: events, fleet: fleet, now: now)
-        return PlanResult(campaign: campaign, events: events, summary: PlanSummary(events: events), turnOrders: outcome.turnOrders,
-                          notices: notices, written: false, warnings: warnings)
+        let (notices, warnings) = Self.notices(for: campaign, events: events, vmPositions: outcome.vmPositions, fleet: fleet, now: now)
+        return (PlanResult(campaign: campaign, events: events, summary: PlanSummary(events: events), turnOrders: outcome.turnOrders,
+                           notices: notices, written: false, warnings: warnings),
+                outcome.vmPositions.map { fleetKeys[Int($0)] })
     }
 
     /// One notice per subscription for a reboot campaign: its VMs, waves and times, in UTC
     /// and in the subscription's zone.
-    static func notices(for campaign: Campaign, events: [PlannedEvent], fleet: FleetSnapshot, now: Timestamp) -> ([NoticeRecord], [String]) {
+    /// `vmPositions` holds each event's VM's position in `fleet.vms`.
+    static func notices(for campaign: Campaign, events: [PlannedEvent], vmPositions: [Int32], fleet: FleetSnapshot,
+                        now: Timestamp) -> ([NoticeRecord], [String]) {
         guard Rules.needsNotice(campaign.kind), !events.isEmpty else { return ([], []) }
         // Positions in `events`, not copies: a million events each copied twice (per
-        // subscription, per wave) cost most of a second.
+        // subscription, per wave) cost most of a second. A run of VMs of one subscription (a
+        // wave's, mostly) is gathered before it is filed: one hash a run, not one a VM.
         var bySubscription: [String: [Int]] = [:]
-        for (i, event) in events.enumerated() {
-            guard let subscription = fleet.subscription(ofVM: event.vm) else { continue }
-            bySubscription[subscription, default: []].append(i)
+        var run: (subscription: String, positions: [Int])?
+        for i in events.indices {
+            let subscription = fleet.vms[Int(vmPositions[i])].subscription
+            if run?.subscription == subscription {
+                run!.positions.append(i)
+                continue
+            }
+            if let run { bySubscription[run.subscription, default: []].append(contentsOf: run.positions) }
+            run = (subscription, [i])
         }
+        if let run { bySubscription[run.subscription, default: []].append(contentsOf: run.positions) }
         let subscriptions = Dictionary(uniqueKeysWithValues: fleet.subscriptions.map { ($0.id, $0) })
         var notices: [NoticeRecord] = [], warnings: [String] = []
         for (id, positions) in bySubscription.sorted(by: { $0.key < $1.key }) {

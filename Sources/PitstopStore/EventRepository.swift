@@ -106,10 +106,11 @@ struct SQLiteEventRepository: EventRepository {
     /// VM index fit, so nothing spills to the WAL mid-transaction.
     static let planCacheKiB = 64 * 1024
 
-    func insert(events: [PlannedEvent], progress: ((Int) -> Void)?) throws {
+    func insert(events: [PlannedEvent], keys: [VMKey]?, progress: ((Int) -> Void)?) throws {
+        precondition(keys.map { $0.count == events.count } ?? true, "one key per event")
         try db.execute(sql: "PRAGMA cache_size = -\(Self.planCacheKiB)")
         defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
-        try WaveWriter(db).write(events, progress: progress)
+        try WaveWriter(db).write(events, keys: keys, progress: progress)
     }
 
     // MARK: Events
@@ -384,7 +385,7 @@ enum EventRows {
             guard let status = rows.text(11).flatMap(EventStatus.init(rawValue:)) else {
                 throw corruptRow(table: "vm_departures", key: StableID.event(wave: wave.id, vm: vm), problem: "its status cannot be read")
             }
-            let event = PlannedEvent(id: StableID.event(wave: wave.id, vm: vm), campaign: wave.campaign, vm: vm, region: wave.region,
+            let event = PlannedEvent(campaign: wave.campaign, vm: vm, region: wave.region,
                                      availabilitySet: wave.set, updateDomain: rows.int(5), faultDomain: rows.int(6), wave: wave.id,
                                      kind: wave.kind, range: wave.range, status: status, plannedAt: wave.plannedAt)
             return EventRecord(event: event, approvedAt: rows.instant(12), actualStart: rows.instant(13), actualEnd: rows.instant(14),
@@ -490,9 +491,9 @@ struct WaveWriter {
 
     init(_ db: Database) { self.db = db }
 
-    func write(_ events: [PlannedEvent], progress: ((Int) -> Void)?) throws {
+    func write(_ events: [PlannedEvent], keys: [VMKey]?, progress: ((Int) -> Void)?) throws {
         guard !events.isEmpty else { return }
-        var vmKeys = try internNames(of: events)
+        var vmKeys = try recordNames(of: events, lookUp: keys == nil)
         var waveKeys: [String: (key: Int64, life: Lifecycle)] = [:]
         let arena = BindArena()
         var campaigns: [String] = []
@@ -512,7 +513,7 @@ struct WaveWriter {
             let life = Lifecycle(planned: events[i])
             if let last, last.id == events[i].wave, life == last.life {
                 // The common case, read in place: the same wave as the VM before, nothing of its own.
-                pairs.append((try vmKeys[events[i].vm] ?? intern(events[i].vm, into: &vmKeys), last.key, events[i].faultDomain))
+                pairs.append((try key(of: i, events[i].vm, given: keys, known: &vmKeys), last.key, events[i].faultDomain))
                 continue
             }
             let e = events[i]
@@ -540,7 +541,7 @@ struct WaveWriter {
                 waveKeys[e.wave] = wave
             }
             last = (e.wave, wave.key, wave.life)
-            let vm = try vmKeys[e.vm] ?? intern(e.vm, into: &vmKeys)
+            let vm = try key(of: i, e.vm, given: keys, known: &vmKeys)
             pairs.append((vm, wave.key, e.faultDomain))
             if life != wave.life { departures.append((wave.key, vm, life)) }
         }
@@ -580,21 +581,34 @@ struct WaveWriter {
         return (row[0], life)
     }
 
-    /// Integer keys of the fleet's VMs in the events' regions: each VM's `vms.key`, its name
-    /// added to `vm_names` the first time a plan names it. A VM no longer in the fleet is left
-    /// to ``intern(_:into:)``.
-    private func internNames(of events: [PlannedEvent]) throws -> [String: Int64] {
+    /// The key of event `i`'s VM: the one the caller read with the fleet, else the one looked
+    /// up by name.
+    private func key(of i: Int, _ name: String, given keys: [VMKey]?, known: inout [String: VMKey]) throws -> VMKey {
+        if let keys, keys[i] > 0 { return keys[i] }
+        return try known[name] ?? intern(name, into: &known)
+    }
+
+    /// Keys the VMs written without one, and adds to `vm_names` the fleet's VMs in the events'
+    /// regions that no plan named before (one statement). With `lookUp`, returns those VMs'
+    /// keys by name; a VM no longer in the fleet is left to ``intern(_:into:)``.
+    private func recordNames(of events: [PlannedEvent], lookUp: Bool) throws -> [String: VMKey] {
         var regions: [String] = []
-        var seen = Set<String>()
-        for e in events where seen.insert(e.region).inserted { regions.append(e.region) }
+        // A plan lists a region's events together: compare with the last before hashing.
+        var seen = Set<String>(), last: String?
+        for e in events where e.region != last {
+            last = e.region
+            if seen.insert(e.region).inserted { regions.append(e.region) }
+        }
         let inRegions = "v.region IN (SELECT value FROM json_each(?))"
         let json = JSONText.array(regions.map(JSONText.quote))
         try keyVMsWrittenWithoutKey()
+        // OR IGNORE: a rowid insert finds its place anyway, so a name already there costs no
+        // extra search (NOT EXISTS searched once more per VM: a tenth of a second a million).
         try db.execute(sql: """
-            INSERT INTO vm_names(key, name) SELECT v.key, v.name FROM vms v
-            WHERE \(inRegions) AND v.key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM vm_names n WHERE n.key = v.key)
+            INSERT OR IGNORE INTO vm_names(key, name) SELECT v.key, v.name FROM vms v WHERE \(inRegions) AND v.key IS NOT NULL
             """, arguments: [json])
-        var keys: [String: Int64] = [:]
+        var keys: [String: VMKey] = [:]
+        guard lookUp else { return keys }
         keys.reserveCapacity(events.count)
         let statement = try db.makeStatement(sql: "SELECT v.key, v.name FROM vms v WHERE \(inRegions) AND v.key IS NOT NULL")
         try statement.setArguments([json])

@@ -104,6 +104,9 @@ public protocol VMRepository {
     func vm(ipAddress: String) throws -> VirtualMachine?
     /// Calls `body` for each VM in scope, in name order, without holding them all.
     func forEach(in scope: VMScope, _ body: (VirtualMachine) throws -> Void) throws
+    /// As ``forEach(in:_:)``, with each VM's key: what a plan written in the same unit of
+    /// work hands back to ``EventRepository/insert(events:keys:progress:)``.
+    func forEachKeyed(in scope: VMScope, _ body: (VirtualMachine, VMKey) throws -> Void) throws
     func count(in scope: VMScope) throws -> Int
     /// VM counts per set.
     func countsBySet() throws -> [String: Int]
@@ -131,6 +134,11 @@ public struct DomainCount: Sendable, Hashable {
     }
 }
 
+/// A VM's integer key in the store, given when the VM is recorded and never changed: what a
+/// plan's (wave, VM) pairs hold. 0 stands for none (a VM another tool wrote without one, which
+/// the plan that names it keys).
+public typealias VMKey = Int64
+
 /// Writes VMs one at a time inside a unit of work.
 public protocol VMWriting {
     /// Inserts `vm` unless a VM of that name exists; returns whether it was inserted.
@@ -155,7 +163,10 @@ public protocol EventRepository {
     /// Cancels the campaign's scheduled events; returns how many.
     func cancelScheduledEvents(ofCampaign id: String) throws -> Int
     /// Inserts planned events in order; `progress` gets the count written so far.
-    func insert(events: [PlannedEvent], progress: ((Int) -> Void)?) throws
+    /// Writes a plan's events. `keys`, when given, holds each event's VM key as
+    /// ``VMRepository/forEachKeyed(in:_:)`` read it in this unit of work (0: look it up by name);
+    /// without it, every key is looked up by name.
+    func insert(events: [PlannedEvent], keys: [VMKey]?, progress: ((Int) -> Void)?) throws
     /// Events overlapping `[from, until)` (either bound optional), in start order, then id.
     func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord]
     /// Records what happened to events: status, approval, actual times, forced and reason.

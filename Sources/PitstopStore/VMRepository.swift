@@ -27,18 +27,27 @@ struct SQLiteVMRepository: VMRepository {
         /// Calls `body` for each VM in scope, in name order, without holding them all. Columns
     /// are read raw: the planner reads a million VMs, and GRDB's `Row` cost more than SQLite.
     func forEach(in scope: VMScope, _ body: (VirtualMachine) throws -> Void) throws {
+        try read(scope, keyed: false) { vm, _ in try body(vm) }
+    }
+
+    func forEachKeyed(in scope: VMScope, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
+        try read(scope, keyed: true, body)
+    }
+
+    private func read(_ scope: VMScope, keyed: Bool, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
         let (filter, argument): (String, String?) = switch scope {
         case .all: ("", nil)
         case .region(let r): (" WHERE region = ?", r)
         case .availabilitySet(let s): (" WHERE availability_set = ?", s)
         case .subscription(let s): (" WHERE subscription = ?", s)
         }
-        let statement = try db.makeStatement(sql: "SELECT \(Self.columns) FROM vms\(filter) ORDER BY name")
+        let statement = try db.makeStatement(sql: "SELECT \(Self.columns)\(keyed ? ", key" : "") FROM vms\(filter) ORDER BY name")
         if let argument { try statement.setArguments([argument]) }
         let rows = RawRows(statement: statement, db: db)
         while try rows.next() {
             try body(VirtualMachine(name: rows.text(0) ?? "", region: rows.text(1) ?? "", subscription: rows.text(2) ?? "",
-                                    availabilitySet: rows.text(3), updateDomain: rows.int(4), faultDomain: rows.int(5), ipAddress: rows.text(6)))
+                                    availabilitySet: rows.text(3), updateDomain: rows.int(4), faultDomain: rows.int(5), ipAddress: rows.text(6)),
+                     keyed ? rows.int64(7) ?? 0 : 0)
         }
     }
 

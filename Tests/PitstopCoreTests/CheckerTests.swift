@@ -244,7 +244,7 @@ import Testing
 
     @Test func aVMGoneFromTheFleetIsJudgedByItsEvent() throws {
         let gone = PlannedEvent(
-            id: "x/ghost", campaign: "c1", vm: "ghost", region: "eastus", availabilitySet: "web", updateDomain: 2,
+            campaign: "c1", vm: "ghost", region: "eastus", availabilitySet: "web", updateDomain: 2,
             faultDomain: 0, wave: "x", kind: .reboot, range: TimeRange(start: t, end: t + 900), plannedAt: planningTime)
         #expect(rules(check([gone, event("web-0", fleet: fleet, start: t)])) == [.updateDomainOverlap])
     }

@@ -18,7 +18,7 @@ private struct GuardFixture {
         let wave = set.map { "\(campaign)-\($0)-\(ud ?? 0)" } ?? "\(campaign)-\(region)-single"
         let s = at(start)
         return PlannedEvent(
-            id: "\(wave)/\(vm)", campaign: campaign, vm: vm, region: region, availabilitySet: set, updateDomain: ud,
+            campaign: campaign, vm: vm, region: region, availabilitySet: set, updateDomain: ud,
             faultDomain: ud.map { $0 % 2 }, wave: wave, kind: .reboot, range: TimeRange(start: s, end: s + 900),
             status: status, plannedAt: planningTime)
     }

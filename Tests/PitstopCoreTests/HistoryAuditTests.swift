@@ -15,7 +15,7 @@ private func happened(
 ) -> EventRecord {
     let wave = set.map { "\(campaign)-\($0)-\(ud ?? 0)" } ?? "\(campaign)-\(region)-single"
     let plannedAt = t(plannedStart ?? start)
-    let event = PlannedEvent(id: "\(wave)/\(vm)", campaign: campaign, vm: vm, region: region, availabilitySet: set,
+    let event = PlannedEvent(campaign: campaign, vm: vm, region: region, availabilitySet: set,
                              updateDomain: set == nil ? nil : ud, faultDomain: set == nil ? nil : 0, wave: wave, kind: kind,
                              range: TimeRange(start: plannedAt, end: plannedAt + planned), status: status, plannedAt: t(-30 * 86_400))
     return EventRecord(event: event, subscription: subscription, actualStart: t(start), actualEnd: end.map(t), forced: forced, reason: reason)

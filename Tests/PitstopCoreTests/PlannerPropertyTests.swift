@@ -181,7 +181,7 @@ extension Scenario {
             let start = earliest + Int64(random.int(-86_400...3 * 86_400))
             let junkKind: MaintenanceKind = random.chance(50) ? .reboot : .freeze
             existing.append(PlannedEvent(
-                id: "junk-\(n)", campaign: "junk", vm: v.name, region: v.region, availabilitySet: v.availabilitySet,
+                campaign: "junk", vm: v.name, region: v.region, availabilitySet: v.availabilitySet,
                 updateDomain: v.updateDomain, faultDomain: v.faultDomain, wave: "junk-\(n)", kind: junkKind,
                 range: TimeRange(start: start, end: start + Int64(random.int(1...(junkKind == .freeze ? 30 : 3600)))),
                 plannedAt: planningTime - 30 * 86_400))

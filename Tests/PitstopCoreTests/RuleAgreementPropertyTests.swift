@@ -77,7 +77,7 @@ struct RuleBreakingScenario: Sendable, CustomStringConvertible {
                 events.append(PlannedEvent(
                     // Each region its own campaigns: the span rule within one campaign is the
                     // checker's and the guard's alone, so it stays out of the comparison.
-                    id: "e\(n)-\(vm.name)", campaign: "c\(recipe.campaign)-\(vm.region)", vm: vm.name, region: vm.region,
+                    campaign: "c\(recipe.campaign)-\(vm.region)", vm: vm.name, region: vm.region,
                     availabilitySet: vm.availabilitySet, updateDomain: vm.updateDomain, faultDomain: vm.faultDomain,
                     wave: "w\(n)", kind: kind, range: range, status: .scheduled, plannedAt: planningTime))
             }

@@ -87,7 +87,7 @@ func event(
     let wave = v.availabilitySet.map { StableID.wave(campaign: campaign, region: v.region, availabilitySet: $0, updateDomain: v.updateDomain!) }
         ?? StableID.singleInstanceWave(campaign: campaign, region: v.region)
     return PlannedEvent(
-        id: StableID.event(wave: wave, vm: vm), campaign: campaign, vm: vm, region: v.region, availabilitySet: v.availabilitySet,
+        campaign: campaign, vm: vm, region: v.region, availabilitySet: v.availabilitySet,
         updateDomain: v.updateDomain, faultDomain: v.faultDomain, wave: wave, kind: kind,
         range: TimeRange(start: start, end: start + seconds), status: status, plannedAt: plannedAt)
 }

@@ -369,7 +369,7 @@ private struct History {
         let wave = "\(campaign)-\(set ?? region)-\(ud ?? -1)"
         func at(_ s: Int64?) -> Timestamp? { s.map { Self.t0 + $0 } }
         let planned = PlannedEvent(
-            id: "\(wave)/\(vm)", campaign: campaign, vm: vm, region: region, availabilitySet: set, updateDomain: set == nil ? nil : ud,
+            campaign: campaign, vm: vm, region: region, availabilitySet: set, updateDomain: set == nil ? nil : ud,
             faultDomain: set == nil ? nil : 0, wave: wave, kind: MaintenanceKind(rawValue: kind)!,
             range: TimeRange(start: Self.t0 + planned, end: Self.t0 + planned + length), plannedAt: Timestamp(iso8601: "2026-11-01T00:00:00Z")!)
         var record = EventRecord(event: planned, actualStart: at(start), actualEnd: at(end), forced: forced, reason: reason)
@@ -377,7 +377,7 @@ private struct History {
         // Through the repository: the wave layout keeps a VM's lifecycle on its wave or beside it.
         try f.database.writer.write { db in
             let events = SQLiteRepositories(db: db).events
-            try events.insert(events: [planned], progress: nil)
+            try events.insert(events: [planned], keys: nil, progress: nil)
             try events.update([record])
         }
     }

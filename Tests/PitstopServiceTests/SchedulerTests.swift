@@ -61,6 +61,29 @@ private struct Fixture {
 }
 
 @Suite struct PlanWriteTests {
+    /// The plan hands the store each VM's key as read with the fleet: every pair must name the
+    /// VM it was planned for, and each notice list its own subscription's VMs only. A VM another
+    /// tool wrote without a key gets one from the plan.
+    @Test func everyPairAndNoticeNamesTheVMItWasPlannedFor() async throws {
+        let f = try await Fixture()
+        try f.sql("INSERT INTO vms(name, region, subscription) VALUES ('jump-2', 'eastus', 'fabrikam')")
+        try await f.plan()
+        #expect(try f.count("wave_vms") == 10)
+        let (matching, keyless) = try await f.database.writer.read { db in
+            (try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM wave_vms p JOIN vms v ON v.key = p.vm JOIN vm_names n ON n.key = p.vm WHERE n.name = v.name
+                """), try Int.fetchOne(db, sql: "SELECT count(*) FROM vms WHERE key IS NULL"))
+        }
+        #expect(matching == 10)
+        #expect(keyless == 0)
+        #expect(try f.event("jump-2").region == "eastus")
+        let notices = try await f.database.writer.read { try SQLiteRepositories(db: $0).notices.notices() }
+        let fabrikam = try #require(notices.first { $0.subscription == "fabrikam" }).body
+        let contoso = try #require(notices.first { $0.subscription == "contoso" }).body
+        #expect(fabrikam.contains("db-0") && fabrikam.contains("jump-2") && !fabrikam.contains("web-0"))
+        #expect(contoso.contains("web-0") && contoso.contains("api-1") && !contoso.contains("db-1") && !contoso.contains("jump-2"))
+    }
+
     @Test func aPlanWritesTheCampaignItsEventsNoticesAndAudit() async throws {
         let f = try await Fixture()
         let result = try await f.plan()

@@ -111,10 +111,10 @@ import Testing
         #expect(try await database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM vms WHERE key IS NULL") } == 2)
         let start = Timestamp(seconds: 1796860800)
         let events = ["a", "b"].map { vm in
-            PlannedEvent(id: "w1/\(vm)", campaign: "c1", vm: vm, region: "eastus", availabilitySet: nil, updateDomain: nil, faultDomain: nil,
+            PlannedEvent(campaign: "c1", vm: vm, region: "eastus", availabilitySet: nil, updateDomain: nil, faultDomain: nil,
                          wave: "w1", kind: .reboot, range: TimeRange(start: start, end: start + 900), plannedAt: Timestamp(seconds: 1796083200))
         }
-        try await database.write { tx in try tx.events.insert(events: events, progress: nil) }
+        try await database.write { tx in try tx.events.insert(events: events, keys: nil, progress: nil) }
 
         let (keys, names, counter) = try await database.writer.read { db in
             (try Int.fetchAll(db, sql: "SELECT key FROM vms ORDER BY name"),

@@ -202,9 +202,6 @@ public struct FleetSnapshot: Sendable {
     public func availabilitySet(named name: String) -> AvailabilitySet? { setIndex[name].map { sets[Int($0)] } }
 
     /// The VM called `name`, with its update and fault domain filled in when it is in a set.
-    /// The subscription of the VM, without copying the VM: looked up by the million.
-    public func subscription(ofVM name: String) -> String? { vmIndex[name].map { vms[Int($0)].subscription } }
-
     public func vm(named name: String) -> VirtualMachine? {
         guard let i = vmIndex[name].map(Int.init) else { return nil }
         var vm = vms[i]

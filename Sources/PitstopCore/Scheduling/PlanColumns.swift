@@ -37,8 +37,6 @@ public struct PlanColumns: Sendable {
     /// -1 for a single-instance VM.
     public private(set) var faultDomain: [Int16] = []
     public private(set) var status: [EventStatus] = []
-    /// Ids of the rows whose id is not `<wave id>/<vm>` (events made by hand, in tests).
-    private var otherIDs: [Int: String] = [:]
 
     /// Columns whose rows will name their VMs by their position in `names`.
     public init(names: [String] = []) { self.names = names }
@@ -58,7 +56,6 @@ public struct PlanColumns: Sendable {
                 w = append(wave: facts)
                 index[facts] = w
             }
-            if e.id != StableID.event(wave: e.wave, vm: e.vm) { otherIDs[count] = e.id }
             let n: Int32
             if let known = nameIndex[e.vm] {
                 n = known
@@ -100,12 +97,12 @@ public struct PlanColumns: Sendable {
     }
 
     /// The id of row `i`'s event, without making the event.
-    public func id(_ i: Int) -> String { otherIDs[i] ?? StableID.event(wave: waves[Int(wave[i])].id, vm: vm(i)) }
+    public func id(_ i: Int) -> String { StableID.event(wave: waves[Int(wave[i])].id, vm: vm(i)) }
 
     /// Row `i` as a `PlannedEvent`.
     public func event(_ i: Int) -> PlannedEvent {
         let w = waves[Int(wave[i])]
-        return PlannedEvent(id: id(i), campaign: w.campaign, vm: vm(i), region: w.region,
+        return PlannedEvent(campaign: w.campaign, vm: vm(i), region: w.region,
                             availabilitySet: w.availabilitySet, updateDomain: w.updateDomain,
                             faultDomain: faultDomain[i] < 0 ? nil : Int(faultDomain[i]), wave: w.id, kind: w.kind, range: w.range,
                             status: status[i], plannedAt: w.plannedAt)

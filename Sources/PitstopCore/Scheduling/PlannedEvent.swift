@@ -6,8 +6,6 @@
 /// record where the VM was when the event was planned; the checker re-reads them from the
 /// current fleet instead of trusting them.
 public struct PlannedEvent: Sendable, Hashable, Codable {
-    /// Deterministic: `<wave id>/<vm name>`.
-    public var id: String
     public var campaign: String
     public var vm: String
     public var region: String
@@ -24,11 +22,10 @@ public struct PlannedEvent: Sendable, Hashable, Codable {
     public var plannedAt: Timestamp
 
     public init(
-        id: String, campaign: String, vm: String, region: String, availabilitySet: String?,
+        campaign: String, vm: String, region: String, availabilitySet: String?,
         updateDomain: Int?, faultDomain: Int?, wave: String, kind: MaintenanceKind, range: TimeRange,
         status: EventStatus = .scheduled, plannedAt: Timestamp
     ) {
-        self.id = id
         self.campaign = campaign
         self.vm = vm
         self.region = region
@@ -41,6 +38,10 @@ public struct PlannedEvent: Sendable, Hashable, Codable {
         self.status = status
         self.plannedAt = plannedAt
     }
+
+    /// Deterministic: `<wave id>/<vm name>`. Made when asked, not kept: a million-VM plan
+    /// kept a million of these strings (80 MB) that few readers look at.
+    public var id: String { StableID.event(wave: wave, vm: vm) }
 
     /// Whether the VM had no availability set when planned.
     public var isSingleInstance: Bool { availabilitySet == nil }

@@ -87,7 +87,8 @@ public enum Planner {
             placed.merge(waves) { $1 }
             if group.count > 1 { choices.append(choice) }
         }
-        return PlanOutcome(events: events(for: shapes, placed: placed, campaign: campaign, fleet: fleet), turnOrders: choices)
+        let (events, positions) = events(for: shapes, placed: placed, campaign: campaign, fleet: fleet)
+        return PlanOutcome(events: events, vmPositions: positions, turnOrders: choices)
     }
 
     /// A lower bound, in seconds, on any valid plan's length (first event start to last event
@@ -401,11 +402,12 @@ public enum Planner {
 
     private static func events(
         for shapes: [RegionShape], placed: [Int32: [Wave]], campaign: Campaign, fleet: FleetSnapshot
-    ) -> [PlannedEvent] {
+    ) -> (events: [PlannedEvent], vmPositions: [Int32]) {
         var total = 0
         for shape in shapes { total += fleet.vmCountOfRegion[Int(shape.region)] }
-        var events: [PlannedEvent] = []
+        var events: [PlannedEvent] = [], positions: [Int32] = []
         events.reserveCapacity(total)
+        positions.reserveCapacity(total)
         let d = campaign.perVMDuration
         for shape in shapes {
             let regionName = fleet.regions[Int(shape.region)].name
@@ -418,24 +420,26 @@ public enum Planner {
                     for v in fleet.setMembers[s][Int(offsets[wave.updateDomain])..<Int(offsets[wave.updateDomain + 1])] {
                         let vmName = fleet.vms[Int(v)].name
                         events.append(PlannedEvent(
-                            id: StableID.event(wave: waveID, vm: vmName), campaign: campaign.id, vm: vmName,
+                            campaign: campaign.id, vm: vmName,
                             region: regionName, availabilitySet: setName, updateDomain: wave.updateDomain,
                             faultDomain: Int(fleet.vmFaultDomain[Int(v)]), wave: waveID, kind: campaign.kind,
                             range: range, status: .scheduled, plannedAt: campaign.createdAt))
+                        positions.append(v)
                     }
                 } else {
                     let waveID = StableID.singleInstanceWave(campaign: campaign.id, region: regionName)
                     for v in shape.singles {
                         let vmName = fleet.vms[Int(v)].name
                         events.append(PlannedEvent(
-                            id: StableID.event(wave: waveID, vm: vmName), campaign: campaign.id, vm: vmName,
+                            campaign: campaign.id, vm: vmName,
                             region: regionName, availabilitySet: nil, updateDomain: nil, faultDomain: nil,
                             wave: waveID, kind: campaign.kind, range: range, status: .scheduled,
                             plannedAt: campaign.createdAt))
+                        positions.append(v)
                     }
                 }
             }
         }
-        return events
+        return (events, positions)
     }
 }

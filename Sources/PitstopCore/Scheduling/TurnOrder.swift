@@ -44,6 +44,9 @@ public struct TurnOrderChoice: Sendable, Hashable {
 public struct PlanOutcome: Sendable, Hashable {
     /// The planned events, as ``Planner/plan(_:fleet:existing:existingCampaigns:)`` returns them.
     public var events: [PlannedEvent]
+    /// For each event, its VM's position in the fleet snapshot's `vms`: what a caller that
+    /// keeps something per fleet VM looks it up by, instead of hashing a million names.
+    public var vmPositions: [Int32]
     /// One choice per group of at least two linked target regions, by the group's first region name.
     public var turnOrders: [TurnOrderChoice]
 }
