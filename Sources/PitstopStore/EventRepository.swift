@@ -599,19 +599,23 @@ struct WaveWriter {
             last = e.region
             if seen.insert(e.region).inserted { regions.append(e.region) }
         }
-        let inRegions = "v.region IN (SELECT value FROM json_each(?))"
-        let json = JSONText.array(regions.map(JSONText.quote))
+        // A plan over every region (the usual campaign) reads the fleet unfiltered: testing a
+        // million VMs' regions against the list cost 0.3 s, half of recording their names.
+        let everyRegion = try Int.fetchOne(db, sql: "SELECT count(*) FROM regions") == regions.count
+        let (inRegions, arguments): (String, StatementArguments) = everyRegion
+            ? ("", []) : ("v.region IN (SELECT value FROM json_each(?)) AND ", [JSONText.array(regions.map(JSONText.quote))])
         try keyVMsWrittenWithoutKey()
         // OR IGNORE: a rowid insert finds its place anyway, so a name already there costs no
-        // extra search (NOT EXISTS searched once more per VM: a tenth of a second a million).
+        // extra search (NOT EXISTS searched once more per VM: 0.52 s against 0.38 s for a
+        // million in the sqlite3 shell).
         try db.execute(sql: """
-            INSERT OR IGNORE INTO vm_names(key, name) SELECT v.key, v.name FROM vms v WHERE \(inRegions) AND v.key IS NOT NULL
-            """, arguments: [json])
+            INSERT OR IGNORE INTO vm_names(key, name) SELECT v.key, v.name FROM vms v WHERE \(inRegions)v.key IS NOT NULL
+            """, arguments: arguments)
         var keys: [String: VMKey] = [:]
         guard lookUp else { return keys }
         keys.reserveCapacity(events.count)
-        let statement = try db.makeStatement(sql: "SELECT v.key, v.name FROM vms v WHERE \(inRegions) AND v.key IS NOT NULL")
-        try statement.setArguments([json])
+        let statement = try db.makeStatement(sql: "SELECT v.key, v.name FROM vms v WHERE \(inRegions)v.key IS NOT NULL")
+        try statement.setArguments(arguments)
         let rows = RawRows(statement: statement, db: db)
         while try rows.next() { keys[rows.text(1) ?? ""] = rows.int64(0) }
         return keys

@@ -84,6 +84,16 @@ private struct Fixture {
         #expect(contoso.contains("web-0") && contoso.contains("api-1") && !contoso.contains("db-1") && !contoso.contains("jump-2"))
     }
 
+    /// Only the VMs a plan names get their name recorded, whether it covers some regions or all.
+    @Test func aPlanRecordsTheNamesOfItsOwnVMs() async throws {
+        let f = try await Fixture()
+        let names = { try await f.database.writer.read { try String.fetchAll($0, sql: "SELECT name FROM vm_names ORDER BY name") } }
+        try await f.plan(CampaignRequest(kind: .reboot, regions: ["northeurope"]))
+        #expect(try await names() == ["db-0", "db-1"])
+        try await f.plan(CampaignRequest(kind: .freeze))
+        #expect(try await names() == ["api-0", "api-1", "db-0", "db-1", "jump", "web-0", "web-1", "web-2", "web-3"])
+    }
+
     @Test func aPlanWritesTheCampaignItsEventsNoticesAndAudit() async throws {
         let f = try await Fixture()
         let result = try await f.plan()
