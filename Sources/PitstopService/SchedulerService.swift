@@ -271,10 +271,10 @@ public struct SchedulerService: Sendable {
             if let campaign, try tx.events.campaign(id: campaign) == nil {
                 throw PitstopError(.notFound, "unknown campaign '\(campaign.escapingControlCharacters)'")
             }
-            let fleet = try Self.snapshot(tx)
+            let (fleet, keys) = try Self.keyedSnapshot(tx)
             // A campaign's events are checked against everything active, so that a clash with
             // another campaign is found from either side.
-            let plan = try tx.events.activePlan()
+            let plan = try tx.events.activePlan(fleetKeys: keys)
             let violations = Checker.check(plan: plan, fleet: fleet, campaigns: try tx.events.campaignTerms(),
                                            notices: try tx.notices.noticeKeys())
             guard let campaign else { return violations }

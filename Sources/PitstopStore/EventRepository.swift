@@ -166,7 +166,7 @@ struct SQLiteEventRepository: EventRepository {
         ], [JSONText.array(vms.map(JSONText.quote)), JSONText.array(vms.map(JSONText.quote)), since.seconds])
     }
 
-    func activePlan() throws -> PlanColumns {
+    func activePlan(fleetKeys: [VMKey]?) throws -> PlanColumns {
         // The VMs' own lifecycles first (a handful of rows): then each pair row needs no lookup
         // of its departure, which cost two index searches a row at a million VMs.
         var departed: [Int64: [Int64: EventStatus]] = [:]
@@ -196,6 +196,12 @@ struct SQLiteEventRepository: EventRepository {
         let rows = RawRows(statement: statement, db: db)
         var plan = PlanColumns(names: names)
         names = []
+        // Names are indexed by key: a fleet VM's position is one store away.
+        if let fleetKeys {
+            var positions = [Int32](repeating: -1, count: plan.names.count)
+            for (position, key) in fleetKeys.enumerated() where key > 0 && key < positions.count { positions[Int(key)] = Int32(position) }
+            plan.fleetPositions = positions
+        }
         var last: (key: Int64, index: Int32, status: EventStatus?, departed: [Int64: EventStatus]?) = (-1, -1, nil, nil)
         while try rows.next() {
             let key = rows.int64(0) ?? -1

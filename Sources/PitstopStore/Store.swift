@@ -139,6 +139,11 @@ public struct DomainCount: Sendable, Hashable {
 /// the plan that names it keys).
 public typealias VMKey = Int64
 
+extension EventRepository {
+    /// The active plan, its VMs found in the fleet by name.
+    public func activePlan() throws -> PlanColumns { try activePlan(fleetKeys: nil) }
+}
+
 /// Writes VMs one at a time inside a unit of work.
 public protocol VMWriting {
     /// Inserts `vm` unless a VM of that name exists; returns whether it was inserted.
@@ -176,8 +181,10 @@ public protocol EventRepository {
     /// Events of `vms` that actually started and had not ended by `since`.
     func startedEvents(vms: [String], endedAfter since: Timestamp) throws -> [EventRecord]
     /// The scheduled and started events as columns, in no particular order: the whole active
-    /// plan for the checker, without a struct and an id string per VM.
-    func activePlan() throws -> PlanColumns
+    /// plan for the checker, without a struct and an id string per VM. With `fleetKeys` (the
+    /// fleet's VM keys by position, as ``VMRepository/forEachKeyed(in:_:)`` read them in this
+    /// unit of work), the columns carry each VM's fleet position, so no name is looked up.
+    func activePlan(fleetKeys: [VMKey]?) throws -> PlanColumns
     /// Every event of `campaign` in `regions`, whatever its status.
     func events(campaign: String, regions: [String]) throws -> [EventRecord]
     /// Whether any event, of any status, names this VM.

@@ -412,4 +412,27 @@ extension SchedulerService.Scope {
         let ids = Set((0..<active.count).map(active.id))
         #expect(!ids.contains(web0.id) && !ids.contains(web3.id) && !ids.contains(jump.id) && ids.contains(api0.id))
     }
+
+    /// `check` finds each VM in the fleet by the position its key gives; the checker alone finds
+    /// it by name. Both find the same, for a VM moved and a VM gone since planning.
+    @Test func theFleetPositionsFromKeysFindWhatTheNamesFind() async throws {
+        let f = try await Fixture()
+        try await f.plan()
+        try f.sql("UPDATE vms SET update_domain = 2 WHERE name = 'web-0'")
+        try f.sql("PRAGMA foreign_keys = OFF; DELETE FROM vms WHERE name = 'api-1'; PRAGMA foreign_keys = ON")
+        let (byKey, byName, positions) = try await f.database.read { tx in
+            let (fleet, keys) = try SchedulerService.keyedSnapshot(tx)
+            let keyed = try tx.events.activePlan(fleetKeys: keys), named = try tx.events.activePlan()
+            let check = { (plan: PlanColumns) in
+                Checker.check(plan: plan, fleet: fleet, campaigns: try tx.events.campaignTerms(), notices: try tx.notices.noticeKeys())
+                    .map { "\($0.rule.rawValue) \($0.events.sorted())" }.sorted()
+            }
+            let positions = (0..<keyed.count).map { keyed.vm($0) + "@" + String(keyed.fleetPositions![Int(keyed.name[$0])]) }.sorted()
+            return (try check(keyed), try check(named), positions)
+        }
+        #expect(byKey == byName)
+        #expect(byKey.count == 1 && byKey[0].hasPrefix("update-domain-overlap") && byKey[0].contains("/web-0"))
+        #expect(positions.contains("api-1@-1"))
+        #expect(positions.filter { !$0.hasSuffix("@-1") }.count == 8)
+    }
 }

@@ -97,7 +97,7 @@ public enum Checker {
                 end.append(plan.waves[w].range.end.seconds)
                 kind.append(plan.waves[w].kind)
                 plannedAt.append(plan.waves[w].plannedAt.seconds)
-                if let v = fleet.vmIndex[plan.vm(i)] {
+                if let v = plan.fleetPosition(i, in: fleet) {
                     vm.append(v)
                     region.append(fleet.vmRegion[Int(v)])
                     set.append(fleet.vmSet[Int(v)])

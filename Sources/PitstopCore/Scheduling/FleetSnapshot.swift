@@ -1,5 +1,6 @@
 // The fleet as the planner and the checker see it: plain values plus indexes built once, so
 // that a million VMs are grouped by set, update domain and region without per-VM lookups later.
+import Synchronization
 
 /// Everything the rules need to know about the fleet at one moment.
 ///
@@ -19,7 +20,9 @@ public struct FleetSnapshot: Sendable {
     // Indexes. Int32 keeps a million-VM index small; -1 means "none".
     let regionIndex: [String: Int32]
     let setIndex: [String: Int32]
-    let vmIndex: [String: Int32]
+    /// VM name -> position in `vms`, built when first asked: a plan over a fleet with no other
+    /// campaign, and a check whose plan knows its VMs' positions, never ask.
+    let vmIndex: VMNameIndex
     let vmRegion: [Int32]
     let vmSet: [Int32]
     let vmUpdateDomain: [Int16]
@@ -82,7 +85,9 @@ public struct FleetSnapshot: Sendable {
             setRegion.append(r)
         }
 
-        var vmIndex = [String: Int32](minimumCapacity: vms.count)
+        // Names read from the store come sorted and unique (its primary key): one comparison
+        // a VM proves there is no duplicate. Others are hashed, as the index does.
+        var ascending = true
         var vmRegion = [Int32](repeating: -1, count: vms.count)
         var vmSet = [Int32](repeating: -1, count: vms.count)
         var vmUD = [Int16](repeating: -1, count: vms.count)
@@ -106,9 +111,7 @@ public struct FleetSnapshot: Sendable {
             guard let r = regionIndex[vm.region] else {
                 throw InputProblem("vms[\(i)] \(vm.name.truncatedForMessage): region '\(vm.region.truncatedForMessage)' is not in the fleet")
             }
-            guard vmIndex.updateValue(Int32(i), forKey: vm.name) == nil else {
-                throw InputProblem("vms[\(i)]: VM '\(vm.name.truncatedForMessage)' appears twice")
-            }
+            if ascending, i > 0, !(vms[i - 1].name < vm.name) { ascending = false }
             vmRegion[i] = r
             vmCount[Int(r)] += 1
             guard let setName = vm.availabilitySet else {
@@ -176,7 +179,15 @@ public struct FleetSnapshot: Sendable {
 
         self.regionIndex = regionIndex
         self.setIndex = setIndex
-        self.vmIndex = vmIndex
+        if ascending {
+            self.vmIndex = VMNameIndex(vms)
+        } else {
+            var index = [String: Int32](minimumCapacity: vms.count)
+            for (i, vm) in vms.enumerated() where index.updateValue(Int32(i), forKey: vm.name) != nil {
+                throw InputProblem("vms[\(i)]: VM '\(vm.name.truncatedForMessage)' appears twice")
+            }
+            self.vmIndex = VMNameIndex(vms, built: index)
+        }
         self.vmRegion = vmRegion
         self.vmSet = vmSet
         self.vmUpdateDomain = vmUD
@@ -232,4 +243,26 @@ public struct FleetSnapshot: Sendable {
 
     /// The number of VMs in `region`.
     public func vmCount(inRegion region: String) -> Int { regionIndex[region].map { vmCountOfRegion[Int($0)] } ?? 0 }
+}
+
+/// A fleet's VM name -> position index, built on first use (by whichever thread asks first).
+final class VMNameIndex: Sendable {
+    private let vms: [VirtualMachine]
+    private let index: Mutex<[String: Int32]?>
+
+    init(_ vms: [VirtualMachine], built: [String: Int32]? = nil) {
+        self.vms = vms
+        index = Mutex(built)
+    }
+
+    subscript(name: String) -> Int32? {
+        index.withLock { index in
+            if index == nil {
+                var built = [String: Int32](minimumCapacity: vms.count)
+                for (i, vm) in vms.enumerated() { built[vm.name] = Int32(i) }
+                index = built
+            }
+            return index![name]
+        }
+    }
 }

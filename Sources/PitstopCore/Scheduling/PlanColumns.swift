@@ -33,6 +33,10 @@ public struct PlanColumns: Sendable {
     public private(set) var wave: [Int32] = []
     /// VM names, each once; rows point into it.
     public private(set) var names: [String] = []
+    /// Per entry of `names`, the VM's position in the fleet snapshot the plan is checked
+    /// against (-1: gone from the fleet), when the reader knew it; nil: the checker looks each
+    /// name up. Set by whoever read the plan and the fleet together.
+    public var fleetPositions: [Int32]?
     public private(set) var name: [Int32] = []
     /// -1 for a single-instance VM.
     public private(set) var faultDomain: [Int16] = []
@@ -98,6 +102,13 @@ public struct PlanColumns: Sendable {
 
     /// The id of row `i`'s event, without making the event.
     public func id(_ i: Int) -> String { StableID.event(wave: waves[Int(wave[i])].id, vm: vm(i)) }
+
+    /// Row `i`'s VM's position in `fleet.vms`; nil for a VM gone from the fleet.
+    func fleetPosition(_ i: Int, in fleet: FleetSnapshot) -> Int32? {
+        guard let fleetPositions else { return fleet.vmIndex[vm(i)] }
+        let p = fleetPositions[Int(name[i])]
+        return p >= 0 ? p : nil
+    }
 
     /// Row `i` as a `PlannedEvent`.
     public func event(_ i: Int) -> PlannedEvent {
