@@ -20,28 +20,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// `2026-11-22T10:00:00Z`
     public var iso8601: String {
         let (days, secs) = seconds.floorDivided(by: 86_400)
-        let c = CivilDate(daysSinceEpoch: days)
-        // Written digit by digit: plans format millions of these, and String(format:) was
-        // the largest cost of writing a plan.
-        guard (0...9999).contains(c.year) else {
-            return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day, Int(secs / 3600), Int(secs % 3600 / 60), Int(secs % 60))
-        }
-        return String(unsafeUninitializedCapacity: 20) { buffer in
-            func put(_ value: Int, _ width: Int, at offset: Int) {
-                var v = value
-                for i in stride(from: offset + width - 1, through: offset, by: -1) {
-                    buffer[i] = UInt8(48 + v % 10)
-                    v /= 10
-                }
-            }
-            put(c.year, 4, at: 0); buffer[4] = 45
-            put(c.month, 2, at: 5); buffer[7] = 45
-            put(c.day, 2, at: 8); buffer[10] = 84
-            put(Int(secs / 3600), 2, at: 11); buffer[13] = 58
-            put(Int(secs % 3600 / 60), 2, at: 14); buffer[16] = 58
-            put(Int(secs % 60), 2, at: 17); buffer[19] = 90
-            return 20
-        }
+        return LocalDateTime(date: CivilDate(daysSinceEpoch: days), secondOfDay: Int(secs)).text(zulu: true)
     }
 
     public var description: String { iso8601 }
@@ -160,8 +139,32 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, Codable, CustomStri
     }
 
     /// `2026-12-05T22:00:00`
-    public var description: String {
-        String(format: "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, hour, minute, second)
+    public var description: String { text(zulu: false) }
+
+    /// `2026-12-05T22:00:00`, with a `Z` after it when `zulu`. Written digit by digit: plans
+    /// format millions of these, and String(format:) was the largest cost of writing a plan.
+    func text(zulu: Bool) -> String {
+        guard (0...9999).contains(year) else {
+            return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, hour, minute, second) + (zulu ? "Z" : "")
+        }
+        return String(unsafeUninitializedCapacity: 20) { buffer in
+            func put(_ value: Int, _ width: Int, at offset: Int) {
+                var v = value
+                for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                    buffer[i] = UInt8(48 + v % 10)
+                    v /= 10
+                }
+            }
+            put(year, 4, at: 0); buffer[4] = 45
+            put(month, 2, at: 5); buffer[7] = 45
+            put(day, 2, at: 8); buffer[10] = 84
+            put(hour, 2, at: 11); buffer[13] = 58
+            put(minute, 2, at: 14); buffer[16] = 58
+            put(second, 2, at: 17)
+            guard zulu else { return 19 }
+            buffer[19] = 90
+            return 20
+        }
     }
 
     /// The instant this wall-clock time names in `zone`. A time skipped by a daylight-saving

@@ -511,15 +511,28 @@ struct WaveWriter {
             INSERT INTO waves(public_id, campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at, status)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        var pairs: [(vm: Int64, wave: Int64, faultDomain: Int?)] = []
-        pairs.reserveCapacity(events.count)
+        // Each pair is written as soon as its wave is known, one row a statement, on purpose:
+        // SQLite journals every page a multi-row insert touches (it may abort half way), which
+        // tripled the system time of a million pairs.
+        let insertPair = try db.makeStatement(sql: "INSERT INTO wave_vms(wave, vm, fault_domain) VALUES (?, ?, ?)")
+        let pairHandle = insertPair.sqliteStatement
+        var written = 0
+        func pair(_ vm: Int64, _ wave: Int64, _ faultDomain: Int?) throws {
+            sqlite3_reset(pairHandle)
+            sqlite3_bind_int64(pairHandle, 1, wave)
+            sqlite3_bind_int64(pairHandle, 2, vm)
+            bind(pairHandle, 3, faultDomain)
+            try stepToDone(insertPair, in: db)
+            written += 1
+            if written % 4096 == 0 { progress?(written) }
+        }
         var departures: [(wave: Int64, vm: Int64, life: Lifecycle)] = []
         var last: (id: String, key: Int64, life: Lifecycle)?
         for i in events.indices {
             let life = Lifecycle(planned: events[i])
             if let last, last.id == events[i].wave, life == last.life {
                 // The common case, read in place: the same wave as the VM before, nothing of its own.
-                pairs.append((try key(of: i, events[i].vm, given: keys, known: &vmKeys), last.key, events[i].faultDomain))
+                try pair(try key(of: i, events[i].vm, given: keys, known: &vmKeys), last.key, events[i].faultDomain)
                 continue
             }
             let e = events[i]
@@ -548,22 +561,10 @@ struct WaveWriter {
             }
             last = (e.wave, wave.key, wave.life)
             let vm = try key(of: i, e.vm, given: keys, known: &vmKeys)
-            pairs.append((vm, wave.key, e.faultDomain))
+            try pair(vm, wave.key, e.faultDomain)
             if life != wave.life { departures.append((wave.key, vm, life)) }
         }
-        // One row a statement, on purpose: SQLite journals every page a multi-row insert
-        // touches (it may abort half way), which tripled the system time of a million pairs.
-        let insertPair = try db.makeStatement(sql: "INSERT INTO wave_vms(wave, vm, fault_domain) VALUES (?, ?, ?)")
-        let handle = insertPair.sqliteStatement
-        for (i, pair) in pairs.enumerated() {
-            sqlite3_reset(handle)
-            sqlite3_bind_int64(handle, 1, pair.wave)
-            sqlite3_bind_int64(handle, 2, pair.vm)
-            bind(handle, 3, pair.faultDomain)
-            try stepToDone(insertPair, in: db)
-            if i % 4096 == 4095 { progress?(i + 1) }
-        }
-        progress?(pairs.count)
+        progress?(written)
         for d in departures {
             try db.execute(sql: """
                 INSERT INTO vm_departures(wave, vm, status, approved_at, actual_start, actual_end, forced, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
