@@ -46,15 +46,8 @@ public struct SchedulerService: Sendable {
         self.store = store
     }
 
-    /// The whole fleet as the planner and checker see it.
-    static func snapshot(_ tx: any Repositories) throws -> FleetSnapshot {
-        var vms: [VirtualMachine] = []
-        vms.reserveCapacity(try tx.vms.count(in: .all))
-        try tx.vms.forEach(in: .all) { vms.append($0) }
-        return try snapshot(tx, vms: vms)
-    }
-
-    /// The fleet, and each of its VMs' store key by its position in the snapshot's `vms`.
+    /// The whole fleet as the planner and checker see it, and each of its VMs' store key by its
+    /// position in the snapshot's `vms`.
     static func keyedSnapshot(_ tx: any Repositories) throws -> (fleet: FleetSnapshot, keys: [VMKey]) {
         var vms: [VirtualMachine] = [], keys: [VMKey] = []
         let count = try tx.vms.count(in: .all)
@@ -64,16 +57,12 @@ public struct SchedulerService: Sendable {
             vms.append(vm)
             keys.append(key)
         }
-        return (try snapshot(tx, vms: vms), keys)
-    }
-
-    private static func snapshot(_ tx: any Repositories, vms: [VirtualMachine]) throws -> FleetSnapshot {
         let (regions, pairs, subscriptions) = (try tx.fleet.regions(), try tx.fleet.regionPairs(), try tx.fleet.subscriptions())
         let (sets, windows, blackouts) = (try tx.fleet.availabilitySets(), try tx.fleet.maintenanceWindows(), try tx.fleet.blackouts())
         do throws(InputProblem) {
-            return try FleetSnapshot(
+            return (try FleetSnapshot(
                 regions: regions, pairs: pairs, subscriptions: subscriptions, sets: sets,
-                vms: vms, windows: windows, blackouts: blackouts)
+                vms: vms, windows: windows, blackouts: blackouts), keys)
         } catch {
             throw PitstopError(.invalid, "the stored fleet is inconsistent: \(error.message)")
         }
