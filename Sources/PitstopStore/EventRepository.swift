@@ -633,11 +633,11 @@ struct WaveWriter {
     private func keyVMsWrittenWithoutKey() throws {
         let keyless = try Int64.fetchOne(db, sql: "SELECT count(*) FROM vms WHERE key IS NULL") ?? 0
         guard keyless > 0 else { return }
+        let first = try claimVMKeys(keyless, in: db)
         try db.execute(sql: """
             WITH fresh AS (SELECT name, row_number() OVER (ORDER BY name) - 1 AS n FROM vms WHERE key IS NULL)
-            UPDATE vms SET key = (SELECT next FROM vm_key_counter) + fresh.n FROM fresh WHERE vms.name = fresh.name
-            """)
-        try db.execute(sql: "UPDATE vm_key_counter SET next = next + ?", arguments: [keyless])
+            UPDATE vms SET key = ? + fresh.n FROM fresh WHERE vms.name = fresh.name
+            """, arguments: [first])
     }
 
     /// The key of a VM outside the regions read: its key in the fleet, else the last key its
@@ -651,10 +651,7 @@ struct WaveWriter {
         } else if let retired = try Int64.fetchOne(db, sql: "SELECT max(key) FROM vm_names WHERE retired = 1 AND name = ?", arguments: [name]) {
             key = retired
         } else {
-            guard let claimed = try Int64.fetchOne(db, sql: "UPDATE vm_key_counter SET next = next + 1 RETURNING next - 1") else {
-                throw corruptRow(table: "vm_key_counter", key: "1", problem: "it is missing")
-            }
-            key = claimed
+            key = try claimVMKeys(1, in: db)
             try db.execute(sql: "INSERT INTO vm_names(key, name, retired) VALUES (?, ?, 1)", arguments: [key, name])
         }
         keys[name] = key

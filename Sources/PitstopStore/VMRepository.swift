@@ -84,7 +84,6 @@ final class VMWriter: VMWriting {
     private let insert: Statement
     private let update: Statement
     private let select: Statement
-    private let claim: Statement
     private let arena = BindArena()
     /// Keys claimed and not yet given: `next..<end`.
     private var keys: (next: Int64, end: Int64) = (0, 0)
@@ -97,7 +96,6 @@ final class VMWriter: VMWriting {
             INSERT INTO vms(name, region, subscription, availability_set, update_domain, fault_domain, ip_address, key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING
             """)
-        claim = try db.makeStatement(sql: "UPDATE vm_key_counter SET next = next + ? RETURNING next - ?")
         update = try db.makeStatement(sql: """
             UPDATE vms SET region = ?2, subscription = ?3, availability_set = ?4, update_domain = ?5,
                 fault_domain = ?6, ip_address = ?7
@@ -109,9 +107,7 @@ final class VMWriter: VMWriting {
     /// Inserts `vm` unless a VM of that name exists; returns whether it was inserted.
     func insertIfAbsent(_ vm: VirtualMachine) throws -> Bool {
         if keys.next == keys.end {
-            guard let first = try Int64.fetchOne(claim, arguments: [Self.keyBlock, Self.keyBlock]) else {
-                throw corruptRow(table: "vm_key_counter", key: "1", problem: "it is missing")
-            }
+            let first = try claimVMKeys(Self.keyBlock, in: db)
             keys = (first, first + Self.keyBlock)
         }
         sqlite3_reset(insert.sqliteStatement)
@@ -144,6 +140,16 @@ final class VMWriter: VMWriting {
         arena.bind(handle, 7, vm.ipAddress)
         try stepToDone(statement, in: db)
     }
+}
+
+/// Takes `count` keys no VM has had from `vm_key_counter`, in the caller's transaction; returns
+/// the first of them. Every key Pitstop gives a VM comes from here.
+func claimVMKeys(_ count: Int64, in db: Database) throws -> VMKey {
+    guard let first = try Int64.fetchOne(db.cachedStatement(sql: "UPDATE vm_key_counter SET next = next + ?1 RETURNING next - ?1"),
+                                         arguments: [count]) else {
+        throw corruptRow(table: "vm_key_counter", key: "1", problem: "it is missing")
+    }
+    return first
 }
 
 /// Runs a statement whose arguments were bound raw; throws SQLite's error as GRDB does.
