@@ -173,7 +173,8 @@ struct SQLiteEventRepository: EventRepository {
         for row in try Row.fetchAll(db, sql: "SELECT wave, vm, status FROM vm_departures") {
             departed[row[0], default: [:]][row[1]] = EventStatus(rawValue: row[2])
         }
-        // Every VM name by its key, read in one scan of the name table (keys are rowids, dense),
+        // Every VM name by its key, read in one scan of the name table (keys are rowids, nearly
+        // dense: VMWriter claims them in blocks that grow from one),
         // and the plan's rows point into it:
         // looking each pair's name up in the table instead cost half a second at a million VMs,
         // the lookups landing all over it.

@@ -79,6 +79,9 @@ struct SQLiteVMRepository: VMRepository {
 /// Upserts VMs one at a time inside a caller's transaction, through statements prepared once.
 /// A VM added gets its integer key (`vms.key`, migration 0008) from a block of keys the writer
 /// claims from `vm_key_counter` in the same transaction: one counter write per block, not per VM.
+/// Blocks double from one key up to ``keyBlock``, so keys stay nearly dense: a command that adds
+/// one VM takes one key, an import at most twice as many keys as VMs (the checker sizes an array
+/// by the largest key).
 final class VMWriter: VMWriting {
     private let db: Database
     private let insert: Statement
@@ -87,7 +90,9 @@ final class VMWriter: VMWriting {
     private let arena = BindArena()
     /// Keys claimed and not yet given: `next..<end`.
     private var keys: (next: Int64, end: Int64) = (0, 0)
-    /// Keys claimed at a time: a million-VM import claims 245 blocks; a one-VM add leaves a gap.
+    /// The next block's size.
+    private var block: Int64 = 1
+    /// The largest block: a million-VM import claims about 250.
     static let keyBlock: Int64 = 4096
 
     init(_ db: Database) throws {
@@ -107,8 +112,9 @@ final class VMWriter: VMWriting {
     /// Inserts `vm` unless a VM of that name exists; returns whether it was inserted.
     func insertIfAbsent(_ vm: VirtualMachine) throws -> Bool {
         if keys.next == keys.end {
-            let first = try claimVMKeys(Self.keyBlock, in: db)
-            keys = (first, first + Self.keyBlock)
+            let first = try claimVMKeys(block, in: db)
+            keys = (first, first + block)
+            block = min(2 * block, Self.keyBlock)
         }
         sqlite3_reset(insert.sqliteStatement)
         sqlite3_bind_int64(insert.sqliteStatement, 8, keys.next)

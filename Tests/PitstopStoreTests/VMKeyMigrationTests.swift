@@ -132,4 +132,31 @@ import Testing
             try await database.writer.write { db in try db.execute(sql: "UPDATE vms SET key = NULL WHERE name = 'a'") }
         }
     }
+
+    /// The checker reads the plan's VM names into an array indexed by key, so keys must stay
+    /// nearly dense: VMs added one command at a time must not each leave a block of unused keys.
+    @Test func keysStayNearlyDenseWhetherVMsComeOneAtATimeOrByTheThousand() async throws {
+        let database = try AppDatabase.inMemory()
+        try await database.writer.write { db in
+            try db.execute(sql: "INSERT INTO regions(name) VALUES ('eastus'); INSERT INTO subscriptions(id) VALUES ('contoso')")
+        }
+        for i in 0..<20 {
+            _ = try await database.write { tx in
+                try tx.vms.writer().insertIfAbsent(VirtualMachine(name: "one-\(i)", region: "eastus", subscription: "contoso"))
+            }
+        }
+        try await database.write { tx in
+            let writer = try tx.vms.writer()
+            for i in 0..<10_000 { _ = try writer.insertIfAbsent(VirtualMachine(name: "many-\(i)", region: "eastus", subscription: "contoso")) }
+        }
+        let (keys, next) = try await database.writer.read { db in
+            (try Int.fetchAll(db, sql: "SELECT key FROM vms"), try Int.fetchOne(db, sql: "SELECT next FROM vm_key_counter") ?? 0)
+        }
+        #expect(Set(keys).count == 10_020)
+        // One at a time: consecutive keys. By the thousand: at most twice as many keys as VMs.
+        #expect(try await database.writer.read { db in
+            try Int.fetchAll(db, sql: "SELECT key FROM vms WHERE name LIKE 'one-%' ORDER BY key")
+        } == Array(1...20))
+        #expect(next <= 21 + 2 * 10_000)
+    }
 }
