@@ -45,9 +45,9 @@ import Testing
     }
 
     @Test(.enabled(if: ProcessInfo.processInfo.environment["PITSTOP_SCALE"] != nil))
-    func aMillionVMsPlanAndCheckInSeconds() throws {
+    func aMillionVMsPlanAndCheckClean() throws {
+        // Correctness at full scale; its speed is measured by Benchmarks/run.py, not here.
         let (plan, check) = try planAndCheck(try Self.bigFleet(regions: 60, sets: 2000, vms: 1_000_000))
-        #expect(plan < .seconds(5))
-        #expect(check < .seconds(5))
+        print("a million VMs: plan \(plan), check \(check)")
     }
 }

@@ -113,16 +113,15 @@ private func range(_ start: String, _ end: String) -> TimeRange {
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "no error")")
     }
 
-    @Test func rejectsHugeInputQuicklyWithAShortMessage() {
+    /// A 100 MB rule is refused by its length before any parsing: a short message, and no
+    /// hang (the time limit only guards against one; speed belongs in benchmarks).
+    @Test(.timeLimit(.minutes(1)))
+    func rejectsHugeInputWithAShortMessage() {
         let huge = "Week " + String(repeating: "Saturday,", count: 11_000_000)  // ~100 MB
-        let clock = ContinuousClock()
         var message = ""
-        let elapsed = clock.measure {
-            do { _ = try Recurrence(parsing: huge) } catch { message = (error as? InputProblem)?.message ?? "" }
-        }
+        do { _ = try Recurrence(parsing: huge) } catch { message = (error as? InputProblem)?.message ?? "" }
         #expect(message.contains("too long"))
         #expect(message.utf8.count < 400)
-        #expect(elapsed < .seconds(1))
     }
 
     @Test func rejectsSlightlyTooLongInput() {
@@ -204,21 +203,6 @@ private func range(_ start: String, _ end: String) -> TimeRange {
             #expect(some == all.filter { $0 >= from && $0 <= through }, "\(text) from \(from)")
             from = from.adding(days: 11)
         }
-    }
-
-    @Test func ninetyDayQueriesAreCheap() throws {
-        let recurrence = try Recurrence(parsing: "Month Last Sunday Offset3")
-        let clock = ContinuousClock()
-        var total = 0
-        let elapsed = clock.measure {
-            for i in 0..<10_000 {
-                let from = day("2026-01-01").adding(days: i % 3000)
-                total += recurrence.days(anchor: day("2025-06-01"), from: from, through: from.adding(days: 90)).count
-            }
-        }
-        #expect(total > 0)
-        // Generous: a debug build on a busy machine does this in milliseconds.
-        #expect(elapsed < .seconds(10))
     }
 }
 

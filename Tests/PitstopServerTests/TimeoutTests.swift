@@ -1,17 +1,19 @@
 // Slow and idle clients: a connection that stalls mid-request is closed once it has sent
 // nothing for the idle timeout, and neither it nor fifty idle connections keep a normal client
 // from being answered meanwhile. The server under test has a 1 s timeout (30 s by default).
+// No test here bounds how fast anything happens (this machine is shared and noisy): a close
+// within the 20 s a receive waits proves the 1 s timeout, since the default would take 30 s.
 import Foundation
 import PitstopServer
 import Testing
 
 /// A TCP connection to 127.0.0.1:`port` that has sent `bytes` and then nothing; a receive
-/// waits at most 10 s.
+/// waits at most 20 s.
 func stalledConnection(port: Int, sending bytes: String = "") async throws -> Int32 {
     try await onThread {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SocketError(description: "socket: \(errno)") }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var remote = sockaddr_in()
         remote.sin_family = sa_family_t(AF_INET)
@@ -28,7 +30,7 @@ func stalledConnection(port: Int, sending bytes: String = "") async throws -> In
 }
 
 /// Reads until the server closes `fd` (end of file or reset): how long that took, or `nil` when
-/// it was still open after 10 s. Whatever was received before it is returned too.
+/// it was still open after 20 s. Whatever was received before it is returned too.
 func waitForClose(_ fd: Int32) async throws -> (seconds: Double?, received: String) {
     try await onThread {
         let start = ContinuousClock.now
@@ -46,6 +48,13 @@ func waitForClose(_ fd: Int32) async throws -> (seconds: Double?, received: Stri
     }
 }
 
+/// Whether the server still holds `fd` open: nothing to read and no end of file, without waiting.
+func isStillOpen(_ fd: Int32) -> Bool {
+    var byte: UInt8 = 0
+    let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+}
+
 @Suite struct TimeoutTests {
     @Test func aStalledRequestLineIsClosedWithinTheIdleTimeoutWhileANormalClientIsServed() async throws {
         let fixture = try await Fixture()
@@ -56,10 +65,10 @@ func waitForClose(_ fd: Int32) async throws -> (seconds: Double?, received: Stri
             // Meanwhile a normal client is answered.
             #expect(try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: []).status == 200)
             let (seconds, received) = try await waitForClose(stalled)
-            #expect(seconds != nil, "still open after 10 s")
-            // Closed by the timeout: not at once, and well before a client's own patience runs out.
+            #expect(seconds != nil, "still open after 20 s")
+            // Closed by the timeout, not at once.
             let closedAfter = ContinuousClock.now - start
-            #expect(closedAfter >= .milliseconds(900) && closedAfter < .seconds(5), "closed after \(closedAfter)")
+            #expect(closedAfter >= .milliseconds(900), "closed after \(closedAfter)")
             #expect(received.isEmpty || received.hasPrefix("HTTP/1.1 408") || received.hasPrefix("HTTP/1.1 400"), "\(received)")
         }
     }
@@ -71,8 +80,9 @@ func waitForClose(_ fd: Int32) async throws -> (seconds: Double?, received: Stri
         try await withLiveServer(fixture, idleTimeout: .seconds(1)) { port in
             let trickling = try await stalledConnection(port: port)
             defer { close(trickling) }
+            // A server whose 1 s timer restarted on every byte would take all 140 bytes.
+            let head = Array("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 100)
             let sentBeforeClose = try await onThread { () -> Int in
-                let head = Array("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 100)
                 for (index, byte) in head.enumerated() {
                     var one = byte
                     // MSG_NOSIGNAL: a send on the closed connection fails with EPIPE, never SIGPIPE.
@@ -81,8 +91,7 @@ func waitForClose(_ fd: Int32) async throws -> (seconds: Double?, received: Stri
                 }
                 return head.count
             }
-            // 1 s of 200 ms steps is about 5 bytes; well short of the head's 140.
-            #expect(sentBeforeClose < 30, "the server took \(sentBeforeClose) bytes, one every 200 ms, without closing")
+            #expect(sentBeforeClose < head.count, "the server took the whole head, a byte every 200 ms, without closing")
         }
     }
 
@@ -92,10 +101,8 @@ func waitForClose(_ fd: Int32) async throws -> (seconds: Double?, received: Stri
             let stalled = try await stalledConnection(
                 port: port, sending: "POST /metadata/scheduledevents?api-version=2020-07-01 HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nContent-Length: 100\r\n\r\n{\"Start")
             defer { close(stalled) }
-            let start = ContinuousClock.now
             let (seconds, _) = try await waitForClose(stalled)
-            #expect(seconds != nil, "still open after 10 s")
-            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(seconds != nil, "still open after 20 s")
         }
     }
 
@@ -107,7 +114,7 @@ func waitForClose(_ fd: Int32) async throws -> (seconds: Double?, received: Stri
             defer { close(silent) }
             #expect(try await httpsGet(port: port, trusting: certificate.certificate).stdout.hasPrefix("200\n"))
             let (seconds, _) = try await waitForClose(silent)
-            #expect(seconds != nil, "still open after 10 s")
+            #expect(seconds != nil, "still open after 20 s")
         }
     }
 
@@ -120,11 +127,12 @@ func waitForClose(_ fd: Int32) async throws -> (seconds: Double?, received: Stri
                 // Half send nothing, half half a request line.
                 idle.append(try await stalledConnection(port: port, sending: index.isMultiple(of: 2) ? "" : "GET /healthz HT"))
             }
-            let start = ContinuousClock.now
             for _ in 0..<3 {
                 #expect(try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: []).status == 200)
             }
-            #expect(ContinuousClock.now - start < .seconds(5), "answered only after \(ContinuousClock.now - start)")
+            // Answered while every idle connection was still held open (the default timeout is 30 s).
+            let open = idle.filter(isStillOpen).count
+            #expect(open == idle.count, "\(idle.count - open) idle connections were closed before the normal client was answered")
         }
     }
 }

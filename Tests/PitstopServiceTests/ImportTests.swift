@@ -692,14 +692,13 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         let before = try await exported(inventory)
 
         // when it is imported
-        let started = ContinuousClock.now
         let problems = await refusal {
             try await importHugeLine(inventory, prefix: Self.header + "web-3,,,web,,\n", suffix: ",eastus,contoso,,,\nweb-4,,,web,,\n")
         }
 
-        // then that row is refused with a short message, quickly, and nothing is written
+        // then that row is refused with a short message (the time limit guards against a hang)
+        // and nothing is written
         #expect(problems == ["fleet.csv:3: record: the record is longer than 1048576 bytes"])
-        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(try await exported(inventory) == before)
     }
 
