@@ -95,7 +95,7 @@ public struct AuditCheckpoint: Sendable, Hashable {
 
     /// The first 16 hex digits of the SHA-256 of a raw public key.
     static func fingerprint(_ raw: Data) -> String {
-        SHA256.hash(data: raw).prefix(8).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: raw).prefix(8))
     }
 
     public var fingerprint: String { Data(base64Encoded: publicKey).map(Self.fingerprint) ?? "?" }

@@ -215,7 +215,7 @@ public struct TokenService: Sendable {
 
     /// Lowercase hex SHA-256 of the secret's UTF-8 bytes: what the database keeps.
     static func hexDigest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: Data(secret.utf8)))
     }
 
     /// The 32 bytes a stored hex digest spells; a malformed one (the schema's CHECK forbids it)

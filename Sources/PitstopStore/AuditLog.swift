@@ -47,17 +47,6 @@ public enum AuditLog {
             + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY \(order)"
             + (filter.limit == nil ? "" : " LIMIT ?")
     }
-
-    static func hex<D: Sequence>(_ digest: D) -> [UInt8] where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xf)])
-        }
-        return out
-    }
 }
 
 struct SQLiteAuditRepository: AuditRepository {
@@ -269,6 +258,6 @@ struct EntryMessage {
     func hexDigest() -> [UInt8] {
         var hasher = SHA256()
         bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        return AuditLog.hex(hasher.finalize())
+        return Hex.bytes(hasher.finalize())
     }
 }

@@ -13,7 +13,7 @@ public struct Migration: Sendable {
 
     /// Hex SHA-256 of the file's bytes: recorded when applied, compared on every open.
     public var checksum: String {
-        SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: Data(sql.utf8)))
     }
 
     init(name: String, bytes: [UInt8]) {
