@@ -57,12 +57,23 @@ public struct AppDatabase: Store {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             // Opening a pool writes to the file (WAL mode, GRDB's WAL bootstrap), so an existing
-            // file is first checked through a read-only connection: a refused one stays untouched.
-            if FileManager.default.fileExists(atPath: path) {
-                try Migrator(migrations: Migration.all).check(path: path)
+            // file is first checked through a connection of its own that writes nothing: a
+            // refused one stays untouched. So is it when a WAL is there (another process uses
+            // the file, or one was killed): that check is read-only, and closing it never
+            // checkpoints. Otherwise a command's one connection checks before it writes, and a
+            // command opens the schema once, not twice.
+            let migrator = Migrator(migrations: Migration.all)
+            if FileManager.default.fileExists(atPath: path) && (concurrent || FileManager.default.fileExists(atPath: path + "-wal")) {
+                try migrator.check(path: path)
             }
             if concurrent { return try AppDatabase(DatabasePool(path: path, configuration: configuration()), path: path) }
             let queue = try DatabaseQueue(path: path, configuration: configuration())
+            do {
+                try migrator.check(queue)
+            } catch {
+                try? queue.close()  // the last connection to close removes the -wal and -shm it made
+                throw error
+            }
             // A pool makes a new file WAL; one connection must ask (persistent, a no-op after).
             try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
             return try AppDatabase(queue, path: path)

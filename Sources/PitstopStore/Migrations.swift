@@ -10,15 +10,14 @@ public struct Migration: Sendable {
     /// The file name under `Migrations/`, e.g. `0001_inventory.sql`.
     public let name: String
     public let sql: String
-
-    /// Hex SHA-256 of the file's bytes: recorded when applied, compared on every open.
-    public var checksum: String {
-        Hex.string(SHA256.hash(data: Data(sql.utf8)))
-    }
+    /// Hex SHA-256 of the file's bytes: recorded when applied, compared on every open (so
+    /// computed once, with ``all``).
+    public let checksum: String
 
     init(name: String, bytes: [UInt8]) {
         self.name = name
         self.sql = String(decoding: bytes, as: UTF8.self)
+        self.checksum = Hex.string(SHA256.hash(data: bytes))
     }
 }
 
@@ -103,7 +102,13 @@ struct Migrator {
         configuration.busyMode = .timeout(TimeInterval(AppDatabase.busyTimeoutSeconds))
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? queue.close() }
-        _ = try queue.read { db in try pendingMigrations(db) }
+        try check(queue)
+    }
+
+    /// Throws if the database behind `writer` holds migrations this binary refuses. It only
+    /// reads: called before anything is written, a refusal leaves the file as it was.
+    func check(_ writer: any DatabaseWriter) throws {
+        _ = try writer.read { db in try pendingMigrations(db) }
     }
 
     /// Whether every migration of this binary is recorded, and nothing else.

@@ -46,6 +46,13 @@ private func history(_ path: String) throws -> [[String?]] {
 
 private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
+/// Files beside the database that opening it left behind (`-wal`, `-shm`, a journal).
+private func leftovers(beside path: String) throws -> [String] {
+    let name = URL(fileURLWithPath: path).lastPathComponent
+    return try FileManager.default.contentsOfDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        .filter { $0 != name && $0.hasPrefix(name) }
+}
+
 @Suite struct MigrationTests {
     @Test func anEmptyDatabaseGetsEveryMigrationRecordedWithItsChecksum() throws {
         // Given an empty in-memory database, when it is opened as a Pitstop database
@@ -78,7 +85,9 @@ private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fil
         #expect(try history(path) == before)
     }
 
-    @Test func aChangedMigrationIsRefusedAndTheFileIsUntouched() throws {
+    /// Both ways of opening: a server's pool, and a command's one connection.
+    @Test(arguments: [true, false])
+    func aChangedMigrationIsRefusedAndTheFileIsUntouched(concurrent: Bool) throws {
         // Given a database whose recorded checksum of the first migration differs from the binary's
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -89,16 +98,19 @@ private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fil
         let before = try bytes(path)
 
         // when it is opened
-        let error = #expect(throws: PitstopError.self) { try AppDatabase.open(path: path) }
+        let error = #expect(throws: PitstopError.self) { try AppDatabase.open(path: path, concurrent: concurrent) }
 
         // then it is refused as a changed migration, naming it, and not a byte changed
         #expect(error?.kind == .conflict)
         #expect(error?.message == "\(path): \(MigrationError.changedMigration(name: first.name, recorded: forged, binary: first.checksum))")
         #expect(error?.description.contains(first.name) == true)
         #expect(try bytes(path) == before)
+        #expect(try leftovers(beside: path).isEmpty)
     }
 
-    @Test func anUnknownMigrationIsRefusedAndTheFileIsUntouched() throws {
+    /// Both ways of opening: a server's pool, and a command's one connection.
+    @Test(arguments: [true, false])
+    func anUnknownMigrationIsRefusedAndTheFileIsUntouched(concurrent: Bool) throws {
         // Given a database that records a migration this binary does not have
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -107,16 +119,19 @@ private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fil
         let before = try bytes(path)
 
         // when it is opened
-        let error = #expect(throws: PitstopError.self) { try AppDatabase.open(path: path) }
+        let error = #expect(throws: PitstopError.self) { try AppDatabase.open(path: path, concurrent: concurrent) }
 
         // then it is refused as unknown, naming the migration, and not a byte changed
         #expect(error?.kind == .conflict)
         #expect(error?.message == "\(path): \(MigrationError.unknownMigration(name: "9999_from_the_future.sql"))")
         #expect(error?.description.contains("9999_from_the_future.sql") == true)
         #expect(try bytes(path) == before)
+        #expect(try leftovers(beside: path).isEmpty)
     }
 
-    @Test func aFileWithOtherTablesButNoMigrationRecordIsRefused() throws {
+    /// Both ways of opening: a server's pool, and a command's one connection.
+    @Test(arguments: [true, false])
+    func aFileWithOtherTablesButNoMigrationRecordIsRefused(concurrent: Bool) throws {
         // Given an SQLite file that some other program made
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -125,12 +140,13 @@ private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fil
         let before = try bytes(path)
 
         // when it is opened as a Pitstop database
-        let error = #expect(throws: PitstopError.self) { try AppDatabase.open(path: path) }
+        let error = #expect(throws: PitstopError.self) { try AppDatabase.open(path: path, concurrent: concurrent) }
 
         // then it is refused as foreign, and left as it was
         #expect(error?.kind == .conflict)
         #expect(error?.message == "\(path): \(MigrationError.foreignSchema(tables: ["customers"]))")
         #expect(try bytes(path) == before)
+        #expect(try leftovers(beside: path).isEmpty)
     }
 
     @Test func theEmbeddedMigrationsAreTheFilesUnderMigrationsByteForByteInOrder() throws {
