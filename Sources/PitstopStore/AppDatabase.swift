@@ -54,8 +54,10 @@ public struct AppDatabase: Store {
             throw PitstopError(.notFound, "\(path): no such database; check --db and $PITSTOP_DB (commands that record the fleet, such as import or region add, create it)")
         }
         do {
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            if !exists {
+                let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            }
             // Opening a pool writes to the file (WAL mode, GRDB's WAL bootstrap), so an existing
             // file is first checked through a connection of its own that writes nothing: a
             // refused one stays untouched. So is it when a WAL is there (another process uses
@@ -63,7 +65,7 @@ public struct AppDatabase: Store {
             // checkpoints. Otherwise a command's one connection checks before it writes, and a
             // command opens the schema once, not twice.
             let migrator = Migrator(migrations: Migration.all)
-            if FileManager.default.fileExists(atPath: path) && (concurrent || FileManager.default.fileExists(atPath: path + "-wal")) {
+            if exists && (concurrent || FileManager.default.fileExists(atPath: path + "-wal")) {
                 try migrator.check(path: path)
             }
             if concurrent { return try AppDatabase(DatabasePool(path: path, configuration: configuration()), path: path) }
