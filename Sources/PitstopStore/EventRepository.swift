@@ -208,13 +208,10 @@ struct SQLiteEventRepository: EventRepository {
             let key = rows.int64(0) ?? -1
             if key != last.key {
                 let id = rows.text(1) ?? ""
-                guard let kind = rows.text(3).flatMap(MaintenanceKind.init(rawValue:)), let start = rows.instant(7),
-                      let end = rows.instant(8), let planned = rows.instant(9) else {
-                    throw corruptRow(table: "waves", key: id, problem: "its kind or a time cannot be read")
-                }
+                let facts = try rows.waveFacts(of: id, kind: 3, times: 7)
                 let w = plan.append(wave: PlanColumns.Wave(
-                    id: id, campaign: rows.text(2) ?? "", kind: kind, region: rows.text(4) ?? "", availabilitySet: rows.text(5),
-                    updateDomain: rows.int(6), range: TimeRange(start: start, end: end), plannedAt: planned))
+                    id: id, campaign: rows.text(2) ?? "", kind: facts.kind, region: rows.text(4) ?? "", availabilitySet: rows.text(5),
+                    updateDomain: rows.int(6), range: facts.range, plannedAt: facts.plannedAt))
                 last = (key, w, rows.text(12).flatMap(EventStatus.init(rawValue:)), departed[key])
             }
             let vm = rows.int(10) ?? -1
@@ -299,6 +296,17 @@ extension RawRows {
     func time(_ i: Int32) -> Timestamp? { text(i).flatMap(Timestamp.init(iso8601:)) }
     /// A time stored as Unix seconds.
     func instant(_ i: Int32) -> Timestamp? { int64(i).map(Timestamp.init(seconds:)) }
+
+    /// The planned facts of the wave `id` on this row: its kind (column `kind`), and its start,
+    /// end and planning time (columns `times` to `times + 2`). A row that cannot be read is
+    /// refused as damaged, naming the wave.
+    func waveFacts(of id: String, kind: Int32, times: Int32) throws -> (kind: MaintenanceKind, range: TimeRange, plannedAt: Timestamp) {
+        guard let kind = text(kind).flatMap(MaintenanceKind.init(rawValue:)), let start = instant(times),
+              let end = instant(times + 1), let planned = instant(times + 2) else {
+            throw corruptRow(table: "waves", key: id, problem: "its kind or a time cannot be read")
+        }
+        return (kind, TimeRange(start: start, end: end), planned)
+    }
 }
 
 /// The one way a VM's event is read from the wave layout: its wave's planned facts, and its own
@@ -357,13 +365,21 @@ enum EventRows {
     /// The events `select` finds under `clauses`, in start order then id.
     static func read(_ db: Database, where clauses: [String], _ arguments: StatementArguments, extra: String = "",
                      order: String = "w.start_at, w.public_id, k.name") throws -> [EventRecord] {
+        var out: [EventRecord] = []
+        try forEach(db, where: clauses, arguments, extra: extra, order: order) { record, _ in out.append(record) }
+        return out
+    }
+
+    /// Hands each event `select` finds under `clauses` to `body`, with its row, whose columns
+    /// 17 and 18 are its wave's and its VM's integer keys.
+    static func forEach(_ db: Database, where clauses: [String], _ arguments: StatementArguments, extra: String = "",
+                        order: String, _ body: (EventRecord, RawRows) throws -> Void) throws {
         let sql = select + extra + (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: " AND ")) + "\nORDER BY " + order
         let statement = try db.cachedStatement(sql: sql)
         try statement.setArguments(arguments)
-        var reader = Reader(RawRows(statement: statement, db: db))
-        var out: [EventRecord] = []
-        while let record = try reader.next() { out.append(record) }
-        return out
+        let rows = RawRows(statement: statement, db: db)
+        var reader = Reader(rows)
+        while let record = try reader.next() { try body(record, rows) }
     }
 
     /// Decodes `select`'s columns (and any after them, for the caller), sharing one copy of each
@@ -381,11 +397,8 @@ enum EventRows {
             let key = rows.int64(17) ?? -1
             if key != waveKey {
                 let id = rows.text(0) ?? ""
-                guard let kind = rows.text(7).flatMap(MaintenanceKind.init(rawValue:)), let start = rows.instant(8),
-                      let end = rows.instant(9), let planned = rows.instant(10) else {
-                    throw corruptRow(table: "waves", key: id, problem: "its kind or a time cannot be read")
-                }
-                wave = (id, rows.text(1) ?? "", rows.text(3) ?? "", rows.text(4), kind, TimeRange(start: start, end: end), planned)
+                let facts = try rows.waveFacts(of: id, kind: 7, times: 8)
+                wave = (id, rows.text(1) ?? "", rows.text(3) ?? "", rows.text(4), facts.kind, facts.range, facts.plannedAt)
                 waveKey = key
             }
             let vm = rows.text(2) ?? ""
@@ -445,16 +458,17 @@ struct WaveFold {
     }
 
     func apply(_ changes: [String: EventRecord]) throws {
-        let members = try EventRows.read(db, where: ["w.public_id = ?"], [wave], order: "p.vm")
-        guard let first = members.first else { return }
-        let (waveKey, vmKeys) = try keys()
+        // One read gives each member's lifecycle and both keys (the wave's, the VM's).
+        var waveKey: Int64?, first: Lifecycle?
         var lives: [(vm: Int64, life: Lifecycle)] = []
-        lives.reserveCapacity(members.count)
-        for member in members {
-            guard let key = vmKeys[member.event.vm] else { continue }
-            lives.append((key, Lifecycle(changes[member.event.vm] ?? member)))
+        try EventRows.forEach(db, where: ["w.public_id = ?"], [wave], order: "p.vm") { member, row in
+            guard let wave = row.int64(17), let vm = row.int64(18) else { return }
+            waveKey = wave
+            if first == nil { first = Lifecycle(member) }
+            lives.append((vm, Lifecycle(changes[member.event.vm] ?? member)))
         }
-        let current = try currentWaveLifecycle(waveKey, fallback: Lifecycle(first))
+        guard let waveKey, let first else { return }
+        let current = try currentWaveLifecycle(waveKey, fallback: first)
         var tally: [Lifecycle: Int] = [:]
         for entry in lives { tally[entry.life, default: 0] += 1 }
         let best = tally.values.max() ?? 0
@@ -470,18 +484,6 @@ struct WaveFold {
         for entry in lives where entry.life != common {
             try insert.execute(arguments: StatementArguments([waveKey, entry.vm] + entry.life.arguments))
         }
-    }
-
-    private func keys() throws -> (wave: Int64, vms: [String: Int64]) {
-        var vms: [String: Int64] = [:]
-        var waveKey: Int64 = 0
-        for row in try Row.fetchAll(db, sql: """
-            SELECT w.id, k.name, k.key FROM waves w JOIN wave_vms p ON p.wave = w.id JOIN vm_names k ON k.key = p.vm WHERE w.public_id = ?
-            """, arguments: [wave]) {
-            waveKey = row[0]
-            vms[row[1]] = row[2]
-        }
-        return (waveKey, vms)
     }
 
     private func currentWaveLifecycle(_ key: Int64, fallback: Lifecycle) throws -> Lifecycle {

@@ -39,4 +39,26 @@ import Testing
         #expect(run.status == 3, "\(run)")
         #expect(run.stderr == "pitstop: campaigns row 'c1' cannot be read: a kind or time cannot be read; the database was changed outside Pitstop\n", "\(run)")
     }
+
+    /// Both readers of a wave (one VM's events, and the whole plan that `check` reads) refuse a
+    /// wave whose kind was overwritten by hand, naming the wave, the same way.
+    @Test(arguments: [["upcoming", "--within", "120d"], ["check"]])
+    func aWaveChangedBehindPitstopsBackIsNamedByEveryReader(command: [String]) throws {
+        let box = try Sandbox()
+        try box.seed()
+        try box.ok("plan", "--kind", "reboot")
+        let queue = try DatabaseQueue(path: box.db)
+        let wave = try queue.write { db -> String in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            let wave = try String.fetchOne(db, sql: "SELECT public_id FROM waves ORDER BY start_at LIMIT 1") ?? ""
+            try db.execute(sql: "UPDATE waves SET kind = 'teleport' WHERE public_id = ?", arguments: [wave])
+            return wave
+        }
+        try queue.close()
+
+        let run = try box.runRaw(command + ["--db", box.db])
+
+        #expect(run.status == 3, "\(run)")
+        #expect(run.stderr == "pitstop: waves row '\(wave)' cannot be read: its kind or a time cannot be read; the database was changed outside Pitstop\n", "\(run)")
+    }
 }
