@@ -190,11 +190,12 @@ public struct LifecycleService: Sendable {
 
     // MARK: Reading
 
-    /// One event with what happened to it.
-    public func event(_ id: String) async throws -> EventRecord {
+    /// One event with what happened to it, and how many events its wave has (what `event show`
+    /// and the API's event answer), read together.
+    public func eventDetail(_ id: String) async throws -> (record: EventRecord, waveEvents: Int) {
         try await store.read { tx in
             guard let record = try tx.events.events(.event(id)).first else { throw PitstopError(.notFound, "unknown event '\(id.escapingControlCharacters)'") }
-            return record
+            return (record, try tx.events.eventCount(wave: record.event.wave))
         }
     }
 

@@ -116,6 +116,10 @@ struct SQLiteEventRepository: EventRepository {
     // MARK: Events
 
     /// Reads events in start order, then id.
+    func eventCount(wave id: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM waves w JOIN wave_vms p ON p.wave = w.id WHERE w.public_id = ?", arguments: [id]) ?? 0
+    }
+
     func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord] {
         var clauses: [String] = [], arguments: [(any DatabaseValueConvertible)?] = []
         switch filter {
@@ -276,15 +280,13 @@ struct SQLiteEventRepository: EventRepository {
         var out: [WaveSummary] = []
         while try rows.next() {
             let id = rows.text(0) ?? ""
-            guard let kind = rows.text(2).flatMap(MaintenanceKind.init(rawValue:)), let start = rows.instant(6), let end = rows.instant(7) else {
-                throw corruptRow(table: "waves", key: id, problem: "its kind or a time cannot be read")
-            }
+            let (kind, planned) = try rows.waveKindAndRange(of: id, kind: 2, range: 6)
             var counts: [EventStatus: Int] = [:]
             for (i, status) in [EventStatus.scheduled, .started, .completed, .failed, .cancelled].enumerated() {
                 if let n = rows.int(Int32(10 + i)), n > 0 { counts[status] = n }
             }
             out.append(WaveSummary(id: id, campaign: rows.text(1) ?? "", kind: kind, region: rows.text(3) ?? "",
-                                   availabilitySet: rows.text(4), updateDomain: rows.int(5), planned: TimeRange(start: start, end: end),
+                                   availabilitySet: rows.text(4), updateDomain: rows.int(5), planned: planned,
                                    actualStart: rows.instant(8), actualEnd: rows.instant(9), statusCounts: counts,
                                    approvedEvents: rows.int(15) ?? 0, unapprovedScheduled: rows.int(16) ?? 0))
         }
@@ -297,15 +299,25 @@ extension RawRows {
     /// A time stored as Unix seconds.
     func instant(_ i: Int32) -> Timestamp? { int64(i).map(Timestamp.init(seconds:)) }
 
-    /// The planned facts of the wave `id` on this row: its kind (column `kind`), and its start,
-    /// end and planning time (columns `times` to `times + 2`). A row that cannot be read is
-    /// refused as damaged, naming the wave.
-    func waveFacts(of id: String, kind: Int32, times: Int32) throws -> (kind: MaintenanceKind, range: TimeRange, plannedAt: Timestamp) {
-        guard let kind = text(kind).flatMap(MaintenanceKind.init(rawValue:)), let start = instant(times),
-              let end = instant(times + 1), let planned = instant(times + 2) else {
-            throw corruptRow(table: "waves", key: id, problem: "its kind or a time cannot be read")
+    /// The kind (column `kind`) and planned range (columns `range` and `range + 1`) of the wave
+    /// `id` on this row. A row that cannot be read is refused as damaged, naming the wave.
+    func waveKindAndRange(of id: String, kind: Int32, range: Int32) throws -> (kind: MaintenanceKind, range: TimeRange) {
+        guard let kind = text(kind).flatMap(MaintenanceKind.init(rawValue:)), let start = instant(range), let end = instant(range + 1) else {
+            throw Self.damagedWave(id)
         }
-        return (kind, TimeRange(start: start, end: end), planned)
+        return (kind, TimeRange(start: start, end: end))
+    }
+
+    /// ``waveKindAndRange(of:kind:range:)`` and the time the wave was planned (column
+    /// `times + 2`, after the range's two).
+    func waveFacts(of id: String, kind: Int32, times: Int32) throws -> (kind: MaintenanceKind, range: TimeRange, plannedAt: Timestamp) {
+        let (kind, range) = try waveKindAndRange(of: id, kind: kind, range: times)
+        guard let planned = instant(times + 2) else { throw Self.damagedWave(id) }
+        return (kind, range, planned)
+    }
+
+    private static func damagedWave(_ id: String) -> PitstopError {
+        corruptRow(table: "waves", key: id, problem: "its kind or a time cannot be read")
     }
 }
 

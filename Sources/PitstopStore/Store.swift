@@ -174,6 +174,8 @@ public protocol EventRepository {
     func insert(events: [PlannedEvent], keys: [VMKey]?, progress: ((Int) -> Void)?) throws
     /// Events overlapping `[from, until)` (either bound optional), in start order, then id.
     func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord]
+    /// How many events, of any status, the wave `id` has (0 for an unknown wave).
+    func eventCount(wave id: String) throws -> Int
     /// Records what happened to events: status, approval, actual times, forced and reason.
     func update(_ records: [EventRecord]) throws
     /// Events in `regions` that actually started and had not ended by `since`.

@@ -57,9 +57,7 @@ struct EventCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await guarded {
-                let service = try database.open().lifecycle
-                let record = try await service.event(id)
-                let waveSize = try await service.wave(record.event.wave).count
+                let (record, waveSize) = try await database.open().lifecycle.eventDetail(id)
                 switch format.value {
                 case .json:
                     print(Responses.eventDetail(record, waveEvents: waveSize))

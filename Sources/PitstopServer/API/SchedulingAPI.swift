@@ -150,10 +150,8 @@ enum SchedulingAPI {
         tag: "events", role: .viewer, parameters: [.path("wave", "The wave id."), .path("vm", "The VM's name.")],
         responses: [.ok("The event.", .json(.ref("EventDetail")))]
     ) { call in
-        let lifecycle = call.services.lifecycle
-        let record = try await lifecycle.event(call.path("wave") + "/" + call.path("vm"))
-        let waveSize = try await lifecycle.wave(record.event.wave).count
-        return json(Responses.eventDetail(record, waveEvents: waveSize))
+        let (record, waveEvents) = try await call.services.lifecycle.eventDetail(call.path("wave") + "/" + call.path("vm"))
+        return json(Responses.eventDetail(record, waveEvents: waveEvents))
     }
 
     static func eventTransition(_ transition: Transition) -> APIOperation {
