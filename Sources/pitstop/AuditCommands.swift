@@ -11,6 +11,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "query",
             abstract: "List audit entries, oldest first (newest last).",
             discussion: "Give at most one subject. Without one, the whole log is listed (filtered by time and action).")
 
@@ -82,6 +83,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check the hash chain, its signed checkpoints and the actual history against the rules. Exit 0 clean, 1 broken chain or findings, 2 error.",
             discussion: """
                 The chain: every entry's SHA-256 is recomputed over its fields and subjects; an edited, \
@@ -147,6 +149,7 @@ struct AuditCommand: AsyncParsableCommand {
 extension AuditCommand {
     struct Keygen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "keygen",
             abstract: "Make an Ed25519 key that signs audit checkpoints: the private key goes to FILE (mode 0600), the public key into the database.",
             discussion: """
                 FILE must not exist. Keep it away from the database's host if you can: whoever holds it can sign \
@@ -167,6 +170,7 @@ extension AuditCommand {
 
     struct Checkpoint: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "checkpoint",
             abstract: "Sign the audit log's head (seq, hash, time), append it to the log, and print it to keep elsewhere.",
             discussion: """
                 The key is --audit-key FILE, else $PITSTOP_AUDIT_KEY. The line printed is the checkpoint: keep it \

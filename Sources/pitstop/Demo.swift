@@ -7,6 +7,7 @@ import PitstopService
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Record a sample fleet, plan a reboot campaign, show what is coming, check it against the rules and audit it (safe to run again).",
         discussion: """
             With --serve it then plans a freeze of northeurope that starts in 15 minutes (the notice a freeze \

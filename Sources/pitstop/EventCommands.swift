@@ -19,38 +19,39 @@ struct EventCommand: AsyncParsableCommand {
 
     struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "approve",
             abstract: "Approve scheduled events on the owner's behalf: they may start early, though not before their notice has run.")
         @OptionGroup var options: TransitionOptions
         func run() async throws { try await options.run(.approve) }
     }
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record that scheduled events started, if the rules allow it now.")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "Record that scheduled events started, if the rules allow it now.")
         @OptionGroup var options: TransitionOptions
         @Flag(help: "Start even if the guard refuses; needs --reason, and is recorded as forced.") var force = false
         func run() async throws { try await options.run(.start, force: force) }
     }
 
     struct Complete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record that started events completed.")
+        static let configuration = CommandConfiguration(commandName: "complete", abstract: "Record that started events completed.")
         @OptionGroup var options: TransitionOptions
         func run() async throws { try await options.run(.complete) }
     }
 
     struct Fail: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record that started events failed.")
+        static let configuration = CommandConfiguration(commandName: "fail", abstract: "Record that started events failed.")
         @OptionGroup var options: TransitionOptions
         func run() async throws { try await options.run(.fail) }
     }
 
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel scheduled events; a wave's started events carry on.")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel scheduled events; a wave's started events carry on.")
         @OptionGroup var options: TransitionOptions
         func run() async throws { try await options.run(.cancel) }
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an event: planned against actual, approval, forced start.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an event: planned against actual, approval, forced start.")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The event id (<wave>/<vm>).") var id: String
         @OptionGroup var format: FormatOption<TableOrJSON>

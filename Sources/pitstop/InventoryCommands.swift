@@ -6,6 +6,7 @@ import PitstopService
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "import",
         abstract: "Import an inventory document (JSON) or bulk VMs (CSV): upsert by name, all or nothing.")
 
     /// What the file holds: an input format, not one `--format` prints in.
@@ -38,7 +39,7 @@ struct Import: AsyncParsableCommand {
 }
 
 struct Export: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the whole inventory as one JSON document.")
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Print the whole inventory as one JSON document.")
 
 
     @OptionGroup var database: DatabaseOptions
@@ -95,7 +96,7 @@ struct RegionCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Pair.self, Unpair.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a region.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a region.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @Option(help: "A name for people, like 'East US'.") var displayName: String?
@@ -108,7 +109,7 @@ struct RegionCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List regions and their pair links.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List regions and their pair links.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
@@ -134,7 +135,7 @@ struct RegionCommand: AsyncParsableCommand {
     }
 
     struct Pair: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record the link REGION -> PAIRED-WITH.")
+        static let configuration = CommandConfiguration(commandName: "pair", abstract: "Record the link REGION -> PAIRED-WITH.")
         @OptionGroup var database: DatabaseOptions
         @Argument var region: String
         @Argument var pairedWith: String
@@ -147,7 +148,7 @@ struct RegionCommand: AsyncParsableCommand {
     }
 
     struct Unpair: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove the link between two regions, in either direction.")
+        static let configuration = CommandConfiguration(commandName: "unpair", abstract: "Remove the link between two regions, in either direction.")
         @OptionGroup var database: DatabaseOptions
         @Argument var region: String
         @Argument var other: String
@@ -160,7 +161,7 @@ struct RegionCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a region nothing depends on.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a region nothing depends on.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         func run() async throws {
@@ -177,7 +178,7 @@ struct RegionsCommand: AsyncParsableCommand {
         commandName: "regions", abstract: "Operations on the region table as a whole.", subcommands: [LoadDefaults.self])
 
     struct LoadDefaults: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add the published default regions and pair links.")
+        static let configuration = CommandConfiguration(commandName: "load-defaults", abstract: "Add the published default regions and pair links.")
         @OptionGroup var database: DatabaseOptions
         func run() async throws {
             try await guarded {
@@ -196,7 +197,7 @@ struct SubscriptionCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a subscription.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a subscription.")
         @OptionGroup var database: DatabaseOptions
         @Argument var id: String
         @Option(name: .customLong("admin"), help: "An admin's e-mail address (repeatable).") var admins: [String] = []
@@ -211,7 +212,7 @@ struct SubscriptionCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List subscriptions.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List subscriptions.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
@@ -237,7 +238,7 @@ struct SetCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Show.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add an availability set.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add an availability set.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @Option var region: String
@@ -254,7 +255,7 @@ struct SetCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List availability sets.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List availability sets.")
         @OptionGroup var database: DatabaseOptions
         @Option var region: String?
         @OptionGroup var format: FormatOption<TableOrJSON>
@@ -274,7 +275,7 @@ struct SetCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a set and how its VMs spread over domains.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a set and how its VMs spread over domains.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @OptionGroup var format: FormatOption<TableOrJSON>
@@ -302,7 +303,7 @@ struct SetCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a set that has no VMs or windows.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a set that has no VMs or windows.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         func run() async throws {
@@ -329,7 +330,7 @@ struct VMCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Show.self, Move.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a VM; in a set without --ud/--fd it is placed round-robin.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a VM; in a set without --ud/--fd it is placed round-robin.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @Option(help: "Its region (default: its set's).") var region: String?
@@ -349,7 +350,7 @@ struct VMCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List VMs, by region, set or subscription.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List VMs, by region, set or subscription.")
         @OptionGroup var database: DatabaseOptions
         @Option var region: String?
         @Option(name: .customLong("set")) var availabilitySet: String?
@@ -386,7 +387,7 @@ struct VMCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one VM.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one VM.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @OptionGroup var format: FormatOption<TableOrJSON>
@@ -411,7 +412,7 @@ struct VMCommand: AsyncParsableCommand {
     }
 
     struct Move: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Move a VM to another set or domain, or out of its set (--no-set).")
+        static let configuration = CommandConfiguration(commandName: "move", abstract: "Move a VM to another set or domain, or out of its set (--no-set).")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @Option(name: .customLong("set"), help: "The set to move to (default: its current set).") var availabilitySet: String?
@@ -443,7 +444,7 @@ struct VMCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a VM.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a VM.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         func run() async throws {

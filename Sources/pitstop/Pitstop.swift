@@ -7,6 +7,7 @@ import PitstopService
 @main
 struct Pitstop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pitstop",
         abstract: "Planned maintenance for a fleet of virtual machines.",
         discussion: """
             The database is --db PATH, else $PITSTOP_DB, else $XDG_DATA_HOME/pitstop/pitstop.sqlite \

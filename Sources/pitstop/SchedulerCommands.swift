@@ -179,7 +179,7 @@ struct CampaignCommand: AsyncParsableCommand {
         commandName: "campaign", abstract: "List, show or cancel campaigns.", subcommands: [List.self, Show.self, Cancel.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List campaigns, oldest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List campaigns, oldest first.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
@@ -201,7 +201,7 @@ struct CampaignCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a campaign: its regions, waves and notices.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a campaign: its regions, waves and notices.")
         @OptionGroup var database: DatabaseOptions
         @Argument var id: String
         @OptionGroup var format: FormatOption<TableOrJSON>
@@ -244,7 +244,7 @@ struct CampaignCommand: AsyncParsableCommand {
     }
 
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel a campaign's scheduled events; history stays.")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a campaign's scheduled events; history stays.")
         @OptionGroup var database: DatabaseOptions
         @Argument var id: String
         func run() async throws {

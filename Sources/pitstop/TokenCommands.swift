@@ -26,6 +26,7 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Make a token and print its secret, once. The secret is the last line of the output.",
             discussion: "Callers send it as `Authorization: Bearer SECRET`. Lost, it cannot be shown again: revoke it and make another.")
 
@@ -59,7 +60,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the tokens by name: role, when and by whom made, when last used. Never a secret.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the tokens by name: role, when and by whom made, when last used. Never a secret.")
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var format: FormatOption<TableOrJSON>
@@ -87,6 +88,7 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "revoke",
             abstract: "Delete a token: a running server refuses it from its next request on.")
 
         @OptionGroup var database: DatabaseOptions

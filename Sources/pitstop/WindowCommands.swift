@@ -9,7 +9,7 @@ struct WindowCommand: AsyncParsableCommand {
         commandName: "window", abstract: "Add, list or remove maintenance windows.", subcommands: [Add.self, List.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a maintenance window for a region or a set.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a maintenance window for a region or a set.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @Option var region: String?
@@ -48,7 +48,7 @@ struct WindowCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List maintenance windows as defined.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List maintenance windows as defined.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
@@ -72,7 +72,7 @@ struct WindowCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a maintenance window.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a maintenance window.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         func run() async throws {
@@ -90,7 +90,7 @@ struct BlackoutCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a blackout, fleet-wide or for one region.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a blackout, fleet-wide or for one region.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @Option(help: "The region (default: the whole fleet).") var region: String?
@@ -106,7 +106,7 @@ struct BlackoutCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List blackouts.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List blackouts.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var format: FormatOption<TableOrJSON>
         func run() async throws {
@@ -124,7 +124,7 @@ struct BlackoutCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a blackout.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a blackout.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         func run() async throws {
