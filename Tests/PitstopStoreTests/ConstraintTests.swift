@@ -2,6 +2,7 @@
 // would store an impossible fleet fails, and leaves the table as it was.
 import Foundation
 import GRDB
+import PitstopCore
 import Testing
 @testable import PitstopStore
 
@@ -123,6 +124,53 @@ private func set(_ name: String, faultDomains: Int, updateDomains: Int) -> Strin
         // then the table holds exactly what it held
         #expect(try database.writer.read { db in try Int.fetchOne(db, sql: count) } == before)
         #expect(try database.writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM \(write.table) ORDER BY 1") } == snapshot)
+    }
+
+    /// A bulk load suspends the foreign keys and the domain trigger, and answers for them with
+    /// one scan at the end: each VM those would have refused is refused there, and the whole
+    /// load is rolled back, the trigger with it.
+    static let bulkLoadRefusals: [ForbiddenWrite] = [
+        ForbiddenWrite(what: "a VM in an unknown set", table: "vms", sql: vm("x", set: "'nope'")),
+        ForbiddenWrite(what: "a VM without a set in an unknown region", table: "vms", sql: vm("x", region: "nowhere", set: nil, ud: "NULL", fd: "NULL")),
+        ForbiddenWrite(what: "a set VM in an unknown region", table: "vms", sql: vm("x", region: "nowhere")),
+        ForbiddenWrite(what: "a set VM in another region than its set", table: "vms", sql: vm("x", region: "westus")),
+        ForbiddenWrite(what: "a VM of an unknown subscription", table: "vms",
+                       sql: "INSERT INTO vms(name, region, subscription) VALUES ('x', 'westus', 'nobody')"),
+        ForbiddenWrite(what: "a VM whose UD equals its set's update_domains", table: "vms", sql: vm("x", ud: "5")),
+        ForbiddenWrite(what: "a VM whose FD equals its set's fault_domains", table: "vms", sql: vm("x", fd: "2")),
+    ]
+
+    @Test(arguments: bulkLoadRefusals)
+    func aBulkLoadRefusesWhatTheSuspendedChecksWouldHave(_ write: ForbiddenWrite) throws {
+        let database = try seededDatabase()
+        let snapshot = try database.writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM vms ORDER BY 1") }
+
+        let error = #expect(throws: PitstopError.self) {
+            try database.writer.writeWithoutTransaction { db in
+                try VMBulkLoad.run(db) {
+                    try db.execute(sql: vm("fine", ud: "1", fd: "1"))
+                    try db.execute(sql: write.sql)
+                }
+            }
+        }
+
+        #expect(error?.message.hasPrefix("VM x breaks a constraint of the fleet") == true, "\(String(describing: error))")
+        #expect(try database.writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM vms ORDER BY 1") } == snapshot)
+        let trigger = try database.writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?)", arguments: [VMBulkLoad.suspended])
+        }
+        #expect(trigger == true)
+    }
+
+    @Test func aBulkLoadOfValidVMsIsKept() throws {
+        let database = try seededDatabase()
+        try database.writer.writeWithoutTransaction { db in
+            try VMBulkLoad.run(db) {
+                try db.execute(sql: vm("web-1", ud: "1", fd: "1"))
+                try db.execute(sql: vm("lone", region: "westus", set: nil, ud: "NULL", fd: "NULL"))
+            }
+        }
+        #expect(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM vms") } == 5)
     }
 
     @Test func theSeedFleetItselfIsAccepted() throws {
