@@ -115,11 +115,11 @@ struct SQLiteEventRepository: EventRepository {
 
     // MARK: Events
 
-    /// Reads events in start order, then id.
     func eventCount(wave id: String) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM waves w JOIN wave_vms p ON p.wave = w.id WHERE w.public_id = ?", arguments: [id]) ?? 0
     }
 
+    /// Reads events in start order, then id.
     func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord] {
         var clauses: [String] = [], arguments: [(any DatabaseValueConvertible)?] = []
         switch filter {

@@ -182,10 +182,8 @@ public struct FleetSnapshot: Sendable {
         if ascending {
             self.vmIndex = VMNameIndex(vms)
         } else {
-            var index = [String: Int32](minimumCapacity: vms.count)
-            for (i, vm) in vms.enumerated() where index.updateValue(Int32(i), forKey: vm.name) != nil {
-                throw InputProblem("vms[\(i)]: VM '\(vm.name.truncatedForMessage)' appears twice")
-            }
+            let (index, duplicate) = VMNameIndex.build(vms)
+            if let i = duplicate { throw InputProblem("vms[\(i)]: VM '\(vms[i].name.truncatedForMessage)' appears twice") }
             self.vmIndex = VMNameIndex(vms, built: index)
         }
         self.vmRegion = vmRegion
@@ -257,12 +255,19 @@ final class VMNameIndex: Sendable {
 
     subscript(name: String) -> Int32? {
         index.withLock { index in
-            if index == nil {
-                var built = [String: Int32](minimumCapacity: vms.count)
-                for (i, vm) in vms.enumerated() { built[vm.name] = Int32(i) }
-                index = built
-            }
+            if index == nil { index = Self.build(vms).index }
             return index![name]
         }
+    }
+
+    /// Each name's position (a name seen twice: its last), and where a name was first seen
+    /// again, if one was.
+    static func build(_ vms: [VirtualMachine]) -> (index: [String: Int32], duplicate: Int?) {
+        var index = [String: Int32](minimumCapacity: vms.count)
+        var duplicate: Int?
+        for (i, vm) in vms.enumerated() where index.updateValue(Int32(i), forKey: vm.name) != nil && duplicate == nil {
+            duplicate = i
+        }
+        return (index, duplicate)
     }
 }
