@@ -53,6 +53,11 @@ public struct ScheduledEventsService: Sendable {
 
     // MARK: The document
 
+    /// How far beyond ``lookAhead`` a poll reads: the document it computes then stays right for
+    /// that long while nothing is committed, so a VM polling every second reads the store about
+    /// once a minute, or when something changed.
+    public static let readAhead: Int64 = 60
+
     /// The scheduled-events document of the VM calling from `address`, at `now`: one event per
     /// wave of its set (its own events for a single-instance VM) that has started or starts
     /// within ``appearsBefore(_:)``. When its content differs from the last one served to
@@ -60,44 +65,61 @@ public struct ScheduledEventsService: Sendable {
     public func document(forAddress address: String, at now: Timestamp) async throws -> ScheduledEventsDocument {
         // Read before the data: a commit in between only makes the entry stale sooner.
         let mark = store.changeMark()
-        if let served = cache.document(for: address, second: now.seconds, mark: mark) { return served }
-        let document = try await freshDocument(forAddress: address, at: now)
-        cache.keep(document, for: address, second: now.seconds, mark: mark)
+        if let served = cache.document(for: address, at: now.seconds, mark: mark) { return served }
+        let (document, through) = try await freshDocument(forAddress: address, at: now)
+        cache.keep(document, for: address, from: now.seconds, through: through, mark: mark)
         return document
     }
 
-    /// ``document(forAddress:at:)`` read from the store.
-    func freshDocument(forAddress address: String, at now: Timestamp) async throws -> ScheduledEventsDocument {
+    /// ``document(forAddress:at:)`` when the one last served to `address` is still right at
+    /// `now` (nothing committed since, and no wave has come into view): no read, no wait. `nil`
+    /// when only the store can say.
+    public func servedDocument(forAddress address: String, at now: Timestamp) -> ScheduledEventsDocument? {
+        cache.document(for: address, at: now.seconds, mark: store.changeMark())
+    }
+
+    /// ``document(forAddress:at:)`` read from the store, with the last second it stays right
+    /// through while nothing is committed.
+    func freshDocument(forAddress address: String, at now: Timestamp) async throws -> (ScheduledEventsDocument, Int64) {
         let canonical = Self.canonical(address)
         // Most polls find the document unchanged: read only.
         let (current, stored) = try await store.read { tx in
             let vm = try Self.caller(tx, address: canonical, as: address)
             return (try Self.events(tx, of: vm, at: now), try tx.scheduledEvents.incarnation(vm: vm.name))
         }
-        if let stored, stored.digest == current.digest { return current.numbered(stored.number) }
+        if let stored, stored.digest == current.document.digest { return (current.document.numbered(stored.number), current.through) }
         // Changed, or never served: decide again under the write lock, so that two polls that
         // race never bump the number twice for one change.
         return try await store.write { tx in
             let vm = try Self.caller(tx, address: canonical, as: address)
-            let document = try Self.events(tx, of: vm, at: now)
+            let (document, through) = try Self.events(tx, of: vm, at: now)
             let stored = try tx.scheduledEvents.incarnation(vm: vm.name)
-            if let stored, stored.digest == document.digest { return document.numbered(stored.number) }
+            if let stored, stored.digest == document.digest { return (document.numbered(stored.number), through) }
             let next = (stored?.number ?? 0) + 1
             try tx.scheduledEvents.save(DocumentIncarnation(vm: vm.name, number: next, digest: document.digest, changedAt: now))
-            return document.numbered(next)
+            return (document.numbered(next), through)
         }
     }
 
-    /// The VM's document at `now`, not yet numbered.
-    static func events(_ tx: any Repositories, of vm: VirtualMachine, at now: Timestamp) throws -> ScheduledEventsDocument {
-        let records = try vm.availabilitySet.map { try tx.scheduledEvents.activeEvents(availabilitySet: $0, startingBy: now + lookAhead) }
-            ?? tx.scheduledEvents.activeEvents(vm: vm.name, startingBy: now + lookAhead)
+    /// The VM's document at `now`, not yet numbered, and the last second it stays the same
+    /// through if nothing is committed: a wave's status changes only by a commit, so only a wave
+    /// coming into view changes it, and every wave that can by `now + readAhead` is read.
+    static func events(_ tx: any Repositories, of vm: VirtualMachine, at now: Timestamp) throws -> (document: ScheduledEventsDocument, through: Int64) {
+        let until = now + lookAhead + readAhead
+        let records = try vm.availabilitySet.map { try tx.scheduledEvents.activeEvents(availabilitySet: $0, startingBy: until) }
+            ?? tx.scheduledEvents.activeEvents(vm: vm.name, startingBy: until)
         var descriptions: [String: String] = [:]
         for campaign in Set(records.map(\.event.campaign)) {
             descriptions[campaign] = try tx.events.campaign(id: campaign)?.campaign.description ?? ""
         }
-        return ScheduledEventsDocument(vm: vm.name, incarnation: 0,
-                                       events: waves(for: vm, records, at: now, descriptions: descriptions))
+        // A wave not read starts after `until`, so it comes into view after now + readAhead.
+        var through = now.seconds + readAhead
+        for r in records where r.event.status != .started && !visible(r.event, at: now) {
+            through = min(through, appearsAt(r.event).seconds - 1)
+        }
+        let document = ScheduledEventsDocument(vm: vm.name, incarnation: 0,
+                                               events: waves(for: vm, records, at: now, descriptions: descriptions))
+        return (document, through)
     }
 
     /// One event per wave among `records` (active events of the VM's set, or its own), those
@@ -124,7 +146,12 @@ public struct ScheduledEventsService: Sendable {
     }
 
     static func visible(_ event: PlannedEvent, at now: Timestamp) -> Bool {
-        event.range.start - appearsBefore(event.kind) <= now
+        appearsAt(event) <= now
+    }
+
+    /// When `event`'s wave comes into its VMs' documents.
+    static func appearsAt(_ event: PlannedEvent) -> Timestamp {
+        event.range.start - appearsBefore(event.kind)
     }
 
     // MARK: Approval
@@ -212,14 +239,16 @@ public struct ApprovalOutcome: Sendable, Hashable {
     }
 }
 
-/// The document last served to each address, with the second and the store's change mark it was
-/// computed at. A VM polls about once a second; a poll in the same second with nothing committed
-/// since (no plan, approval, transition, inventory change, by any process) gets the same answer
-/// without a read: the document depends only on the data and on the clock's second. Bounded:
-/// past ``capacity`` addresses it starts afresh rather than grow with the fleet.
+/// The document last served to each address, with the store's change mark it was computed at
+/// and the seconds it is right for (from when it was computed until a wave comes into view). A
+/// VM polls about once a second; while nothing is committed (no plan, approval, transition,
+/// inventory change, by any process) and no wave comes into view, a poll gets the same answer
+/// without a read: the document depends only on the data and on which waves are in view.
+/// Bounded: past ``capacity`` addresses it starts afresh rather than grow with the fleet.
 final class DocumentCache: Sendable {
     private struct Entry {
-        var second: Int64
+        var from: Int64
+        var through: Int64
         var mark: ChangeMark
         var document: ScheduledEventsDocument
     }
@@ -227,17 +256,18 @@ final class DocumentCache: Sendable {
     static let capacity = 65_536
     private let entries = Mutex<[String: Entry]>([:])
 
-    func document(for address: String, second: Int64, mark: ChangeMark) -> ScheduledEventsDocument? {
+    func document(for address: String, at second: Int64, mark: ChangeMark) -> ScheduledEventsDocument? {
         entries.withLock { entries in
-            guard let entry = entries[address], entry.second == second, entry.mark == mark else { return nil }
+            // A clock set back is before `from`: only the store can say what was in view then.
+            guard let entry = entries[address], entry.from <= second, second <= entry.through, entry.mark == mark else { return nil }
             return entry.document
         }
     }
 
-    func keep(_ document: ScheduledEventsDocument, for address: String, second: Int64, mark: ChangeMark) {
+    func keep(_ document: ScheduledEventsDocument, for address: String, from: Int64, through: Int64, mark: ChangeMark) {
         entries.withLock { entries in
             if entries.count >= Self.capacity, entries[address] == nil { entries.removeAll(keepingCapacity: true) }
-            entries[address] = Entry(second: second, mark: mark, document: document)
+            entries[address] = Entry(from: from, through: through, mark: mark, document: document)
         }
     }
 }

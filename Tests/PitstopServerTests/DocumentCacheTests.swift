@@ -1,5 +1,6 @@
-// The scheduled-events document is reused within a second while nothing is committed, and
-// never once something is: by this server, or by another process on the same file.
+// The scheduled-events document is reused while nothing is committed and no wave comes into
+// view, and never once something is committed: by this server, or by another process on the
+// same file.
 import Foundation
 import PitstopCore
 import PitstopService
@@ -26,22 +27,46 @@ private final class CountingStore: Store {
 }
 
 @Suite struct DocumentCacheTests {
-    @Test func aSecondPollInTheSameSecondReadsNothingAndTheNextSecondReadsAgain() async throws {
+    @Test func pollsWhileNothingChangesReadNothingUntilTheReadAheadIsUsedUp() async throws {
         let store = CountingStore(base: try AppDatabase.inMemory())
         let fixture = try await Fixture(services: Services(store: store))
         let service = fixture.services.scheduledEvents
+        // web-0's wave in view, web-1's half an hour later: nothing comes into view for minutes.
         let shown = fixture.start(fixture.webUD0) - 15 * 60
+        #expect(fixture.start(fixture.webUD1) - 15 * 60 > shown + ScheduledEventsService.readAhead)
 
         // The first poll stores the VM's first incarnation: a commit, so the next poll reads again.
         _ = try await service.document(forAddress: "127.0.0.2", at: shown)
         let first = try await service.document(forAddress: "127.0.0.2", at: shown)
         let readsAfterFirst = store.count
-        let second = try await service.document(forAddress: "127.0.0.2", at: shown)
-        #expect(second == first)
+        for second in [shown, shown + 1, shown + 30, shown + ScheduledEventsService.readAhead] {
+            let again = try await service.document(forAddress: "127.0.0.2", at: second)
+            #expect(again == first)
+            #expect(service.servedDocument(forAddress: "127.0.0.2", at: second) == first)
+        }
         #expect(store.count == readsAfterFirst)
 
-        _ = try await service.document(forAddress: "127.0.0.2", at: shown + 1)
-        #expect(store.count > readsAfterFirst)
+        // Past what the first poll read, only the store can say.
+        #expect(service.servedDocument(forAddress: "127.0.0.2", at: shown + ScheduledEventsService.readAhead + 1) == nil)
+        _ = try await service.document(forAddress: "127.0.0.2", at: shown + ScheduledEventsService.readAhead + 1)
+        #expect(store.count == readsAfterFirst + 1)
+        // A clock set back is not answered from what was computed later.
+        #expect(service.servedDocument(forAddress: "127.0.0.2", at: shown) == nil)
+        // Nor is an address never served.
+        #expect(service.servedDocument(forAddress: "127.0.0.3", at: shown) == nil)
+    }
+
+    @Test func aWaveComingIntoViewIsSeenInItsFirstSecondWithoutACommit() async throws {
+        let fixture = try await Fixture()
+        let service = fixture.services.scheduledEvents
+        let next = fixture.start(fixture.webUD1) - 15 * 60
+        let before = next - 10
+        // In view of the first poll's read-ahead, but not yet in view.
+        #expect(try await service.document(forAddress: "127.0.0.2", at: before).events.map(\.eventId) == [fixture.webUD0])
+        #expect(try await service.document(forAddress: "127.0.0.2", at: next - 1).events.map(\.eventId) == [fixture.webUD0])
+        #expect(service.servedDocument(forAddress: "127.0.0.2", at: next) == nil)
+        let shown = try await service.document(forAddress: "127.0.0.2", at: next)
+        #expect(shown.events.map(\.eventId) == [fixture.webUD0, fixture.webUD1])
     }
 
     @Test func aCommitInTheSameSecondIsSeenAtOnce() async throws {
