@@ -92,21 +92,33 @@ public func buildRouter<Context: PitstopRequestContext>(
     metrics: ServerMetrics = ServerMetrics(), api: APISettings? = nil,
     before: [any MiddlewareProtocol<Request, Response, Context>] = []
 ) -> Router<Context> {
+    let polls = ScheduledEventsPolls(service: services.scheduledEvents, clock: clock, metrics: metrics,
+                                     throttle: requestLimit.map(RequestThrottle.init))
+    return buildRouter(services: services, context: context, polls: polls, record: RequestRecord(metrics: metrics, logger: logger),
+                       api: api, before: before)
+}
+
+/// ``buildRouter(services:context:clock:requestLimit:logger:metrics:api:before:)`` with the
+/// polls' clock, limit and metrics given, so that the server's own poll answers share them.
+func buildRouter<Context: PitstopRequestContext>(
+    services: Services, context: Context.Type, polls: ScheduledEventsPolls, record: RequestRecord, api: APISettings?,
+    before: [any MiddlewareProtocol<Request, Response, Context>] = []
+) -> Router<Context> {
     let router = Router(context: Context.self)
     for middleware in before { router.add(middleware: middleware) }
-    router.add(middleware: RequestRecordMiddleware(metrics: metrics, logger: logger))
+    router.add(middleware: RequestRecordMiddleware(record: record))
     router.add(middleware: ErrorMiddleware())
     router.addRoutes(HealthController(services: services).endpoints)
-    router.addRoutes(MetricsController(gauges: services.gauges, metrics: metrics).endpoints)
+    router.addRoutes(MetricsController(gauges: services.gauges, metrics: polls.metrics).endpoints)
 
     let metadata = RouteCollection(context: Context.self)
     metadata.add(middleware: MetadataHeaderMiddleware())
-    if let requestLimit { metadata.add(middleware: ThrottleMiddleware(throttle: RequestThrottle(requestLimit))) }
-    metadata.addRoutes(ScheduledEventsController(service: services.scheduledEvents, clock: clock, metrics: metrics).endpoints)
+    if let throttle = polls.throttle { metadata.add(middleware: ThrottleMiddleware(throttle: throttle)) }
+    metadata.addRoutes(ScheduledEventsController(polls: polls).endpoints)
     metadata.addRoutes(InstanceMetadataController(service: services.scheduledEvents).endpoints)
     router.addRoutes(metadata, atPath: "/metadata")
     if let api {
-        mountAPI(on: router, services: services, settings: api, clock: clock, logger: logger)
+        mountAPI(on: router, services: services, settings: api, clock: polls.clock, logger: record.logger)
         TimelinePage.mount(on: router)
     }
     return router
@@ -127,19 +139,25 @@ public func buildApplication(
     // What the options ask for is checked first, then the TLS files, then the database: every
     // refusal comes before the server listens.
     try checkExposure(host: arguments.hostname, tls: arguments.tls != nil, insecure: arguments.insecure)
-    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(arguments.idleTimeout)))
-    let server = try arguments.tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: try serverTLSConfiguration($0)) } ?? http1
+    let tlsConfiguration = try arguments.tls.map(serverTLSConfiguration)
     // A server serves a fleet that was recorded: a missing database is a mistyped path.
     let services = try services ?? Services.open(path: arguments.databasePath, creating: false)
+    let polls = ScheduledEventsPolls(service: services.scheduledEvents, clock: clock, metrics: ServerMetrics(),
+                                     throttle: arguments.requestLimit.map(RequestThrottle.init))
+    let record = RequestRecord(metrics: polls.metrics, logger: logger)
+    let serverName = "pitstop"
+    // Polls whose document is known are answered on the event loop (PollFastPath.swift).
+    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(arguments.idleTimeout)), polls: polls,
+                                        record: record, serverName: serverName)
+    let server = try tlsConfiguration.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: $0) } ?? http1
     let api = APISettings(authenticator: TokenAuthenticator(tokens: services.tokens), anonymousRead: arguments.anonymousRead)
-    let router = buildRouter(services: services, context: ServerRequestContext.self, clock: clock, requestLimit: arguments.requestLimit,
-                             logger: logger, api: api)
+    let router = buildRouter(services: services, context: ServerRequestContext.self, polls: polls, record: record, api: api)
     let hostname = arguments.hostname
     let tls = arguments.tls != nil
     var app = Application(
         router: router,
         server: server,
-        configuration: .init(address: .hostname(hostname, port: arguments.port), serverName: "pitstop"),
+        configuration: .init(address: .hostname(hostname, port: arguments.port), serverName: serverName),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? arguments.port
             logger.info("listening", metadata: ["host": "\(hostname)", "port": "\(port)", "tls": "\(tls ? "on" : "off")",

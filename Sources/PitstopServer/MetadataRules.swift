@@ -12,14 +12,19 @@ struct MetadataHeaderMiddleware<Context: PitstopRequestContext>: RouterMiddlewar
     static var forwardedFor: HTTPField.Name { HTTPField.Name("X-Forwarded-For")! }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.headers[Self.forwardedFor] != nil {
-            throw PitstopError(.invalid, "a request with X-Forwarded-For is refused: metadata is never relayed through a proxy")
-        }
-        let values = request.headers[values: Self.metadata]
-        guard values.contains(where: Self.isTrue) else {
-            throw PitstopError(.invalid, "the header Metadata: true is required")
-        }
+        if let refusal = Self.refusal(request.headers) { throw refusal }
         return try await next(request, context)
+    }
+
+    /// Why a metadata request with these headers is refused; `nil` when it is not.
+    static func refusal(_ headers: HTTPFields) -> PitstopError? {
+        if headers[forwardedFor] != nil {
+            return PitstopError(.invalid, "a request with X-Forwarded-For is refused: metadata is never relayed through a proxy")
+        }
+        guard headers[values: metadata].contains(where: isTrue) else {
+            return PitstopError(.invalid, "the header Metadata: true is required")
+        }
+        return nil
     }
 
     /// Whether a header value is `true` in any case, with spaces or tabs around it. Compared

@@ -7,9 +7,9 @@ import PitstopCore
 import PitstopService
 
 struct ScheduledEventsController<Context: PitstopRequestContext>: Sendable {
-    let service: ScheduledEventsService
-    let clock: @Sendable () -> Timestamp
-    let metrics: ServerMetrics
+    let polls: ScheduledEventsPolls
+    var service: ScheduledEventsService { polls.service }
+    var clock: @Sendable () -> Timestamp { polls.clock }
 
     /// The largest approval body read: a few hundred EventIds.
     static var maxBody: Int { 64 * 1024 }
@@ -25,13 +25,8 @@ struct ScheduledEventsController<Context: PitstopRequestContext>: Sendable {
         let version = try ScheduledEventsAPIVersion.parse(request.uri.queryParameters["api-version"].map(String.init))
         let document = try await service.document(forAddress: try caller(context), at: clock())
         context.answeredFor.vm = document.vm
-        let etag = document.etag(version)
-        // Some clients send the last ETag back; an unchanged document is then 304, no body.
-        if let tags = request.headers[.ifNoneMatch], Self.matches(tags, etag) {
-            return Response(status: .notModified, headers: [.eTag: etag])
-        }
-        metrics.documentServed(version)
-        return json(document.json(version), headers: [.eTag: etag, .cacheControl: "no-store"])
+        let answer = polls.answer(document, version, ifNoneMatch: request.headers[.ifNoneMatch])
+        return Response(status: answer.status, headers: answer.headers, body: ResponseBody(byteBuffer: answer.body))
     }
 
     @Sendable func approve(_ request: Request, context: Context) async throws -> Response {
@@ -44,14 +39,6 @@ struct ScheduledEventsController<Context: PitstopRequestContext>: Sendable {
         return json(outcome.json)
     }
 
-    /// Whether an `If-None-Match` value (`"a", W/"b"` or `*`) names `etag`.
-    static func matches(_ header: String, _ etag: String) -> Bool {
-        header.split(separator: ",").contains { tag in
-            var tag = tag.trimmingCharacters(in: .whitespaces)
-            if tag.hasPrefix("W/") { tag.removeFirst(2) }
-            return tag == "*" || tag == etag
-        }
-    }
 }
 
 /// The calling address, which every metadata answer depends on.

@@ -75,4 +75,55 @@ import Testing
             #expect(try await rawRequest(port: port, from: "127.0.0.3", path: eventsPath).status == 200)
         }
     }
+
+    // A kept-alive poller's polls are answered on the event loop once its document is known
+    // (PollFastPath.swift); these hold the server to the same answers, in the same order.
+
+    @Test func aKeptAlivePollerGetsTheSameAnswerEveryTimeAndPipelinedAnswersKeepTheirOrder() async throws {
+        let fixture = try await Fixture()
+        fixture.clock.now = fixture.start(fixture.webUD0) - 15 * 60
+        try await withLiveServer(fixture, limit: nil) { port in
+            let connection = try await KeptAliveConnection(port: port, from: "127.0.0.2")
+            let poll = requestText(path: eventsPath, headers: [("Metadata", "true")])
+            var answers: [RawResponse] = []
+            for _ in 0..<4 {
+                try await connection.send([poll])
+                answers.append(try await connection.next())
+            }
+            // The first stores the incarnation; every later one is the same document, byte for byte.
+            #expect(answers.allSatisfy { $0.status == 200 })
+            for answer in answers.dropFirst(2) {
+                #expect(answer.body == answers[1].body)
+                for name in ["content-type", "content-length", "etag", "cache-control", "server"] {
+                    #expect(answer.headers[name] == answers[1].headers[name], "\(name)")
+                }
+            }
+            // Pipelined behind requests only the router answers (/healthz reads the database),
+            // each answer comes back in the order asked.
+            let health = requestText(path: "/healthz", headers: [])
+            try await connection.send([health, poll, health, poll])
+            var kinds: [String] = []
+            for _ in 0..<4 {
+                let answer = try await connection.next()
+                #expect(answer.status == 200)
+                kinds.append(answer.body.contains("DocumentIncarnation") ? "poll" : "health")
+            }
+            #expect(kinds == ["health", "poll", "health", "poll"])
+        }
+    }
+
+    @Test func aConnectionThatKeepsPollingIsNotClosedAsIdle() async throws {
+        let fixture = try await Fixture()
+        fixture.clock.now = fixture.start(fixture.webUD0) - 15 * 60
+        // Polls every quarter second for twice the idle timeout: each request is activity.
+        try await withLiveServer(fixture, limit: nil, idleTimeout: .seconds(2)) { port in
+            let connection = try await KeptAliveConnection(port: port, from: "127.0.0.2")
+            let poll = requestText(path: eventsPath, headers: [("Metadata", "true")])
+            for _ in 0..<16 {
+                try await connection.send([poll])
+                #expect(try await connection.next().status == 200)
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
 }

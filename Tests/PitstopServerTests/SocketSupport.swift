@@ -31,38 +31,78 @@ struct RawResponse: Sendable {
     }
 }
 
+/// A TCP connection to 127.0.0.1:`port`, from `source` when given; a receive waits at most
+/// `receiveTimeout` seconds. Blocking: call it on a thread of its own.
+func connectedSocket(port: Int, from source: String? = nil, receiveTimeout: Int = 10) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw SocketError(description: "socket: \(errno)") }
+    var timeout = timeval(tv_sec: receiveTimeout, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    func address(_ ip: String, _ port: UInt16) -> sockaddr_in {
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = port.bigEndian
+        inet_pton(AF_INET, ip, &a.sin_addr)
+        return a
+    }
+    if let source {
+        var local = address(source, 0)
+        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0 else { close(fd); throw SocketError(description: "bind \(source): \(errno)") }
+    }
+    var remote = address("127.0.0.1", UInt16(port))
+    let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard connected == 0 else { close(fd); throw SocketError(description: "connect: \(errno)") }
+    return fd
+}
+
+/// Sends all of `text` on `fd`.
+func sendAll(_ fd: Int32, _ text: String) throws {
+    let bytes = Array(text.utf8)
+    var sent = 0
+    while sent < bytes.count {
+        let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else { throw SocketError(description: "send: \(errno)") }
+        sent += n
+    }
+}
+
+/// An HTTP/1.1 request as text: `Host`, the headers, and the body with its length.
+func requestText(method: String = "GET", path: String, headers: [(String, String)], body: String? = nil) -> String {
+    var text = "\(method) \(path) HTTP/1.1\r\nHost: 169.254.169.254\r\n"
+    for (name, value) in headers { text += "\(name): \(value)\r\n" }
+    if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
+    return text + "\r\n" + (body ?? "")
+}
+
+/// The first whole answer at the start of `bytes` and how many bytes it took (its body as long
+/// as its `Content-Length`, or the rest when it has none); `nil` while it is incomplete.
+func parseResponse(_ bytes: [UInt8], toEnd: Bool = false) throws -> (RawResponse, Int)? {
+    let end: [UInt8] = Array("\r\n\r\n".utf8)
+    guard let split = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == end }) else { return nil }
+    let lines = String(decoding: bytes[..<split], as: UTF8.self).components(separatedBy: "\r\n")
+    guard lines[0].split(separator: " ").count >= 2, let status = Int(lines[0].split(separator: " ")[1]) else {
+        throw SocketError(description: "not a status line: \(lines[0])")
+    }
+    var fields: [String: String] = [:]
+    for line in lines.dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    let bodyStart = split + 4
+    let length = fields["content-length"].flatMap(Int.init) ?? (toEnd ? bytes.count - bodyStart : 0)
+    guard bytes.count >= bodyStart + length else { return nil }
+    let body = String(decoding: bytes[bodyStart..<bodyStart + length], as: UTF8.self)
+    return (RawResponse(status: status, headers: fields, body: body), bodyStart + length)
+}
+
 /// One HTTP/1.1 request over a new connection from `source` to 127.0.0.1:`port`.
 func rawRequest(port: Int, from source: String, method: String = "GET", path: String,
                 headers: [(String, String)] = [("Metadata", "true")], body: String? = nil) async throws -> RawResponse {
     try await onThread {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SocketError(description: "socket: \(errno)") }
+        let fd = try connectedSocket(port: port, from: source)
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        func address(_ ip: String, _ port: UInt16) -> sockaddr_in {
-            var a = sockaddr_in()
-            a.sin_family = sa_family_t(AF_INET)
-            a.sin_port = port.bigEndian
-            inet_pton(AF_INET, ip, &a.sin_addr)
-            return a
-        }
-        var local = address(source, 0), remote = address("127.0.0.1", UInt16(port))
-        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0 else { throw SocketError(description: "bind \(source): \(errno)") }
-        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard connected == 0 else { throw SocketError(description: "connect: \(errno)") }
-        var text = "\(method) \(path) HTTP/1.1\r\nHost: 169.254.169.254\r\nConnection: close\r\n"
-        for (name, value) in headers { text += "\(name): \(value)\r\n" }
-        if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
-        text += "\r\n" + (body ?? "")
-        let bytes = Array(text.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw SocketError(description: "send: \(errno)") }
-            sent += n
-        }
+        try sendAll(fd, requestText(method: method, path: path, headers: [("Connection", "close")] + headers, body: body))
         var received: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 16384)
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -70,16 +110,44 @@ func rawRequest(port: Int, from source: String, method: String = "GET", path: St
             guard n > 0 else { throw SocketError(description: "recv: \(errno)") }
             received += buffer[0..<n]
         }
-        let reply = String(decoding: received, as: UTF8.self)
-        guard let split = reply.range(of: "\r\n\r\n") else { throw SocketError(description: "no header end in \(reply)") }
-        let lines = reply[..<split.lowerBound].components(separatedBy: "\r\n")
-        let status = Int(lines[0].split(separator: " ")[1]) ?? 0
-        var fields: [String: String] = [:]
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        guard let (response, _) = try parseResponse(received, toEnd: true) else {
+            throw SocketError(description: "no whole answer in \(String(decoding: received, as: UTF8.self))")
         }
-        return RawResponse(status: status, headers: fields, body: String(reply[split.upperBound...]))
+        return response
+    }
+}
+
+/// A connection kept alive from `source`, as a VM's poller keeps one: requests sent as given
+/// (several at once are pipelined), answers read one at a time.
+final class KeptAliveConnection: @unchecked Sendable {
+    private let fd: Int32
+    private var received: [UInt8] = []
+
+    init(port: Int, from source: String) async throws {
+        fd = try await onThread { try connectedSocket(port: port, from: source) }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ requests: [String]) async throws {
+        let text = requests.joined()
+        try await onThread { try sendAll(self.fd, text) }
+    }
+
+    /// The next answer; throws when the server closes or says nothing for 10 s first.
+    func next() async throws -> RawResponse {
+        try await onThread {
+            var buffer = [UInt8](repeating: 0, count: 16384)
+            while true {
+                if let (response, used) = try parseResponse(self.received) {
+                    self.received.removeFirst(used)
+                    return response
+                }
+                let n = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
+                guard n > 0 else { throw SocketError(description: n == 0 ? "the server closed the connection" : "recv: \(errno)") }
+                self.received += buffer[0..<n]
+            }
+        }
     }
 }
 

@@ -11,16 +11,7 @@ import Testing
 /// waits at most 20 s.
 func stalledConnection(port: Int, sending bytes: String = "") async throws -> Int32 {
     try await onThread {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SocketError(description: "socket: \(errno)") }
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var remote = sockaddr_in()
-        remote.sin_family = sa_family_t(AF_INET)
-        remote.sin_port = UInt16(port).bigEndian
-        inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr)
-        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard connected == 0 else { close(fd); throw SocketError(description: "connect: \(errno)") }
+        let fd = try connectedSocket(port: port, receiveTimeout: 20)
         let data = Array(bytes.utf8)
         if !data.isEmpty {
             guard data.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == data.count else { close(fd); throw SocketError(description: "send: \(errno)") }
