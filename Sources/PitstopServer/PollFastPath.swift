@@ -11,7 +11,8 @@
 // log line as the router would. Every other request (another path, a refusal, a document that
 // needs the store, an approval) goes on to the router unchanged; and while the router has a
 // request of the connection in hand, so does every later one, so answers leave in the order
-// they were asked.
+// they were asked. So does every request while the connection's socket is full: the router's
+// channel then stops reading, so a client that never reads cannot pile up answers in memory.
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -119,7 +120,9 @@ final class PollFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             let start = ContinuousClock.now
-            if withRouter == 0, let (answer, vm) = polls.answerFromMemory(head, address: address(context)) {
+            // A client that sends faster than it reads fills the socket: then requests go to the
+            // router, which stops reading until the answers drain, and never piles them up here.
+            if withRouter == 0, context.channel.isWritable, let (answer, vm) = polls.answerFromMemory(head, address: address(context)) {
                 pending = Pending(answer: answer, vm: vm, path: ScheduledEventsPolls.path, start: start)
                 handingOn = false
             } else {

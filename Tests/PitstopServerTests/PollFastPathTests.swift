@@ -181,6 +181,19 @@ import Testing
         #expect(try harness.answered().map(\.0.status) == [.ok])
     }
 
+    @Test func whileTheSocketIsFullPollsGoToTheRouterWhichStopsReading() async throws {
+        let fixture = try await servedFixture()
+        let harness = try Harness(fixture)
+        harness.channel.isWritable = false
+        try harness.send()
+        #expect(try harness.handedOn().count == 2)
+        #expect(try harness.answered().isEmpty)
+        try harness.routerAnswers()
+        harness.channel.isWritable = true
+        try harness.send()
+        #expect(try harness.answered().map(\.0.status) == [.ok])
+    }
+
     @Test func theGETLimitCountsPollsAnsweredHereAndLeavesTheRefusalToTheRouter() async throws {
         let fixture = try await servedFixture()
         let harness = try Harness(fixture, limit: RequestLimit(perSecond: 1.0 / 60, burst: 2))
