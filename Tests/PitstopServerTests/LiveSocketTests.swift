@@ -126,4 +126,26 @@ import Testing
             }
         }
     }
+
+    @Test func aGracefulStopClosesAKeptAlivePollersConnectionAfterItsAnswer() async throws {
+        let fixture = try await Fixture()
+        fixture.clock.now = fixture.start(fixture.webUD0) - 15 * 60
+        let poll = requestText(path: eventsPath, headers: [("Metadata", "true")])
+        // The connection outlives the server: the stop must not wait for the client to hang up.
+        let connection = try await withLiveServer(fixture, limit: nil) { port in
+            let connection = try await KeptAliveConnection(port: port, from: "127.0.0.2")
+            for _ in 0..<3 {
+                try await connection.send([poll])
+                #expect(try await connection.next().status == 200)
+            }
+            return connection
+        }
+        // Closed by the server, not a receive that timed out.
+        do {
+            _ = try await connection.next()
+            Issue.record("an answer after the stop")
+        } catch let error as SocketError {
+            #expect(error.description == "the server closed the connection")
+        }
+    }
 }
