@@ -2,6 +2,7 @@
 // the api-versions and the fields each one has, the document, the approval body and the
 // instance metadata. Written once, here; the server only sends the bytes.
 public import PitstopCore
+import Synchronization
 
 /// A served api-version of the scheduled-events endpoint. An older version omits the fields
 /// that came later.
@@ -92,34 +93,34 @@ public struct ScheduledEventsDocument: Sendable, Hashable {
     public var vm: String
     /// Rises exactly when the document's content changes, and never goes back.
     public let incarnation: Int64
-    public let events: [ScheduledEvent]
-    /// Identifies the content whatever its incarnation: the newest version's fields, hashed.
-    /// Computed once: every poll's ETag carries it.
-    public let digest: String
-    /// `Events` written in each ``ScheduledEventsAPIVersion/fieldSet``, and the whole document
-    /// in each, written once: a VM polls its unchanged document every second, and writing it
-    /// anew each time was most of a poll's cost.
-    private let renderedEvents: [String]
-    private let rendered: [String]
+    /// The events and their text, which every VM of a set has alike: kept once for them all
+    /// when the documents are interned (``DocumentContents``).
+    private(set) var content: DocumentContent
     /// ``etag(_:)`` of each api-version, in `allCases` order.
     private let etags: [String]
 
+    public var events: [ScheduledEvent] { content.events }
+    /// Identifies the content whatever its incarnation: the newest version's fields, hashed.
+    /// Computed once: every poll's ETag carries it.
+    public var digest: String { content.digest }
+
     public init(vm: String, incarnation: Int64, events: [ScheduledEvent]) {
+        self.init(vm: vm, incarnation: incarnation, content: DocumentContent(events))
+    }
+
+    private init(vm: String, incarnation: Int64, content: DocumentContent) {
         self.vm = vm
         self.incarnation = incarnation
-        self.events = events
-        renderedEvents = ScheduledEventsAPIVersion.fieldSets.map { version in JSONText.array(events.map { $0.json(version) }) }
-        rendered = Self.documents(incarnation, renderedEvents)
-        digest = StableID.uuid(["scheduled-events", renderedEvents[ScheduledEventsAPIVersion.newest.fieldSet]])
-        etags = Self.etags(incarnation, digest)
+        self.content = content
+        etags = ScheduledEventsAPIVersion.allCases.map { "\"\(incarnation)-\($0.rawValue)-\(content.digest.prefix(8))\"" }
     }
 
-    private static func documents(_ incarnation: Int64, _ events: [String]) -> [String] {
-        events.map { JSONText.object([("DocumentIncarnation", JSONText.number(incarnation)), ("Events", $0)]) }
+    /// The document in the fields of `version`. Its events' text was written once, when the
+    /// content was first seen: a VM polls its unchanged document every second, and writing the
+    /// events anew each time was most of a poll's cost.
+    public func json(_ version: ScheduledEventsAPIVersion) -> String {
+        JSONText.object([("DocumentIncarnation", JSONText.number(incarnation)), ("Events", content.renderedEvents[version.fieldSet])])
     }
-
-    /// The document in the fields of `version`.
-    public func json(_ version: ScheduledEventsAPIVersion) -> String { rendered[version.fieldSet] }
 
     /// A strong validator of the bytes ``json(_:)`` gives for `version`, quoted as the `ETag`
     /// header carries it.
@@ -127,22 +128,51 @@ public struct ScheduledEventsDocument: Sendable, Hashable {
         etags[ScheduledEventsAPIVersion.allCases.firstIndex(of: version)!]
     }
 
-    private static func etags(_ incarnation: Int64, _ digest: String) -> [String] {
-        ScheduledEventsAPIVersion.allCases.map { "\"\(incarnation)-\($0.rawValue)-\(digest.prefix(8))\"" }
-    }
-
     func numbered(_ n: Int64) -> ScheduledEventsDocument {
-        ScheduledEventsDocument(vm: vm, incarnation: n, events: events, renderedEvents: renderedEvents, digest: digest)
+        ScheduledEventsDocument(vm: vm, incarnation: n, content: content)
     }
 
-    private init(vm: String, incarnation: Int64, events: [ScheduledEvent], renderedEvents: [String], digest: String) {
-        self.vm = vm
-        self.incarnation = incarnation
+    /// This document with its content taken from `contents`, where the same content of another
+    /// VM is kept already.
+    func interned(in contents: DocumentContents) -> ScheduledEventsDocument {
+        var document = self
+        document.content = contents.intern(content)
+        return document
+    }
+}
+
+/// A document's events and their text in each ``ScheduledEventsAPIVersion/fieldSet``, shared
+/// by the documents that hold the same events: a wave lists every VM of its update domain, so
+/// a copy per polling VM grew with the square of the set's size.
+final class DocumentContent: Sendable, Hashable {
+    let events: [ScheduledEvent]
+    let renderedEvents: [String]
+    let digest: String
+
+    init(_ events: [ScheduledEvent]) {
         self.events = events
-        self.renderedEvents = renderedEvents
-        self.digest = digest
-        rendered = Self.documents(incarnation, renderedEvents)
-        etags = Self.etags(incarnation, digest)
+        renderedEvents = ScheduledEventsAPIVersion.fieldSets.map { version in JSONText.array(events.map { $0.json(version) }) }
+        digest = StableID.uuid(["scheduled-events", renderedEvents[ScheduledEventsAPIVersion.newest.fieldSet]])
+    }
+
+    static func == (a: DocumentContent, b: DocumentContent) -> Bool { a === b || a.events == b.events }
+    func hash(into hasher: inout Hasher) { hasher.combine(digest) }
+}
+
+/// The contents of the documents served lately, one instance per digest, so that the VMs of a
+/// set hold one copy of their events between them. Bounded: past ``capacity`` distinct contents
+/// it starts afresh (documents keep theirs; only later ones share less).
+final class DocumentContents: Sendable {
+    static let capacity = 16_384
+    private let byDigest = Mutex<[String: DocumentContent]>([:])
+
+    func intern(_ content: DocumentContent) -> DocumentContent {
+        byDigest.withLock { kept in
+            if let same = kept[content.digest], same == content { return same }
+            if kept.count >= Self.capacity { kept.removeAll(keepingCapacity: true) }
+            kept[content.digest] = content
+            return content
+        }
     }
 }
 

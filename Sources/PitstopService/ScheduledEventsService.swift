@@ -10,6 +10,8 @@ public struct ScheduledEventsService: Sendable {
     public let store: any Store
     /// The documents last served, by caller address.
     private let cache = DocumentCache()
+    /// Their contents, one copy for all the VMs of a set.
+    private let contents = DocumentContents()
 
     public init(store: any Store) {
         self.store = store
@@ -66,7 +68,8 @@ public struct ScheduledEventsService: Sendable {
         // Read before the data: a commit in between only makes the entry stale sooner.
         let mark = store.changeMark()
         if let served = cache.document(for: address, at: now.seconds, mark: mark) { return served }
-        let (document, through) = try await freshDocument(forAddress: address, at: now)
+        let (fresh, through) = try await freshDocument(forAddress: address, at: now)
+        let document = fresh.interned(in: contents)
         cache.keep(document, for: address, from: now.seconds, through: through, mark: mark)
         return document
     }

@@ -3,7 +3,7 @@
 // same file.
 import Foundation
 import PitstopCore
-import PitstopService
+@testable import PitstopService
 import PitstopStore
 import Synchronization
 import Testing
@@ -98,5 +98,24 @@ private final class CountingStore: Store {
         try await Task.sleep(for: AppDatabase.markReuse * 2)
 
         #expect(try await server.document(forAddress: "127.0.0.2", at: shown).events.isEmpty)
+    }
+
+    @Test func theVMsOfASetShareOneCopyOfTheirEvents() async throws {
+        let fixture = try await Fixture()
+        let service = fixture.services.scheduledEvents
+        let shown = fixture.start(fixture.webUD0) - 15 * 60
+        // web-0 and web-2, both of set web: the same waves, each VM its own document.
+        let web0 = try await service.document(forAddress: "127.0.0.2", at: shown)
+        let web2 = try await service.document(forAddress: "127.0.0.4", at: shown)
+        #expect((web0.vm, web2.vm) == ("web-0", "web-2"))
+        #expect(!web0.events.isEmpty && web0.events == web2.events)
+        #expect(web0.content === web2.content)
+        // Written whole for each VM, with its own incarnation.
+        for version in ScheduledEventsAPIVersion.allCases {
+            #expect(web0.json(version).hasPrefix("{\"DocumentIncarnation\": \(web0.incarnation), \"Events\": ["))
+        }
+        // A VM whose events differ (api, another set) has content of its own.
+        let api0 = try await service.document(forAddress: "127.0.0.6", at: fixture.start(fixture.apiUD0) - 15 * 60)
+        #expect(api0.content !== web0.content)
     }
 }
