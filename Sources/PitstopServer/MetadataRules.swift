@@ -8,13 +8,17 @@ import Synchronization
 /// Refuses a metadata request without `Metadata: true` (name and value in any case) or with
 /// `X-Forwarded-For`: a proxy must never relay metadata. Other headers are ignored.
 struct MetadataHeaderMiddleware<Context: PitstopRequestContext>: RouterMiddleware {
-    static var metadata: HTTPField.Name { HTTPField.Name("Metadata")! }
-    static var forwardedFor: HTTPField.Name { HTTPField.Name("X-Forwarded-For")! }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let refusal = Self.refusal(request.headers) { throw refusal }
+        if let refusal = MetadataHeaders.refusal(request.headers) { throw refusal }
         return try await next(request, context)
     }
+}
+
+/// The header rules of every metadata request, for the router's middleware and for the polls
+/// answered on the event loop alike.
+enum MetadataHeaders {
+    static let metadata = HTTPField.Name("Metadata")!
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     /// Why a metadata request with these headers is refused; `nil` when it is not.
     static func refusal(_ headers: HTTPFields) -> PitstopError? {

@@ -61,7 +61,7 @@ struct ScheduledEventsPolls: Sendable {
         // `Connection: close` and the like are the router's to honour.
         guard head.method == .get, let address, head.headerFields[.connection] == nil, let target = head.path else { return nil }
         let uri = URI(target)
-        guard uri.path == Self.path, MetadataHeaderMiddleware<ServerRequestContext>.refusal(head.headerFields) == nil,
+        guard uri.path == Self.path, MetadataHeaders.refusal(head.headerFields) == nil,
               let version = try? ScheduledEventsAPIVersion.parse(uri.queryParameters["api-version"].map(String.init)),
               let document = service.servedDocument(forAddress: address, at: clock()) else { return nil }
         // Last, so that a request handed on is never counted twice; a refused one takes no token.
