@@ -92,8 +92,7 @@ public func buildRouter<Context: PitstopRequestContext>(
     metrics: ServerMetrics = ServerMetrics(), api: APISettings? = nil,
     before: [any MiddlewareProtocol<Request, Response, Context>] = []
 ) -> Router<Context> {
-    let polls = ScheduledEventsPolls(service: services.scheduledEvents, clock: clock, metrics: metrics,
-                                     throttle: requestLimit.map(RequestThrottle.init))
+    let polls = ScheduledEventsPolls(services: services, clock: clock, metrics: metrics, requestLimit: requestLimit)
     return buildRouter(services: services, context: context, polls: polls, record: RequestRecord(metrics: metrics, logger: logger),
                        api: api, before: before)
 }
@@ -142,8 +141,7 @@ public func buildApplication(
     let tlsConfiguration = try arguments.tls.map(serverTLSConfiguration)
     // A server serves a fleet that was recorded: a missing database is a mistyped path.
     let services = try services ?? Services.open(path: arguments.databasePath, creating: false)
-    let polls = ScheduledEventsPolls(service: services.scheduledEvents, clock: clock, metrics: ServerMetrics(),
-                                     throttle: arguments.requestLimit.map(RequestThrottle.init))
+    let polls = ScheduledEventsPolls(services: services, clock: clock, metrics: ServerMetrics(), requestLimit: arguments.requestLimit)
     let record = RequestRecord(metrics: polls.metrics, logger: logger)
     let serverName = "pitstop"
     // Polls whose document is known are answered on the event loop (PollFastPath.swift).

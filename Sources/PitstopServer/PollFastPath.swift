@@ -79,6 +79,13 @@ struct ScheduledEventsPolls: Sendable {
     }
 }
 
+extension ScheduledEventsPolls {
+    /// The polls of `services`' use case, limited per address by `requestLimit` (none when `nil`).
+    init(services: Services, clock: @escaping @Sendable () -> Timestamp, metrics: ServerMetrics, requestLimit: RequestLimit?) {
+        self.init(service: services.scheduledEvents, clock: clock, metrics: metrics, throttle: requestLimit.map(RequestThrottle.init))
+    }
+}
+
 /// Answers the polls ``ScheduledEventsPolls/answerFromMemory(_:address:)`` can, on the event
 /// loop; hands every other request to the router. One per connection.
 final class PollFastPath: ChannelDuplexHandler, RemovableChannelHandler {
@@ -106,7 +113,6 @@ final class PollFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private struct Pending {
         var answer: ScheduledEventsPolls.Answer
         var vm: String
-        var path: String
         var start: ContinuousClock.Instant
     }
 
@@ -123,7 +129,7 @@ final class PollFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             // A client that sends faster than it reads fills the socket: then requests go to the
             // router, which stops reading until the answers drain, and never piles them up here.
             if withRouter == 0, context.channel.isWritable, let (answer, vm) = polls.answerFromMemory(head, address: address(context)) {
-                pending = Pending(answer: answer, vm: vm, path: ScheduledEventsPolls.path, start: start)
+                pending = Pending(answer: answer, vm: vm, start: start)
                 handingOn = false
             } else {
                 withRouter += 1
@@ -166,7 +172,7 @@ final class PollFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         if pending.answer.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(pending.answer.body)), promise: nil) }
         context.write(wrapOutboundOut(.end(nil)), promise: nil)
         unflushed = true
-        record.record(method: .get, path: pending.path, route: ScheduledEventsPolls.path, status: pending.answer.status,
+        record.record(method: .get, path: ScheduledEventsPolls.path, route: ScheduledEventsPolls.path, status: pending.answer.status,
                       since: pending.start, vm: pending.vm, address: caller ?? nil)
     }
 

@@ -38,7 +38,6 @@ struct ScheduledEventsController<Context: PitstopRequestContext>: Sendable {
         context.answeredFor.vm = outcome.vm
         return json(outcome.json)
     }
-
 }
 
 /// The calling address, which every metadata answer depends on.

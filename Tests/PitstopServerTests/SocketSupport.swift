@@ -78,8 +78,7 @@ func requestText(method: String = "GET", path: String, headers: [(String, String
 /// The first whole answer at the start of `bytes` and how many bytes it took (its body as long
 /// as its `Content-Length`, or the rest when it has none); `nil` while it is incomplete.
 func parseResponse(_ bytes: [UInt8], toEnd: Bool = false) throws -> (RawResponse, Int)? {
-    let end: [UInt8] = Array("\r\n\r\n".utf8)
-    guard let split = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == end }) else { return nil }
+    guard let split = bytes.firstRange(of: Array("\r\n\r\n".utf8))?.lowerBound else { return nil }
     let lines = String(decoding: bytes[..<split], as: UTF8.self).components(separatedBy: "\r\n")
     guard lines[0].split(separator: " ").count >= 2, let status = Int(lines[0].split(separator: " ")[1]) else {
         throw SocketError(description: "not a status line: \(lines[0])")
