@@ -131,17 +131,32 @@ public struct VMDraft: Sendable, Hashable {
 public struct FleetIndex: Sendable {
     public var regions: Set<String>
     public var subscriptions: Set<String>
-    public var sets: [String: AvailabilitySet]
+    /// The sets in the order they became known. A set's position is its slot: an import
+    /// counts placements per set in an array by slot, not in a dictionary by name, because
+    /// hashing a set's name for every one of a million rows showed in its profile.
+    public private(set) var sets: [AvailabilitySet] = []
+    private var slots: [String: Int] = [:]
 
-    public init(regions: Set<String> = [], subscriptions: Set<String> = [], sets: [String: AvailabilitySet] = [:]) {
+    public init(regions: Set<String> = [], subscriptions: Set<String> = [], sets: [AvailabilitySet] = []) {
         self.regions = regions
         self.subscriptions = subscriptions
-        self.sets = sets
+        for set in sets { learn(set) }
     }
 
     public func hasRegion(_ name: String) -> Bool { regions.contains(name) }
     public func hasSubscription(_ id: String) -> Bool { subscriptions.contains(id) }
-    public func availabilitySet(named name: String) -> AvailabilitySet? { sets[name] }
+    public func availabilitySet(named name: String) -> AvailabilitySet? { slots[name].map { sets[$0] } }
+    public func slot(ofSet name: String) -> Int? { slots[name] }
+
+    /// Adds a set in the next slot, or replaces the one of that name in its own.
+    public mutating func learn(_ set: AvailabilitySet) {
+        if let slot = slots[set.name] {
+            sets[slot] = set
+        } else {
+            slots[set.name] = sets.count
+            sets.append(set)
+        }
+    }
 }
 
 /// A VM draft that passed every check that does not depend on what is stored: its
@@ -150,6 +165,8 @@ public struct CheckedVM: Sendable {
     /// The VM with the domains it was given (nil where placement must choose).
     public var vm: VirtualMachine
     public var set: AvailabilitySet?
+    /// The set's slot in the `FleetIndex` the VM was checked against; nil without a set.
+    public var setSlot: Int?
     /// See `VMDraft.keepsStoredAddress`.
     public var keepsStoredAddress = false
 
@@ -181,9 +198,10 @@ extension VMDraft {
         var problems: [FieldProblem] = []
         do throws(InputProblem) { try InventoryRules.checkName(name) } catch { problems.append(FieldProblem("name", error.message)) }
 
-        var set: AvailabilitySet?
+        var set: AvailabilitySet?, setSlot: Int?
         if let setName = availabilitySet {
-            set = fleet.availabilitySet(named: setName)
+            setSlot = fleet.slot(ofSet: setName)
+            set = setSlot.map { fleet.sets[$0] }
             if set == nil { problems.append(FieldProblem("availabilitySet", "unknown availability set '\(setName.truncatedForMessage)'")) }
         }
         let regionName = region ?? set?.region
@@ -225,7 +243,7 @@ extension VMDraft {
         guard problems.isEmpty, let regionName, let subscriptionID else { return .failure(RecordProblems(problems)) }
         let vm = VirtualMachine(name: name, region: regionName, subscription: subscriptionID, availabilitySet: set?.name,
                                 updateDomain: set == nil ? nil : updateDomain, faultDomain: set == nil ? nil : faultDomain, ipAddress: address)
-        return .success(CheckedVM(vm: vm, set: set, keepsStoredAddress: keepsStoredAddress && ipAddress == nil))
+        return .success(CheckedVM(vm: vm, set: set, setSlot: setSlot, keepsStoredAddress: keepsStoredAddress && ipAddress == nil))
     }
 
     /// Checks and places in one step (see `check` and `CheckedVM.placed`).

@@ -67,7 +67,7 @@ struct ImportSubjects {
     private(set) var windows = Set<String>(), blackouts = Set<String>()
     /// `nil` once more than ``maxVMs`` VMs were recorded.
     private(set) var vms: [String]? = []
-    private var lastSet: String?, lastRegion: String?, lastSubscription: String?
+    private var lastRegion: String?, lastSubscription: String?
 
     init() {}
 
@@ -90,20 +90,13 @@ struct ImportSubjects {
         subscriptions.insert(set.subscription)
     }
 
-    /// Records a VM written (or found unchanged) by the import.
-    mutating func record(_ vm: VirtualMachine, in set: AvailabilitySet?) {
+    /// Records a VM written (or found unchanged) by the import. Its set, if it has one, is
+    /// recorded with `record(set:)`: the importer does that once per set, not once per row.
+    mutating func record(member vm: VirtualMachine, of set: AvailabilitySet?) {
         if vms != nil {
             if vms!.count < Self.maxVMs { vms!.append(vm.name) } else { vms = nil }
         }
         if let set {
-            // One hash at most per row, even when every row names another set.
-            if set.name != lastSet {
-                lastSet = set.name
-                if sets.insert(set.name).inserted {
-                    regions.insert(set.region)
-                    subscriptions.insert(set.subscription)
-                }
-            }
             // A VM of a set shares its region, and almost always its subscription.
             if vm.subscription != set.subscription { noteSubscription(vm.subscription) }
         } else {

@@ -30,8 +30,11 @@ struct VMIngest {
     let file: String
     private let writer: any VMWriting
     private(set) var fleet: FleetIndex
-    private var placed: [String: Int]
-    private var placedChanged: Set<String> = []
+    /// Per set, by its slot in `fleet`: how many VMs have joined it (round-robin's n), whether
+    /// that changed, and whether the audit entry names it yet.
+    private var placed: [Int]
+    private var placedChanged: [Bool]
+    private var setRecorded: [Bool]
     private var seen: Set<String> = []
     private(set) var counts = UpsertCounts()
     /// What the import touched, for its audit entry.
@@ -47,7 +50,10 @@ struct VMIngest {
         self.file = file
         writer = try tx.vms.writer()
         fleet = try tx.fleet.fleetIndex()
-        placed = try tx.fleet.placedCounts()
+        let counts = try tx.fleet.placedCounts()
+        placed = fleet.sets.map { counts[$0.name, default: 0] }
+        placedChanged = Array(repeating: false, count: placed.count)
+        setRecorded = placedChanged
     }
 
     func hasRegion(_ name: String) -> Bool { fleet.hasRegion(name) }
@@ -81,18 +87,18 @@ struct VMIngest {
         guard !failed else { return }  // keep validating; nothing more will be written
         do {
             // Most imports add VMs: try the insert first and look the VM up only on a conflict.
-            var joined: String?
-            let vm = checked.placed(existing: nil) { set in joined = set.name; return placed[set.name, default: 0] }
+            var joined = false
+            let vm = checked.placed(existing: nil) { _ in joined = true; return placed[checked.setSlot!] }
             if try writer.insertIfAbsent(vm) {
-                if let joined { bumpPlacement(joined) }
+                if joined { bumpPlacement(checked) }
                 counts.record(.added)
-                touched.record(vm, in: checked.set)
+                record(vm, checked)
                 return
             }
             let existing = try writer.existing(named: vm.name)
-            joined = nil
-            let updated = checked.placed(existing: existing) { set in joined = set.name; return placed[set.name, default: 0] }
-            if let joined { bumpPlacement(joined) }
+            joined = false
+            let updated = checked.placed(existing: existing) { _ in joined = true; return placed[checked.setSlot!] }
+            if joined { bumpPlacement(checked) }
             if updated == existing {
                 counts.record(.unchanged)
             } else {
@@ -104,25 +110,45 @@ struct VMIngest {
                     touched.record(set: oldSet)
                 }
             }
-            touched.record(updated, in: checked.set)
+            record(updated, checked)
         } catch let error as PitstopError where error.kind == .conflict {
             // A constraint of the stored fleet, such as an address another VM already has.
             report(InputError(file: file, line: place.line, field: place.path.isEmpty ? nil : place.path, message: error.message))
         }
     }
 
-    private mutating func bumpPlacement(_ set: String) {
-        placed[set, default: 0] += 1
-        placedChanged.insert(set)
+    private mutating func bumpPlacement(_ checked: CheckedVM) {
+        let slot = checked.setSlot!
+        placed[slot] += 1
+        placedChanged[slot] = true
+    }
+
+    /// Names the VM, and the first time its set, in the import's audit entry.
+    private mutating func record(_ vm: VirtualMachine, _ checked: CheckedVM) {
+        if let slot = checked.setSlot, let set = checked.set, !setRecorded[slot] {
+            setRecorded[slot] = true
+            touched.record(set: set)
+        }
+        touched.record(member: vm, of: checked.set)
     }
 
     /// Called after the document's regions, subscriptions and sets were written.
     mutating func learn(region: String) { fleet.regions.insert(region) }
     mutating func learn(subscription: String) { fleet.subscriptions.insert(subscription) }
-    mutating func learn(set: AvailabilitySet) { fleet.sets[set.name] = set }
+    mutating func learn(set: AvailabilitySet) {
+        fleet.learn(set)
+        // A set new to the fleet takes the next slot; none has joined it yet.
+        while placed.count < fleet.sets.count {
+            placed.append(0)
+            placedChanged.append(false)
+            setRecorded.append(false)
+        }
+    }
 
     func savePlacementCounters() throws {
-        for set in placedChanged.sorted() { try tx.fleet.setPlacedCount(set: set, to: placed[set]!) }
+        for slot in placed.indices.filter({ placedChanged[$0] }).sorted(by: { fleet.sets[$0].name < fleet.sets[$1].name }) {
+            try tx.fleet.setPlacedCount(set: fleet.sets[slot].name, to: placed[slot])
+        }
     }
 
     var allErrors: [InputError] {

@@ -133,7 +133,7 @@ struct SQLiteFleetRepository: FleetRepository {
         FleetIndex(
             regions: Set(try String.fetchAll(db, sql: "SELECT name FROM regions")),
             subscriptions: Set(try String.fetchAll(db, sql: "SELECT id FROM subscriptions")),
-            sets: Dictionary(uniqueKeysWithValues: try availabilitySets().map { ($0.name, $0) }))
+            sets: try availabilitySets())
     }
 
     // MARK: Maintenance windows

@@ -40,7 +40,7 @@ import Testing
 
 @Suite struct PlacementAndVMCheckTests {
     let web = AvailabilitySet(name: "web", region: "eastus", subscription: "contoso", faultDomains: 2, updateDomains: 5)
-    var fleet: FleetIndex { FleetIndex(regions: ["eastus", "westus"], subscriptions: ["contoso"], sets: ["web": web]) }
+    var fleet: FleetIndex { FleetIndex(regions: ["eastus", "westus"], subscriptions: ["contoso"], sets: [web]) }
 
     @Test(arguments: 0..<12)
     func theNthVMGetsUDnModUAndFDnModF(_ n: Int) {

@@ -232,6 +232,34 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         #expect([d.updateDomain, d.faultDomain] == [0, 1])
     }
 
+    @Test func eachSetCountsItsOwnJoinersWhenOneIsNewInTheDocument() async throws {
+        // Given a stored set (3 UDs, 2 FDs) that received one VM
+        let inventory = try emptyInventory()
+        try await importJSON(inventory, Self.threeByTwo)
+        try await importJSON(inventory, #"{"vms": [{"name": "a", "availabilitySet": "api"}]}"#)
+
+        // when one document adds a second set (5 UDs, 3 FDs), VMs to both in turns, and moves a into it
+        try await importJSON(inventory, """
+            {"availabilitySets": [{"name": "web", "region": "eastus", "subscription": "contoso", "faultDomains": 3, "updateDomains": 5}],
+             "vms": [{"name": "w1", "availabilitySet": "web"}, {"name": "b", "availabilitySet": "api"},
+                     {"name": "a", "availabilitySet": "web"}, {"name": "w2", "availabilitySet": "web"},
+                     {"name": "c", "availabilitySet": "api"}]}
+            """)
+
+        // then each set numbered its own joiners: api a, b, c as 0, 1, 2; web w1, a, w2 as 0, 1, 2
+        var placed: [String: [Int]] = [:]
+        for name in ["b", "c", "w1", "a", "w2"] {
+            let vm = try await inventory.vm(named: name)
+            placed[name] = [vm.updateDomain!, vm.faultDomain!]
+        }
+        #expect(placed == ["b": [1, 1], "c": [2, 0], "w1": [0, 0], "a": [1, 1], "w2": [2, 2]])
+        // and the next VM of each is its set's number 3
+        let d = try await inventory.addVM(VMDraft(name: "d", region: nil, subscription: nil, availabilitySet: "api"))
+        let w3 = try await inventory.addVM(VMDraft(name: "w3", region: nil, subscription: nil, availabilitySet: "web"))
+        #expect([d.updateDomain, d.faultDomain] == [0, 1])
+        #expect([w3.updateDomain, w3.faultDomain] == [3, 0])
+    }
+
     @Test func reimportingVMsDoesNotAdvanceThePlacement() async throws {
         // Given two auto-placed VMs imported twice
         let inventory = try emptyInventory()
