@@ -284,17 +284,19 @@ enum VMBulkLoad {
     }
 
     /// What the foreign keys and the trigger would have refused, row by row, in one scan. A VM
-    /// in a set must share its set's region, and a set's region is a region (the sets' own
-    /// foreign key, never suspended): so only a VM without a set has its region looked up,
-    /// a lookup fewer for most rows (a fifth of this scan's time on a million VMs).
+    /// in a set must share its set's region, and a set's region and subscription exist (the
+    /// sets' own foreign keys, never suspended): so a set VM has only its set looked up, and
+    /// its subscription too only when it is not its set's. A VM without a set has its region
+    /// and subscription looked up. On a million VMs, each lookup saved is a tenth of a second.
     static func verify(_ db: Database) throws {
         if let row = try Row.fetchOne(db, sql: """
             SELECT v.name, v.region, v.subscription, v.availability_set FROM vms v
             LEFT JOIN availability_sets s ON s.name = v.availability_set
-            WHERE (v.availability_set IS NULL AND v.region NOT IN (SELECT name FROM regions))
-               OR v.subscription NOT IN (SELECT id FROM subscriptions)
+            WHERE (v.availability_set IS NULL AND (v.region NOT IN (SELECT name FROM regions)
+                   OR v.subscription NOT IN (SELECT id FROM subscriptions)))
                OR (v.availability_set IS NOT NULL AND (s.name IS NULL OR s.region <> v.region
-                   OR v.update_domain >= s.update_domains OR v.fault_domain >= s.fault_domains))
+                   OR v.update_domain >= s.update_domains OR v.fault_domain >= s.fault_domains
+                   OR (v.subscription <> s.subscription AND v.subscription NOT IN (SELECT id FROM subscriptions))))
             LIMIT 1
             """) {
             throw PitstopError(.conflict, "VM \(row[0] as String) breaks a constraint of the fleet (region \(row[1] as String), subscription \(row[2] as String), set \(row[3] as String? ?? "none"))")

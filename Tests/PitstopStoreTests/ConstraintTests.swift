@@ -136,6 +136,8 @@ private func set(_ name: String, faultDomains: Int, updateDomains: Int) -> Strin
         ForbiddenWrite(what: "a set VM in another region than its set", table: "vms", sql: vm("x", region: "westus")),
         ForbiddenWrite(what: "a VM of an unknown subscription", table: "vms",
                        sql: "INSERT INTO vms(name, region, subscription) VALUES ('x', 'westus', 'nobody')"),
+        ForbiddenWrite(what: "a set VM of an unknown subscription, not its set's", table: "vms",
+                       sql: "INSERT INTO vms(name, region, subscription, availability_set, update_domain, fault_domain) VALUES ('x', 'eastus', 'nobody', 'web', 1, 1)"),
         ForbiddenWrite(what: "a VM whose UD equals its set's update_domains", table: "vms", sql: vm("x", ud: "5")),
         ForbiddenWrite(what: "a VM whose FD equals its set's fault_domains", table: "vms", sql: vm("x", fd: "2")),
     ]
@@ -168,9 +170,12 @@ private func set(_ name: String, faultDomains: Int, updateDomains: Int) -> Strin
             try VMBulkLoad.run(db) {
                 try db.execute(sql: vm("web-1", ud: "1", fd: "1"))
                 try db.execute(sql: vm("lone", region: "westus", set: nil, ud: "NULL", fd: "NULL"))
+                // A set VM may be owned by another subscription than its set, if that one exists.
+                try db.execute(sql: "INSERT INTO subscriptions(id) VALUES ('fabrikam')")
+                try db.execute(sql: "INSERT INTO vms(name, region, subscription, availability_set, update_domain, fault_domain) VALUES ('web-2', 'eastus', 'fabrikam', 'web', 2, 0)")
             }
         }
-        #expect(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM vms") } == 5)
+        #expect(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM vms") } == 6)
     }
 
     @Test func theSeedFleetItselfIsAccepted() throws {
