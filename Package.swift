@@ -39,11 +39,13 @@ let package = Package(
     targets: [
         // Pure values: fleet, windows, campaigns, planner, rules. No I/O, no SQL.
         .target(name: "PitstopCore", swiftSettings: upcoming),
+        // SQLite's process-wide settings, made at load time (in C: `sqlite3_config` is variadic).
+        .target(name: "SQLiteSettings", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The repository layer: GRDB records, the database type, embedded SQL migrations.
         .target(
             name: "PitstopStore",
             dependencies: [
-                "PitstopCore",
+                "PitstopCore", "SQLiteSettings",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -108,7 +110,11 @@ let package = Package(
         // Tests write raw SQL behind the repositories' back, so they use GRDB directly.
         .testTarget(
             name: "PitstopStoreTests",
-            dependencies: ["PitstopStore", "PitstopCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "PitstopStore", "PitstopCore", .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's own counters, to see the process-wide settings took effect.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "PitstopServiceTests",

@@ -1,6 +1,8 @@
 // The SQLite store: one file shared by the CLI, the server and the scheduler, migrated on open.
 import Foundation
 import GRDB
+import GRDBSQLite
+import SQLiteSettings
 import Synchronization
 public import PitstopCore
 
@@ -104,6 +106,11 @@ public struct AppDatabase: Store {
     public static func inMemory() throws -> AppDatabase {
         try AppDatabase(DatabaseQueue(configuration: configuration()))
     }
+
+    /// Whether SQLite's memory statistics were turned off when the process loaded (see
+    /// `SQLiteSettings`); a process that initialized SQLite before its constructors ran keeps
+    /// them, and is slower, never wrong.
+    static var memoryStatisticsOff: Bool { pitstop_sqlite_memory_statistics_result() == SQLITE_OK }
 
     static func configuration() -> Configuration {
         var config = Configuration()
