@@ -65,7 +65,7 @@ final class CSVProducer: @unchecked Sendable {
     private let fleet: FleetIndex
     private let total: Int?
     private let progress: ProgressHandler?
-    private let done = DispatchSemaphore(value: 0)
+    private var thread: SideThread<Void>?
     /// Set by the producer before it finishes; read after `wait()`.
     private(set) var readError: (any Error)?
     private(set) var sawHeader = false
@@ -81,17 +81,14 @@ final class CSVProducer: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
+        thread = SideThread { [self] in
             run()
             queue.finish()
-            done.signal()
         }
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     /// Waits for the reading thread to end (after the consumer drained or cancelled).
-    func wait() { done.wait() }
+    func wait() { try? thread?.value() }
 
     private func run() {
         var reader = CSVReader()

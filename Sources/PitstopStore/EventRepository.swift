@@ -106,11 +106,16 @@ struct SQLiteEventRepository: EventRepository {
     /// VM index fit, so nothing spills to the WAL mid-transaction.
     static let planCacheKiB = 64 * 1024
 
-    func insert(events: [PlannedEvent], keys: [VMKey]?, progress: ((Int) -> Void)?) throws {
+    func recordNames(inRegions regions: [String]) throws -> RecordedNames {
+        try WaveWriter(db).recordNames(inRegions: regions)
+        return RecordedNames(regions: Set(regions))
+    }
+
+    func insert(events: [PlannedEvent], keys: [VMKey]?, recorded: RecordedNames?, progress: ((Int) -> Void)?) throws {
         precondition(keys.map { $0.count == events.count } ?? true, "one key per event")
         try db.execute(sql: "PRAGMA cache_size = -\(Self.planCacheKiB)")
         defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
-        try WaveWriter(db).write(events, keys: keys, progress: progress)
+        try WaveWriter(db).write(events, keys: keys, recorded: recorded, progress: progress)
     }
 
     // MARK: Events
@@ -561,9 +566,9 @@ struct WaveWriter {
 
     init(_ db: Database) { self.db = db }
 
-    func write(_ events: [PlannedEvent], keys: [VMKey]?, progress: ((Int) -> Void)?) throws {
+    func write(_ events: [PlannedEvent], keys: [VMKey]?, recorded: RecordedNames?, progress: ((Int) -> Void)?) throws {
         guard !events.isEmpty else { return }
-        var vmKeys = try recordNames(of: events, lookUp: keys == nil)
+        var vmKeys = try names(of: events, lookUp: keys == nil, recorded: recorded)
         var waveKeys: [String: (key: Int64, life: Lifecycle)] = [:]
         let arena = BindArena()
         var campaigns: [String] = []
@@ -652,10 +657,10 @@ struct WaveWriter {
         return try known[name] ?? intern(name, into: &known)
     }
 
-    /// Keys the VMs written without one, and adds to `vm_names` the fleet's VMs in the events'
-    /// regions that no plan named before (one statement). With `lookUp`, returns those VMs'
-    /// keys by name; a VM no longer in the fleet is left to ``intern(_:into:)``.
-    private func recordNames(of events: [PlannedEvent], lookUp: Bool) throws -> [String: VMKey] {
+    /// Records the names of the events' VMs, but for the regions `recorded` covers. With
+    /// `lookUp`, returns the keys of the fleet's VMs in those regions by name; a VM no longer
+    /// in the fleet is left to ``intern(_:into:)``.
+    private func names(of events: [PlannedEvent], lookUp: Bool, recorded: RecordedNames?) throws -> [String: VMKey] {
         var regions: [String] = []
         // A plan lists a region's events together: compare with the last before hashing.
         var seen = Set<String>(), last: String?
@@ -663,11 +668,23 @@ struct WaveWriter {
             last = e.region
             if seen.insert(e.region).inserted { regions.append(e.region) }
         }
-        // A plan over every region (the usual campaign) reads the fleet unfiltered: testing a
-        // million VMs' regions against the list cost 0.3 s, half of recording their names.
-        let everyRegion = try Int.fetchOne(db, sql: "SELECT count(*) FROM regions") == regions.count
-        let (inRegions, arguments): (String, StatementArguments) = everyRegion
-            ? ("", []) : ("v.region IN (SELECT value FROM json_each(?)) AND ", [JSONText.array(regions.map(JSONText.quote))])
+        let unrecorded = regions.filter { recorded?.regions.contains($0) != true }
+        if !unrecorded.isEmpty { try recordNames(inRegions: unrecorded) }
+        var keys: [String: VMKey] = [:]
+        guard lookUp else { return keys }
+        keys.reserveCapacity(events.count)
+        let (inRegions, arguments) = try filter(toRegions: regions)
+        let statement = try db.makeStatement(sql: "SELECT v.key, v.name FROM vms v WHERE \(inRegions)v.key IS NOT NULL")
+        try statement.setArguments(arguments)
+        let rows = RawRows(statement: statement, db: db)
+        while try rows.next() { keys[rows.text(1) ?? ""] = rows.int64(0) }
+        return keys
+    }
+
+    /// Keys the VMs written without one, and adds to `vm_names` the fleet's VMs in `regions`
+    /// that no plan named before (one statement).
+    func recordNames(inRegions regions: [String]) throws {
+        let (inRegions, arguments) = try filter(toRegions: regions)
         try keyVMsWrittenWithoutKey()
         // OR IGNORE: a rowid insert finds its place anyway, so a name already there costs no
         // extra search (NOT EXISTS searched once more per VM: 0.52 s against 0.38 s for a
@@ -675,14 +692,14 @@ struct WaveWriter {
         try db.execute(sql: """
             INSERT OR IGNORE INTO vm_names(key, name) SELECT v.key, v.name FROM vms v WHERE \(inRegions)v.key IS NOT NULL
             """, arguments: arguments)
-        var keys: [String: VMKey] = [:]
-        guard lookUp else { return keys }
-        keys.reserveCapacity(events.count)
-        let statement = try db.makeStatement(sql: "SELECT v.key, v.name FROM vms v WHERE \(inRegions)v.key IS NOT NULL")
-        try statement.setArguments(arguments)
-        let rows = RawRows(statement: statement, db: db)
-        while try rows.next() { keys[rows.text(1) ?? ""] = rows.int64(0) }
-        return keys
+    }
+
+    /// A condition on `vms v` that keeps the VMs of `regions`, to put before another. A plan
+    /// over every region (the usual campaign) reads the fleet unfiltered: testing a million
+    /// VMs' regions against the list cost 0.3 s, half of recording their names.
+    private func filter(toRegions regions: [String]) throws -> (String, StatementArguments) {
+        let everyRegion = try Int.fetchOne(db, sql: "SELECT count(*) FROM regions") == Set(regions).count
+        return everyRegion ? ("", []) : ("v.region IN (SELECT value FROM json_each(?)) AND ", [JSONText.array(regions.map(JSONText.quote))])
     }
 
     /// Gives the VMs another tool wrote without a key (Pitstop's writers always give one) the

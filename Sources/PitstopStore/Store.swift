@@ -167,11 +167,16 @@ public protocol EventRepository {
     func setStatus(ofCampaign id: String, to status: CampaignStatus) throws
     /// Cancels the campaign's scheduled events; returns how many.
     func cancelScheduledEvents(ofCampaign id: String) throws -> Int
-    /// Inserts planned events in order; `progress` gets the count written so far.
-    /// Writes a plan's events. `keys`, when given, holds each event's VM key as
-    /// ``VMRepository/forEachKeyed(in:_:)`` read it in this unit of work (0: look it up by name);
-    /// without it, every key is looked up by name.
-    func insert(events: [PlannedEvent], keys: [VMKey]?, progress: ((Int) -> Void)?) throws
+    /// Keys the VMs another tool wrote without a key, and records key -> name for the VMs of
+    /// `regions` that no plan named before: what a wave's VMs are read by. A plan may call it
+    /// before its events are known (it does, while it plans on another thread); inserting
+    /// the events then records only the regions this left out.
+    func recordNames(inRegions regions: [String]) throws -> RecordedNames
+    /// Writes a plan's events, in order; `progress` gets the count written so far. `keys`,
+    /// when given, holds each event's VM key as ``VMRepository/forEachKeyed(in:_:)`` read it
+    /// in this unit of work (0: look it up by name); without it, every key is looked up by
+    /// name. `recorded` names the regions whose VMs' names were recorded in this unit of work.
+    func insert(events: [PlannedEvent], keys: [VMKey]?, recorded: RecordedNames?, progress: ((Int) -> Void)?) throws
     /// Events overlapping `[from, until)` (either bound optional), in start order, then id.
     func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord]
     /// How many events, of any status, the wave `id` has (0 for an unknown wave).
@@ -379,5 +384,19 @@ public struct StoredToken: Sendable, Hashable {
         self.createdAt = createdAt
         self.createdBy = createdBy
         self.lastUsedAt = lastUsedAt
+    }
+}
+
+/// What ``EventRepository/recordNames(inRegions:)`` did in a unit of work, for
+/// ``EventRepository/insert(events:keys:recorded:progress:)`` not to do again. Only the
+/// repository makes one.
+public struct RecordedNames: Sendable {
+    let regions: Set<String>
+}
+
+extension EventRepository {
+    /// Writes a plan's events, recording their VMs' names (see the full form).
+    public func insert(events: [PlannedEvent], keys: [VMKey]?, progress: ((Int) -> Void)?) throws {
+        try insert(events: events, keys: keys, recorded: nil, progress: progress)
     }
 }
