@@ -221,6 +221,8 @@ private struct Fixture {
             #expect(error.message.contains("db"))
             #expect(error.message.contains("10m"))
             #expect(try f.count("wave_vms") == 0)
+            // The names were recorded while the planner ran, and went with the plan.
+            #expect(try f.count("vm_names") == 0)
         }
     }
 }
