@@ -279,6 +279,26 @@ extension SchedulerService.Scope {
         #expect(try await f.rules().isEmpty)
     }
 
+    /// The snapshot is built beside the plan's read: a fleet written behind the foreign keys'
+    /// back is still refused by name, not crashed on or checked half.
+    @Test func aFleetWrittenBehindTheForeignKeysIsRefusedByName() async throws {
+        let f = try await Fixture()
+        try await f.plan()
+        try await f.database.writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "INSERT INTO vms(name, region, subscription) VALUES ('ghost', 'atlantis', 'contoso')")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            _ = try await f.scheduler.check()
+            Issue.record("check accepted a VM of an unknown region")
+        } catch let error as PitstopError {
+            #expect(error.kind == .invalid)
+            #expect(error.message.contains("the stored fleet is inconsistent"))
+            #expect(error.message.contains("ghost") && error.message.contains("'atlantis' is not in the fleet"))
+        }
+    }
+
     @Test func twoUpdateDomainsOfASetAtOnce() async throws {
         let f = try await Fixture()
         try await f.plan()
