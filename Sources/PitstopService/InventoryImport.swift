@@ -32,9 +32,12 @@ struct VMIngest {
     private(set) var fleet: FleetIndex
     /// Per set, by its slot in `fleet`: how many VMs have joined it (round-robin's n), whether
     /// that changed, and whether the audit entry names it yet.
-    private var placed: [Int]
-    private var placedChanged: [Bool]
-    private var setRecorded: [Bool]
+    private struct SetTally {
+        var placed: Int
+        var changed = false
+        var recorded = false
+    }
+    private var tallies: [SetTally]
     private var seen: Set<String> = []
     private(set) var counts = UpsertCounts()
     /// What the import touched, for its audit entry.
@@ -51,9 +54,7 @@ struct VMIngest {
         writer = try tx.vms.writer()
         fleet = try tx.fleet.fleetIndex()
         let counts = try tx.fleet.placedCounts()
-        placed = fleet.sets.map { counts[$0.name, default: 0] }
-        placedChanged = Array(repeating: false, count: placed.count)
-        setRecorded = placedChanged
+        tallies = fleet.sets.map { SetTally(placed: counts[$0.name, default: 0]) }
     }
 
     func hasRegion(_ name: String) -> Bool { fleet.hasRegion(name) }
@@ -88,7 +89,7 @@ struct VMIngest {
         do {
             // Most imports add VMs: try the insert first and look the VM up only on a conflict.
             var joined = false
-            let vm = checked.placed(existing: nil) { _ in joined = true; return placed[checked.setSlot!] }
+            let vm = checked.placed(existing: nil) { _ in joined = true; return tallies[checked.setSlot!].placed }
             if try writer.insertIfAbsent(vm) {
                 if joined { bumpPlacement(checked) }
                 counts.record(.added)
@@ -97,7 +98,7 @@ struct VMIngest {
             }
             let existing = try writer.existing(named: vm.name)
             joined = false
-            let updated = checked.placed(existing: existing) { _ in joined = true; return placed[checked.setSlot!] }
+            let updated = checked.placed(existing: existing) { _ in joined = true; return tallies[checked.setSlot!].placed }
             if joined { bumpPlacement(checked) }
             if updated == existing {
                 counts.record(.unchanged)
@@ -119,14 +120,14 @@ struct VMIngest {
 
     private mutating func bumpPlacement(_ checked: CheckedVM) {
         let slot = checked.setSlot!
-        placed[slot] += 1
-        placedChanged[slot] = true
+        tallies[slot].placed += 1
+        tallies[slot].changed = true
     }
 
     /// Names the VM, and the first time its set, in the import's audit entry.
     private mutating func record(_ vm: VirtualMachine, _ checked: CheckedVM) {
-        if let slot = checked.setSlot, let set = checked.set, !setRecorded[slot] {
-            setRecorded[slot] = true
+        if let slot = checked.setSlot, let set = checked.set, !tallies[slot].recorded {
+            tallies[slot].recorded = true
             touched.record(set: set)
         }
         touched.record(member: vm, of: checked.set)
@@ -138,16 +139,12 @@ struct VMIngest {
     mutating func learn(set: AvailabilitySet) {
         fleet.learn(set)
         // A set new to the fleet takes the next slot; none has joined it yet.
-        while placed.count < fleet.sets.count {
-            placed.append(0)
-            placedChanged.append(false)
-            setRecorded.append(false)
-        }
+        while tallies.count < fleet.sets.count { tallies.append(SetTally(placed: 0)) }
     }
 
     func savePlacementCounters() throws {
-        for slot in placed.indices.filter({ placedChanged[$0] }).sorted(by: { fleet.sets[$0].name < fleet.sets[$1].name }) {
-            try tx.fleet.setPlacedCount(set: fleet.sets[slot].name, to: placed[slot])
+        for slot in tallies.indices.filter({ tallies[$0].changed }).sorted(by: { fleet.sets[$0].name < fleet.sets[$1].name }) {
+            try tx.fleet.setPlacedCount(set: fleet.sets[slot].name, to: tallies[slot].placed)
         }
     }
 

@@ -174,12 +174,7 @@ public struct SchedulerService: Sendable {
         var recorded: RecordedNames?
         let (planned, positions): (PlanResult, [Int32])
         if recordingNames {
-            let side = SideThread(planning)
-            do { recorded = try tx.events.recordNames(inRegions: campaign.regions) } catch {
-                _ = try? side.value()
-                throw error
-            }
-            (planned, positions) = try side.value()
+            ((planned, positions), recorded) = try concurrently(planning) { try tx.events.recordNames(inRegions: campaign.regions) }
         } else {
             (planned, positions) = try planning()
         }
@@ -298,12 +293,11 @@ public struct SchedulerService: Sendable {
             }
             // The snapshot is built on a thread of its own while this one reads the plan.
             let rows = try FleetRows(tx)
-            let building = SideThread { try rows.snapshot() }
             // A campaign's events are checked against everything active, so that a clash with
             // another campaign is found from either side.
-            let read = Result { (try tx.events.activePlan(fleetKeys: rows.keys), try tx.events.campaignTerms(), try tx.notices.noticeKeys()) }
-            let fleet = try building.value()
-            let (plan, terms, notices) = try read.get()
+            let (fleet, (plan, terms, notices)) = try concurrently({ try rows.snapshot() }) {
+                (try tx.events.activePlan(fleetKeys: rows.keys), try tx.events.campaignTerms(), try tx.notices.noticeKeys())
+            }
             let violations = Checker.check(plan: plan, fleet: fleet, campaigns: terms, notices: notices)
             guard let campaign else { return violations }
             let ids = Set(plan.wave.indices.lazy.filter { plan.waves[Int(plan.wave[$0])].campaign == campaign }.map(plan.id))

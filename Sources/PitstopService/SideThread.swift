@@ -30,3 +30,11 @@ final class SideThread<T: Sendable>: @unchecked Sendable {
         return try result!.get()
     }
 }
+
+/// Runs `side` on a ``SideThread`` while `here` runs on the caller's thread, and waits for
+/// both whatever happens: the side's failure first, then the caller's.
+func concurrently<T: Sendable, U>(_ side: @escaping @Sendable () throws -> T, while here: () throws -> U) throws -> (T, U) {
+    let thread = SideThread(side)
+    let mine = Result { try here() }
+    return (try thread.value(), try mine.get())
+}

@@ -518,11 +518,12 @@ struct WaveFold {
 /// which the plan then rolls back whole. Measured on a million pairs in the plan's order:
 /// about half the time of one row a statement.
 final class PairInserter {
+    typealias Pair = (wave: Int64, vm: Int64, faultDomain: Int?)
     static let rows = 64
     private let db: Database
     private let full: Statement
     private let single: Statement
-    private var pending: [(wave: Int64, vm: Int64, faultDomain: Int?)] = []
+    private var pending: [Pair] = []
 
     init(_ db: Database) throws {
         self.db = db
@@ -545,7 +546,7 @@ final class PairInserter {
         pending.removeAll(keepingCapacity: true)
     }
 
-    private func write(_ rows: [(wave: Int64, vm: Int64, faultDomain: Int?)], with statement: Statement) throws {
+    private func write(_ rows: [Pair], with statement: Statement) throws {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
         for (i, p) in rows.enumerated() {
