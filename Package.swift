@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure values: fleet, windows, campaigns, planner, rules. No I/O, no SQL.
@@ -62,12 +63,25 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // The PostgreSQL store: the same repositories on a server several processes share.
+        .target(
+            name: "PitstopPostgres",
+            dependencies: [
+                "PitstopCore", "PitstopStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.embedInCode("../../Migrations/postgres/0001_schema.sql")],
+            swiftSettings: upcoming
+        ),
         // Use cases: each opens one unit of work on the store and composes repository calls;
         // no SQL. `.ci/check-layers` holds every target to the imports declared here.
         // Crypto signs and checks the audit log's checkpoints.
         .target(
             name: "PitstopService",
-            dependencies: ["PitstopCore", "PitstopStore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PitstopCore", "PitstopStore", "PitstopPostgres", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: upcoming
         ),
         // HTTP: the scheduled-events and instance-metadata endpoints, a thin adapter over
@@ -147,7 +161,17 @@ let package = Package(
             // The browser test's driver, run by python3 from its place in the tree.
             exclude: ["browser"]
         ),
-        // What several test targets share: a real SMTP server on loopback.
-        .target(name: "PitstopTestSupport", path: "Tests/PitstopTestSupport"),
+        // The PostgreSQL store on its own: the URL, the migrations, the units of work.
+        .testTarget(
+            name: "PitstopPostgresTests",
+            dependencies: ["PitstopPostgres", "PitstopStore", "PitstopCore", "PitstopTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // What several test targets share: a real SMTP server on loopback, a real PostgreSQL
+        // server in a temporary directory, and the engines the contract tests run on.
+        .target(
+            name: "PitstopTestSupport",
+            dependencies: ["PitstopStore", "PitstopPostgres", "PitstopCore", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/PitstopTestSupport"
+        ),
     ]
 )

@@ -310,49 +310,22 @@ struct DeliveryFailure: Error, Sendable {
     var text: String
 }
 
-/// Only one `notify` sends from a database at a time: an advisory lock on a file beside the
-/// database (`DB.notify-lock`), released by the kernel when the process ends, even by SIGKILL.
-///
-/// The lock is keyed on the database file itself, not on the text of `--db`: the path is
-/// resolved first (symlinks, `..`, a relative path), so two runs that reach one database by two
-/// paths take the same lock. (Two hard links in different directories would not, but SQLite
-/// keeps its WAL beside the path too, so such a pair is not one database to SQLite either.)
+/// Only one `notify` sends from a database at a time, whichever process or machine it runs on:
+/// the store's `notify` lock (a file lock beside a SQLite database, keyed on the file itself
+/// whatever path reaches it; an advisory lock on a PostgreSQL server), released when the
+/// sender ends, even by SIGKILL.
 public final class NoticeSenderLock: Sendable {
-    private let fd: Int32
-    /// The lock file.
-    public let path: String
+    private let held: any HeldLock
 
-    /// Takes the lock beside the database at `databasePath`, or throws at once if another run
-    /// holds it, naming that run's process.
-    public init(beside databasePath: String) throws {
-        path = Self.resolved(databasePath) + ".notify-lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw PitstopError(.invalid, "\(path): cannot open the notify lock: \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            var holder = [UInt8](repeating: 0, count: 32)
-            let n = pread(fd, &holder, holder.count, 0)
-            close(fd)
-            let pid = n > 0 ? Int32(String(decoding: holder[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
+    /// Takes the lock on the database behind `services`, or throws at once if another run holds
+    /// it, naming that run's process when the store can tell.
+    public init(on services: Services) async throws {
+        switch try await services.store.tryLock("notify") {
+        case .acquired(let lock):
+            held = lock
+        case .heldElsewhere(let pid, let place):
             throw PitstopError(.conflict, "another `pitstop notify`\(pid.map { " (pid \($0))" } ?? "") is sending from this database "
-                + "(\(path) is locked); try again when it has finished")
+                + "(\(place)); try again when it has finished")
         }
-        // Who holds it, for the message of a run that finds it taken.
-        let text = Array("\(getpid())\n".utf8)
-        ftruncate(fd, 0)
-        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
-        self.fd = fd
-    }
-
-    /// The database's own path: every symlink followed. A path that does not resolve (no file
-    /// yet) is kept as given.
-    static func resolved(_ path: String) -> String {
-        guard let real = realpath(path, nil) else { return path }
-        defer { free(real) }
-        return String(cString: real)
-    }
-
-    deinit {
-        flock(fd, LOCK_UN)
-        close(fd)
     }
 }

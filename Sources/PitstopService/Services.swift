@@ -2,6 +2,7 @@
 // get the use cases, without knowing which engine or which repositories are behind them.
 public import PitstopCore
 public import PitstopStore
+import PitstopPostgres
 
 /// Every use case, on one database.
 public struct Services: Sendable {
@@ -14,11 +15,18 @@ public struct Services: Sendable {
         self.store = store
     }
 
-    /// The SQLite database at `path`, migrated on open; created when missing only if
-    /// `creating` (a command that writes), else refused as not found. `concurrent` (a server)
-    /// reads while it writes; one command needs one connection.
-    public static func open(path: String, creating: Bool = true, concurrent: Bool = true) throws(PitstopError) -> Services {
-        Services(store: try AppDatabase.open(path: path, creating: creating, concurrent: concurrent))
+    /// The database `location` names, migrated on open: a `postgres://` URL is a PostgreSQL
+    /// database (its server and database must exist); anything else is the path of a SQLite
+    /// file, optionally written `sqlite:PATH`, created when missing only if `creating` (a
+    /// command that writes), else refused as not found. `concurrent` is a server's: SQLite
+    /// reads while it writes, and PostgreSQL listens for other processes' commits; one command
+    /// needs one connection.
+    public static func open(path location: String, creating: Bool = true, concurrent: Bool = true) throws(PitstopError) -> Services {
+        if PostgresLocation.isURL(location) {
+            return Services(store: try PostgresStore.open(PostgresLocation(url: location), listening: concurrent))
+        }
+        let path = location.hasPrefix("sqlite:") ? String(location.dropFirst("sqlite:".count)) : location
+        return Services(store: try AppDatabase.open(path: path, creating: creating, concurrent: concurrent))
     }
 
     /// A private in-memory database, for tests and rehearsals.

@@ -18,6 +18,25 @@ public struct Simulator: Sendable {
         self.store = store
     }
 
+    /// The right to execute: one process at a time carries plans out on a database, however
+    /// many serve it (`serve --simulate` on several machines). Held until released, or until
+    /// its process ends; another process then takes it over on its next tick.
+    public final class Lease: Sendable {
+        private let held: any HeldLock
+        init(_ held: any HeldLock) { self.held = held }
+        /// False once the lock was lost (its database connection dropped): stop executing.
+        public var isHeld: Bool { held.isHeld }
+    }
+
+    /// Takes the executor's lease if no process holds it; nil, and a description of the
+    /// holder, when one does.
+    public func lease() async throws -> (lease: Lease?, holder: String?) {
+        switch try await store.tryLock("executor") {
+        case .acquired(let held): (Lease(held), nil)
+        case .heldElsewhere(let pid, let place): (nil, "\(pid.map { "pid \($0)" } ?? "another process"): \(place)")
+        }
+    }
+
     /// What one step did.
     public struct Step: Sendable {
         /// Waves started, and completed, by this step.

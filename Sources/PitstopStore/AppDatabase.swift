@@ -198,6 +198,12 @@ public struct AppDatabase: Store {
         return parts
     }
 
+    /// A file lock beside the database file; for an in-memory database, a lock of this process.
+    public func tryLock(_ name: String) async throws -> LockAttempt {
+        guard let path else { return InProcessLock.take("\(ObjectIdentifier(writer as AnyObject)) \(name)") }
+        return try FileLock.take(name: name, besideDatabase: path)
+    }
+
     /// The names of the migrations recorded in the database, in order.
     public func appliedMigrations() throws -> [String] {
         try writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM pitstop_migrations ORDER BY name") }

@@ -14,18 +14,42 @@ public enum AuditLog {
     /// length-prefixed so that no two different entries hash the same text. Subjects are
     /// `kind=name`, sorted by their UTF-8 bytes, so any tool can recompute the hash.
     public static func hash(seq: Int64, at: String, actor: String, action: String, subjects: [AuditSubject], details: String, previousHash: String) -> String {
-        var message = EntryMessage()
-        message.field(String(seq))
-        message.field(at)
-        message.field(actor)
-        message.field(action)
-        message.subjects(subjects.map { Array("\($0.kind.rawValue)=\($0.name)".utf8) })
-        message.field(details)
-        message.field(previousHash)
+        let message = EntryMessage(seq: seq, at: at, actor: actor, action: action, subjects: subjects.map { Array("\($0.kind.rawValue)=\($0.name)".utf8) },
+                                   details: details, previousHash: previousHash)
         return String(decoding: message.hexDigest(), as: UTF8.self)
     }
 
-    /// Lower-case hex of a digest.
+    /// The entry that follows `last` (the log's head; `nil` for an empty log): the next seq,
+    /// chained to the head's hash, its subjects without repeats in (kind, name) order.
+    package static func entry(after last: ChainHead?, at: Timestamp, actor: String, action: String, subjects: [AuditSubject],
+                              details: String) -> AuditEntry {
+        let seq = (last?.seq ?? 0) + 1
+        let previous = last?.hash ?? genesis
+        let unique = Array(Set(subjects)).sorted { ($0.kind.rawValue, $0.name) < ($1.kind.rawValue, $1.name) }
+        let hash = hash(seq: seq, at: at.iso8601, actor: actor, action: action, subjects: unique, details: details, previousHash: previous)
+        return AuditEntry(seq: seq, at: at, actor: actor, action: action, subjects: unique, details: details, previousHash: previous, hash: hash)
+    }
+
+    /// An entry's stored time, read back.
+    package static func instant(_ at: String, seq: Int64) throws -> Timestamp {
+        guard let instant = Timestamp(iso8601: at) else {
+            throw corruptRow(table: "audit_log", key: String(seq), problem: "its time '\(at)' cannot be read")
+        }
+        return instant
+    }
+
+    /// An entry's stored subjects, read back: the kinds this build does not know are left out.
+    package static func subjects(kinds: [String], names: [String]) -> [AuditSubject] {
+        zip(kinds, names).compactMap { kind, name in AuditSubject.Kind(rawValue: kind).map { AuditSubject($0, name) } }
+    }
+
+    /// A stored audit key, read back.
+    package static func key(publicKey: String, fingerprint: String, createdAt at: String) throws -> AuditKeyRecord {
+        guard let created = Timestamp(iso8601: at) else {
+            throw corruptRow(table: "audit_keys", key: fingerprint, problem: "its time '\(at)' cannot be read")
+        }
+        return AuditKeyRecord(publicKey: publicKey, fingerprint: fingerprint, createdAt: created)
+    }
 
     /// The SQL of `SQLiteAuditRepository.forEach`; its parameters come in the order subject, action,
     /// since, until, after, limit. Exposed for the test that asserts the query plan never scans the log.
@@ -56,15 +80,13 @@ struct SQLiteAuditRepository: AuditRepository {
     @discardableResult
     func append(at: Timestamp, actor: String, action: String, subjects: [AuditSubject], details: String) throws -> AuditEntry {
         let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
-        let previous: String = last?["hash"] ?? AuditLog.genesis
-        let unique = Array(Set(subjects)).sorted { ($0.kind.rawValue, $0.name) < ($1.kind.rawValue, $1.name) }
-        let hash = AuditLog.hash(seq: seq, at: at.iso8601, actor: actor, action: action, subjects: unique, details: details, previousHash: previous)
+        let entry = AuditLog.entry(after: last.map { ChainHead(seq: $0["seq"], hash: $0["hash"]) }, at: at, actor: actor, action: action,
+                                   subjects: subjects, details: details)
         try db.execute(sql: "INSERT INTO audit_log(seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [seq, at.iso8601, actor, action, details, previous, hash])
+                       arguments: [entry.seq, at.iso8601, actor, action, details, entry.previousHash, entry.hash])
         let subjectInsert = try db.cachedStatement(sql: "INSERT INTO audit_subjects(seq, kind, name) VALUES (?, ?, ?)")
-        for subject in unique { try subjectInsert.execute(arguments: [seq, subject.kind.rawValue, subject.name]) }
-        return AuditEntry(seq: seq, at: at, actor: actor, action: action, subjects: unique, details: details, previousHash: previous, hash: hash)
+        for subject in entry.subjects { try subjectInsert.execute(arguments: [entry.seq, subject.kind.rawValue, subject.name]) }
+        return entry
     }
 
     /// Calls `body` with each entry that `filter` selects, in chain order (newest last),
@@ -86,15 +108,9 @@ struct SQLiteAuditRepository: AuditRepository {
         let rows = try Row.fetchCursor(statement)
         while let row = try rows.next() {
             let seq: Int64 = row[0]
-            let at: String = row[1]
-            guard let instant = Timestamp(iso8601: at) else {
-                throw corruptRow(table: "audit_log", key: String(seq), problem: "its time '\(at)' cannot be read")
-            }
-            var about: [AuditSubject] = []
-            for s in try Row.fetchAll(subjects, arguments: [seq]) {
-                guard let kind = AuditSubject.Kind(rawValue: s[0]) else { continue }
-                about.append(AuditSubject(kind, s[1]))
-            }
+            let instant = try AuditLog.instant(row[1], seq: seq)
+            let stored = try Row.fetchAll(subjects, arguments: [seq])
+            let about = AuditLog.subjects(kinds: stored.map { $0[0] }, names: stored.map { $0[1] })
             try body(AuditEntry(seq: seq, at: instant, actor: row[2], action: row[3], subjects: about, details: row[4],
                                 previousHash: row[5], hash: row[6]))
         }
@@ -121,50 +137,30 @@ struct SQLiteAuditRepository: AuditRepository {
             return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, i)))
         }
 
-        var check = ChainCheck(entries: 0, firstBroken: nil, head: nil)
-        var expectedSeq: Int64 = 1
-        var previousHash = Array(AuditLog.genesis.utf8)
+        var walk = ChainWalk()
         var subjectRow = try step(s)
         var about: [[UInt8]] = []
         while try step(e) {
             let seq = sqlite3_column_int64(e, 0)
-            let stored = Array(bytes(e, 6))
-            check.entries += 1
-            defer { previousHash = stored; expectedSeq = seq + 1 }
             // Subjects of removed entries come before this one's; skip them.
             about.removeAll(keepingCapacity: true)
             while subjectRow, sqlite3_column_int64(s, 0) < seq { subjectRow = try step(s) }
             while subjectRow, sqlite3_column_int64(s, 0) == seq {
-                if check.firstBroken == nil { about.append(Array(bytes(s, 1)) + [UInt8(ascii: "=")] + Array(bytes(s, 2))) }
+                if walk.isIntact { about.append(Array(bytes(s, 1)) + [UInt8(ascii: "=")] + Array(bytes(s, 2))) }
                 subjectRow = try step(s)
             }
-            // Past the first break nothing needs hashing: only the count goes on.
-            guard check.firstBroken == nil else { continue }
-            if seq != expectedSeq {
-                let missing = expectedSeq == seq - 1 ? "entry \(expectedSeq) is" : "entries \(expectedSeq) to \(seq - 1) are"
-                check.firstBroken = ChainBreak(seq: seq, reason: "\(missing) missing before it: the log was cut")
-                continue
-            }
             let previous = bytes(e, 5)
-            guard previous.elementsEqual(previousHash) else {
-                check.firstBroken = ChainBreak(
-                    seq: seq,
-                    reason: seq == 1 ? "the first entry does not start the chain: entries before it were removed"
-                        : "it does not follow entry \(seq - 1) (its previous-hash differs): the chain was reordered, or entries were removed and renumbered")
-                continue
-            }
-            var message = EntryMessage()
-            message.field(Array(String(seq).utf8))
-            for column: Int32 in 1...3 { message.field(bytes(e, column)) }
-            message.subjects(about)
-            message.field(bytes(e, 4))
-            message.field(previous)
-            if message.hexDigest() != stored {
-                check.firstBroken = ChainBreak(seq: seq, reason: "its content or subjects do not match its hash: the entry was edited")
+            walk.take(seq: seq, previous: previous, stored: Array(bytes(e, 6))) {
+                var message = EntryMessage()
+                message.field(Array(String(seq).utf8))
+                for column: Int32 in 1...3 { message.field(bytes(e, column)) }
+                message.subjects(about)
+                message.field(bytes(e, 4))
+                message.field(previous)
+                return message
             }
         }
-        if check.entries > 0 { check.head = ChainHead(seq: expectedSeq - 1, hash: String(decoding: previousHash, as: UTF8.self)) }
-        return check
+        return walk.check
     }
 }
 
@@ -193,11 +189,7 @@ extension SQLiteAuditRepository {
 
     func keys() throws -> [AuditKeyRecord] {
         try Row.fetchAll(db, sql: "SELECT public_key, fingerprint, created_at FROM audit_keys ORDER BY created_at, fingerprint").map { row in
-            let at: String = row[2]
-            guard let created = Timestamp(iso8601: at) else {
-                throw corruptRow(table: "audit_keys", key: row[1], problem: "its time '\(at)' cannot be read")
-            }
-            return AuditKeyRecord(publicKey: row[0], fingerprint: row[1], createdAt: created)
+            try AuditLog.key(publicKey: row[0], fingerprint: row[1], createdAt: row[2])
         }
     }
 
@@ -214,26 +206,103 @@ extension SQLiteAuditRepository {
             JOIN audit_subjects s INDEXED BY audit_subjects_by_seq ON s.seq = l.seq
             WHERE l.action = 'notice.sent' AND s.kind = 'notice' ORDER BY l.seq
             """)
-        var order: [String] = []
-        var times: [String: [Timestamp]] = [:]
-        while let row = try rows.next() {
-            let notice: String = row[0], at: String = row[1]
-            if times[notice] == nil { order.append(notice) }
-            times[notice, default: []].append(Timestamp(iso8601: at) ?? Timestamp(seconds: 0))
+        var tally = SendingTally()
+        while let row = try rows.next() { tally.add(notice: row[0], at: row[1]) }
+        return try tally.repeated { id in
+            try Row.fetchOne(db, sql: "SELECT campaign, subscription FROM notices WHERE id = ?", arguments: [id]).map { ($0[0], $0[1]) }
         }
-        return try order.filter { times[$0]!.count > 1 }.map { notice in
-            let owner = try Row.fetchOne(db, sql: "SELECT campaign, subscription FROM notices WHERE id = ?", arguments: [Int64(notice) ?? -1])
-            return RepeatedSending(notice: notice, campaign: owner?[0], subscription: owner?[1], times: times[notice]!)
+    }
+}
+
+/// Walks a hash chain entry by entry in seq order, on any engine, and names the first entry
+/// that is missing a predecessor, does not follow the entry before it, or does not match its
+/// own hash.
+package struct ChainWalk {
+    /// The outcome so far: the entries taken, the first break, the last entry.
+    private var walked = ChainCheck(entries: 0, firstBroken: nil, head: nil)
+    private var expectedSeq: Int64 = 1
+    private var previousHash = Array(AuditLog.genesis.utf8)
+
+    package init() {}
+
+    /// The outcome so far: the entries taken, the first break, the last entry.
+    package var check: ChainCheck {
+        var check = walked
+        if check.entries > 0 { check.head = ChainHead(seq: expectedSeq - 1, hash: String(decoding: previousHash, as: UTF8.self)) }
+        return check
+    }
+
+    /// Whether no entry broke the chain yet: past the first break nothing needs hashing (nor
+    /// its subjects reading), only the count goes on.
+    package var isIntact: Bool { walked.firstBroken == nil }
+
+    /// Takes the next entry: its seq, its stored previous-hash and hash, and `message`, the
+    /// bytes its hash covers, built only when the entry needs hashing.
+    package mutating func take(seq: Int64, previous: some Sequence<UInt8>, stored: [UInt8], message: () -> EntryMessage) {
+        walked.entries += 1
+        defer { previousHash = stored; expectedSeq = seq + 1 }
+        guard walked.firstBroken == nil else { return }
+        if seq != expectedSeq {
+            let missing = expectedSeq == seq - 1 ? "entry \(expectedSeq) is" : "entries \(expectedSeq) to \(seq - 1) are"
+            walked.firstBroken = ChainBreak(seq: seq, reason: "\(missing) missing before it: the log was cut")
+            return
+        }
+        guard previous.elementsEqual(previousHash) else {
+            walked.firstBroken = ChainBreak(
+                seq: seq,
+                reason: seq == 1 ? "the first entry does not start the chain: entries before it were removed"
+                    : "it does not follow entry \(seq - 1) (its previous-hash differs): the chain was reordered, or entries were removed and renumbered")
+            return
+        }
+        if message().hexDigest() != stored {
+            walked.firstBroken = ChainBreak(seq: seq, reason: "its content or subjects do not match its hash: the entry was edited")
+        }
+    }
+}
+
+/// The `notice.sent` entries gathered by notice, in log order: what finds the notices sent
+/// more than once.
+package struct SendingTally {
+    private var order: [String] = []
+    private var times: [String: [Timestamp]] = [:]
+
+    package init() {}
+
+    /// Takes one `notice.sent` entry: the notice its subject names, and the entry's time.
+    package mutating func add(notice: String, at: String) {
+        if times[notice] == nil { order.append(notice) }
+        times[notice, default: []].append(Timestamp(iso8601: at) ?? Timestamp(seconds: 0))
+    }
+
+    /// The notices sent more than once, in log order; `owner` gives a notice's campaign and
+    /// subscription by its id, nil when the outbox no longer holds it.
+    package func repeated(owner: (Int64) throws -> (String, String)?) rethrows -> [RepeatedSending] {
+        try order.filter { times[$0]!.count > 1 }.map { notice in
+            let found = try owner(Int64(notice) ?? -1)
+            return RepeatedSending(notice: notice, campaign: found?.0, subscription: found?.1, times: times[notice]!)
         }
     }
 }
 
 /// The bytes an entry's hash covers: each field as `<byte count>:<bytes>`, subjects as their
 /// count and then each `kind=name` in byte order.
-struct EntryMessage {
+package struct EntryMessage {
     private(set) var bytes: [UInt8] = []
 
-    init() { bytes.reserveCapacity(512) }
+    package init() { bytes.reserveCapacity(512) }
+
+    /// The message of an entry whose fields are at hand as text; `subjects` are its
+    /// `kind=name` bytes, in any order.
+    package init(seq: Int64, at: String, actor: String, action: String, subjects: [[UInt8]], details: String, previousHash: String) {
+        self.init()
+        field(String(seq))
+        field(at)
+        field(actor)
+        field(action)
+        self.subjects(subjects)
+        field(details)
+        field(previousHash)
+    }
 
     mutating func field(_ s: String) { field(Array(s.utf8)) }
 
@@ -255,7 +324,7 @@ struct EntryMessage {
     }
 
     /// SHA-256 of the message, as lower-case hex bytes.
-    func hexDigest() -> [UInt8] {
+    package func hexDigest() -> [UInt8] {
         var hasher = SHA256()
         bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         return Hex.bytes(hasher.finalize())

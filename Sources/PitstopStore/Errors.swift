@@ -45,18 +45,43 @@ enum StoreMessages {
     /// A constraint failure, named by what it protects.
     static func describe(_ error: DatabaseError) -> String {
         let message = error.message ?? ""
-        if message.contains("vms.ip_address") { return "ipAddress is already used by another VM" }
-        if error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY { return "refers to something that does not exist" }
+        if message.contains("vms.ip_address") { return ConstraintRefusal.ipAddressTaken.message }
+        if error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY { return ConstraintRefusal.missingReference.message }
         if error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-            return "a record with that name already exists"
+            return ConstraintRefusal.duplicate.message
         }
         // Triggers raise messages written for operators in the schema.
-        if error.extendedResultCode == .SQLITE_CONSTRAINT_TRIGGER, !message.isEmpty { return message }
-        return "the change breaks a rule of the stored fleet"
+        if error.extendedResultCode == .SQLITE_CONSTRAINT_TRIGGER, !message.isEmpty { return ConstraintRefusal.schemaRule(message).message }
+        return ConstraintRefusal.other.message
     }
 
     /// SQLite's own words for anything else, without codes or SQL.
     static func plain(_ error: DatabaseError) -> String {
         error.message ?? "an unknown error"
+    }
+}
+
+/// A write the database's own constraints refused, in an operator's words: the same words
+/// whichever engine refused it.
+package enum ConstraintRefusal: Sendable {
+    /// The unique index on VMs' IP addresses.
+    case ipAddressTaken
+    /// A foreign key.
+    case missingReference
+    /// A primary key or unique constraint.
+    case duplicate
+    /// A trigger of the schema, with the message written there for operators.
+    case schemaRule(String)
+    /// A CHECK or NOT NULL constraint.
+    case other
+
+    package var message: String {
+        switch self {
+        case .ipAddressTaken: "ipAddress is already used by another VM"
+        case .missingReference: "refers to something that does not exist"
+        case .duplicate: "a record with that name already exists"
+        case .schemaRule(let message): message
+        case .other: "the change breaks a rule of the stored fleet"
+        }
     }
 }

@@ -5,7 +5,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
-import PitstopCore
+package import PitstopCore
 
 struct SQLiteEventRepository: EventRepository {
     let db: Database
@@ -18,7 +18,7 @@ struct SQLiteEventRepository: EventRepository {
                 horizon_seconds, description, start_utc, end_utc)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [c.id, c.kind.rawValue, c.createdAt.iso8601, c.notBefore.iso8601,
-                             JSONText.array(c.regions.map(JSONText.quote)), c.perVMDuration, c.udGap, c.horizon,
+                             CampaignRows.regionsText(c.regions), c.perVMDuration, c.udGap, c.horizon,
                              c.description, span.start.iso8601, span.end.iso8601])
     }
 
@@ -31,20 +31,10 @@ struct SQLiteEventRepository: EventRepository {
     }
 
     private static func campaign(from row: Row) throws -> CampaignRecord {
-        let id: String = row["id"]
-        guard let kind = MaintenanceKind(rawValue: row["kind"]),
-              let created = Timestamp(iso8601: row["created_at"]), let notBefore = Timestamp(iso8601: row["not_before"]),
-              let start = Timestamp(iso8601: row["start_utc"]), let end = Timestamp(iso8601: row["end_utc"]) else {
-            throw corruptRow(table: "campaigns", key: id, problem: "a kind or time cannot be read")
-        }
-        let regions = (try? JSONDecoder().decode([String].self, from: Data((row["regions"] as String).utf8))) ?? []
-        let campaign = Campaign(id: id, kind: kind, regions: regions, createdAt: created, notBefore: notBefore,
-                                perVMDuration: row["per_vm_seconds"], udGap: row["ud_gap_seconds"],
-                                description: row["description"], horizon: row["horizon_seconds"])
-        guard let status = CampaignStatus(rawValue: row["status"]) else {
-            throw corruptRow(table: "campaigns", key: id, problem: "its status cannot be read")
-        }
-        return CampaignRecord(campaign: campaign, status: status, span: TimeRange(start: start, end: end))
+        try CampaignRows.record(id: row["id"], kind: row["kind"], status: row["status"], createdAt: row["created_at"],
+                                notBefore: row["not_before"], regions: row["regions"], perVMSeconds: row["per_vm_seconds"],
+                                udGapSeconds: row["ud_gap_seconds"], horizonSeconds: row["horizon_seconds"],
+                                description: row["description"], start: row["start_utc"], end: row["end_utc"])
     }
 
     /// The recovery gap and duration of every campaign, for the planner and the checker.
@@ -126,24 +116,14 @@ struct SQLiteEventRepository: EventRepository {
 
     /// Reads events in start order, then id.
     func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord] {
-        var clauses: [String] = [], arguments: [(any DatabaseValueConvertible)?] = []
-        switch filter {
-        case .all: break
-        case .active: clauses.append(EventRows.waveMayBeActive); clauses.append("\(EventRows.status) IN ('scheduled', 'started')")
-        case .campaign(let id): clauses.append("w.campaign = ?"); arguments.append(id)
-        case .vm(let name): clauses.append("p.vm IN \(EventRows.keys(ofVMsNamed: "= ?"))"); arguments += [name, name]
-        case .wave(let id): clauses.append("w.public_id = ?"); arguments.append(id)
-        case .event(let id):
-            guard let (wave, vm) = EventRows.split(eventID: id) else { return [] }
-            clauses.append("w.public_id = ? AND p.vm IN \(EventRows.keys(ofVMsNamed: "= ?"))"); arguments += [wave, vm, vm]
-        case .availabilitySet(let name): clauses.append("w.availability_set = ?"); arguments.append(name)
-        case .region(let name): clauses.append("w.region = ?"); arguments.append(name)
-        case .subscription(let id):
-            clauses.append("p.vm IN \(EventRows.keys(ofVMsNamed: "IN (SELECT name FROM vms WHERE subscription = ?)"))"); arguments += [id, id]
-        }
-        // An event overlapping [from, until): it ends after `from` and starts before `until`.
-        if let from { clauses.append("w.end_at > ?"); arguments.append(from.seconds) }
-        if let until { clauses.append("w.start_at < ?"); arguments.append(until.seconds) }
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        guard let clauses = EventRows.clauses(filter, from: from, until: until, bind: { value in
+            switch value {
+            case .text(let text): arguments.append(text)
+            case .integer(let n): arguments.append(n)
+            }
+            return "?\(arguments.count)"
+        }) else { return [] }
         return try EventRows.read(db, where: clauses, StatementArguments(arguments))
     }
 
@@ -163,7 +143,7 @@ struct SQLiteEventRepository: EventRepository {
     func startedEvents(regions: [String], endedAfter since: Timestamp) throws -> [EventRecord] {
         try EventRows.read(db, where: [
             "w.region IN (SELECT value FROM json_each(?))", EventRows.waveMayHaveStarted,
-            "\(EventRows.actualStart) IS NOT NULL AND (\(EventRows.actualEnd) IS NULL OR \(EventRows.actualEnd) > ?)",
+            EventRows.running(after: "?"),
         ], [JSONText.array(regions.map(JSONText.quote)), since.seconds])
     }
 
@@ -171,7 +151,7 @@ struct SQLiteEventRepository: EventRepository {
     func startedEvents(vms: [String], endedAfter since: Timestamp) throws -> [EventRecord] {
         try EventRows.read(db, where: [
             "p.vm IN \(EventRows.keys(ofVMsNamed: "IN (SELECT value FROM json_each(?))"))",
-            "\(EventRows.actualStart) IS NOT NULL AND (\(EventRows.actualEnd) IS NULL OR \(EventRows.actualEnd) > ?)",
+            EventRows.running(after: "?"),
         ], [JSONText.array(vms.map(JSONText.quote)), JSONText.array(vms.map(JSONText.quote)), since.seconds])
     }
 
@@ -204,36 +184,20 @@ struct SQLiteEventRepository: EventRepository {
             WHERE \(EventRows.waveMayBeActive)
             """)
         let rows = RawRows(statement: statement, db: db)
-        var plan = PlanColumns(names: names)
+        var plan = PlanAssembler(names: names, fleetKeys: fleetKeys, departed: departed)
         names = []
-        // Names are indexed by key: a fleet VM's position is one store away.
-        if let fleetKeys {
-            var positions = [Int32](repeating: -1, count: plan.names.count)
-            for (position, key) in fleetKeys.enumerated() where key > 0 && key < positions.count { positions[Int(key)] = Int32(position) }
-            plan.fleetPositions = positions
-        }
-        var last: (key: Int64, index: Int32, status: EventStatus?, departed: [Int64: EventStatus]?) = (-1, -1, nil, nil)
         while try rows.next() {
             let key = rows.int64(0) ?? -1
-            if key != last.key {
+            if plan.isNew(wave: key) {
                 let id = rows.text(1) ?? ""
                 let facts = try rows.waveFacts(of: id, kind: 3, times: 7)
-                let w = plan.append(wave: PlanColumns.Wave(
+                plan.begin(wave: key, PlanColumns.Wave(
                     id: id, campaign: rows.text(2) ?? "", kind: facts.kind, region: rows.text(4) ?? "", availabilitySet: rows.text(5),
-                    updateDomain: rows.int(6), range: facts.range, plannedAt: facts.plannedAt))
-                last = (key, w, rows.text(12).flatMap(EventStatus.init(rawValue:)), departed[key])
+                    updateDomain: rows.int(6), range: facts.range, plannedAt: facts.plannedAt), status: rows.text(12))
             }
-            let vm = rows.int(10) ?? -1
-            guard let status = last.departed.flatMap({ $0[Int64(vm)] }) ?? last.status else {
-                throw corruptRow(table: "waves", key: plan.waves[Int(last.index)].id, problem: "a status cannot be read")
-            }
-            guard status.isActive else { continue }
-            guard plan.names.indices.contains(vm) else {
-                throw corruptRow(table: "wave_vms", key: plan.waves[Int(last.index)].id, problem: "VM key \(vm) has no name")
-            }
-            plan.append(name: Int32(vm), wave: last.index, faultDomain: rows.int(11), status: status)
+            try plan.add(vm: rows.int(10) ?? -1, faultDomain: rows.int(11))
         }
-        return plan
+        return plan.plan
     }
 
     /// Every event of `campaign` in `regions`, whatever its status.
@@ -284,16 +248,11 @@ struct SQLiteEventRepository: EventRepository {
         let rows = RawRows(statement: statement, db: db)
         var out: [WaveSummary] = []
         while try rows.next() {
-            let id = rows.text(0) ?? ""
-            let (kind, planned) = try rows.waveKindAndRange(of: id, kind: 2, range: 6)
-            var counts: [EventStatus: Int] = [:]
-            for (i, status) in [EventStatus.scheduled, .started, .completed, .failed, .cancelled].enumerated() {
-                if let n = rows.int(Int32(10 + i)), n > 0 { counts[status] = n }
-            }
-            out.append(WaveSummary(id: id, campaign: rows.text(1) ?? "", kind: kind, region: rows.text(3) ?? "",
-                                   availabilitySet: rows.text(4), updateDomain: rows.int(5), planned: planned,
-                                   actualStart: rows.instant(8), actualEnd: rows.instant(9), statusCounts: counts,
-                                   approvedEvents: rows.int(15) ?? 0, unapprovedScheduled: rows.int(16) ?? 0))
+            out.append(try EventRows.waveSummary(
+                id: rows.text(0) ?? "", campaign: rows.text(1) ?? "", kind: rows.text(2), region: rows.text(3) ?? "",
+                availabilitySet: rows.text(4), updateDomain: rows.int(5), start: rows.int64(6), end: rows.int64(7),
+                actualStart: rows.int64(8), actualEnd: rows.int64(9), statusCounts: (10..<15).map { rows.int(Int32($0)) },
+                approvedEvents: rows.int(15), unapprovedScheduled: rows.int(16)))
         }
         return out
     }
@@ -307,45 +266,139 @@ extension RawRows {
     /// The kind (column `kind`) and planned range (columns `range` and `range + 1`) of the wave
     /// `id` on this row. A row that cannot be read is refused as damaged, naming the wave.
     func waveKindAndRange(of id: String, kind: Int32, range: Int32) throws -> (kind: MaintenanceKind, range: TimeRange) {
-        guard let kind = text(kind).flatMap(MaintenanceKind.init(rawValue:)), let start = instant(range), let end = instant(range + 1) else {
-            throw Self.damagedWave(id)
-        }
-        return (kind, TimeRange(start: start, end: end))
+        try EventRows.waveKindAndRange(of: id, kind: text(kind), start: int64(range), end: int64(range + 1))
     }
 
     /// ``waveKindAndRange(of:kind:range:)`` and the time the wave was planned (column
     /// `times + 2`, after the range's two).
     func waveFacts(of id: String, kind: Int32, times: Int32) throws -> (kind: MaintenanceKind, range: TimeRange, plannedAt: Timestamp) {
-        let (kind, range) = try waveKindAndRange(of: id, kind: kind, range: times)
-        guard let planned = instant(times + 2) else { throw Self.damagedWave(id) }
-        return (kind, range, planned)
-    }
-
-    private static func damagedWave(_ id: String) -> PitstopError {
-        corruptRow(table: "waves", key: id, problem: "its kind or a time cannot be read")
+        try EventRows.waveFacts(of: id, kind: text(kind), start: int64(times), end: int64(times + 1), plannedAt: int64(times + 2))
     }
 }
 
 /// The one way a VM's event is read from the wave layout: its wave's planned facts, and its own
 /// lifecycle where it departs from its wave's.
-enum EventRows {
+package enum EventRows {
     /// A VM's lifecycle field: its departure's if it has one, else its wave's.
     private static func own(_ column: String) -> String { "(CASE WHEN d.wave IS NULL THEN w.\(column) ELSE d.\(column) END)" }
-    static let status = own("status"), approvedAt = own("approved_at"), actualStart = own("actual_start"), actualEnd = own("actual_end")
+    package static let status = own("status"), approvedAt = own("approved_at"), actualStart = own("actual_start"), actualEnd = own("actual_end")
+
+    /// A value a shared condition binds: each engine passes it as a parameter of its own.
+    package enum Parameter {
+        case text(String)
+        case integer(Int64)
+    }
+
+    /// The conditions that select `filter`'s events overlapping `[from, until)`; nil when
+    /// none can match (an event id that does not split). `bind` takes a value and returns
+    /// the placeholder that refers to it, which may appear more than once.
+    package static func clauses(_ filter: EventFilter, from: Timestamp?, until: Timestamp?,
+                                bind: (Parameter) -> String) -> [String]? {
+        var clauses: [String] = []
+        switch filter {
+        case .all: break
+        case .active: clauses.append(waveMayBeActive); clauses.append("\(status) IN ('scheduled', 'started')")
+        case .campaign(let id): clauses.append("w.campaign = \(bind(.text(id)))")
+        case .vm(let name): clauses.append("p.vm IN \(keys(ofVMsNamed: "= \(bind(.text(name)))"))")
+        case .wave(let id): clauses.append("w.public_id = \(bind(.text(id)))")
+        case .event(let id):
+            guard let (wave, vm) = split(eventID: id) else { return nil }
+            clauses.append("w.public_id = \(bind(.text(wave))) AND p.vm IN \(keys(ofVMsNamed: "= \(bind(.text(vm)))"))")
+        case .availabilitySet(let name): clauses.append("w.availability_set = \(bind(.text(name)))")
+        case .region(let name): clauses.append("w.region = \(bind(.text(name)))")
+        case .subscription(let id):
+            clauses.append("p.vm IN \(keys(ofVMsNamed: "IN (SELECT name FROM vms WHERE subscription = \(bind(.text(id))))"))")
+        }
+        // An event overlapping [from, until): it ends after `from` and starts before `until`.
+        if let from { clauses.append("w.end_at > \(bind(.integer(from.seconds)))") }
+        if let until { clauses.append("w.start_at < \(bind(.integer(until.seconds)))") }
+        return clauses
+    }
+
+    /// A VM's event that actually started and had not ended by the time `placeholder` binds
+    /// (or has not ended).
+    package static func running(after placeholder: String) -> String {
+        "\(actualStart) IS NOT NULL AND (\(actualEnd) IS NULL OR \(actualEnd) > \(placeholder))"
+    }
+
+    /// The kind and planned range of the wave `id`, as its row holds them; a row that cannot
+    /// be read is refused as damaged, naming the wave.
+    package static func waveKindAndRange(of id: String, kind: String?, start: Int64?, end: Int64?) throws -> (kind: MaintenanceKind, range: TimeRange) {
+        guard let kind = kind.flatMap(MaintenanceKind.init(rawValue:)), let start, let end else { throw damagedWave(id) }
+        return (kind, TimeRange(start: Timestamp(seconds: start), end: Timestamp(seconds: end)))
+    }
+
+    /// ``waveKindAndRange(of:kind:start:end:)`` and the time the wave was planned.
+    package static func waveFacts(of id: String, kind: String?, start: Int64?, end: Int64?,
+                                  plannedAt: Int64?) throws -> (kind: MaintenanceKind, range: TimeRange, plannedAt: Timestamp) {
+        let (kind, range) = try waveKindAndRange(of: id, kind: kind, start: start, end: end)
+        guard let plannedAt else { throw damagedWave(id) }
+        return (kind, range, Timestamp(seconds: plannedAt))
+    }
+
+    private static func damagedWave(_ id: String) -> PitstopError {
+        corruptRow(table: "waves", key: id, problem: "its kind or a time cannot be read")
+    }
+
+    /// A wave's facts as its VMs' events share them: read once a wave, not once a VM.
+    package struct Wave {
+        package var id = "", campaign = "", region = "", set: String?
+        package var kind = MaintenanceKind.freeze
+        package var range = TimeRange(start: Timestamp(seconds: 0), end: Timestamp(seconds: 0))
+        package var plannedAt = Timestamp(seconds: 0)
+
+        package init() {}
+
+        package init(id: String, campaign: String, region: String, set: String?,
+                     facts: (kind: MaintenanceKind, range: TimeRange, plannedAt: Timestamp)) {
+            (self.id, self.campaign, self.region, self.set) = (id, campaign, region, set)
+            (kind, range, plannedAt) = facts
+        }
+    }
+
+    /// One VM's event of `wave`, from `select`'s per-VM columns.
+    package static func record(of wave: Wave, vm: String, updateDomain: Int?, faultDomain: Int?, status: String?, approvedAt: Int64?,
+                               actualStart: Int64?, actualEnd: Int64?, forced: Int?, reason: String?) throws -> EventRecord {
+        guard let status = status.flatMap(EventStatus.init(rawValue:)) else {
+            throw corruptRow(table: "vm_departures", key: StableID.event(wave: wave.id, vm: vm), problem: "its status cannot be read")
+        }
+        let event = PlannedEvent(campaign: wave.campaign, vm: vm, region: wave.region,
+                                 availabilitySet: wave.set, updateDomain: updateDomain, faultDomain: faultDomain, wave: wave.id,
+                                 kind: wave.kind, range: wave.range, status: status, plannedAt: wave.plannedAt)
+        return EventRecord(event: event, approvedAt: approvedAt.map(Timestamp.init(seconds:)),
+                           actualStart: actualStart.map(Timestamp.init(seconds:)), actualEnd: actualEnd.map(Timestamp.init(seconds:)),
+                           forced: forced == 1, reason: reason)
+    }
+
+    /// A wave summary from the columns `waveSummaries` reads: `statusCounts` in the order
+    /// scheduled, started, completed, failed, cancelled.
+    package static func waveSummary(id: String, campaign: String, kind: String?, region: String, availabilitySet: String?,
+                                    updateDomain: Int?, start: Int64?, end: Int64?, actualStart: Int64?, actualEnd: Int64?,
+                                    statusCounts: [Int?], approvedEvents: Int?, unapprovedScheduled: Int?) throws -> WaveSummary {
+        let (kind, planned) = try waveKindAndRange(of: id, kind: kind, start: start, end: end)
+        var counts: [EventStatus: Int] = [:]
+        for (status, n) in zip([EventStatus.scheduled, .started, .completed, .failed, .cancelled], statusCounts) {
+            if let n, n > 0 { counts[status] = n }
+        }
+        return WaveSummary(id: id, campaign: campaign, kind: kind, region: region, availabilitySet: availabilitySet,
+                           updateDomain: updateDomain, planned: planned, actualStart: actualStart.map(Timestamp.init(seconds:)),
+                           actualEnd: actualEnd.map(Timestamp.init(seconds:)), statusCounts: counts,
+                           approvedEvents: approvedEvents ?? 0, unapprovedScheduled: unapprovedScheduled ?? 0)
+    }
 
     /// Conditions on the wave alone, true for every wave that may hold a VM matching the per-VM
     /// condition they come with: SQLite tests them before joining the wave's VMs.
-    static let waveMayBeActive = """
+    package static let waveMayBeActive = """
         (w.status IN ('scheduled', 'started') OR EXISTS (SELECT 1 FROM vm_departures x WHERE x.wave = w.id AND x.status IN ('scheduled', 'started')))
         """
-    static let waveMayHaveStarted = """
+    package static let waveMayHaveStarted = """
         (w.actual_start IS NOT NULL OR EXISTS (SELECT 1 FROM vm_departures x WHERE x.wave = w.id AND x.actual_start IS NOT NULL))
         """
 
     /// How many columns `select` has: a caller may add its own after them.
-    static let columns: Int32 = 19
+    package static let columns: Int32 = 19
 
-    static let select = """
+    package static let select = """
         SELECT w.public_id, w.campaign, k.name, w.region, w.availability_set, w.update_domain, p.fault_domain, w.kind,
                w.start_at, w.end_at, w.planned_at, \(status), \(approvedAt), \(actualStart), \(actualEnd),
                \(own("forced")), \(own("reason")), w.id, p.vm
@@ -355,7 +408,7 @@ enum EventRows {
 
     /// For each wave whose id `waves` selects, the lifecycles of its VMs and how many share each
     /// (`n`): the wave's own, for the VMs without a departure, and one row per departure.
-    static func memberStates(_ waves: String) -> String {
+    package static func memberStates(_ waves: String) -> String {
         """
         SELECT w.id AS wave, (SELECT count(*) FROM wave_vms p WHERE p.wave = w.id) - (SELECT count(*) FROM vm_departures d WHERE d.wave = w.id) AS n,
                w.status, w.approved_at, w.actual_start, w.actual_end FROM waves w WHERE w.id IN (\(waves))
@@ -368,12 +421,12 @@ enum EventRows {
     /// the fleet, and those of VMs of that name that left it (a VM recorded again after its
     /// removal has a new key). `test` is a condition on `name` ("= ?", "IN (…)"); it appears
     /// twice, so a positional argument in it is passed twice.
-    static func keys(ofVMsNamed test: String) -> String {
+    package static func keys(ofVMsNamed test: String) -> String {
         "(SELECT key FROM vms WHERE name \(test) UNION ALL SELECT key FROM vm_names WHERE retired = 1 AND name \(test))"
     }
 
     /// `<wave id>/<vm name>`: a wave id holds no '/' (the schema refuses one), a VM name may.
-    static func split(eventID id: String) -> (wave: String, vm: String)? {
+    package static func split(eventID id: String) -> (wave: String, vm: String)? {
         guard let slash = id.firstIndex(of: "/") else { return nil }
         let wave = String(id[..<slash]), vm = String(id[id.index(after: slash)...])
         return wave.isEmpty || vm.isEmpty ? nil : (wave, vm)
@@ -404,8 +457,7 @@ enum EventRows {
     struct Reader {
         let rows: RawRows
         private var waveKey: Int64 = -1
-        private var wave = (id: "", campaign: "", region: "", set: String?.none, kind: MaintenanceKind.freeze,
-                            range: TimeRange(start: Timestamp(seconds: 0), end: Timestamp(seconds: 0)), plannedAt: Timestamp(seconds: 0))
+        private var wave = Wave()
 
         init(_ rows: RawRows) { self.rows = rows }
 
@@ -415,50 +467,66 @@ enum EventRows {
             if key != waveKey {
                 let id = rows.text(0) ?? ""
                 let facts = try rows.waveFacts(of: id, kind: 7, times: 8)
-                wave = (id, rows.text(1) ?? "", rows.text(3) ?? "", rows.text(4), facts.kind, facts.range, facts.plannedAt)
+                wave = Wave(id: id, campaign: rows.text(1) ?? "", region: rows.text(3) ?? "", set: rows.text(4), facts: facts)
                 waveKey = key
             }
-            let vm = rows.text(2) ?? ""
-            guard let status = rows.text(11).flatMap(EventStatus.init(rawValue:)) else {
-                throw corruptRow(table: "vm_departures", key: StableID.event(wave: wave.id, vm: vm), problem: "its status cannot be read")
-            }
-            let event = PlannedEvent(campaign: wave.campaign, vm: vm, region: wave.region,
-                                     availabilitySet: wave.set, updateDomain: rows.int(5), faultDomain: rows.int(6), wave: wave.id,
-                                     kind: wave.kind, range: wave.range, status: status, plannedAt: wave.plannedAt)
-            return EventRecord(event: event, approvedAt: rows.instant(12), actualStart: rows.instant(13), actualEnd: rows.instant(14),
-                               forced: rows.int(15) == 1, reason: rows.text(16))
+            return try EventRows.record(of: wave, vm: rows.text(2) ?? "", updateDomain: rows.int(5), faultDomain: rows.int(6),
+                                        status: rows.text(11), approvedAt: rows.int64(12), actualStart: rows.int64(13),
+                                        actualEnd: rows.int64(14), forced: rows.int(15), reason: rows.text(16))
         }
     }
 }
 
 /// What happened to one VM in its wave: the part of an event that a wave row or a departure keeps.
-struct Lifecycle: Hashable {
-    var status: EventStatus
-    var approvedAt: Timestamp?
-    var actualStart: Timestamp?
-    var actualEnd: Timestamp?
-    var forced: Bool
-    var reason: String?
+package struct Lifecycle: Hashable {
+    package var status: EventStatus
+    package var approvedAt: Timestamp?
+    package var actualStart: Timestamp?
+    package var actualEnd: Timestamp?
+    package var forced: Bool
+    package var reason: String?
 
-    init(_ r: EventRecord) {
+    package init(_ r: EventRecord) {
         (status, approvedAt, actualStart, actualEnd, forced, reason) = (r.event.status, r.approvedAt, r.actualStart, r.actualEnd, r.forced, r.reason)
     }
 
     /// A VM's lifecycle as planned: its status, nothing else yet.
-    init(planned e: PlannedEvent) {
+    package init(planned e: PlannedEvent) {
         (status, approvedAt, actualStart, actualEnd, forced, reason) = (e.status, nil, nil, nil, false, nil)
     }
 
     /// Reads status, approved_at, actual_start, actual_end, forced and reason from `row`'s
     /// columns `i` to `i + 5`, in that order; nil for a status this build does not know.
     init?(_ row: Row, at i: Int) {
-        guard let status = EventStatus(rawValue: row[i]) else { return nil }
-        func time(_ j: Int) -> Timestamp? { (row[i + j] as Int64?).map(Timestamp.init(seconds:)) }
-        (self.status, approvedAt, actualStart, actualEnd, forced, reason) = (status, time(1), time(2), time(3), (row[i + 4] as Int64) == 1, row[i + 5])
+        self.init(status: row[i], approvedAt: row[i + 1], actualStart: row[i + 2], actualEnd: row[i + 3], forced: row[i + 4], reason: row[i + 5])
+    }
+
+    /// A lifecycle from its columns as a wave or a departure row keeps them; nil for a status
+    /// this build does not know.
+    package init?(status: String, approvedAt: Int64?, actualStart: Int64?, actualEnd: Int64?, forced: Int64, reason: String?) {
+        guard let status = EventStatus(rawValue: status) else { return nil }
+        (self.status, self.forced, self.reason) = (status, forced == 1, reason)
+        (self.approvedAt, self.actualStart, self.actualEnd) = (approvedAt.map(Timestamp.init(seconds:)),
+                                                               actualStart.map(Timestamp.init(seconds:)), actualEnd.map(Timestamp.init(seconds:)))
+    }
+
+    /// The lifecycle a wave keeps for `lives`, its VMs' lifecycles in key order: the one most
+    /// of them share, `current` (the wave's now) on a tie, else the first in that order.
+    package static func common(of lives: [Lifecycle], current: Lifecycle) -> Lifecycle {
+        var tally: [Lifecycle: Int] = [:]
+        for life in lives { tally[life, default: 0] += 1 }
+        let best = tally.values.max() ?? 0
+        return tally[current] == best ? current : lives.first(where: { tally[$0] == best })!
+    }
+
+    /// The columns after the keys, in the order the wave and departure tables list them.
+    package var columns: (status: String, approvedAt: Int64?, actualStart: Int64?, actualEnd: Int64?, forced: Int, reason: String?) {
+        (status.rawValue, approvedAt?.seconds, actualStart?.seconds, actualEnd?.seconds, forced ? 1 : 0, reason)
     }
 
     var arguments: [(any DatabaseValueConvertible)?] {
-        [status.rawValue, approvedAt?.seconds, actualStart?.seconds, actualEnd?.seconds, forced ? 1 : 0, reason]
+        let c = columns
+        return [c.status, c.approvedAt, c.actualStart, c.actualEnd, c.forced, c.reason]
     }
 }
 
@@ -486,10 +554,7 @@ struct WaveFold {
         }
         guard let waveKey, let first else { return }
         let current = try currentWaveLifecycle(waveKey, fallback: first)
-        var tally: [Lifecycle: Int] = [:]
-        for entry in lives { tally[entry.life, default: 0] += 1 }
-        let best = tally.values.max() ?? 0
-        let common = tally[current] == best ? current : lives.first(where: { tally[$0.life] == best })!.life
+        let common = Lifecycle.common(of: lives.map(\.life), current: current)
 
         try db.execute(sql: """
             UPDATE waves SET status = ?, approved_at = ?, actual_start = ?, actual_end = ?, forced = ?, reason = ? WHERE id = ?
@@ -562,7 +627,7 @@ final class PairInserter {
 /// Writes a plan: one row per wave, each VM by its integer key (its name kept in `vm_names`), and one
 /// (wave, VM) pair per event, in the plan's order (measured on a million pairs: sorting them by
 /// VM first saved nothing), through ``PairInserter``.
-struct WaveWriter {
+package struct WaveWriter {
     let db: Database
 
     init(_ db: Database) { self.db = db }
@@ -572,8 +637,7 @@ struct WaveWriter {
         var vmKeys = try names(of: events, lookUp: keys == nil, recorded: recorded)
         var waveKeys: [String: (key: Int64, life: Lifecycle)] = [:]
         let arena = BindArena()
-        var campaigns: [String] = []
-        for e in events where campaigns.last != e.campaign && !campaigns.contains(e.campaign) { campaigns.append(e.campaign) }
+        let campaigns = Self.campaigns(of: events)
         // A new plan's campaign has no waves yet: then no wave is looked up one by one.
         let extending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM waves WHERE campaign IN (SELECT value FROM json_each(?)))",
                                           arguments: [JSONText.array(campaigns.map(JSONText.quote))]) ?? true
@@ -642,13 +706,43 @@ struct WaveWriter {
             SELECT id, campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at, status, approved_at,
                    actual_start, actual_end, forced, reason FROM waves WHERE public_id = ?
             """, arguments: [e.wave]) else { return nil }
-        let same = (row[1] as String) == e.campaign && (row[2] as String) == e.kind.rawValue && (row[3] as String) == e.region
-            && (row[4] as String?) == e.availabilitySet && (row[5] as Int?) == e.updateDomain && (row[6] as Int64) == e.range.start.seconds
-            && (row[7] as Int64) == e.range.end.seconds && (row[8] as Int64) == e.plannedAt.seconds
-        guard same, let life = Lifecycle(row, at: 9) else {
+        let life = try Self.check(e, against: (row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8]), life: Lifecycle(row, at: 9))
+        return (row[0], life)
+    }
+
+    /// A wave as written: campaign, kind, region, set, update domain, start, end, planned at.
+    package typealias WrittenWave = (campaign: String, kind: String, region: String, set: String?, updateDomain: Int?,
+                                     start: Int64, end: Int64, plannedAt: Int64)
+
+    /// The lifecycle of the wave `e` names, written before as `wave` with `life`; refused when
+    /// its planned facts are not the event's.
+    package static func check(_ e: PlannedEvent, against wave: WrittenWave, life: Lifecycle?) throws -> Lifecycle {
+        let same = wave.campaign == e.campaign && wave.kind == e.kind.rawValue && wave.region == e.region
+            && wave.set == e.availabilitySet && wave.updateDomain == e.updateDomain && wave.start == e.range.start.seconds
+            && wave.end == e.range.end.seconds && wave.plannedAt == e.plannedAt.seconds
+        guard same, let life else {
             throw PitstopError(.conflict, "event \(e.id) does not match its wave \(e.wave) as written: a wave's VMs share its campaign, place and times")
         }
-        return (row[0], life)
+        return life
+    }
+
+    /// The regions of `events`, each once, in the order they first appear.
+    package static func regions(of events: [PlannedEvent]) -> [String] {
+        var regions: [String] = []
+        // A plan lists a region's events together: compare with the last before hashing.
+        var seen = Set<String>(), last: String?
+        for e in events where e.region != last {
+            last = e.region
+            if seen.insert(e.region).inserted { regions.append(e.region) }
+        }
+        return regions
+    }
+
+    /// The campaigns of `events`, each once, in the order they first appear.
+    package static func campaigns(of events: [PlannedEvent]) -> [String] {
+        var campaigns: [String] = []
+        for e in events where campaigns.last != e.campaign && !campaigns.contains(e.campaign) { campaigns.append(e.campaign) }
+        return campaigns
     }
 
     /// The key of event `i`'s VM: the one the caller read with the fleet, else the one looked
@@ -662,13 +756,7 @@ struct WaveWriter {
     /// `lookUp`, returns the keys of the fleet's VMs in those regions by name; a VM no longer
     /// in the fleet is left to ``intern(_:into:)``.
     private func names(of events: [PlannedEvent], lookUp: Bool, recorded: RecordedNames?) throws -> [String: VMKey] {
-        var regions: [String] = []
-        // A plan lists a region's events together: compare with the last before hashing.
-        var seen = Set<String>(), last: String?
-        for e in events where e.region != last {
-            last = e.region
-            if seen.insert(e.region).inserted { regions.append(e.region) }
-        }
+        let regions = Self.regions(of: events)
         let unrecorded = regions.filter { recorded?.regions.contains($0) != true }
         if !unrecorded.isEmpty { try recordNames(inRegions: unrecorded) }
         var keys: [String: VMKey] = [:]
@@ -731,5 +819,70 @@ struct WaveWriter {
         }
         keys[name] = key
         return key
+    }
+}
+
+/// Builds the active plan's columns from its waves' rows, each wave's VMs together: a VM's
+/// status is its departure's if it has one, else its wave's; only active events are kept.
+package struct PlanAssembler {
+    package private(set) var plan: PlanColumns
+    private let departed: [Int64: [Int64: EventStatus]]
+    private var last: (key: Int64, index: Int32, status: EventStatus?, departed: [Int64: EventStatus]?) = (-1, -1, nil, nil)
+
+    /// `names` holds every VM name by its key; `departed`, by wave key then VM key, the
+    /// status of each VM that departs from its wave.
+    package init(names: [String], fleetKeys: [VMKey]?, departed: [Int64: [Int64: EventStatus]]) {
+        plan = PlanColumns(names: names)
+        self.departed = departed
+        // Names are indexed by key: a fleet VM's position is one store away.
+        if let fleetKeys {
+            var positions = [Int32](repeating: -1, count: plan.names.count)
+            for (position, key) in fleetKeys.enumerated() where key > 0 && key < positions.count { positions[Int(key)] = Int32(position) }
+            plan.fleetPositions = positions
+        }
+    }
+
+    /// Whether the row of the wave `key` starts another wave than the row before.
+    package func isNew(wave key: Int64) -> Bool { key != last.key }
+
+    /// Starts the wave `key`, whose stored status is `status`.
+    package mutating func begin(wave key: Int64, _ wave: PlanColumns.Wave, status: String?) {
+        let w = plan.append(wave: wave)
+        last = (key, w, status.flatMap(EventStatus.init(rawValue:)), departed[key])
+    }
+
+    /// Adds the current wave's VM `vm` (its key) if its event is active.
+    package mutating func add(vm: Int, faultDomain: Int?) throws {
+        guard let status = last.departed.flatMap({ $0[Int64(vm)] }) ?? last.status else {
+            throw corruptRow(table: "waves", key: plan.waves[Int(last.index)].id, problem: "a status cannot be read")
+        }
+        guard status.isActive else { return }
+        guard plan.names.indices.contains(vm) else {
+            throw corruptRow(table: "wave_vms", key: plan.waves[Int(last.index)].id, problem: "VM key \(vm) has no name")
+        }
+        plan.append(name: Int32(vm), wave: last.index, faultDomain: faultDomain, status: status)
+    }
+}
+
+/// A campaign's row as both engines keep it.
+package enum CampaignRows {
+    /// The `regions` column: a JSON array of names.
+    package static func regionsText(_ regions: [String]) -> String { JSONText.array(regions.map(JSONText.quote)) }
+
+    package static func record(id: String, kind: String, status: String, createdAt: String, notBefore: String, regions: String,
+                               perVMSeconds: Int64, udGapSeconds: Int64, horizonSeconds: Int64, description: String,
+                               start: String, end: String) throws -> CampaignRecord {
+        guard let kind = MaintenanceKind(rawValue: kind),
+              let created = Timestamp(iso8601: createdAt), let notBefore = Timestamp(iso8601: notBefore),
+              let start = Timestamp(iso8601: start), let end = Timestamp(iso8601: end) else {
+            throw corruptRow(table: "campaigns", key: id, problem: "a kind or time cannot be read")
+        }
+        let regions = (try? JSONDecoder().decode([String].self, from: Data(regions.utf8))) ?? []
+        let campaign = Campaign(id: id, kind: kind, regions: regions, createdAt: created, notBefore: notBefore,
+                                perVMDuration: perVMSeconds, udGap: udGapSeconds, description: description, horizon: horizonSeconds)
+        guard let status = CampaignStatus(rawValue: status) else {
+            throw corruptRow(table: "campaigns", key: id, problem: "its status cannot be read")
+        }
+        return CampaignRecord(campaign: campaign, status: status, span: TimeRange(start: start, end: end))
     }
 }

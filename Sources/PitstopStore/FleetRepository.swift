@@ -2,7 +2,7 @@
 // what they changed. Every function runs inside the caller's transaction.
 import Foundation
 import GRDB
-import PitstopCore
+package import PitstopCore
 
 /// Reads and writes regions, pairs, subscriptions, sets, windows and blackouts. VMs, which
 /// come by the million, have their own bulk path in `SQLiteVMRepository`.
@@ -61,13 +61,12 @@ struct SQLiteFleetRepository: FleetRepository {
     }
 
     private static func subscription(from row: Row) -> Subscription {
-        func list(_ text: String) -> [String] { (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? [] }
-        return Subscription(id: row["id"], admins: list(row["admins"]), coAdmins: list(row["co_admins"]), noticeTimeZone: row["notice_time_zone"])
+        StoredFleet.subscription(id: row["id"], admins: row["admins"], coAdmins: row["co_admins"], noticeTimeZone: row["notice_time_zone"])
     }
 
     func upsert(subscription: Subscription) throws -> UpsertOutcome {
-        let admins = JSONText.array(subscription.admins.map(JSONText.quote))
-        let coAdmins = JSONText.array(subscription.coAdmins.map(JSONText.quote))
+        let admins = StoredFleet.storedList(subscription.admins)
+        let coAdmins = StoredFleet.storedList(subscription.coAdmins)
         if let existing = try self.subscription(id: subscription.id) {
             guard existing != subscription else { return .unchanged }
             try write(sql: "UPDATE subscriptions SET admins = ?, co_admins = ?, notice_time_zone = ? WHERE id = ?",
@@ -149,27 +148,14 @@ struct SQLiteFleetRepository: FleetRepository {
     /// Rows are checked on the way in, so a row that no longer parses was written behind
     /// Pitstop's back; it is reported rather than skipped.
     private static func window(from row: Row) throws -> MaintenanceWindow {
-        let name: String = row["name"]
-        var problems: [FieldProblem] = []
-        var fields = WindowFields()
-        fields.parse(start: row["start_local"], zone: row["time_zone"], duration: row["duration"],
-                     recurEvery: row["recur_every"], expires: row["expires_local"], stored: true, problems: &problems)
-        let region: String? = row["region"], set: String? = row["availability_set"]
-        let scope: WindowScope = set.map { .availabilitySet($0) } ?? .region(region ?? "")
-        guard problems.isEmpty, let window = fields.window(name: name, scope: scope) else {
-            throw corruptRow(table: "maintenance_windows", key: name, problem: problems.map(\.description).joined(separator: "; "))
-        }
-        return window
+        try StoredFleet.window(name: row["name"], region: row["region"], availabilitySet: row["availability_set"], start: row["start_local"],
+                               timeZone: row["time_zone"], duration: row["duration"], recurEvery: row["recur_every"], expires: row["expires_local"])
     }
 
     func upsert(window: MaintenanceWindow) throws -> UpsertOutcome {
-        let (region, set): (String?, String?) = switch window.scope {
-        case .region(let r): (r, nil)
-        case .availabilitySet(let s): (nil, s)
-        }
+        let c = StoredFleet.storedColumns(of: window)
         let arguments: StatementArguments = [
-            region, set, window.start.description, window.timeZone.identifier, window.duration.text,
-            window.duration.seconds, window.recurrence?.text, window.expires?.description, window.name,
+            c.region, c.availabilitySet, c.start, c.timeZone, c.duration, c.durationSeconds, c.recurEvery, c.expires, window.name,
         ]
         if let existing = try maintenanceWindow(named: window.name) {
             guard existing != window else { return .unchanged }
@@ -199,11 +185,7 @@ struct SQLiteFleetRepository: FleetRepository {
     }
 
     private static func blackout(from row: Row) throws -> Blackout {
-        let name: String = row["name"]
-        guard let start = Timestamp(iso8601: row["start_utc"]), let end = Timestamp(iso8601: row["end_utc"]) else {
-            throw corruptRow(table: "blackouts", key: name, problem: "start or end is not a UTC instant")
-        }
-        return Blackout(name: name, region: row["region"], start: start, end: end)
+        try StoredFleet.blackout(name: row["name"], region: row["region"], start: row["start_utc"], end: row["end_utc"])
     }
 
     func upsert(blackout: Blackout) throws -> UpsertOutcome {
@@ -226,47 +208,104 @@ struct SQLiteFleetRepository: FleetRepository {
 
     /// Deletes one row by key; returns whether it existed.
     func delete(_ kind: FleetRecordKind, key: String) throws -> Bool {
-        let (table, column) = Self.table(of: kind)
+        let (table, column) = StoredFleet.table(of: kind)
         try write(sql: "DELETE FROM \(table) WHERE \(column) = ?", arguments: [key])
         return db.changesCount > 0
     }
 
     func dependants(of kind: FleetRecordKind, key: String, limit: Int) throws -> [(kind: String, names: [String])] {
-        let queries: [(kind: String, sql: String)] = switch kind {
-        case .region: [
-            ("availability sets", "SELECT name FROM availability_sets WHERE region = ?1 ORDER BY name"),
-            ("VMs", "SELECT name FROM vms WHERE region = ?1 ORDER BY name"),
-            ("maintenance windows", "SELECT name FROM maintenance_windows WHERE region = ?1 ORDER BY name"),
-            ("blackouts", "SELECT name FROM blackouts WHERE region = ?1 ORDER BY name"),
-            ("pair links", "SELECT region || ' -> ' || paired_with FROM region_pairs WHERE region = ?1 OR paired_with = ?1 ORDER BY 1"),
-        ]
-        case .subscription: [
-            ("availability sets", "SELECT name FROM availability_sets WHERE subscription = ?1 ORDER BY name"),
-            ("VMs", "SELECT name FROM vms WHERE subscription = ?1 ORDER BY name"),
-        ]
-        case .availabilitySet: [
-            ("VMs", "SELECT name FROM vms WHERE availability_set = ?1 ORDER BY name"),
-            ("maintenance windows", "SELECT name FROM maintenance_windows WHERE availability_set = ?1 ORDER BY name"),
-        ]
         // Its events would be planned for a VM that no longer exists.
-        case .vm: [
-            ("scheduled or started events of campaigns",
-             """
+        let queries = StoredFleet.dependantQueries(of: kind, key: "?1", campaignsOfVM: """
              SELECT DISTINCT w.campaign FROM wave_vms p JOIN waves w ON w.id = p.wave
              LEFT JOIN vm_departures d ON d.wave = p.wave AND d.vm = p.vm
              WHERE p.vm IN \(EventRows.keys(ofVMsNamed: "= ?1")) AND \(EventRows.status) IN ('scheduled', 'started') ORDER BY 1
-             """),
-        ]
-        case .maintenanceWindow, .blackout: []
-        }
+             """)
         return try queries.compactMap { query in
             let names = try String.fetchAll(db, sql: query.sql + " LIMIT ?2", arguments: [key, limit])
             return names.isEmpty ? nil : (query.kind, names)
         }
     }
+}
+
+/// A row that Pitstop cannot read back: it was written behind its back.
+package func corruptRow(table: String, key: String, problem: String) -> PitstopError {
+    PitstopError(.internal, "\(table) row '\(key)' cannot be read: \(problem); the database was changed outside Pitstop")
+}
+
+/// The fleet's rows as values and values as rows, beside any SQL: what every engine's fleet
+/// repository reads and writes the same way.
+package enum StoredFleet {
+    /// A subscription from its stored columns: its admin lists are JSON arrays of strings.
+    package static func subscription(id: String, admins: String, coAdmins: String, noticeTimeZone: String) -> Subscription {
+        func list(_ text: String) -> [String] { (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? [] }
+        return Subscription(id: id, admins: list(admins), coAdmins: list(coAdmins), noticeTimeZone: noticeTimeZone)
+    }
+
+    /// An admin list as it is stored: a JSON array of strings.
+    package static func storedList(_ list: [String]) -> String { JSONText.array(list.map(JSONText.quote)) }
+
+    /// A window from its stored columns, checked as on the way in.
+    package static func window(name: String, region: String?, availabilitySet set: String?, start: String?, timeZone: String?,
+                               duration: String?, recurEvery: String?, expires: String?) throws -> MaintenanceWindow {
+        var problems: [FieldProblem] = []
+        var fields = WindowFields()
+        fields.parse(start: start, zone: timeZone, duration: duration,
+                     recurEvery: recurEvery, expires: expires, stored: true, problems: &problems)
+        let scope: WindowScope = set.map { .availabilitySet($0) } ?? .region(region ?? "")
+        guard problems.isEmpty, let window = fields.window(name: name, scope: scope) else {
+            throw corruptRow(table: "maintenance_windows", key: name, problem: problems.map(\.description).joined(separator: "; "))
+        }
+        return window
+    }
+
+    /// A window's stored columns but its name, in the order of `maintenance_windows`.
+    package static func storedColumns(of window: MaintenanceWindow) -> (region: String?, availabilitySet: String?, start: String,
+                                                                        timeZone: String, duration: String, durationSeconds: Int64,
+                                                                        recurEvery: String?, expires: String?) {
+        let (region, set): (String?, String?) = switch window.scope {
+        case .region(let r): (r, nil)
+        case .availabilitySet(let s): (nil, s)
+        }
+        return (region, set, window.start.description, window.timeZone.identifier, window.duration.text,
+                window.duration.seconds, window.recurrence?.text, window.expires?.description)
+    }
+
+    /// A blackout from its stored columns: its bounds are UTC instants.
+    package static func blackout(name: String, region: String?, start startText: String, end endText: String) throws -> Blackout {
+        guard let start = Timestamp(iso8601: startText), let end = Timestamp(iso8601: endText) else {
+            throw corruptRow(table: "blackouts", key: name, problem: "start or end is not a UTC instant")
+        }
+        return Blackout(name: name, region: region, start: start, end: end)
+    }
+
+    /// What ``FleetRepository/dependants(of:key:limit:)`` asks, per kind of dependant: a query of names in
+    /// order, `key` standing for the record's key (the engine's placeholder). `campaignsOfVM`
+    /// is the engine's query of the campaigns with a scheduled or started event of the VM.
+    package static func dependantQueries(of kind: FleetRecordKind, key k: String,
+                                         campaignsOfVM: @autoclosure () -> String) -> [(kind: String, sql: String)] {
+        switch kind {
+        case .region: [
+            ("availability sets", "SELECT name FROM availability_sets WHERE region = \(k) ORDER BY name"),
+            ("VMs", "SELECT name FROM vms WHERE region = \(k) ORDER BY name"),
+            ("maintenance windows", "SELECT name FROM maintenance_windows WHERE region = \(k) ORDER BY name"),
+            ("blackouts", "SELECT name FROM blackouts WHERE region = \(k) ORDER BY name"),
+            ("pair links", "SELECT region || ' -> ' || paired_with FROM region_pairs WHERE region = \(k) OR paired_with = \(k) ORDER BY 1"),
+        ]
+        case .subscription: [
+            ("availability sets", "SELECT name FROM availability_sets WHERE subscription = \(k) ORDER BY name"),
+            ("VMs", "SELECT name FROM vms WHERE subscription = \(k) ORDER BY name"),
+        ]
+        case .availabilitySet: [
+            ("VMs", "SELECT name FROM vms WHERE availability_set = \(k) ORDER BY name"),
+            ("maintenance windows", "SELECT name FROM maintenance_windows WHERE availability_set = \(k) ORDER BY name"),
+        ]
+        case .vm: [("scheduled or started events of campaigns", campaignsOfVM())]
+        case .maintenanceWindow, .blackout: []
+        }
+    }
 
     /// The table and key column of a kind of record.
-    static func table(of kind: FleetRecordKind) -> (table: String, key: String) {
+    package static func table(of kind: FleetRecordKind) -> (table: String, key: String) {
         switch kind {
         case .region: ("regions", "name")
         case .subscription: ("subscriptions", "id")
@@ -276,9 +315,4 @@ struct SQLiteFleetRepository: FleetRepository {
         case .blackout: ("blackouts", "name")
         }
     }
-}
-
-/// A row that Pitstop cannot read back: it was written behind its back.
-func corruptRow(table: String, key: String, problem: String) -> PitstopError {
-    PitstopError(.internal, "\(table) row '\(key)' cannot be read: \(problem); the database was changed outside Pitstop")
 }

@@ -14,7 +14,7 @@ public struct Migration: Sendable {
     /// computed once, with ``all``).
     public let checksum: String
 
-    init(name: String, bytes: [UInt8]) {
+    package init(name: String, bytes: [UInt8]) {
         self.name = name
         self.sql = String(decoding: bytes, as: UTF8.self)
         self.checksum = Hex.string(SHA256.hash(data: bytes))
@@ -124,22 +124,31 @@ struct Migrator {
             }
             return migrations
         }
-        let recorded = try Row.fetchAll(db, sql: "SELECT name, sha256 FROM pitstop_migrations ORDER BY name")
-        for (index, row) in recorded.enumerated() {
-            let name: String = row["name"], sha: String = row["sha256"]
-            guard index < migrations.count else { throw MigrationError.unknownMigration(name: name) }
-            let known = migrations[index]
-            guard known.name == name else {
-                if migrations.contains(where: { $0.name == name }) {
-                    throw MigrationError.outOfOrder(recorded: name, expected: known.name)
+        let recorded = try Row.fetchAll(db, sql: "SELECT name, sha256 FROM pitstop_migrations ORDER BY name").map {
+            (name: $0["name"] as String, sha256: $0["sha256"] as String)
+        }
+        return try Migration.pending(known: migrations, recorded: recorded)
+    }
+}
+
+extension Migration {
+    /// Which of `known` a database still needs, given what it `recorded` (in name order);
+    /// throws when the record is not a prefix of `known`, byte for byte.
+    package static func pending(known: [Migration], recorded: [(name: String, sha256: String)]) throws(MigrationError) -> [Migration] {
+        for (index, (name, sha)) in recorded.enumerated() {
+            guard index < known.count else { throw MigrationError.unknownMigration(name: name) }
+            let expected = known[index]
+            guard expected.name == name else {
+                if known.contains(where: { $0.name == name }) {
+                    throw MigrationError.outOfOrder(recorded: name, expected: expected.name)
                 }
                 throw MigrationError.unknownMigration(name: name)
             }
-            guard known.checksum == sha else {
-                throw MigrationError.changedMigration(name: name, recorded: sha, binary: known.checksum)
+            guard expected.checksum == sha else {
+                throw MigrationError.changedMigration(name: name, recorded: sha, binary: expected.checksum)
             }
         }
-        return Array(migrations.dropFirst(recorded.count))
+        return Array(known.dropFirst(recorded.count))
     }
 }
 

@@ -1,7 +1,7 @@
 // The notice outbox: notices queued by plans, marked sent once, failed attempts counted.
 import Foundation
 import GRDB
-import PitstopCore
+package import PitstopCore
 
 struct SQLiteNoticeRepository: NoticeRepository {
     let db: Database
@@ -10,7 +10,7 @@ struct SQLiteNoticeRepository: NoticeRepository {
         try db.execute(sql: """
             INSERT INTO notices(campaign, subscription, recipients, subject, body, queued_at, first_start)
             VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [n.campaign, n.subscription, JSONText.array(n.recipients.map(JSONText.quote)), n.subject, n.body,
+            """, arguments: [n.campaign, n.subscription, NoticeRecord.storedRecipients(n.recipients), n.subject, n.body,
                              n.queuedAt.iso8601, n.firstStart.iso8601])
     }
 
@@ -24,11 +24,9 @@ struct SQLiteNoticeRepository: NoticeRepository {
     }
 
     private static func record(_ row: Row) -> NoticeRecord {
-        NoticeRecord(id: row["id"], campaign: row["campaign"], subscription: row["subscription"],
-                     recipients: (try? JSONDecoder().decode([String].self, from: Data((row["recipients"] as String).utf8))) ?? [],
-                     subject: row["subject"], body: row["body"], queuedAt: Timestamp(iso8601: row["queued_at"]) ?? Timestamp(seconds: 0),
-                     firstStart: Timestamp(iso8601: row["first_start"]) ?? Timestamp(seconds: 0),
-                     sentAt: (row["sent_at"] as String?).flatMap(Timestamp.init(iso8601:)), attempts: row["attempts"], lastError: row["last_error"])
+        NoticeRecord(stored: row["id"], campaign: row["campaign"], subscription: row["subscription"], recipients: row["recipients"],
+                     subject: row["subject"], body: row["body"], queuedAt: row["queued_at"], firstStart: row["first_start"],
+                     sentAt: row["sent_at"], attempts: row["attempts"], lastError: row["last_error"])
     }
 
     /// The (campaign, subscription) pairs that have a notice queued or sent.
@@ -61,4 +59,19 @@ struct SQLiteNoticeRepository: NoticeRepository {
                        arguments: [error, id])
         return db.changesCount == 1
     }
+}
+
+extension NoticeRecord {
+    /// A notice as the outbox stores it: its recipients as a JSON array, its times as ISO text.
+    package init(stored id: Int64, campaign: String, subscription: String, recipients: String, subject: String, body: String,
+                 queuedAt: String, firstStart: String, sentAt: String?, attempts: Int, lastError: String?) {
+        self.init(id: id, campaign: campaign, subscription: subscription,
+                  recipients: (try? JSONDecoder().decode([String].self, from: Data(recipients.utf8))) ?? [],
+                  subject: subject, body: body, queuedAt: Timestamp(iso8601: queuedAt) ?? Timestamp(seconds: 0),
+                  firstStart: Timestamp(iso8601: firstStart) ?? Timestamp(seconds: 0),
+                  sentAt: sentAt.flatMap(Timestamp.init(iso8601:)), attempts: attempts, lastError: lastError)
+    }
+
+    /// The recipients as the outbox stores them: a JSON array.
+    package static func storedRecipients(_ recipients: [String]) -> String { JSONText.array(recipients.map(JSONText.quote)) }
 }

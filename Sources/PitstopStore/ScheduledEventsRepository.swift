@@ -1,37 +1,29 @@
 // The scheduled-events endpoint's reads and its incarnation bookkeeping: a poll reads one
 // set's active waves through `waves_by_set` with their VMs, and one row of incarnation.
 import GRDB
-import PitstopCore
+package import PitstopCore
 
 struct SQLiteScheduledEventsRepository: ScheduledEventsRepository {
     let db: Database
 
     func activeEvents(availabilitySet: String, startingBy until: Timestamp) throws -> [EventRecord] {
-        try EventRows.read(db, where: ["w.availability_set = ?", EventRows.waveMayBeActive, Self.due], [availabilitySet, until.seconds])
+        try EventRows.read(db, where: ["w.availability_set = ?", EventRows.waveMayBeActive, EventRows.due(by: "?")], [availabilitySet, until.seconds])
     }
 
     func activeEvents(startingBy until: Timestamp) throws -> [EventRecord] {
-        try EventRows.read(db, where: ["w.start_at <= ?", EventRows.waveMayBeActive, "\(EventRows.status) IN ('scheduled', 'started')"],
-                           [until.seconds])
+        try EventRows.read(db, where: ["w.start_at <= ?", EventRows.waveMayBeActive, EventRows.isActive], [until.seconds])
     }
 
     func activeEvents(vm: String, startingBy until: Timestamp) throws -> [EventRecord] {
-        try EventRows.read(db, where: ["p.vm IN \(EventRows.keys(ofVMsNamed: "= ?"))", EventRows.waveMayBeActive, Self.due], [vm, vm, until.seconds])
+        try EventRows.read(db, where: ["p.vm IN \(EventRows.keys(ofVMsNamed: "= ?"))", EventRows.waveMayBeActive, EventRows.due(by: "?")],
+                           [vm, vm, until.seconds])
     }
-
-    /// Scheduled or started, and started already or planned to start by the argument.
-    private static let due = """
-        \(EventRows.status) IN ('scheduled', 'started') AND (w.start_at <= ? OR \(EventRows.status) = 'started')
-        """
 
     func incarnation(vm: String) throws -> DocumentIncarnation? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT incarnation, digest, changed_at FROM scheduled_event_documents WHERE vm = ?
             """), arguments: [vm]) else { return nil }
-        guard let changed = Timestamp(iso8601: row[2]) else {
-            throw corruptRow(table: "scheduled_event_documents", key: vm, problem: "its time cannot be read")
-        }
-        return DocumentIncarnation(vm: vm, number: row[0], digest: row[1], changedAt: changed)
+        return try DocumentIncarnation(stored: vm, number: row[0], digest: row[1], changedAt: row[2])
     }
 
     func save(_ i: DocumentIncarnation) throws {
@@ -42,5 +34,25 @@ struct SQLiteScheduledEventsRepository: ScheduledEventsRepository {
             try db.execute(sql: "INSERT INTO scheduled_event_documents(vm, incarnation, digest, changed_at) VALUES (?, ?, ?, ?)",
                            arguments: [i.vm, i.number, i.digest, i.changedAt.iso8601])
         }
+    }
+}
+
+extension DocumentIncarnation {
+    /// An incarnation as `scheduled_event_documents` stores it, its time as ISO text.
+    package init(stored vm: String, number: Int64, digest: String, changedAt: String) throws {
+        guard let changed = Timestamp(iso8601: changedAt) else {
+            throw corruptRow(table: "scheduled_event_documents", key: vm, problem: "its time cannot be read")
+        }
+        self.init(vm: vm, number: number, digest: digest, changedAt: changed)
+    }
+}
+
+extension EventRows {
+    /// Scheduled or started.
+    package static let isActive = "\(status) IN ('scheduled', 'started')"
+
+    /// Scheduled or started, and started already or planned to start by `placeholder`'s time.
+    package static func due(by placeholder: String) -> String {
+        "\(isActive) AND (w.start_at <= \(placeholder) OR \(status) = 'started')"
     }
 }

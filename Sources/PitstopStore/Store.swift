@@ -24,6 +24,10 @@ public protocol Store: Sendable {
     /// a transaction: cheap enough to consult on every request, so that an answer computed
     /// from the data can be reused while the mark stays the same.
     func changeMark() -> ChangeMark
+
+    /// Takes the lock `name` (a word: `notify`, `executor`) on this database if no process
+    /// holds it, without waiting.
+    func tryLock(_ name: String) async throws -> LockAttempt
 }
 
 /// What ``Store/changeMark()`` returns: equal marks mean nothing was committed in between.
@@ -391,7 +395,9 @@ public struct StoredToken: Sendable, Hashable {
 /// ``EventRepository/insert(events:keys:recorded:progress:)`` not to do again. Only the
 /// repository makes one.
 public struct RecordedNames: Sendable {
-    let regions: Set<String>
+    package let regions: Set<String>
+
+    package init(regions: Set<String>) { self.regions = regions }
 }
 
 extension EventRepository {

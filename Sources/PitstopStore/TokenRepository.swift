@@ -2,7 +2,7 @@
 // Nothing here takes a secret: tokens are read whole (they are few) and compared by the service,
 // never looked up by what a caller presented.
 import GRDB
-import PitstopCore
+package import PitstopCore
 
 struct SQLiteTokenRepository: TokenRepository {
     let db: Database
@@ -11,9 +11,7 @@ struct SQLiteTokenRepository: TokenRepository {
 
     func insert(_ token: StoredToken) throws {
         // Named before SQLite's UNIQUE would refuse it, so the message can say what to do.
-        if try byName(token.name) != nil {
-            throw PitstopError(.conflict, "token \(token.name) already exists; revoke it first or pick another name")
-        }
+        if try byName(token.name) != nil { throw StoredToken.nameTaken(token.name) }
         try constrained {
             try db.execute(sql: """
                 INSERT INTO api_tokens(name, role, hash, created_at, created_by, last_used_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -40,7 +38,18 @@ struct SQLiteTokenRepository: TokenRepository {
     }
 
     private static func token(_ row: Row) throws -> StoredToken {
-        let name: String = row[0]
+        try StoredToken(stored: row[0], role: row[1], hash: row[2], createdAt: row[3], createdBy: row[4], lastUsedAt: row[5])
+    }
+}
+
+extension StoredToken {
+    /// What inserting a token under a name already taken throws.
+    package static func nameTaken(_ name: String) -> PitstopError {
+        PitstopError(.conflict, "token \(name) already exists; revoke it first or pick another name")
+    }
+
+    /// A token as `api_tokens` stores it, its times as ISO text.
+    package init(stored name: String, role: String, hash: String, createdAt: String?, createdBy: String, lastUsedAt: String?) throws {
         func instant(_ text: String?, _ column: String) throws -> Timestamp? {
             guard let text else { return nil }
             guard let t = Timestamp(iso8601: text) else {
@@ -48,10 +57,9 @@ struct SQLiteTokenRepository: TokenRepository {
             }
             return t
         }
-        guard let created = try instant(row[3], "created_at") else {
+        guard let created = try instant(createdAt, "created_at") else {
             throw corruptRow(table: "api_tokens", key: name, problem: "it has no created_at")
         }
-        return StoredToken(name: name, role: row[1], hash: row[2], createdAt: created, createdBy: row[4],
-                           lastUsedAt: try instant(row[5], "last_used_at"))
+        self.init(name: name, role: role, hash: hash, createdAt: created, createdBy: createdBy, lastUsedAt: try instant(lastUsedAt, "last_used_at"))
     }
 }

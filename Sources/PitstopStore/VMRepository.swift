@@ -3,13 +3,13 @@
 import Foundation
 import GRDB
 import GRDBSQLite
-import PitstopCore
+package import PitstopCore
 
 /// Reads of the `vms` table.
 struct SQLiteVMRepository: VMRepository {
     let db: Database
 
-    static let columns = "name, region, subscription, availability_set, update_domain, fault_domain, ip_address"
+    static let columns = StoredVMs.columns
 
     func vm(named name: String) throws -> VirtualMachine? {
         try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM vms WHERE name = ?", arguments: [name]).map(Self.vm(from:))
@@ -35,12 +35,8 @@ struct SQLiteVMRepository: VMRepository {
     }
 
     private func read(_ scope: VMScope, keyed: Bool, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
-        let (filter, argument): (String, String?) = switch scope {
-        case .all: ("", nil)
-        case .region(let r): (" WHERE region = ?", r)
-        case .availabilitySet(let s): (" WHERE availability_set = ?", s)
-        case .subscription(let s): (" WHERE subscription = ?", s)
-        }
+        let test = StoredVMs.filter(scope)
+        let (filter, argument) = test.map { (" WHERE \($0.column) = ?", $0.value) } ?? ("", nil)
         let statement = try db.makeStatement(sql: "SELECT \(Self.columns)\(keyed ? ", key" : "") FROM vms\(filter) ORDER BY name")
         if let argument { try statement.setArguments([argument]) }
         let rows = RawRows(statement: statement, db: db)
@@ -79,21 +75,16 @@ struct SQLiteVMRepository: VMRepository {
 /// Upserts VMs one at a time inside a caller's transaction, through statements prepared once.
 /// A VM added gets its integer key (`vms.key`, migration 0008) from a block of keys the writer
 /// claims from `vm_key_counter` in the same transaction: one counter write per block, not per VM.
-/// Blocks double from one key up to ``keyBlock``, so keys stay nearly dense: a command that adds
-/// one VM takes one key, an import at most twice as many keys as VMs (the checker sizes an array
-/// by the largest key).
+/// Blocks double from one key up to ``StoredVMs/KeyBlocks/largest``, so keys stay nearly dense:
+/// a command that adds one VM takes one key, an import at most twice as many keys as VMs (the
+/// checker sizes an array by the largest key).
 final class VMWriter: VMWriting {
     private let db: Database
     private let insert: Statement
     private let update: Statement
     private let select: Statement
     private let arena = BindArena()
-    /// Keys claimed and not yet given: `next..<end`.
-    private var keys: (next: Int64, end: Int64) = (0, 0)
-    /// The next block's size.
-    private var block: Int64 = 1
-    /// The largest block: a million-VM import claims about 250.
-    static let keyBlock: Int64 = 4096
+    private var keys = StoredVMs.KeyBlocks()
 
     init(_ db: Database) throws {
         self.db = db
@@ -111,16 +102,12 @@ final class VMWriter: VMWriting {
 
     /// Inserts `vm` unless a VM of that name exists; returns whether it was inserted.
     func insertIfAbsent(_ vm: VirtualMachine) throws -> Bool {
-        if keys.next == keys.end {
-            let first = try claimVMKeys(block, in: db)
-            keys = (first, first + block)
-            block = min(2 * block, Self.keyBlock)
-        }
+        let key = try keys.next { try claimVMKeys($0, in: db) }
         sqlite3_reset(insert.sqliteStatement)
-        sqlite3_bind_int64(insert.sqliteStatement, 8, keys.next)
+        sqlite3_bind_int64(insert.sqliteStatement, 8, key)
         try run(insert, vm)
         guard sqlite3_changes(db.sqliteConnection) > 0 else { return false }
-        keys.next += 1
+        keys.take()
         return true
     }
 
@@ -148,12 +135,58 @@ final class VMWriter: VMWriting {
     }
 }
 
+/// What every engine's VM repository shares beside its SQL.
+package enum StoredVMs {
+    /// The columns a `VirtualMachine` is read from, in its initializer's order.
+    package static let columns = "name, region, subscription, availability_set, update_domain, fault_domain, ip_address"
+
+    /// The column and value a scope selects VMs by; nil for the whole fleet.
+    package static func filter(_ scope: VMScope) -> (column: String, value: String)? {
+        switch scope {
+        case .all: nil
+        case .region(let r): ("region", r)
+        case .availabilitySet(let s): ("availability_set", s)
+        case .subscription(let s): ("subscription", s)
+        }
+    }
+
+    /// Keys claimed from `vm_key_counter` and not yet given, claimed in blocks that double
+    /// from one key up to ``largest``.
+    package struct KeyBlocks {
+        /// Keys claimed and not yet given: `first..<end`.
+        private var first: VMKey = 0, end: VMKey = 0
+        /// The next block's size.
+        private var block: Int64 = 1
+        /// The largest block: a million-VM import claims about 250.
+        package static let largest: Int64 = 4096
+
+        package init() {}
+
+        /// The key the next VM added gets; when none is left, `claim(n)` claims a block of
+        /// `n` keys and returns the first. The key stays next until ``take()``.
+        package mutating func next(claim: (Int64) throws -> VMKey) rethrows -> VMKey {
+            if first == end {
+                let claimed = try claim(block)
+                (first, end) = (claimed, claimed + block)
+                block = min(2 * block, Self.largest)
+            }
+            return first
+        }
+
+        /// The key ``next(claim:)`` gave went to a VM.
+        package mutating func take() { first += 1 }
+    }
+
+    /// `vm_key_counter` has lost its one row.
+    package static var counterMissing: PitstopError { corruptRow(table: "vm_key_counter", key: "1", problem: "it is missing") }
+}
+
 /// Takes `count` keys no VM has had from `vm_key_counter`, in the caller's transaction; returns
 /// the first of them. Every key Pitstop gives a VM comes from here.
 func claimVMKeys(_ count: Int64, in db: Database) throws -> VMKey {
     guard let first = try Int64.fetchOne(db.cachedStatement(sql: "UPDATE vm_key_counter SET next = next + ?1 RETURNING next - ?1"),
                                          arguments: [count]) else {
-        throw corruptRow(table: "vm_key_counter", key: "1", problem: "it is missing")
+        throw StoredVMs.counterMissing
     }
     return first
 }

@@ -44,8 +44,9 @@ struct NotifyCommand: AsyncParsableCommand {
             }
 
             let now = try Invocation.now()
-            let notifier = try database.open().notifier
-            let lock = try NoticeSenderLock(beside: database.path)
+            let services = try database.open()
+            let notifier = services.notifier
+            let lock = try await NoticeSenderLock(on: services)
             let deliveries = try await notifier.sendDue(now: now, from: from, via: transport, actor: Invocation.actor(),
                                                         clock: { (try? Invocation.now()) ?? now })
             withExtendedLifetime(lock) {}

@@ -11,7 +11,9 @@ struct Pitstop: AsyncParsableCommand {
         abstract: "Planned maintenance for a fleet of virtual machines.",
         discussion: """
             The database is --db PATH, else $PITSTOP_DB, else $XDG_DATA_HOME/pitstop/pitstop.sqlite \
-            (~/.local/share/pitstop/pitstop.sqlite). PITSTOP_NOW replaces the clock.
+            (~/.local/share/pitstop/pitstop.sqlite): a SQLite file, or a PostgreSQL database that \
+            several servers share, as postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N]. \
+            PITSTOP_NOW replaces the clock.
             Exit status: 0 success, 1 findings (check, a refused start), 2 refused input, 3 an internal fault.
             """,
         subcommands: [
@@ -24,7 +26,7 @@ struct Pitstop: AsyncParsableCommand {
 
 /// Options every command that touches the database takes.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The database file (default: $PITSTOP_DB, else $XDG_DATA_HOME/pitstop/pitstop.sqlite).")
+    @Option(name: .long, help: "The database: a SQLite file (PATH or sqlite:PATH) or a postgres://USER@HOST/DATABASE URL (default: $PITSTOP_DB, else $XDG_DATA_HOME/pitstop/pitstop.sqlite).")
     var db: String?
 
     var path: String { DatabaseLocation.resolve(explicit: db) }

@@ -23,6 +23,7 @@ private final class CountingStore: Store {
     func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T { try await base.bulkWrite(work) }
     func isHealthy() async -> Bool { await base.isHealthy() }
     func changeMark() -> ChangeMark { base.changeMark() }
+    func tryLock(_ name: String) async throws -> LockAttempt { try await base.tryLock(name) }
     var count: Int { reads.withLock { $0 } }
 }
 

@@ -121,4 +121,5 @@ struct UnreachableStore: Store {
     func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T { throw Unreachable() }
     func isHealthy() async -> Bool { false }
     func changeMark() -> ChangeMark { ChangeMark([]) }
+    func tryLock(_ name: String) async throws -> LockAttempt { throw PitstopError(.internal, "the database does not answer") }
 }

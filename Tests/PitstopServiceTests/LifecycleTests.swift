@@ -1,9 +1,9 @@
 // The event lifecycle on an in-memory database: transitions, refused and forced starts, waves, audit.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopService
-@testable import PitstopStore
+import PitstopStore
+import PitstopTestSupport
 import Testing
 
 /// eastus (set web: UDs 0 and 1, web-0..web-3; single-instance solo-east) is linked to westus
@@ -33,13 +33,16 @@ private let planned = at("2026-11-01T00:00:00Z")
 private let noticeRuns = at("2026-11-08T00:00:00Z")
 
 /// A fleet and one reboot campaign over eastus and westus, not before 2026-11-10, 30 min gap.
+/// Every test here runs on SQLite and on PostgreSQL.
 private struct Fixture {
-    let database: AppDatabase
+    let database: any Store
+    let raw: TestDatabase
     let lifecycle: LifecycleService
     let campaign: String
 
-    init(regions: [String] = ["eastus", "westus"], udGap: Int64 = 1800) async throws {
-        database = try AppDatabase.inMemory()
+    init(_ engine: TestEngine, regions: [String] = ["eastus", "westus"], udGap: Int64 = 1800) async throws {
+        raw = try TestDatabase(engine)
+        database = raw.store
         _ = try await InventoryService(store: database, actor: "test", clock: { planned })
             .importDocument(.bytes(Array(fleetJSON.utf8), name: "fleet.json"))
         let plan = try await SchedulerService(store: database).plan(
@@ -60,19 +63,15 @@ private struct Fixture {
 
     /// Audit actions in order, after the planning entries.
     func actions() throws -> [String] {
-        try database.writer.read { db in
-            try String.fetchAll(db, sql: "SELECT action FROM audit_log WHERE action LIKE 'event.%' ORDER BY seq")
-        }
+        try raw.strings("SELECT action FROM audit_log WHERE action LIKE 'event.%' ORDER BY seq").compactMap { $0 }
     }
 
     func auditRows() throws -> Int {
-        try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log") ?? 0 }
+        try raw.integer("SELECT count(*) FROM audit_log") ?? 0
     }
 
     func subjects(seq: Int64) throws -> Set<String> {
-        try database.writer.read { db in
-            Set(try Row.fetchAll(db, sql: "SELECT kind, name FROM audit_subjects WHERE seq = ?", arguments: [seq]).map { "\($0[0] as String) \($0[1] as String)" })
-        }
+        Set(try raw.strings("SELECT kind || ' ' || name FROM audit_subjects WHERE seq = ?", [.integer(seq)]).compactMap { $0 })
     }
 
     /// Starts an event at its planned start.
@@ -109,8 +108,8 @@ private func notApproved(_ refused: PitstopError?) -> String? {
 
 // MARK: Legal transitions
 
-@Test func approvingMarksAScheduledEventApproved() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func approvingMarksAScheduledEventApproved(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     let result = try await f.lifecycle.approve(.event(try await f.id("web-0")), at: at("2026-11-02T09:00:00Z"), actor: "owner")
     let record = try await f.record("web-0")
     #expect(record.event.status == .scheduled)
@@ -121,8 +120,8 @@ private func notApproved(_ refused: PitstopError?) -> String? {
     #expect(subjects.isSuperset(of: ["event \(try await f.id("web-0"))", "vm web-0", "set web", "region eastus", "campaign \(f.campaign)"]))
 }
 
-@Test func approvingTwiceChangesNothing() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func approvingTwiceChangesNothing(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     let id = try await f.id("web-0")
     try await f.lifecycle.approve(.event(id), at: at("2026-11-02T09:00:00Z"), actor: "tester")
     let rows = try f.auditRows()
@@ -133,8 +132,8 @@ private func notApproved(_ refused: PitstopError?) -> String? {
     #expect(try await f.record("web-0").approvedAt == at("2026-11-02T09:00:00Z"))
 }
 
-@Test func startingRecordsTheActualStart() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func startingRecordsTheActualStart(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     let start = try await f.plannedStart("web-0") + 120
     let result = try await f.lifecycle.start(.event(try await f.id("web-0")), at: start, reason: "agent picked it up", actor: "tester")
     let record = try await f.record("web-0")
@@ -146,9 +145,9 @@ private func notApproved(_ refused: PitstopError?) -> String? {
     #expect(result.audit?.details.contains("\"forced\": false") == true)
 }
 
-@Test(arguments: [Transition.complete, .fail])
-func endingRecordsTheActualEnd(transition: Transition) async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all, [Transition.complete, .fail])
+func endingRecordsTheActualEnd(engine: TestEngine, transition: Transition) async throws {
+    let f = try await Fixture(engine)
     try await f.startOnTime("web-0")
     let end = try await f.plannedStart("web-0") + 1000
     let result = try await f.lifecycle.transition(transition, .event(try await f.id("web-0")), at: end, reason: "host patched", actor: "tester")
@@ -159,8 +158,8 @@ func endingRecordsTheActualEnd(transition: Transition) async throws {
     #expect(result.audit?.details.contains("\"seconds\": 1000") == true)
 }
 
-@Test func cancellingAScheduledEvent() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func cancellingAScheduledEvent(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     let result = try await f.lifecycle.cancel(.event(try await f.id("solo-east")), at: at("2026-11-05T00:00:00Z"), reason: "VM retired", actor: "tester")
     #expect(try await f.record("solo-east").event.status == .cancelled)
     #expect(result.audit?.action == "event.cancelled")
@@ -170,7 +169,7 @@ func endingRecordsTheActualEnd(transition: Transition) async throws {
 // MARK: Illegal transitions
 
 /// (what happened first, the transition attempted, the status the message names)
-@Test(arguments: [
+@Test(arguments: TestEngine.all, [
     ([Transition](), Transition.complete, "scheduled"),
     ([], .fail, "scheduled"),
     ([.start], .start, "started"),
@@ -183,8 +182,9 @@ func endingRecordsTheActualEnd(transition: Transition) async throws {
     ([.cancel], .approve, "cancelled"),
     ([.cancel], .cancel, "cancelled"),
 ])
-func illegalTransitionsAreConflicts(before: [Transition], attempt: Transition, status: String) async throws {
-    let f = try await Fixture()
+func illegalTransitionsAreConflicts(engine: TestEngine, step: ([Transition], Transition, String)) async throws {
+    let (before, attempt, status) = step
+    let f = try await Fixture(engine)
     let id = try await f.id("web-0")
     var instant = try await f.plannedStart("web-0")
     for step in before {
@@ -200,23 +200,23 @@ func illegalTransitionsAreConflicts(before: [Transition], attempt: Transition, s
     #expect(try f.auditRows() == rows)
 }
 
-@Test func anEndBeforeTheStartIsInvalid() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func anEndBeforeTheStartIsInvalid(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     try await f.startOnTime("web-0")
     let error = await serviceError { try await f.lifecycle.complete(.event(try await f.id("web-0")), at: try await f.plannedStart("web-0") - 60, actor: "tester") }
     #expect(error?.kind == .invalid)
 }
 
-@Test func unknownEventsAndWavesAreNotFound() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func unknownEventsAndWavesAreNotFound(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     #expect(await serviceError { try await f.lifecycle.start(.event("nope"), at: noticeRuns, actor: "tester") }?.kind == .notFound)
     #expect(await serviceError { try await f.lifecycle.start(.wave("nope"), at: noticeRuns, actor: "tester") }?.kind == .notFound)
 }
 
 // MARK: Refused starts
 
-@Test func aSecondUpdateDomainIsRefusedWhileTheFirstRuns() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func aSecondUpdateDomainIsRefusedWhileTheFirstRuns(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     try await f.startOnTime("web-0")
     try await f.lifecycle.approve(.event(try await f.id("web-1")), at: planned, actor: "tester")
     let rows = try f.auditRows()
@@ -229,8 +229,8 @@ func illegalTransitionsAreConflicts(before: [Transition], attempt: Transition, s
     #expect(try f.auditRows() == rows)
 }
 
-@Test func theNextUpdateDomainWaitsForTheRecoveryGap() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func theNextUpdateDomainWaitsForTheRecoveryGap(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     try await f.lifecycle.start(.wave(try await f.wave("web-0")), at: try await f.plannedStart("web-0"), actor: "tester")
     let ended = try await f.plannedStart("web-0") + 900
     try await f.lifecycle.complete(.wave(try await f.wave("web-0")), at: ended, actor: "tester")
@@ -244,9 +244,10 @@ func illegalTransitionsAreConflicts(before: [Transition], attempt: Transition, s
 }
 
 /// The table has eastus -> westus only; a start in either region waits for the other.
-@Test(arguments: [("web-0", "api-0"), ("api-0", "web-0")])
-func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String) async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all, [("web-0", "api-0"), ("api-0", "web-0")])
+func aLinkedRegionRunningRefusesTheStartEitherWay(engine: TestEngine, order: (String, String)) async throws {
+    let (first, second) = order
+    let f = try await Fixture(engine)
     for vm in [first, second] { try await f.lifecycle.approve(.wave(try await f.wave(vm)), at: planned, actor: "tester") }
     let t = at("2026-11-09T00:00:00Z")
     try await f.lifecycle.start(.wave(try await f.wave(first)), at: t, actor: "tester")
@@ -255,8 +256,8 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
     #expect(refused?.conflicts.contains(try await f.id(first)) == true)
 }
 
-@Test func aSingleInstanceVMWaitsForItsRegionsSets() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func aSingleInstanceVMWaitsForItsRegionsSets(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     try await f.lifecycle.approve(.event(try await f.id("solo-east")), at: planned, actor: "tester")
     let refused = await refusal { try await f.lifecycle.start(.event(try await f.id("solo-east")), at: noticeRuns + 3600, actor: "tester") }
     #expect(rules(refused).first == RuleName.singleBeforeMulti.rawValue)
@@ -266,8 +267,8 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
     #expect(Set(conflicts) == Set(webIDs))
 }
 
-@Test func aSingleInstanceVMMayStartOnceItsRegionsSetsAreDone() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func aSingleInstanceVMMayStartOnceItsRegionsSetsAreDone(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     var t = try await f.plannedStart("web-0")
     for vm in ["web-0", "web-1"] {
         try await f.lifecycle.approve(.wave(try await f.wave(vm)), at: planned, actor: "tester")
@@ -282,8 +283,8 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
 
 // MARK: Forced starts
 
-@Test func aForcedStartIsRecordedWithItsConflicts() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func aForcedStartIsRecordedWithItsConflicts(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     try await f.startOnTime("web-0")
     let start = try await f.plannedStart("web-0") + 300
     let result = try await f.lifecycle.start(.event(try await f.id("web-1")), at: start, reason: "security fix cannot wait", force: true, actor: "oncall")
@@ -305,8 +306,8 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
     #expect(details["unapproved"] as? [String] == [try await f.id("web-1")])
 }
 
-@Test func forceWithoutAReasonIsInvalid() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func forceWithoutAReasonIsInvalid(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     try await f.startOnTime("web-0")
     for reason in [nil, "", "  "] {
         let error = await serviceError { try await f.lifecycle.start(.event(try await f.id("web-1")), at: noticeRuns + 60, reason: reason, force: true, actor: "tester") }
@@ -315,8 +316,8 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
     #expect(try await f.record("web-1").event.status == .scheduled)
 }
 
-@Test func forceOnAStartTheRulesAllowIsNotRecordedAsForced() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func forceOnAStartTheRulesAllowIsNotRecordedAsForced(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     let result = try await f.lifecycle.start(.event(try await f.id("web-0")), at: try await f.plannedStart("web-0"), reason: "routine", force: true, actor: "tester")
     #expect(!result.forced)
     #expect(try await f.record("web-0").forced == false)
@@ -324,8 +325,8 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
 
 // MARK: Approval and early starts
 
-@Test func anApprovalAllowsAnEarlyStartButNotBeforeTheNoticePeriod() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func anApprovalAllowsAnEarlyStartButNotBeforeTheNoticePeriod(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     let id = try await f.id("web-0")
     #expect(try await f.plannedStart("web-0") > noticeRuns)
     // Unapproved and early: refused.
@@ -348,8 +349,8 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
 
 // MARK: Waves
 
-@Test func waveOperationsChangeEveryEventOfTheWave() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func waveOperationsChangeEveryEventOfTheWave(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     let wave = try await f.wave("web-0")
     let members: Set<String> = [try await f.id("web-0"), try await f.id("web-2")]
     let approved = try await f.lifecycle.approve(.wave(wave), at: planned, actor: "tester")
@@ -370,8 +371,8 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
     #expect(try f.actions() == ["event.approved", "event.started", "event.completed"])
 }
 
-@Test func aWaveLeavesMembersThatMovedOnTheirOwn() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func aWaveLeavesMembersThatMovedOnTheirOwn(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     let wave = try await f.wave("web-0")
     try await f.lifecycle.start(.event(try await f.id("web-0")), at: try await f.plannedStart("web-0"), actor: "tester")
     try await f.lifecycle.fail(.event(try await f.id("web-0")), at: try await f.plannedStart("web-0") + 60, actor: "tester")
@@ -382,8 +383,8 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
     #expect(await serviceError { try await f.lifecycle.start(.wave(wave), at: try await f.plannedStart("web-0") + 180, actor: "tester") }?.kind == .conflict)
 }
 
-@Test func completingAWaveWithAMemberThatNeverStartedIsAConflict() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func completingAWaveWithAMemberThatNeverStartedIsAConflict(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     try await f.startOnTime("web-0")
     let error = await serviceError { try await f.lifecycle.complete(.wave(try await f.wave("web-0")), at: try await f.plannedStart("web-0") + 900, actor: "tester") }
     #expect(error?.kind == .conflict)
@@ -393,8 +394,8 @@ func aLinkedRegionRunningRefusesTheStartEitherWay(first: String, second: String)
 
 // MARK: Audit
 
-@Test func everyTransitionAppendsOneAuditEntry() async throws {
-    let f = try await Fixture()
+@Test(arguments: TestEngine.all) func everyTransitionAppendsOneAuditEntry(engine: TestEngine) async throws {
+    let f = try await Fixture(engine)
     let before = try f.auditRows()
     try await f.lifecycle.approve(.event(try await f.id("web-0")), at: planned, actor: "tester")
     try await f.startOnTime("web-0")

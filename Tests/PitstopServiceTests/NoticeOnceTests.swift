@@ -30,6 +30,7 @@ final class NoticeReadCountingStore: Store, @unchecked Sendable {
     }
     func isHealthy() async -> Bool { await base.isHealthy() }
     func changeMark() -> ChangeMark { base.changeMark() }
+    func tryLock(_ name: String) async throws -> LockAttempt { try await base.tryLock(name) }
 
     struct CountingRepositories: Repositories {
         let base: any Repositories

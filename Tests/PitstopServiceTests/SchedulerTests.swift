@@ -1,9 +1,9 @@
 // Tests for the scheduler service: what `plan` writes, what it refuses, what `upcoming`
 // lists, and that `check` catches each rule broken behind Pitstop's back with raw SQL.
 import Foundation
-import GRDB
 import PitstopCore
-@testable import PitstopStore
+import PitstopStore
+import PitstopTestSupport
 import Testing
 @testable import PitstopService
 
@@ -30,12 +30,16 @@ private let fleet = """
     }
     """
 
+/// The fleet on one engine: every test here runs on SQLite and on PostgreSQL.
 private struct Fixture {
-    let database: AppDatabase
+    let database: any Store
+    /// The same data, for SQL written behind Pitstop's back.
+    let raw: TestDatabase
     let scheduler: SchedulerService
 
-    init() async throws {
-        database = try AppDatabase.inMemory()
+    init(_ engine: TestEngine) async throws {
+        raw = try TestDatabase(engine)
+        database = raw.store
         _ = try await InventoryService(store: database, actor: "test", clock: { now }).importDocument(.bytes(Array(fleet.utf8), name: "fleet.json"))
         scheduler = SchedulerService(store: database)
     }
@@ -45,16 +49,16 @@ private struct Fixture {
         try await scheduler.plan(request, now: now, dryRun: dryRun, actor: "test")
     }
 
-    func sql(_ text: String, _ arguments: StatementArguments = []) throws {
-        try database.writer.write { try $0.execute(sql: text, arguments: arguments) }
+    func sql(_ text: String, _ values: [TestDatabase.Value] = []) throws {
+        try raw.execute(text, values)
     }
 
     func count(_ table: String) throws -> Int {
-        try database.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+        try raw.integer("SELECT count(*) FROM \(table)") ?? 0
     }
 
-    func event(_ vm: String) throws -> PlannedEvent {
-        try database.writer.read { db in try SQLiteRepositories(db: db).events.events(.vm(vm)).first!.event }
+    func event(_ vm: String) async throws -> PlannedEvent {
+        try await database.read { tx in try tx.events.events(.vm(vm)).first!.event }
     }
 
     func rules() async throws -> Set<String> { Set(try await scheduler.check().map(\.rule.rawValue)) }
@@ -64,20 +68,19 @@ private struct Fixture {
     /// The plan hands the store each VM's key as read with the fleet: every pair must name the
     /// VM it was planned for, and each notice list its own subscription's VMs only. A VM another
     /// tool wrote without a key gets one from the plan.
-    @Test func everyPairAndNoticeNamesTheVMItWasPlannedFor() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func everyPairAndNoticeNamesTheVMItWasPlannedFor(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try f.sql("INSERT INTO vms(name, region, subscription) VALUES ('jump-2', 'eastus', 'fabrikam')")
         try await f.plan()
         #expect(try f.count("wave_vms") == 10)
-        let (matching, keyless) = try await f.database.writer.read { db in
-            (try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM wave_vms p JOIN vms v ON v.key = p.vm JOIN vm_names n ON n.key = p.vm WHERE n.name = v.name
-                """), try Int.fetchOne(db, sql: "SELECT count(*) FROM vms WHERE key IS NULL"))
-        }
+        let matching = try f.raw.integer("""
+            SELECT count(*) FROM wave_vms p JOIN vms v ON v.key = p.vm JOIN vm_names n ON n.key = p.vm WHERE n.name = v.name
+            """)
+        let keyless = try f.raw.integer("SELECT count(*) FROM vms WHERE key IS NULL")
         #expect(matching == 10)
         #expect(keyless == 0)
-        #expect(try f.event("jump-2").region == "eastus")
-        let notices = try await f.database.writer.read { try SQLiteRepositories(db: $0).notices.notices() }
+        #expect(try await f.event("jump-2").region == "eastus")
+        let notices = try await f.database.read { try $0.notices.notices() }
         let fabrikam = try #require(notices.first { $0.subscription == "fabrikam" }).body
         let contoso = try #require(notices.first { $0.subscription == "contoso" }).body
         #expect(fabrikam.contains("db-0") && fabrikam.contains("jump-2") && !fabrikam.contains("web-0"))
@@ -85,33 +88,33 @@ private struct Fixture {
     }
 
     /// Only the VMs a plan names get their name recorded, whether it covers some regions or all.
-    @Test func aPlanRecordsTheNamesOfItsOwnVMs() async throws {
-        let f = try await Fixture()
-        let names = { try await f.database.writer.read { try String.fetchAll($0, sql: "SELECT name FROM vm_names ORDER BY name") } }
+    @Test(arguments: TestEngine.all) func aPlanRecordsTheNamesOfItsOwnVMs(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
+        let names = { try f.raw.strings("SELECT name FROM vm_names ORDER BY name").compactMap { $0 } }
         try await f.plan(CampaignRequest(kind: .reboot, regions: ["northeurope"]))
-        #expect(try await names() == ["db-0", "db-1"])
+        #expect(try names() == ["db-0", "db-1"])
         try await f.plan(CampaignRequest(kind: .freeze))
-        #expect(try await names() == ["api-0", "api-1", "db-0", "db-1", "jump", "web-0", "web-1", "web-2", "web-3"])
+        #expect(try names() == ["api-0", "api-1", "db-0", "db-1", "jump", "web-0", "web-1", "web-2", "web-3"])
     }
 
-    @Test func aPlanWritesTheCampaignItsEventsNoticesAndAudit() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aPlanWritesTheCampaignItsEventsNoticesAndAudit(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         let result = try await f.plan()
         #expect(result.written)
         #expect(try f.count("campaigns") == 1)
         #expect(try f.count("wave_vms") == 9)
         // one notice per subscription, to its admins and co-admins
-        let notices = try await f.database.writer.read { try SQLiteRepositories(db: $0).notices.notices() }
+        let notices = try await f.database.read { try $0.notices.notices() }
         #expect(notices.map(\.subscription) == ["contoso", "fabrikam"])
         #expect(notices[0].recipients == ["ops@contoso.example", "oncall@contoso.example"])
         #expect(notices[0].body.contains("web-0"))
-        let actions = try await f.database.writer.read { try String.fetchAll($0, sql: "SELECT action FROM audit_log ORDER BY seq") }
+        let actions = try f.raw.strings("SELECT action FROM audit_log ORDER BY seq").compactMap { $0 }
         #expect(actions == ["inventory.imported", "campaign.planned", "notice.queued", "notice.queued"])
         #expect(try await f.scheduler.check().isEmpty)
     }
 
-    @Test func aDryRunWritesNothing() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aDryRunWritesNothing(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         let auditBefore = try f.count("audit_log")
         let result = try await f.plan(dryRun: true)
         #expect(!result.written)
@@ -122,35 +125,35 @@ private struct Fixture {
         #expect(try f.count("audit_log") == auditBefore)
     }
 
-    @Test func aFreezeCampaignQueuesNoNotice() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aFreezeCampaignQueuesNoNotice(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan(CampaignRequest(kind: .freeze))
         #expect(try f.count("notices") == 0)
-        #expect(try f.event("web-0").range.duration == 30)
+        #expect(try await f.event("web-0").range.duration == 30)
     }
 
-    @Test func theSamePlanTwiceGivesTheSameTimes() async throws {
-        let first = try await Fixture().plan(dryRun: true).events
-        let second = try await Fixture().plan(dryRun: true).events
+    @Test(arguments: TestEngine.all) func theSamePlanTwiceGivesTheSameTimes(engine: TestEngine) async throws {
+        let first = try await Fixture(engine).plan(dryRun: true).events
+        let second = try await Fixture(engine).plan(dryRun: true).events
         #expect(first == second)
     }
 
-    @Test func aSecondCampaignKeepsClearOfTheFirst() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aSecondCampaignKeepsClearOfTheFirst(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
         try await f.plan(CampaignRequest(kind: .freeze, description: "second"))
         #expect(try f.count("campaigns") == 2)
         #expect(try await f.scheduler.check().isEmpty)
     }
 
-    @Test func withoutNotBeforeAPlanStartsOnAWholeMinuteAfterTheNotice() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func withoutNotBeforeAPlanStartsOnAWholeMinuteAfterTheNotice(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         let campaign = try await f.plan(CampaignRequest(kind: .freeze), dryRun: true).campaign
         #expect(campaign.notBefore == Timestamp(iso8601: "2026-11-22T10:15:00Z"))
     }
 
-    @Test func cancellingACampaignCancelsItsScheduledEventsAndKeepsThem() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func cancellingACampaignCancelsItsScheduledEventsAndKeepsThem(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         let id = try await f.plan().campaign.id
         #expect(try await f.scheduler.cancel(id, now: now, actor: "test") == 9)
         let statuses = try await f.database.read { tx in Set(try tx.events.events(.all).map(\.event.status)) }
@@ -160,8 +163,8 @@ private struct Fixture {
 }
 
 @Suite struct InventoryWithPlansTests {
-    @Test func aVMWithScheduledMaintenanceCannotBeRemoved() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aVMWithScheduledMaintenanceCannotBeRemoved(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         let id = try await f.plan().campaign.id
         let inventory = InventoryService(store: f.database, actor: "test", clock: { now })
         await #expect(throws: PitstopError.self) { try await inventory.removeVM("web-0") }
@@ -174,8 +177,8 @@ private struct Fixture {
 }
 
 @Suite struct PlanRefusalTests {
-    private func refusal(_ request: CampaignRequest) async throws -> String {
-        let f = try await Fixture()
+    private func refusal(_ request: CampaignRequest, on engine: TestEngine) async throws -> String {
+        let f = try await Fixture(engine)
         do {
             try await f.plan(request)
             Issue.record("the plan was accepted")
@@ -187,21 +190,21 @@ private struct Fixture {
         return ""
     }
 
-    @Test func anUnknownRegionIsNamed() async throws {
-        #expect(try await refusal(CampaignRequest(kind: .reboot, regions: ["atlantis"])).contains("'atlantis'"))
+    @Test(arguments: TestEngine.all) func anUnknownRegionIsNamed(engine: TestEngine) async throws {
+        #expect(try await refusal(CampaignRequest(kind: .reboot, regions: ["atlantis"]), on: engine).contains("'atlantis'"))
     }
 
-    @Test func aFreezeLongerThanThirtySecondsIsRefused() async throws {
-        #expect(try await refusal(CampaignRequest(kind: .freeze, perVMDuration: 45)).contains("at most 30s"))
+    @Test(arguments: TestEngine.all) func aFreezeLongerThanThirtySecondsIsRefused(engine: TestEngine) async throws {
+        #expect(try await refusal(CampaignRequest(kind: .freeze, perVMDuration: 45), on: engine).contains("at most 30s"))
     }
 
-    @Test func aStartBeforeTheNoticeAllowsIsRefusedWithTheEarliestInstant() async throws {
-        let message = try await refusal(CampaignRequest(kind: .reboot, notBefore: Timestamp(iso8601: "2026-11-25T00:00:00Z")))
+    @Test(arguments: TestEngine.all) func aStartBeforeTheNoticeAllowsIsRefusedWithTheEarliestInstant(engine: TestEngine) async throws {
+        let message = try await refusal(CampaignRequest(kind: .reboot, notBefore: Timestamp(iso8601: "2026-11-25T00:00:00Z")), on: engine)
         #expect(message.contains("2026-11-29T10:00:00Z"))
     }
 
-    @Test func regionsWithoutVMsAreRefused() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func regionsWithoutVMsAreRefused(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await InventoryService(store: f.database, actor: "test", clock: { now }).addRegion(Region(name: "empty"))
         do {
             try await f.plan(CampaignRequest(kind: .reboot, regions: ["empty"]))
@@ -211,8 +214,8 @@ private struct Fixture {
         }
     }
 
-    @Test func aWindowShorterThanAWaveMakesThePlanFailWithTheNumbers() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aWindowShorterThanAWaveMakesThePlanFailWithTheNumbers(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try f.sql("UPDATE maintenance_windows SET duration = 'PT10M', duration_seconds = 600")
         do {
             try await f.plan(CampaignRequest(kind: .reboot, regions: ["northeurope"]))
@@ -228,8 +231,8 @@ private struct Fixture {
 }
 
 @Suite struct UpcomingTests {
-    @Test func upcomingForAVMListsItsEventWithItsWindow() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func upcomingForAVMListsItsEventWithItsWindow(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
         let events = try await f.scheduler.upcoming(.vm("db-0"), now: now, within: 30 * 86_400)
         #expect(events.map(\.record.event.vm) == ["db-0"])
@@ -238,8 +241,8 @@ private struct Fixture {
         #expect(eastus[0].window == nil)  // eastus has no windows: any time
     }
 
-    @Test func upcomingIsSoonestFirstAndLimitedToTheHorizon() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func upcomingIsSoonestFirstAndLimitedToTheHorizon(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
         let all = try await f.scheduler.upcoming(.all, now: now, within: 30 * 86_400)
         #expect(all.count == 9)
@@ -247,15 +250,15 @@ private struct Fixture {
         #expect(try await f.scheduler.upcoming(.all, now: now, within: 86_400).isEmpty)  // the notice keeps them a week out
     }
 
-    @Test func upcomingForASubscriptionListsOnlyItsVMs() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func upcomingForASubscriptionListsOnlyItsVMs(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
         let vms = Set(try await f.scheduler.upcoming(.subscription("fabrikam"), now: now, within: 30 * 86_400).map(\.record.event.vm))
         #expect(vms == ["db-0", "db-1"])
     }
 
-    @Test func anUnknownScopeIsRefused() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func anUnknownScopeIsRefused(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         await #expect(throws: PitstopError.self) { try await f.scheduler.upcoming(.set("nope"), now: now, within: 86_400) }
     }
 }
@@ -267,28 +270,24 @@ extension SchedulerService.Scope {
 /// Each rule broken behind Pitstop's back is caught by `check` under its name.
 @Suite struct CheckCatchesSQLTests {
     /// Moves the event's wave (all VMs of a wave share its times).
-    private func shifted(_ e: PlannedEvent, to start: Timestamp) -> StatementArguments {
-        [start.seconds, (start + e.range.duration).seconds, e.wave]
+    private func shifted(_ e: PlannedEvent, to start: Timestamp) -> [TestDatabase.Value] {
+        [.integer(start.seconds), .integer((start + e.range.duration).seconds), .text(e.wave)]
     }
 
     private let move = "UPDATE waves SET start_at = ?, end_at = ? WHERE public_id = ?"
 
-    @Test func aCleanPlanHasNoViolations() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aCleanPlanHasNoViolations(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
         #expect(try await f.rules().isEmpty)
     }
 
     /// The snapshot is built beside the plan's read: a fleet written behind the foreign keys'
     /// back is still refused by name, not crashed on or checked half.
-    @Test func aFleetWrittenBehindTheForeignKeysIsRefusedByName() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aFleetWrittenBehindTheForeignKeysIsRefusedByName(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
-        try await f.database.writer.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA foreign_keys = OFF")
-            try db.execute(sql: "INSERT INTO vms(name, region, subscription) VALUES ('ghost', 'atlantis', 'contoso')")
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
-        }
+        try f.raw.execute("INSERT INTO vms(name, region, subscription) VALUES ('ghost', 'atlantis', 'contoso')", checks: false)
         do {
             _ = try await f.scheduler.check()
             Issue.record("check accepted a VM of an unknown region")
@@ -299,74 +298,74 @@ extension SchedulerService.Scope {
         }
     }
 
-    @Test func twoUpdateDomainsOfASetAtOnce() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func twoUpdateDomainsOfASetAtOnce(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
-        let ud0 = try f.event("web-0"), ud1 = try f.event("web-1")
+        let ud0 = try await f.event("web-0"), ud1 = try await f.event("web-1")
         try f.sql(move, shifted(ud1, to: ud0.range.start + 60))
         #expect(try await f.rules().contains("update-domain-overlap"))
     }
 
-    @Test func theRecoveryGapCutShort() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func theRecoveryGapCutShort(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
-        let ud0 = try f.event("web-0"), ud1 = try f.event("web-1")
+        let ud0 = try await f.event("web-0"), ud1 = try await f.event("web-1")
         try f.sql(move, shifted(ud1, to: ud0.range.end + 60))
         #expect(try await f.rules().contains("ud-gap"))
     }
 
-    @Test func aNewPairLinkBetweenRegionsMaintainedTogether() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aNewPairLinkBetweenRegionsMaintainedTogether(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
         // northeurope runs alongside eastus; linking them makes the plan unsafe
         try f.sql("INSERT INTO region_pairs(region, paired_with) VALUES ('northeurope', 'eastus')")
         #expect(try await f.rules().contains("pair-overlap"))
     }
 
-    @Test func aStandaloneVMBeforeItsRegionsSets() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aStandaloneVMBeforeItsRegionsSets(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
-        let jump = try f.event("jump"), web = try f.event("web-0")
+        let jump = try await f.event("jump"), web = try await f.event("web-0")
         try f.sql(move, shifted(jump, to: web.range.start - jump.range.duration - 3600))
         #expect(try await f.rules().contains("single-before-multi"))
     }
 
-    @Test func anEventStartingBeforeItsNotice() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func anEventStartingBeforeItsNotice(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
-        let db0 = try f.event("db-0")
-        try f.sql("UPDATE waves SET planned_at = ? WHERE public_id = ?", [(db0.range.start - 3600).seconds, db0.wave])
+        let db0 = try await f.event("db-0")
+        try f.sql("UPDATE waves SET planned_at = ? WHERE public_id = ?", [.integer((db0.range.start - 3600).seconds), .text(db0.wave)])
         #expect(try await f.rules().contains("short-notice"))
     }
 
-    @Test func anEventMovedOutOfItsWindow() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func anEventMovedOutOfItsWindow(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
-        let db0 = try f.event("db-0")
+        let db0 = try await f.event("db-0")
         let day = db0.range.start.seconds / 86_400 * 86_400
         try f.sql(move, shifted(db0, to: Timestamp(seconds: day + 21 * 3600)))  // the window ends at 20:00
         #expect(try await f.rules().contains("outside-window"))
     }
 
-    @Test func aBlackoutAddedOverPlannedEvents() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aBlackoutAddedOverPlannedEvents(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
-        let web = try f.event("web-0")
+        let web = try await f.event("web-0")
         try f.sql("INSERT INTO blackouts(name, region, start_utc, end_utc) VALUES ('freeze', NULL, ?, ?)",
-                  [(web.range.start - 60).iso8601, (web.range.end + 60).iso8601])
+                  [.text((web.range.start - 60).iso8601), .text((web.range.end + 60).iso8601)])
         #expect(try await f.rules().contains("in-blackout"))
     }
 
-    @Test func aFreezeStretchedPastThirtySeconds() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aFreezeStretchedPastThirtySeconds(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan(CampaignRequest(kind: .freeze))
-        let e = try f.event("web-0")
-        try f.sql("UPDATE waves SET end_at = ? WHERE public_id = ?", [(e.range.start + 60).seconds, e.wave])
+        let e = try await f.event("web-0")
+        try f.sql("UPDATE waves SET end_at = ? WHERE public_id = ?", [.integer((e.range.start + 60).seconds), .text(e.wave)])
         #expect(try await f.rules().contains("freeze-too-long"))
     }
 
-    @Test func aVMBookedTwice() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aVMBookedTwice(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
         try f.sql("""
             INSERT INTO waves(public_id, campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at, status)
@@ -379,23 +378,23 @@ extension SchedulerService.Scope {
         #expect(try await f.rules().contains("double-booked"))
     }
 
-    @Test func aRebootWhoseNoticeWasDeleted() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aRebootWhoseNoticeWasDeleted(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
         try f.sql("DELETE FROM notices WHERE subscription = 'fabrikam'")
         #expect(try await f.rules() == ["missing-notice"])
     }
 
-    @Test func aVMMovedToAnotherUpdateDomainAfterPlanning() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func aVMMovedToAnotherUpdateDomainAfterPlanning(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
         // web-0 and web-3 share UD 0 and so one wave; moving web-3 to UD 1 puts UD 1 down with UD 0
         try f.sql("UPDATE vms SET update_domain = 1 WHERE name = 'web-3'")
         #expect(try await f.rules().contains("update-domain-overlap"))
     }
 
-    @Test func checkOfOneCampaignOnlyReportsViolationsInvolvingIt() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func checkOfOneCampaignOnlyReportsViolationsInvolvingIt(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         let first = try await f.plan().campaign.id
         let second = try await f.plan(CampaignRequest(kind: .freeze, description: "second")).campaign.id
         try f.sql("DELETE FROM notices")
@@ -407,11 +406,11 @@ extension SchedulerService.Scope {
 /// `check` reads the active plan as columns straight from waves, pairs and departures; it must
 /// hold exactly the VMs the per-event read calls active, whichever VMs departed from their wave.
 @Suite struct ActivePlanTests {
-    @Test func theColumnsHoldExactlyTheActiveEventsWhateverDepartedFromItsWave() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func theColumnsHoldExactlyTheActiveEventsWhateverDepartedFromItsWave(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
         let lifecycle = LifecycleService(store: f.database)
-        let web0 = try f.event("web-0"), web3 = try f.event("web-3"), jump = try f.event("jump"), api0 = try f.event("api-0")
+        let web0 = try await f.event("web-0"), web3 = try await f.event("web-3"), jump = try await f.event("jump"), api0 = try await f.event("api-0")
         #expect(web0.wave == web3.wave)
         func agree(_ step: String) async throws {
             let (columns, records) = try await f.database.read { tx in (try tx.events.activePlan(), try tx.events.events(.active)) }
@@ -437,11 +436,11 @@ extension SchedulerService.Scope {
 
     /// `check` finds each VM in the fleet by the position its key gives; the checker alone finds
     /// it by name. Both find the same, for a VM moved and a VM gone since planning.
-    @Test func theFleetPositionsFromKeysFindWhatTheNamesFind() async throws {
-        let f = try await Fixture()
+    @Test(arguments: TestEngine.all) func theFleetPositionsFromKeysFindWhatTheNamesFind(engine: TestEngine) async throws {
+        let f = try await Fixture(engine)
         try await f.plan()
         try f.sql("UPDATE vms SET update_domain = 2 WHERE name = 'web-0'")
-        try f.sql("PRAGMA foreign_keys = OFF; DELETE FROM vms WHERE name = 'api-1'; PRAGMA foreign_keys = ON")
+        try f.raw.execute("DELETE FROM vms WHERE name = 'api-1'", checks: false)
         let (byKey, byName, positions) = try await f.database.read { tx in
             let (fleet, keys) = try SchedulerService.keyedSnapshot(tx)
             let keyed = try tx.events.activePlan(fleetKeys: keys), named = try tx.events.activePlan()

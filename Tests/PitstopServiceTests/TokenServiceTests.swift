@@ -36,6 +36,7 @@ private final class CountingStore: Store {
     }
     func isHealthy() async -> Bool { await base.isHealthy() }
     func changeMark() -> ChangeMark { base.changeMark() }
+    func tryLock(_ name: String) async throws -> LockAttempt { try await base.tryLock(name) }
 }
 
 private struct Fixture {

@@ -1,0 +1,48 @@
+// PostgreSQL's refusals in an operator's words. No PostgresNIO type, SQLSTATE or SQL text
+// leaves the store: every error crossing the seam is a `PitstopError`, worded as SQLite's are.
+import PitstopCore
+import PitstopStore
+import PostgresNIO
+
+enum PostgresFailure {
+    /// SQLSTATE classes and codes Pitstop tells apart.
+    static let integrityClass = "23"
+    static let foreignKeyViolation = "23503"
+    static let uniqueViolation = "23505"
+    static let raisedByTrigger = "P0001"
+    static let lockNotAvailable = "55P03"
+    static let diskFull = "53100"
+
+    /// How long a writer waits for another process's write lock, as SQLite's busy timeout.
+    static let writeLockTimeoutSeconds = 10
+
+    /// The one error shape for anything a statement threw.
+    static func translate(_ error: any Error) -> any Error {
+        if error is PitstopError { return error }
+        guard let error = error as? PSQLError else {
+            return PitstopError(.internal, "the database failed: \(error)")
+        }
+        guard let server = error.serverInfo, let state = server[.sqlState] else {
+            return unreachable
+        }
+        let message = server[.message] ?? "an unknown error"
+        if state == raisedByTrigger { return PitstopError(.conflict, ConstraintRefusal.schemaRule(message).message) }
+        if state.hasPrefix(integrityClass) {
+            let refusal: ConstraintRefusal = switch state {
+            case uniqueViolation where server[.constraintName] == "vms_by_ip": .ipAddressTaken
+            case uniqueViolation: .duplicate
+            case foreignKeyViolation: .missingReference
+            default: .other
+            }
+            return PitstopError(.conflict, refusal.message)
+        }
+        if state == lockNotAvailable {
+            return PitstopError(.busy, "the database is busy: another Pitstop process held its write lock for longer than \(writeLockTimeoutSeconds) s; try again")
+        }
+        if state == diskFull { return PitstopError(.internal, "the database server's disk is full: nothing was written; free some space and try again") }
+        return PitstopError(.internal, "the database failed: \(message)")
+    }
+
+    /// The server could not be reached, or the connection dropped.
+    static let unreachable = PitstopError(.internal, "the PostgreSQL server cannot be reached or closed the connection; check that it runs and that --db names it")
+}

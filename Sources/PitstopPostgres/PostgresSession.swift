@@ -1,0 +1,104 @@
+// One connection, used by one thread at a time: a unit of work's statements, each sent and
+// waited for on the thread that runs the unit of work, never on an event loop. This keeps the
+// repository protocols synchronous on PostgreSQL as they are on SQLite.
+import Logging
+import NIOCore
+import NIOPosix
+public import PostgresNIO
+import PitstopCore
+import Synchronization
+
+/// A connection's statements, run one after another, each waited for.
+public final class PostgresSession: @unchecked Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    var isClosed: Bool { connection.isClosed }
+
+    /// Closes the connection and waits until it is closed (never on an event loop, which
+    /// cannot wait: there the close goes on without waiting).
+    func close() {
+        guard !connection.isClosed else { return }
+        let connection = self.connection
+        let closing: EventLoopFuture<Void> = connection.close()
+        // The connection must outlive its close: PostgresNIO asserts it is closed when it goes.
+        if MultiThreadedEventLoopGroup.currentEventLoop == nil {
+            withExtendedLifetime(connection) { _ = try? closing.wait() }
+        } else {
+            closing.whenComplete { _ in withExtendedLifetime(connection) {} }  // kept until closed
+        }
+    }
+
+    deinit { close() }
+
+    /// Every row the query returns.
+    public func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
+        do {
+            return try connection.query(query, logger: logger).wait().rows
+        } catch {
+            throw PostgresFailure.translate(error)
+        }
+    }
+
+    /// Runs a statement; returns how many rows it inserted, updated or deleted.
+    @discardableResult
+    public func execute(_ query: PostgresQuery) throws -> Int {
+        do {
+            return try connection.query(query, logger: logger).wait().metadata.rows ?? 0
+        } catch {
+            throw PostgresFailure.translate(error)
+        }
+    }
+
+    /// The first row, if any.
+    public func row(_ query: PostgresQuery) throws -> PostgresRow? {
+        try rows(query).first
+    }
+
+    /// The first column of the first row, decoded; nil when there is no row or it is NULL.
+    public func value<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) throws -> T? where T._DecodableType == T {
+        guard let row = try row(query) else { return nil }
+        return try decode(row, T?.self)
+    }
+
+    /// Calls `body` for each row in order without holding them all: the query is read through
+    /// a cursor, `batch` rows at a time. Only inside a transaction.
+    public func forEachRow(_ query: PostgresQuery, batch: Int = 10_000, _ body: (PostgresRow) throws -> Void) throws {
+        let cursor = "pitstop_cursor_\(Self.cursorNumber.add(1, ordering: .relaxed).newValue)"
+        try execute(PostgresQuery(unsafeSQL: "DECLARE \(cursor) NO SCROLL CURSOR FOR " + query.sql, binds: query.binds))
+        while true {
+            let rows = try self.rows(PostgresQuery(unsafeSQL: "FETCH FORWARD \(batch) FROM \(cursor)"))
+            for row in rows { try body(row) }
+            if rows.count < batch { break }
+        }
+        try execute(PostgresQuery(unsafeSQL: "CLOSE \(cursor)"))
+    }
+
+    /// Runs several statements given as one text (a migration file): PostgreSQL's extended
+    /// protocol takes one statement at a time, PL/pgSQL's EXECUTE takes many.
+    func executeScript(_ sql: String) throws {
+        let tag = "$pitstop_script$"
+        precondition(!sql.contains(tag), "a script may not contain \(tag)")
+        try execute(PostgresQuery(unsafeSQL: "DO $pitstop_block$ BEGIN EXECUTE \(tag)\(sql)\(tag); END $pitstop_block$"))
+    }
+
+    /// Decodes a row's columns, in order, as a tuple (or one value), a failure becoming an
+    /// operator's error: the row was written behind Pitstop's back.
+    public func decode<each Column: PostgresDecodable>(_ row: PostgresRow, _ type: (repeat each Column).Type) throws -> (repeat each Column) {
+        do { return try row.decode(type) } catch { throw Self.unreadable }
+    }
+
+    /// Decodes a row's one column.
+    public func decode<Column: PostgresDecodable>(_ row: PostgresRow, _ type: Column.Type) throws -> Column {
+        do { return try row.decode(type) } catch { throw Self.unreadable }
+    }
+
+    static let unreadable = PitstopError(.internal, "a stored row cannot be read: a column holds a value of the wrong type; the database was changed outside Pitstop")
+
+    private static let cursorNumber = Atomic<Int>(0)
+}

@@ -1,0 +1,158 @@
+// The PostgreSQL store: one database several Pitstop processes share, migrated on open.
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+public import PitstopCore
+public import PitstopStore
+import PostgresNIO
+import Synchronization
+
+/// Owns a bounded pool of connections to one PostgreSQL database. Each unit of work runs on a
+/// thread of its own with one connection and one transaction, its statements waited for there:
+/// the repositories stay synchronous, as on SQLite, and no event loop ever waits.
+///
+/// Writers take one transaction-scoped advisory lock first, so writes from every process are
+/// serialized exactly as SQLite serializes them: a plan reads the fleet and the active plan and
+/// writes its events with no other write in between, in whichever process it runs. Readers
+/// see one snapshot (REPEATABLE READ) and never wait.
+public struct PostgresStore: Store {
+    let pool: PostgresPool
+
+    /// The advisory lock every write transaction holds: one writer at a time, across processes.
+    static let writeLockKey: Int64 = 0x7069_7473_746f_7001  // "pitstop" 1
+    /// The advisory lock held while migrating.
+    static let migrationLockKey: Int64 = 0x7069_7473_746f_7002
+    /// What every write transaction notifies, so other processes' change marks move.
+    static let changeChannel = "pitstop_changes"
+
+    /// Connects to the database at `location` and brings its schema up to date; refused, with
+    /// nothing written, when it holds a schema this binary does not know.
+    ///
+    /// - Parameter listening: a server's store listens for other processes' commits, so that
+    ///   ``changeMark()`` follows them; one command does not need to.
+    public static func open(_ location: PostgresLocation, listening: Bool = false) throws(PitstopError) -> PostgresStore {
+        let pool = PostgresPool(location: location)
+        do {
+            try pool.withSession { session in try PostgresMigrator.migrate(session) }
+            if listening { try pool.startListening(channel: changeChannel) }
+        } catch let error as PitstopError {
+            pool.shutdown()
+            throw error.located(location)
+        } catch let error as MigrationError {
+            pool.shutdown()
+            throw PitstopError(.conflict, "\(location): \(error)")
+        } catch {
+            pool.shutdown()
+            throw PitstopError(.internal, "\(location): cannot open the database")
+        }
+        return PostgresStore(pool: pool)
+    }
+
+    /// Closes every connection; units of work still running fail.
+    public func close() { pool.shutdown() }
+
+    public var location: PostgresLocation { pool.location }
+
+    // MARK: Store
+
+    public func read<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
+        try await pool.run { session in
+            try session.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+                try work(PostgresRepositories(session: session))
+            }
+        }
+    }
+
+    public func write<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
+        defer { pool.writes.add(1, ordering: .relaxed) }
+        return try await pool.run { session in try Self.writeTransaction(session, work) }
+    }
+
+    public func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
+        try await write(work)
+    }
+
+    /// One write: the write lock (waiting at most as long as SQLite's busy timeout), the work,
+    /// a notice to other processes, the commit.
+    static func writeTransaction<T>(_ session: PostgresSession, _ work: (any Repositories) throws -> T) throws -> T {
+        try session.transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED") {
+            try session.execute("SET LOCAL lock_timeout = \(unescaped: "'\(PostgresFailure.writeLockTimeoutSeconds)s'")")
+            try session.execute("SELECT pg_advisory_xact_lock(\(writeLockKey))")
+            try session.execute("SET LOCAL lock_timeout = 0")
+            let result = try work(PostgresRepositories(session: session))
+            try session.execute("NOTIFY \(unescaped: changeChannel)")
+            return result
+        }
+    }
+
+    public func isHealthy() async -> Bool {
+        do {
+            return try await pool.run { session in
+                try session.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+                    try PostgresMigrator.isCurrent(session)
+                }
+            }
+        } catch {
+            return false
+        }
+    }
+
+    /// This process's write count, and the count of commits other processes notified (or, while
+    /// not listening, a new value on every call: nothing can be reused).
+    public func changeMark() -> ChangeMark {
+        ChangeMark([Int64(pool.writes.load(ordering: .relaxed)), pool.notifications()])
+    }
+
+    /// A session-level advisory lock on a connection of its own.
+    public func tryLock(_ name: String) async throws -> LockAttempt {
+        let pool = self.pool
+        return try await pool.offEventLoop { try PostgresAdvisoryLock.take(name: name, pool: pool) }
+    }
+
+    /// The names of the migrations recorded in the database, in order.
+    public func appliedMigrations() async throws -> [String] {
+        try await pool.run { session in
+            try session.rows("SELECT name FROM pitstop_migrations ORDER BY name").map { try session.decode($0, String.self) }
+        }
+    }
+}
+
+extension PostgresSession {
+    /// Runs `body` in a transaction opened by `begin`: committed when it returns, rolled back
+    /// when it throws.
+    func transaction<T>(begin: String, _ body: () throws -> T) throws -> T {
+        try execute(PostgresQuery(unsafeSQL: begin))
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            if !isClosed { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+}
+
+extension PitstopError {
+    /// The error, naming the database when the server could not be reached.
+    func located(_ location: PostgresLocation) -> PitstopError {
+        guard self == PostgresFailure.unreachable else { return self }
+        return PitstopError(.internal, "\(location): the PostgreSQL server cannot be reached or closed the connection; check that it runs and that --db names it")
+    }
+}
+
+/// The repositories of one PostgreSQL transaction.
+struct PostgresRepositories: Repositories {
+    let session: PostgresSession
+
+    var fleet: any FleetRepository { PostgresFleetRepository(session: session) }
+    var vms: any VMRepository { PostgresVMRepository(session: session) }
+    var events: any EventRepository { PostgresEventRepository(session: session) }
+    var notices: any NoticeRepository { PostgresNoticeRepository(session: session) }
+    var audit: any AuditRepository { PostgresAuditRepository(session: session) }
+    var history: any HistoryRepository { PostgresHistoryRepository(session: session) }
+    var scheduledEvents: any ScheduledEventsRepository { PostgresScheduledEventsRepository(session: session) }
+    var gauges: any GaugeRepository { PostgresGaugeRepository(session: session) }
+    var tokens: any TokenRepository { PostgresTokenRepository(session: session) }
+}

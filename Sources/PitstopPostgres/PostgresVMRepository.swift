@@ -1,0 +1,129 @@
+// VMs on PostgreSQL: reads stream through a cursor, a batch of rows at a time, and a VM added
+// gets its key from a block claimed from `vm_key_counter`, as on SQLite (`StoredVMs`).
+import PitstopCore
+import PitstopStore
+import PostgresNIO
+
+/// Reads of the `vms` table, in the caller's transaction.
+struct PostgresVMRepository: VMRepository {
+    let session: PostgresSession
+
+    func vm(named name: String) throws -> VirtualMachine? {
+        try session.row("SELECT \(unescaped: StoredVMs.columns) FROM vms WHERE name = \(name)").map { try Self.vm(from: $0, in: session) }
+    }
+
+    func vm(ipAddress: String) throws -> VirtualMachine? {
+        try session.row("SELECT \(unescaped: StoredVMs.columns) FROM vms WHERE ip_address = \(ipAddress)").map { try Self.vm(from: $0, in: session) }
+    }
+
+    /// A VM from the first columns of a row that selects `StoredVMs.columns`.
+    static func vm(from row: PostgresRow, in session: PostgresSession) throws -> VirtualMachine {
+        let (name, region, subscription, set, updateDomain, faultDomain, ipAddress) =
+            try session.decode(row, (String, String, String, String?, Int?, Int?, String?).self)
+        return VirtualMachine(name: name, region: region, subscription: subscription, availabilitySet: set,
+                              updateDomain: updateDomain, faultDomain: faultDomain, ipAddress: ipAddress)
+    }
+
+    func forEach(in scope: VMScope, _ body: (VirtualMachine) throws -> Void) throws {
+        try read(scope, keyed: false) { vm, _ in try body(vm) }
+    }
+
+    func forEachKeyed(in scope: VMScope, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
+        try read(scope, keyed: true, body)
+    }
+
+    /// Streams the VMs in scope in name order (byte order: the columns are COLLATE "C").
+    private func read(_ scope: VMScope, keyed: Bool, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
+        let columns = StoredVMs.columns + (keyed ? ", key" : "")
+        let query: PostgresQuery = if let test = StoredVMs.filter(scope) {
+            "SELECT \(unescaped: columns) FROM vms WHERE \(unescaped: test.column) = \(test.value) ORDER BY name"
+        } else {
+            "SELECT \(unescaped: columns) FROM vms ORDER BY name"
+        }
+        try session.forEachRow(query) { row in
+            try body(Self.vm(from: row, in: session), keyed ? Self.key(in: row) : 0)
+        }
+    }
+
+    /// The key in a row's eighth column; 0 for a VM another tool wrote without one.
+    private static func key(in row: PostgresRow) throws -> VMKey {
+        do { return try row.makeRandomAccess()[7].decode(VMKey?.self) ?? 0 } catch { throw PostgresSession.unreadable }
+    }
+
+    func count(in scope: VMScope) throws -> Int {
+        let query: PostgresQuery = if let test = StoredVMs.filter(scope) {
+            "SELECT count(*) FROM vms WHERE \(unescaped: test.column) = \(test.value)"
+        } else {
+            "SELECT count(*) FROM vms"
+        }
+        return try session.value(query, as: Int.self) ?? 0
+    }
+
+    func countsBySet() throws -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: try session.rows("""
+            SELECT availability_set, count(*) FROM vms WHERE availability_set IS NOT NULL GROUP BY availability_set
+            """).map { try session.decode($0, (String, Int).self) })
+    }
+
+    func domainCounts() throws -> [DomainCount] {
+        try session.rows("""
+            SELECT region, availability_set, update_domain, fault_domain, count(*) FROM vms
+            GROUP BY region, availability_set, update_domain, fault_domain
+            """).map {
+            let (region, set, updateDomain, faultDomain, vms) = try session.decode($0, (String, String?, Int?, Int?, Int).self)
+            return DomainCount(region: region, availabilitySet: set, updateDomain: updateDomain, faultDomain: faultDomain, vms: vms)
+        }
+    }
+
+    func writer() throws -> any VMWriting { PostgresVMWriter(session: session) }
+}
+
+/// Upserts VMs one at a time inside the caller's transaction. A VM added gets its key from a
+/// block the writer claims from `vm_key_counter`: one counter write per block, not per VM, the
+/// blocks growing as on SQLite (`StoredVMs.KeyBlocks`). A VM keeps its key: an overwrite never
+/// names the column (and the schema's `vms_key_kept` trigger refuses a change).
+final class PostgresVMWriter: VMWriting {
+    private let session: PostgresSession
+    private var keys = StoredVMs.KeyBlocks()
+
+    init(session: PostgresSession) {
+        self.session = session
+    }
+
+    func insertIfAbsent(_ vm: VirtualMachine) throws -> Bool {
+        let key = try keys.next { try Self.claimKeys($0, in: session) }
+        // Only a name taken is skipped: a refused IP address or reference still throws, as on SQLite.
+        let inserted = try session.execute("""
+            INSERT INTO vms(name, region, subscription, availability_set, update_domain, fault_domain, ip_address, key)
+            VALUES (\(vm.name), \(vm.region), \(vm.subscription), \(vm.availabilitySet), \(vm.updateDomain), \(vm.faultDomain),
+                    \(vm.ipAddress), \(key))
+            ON CONFLICT (name) DO NOTHING
+            """)
+        guard inserted > 0 else { return false }
+        keys.take()
+        return true
+    }
+
+    func overwrite(_ vm: VirtualMachine) throws {
+        try session.execute("""
+            UPDATE vms SET region = \(vm.region), subscription = \(vm.subscription), availability_set = \(vm.availabilitySet),
+                update_domain = \(vm.updateDomain), fault_domain = \(vm.faultDomain), ip_address = \(vm.ipAddress)
+            WHERE name = \(vm.name)
+            """)
+    }
+
+    func existing(named name: String) throws -> VirtualMachine? {
+        try PostgresVMRepository(session: session).vm(named: name)
+    }
+
+    /// Takes `count` keys no VM has had from `vm_key_counter`, in the session's transaction;
+    /// returns the first of them. Every key Pitstop gives a VM on PostgreSQL comes from here.
+    static func claimKeys(_ count: Int64, in session: PostgresSession) throws -> VMKey {
+        guard let first = try session.value("""
+            UPDATE vm_key_counter SET next = next + \(count) WHERE "only" = 1 RETURNING next - \(count)
+            """, as: Int64.self) else {
+            throw StoredVMs.counterMissing
+        }
+        return first
+    }
+}

@@ -1,0 +1,184 @@
+// The PostgreSQL store's own parts: the URL `--db` takes, the migrations, opening and health.
+import Foundation
+import PitstopCore
+import PitstopPostgres
+import PitstopStore
+import PitstopTestSupport
+import Testing
+
+@Suite("postgres:// URLs")
+struct PostgresLocationTests {
+    @Test("a host, a port, a database and a pool size")
+    func tcp() throws {
+        let location = try PostgresLocation(url: "postgres://ops:s%40cret@db.example:6432/fleet?pool=4")
+        #expect(location.endpoint == .tcp(host: "db.example", port: 6432))
+        #expect(location.user == "ops")
+        #expect(location.password == "s@cret")
+        #expect(location.database == "fleet")
+        #expect(location.poolSize == 4)
+        // The password never shows.
+        #expect(location.description == "postgres://ops:***@db.example:6432/fleet")
+    }
+
+    @Test("a Unix socket directory, as libpq's host parameter")
+    func socket() throws {
+        let location = try PostgresLocation(url: "postgresql://ops@/fleet?host=/run/postgresql")
+        #expect(location.endpoint == .unixSocket(path: "/run/postgresql/.s.PGSQL.5432"))
+        #expect(location.poolSize == PostgresLocation.defaultPoolSize)
+        #expect(PostgresLocation.isURL("postgresql://x@y/z"))
+        #expect(!PostgresLocation.isURL("/var/lib/pitstop.sqlite"))
+    }
+
+    @Test("IPv6 hosts keep their brackets out of the host", arguments: [
+        ("postgres://ops@[::1]:5433/fleet", PostgresLocation.Endpoint.tcp(host: "::1", port: 5433)),
+        ("postgres://ops@[::1]/fleet", PostgresLocation.Endpoint.tcp(host: "::1", port: 5432)),
+    ])
+    func ipv6(url: String, endpoint: PostgresLocation.Endpoint) throws {
+        #expect(try PostgresLocation(url: url).endpoint == endpoint)
+    }
+
+    @Test("a wrong URL is refused, naming its wrong part and hiding the password", arguments: [
+        ("postgres://db.example/fleet", "the user is missing"),
+        ("postgres://ops@db.example", "the database name is missing"),
+        ("postgres://ops@db.example:99999/fleet", "the port is not a number from 1 to 65535"),
+        ("postgres://ops@db.example/fleet?pool=0", "pool=0"),
+        ("postgres://ops@db.example/fleet?pool=many", "pool=many"),
+        ("postgres://ops@db.example/fleet?sslmode=require", "unknown parameter 'sslmode'"),
+        ("postgres://ops@/fleet?host=relative/dir", "host=relative/dir"),
+        ("postgres://ops@/fleet", "the host is missing"),
+        ("postgres://ops:hunter2@db.example:x/fleet", "the port is not a number"),
+    ])
+    func refused(url: String, part: String) {
+        #expect {
+            try PostgresLocation(url: url)
+        } throws: { error in
+            guard let error = error as? PitstopError else { return false }
+            return error.kind == .invalid && error.message.contains(part) && !error.message.contains("hunter2")
+        }
+    }
+}
+
+@Suite("The PostgreSQL store", .enabled(if: TestEngine.all.contains(.postgres), PostgresServer.unavailableReason))
+struct PostgresStoreTests {
+    @Test("the embedded migrations are the files under Migrations/postgres, byte for byte")
+    func embeddedMigrations() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Migrations/postgres")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(Migration.postgres.map(\.name) == files)
+        for migration in Migration.postgres {
+            let bytes = try Data(contentsOf: directory.appendingPathComponent(migration.name))
+            #expect(Array(bytes) == Array(migration.sql.utf8), "\(migration.name) differs from the embedded copy")
+        }
+    }
+
+    @Test("a new database is migrated on open, once, and is healthy")
+    func migratesOnce() async throws {
+        let url = try PostgresServer.freshDatabase()
+        let location = try PostgresLocation(url: url)
+        let first = try PostgresStore.open(location)
+        #expect(try await first.appliedMigrations() == Migration.postgres.map(\.name))
+        #expect(await first.isHealthy())
+        first.close()
+        // Opening again applies nothing and changes nothing.
+        let recorded = try PostgresServer.psql(database: PostgresServer.databaseName(of: url), "SELECT name || ' ' || applied_at FROM pitstop_migrations")
+        let second = try PostgresStore.open(location)
+        #expect(await second.isHealthy())
+        second.close()
+        #expect(try PostgresServer.psql(database: PostgresServer.databaseName(of: url), "SELECT name || ' ' || applied_at FROM pitstop_migrations") == recorded)
+    }
+
+    @Test("a migration changed after it was applied is refused, and nothing is written")
+    func changedMigration() throws {
+        let url = try PostgresServer.freshDatabase()
+        let database = PostgresServer.databaseName(of: url)
+        try PostgresStore.open(PostgresLocation(url: url)).close()
+        try PostgresServer.psql(database: database, "UPDATE pitstop_migrations SET sha256 = repeat('0', 64)")
+        let before = try PostgresServer.psql(database: database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+        #expect {
+            try PostgresStore.open(PostgresLocation(url: url))
+        } throws: { error in
+            guard let error = error as? PitstopError else { return false }
+            return error.kind == .conflict && error.message.contains("migration 0001_schema.sql recorded in the database")
+                && error.message.contains(database)
+        }
+        #expect(try PostgresServer.psql(database: database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == before)
+    }
+
+    @Test("a database holding other tables is refused, and left as it was")
+    func foreignSchema() throws {
+        let url = try PostgresServer.freshDatabase()
+        let database = PostgresServer.databaseName(of: url)
+        try PostgresServer.psql(database: database, "CREATE TABLE payroll (id int)")
+        #expect {
+            try PostgresStore.open(PostgresLocation(url: url))
+        } throws: { error in
+            (error as? PitstopError)?.message.contains("holds tables (payroll)") == true
+        }
+        #expect(try PostgresServer.psql(database: database, "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'") == "payroll\n")
+    }
+
+    @Test("an unreachable server is named in the error")
+    func unreachable() throws {
+        let url = "postgres://pitstop@/nowhere?host=/nonexistent-\(UUID().uuidString)"
+        #expect {
+            try PostgresStore.open(PostgresLocation(url: url))
+        } throws: { error in
+            guard let error = error as? PitstopError else { return false }
+            return error.message.contains("cannot be reached") && error.message.contains("/nonexistent-")
+        }
+    }
+
+    @Test("a listening store's change mark moves when another process commits, and only then")
+    func changeMarkFollowsOtherProcesses() async throws {
+        let url = try PostgresServer.freshDatabase()
+        let server = try PostgresStore.open(PostgresLocation(url: url), listening: true)
+        let other = try PostgresStore.open(PostgresLocation(url: url))
+        let before = server.changeMark()
+        let reads = try await other.read { tx in try tx.fleet.regions().count }
+        #expect(reads == 0)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(server.changeMark() == before, "a read moved the mark")
+        _ = try await other.write { tx in try tx.fleet.upsert(region: Region(name: "eastus")) }
+        var moved = false
+        for _ in 0..<100 where !moved {
+            try await Task.sleep(for: .milliseconds(20))
+            moved = server.changeMark() != before
+        }
+        #expect(moved, "another process's commit did not move the mark within 2 s")
+        // A store that does not listen cannot know: every mark differs.
+        #expect(other.changeMark() != other.changeMark())
+    }
+
+    @Test("a store whose database stops answering is unhealthy, and its units of work fail naming it")
+    func unreachableAfterOpening() async throws {
+        let url = try PostgresServer.freshDatabase()
+        let database = PostgresServer.databaseName(of: url)
+        let store = try PostgresStore.open(PostgresLocation(url: url))
+        #expect(await store.isHealthy())
+        try PostgresServer.psql(database: "postgres", """
+            ALTER DATABASE \(database) ALLOW_CONNECTIONS false;
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)';
+            """)
+        #expect(await !store.isHealthy())
+        await #expect {
+            _ = try await store.read { tx in try tx.fleet.regions() }
+        } throws: { error in
+            (error as? PitstopError)?.message.contains(database) == true
+        }
+    }
+
+    @Test("the schema keeps the audit log append-only, whoever writes")
+    func appendOnlyAudit() throws {
+        let url = try PostgresServer.freshDatabase()
+        let database = PostgresServer.databaseName(of: url)
+        try PostgresStore.open(PostgresLocation(url: url)).close()
+        try PostgresServer.psql(database: database, "INSERT INTO audit_log VALUES (1, '2026-12-03T10:00:00Z', 'ops', 'test', '{}', '', 'h1')")
+        for statement in ["UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log", "TRUNCATE audit_log CASCADE"] {
+            #expect(throws: (any Error).self, "\(statement) must be refused") {
+                try PostgresServer.psql(database: database, statement)
+            }
+        }
+        #expect(try PostgresServer.psql(database: database, "SELECT actor FROM audit_log") == "ops\n")
+    }
+}

@@ -1,0 +1,44 @@
+// One executor per database, however many servers run `--simulate` on it: the lease.
+import PitstopCore
+import PitstopService
+import PitstopStore
+import PitstopTestSupport
+import Testing
+
+@Suite("The executor's lease: one process at a time carries plans out")
+struct ExecutorLeaseTests {
+    @Test("a second process is refused the lease while the first holds it, and takes it once it is let go", arguments: TestEngine.all)
+    func oneHolderAtATime(engine: TestEngine) async throws {
+        let database = try TestDatabase(engine)
+        let first = Simulator(store: database.store)
+        let second = Simulator(store: try database.reopen())
+
+        var held = try await first.lease().lease
+        #expect(held?.isHeld == true)
+        let refused = try await second.lease()
+        #expect(refused.lease == nil)
+        #expect(refused.holder != nil)
+
+        // Its holder ends (a process exiting drops its lock the same way): the lock is free
+        // once the server has seen the connection go, as a standing-by executor retries.
+        held = nil
+        var taken = try await second.lease()
+        for _ in 0..<100 where taken.lease == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            taken = try await second.lease()
+        }
+        #expect(taken.lease?.isHeld == true)
+        let again = try await first.lease()
+        #expect(again.lease == nil)
+    }
+
+    @Test("the notice sender's lock is a different lock", arguments: TestEngine.all)
+    func notifyAndExecuteAreIndependent(engine: TestEngine) async throws {
+        let database = try TestDatabase(engine)
+        let lease = try await Simulator(store: database.store).lease().lease
+        #expect(lease != nil)
+        let sender = try await NoticeSenderLock(on: Services(store: try database.reopen()))
+        await #expect(throws: PitstopError.self) { try await NoticeSenderLock(on: Services(store: try database.reopen())) }
+        withExtendedLifetime(sender) {}
+    }
+}

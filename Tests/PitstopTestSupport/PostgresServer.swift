@@ -1,0 +1,142 @@
+// A real PostgreSQL server for the tests that run on both engines: a throwaway cluster made
+// with initdb in a temporary directory, reached over a Unix socket there, stopped when the test
+// process exits. Each test gets a database of its own in it.
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum PostgresServer {
+    /// Where Debian puts the server's programs (`initdb`, `pg_ctl`): not on PATH.
+    static let binDirectories: [String] = {
+        var directories = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        if let versions = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql") {
+            directories += versions.sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { "/usr/lib/postgresql/\($0)/bin" }
+        }
+        return directories
+    }()
+
+    static func program(_ name: String) -> String? {
+        binDirectories.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Whether a PostgreSQL server can be started here; CI installs Debian's `postgresql`.
+    public static let available: Bool = program("initdb") != nil && program("pg_ctl") != nil && program("psql") != nil
+
+    public static let unavailableReason: Comment = "needs PostgreSQL's initdb, pg_ctl and psql (Debian: apt-get install postgresql)"
+
+    /// The running cluster: its directory, which holds the socket. Started on first use.
+    nonisolated(unsafe) private static var started: Result<String, any Error>?
+    private static let lock = NSLock()
+    private static let databaseNumber = NSLock()
+    nonisolated(unsafe) private static var nextDatabase = 0
+
+    /// A new, empty database on the test server, as the URL `--db` takes.
+    public static func freshDatabase() throws -> String {
+        let directory = try cluster()
+        let name: String = databaseNumber.withLock {
+            nextDatabase += 1
+            return "pitstop_test_\(nextDatabase)"
+        }
+        try run(program("psql")!, ["-X", "-q", "-h", directory, "-U", user, "-d", "postgres", "-c", "CREATE DATABASE \(name)"])
+        return url(database: name)
+    }
+
+    /// The URL of `database` on the test server.
+    public static func url(database: String) -> String {
+        "postgres://\(user)@/\(database)?host=\(try! cluster())"
+    }
+
+    /// Runs SQL on `database` with psql, for tests that write behind Pitstop's back; returns
+    /// what psql printed (unaligned, tuples only).
+    @discardableResult
+    public static func psql(database: String, _ sql: String) throws -> String {
+        try run(program("psql")!, ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", try cluster(), "-U", user, "-d", database, "-c", sql])
+    }
+
+    /// The database name a URL made by ``freshDatabase()`` names.
+    public static func databaseName(of url: String) -> String {
+        guard let slash = url.range(of: "@/") else { return "" }
+        return String(url[slash.upperBound...].prefix { $0 != "?" })
+    }
+
+    public static let user = "pitstop"
+
+    private static func cluster() throws -> String {
+        try lock.withLock {
+            if started == nil { started = Result { try start() } }
+            return try started!.get()
+        }
+    }
+
+    /// initdb and pg_ctl refuse to run as root: as root, the cluster belongs to the `postgres`
+    /// user Debian's package makes, and the programs run as that user.
+    private static var asUser: [String] {
+        getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
+    }
+
+    private static func start() throws -> String {
+        guard available else { throw ServerError("PostgreSQL is not installed: \(unavailableReason)") }
+        let directory = "/tmp/pitstop-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if getuid() == 0 {
+            guard let owner = getpwnam("postgres") else { throw ServerError("running as root, and there is no postgres user to run the server as") }
+            chown(directory, owner.pointee.pw_uid, owner.pointee.pw_gid)
+        }
+        let data = directory + "/data"
+        try run(asUser + [program("initdb")!], ["-D", data, "-U", user, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        let options = "-k \(directory) -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        try run(asUser + [program("pg_ctl")!], ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
+        stopCommand = asUser + [program("pg_ctl")!, "-D", data, "-m", "immediate", "-w", "stop"]
+        atexit { PostgresServer.stop() }
+        return directory
+    }
+
+    nonisolated(unsafe) private static var stopCommand: [String] = []
+
+    private static func stop() {
+        guard !stopCommand.isEmpty else { return }
+        _ = try? run(stopCommand[0], Array(stopCommand.dropFirst()))
+    }
+
+    @discardableResult
+    private static func run(_ command: [String], _ arguments: [String]) throws -> String {
+        try run(command[0], Array(command.dropFirst()) + arguments)
+    }
+
+    /// Runs a program and waits for it with `waitpid`, its output through files: `pg_ctl start`
+    /// leaves a server behind that inherits nothing of ours, and Foundation's `Process` was seen
+    /// never to notice a `runuser` child exit in a test process.
+    @discardableResult
+    private static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-pg-run-\(UUID().uuidString)").path
+        let outPath = base + ".out", errPath = base + ".err"
+        defer { unlink(outPath); unlink(errPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw ServerError("\(executable): cannot start it (\(String(cString: strerror(spawned))))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        // Exited normally with status 0: WIFEXITED and WEXITSTATUS, spelt out (macros in C).
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            throw ServerError("\(executable) \(arguments.joined(separator: " ")) failed: \(errors)")
+        }
+        return output
+    }
+
+    struct ServerError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
