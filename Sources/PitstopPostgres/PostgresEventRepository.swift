@@ -510,7 +510,7 @@ struct PostgresWaveWriter {
     private func keyVMsWrittenWithoutKey() throws {
         let keyless = try session.value("SELECT count(*) FROM vms WHERE key IS NULL", as: Int64.self) ?? 0
         guard keyless > 0 else { return }
-        let first = try claimKeys(keyless)
+        let first = try PostgresVMWriter.claimKeys(keyless, in: session)
         try session.execute("""
             WITH fresh AS (SELECT name, row_number() OVER (ORDER BY name) - 1 AS n FROM vms WHERE key IS NULL)
             UPDATE vms SET key = \(first) + fresh.n FROM fresh WHERE vms.name = fresh.name
@@ -541,7 +541,7 @@ struct PostgresWaveWriter {
         }
         let new = left.filter { keys[$0] == nil }
         guard !new.isEmpty else { return }
-        let first = try claimKeys(Int64(new.count))
+        let first = try PostgresVMWriter.claimKeys(Int64(new.count), in: session)
         let newKeys = new.indices.map { first + Int64($0) }
         for (name, key) in zip(new, newKeys) { keys[name] = key }
         try session.execute("""
@@ -549,13 +549,6 @@ struct PostgresWaveWriter {
             """)
     }
 
-    /// Takes `count` keys no VM has had from `vm_key_counter`; returns the first of them.
-    private func claimKeys(_ count: Int64) throws -> VMKey {
-        guard let first = try session.value("UPDATE vm_key_counter SET next = next + \(count) RETURNING next - \(count)", as: Int64.self) else {
-            throw corruptRow(table: "vm_key_counter", key: "1", problem: "it is missing")
-        }
-        return first
-    }
 }
 
 /// Arrays bind no NULL: a domain (never negative) goes in as -1 for none, read back with
