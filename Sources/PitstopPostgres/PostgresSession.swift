@@ -12,6 +12,8 @@ import Synchronization
 public final class PostgresSession: @unchecked Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// A `COPY ... FROM STDIN` in progress: rows go to it until another statement runs.
+    private var copying: PostgresCopyIn?
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -38,6 +40,7 @@ public final class PostgresSession: @unchecked Sendable {
 
     /// Every row the query returns.
     public func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
+        try endCopy()
         do {
             return try connection.query(query, logger: logger).wait().rows
         } catch {
@@ -48,11 +51,38 @@ public final class PostgresSession: @unchecked Sendable {
     /// Runs a statement; returns how many rows it inserted, updated or deleted.
     @discardableResult
     public func execute(_ query: PostgresQuery) throws -> Int {
+        try endCopy()
         do {
             return try connection.query(query, logger: logger).wait().metadata.rows ?? 0
         } catch {
             throw PostgresFailure.translate(error)
         }
+    }
+
+    /// Adds a row to the table through `COPY table(columns) FROM STDIN`, which this starts
+    /// unless a copy into the same columns is in progress. The copy ends, its rows stored, before
+    /// the next statement on this connection runs: nothing needs closing, and a statement
+    /// always sees the rows copied before it. `table` and `columns` are the code's own names.
+    func copyRow(into table: String, columns: [String], _ fields: [String?]) throws {
+        if let copying, copying.table != table || copying.columns != columns { try endCopy() }
+        if copying == nil { copying = PostgresCopyIn(table: table, columns: columns, connection: connection, logger: logger) }
+        do { try copying!.append(fields) } catch {
+            copying = nil
+            throw PostgresFailure.translate(error)
+        }
+    }
+
+    /// Ends the copy in progress, if any, once the server has stored its rows.
+    func endCopy() throws {
+        guard let copy = copying else { return }
+        copying = nil
+        do { try copy.finish() } catch { throw PostgresFailure.translate(error) }
+    }
+
+    /// Drops the copy in progress, if any, for a rollback.
+    func abandonCopy() {
+        copying?.abandon()
+        copying = nil
     }
 
     /// The first row, if any.

@@ -69,18 +69,20 @@ public struct PostgresStore: Store {
         return try await pool.run { session in try Self.writeTransaction(session, work) }
     }
 
+    /// A write that adds many VMs: they are streamed through `COPY`.
     public func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
-        try await write(work)
+        defer { pool.writes.add(1, ordering: .relaxed) }
+        return try await pool.run { session in try Self.writeTransaction(session, bulk: true, work) }
     }
 
     /// One write: the write lock (waiting at most as long as SQLite's busy timeout), the work,
     /// a notice to other processes, the commit.
-    static func writeTransaction<T>(_ session: PostgresSession, _ work: (any Repositories) throws -> T) throws -> T {
+    static func writeTransaction<T>(_ session: PostgresSession, bulk: Bool = false, _ work: (any Repositories) throws -> T) throws -> T {
         try session.transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED") {
             try session.execute("SET LOCAL lock_timeout = \(unescaped: "'\(PostgresFailure.writeLockTimeoutSeconds)s'")")
             try session.execute("SELECT pg_advisory_xact_lock(\(writeLockKey))")
             try session.execute("SET LOCAL lock_timeout = 0")
-            let result = try work(PostgresRepositories(session: session))
+            let result = try work(PostgresRepositories(session: session, bulk: bulk))
             try session.execute("NOTIFY \(unescaped: changeChannel)")
             return result
         }
@@ -128,6 +130,7 @@ extension PostgresSession {
             try execute("COMMIT")
             return result
         } catch {
+            abandonCopy()
             if !isClosed { _ = try? execute("ROLLBACK") }
             throw error
         }
@@ -145,9 +148,11 @@ extension PitstopError {
 /// The repositories of one PostgreSQL transaction.
 struct PostgresRepositories: Repositories {
     let session: PostgresSession
+    /// A bulk write: VMs added are copied, not inserted one by one.
+    var bulk = false
 
     var fleet: any FleetRepository { PostgresFleetRepository(session: session) }
-    var vms: any VMRepository { PostgresVMRepository(session: session) }
+    var vms: any VMRepository { PostgresVMRepository(session: session, bulk: bulk) }
     var events: any EventRepository { PostgresEventRepository(session: session) }
     var notices: any NoticeRepository { PostgresNoticeRepository(session: session) }
     var audit: any AuditRepository { PostgresAuditRepository(session: session) }

@@ -7,6 +7,8 @@ import PostgresNIO
 /// Reads of the `vms` table, in the caller's transaction.
 struct PostgresVMRepository: VMRepository {
     let session: PostgresSession
+    /// In a bulk write, VMs added are streamed through `COPY` (``PostgresVMCopyWriter``).
+    var bulk = false
 
     func vm(named name: String) throws -> VirtualMachine? {
         try session.row("SELECT \(unescaped: StoredVMs.columns) FROM vms WHERE name = \(name)").map { try Self.vm(from: $0, in: session) }
@@ -75,7 +77,9 @@ struct PostgresVMRepository: VMRepository {
         }
     }
 
-    func writer() throws -> any VMWriting { PostgresVMWriter(session: session) }
+    func writer() throws -> any VMWriting {
+        bulk ? try PostgresVMCopyWriter(session: session) : PostgresVMWriter(session: session)
+    }
 }
 
 /// Upserts VMs one at a time inside the caller's transaction. A VM added gets its key from a
@@ -125,5 +129,92 @@ final class PostgresVMWriter: VMWriting {
             throw StoredVMs.counterMissing
         }
         return first
+    }
+}
+
+/// Writes VMs as ``PostgresVMWriter`` does, for a bulk import: VMs added are streamed into the
+/// table through one `COPY` instead of an `INSERT` each, the database's way of loading many
+/// rows. A copied row cannot be skipped or refused alone, so what the insert's conflict would
+/// tell is known beforehand: the stored VMs are read once, compactly (a bulk write is chosen
+/// only when the import is large next to the fleet), and a name or address already taken is
+/// answered here, as the insert would have; so is an existing VM, without a query per VM. No
+/// other process writes meanwhile: every write holds the write lock. Every other rule is still
+/// the schema's: a row it refuses fails the copy, and the import with it.
+final class PostgresVMCopyWriter: VMWriting {
+    private let session: PostgresSession
+    private var keys = StoredVMs.KeyBlocks()
+
+    /// A VM stored or copied, in about 32 bytes: its region, subscription and set are an index
+    /// into `places`, each combination stored once.
+    private struct Compact {
+        var place: Int32
+        var updateDomain: Int32
+        var faultDomain: Int32
+        var ipAddress: String?
+    }
+    private struct Place: Hashable {
+        var region: String
+        var subscription: String
+        var availabilitySet: String?
+    }
+    private var vms: [String: Compact] = [:]
+    private var places: [Place] = []
+    private var placeIndex: [Place: Int32] = [:]
+    /// Addresses stored or copied, with their VM's name.
+    private var addresses: [String: String] = [:]
+
+    static let columns = ["name", "region", "subscription", "availability_set", "update_domain", "fault_domain", "ip_address", "key"]
+
+    init(session: PostgresSession) throws {
+        self.session = session
+        try session.forEachRow("SELECT \(unescaped: StoredVMs.columns) FROM vms") { row in
+            remember(try PostgresVMRepository.vm(from: row, in: session))
+        }
+    }
+
+    func insertIfAbsent(_ vm: VirtualMachine) throws -> Bool {
+        guard vms[vm.name] == nil else { return false }
+        if let address = vm.ipAddress, addresses[address] != nil {
+            throw PitstopError(.conflict, ConstraintRefusal.ipAddressTaken.message)
+        }
+        let key = try keys.next { try PostgresVMWriter.claimKeys($0, in: session) }
+        try session.copyRow(into: "vms", columns: Self.columns, [
+            vm.name, vm.region, vm.subscription, vm.availabilitySet, vm.updateDomain.map(String.init),
+            vm.faultDomain.map(String.init), vm.ipAddress, String(key),
+        ])
+        keys.take()
+        remember(vm)
+        return true
+    }
+
+    func overwrite(_ vm: VirtualMachine) throws {
+        let before = vms[vm.name]
+        try PostgresVMWriter(session: session).overwrite(vm)
+        if let old = before?.ipAddress, addresses[old] == vm.name { addresses[old] = nil }
+        remember(vm)
+    }
+
+    func existing(named name: String) throws -> VirtualMachine? {
+        guard let compact = vms[name] else { return nil }
+        let place = places[Int(compact.place)]
+        return VirtualMachine(
+            name: name, region: place.region, subscription: place.subscription, availabilitySet: place.availabilitySet,
+            updateDomain: compact.updateDomain < 0 ? nil : Int(compact.updateDomain),
+            faultDomain: compact.faultDomain < 0 ? nil : Int(compact.faultDomain), ipAddress: compact.ipAddress)
+    }
+
+    private func remember(_ vm: VirtualMachine) {
+        let place = Place(region: vm.region, subscription: vm.subscription, availabilitySet: vm.availabilitySet)
+        let index: Int32
+        if let known = placeIndex[place] {
+            index = known
+        } else {
+            index = Int32(places.count)
+            places.append(place)
+            placeIndex[place] = index
+        }
+        vms[vm.name] = Compact(place: index, updateDomain: Int32(vm.updateDomain ?? -1), faultDomain: Int32(vm.faultDomain ?? -1),
+                               ipAddress: vm.ipAddress)
+        if let address = vm.ipAddress { addresses[address] = vm.name }
     }
 }

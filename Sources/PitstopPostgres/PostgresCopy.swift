@@ -1,0 +1,127 @@
+// Rows streamed into a table with `COPY ... FROM STDIN`: the way PostgreSQL loads many rows,
+// one statement for all of them instead of one per row. The rows are produced on the unit of
+// work's thread and sent by a task, a few chunks ahead at most, so that building them and the
+// server storing them overlap without holding the whole load in memory.
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// One `COPY table(columns) FROM STDIN` in progress on a session's connection.
+final class PostgresCopyIn: @unchecked Sendable {
+    let table: String
+    let columns: [String]
+
+    /// Rows gather here until a chunk is full.
+    private var pending: ByteBuffer
+    private let chunks: AsyncStream<ByteBuffer>.Continuation
+    /// Chunks sent to the task and not yet written, and how the copy ended; guarded by `state`.
+    private let state = NSCondition()
+    private var inFlight = 0
+    private var outcome: Result<Void, any Error>?
+
+    /// A chunk is sent when it holds this many bytes.
+    static let chunkBytes = 256 * 1024
+    /// At most this many chunks wait for the connection: the producer waits beyond.
+    static let chunksAhead = 4
+
+    /// Starts the copy. `table` and `columns` are the code's own names, never input.
+    init(table: String, columns: [String], connection: PostgresConnection, logger: Logger) {
+        self.table = table
+        self.columns = columns
+        pending = ByteBufferAllocator().buffer(capacity: Self.chunkBytes + 4096)
+        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        chunks = continuation
+        Task { [self] in
+            let result: Result<Void, any Error>
+            do {
+                try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+                    for await chunk in stream {
+                        try await writer.write(chunk)
+                        self.written()
+                    }
+                }
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            ended(result)
+        }
+    }
+
+    /// A chunk reached the connection: the producer may send another.
+    private func written() {
+        state.lock()
+        inFlight -= 1
+        state.signal()
+        state.unlock()
+    }
+
+    /// The copy ended, stored or failed.
+    private func ended(_ result: Result<Void, any Error>) {
+        state.lock()
+        outcome = result
+        state.broadcast()
+        state.unlock()
+    }
+
+    /// Adds one row; nil is SQL NULL. Throws what the server said if the copy has failed.
+    func append(_ fields: [String?]) throws {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { pending.writeInteger(UInt8(ascii: "\t")) }
+            if let field { Self.writeEscaped(field, into: &pending) } else { pending.writeStaticString("\\N") }
+        }
+        pending.writeInteger(UInt8(ascii: "\n"))
+        if pending.readableBytes >= Self.chunkBytes { try send() }
+    }
+
+    /// Sends the last rows and waits until the server has stored them all.
+    func finish() throws {
+        if pending.readableBytes > 0 { try send() }
+        chunks.finish()
+        state.lock()
+        while outcome == nil { state.wait() }
+        let outcome = self.outcome!
+        state.unlock()
+        try outcome.get()
+    }
+
+    /// Gives up: the server is told the copy failed (the transaction is rolled back after).
+    func abandon() {
+        chunks.finish()
+        // The task ends once it has written what was sent; the copy fails or ends as the
+        // rollback that follows discards it either way.
+        state.lock()
+        while outcome == nil { state.wait() }
+        state.unlock()
+    }
+
+    private func send() throws {
+        state.lock()
+        while inFlight >= Self.chunksAhead && outcome == nil { state.wait() }
+        if case .failure(let error)? = outcome {
+            state.unlock()
+            throw error
+        }
+        inFlight += 1
+        state.unlock()
+        chunks.yield(pending)
+        pending = ByteBufferAllocator().buffer(capacity: Self.chunkBytes + 4096)
+    }
+
+    /// COPY's text format: a backslash, tab, newline or carriage return is escaped.
+    static func writeEscaped(_ text: String, into buffer: inout ByteBuffer) {
+        var plain = true
+        for byte in text.utf8 where byte == UInt8(ascii: "\\") || byte == 9 || byte == 10 || byte == 13 { plain = false; break }
+        guard !plain else { buffer.writeString(text); return }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+            case 9: buffer.writeStaticString("\\t")
+            case 10: buffer.writeStaticString("\\n")
+            case 13: buffer.writeStaticString("\\r")
+            default: buffer.writeInteger(byte)
+            }
+        }
+    }
+}
