@@ -115,7 +115,13 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         let auth = password == nil ? user : "\(user):***"
         return switch endpoint {
         case .tcp(let host, let port): "postgres://\(auth)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
-        case .unixSocket(let path): "postgres://\(auth)@/\(database)?host=\(path)"
+        case .unixSocket(let path):
+            // The socket's directory and port, as the URL gives them: the text works as --db.
+            if let suffix = path.range(of: "/.s.PGSQL.", options: .backwards), let port = Int(path[suffix.upperBound...]) {
+                "postgres://\(auth)@\(port == Self.defaultPort ? "" : ":\(port)")/\(database)?host=\(path[..<suffix.lowerBound])"
+            } else {
+                "postgres://\(auth)@/\(database)?host=\(path)"
+            }
         }
     }
 

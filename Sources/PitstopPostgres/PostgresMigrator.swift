@@ -14,6 +14,9 @@ extension Migration {
 }
 
 enum PostgresMigrator {
+    /// The table that records the migrations applied.
+    static let table = "pitstop_migrations"
+
     static let migrationsTableSQL = """
         CREATE TABLE IF NOT EXISTS pitstop_migrations (
             name        text NOT NULL PRIMARY KEY,

@@ -21,6 +21,7 @@ struct Pitstop: AsyncParsableCommand {
             SubscriptionCommand.self, SetCommand.self, VMCommand.self, WindowCommand.self, BlackoutCommand.self,
             WindowsCommand.self, PlanCommand.self, UpcomingCommand.self, CheckCommand.self, CampaignCommand.self, EventCommand.self,
             NotifyCommand.self, NoticesCommand.self, AuditCommand.self, ReportCommand.self, ServeCommand.self, TokenCommand.self,
+            MigrateCommand.self,
         ])
 }
 

@@ -25,6 +25,11 @@ struct PostgresLocationTests {
         let location = try PostgresLocation(url: "postgresql://ops@/fleet?host=/run/postgresql")
         #expect(location.endpoint == .unixSocket(path: "/run/postgresql/.s.PGSQL.5432"))
         #expect(location.poolSize == PostgresLocation.defaultPoolSize)
+        // Shown as it was given, so that the text works as --db again.
+        #expect(location.description == "postgres://ops@/fleet?host=/run/postgresql")
+        let other = try PostgresLocation(url: "postgres://ops@:6543/fleet?host=/tmp/pg")
+        #expect(other.endpoint == .unixSocket(path: "/tmp/pg/.s.PGSQL.6543"))
+        #expect(other.description == "postgres://ops@:6543/fleet?host=/tmp/pg")
         #expect(PostgresLocation.isURL("postgresql://x@y/z"))
         #expect(!PostgresLocation.isURL("/var/lib/pitstop.sqlite"))
     }
