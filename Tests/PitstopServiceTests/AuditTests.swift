@@ -1,8 +1,9 @@
 // The audit log through the services: inventory changes append entries in their transaction,
 // the log refuses changes, queries walk indexes, verify finds tampering and broken rules, and
-// reports add up.
+// reports add up. Every test here runs on SQLite and on PostgreSQL, but one about SQLite's planner.
 import Foundation
 import GRDB
+import PitstopTestSupport
 import Testing
 @testable import PitstopCore
 @testable import PitstopService
@@ -11,16 +12,18 @@ import Testing
 /// 2026-12-01T00:00:00Z: the clock of every inventory change in these tests.
 private let now = Timestamp(iso8601: "2026-12-01T00:00:00Z")!
 
-/// A fresh in-memory database and the services on it, with a fixed actor and clock.
+/// A fresh database on one engine and the services on it, with a fixed actor and clock.
 private struct Fixture {
-    let database: AppDatabase
+    /// The same data, for SQL written behind Pitstop's back.
+    let raw: TestDatabase
     let inventory: InventoryService
     let audit: AuditService
+    var database: any Store { raw.store }
 
-    init() throws {
-        database = try AppDatabase.inMemory()
-        inventory = InventoryService(store: database, actor: "tester", clock: { now })
-        audit = AuditService(store: database)
+    init(_ engine: TestEngine) throws {
+        raw = try TestDatabase(engine)
+        inventory = InventoryService(store: raw.store, actor: "tester", clock: { now })
+        audit = AuditService(store: raw.store)
     }
 
     /// eastus and westus (paired), subscription contoso, set web (3 UDs) in eastus.
@@ -33,8 +36,9 @@ private struct Fixture {
     }
 
     func all() async throws -> [AuditEntry] { try await audit.entries(AuditFilter()) }
-    func count() throws -> Int { try database.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_log")! } }
-    func sql(_ text: String) throws { try database.writer.writeWithoutTransaction { try $0.execute(sql: text) } }
+    func count() throws -> Int { try raw.integer("SELECT count(*) FROM audit_log") ?? 0 }
+    /// With `checks: false`, foreign keys (and on PostgreSQL, triggers) are off while it runs.
+    func sql(_ text: String, checks: Bool = true) throws { try raw.execute(text, checks: checks) }
 }
 
 private func details(_ e: AuditEntry) throws -> [String: Any] {
@@ -43,8 +47,8 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
 
 // MARK: Inventory changes are audited
 
-@Test func addingARegionAppendsOneEntryWithActorTimeAndSubject() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func addingARegionAppendsOneEntryWithActorTimeAndSubject(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     try await f.inventory.addRegion(Region(name: "eastus", displayName: "East US"))
     let entries = try await f.all()
     #expect(entries.count == 1)
@@ -55,8 +59,8 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     #expect(try details(entries[0])["displayName"] as? String == "East US")
 }
 
-@Test func eachSingleRecordCommandAppendsItsAction() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func eachSingleRecordCommandAppendsItsAction(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     try await f.smallFleet()
     try await f.inventory.addVM(VMDraft(name: "web-0", region: nil, subscription: nil, availabilitySet: "web"))
     try await f.inventory.moveVM("web-0", toSet: "web", updateDomain: 2, faultDomain: nil)
@@ -77,8 +81,8 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     ])
 }
 
-@Test func aMovedVMRecordsWhereItWasAndWhereItWent() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func aMovedVMRecordsWhereItWasAndWhereItWent(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     try await f.smallFleet()
     try await f.inventory.addAvailabilitySet(AvailabilitySet(name: "api", region: "westus", subscription: "contoso", faultDomains: 1, updateDomains: 2))
     try await f.inventory.addVM(VMDraft(name: "web-0", region: nil, subscription: nil, availabilitySet: "web"))
@@ -95,8 +99,8 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     #expect(to["updateDomain"] as? Int == 1)
 }
 
-@Test func aRefusedCommandAppendsNothing() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func aRefusedCommandAppendsNothing(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     try await f.smallFleet()
     let before = try f.count()
     await #expect(throws: PitstopError.self) { try await f.inventory.addRegion(Region(name: "eastus")) }
@@ -105,8 +109,8 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     #expect(try f.count() == before)
 }
 
-@Test func loadingDefaultsTwiceAuditsOnlyTheFirstTime() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func loadingDefaultsTwiceAuditsOnlyTheFirstTime(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     _ = try await f.inventory.loadDefaultRegions()
     _ = try await f.inventory.loadDefaultRegions()
     let entries = try await f.all()
@@ -114,8 +118,8 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     #expect(entries[0].subjects.contains(AuditSubject(.region, "brazilsouth")))
 }
 
-@Test func aJSONImportAppendsOneEntryWithCountsAndSubjects() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func aJSONImportAppendsOneEntryWithCountsAndSubjects(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     let document = """
         {"regions": [{"name": "eastus"}, {"name": "westus"}],
          "regionPairs": [{"region": "eastus", "pairedWith": "westus"}],
@@ -136,8 +140,8 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     #expect(try details(entries[0])["file"] as? String == "fleet.json")
 }
 
-@Test func anImportThatChangesNothingAppendsNothing() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func anImportThatChangesNothingAppendsNothing(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     let document = #"{"regions": [{"name": "eastus"}]}"#
     _ = try await f.inventory.importDocument(.bytes(Array(document.utf8), name: "fleet.json"))
     let before = try f.count()
@@ -145,8 +149,8 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     #expect(try f.count() == before)
 }
 
-@Test func aFailedImportAppendsNothing() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func aFailedImportAppendsNothing(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     try await f.smallFleet()
     let before = try f.count()
     let bad = #"{"vms": [{"name": "web-0", "availabilitySet": "nowhere"}]}"#
@@ -160,9 +164,10 @@ private func details(_ e: AuditEntry) throws -> [String: Any] {
     #expect(try f.count() == before)
 }
 
-@Test(arguments: [(1000, true), (1001, false)])
-func aCSVImportNamesItsVMsOnlyWhenThereAreFew(vms: Int, named: Bool) async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all, [(1000, true), (1001, false)])
+func aCSVImportNamesItsVMsOnlyWhenThereAreFew(engine: TestEngine, fleet: (vms: Int, named: Bool)) async throws {
+    let (vms, named) = fleet
+    let f = try Fixture(engine)
     try await f.smallFleet()
     let csv = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID()).csv")
     defer { try? FileManager.default.removeItem(at: csv) }
@@ -192,25 +197,38 @@ func aCSVImportNamesItsVMsOnlyWhenThereAreFew(vms: Int, named: Bool) async throw
 
 // MARK: Append-only
 
-@Test(arguments: [
-    "UPDATE audit_log SET actor = 'mallory'",
-    "DELETE FROM audit_log",
-    "UPDATE audit_subjects SET name = 'other'",
-    "DELETE FROM audit_subjects",
-    "INSERT OR REPLACE INTO audit_log(seq, at, actor, action, details, prev_hash, hash) VALUES (1, 'x', 'm', 'a', '{}', 'p', 'h')",
-])
-func theLogRefusesChangesEvenByRawSQL(statement: String) async throws {
-    let f = try Fixture()
+/// The same edits on both engines, and each engine's own way of writing over an entry
+/// (SQLite's INSERT OR REPLACE, PostgreSQL's upsert) or of emptying the log (TRUNCATE).
+private let tampering: [(TestEngine, String)] = TestEngine.all.flatMap { engine in
+    let edits = [
+        "UPDATE audit_log SET actor = 'mallory'",
+        "DELETE FROM audit_log",
+        "UPDATE audit_subjects SET name = 'other'",
+        "DELETE FROM audit_subjects",
+    ]
+    let values = "(seq, at, actor, action, details, prev_hash, hash) VALUES (1, 'x', 'm', 'a', '{}', 'p', 'h')"
+    let own = switch engine {
+    case .sqlite: ["INSERT OR REPLACE INTO audit_log\(values)"]
+    case .postgres: ["INSERT INTO audit_log\(values) ON CONFLICT (seq) DO UPDATE SET actor = excluded.actor",
+                     "TRUNCATE audit_subjects, audit_log"]
+    }
+    return (edits + own).map { (engine, $0) }
+}
+
+@Test(arguments: tampering)
+func theLogRefusesChangesEvenByRawSQL(engine: TestEngine, statement: String) async throws {
+    let f = try Fixture(engine)
     try await f.inventory.addRegion(Region(name: "eastus"))
     let before = try await f.all()
-    #expect(throws: DatabaseError.self) { try f.sql(statement) }
+    let error = #expect(throws: (any Error).self) { try f.sql(statement) }
+    #expect(String(describing: error).contains("is append-only"), "\(String(describing: error))")
     #expect(try await f.all() == before)
 }
 
 // MARK: Queries
 
-@Test func aQueryBySubjectTimeAndActionSelectsOnlyThoseEntries() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func aQueryBySubjectTimeAndActionSelectsOnlyThoseEntries(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     var clock = now
     let database = f.database
     func inventory() -> InventoryService { let t = clock; return InventoryService(store: database, actor: "tester", clock: { t }) }
@@ -242,8 +260,9 @@ func theLogRefusesChangesEvenByRawSQL(statement: String) async throws {
     AuditFilter(since: now, until: now + 60),
 ])
 func queriesWalkAnIndexNeverTheWholeLog(filter: AuditFilter) async throws {
-    let f = try Fixture()
-    let plan = try await f.database.writer.read { db in
+    // SQLite only: EXPLAIN QUERY PLAN, its SEARCH and SCAN steps and AuditLog's SQL are SQLite's.
+    let database = try AppDatabase.inMemory()
+    let plan = try await database.writer.read { db in
         try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + AuditLog.selectSQL(filter),
                          arguments: StatementArguments(Array(repeating: "x", count: AuditLog.selectSQL(filter).filter { $0 == "?" }.count)))
             .map { $0["detail"] as String }
@@ -258,15 +277,15 @@ func queriesWalkAnIndexNeverTheWholeLog(filter: AuditFilter) async throws {
 
 // MARK: Verify: the chain
 
-private func fleetWithHistory() async throws -> Fixture {
-    let f = try Fixture()
+private func fleetWithHistory(_ engine: TestEngine) async throws -> Fixture {
+    let f = try Fixture(engine)
     try await f.smallFleet()
     for i in 0..<3 { try await f.inventory.addVM(VMDraft(name: "web-\(i)", region: nil, subscription: nil, availabilitySet: "web")) }
     return f
 }
 
-@Test func anIntactChainVerifies() async throws {
-    let f = try await fleetWithHistory()
+@Test(arguments: TestEngine.all) func anIntactChainVerifies(engine: TestEngine) async throws {
+    let f = try await fleetWithHistory(engine)
     let result = try await f.audit.verify(now: now)
     #expect(result.chain.ok)
     #expect(result.chain.entries == 8)
@@ -274,73 +293,78 @@ private func fleetWithHistory() async throws -> Fixture {
     #expect(result.ok)
 }
 
-@Test func anEmptyLogVerifies() async throws {
-    let result = try await Fixture().audit.verify(now: now)
+@Test(arguments: TestEngine.all) func anEmptyLogVerifies(engine: TestEngine) async throws {
+    let result = try await Fixture(engine).audit.verify(now: now)
     #expect(result.ok)
     #expect(result.chain.entries == 0)
 }
 
-/// Drops the triggers and foreign keys, as someone editing the file with the sqlite3 shell would.
+/// Drops the append-only triggers, as someone editing the database with the sqlite3 shell or
+/// psql would; the edits that follow run with the foreign keys off (``Fixture/sql(_:checks:)``).
 private func disarm(_ f: Fixture) throws {
-    try f.sql("PRAGMA foreign_keys = OFF")
-    for t in ["audit_log_no_update", "audit_log_no_delete", "audit_log_no_replace", "audit_subjects_no_update", "audit_subjects_no_delete"] {
-        try f.sql("DROP TRIGGER \(t)")
+    let triggers = [("audit_log_no_update", "audit_log"), ("audit_log_no_delete", "audit_log"), ("audit_log_no_replace", "audit_log"),
+                    ("audit_subjects_no_update", "audit_subjects"), ("audit_subjects_no_delete", "audit_subjects")]
+    for (trigger, table) in triggers {
+        switch f.raw.engine {
+        case .sqlite: try f.sql("DROP TRIGGER \(trigger)")
+        case .postgres: try f.sql("DROP TRIGGER \(trigger) ON \(table)")
+        }
     }
 }
 
-@Test func verifyNamesAnEditedEntry() async throws {
-    let f = try await fleetWithHistory()
+@Test(arguments: TestEngine.all) func verifyNamesAnEditedEntry(engine: TestEngine) async throws {
+    let f = try await fleetWithHistory(engine)
     try disarm(f)
-    try f.sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 6")
+    try f.sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 6", checks: false)
     let chain = try await f.audit.verify(now: now).chain
     #expect(chain.firstBroken?.seq == 6)
     #expect(chain.firstBroken?.reason.contains("edited") == true)
     #expect(chain.entries == 8)
 }
 
-@Test func verifyNamesAnEntryWhoseSubjectsWereChanged() async throws {
-    let f = try await fleetWithHistory()
+@Test(arguments: TestEngine.all) func verifyNamesAnEntryWhoseSubjectsWereChanged(engine: TestEngine) async throws {
+    let f = try await fleetWithHistory(engine)
     try disarm(f)
-    try f.sql("UPDATE audit_subjects SET name = 'web-9' WHERE seq = 7 AND kind = 'vm'")
+    try f.sql("UPDATE audit_subjects SET name = 'web-9' WHERE seq = 7 AND kind = 'vm'", checks: false)
     #expect(try await f.audit.verify(now: now).chain.firstBroken?.seq == 7)
 }
 
-@Test func verifyNamesTheEntryAfterADeletedOne() async throws {
-    let f = try await fleetWithHistory()
+@Test(arguments: TestEngine.all) func verifyNamesTheEntryAfterADeletedOne(engine: TestEngine) async throws {
+    let f = try await fleetWithHistory(engine)
     try disarm(f)
-    try f.sql("DELETE FROM audit_subjects WHERE seq = 4; DELETE FROM audit_log WHERE seq = 4")
+    try f.sql("DELETE FROM audit_subjects WHERE seq = 4; DELETE FROM audit_log WHERE seq = 4", checks: false)
     let chain = try await f.audit.verify(now: now).chain
     #expect(chain.firstBroken?.seq == 5)
     #expect(chain.firstBroken?.reason.contains("entry 4 is missing") == true)
 }
 
-@Test func verifyNamesADeletionHiddenByRenumbering() async throws {
-    let f = try await fleetWithHistory()
+@Test(arguments: TestEngine.all) func verifyNamesADeletionHiddenByRenumbering(engine: TestEngine) async throws {
+    let f = try await fleetWithHistory(engine)
     try disarm(f)
     try f.sql("""
         DELETE FROM audit_subjects WHERE seq = 4; DELETE FROM audit_log WHERE seq = 4;
         UPDATE audit_log SET seq = seq - 1 WHERE seq > 4; UPDATE audit_subjects SET seq = seq - 1 WHERE seq > 4;
-        """)
+        """, checks: false)
     #expect(try await f.audit.verify(now: now).chain.firstBroken?.seq == 4)
 }
 
-@Test func verifyNamesAReorderedChain() async throws {
-    let f = try await fleetWithHistory()
+@Test(arguments: TestEngine.all) func verifyNamesAReorderedChain(engine: TestEngine) async throws {
+    let f = try await fleetWithHistory(engine)
     try disarm(f)
     // Entries 6 and 7 swap places, subjects and all.
     try f.sql("""
         UPDATE audit_log SET seq = 100 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = 7; UPDATE audit_log SET seq = 7 WHERE seq = 100;
         UPDATE audit_subjects SET seq = 100 WHERE seq = 6; UPDATE audit_subjects SET seq = 6 WHERE seq = 7; UPDATE audit_subjects SET seq = 7 WHERE seq = 100;
-        """)
+        """, checks: false)
     let chain = try await f.audit.verify(now: now).chain
     #expect(chain.firstBroken?.seq == 6)
     #expect(chain.firstBroken?.reason.contains("does not follow entry 5") == true)
 }
 
-@Test func verifyNamesAChainWithItsFirstEntriesCut() async throws {
-    let f = try await fleetWithHistory()
+@Test(arguments: TestEngine.all) func verifyNamesAChainWithItsFirstEntriesCut(engine: TestEngine) async throws {
+    let f = try await fleetWithHistory(engine)
     try disarm(f)
-    try f.sql("DELETE FROM audit_subjects WHERE seq <= 2; DELETE FROM audit_log WHERE seq <= 2")
+    try f.sql("DELETE FROM audit_subjects WHERE seq <= 2; DELETE FROM audit_log WHERE seq <= 2", checks: false)
     let chain = try await f.audit.verify(now: now).chain
     #expect(chain.firstBroken?.seq == 3)
     #expect(chain.firstBroken?.reason.contains("entries 1 to 2 are missing") == true)
@@ -355,17 +379,15 @@ private struct History {
     static let t0 = Timestamp(iso8601: "2026-12-10T00:00:00Z")!
 
     func campaign(_ id: String, kind: String = "reboot", perVM: Int = 900) throws {
-        try f.database.writer.write { db in
-            try db.execute(sql: """
-                INSERT INTO campaigns(id, kind, created_at, not_before, regions, per_vm_seconds, ud_gap_seconds, horizon_seconds, start_utc, end_utc)
-                VALUES (?, ?, '2026-11-01T00:00:00Z', '2026-11-08T00:00:00Z', '["eastus","westus"]', ?, 1800, 7776000, '2026-12-10T00:00:00Z', '2026-12-11T00:00:00Z')
-                """, arguments: [id, kind, perVM])
-        }
+        try f.raw.execute("""
+            INSERT INTO campaigns(id, kind, created_at, not_before, regions, per_vm_seconds, ud_gap_seconds, horizon_seconds, start_utc, end_utc)
+            VALUES (?, ?, '2026-11-01T00:00:00Z', '2026-11-08T00:00:00Z', '["eastus","westus"]', ?, 1800, 7776000, '2026-12-10T00:00:00Z', '2026-12-11T00:00:00Z')
+            """, [.text(id), .text(kind), .integer(Int64(perVM))])
     }
 
     /// An event of `vm` planned at t0+`planned` for `length` seconds, actually from t0+`start` to t0+`end`.
     func event(_ vm: String, campaign: String = "c1", region: String = "eastus", set: String? = "web", ud: Int? = 0, kind: String = "reboot",
-               planned: Int64 = 0, length: Int64 = 900, start: Int64?, end: Int64?, status: String = "completed", forced: Bool = false, reason: String? = nil) throws {
+               planned: Int64 = 0, length: Int64 = 900, start: Int64?, end: Int64?, status: String = "completed", forced: Bool = false, reason: String? = nil) async throws {
         let wave = "\(campaign)-\(set ?? region)-\(ud ?? -1)"
         func at(_ s: Int64?) -> Timestamp? { s.map { Self.t0 + $0 } }
         let planned = PlannedEvent(
@@ -375,25 +397,24 @@ private struct History {
         var record = EventRecord(event: planned, actualStart: at(start), actualEnd: at(end), forced: forced, reason: reason)
         record.event.status = EventStatus(rawValue: status)!
         // Through the repository: the wave layout keeps a VM's lifecycle on its wave or beside it.
-        try f.database.writer.write { db in
-            let events = SQLiteRepositories(db: db).events
-            try events.insert(events: [planned], keys: nil, progress: nil)
-            try events.update([record])
+        let done = record
+        try await f.database.write { tx in
+            try tx.events.insert(events: [planned], keys: nil, progress: nil)
+            try tx.events.update([done])
         }
     }
 
     func notice(campaign: String = "c1", subscription: String = "contoso", sentAt: Timestamp?) throws {
-        try f.database.writer.write { db in
-            try db.execute(sql: """
-                INSERT INTO notices(campaign, subscription, recipients, subject, body, queued_at, first_start, sent_at)
-                VALUES (?, ?, '["ops@contoso.example"]', 's', 'b', '2026-11-01T00:00:00Z', '2026-12-10T00:00:00Z', ?)
-                """, arguments: [campaign, subscription, sentAt?.iso8601])
-        }
+        let sent: TestDatabase.Value = sentAt.map { .text($0.iso8601) } ?? .null
+        try f.raw.execute("""
+            INSERT INTO notices(campaign, subscription, recipients, subject, body, queued_at, first_start, sent_at)
+            VALUES (?, ?, '["ops@contoso.example"]', 's', 'b', '2026-11-01T00:00:00Z', '2026-12-10T00:00:00Z', ?)
+            """, [.text(campaign), .text(subscription), sent])
     }
 }
 
-private func brokenHistory() async throws -> (Fixture, History) {
-    let f = try await fleetWithHistory()
+private func brokenHistory(_ engine: TestEngine) async throws -> (Fixture, History) {
+    let f = try await fleetWithHistory(engine)
     try await f.inventory.addAvailabilitySet(AvailabilitySet(name: "api", region: "westus", subscription: "contoso", faultDomains: 1, updateDomains: 2))
     let h = History(f: f)
     try h.campaign("c1")
@@ -401,19 +422,19 @@ private func brokenHistory() async throws -> (Fixture, History) {
     try h.campaign("c3")
     try h.notice(sentAt: History.t0 - 8 * 86_400)
     // update-domain-overlap: web UD 0 and UD 1 down together from 600 s.
-    try h.event("web-0", ud: 0, start: 0, end: 900)
-    try h.event("web-1", ud: 1, planned: 1800, start: 600, end: 1500, forced: true, reason: "change window closing")
+    try await h.event("web-0", ud: 0, start: 0, end: 900)
+    try await h.event("web-1", ud: 1, planned: 1800, start: 600, end: 1500, forced: true, reason: "change window closing")
     // pair-overlap: westus (paired with eastus) down from 1000 s.
-    try h.event("api-0", region: "westus", set: "api", ud: 0, start: 1000, end: 1200)
+    try await h.event("api-0", region: "westus", set: "api", ud: 0, start: 1000, end: 1200)
     // freeze-too-long: 45 s.
-    try h.event("web-2", campaign: "c2", ud: 2, kind: "freeze", planned: 5000, length: 30, start: 5000, end: 5045)
+    try await h.event("web-2", campaign: "c2", ud: 2, kind: "freeze", planned: 5000, length: 30, start: 5000, end: 5045)
     // reboot-overrun and notice-late: campaign c3 has no notice, and web-2 was down 40 minutes.
-    try h.event("web-2", campaign: "c3", ud: 2, planned: 9000, start: 9000, end: 9000 + 2400)
+    try await h.event("web-2", campaign: "c3", ud: 2, planned: 9000, start: 9000, end: 9000 + 2400)
     return (f, h)
 }
 
-@Test func verifyFindsEveryRuleTheHistoryBroke() async throws {
-    let (f, _) = try await brokenHistory()
+@Test(arguments: TestEngine.all) func verifyFindsEveryRuleTheHistoryBroke(engine: TestEngine) async throws {
+    let (f, _) = try await brokenHistory(engine)
     let result = try await f.audit.verify(now: History.t0 + 86_400)
     #expect(result.chain.ok)
     #expect(!result.ok)
@@ -425,8 +446,8 @@ private func brokenHistory() async throws -> (Fixture, History) {
     #expect(forced.message.contains("change window closing"))
 }
 
-@Test func verifyJSONHasTheDocumentedShape() async throws {
-    let (f, _) = try await brokenHistory()
+@Test(arguments: TestEngine.all) func verifyJSONHasTheDocumentedShape(engine: TestEngine) async throws {
+    let (f, _) = try await brokenHistory(engine)
     let json = Responses.verification(try await f.audit.verify(now: History.t0 + 86_400))
     let document = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
     #expect(document["ok"] as? Bool == false)
@@ -444,10 +465,10 @@ private func brokenHistory() async throws -> (Fixture, History) {
 
 // MARK: Reports
 
-@Test func aReportAddsUpPerRegionSetAndSubscription() async throws {
-    let (f, h) = try await brokenHistory()
-    try h.event("web-0", campaign: "c3", ud: 0, planned: 20_000, start: nil, end: nil, status: "scheduled")
-    try h.event("web-1", campaign: "c3", ud: 1, planned: 30_000, start: nil, end: nil, status: "cancelled")
+@Test(arguments: TestEngine.all) func aReportAddsUpPerRegionSetAndSubscription(engine: TestEngine) async throws {
+    let (f, h) = try await brokenHistory(engine)
+    try await h.event("web-0", campaign: "c3", ud: 0, planned: 20_000, start: nil, end: nil, status: "scheduled")
+    try await h.event("web-1", campaign: "c3", ud: 1, planned: 30_000, start: nil, end: nil, status: "cancelled")
     let report = try await f.audit.report(ReportQuery(since: History.t0, until: History.t0 + 86_400), now: History.t0 + 86_400)
     #expect(report.regions.map(\.name) == ["eastus", "westus"])
     let east = report.regions[0]
@@ -468,8 +489,8 @@ private func brokenHistory() async throws -> (Fixture, History) {
     #expect(east.findings == 6)
 }
 
-@Test func aReportOfOneRegionOrAnEmptyPeriodHoldsOnlyThat() async throws {
-    let (f, _) = try await brokenHistory()
+@Test(arguments: TestEngine.all) func aReportOfOneRegionOrAnEmptyPeriodHoldsOnlyThat(engine: TestEngine) async throws {
+    let (f, _) = try await brokenHistory(engine)
     let west = try await f.audit.report(ReportQuery(region: "westus"), now: History.t0 + 86_400)
     #expect(west.regions.map(\.name) == ["westus"])
     #expect(west.total.events == 1)
@@ -479,9 +500,9 @@ private func brokenHistory() async throws -> (Fixture, History) {
     await #expect(throws: PitstopError.self) { try await f.audit.report(ReportQuery(region: "atlantis"), now: History.t0) }
 }
 
-@Test func aReportsSetSectionShowsSingleInstanceVMsPerRegionSoItAddsUp() async throws {
-    let (f, h) = try await brokenHistory()
-    try h.event("jump-east", campaign: "c1", set: nil, ud: nil, planned: 3000, start: 3000, end: 3600)
+@Test(arguments: TestEngine.all) func aReportsSetSectionShowsSingleInstanceVMsPerRegionSoItAddsUp(engine: TestEngine) async throws {
+    let (f, h) = try await brokenHistory(engine)
+    try await h.event("jump-east", campaign: "c1", set: nil, ud: nil, planned: 3000, start: 3000, end: 3600)
     let report = try await f.audit.report(ReportQuery(), now: History.t0 + 86_400)
     #expect(report.sets.map(\.name) == ["web", ReportLine.singleInstanceName, "api"])
     #expect(report.sets.map(\.events).reduce(0, +) == report.total.events)

@@ -1,9 +1,10 @@
 // Tests for importing and exporting the inventory: upsert by name, round-robin placement,
 // byte-stable round trips, and bad input that is reported with its place and writes nothing.
+// Every test here runs on SQLite and on PostgreSQL, but one refused before the store is written.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopStore
+import PitstopTestSupport
 import Testing
 @testable import PitstopService
 
@@ -12,9 +13,9 @@ import Testing
 /// The instant the audit entries of these imports record.
 private let clock = Timestamp(iso8601: "2026-12-01T00:00:00Z")!
 
-/// A fresh in-memory database behind the service.
-private func emptyInventory() throws -> InventoryService {
-    InventoryService(store: try AppDatabase.inMemory(), actor: "test", clock: { clock })
+/// A fresh database on `engine` behind the service.
+private func emptyInventory(_ engine: TestEngine) throws -> InventoryService {
+    InventoryService(store: try TestDatabase(engine).store, actor: "test", clock: { clock })
 }
 
 /// Collects what an export writes, from whichever thread it writes on.
@@ -68,8 +69,8 @@ private let seedFleet = """
     }
     """
 
-private func seededInventory() async throws -> InventoryService {
-    let inventory = try emptyInventory()
+private func seededInventory(_ engine: TestEngine) async throws -> InventoryService {
+    let inventory = try emptyInventory(engine)
     try await importJSON(inventory, seedFleet)
     return inventory
 }
@@ -99,9 +100,9 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
 // MARK: Upsert and round trips
 
 @Suite struct ImportUpsertTests {
-    @Test func importingTheSameDocumentTwiceLeavesEverythingUnchanged() async throws {
+    @Test(arguments: TestEngine.all) func importingTheSameDocumentTwiceLeavesEverythingUnchanged(engine: TestEngine) async throws {
         // Given a database that has imported the fleet once
-        let inventory = try await seededInventory()
+        let inventory = try await seededInventory(engine)
         let first = try await exported(inventory)
 
         // when the same document is imported again
@@ -118,16 +119,16 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         #expect(try await exported(inventory) == first)
     }
 
-    @Test func theFirstImportCountsEverythingAdded() async throws {
-        let summary = try await importJSON(try emptyInventory(), seedFleet)
+    @Test(arguments: TestEngine.all) func theFirstImportCountsEverythingAdded(engine: TestEngine) async throws {
+        let summary = try await importJSON(try emptyInventory(engine), seedFleet)
         #expect(summary.regions == counts(3, 0, 0))
         #expect(summary.vms == counts(4, 0, 0))
         #expect(summary.maintenanceWindows == counts(1, 0, 0))
     }
 
-    @Test func aChangedRecordIsCountedUpdatedAndTheRestUnchanged() async throws {
+    @Test(arguments: TestEngine.all) func aChangedRecordIsCountedUpdatedAndTheRestUnchanged(engine: TestEngine) async throws {
         // Given the seeded fleet, when one VM gets an explicit UD and a region a display name
-        let inventory = try await seededInventory()
+        let inventory = try await seededInventory(engine)
         let summary = try await importJSON(inventory, """
             {"regions": [{"name": "westus", "displayName": "West US"}, {"name": "eastus", "displayName": "East US"}],
              "vms": [{"name": "web-1", "availabilitySet": "web", "updateDomain": 4, "faultDomain": 0},
@@ -142,9 +143,9 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         #expect(try await inventory.regions().first { $0.name == "westus" }?.displayName == "West US")
     }
 
-    @Test func anExportImportedIntoAnEmptyDatabaseExportsByteForByteTheSame() async throws {
+    @Test(arguments: TestEngine.all) func anExportImportedIntoAnEmptyDatabaseExportsByteForByteTheSame(engine: TestEngine) async throws {
         // Given an exported fleet with every kind of record
-        let original = try await seededInventory()
+        let original = try await seededInventory(engine)
         try await importJSON(original, """
             {"subscriptions": [{"id": "fabrikam", "admins": [], "coAdmins": [], "noticeTimeZone": "Europe/Berlin"}],
              "availabilitySets": [{"name": "db", "region": "northeurope", "subscription": "fabrikam", "faultDomains": 3, "updateDomains": 20}],
@@ -156,7 +157,7 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         let first = try await exported(original)
 
         // when it is imported into an empty database and exported again
-        let copy = try emptyInventory()
+        let copy = try emptyInventory(engine)
         try await importJSON(copy, first, file: "export.json")
         let second = try await exported(copy)
 
@@ -164,8 +165,8 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         #expect(second == first)
     }
 
-    @Test func anExportParsesAsJSONWithEveryKeyAndSortedNames() async throws {
-        let text = try await exported(try await seededInventory())
+    @Test(arguments: TestEngine.all) func anExportParsesAsJSONWithEveryKeyAndSortedNames(engine: TestEngine) async throws {
+        let text = try await exported(try await seededInventory(engine))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(Set(object.keys) == Set(InventoryDocument.topLevelKeys))
         let vms = try #require(object["vms"] as? [[String: Any]])
@@ -175,8 +176,8 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         #expect(vms.first?["ipAddress"] as? String == "2001:db8::1")
     }
 
-    @Test func importingAnEmptyDocumentChangesNothing() async throws {
-        let inventory = try await seededInventory()
+    @Test(arguments: TestEngine.all) func importingAnEmptyDocumentChangesNothing(engine: TestEngine) async throws {
+        let inventory = try await seededInventory(engine)
         let before = try await exported(inventory)
         let summary = try await importJSON(inventory, "{}")
         #expect(summary.rows.allSatisfy { $0.counts.total == 0 })
@@ -192,9 +193,9 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
          "availabilitySets": [{"name": "api", "region": "eastus", "subscription": "contoso", "faultDomains": 2, "updateDomains": 3}]}
         """
 
-    @Test func theNthVMGetsUDnModUAndFDnModFCountingExplicitOnes() async throws {
+    @Test(arguments: TestEngine.all) func theNthVMGetsUDnModUAndFDnModFCountingExplicitOnes(engine: TestEngine) async throws {
         // Given a set with 3 UDs and 2 FDs
-        let inventory = try emptyInventory()
+        let inventory = try emptyInventory(engine)
         try await importJSON(inventory, Self.threeByTwo)
 
         // when six VMs join it in one file, the second with explicit domains
@@ -216,9 +217,9 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         #expect(placed == [[0, 0], [2, 1], [2, 0], [0, 1], [1, 0], [0, 1]])
     }
 
-    @Test func placementContinuesAcrossImportsAndSingleAdds() async throws {
+    @Test(arguments: TestEngine.all) func placementContinuesAcrossImportsAndSingleAdds(engine: TestEngine) async throws {
         // Given a set that already received two VMs by import
-        let inventory = try emptyInventory()
+        let inventory = try emptyInventory(engine)
         try await importJSON(inventory, Self.threeByTwo)
         try await importJSON(inventory, #"{"vms": [{"name": "a", "availabilitySet": "api"}, {"name": "b", "availabilitySet": "api"}]}"#)
 
@@ -232,9 +233,9 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         #expect([d.updateDomain, d.faultDomain] == [0, 1])
     }
 
-    @Test func eachSetCountsItsOwnJoinersWhenOneIsNewInTheDocument() async throws {
+    @Test(arguments: TestEngine.all) func eachSetCountsItsOwnJoinersWhenOneIsNewInTheDocument(engine: TestEngine) async throws {
         // Given a stored set (3 UDs, 2 FDs) that received one VM
-        let inventory = try emptyInventory()
+        let inventory = try emptyInventory(engine)
         try await importJSON(inventory, Self.threeByTwo)
         try await importJSON(inventory, #"{"vms": [{"name": "a", "availabilitySet": "api"}]}"#)
 
@@ -260,9 +261,9 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         #expect([w3.updateDomain, w3.faultDomain] == [3, 0])
     }
 
-    @Test func reimportingVMsDoesNotAdvanceThePlacement() async throws {
+    @Test(arguments: TestEngine.all) func reimportingVMsDoesNotAdvanceThePlacement(engine: TestEngine) async throws {
         // Given two auto-placed VMs imported twice
-        let inventory = try emptyInventory()
+        let inventory = try emptyInventory(engine)
         try await importJSON(inventory, Self.threeByTwo)
         let twoVMs = #"{"vms": [{"name": "a", "availabilitySet": "api"}, {"name": "b", "availabilitySet": "api"}]}"#
         try await importJSON(inventory, twoVMs)
@@ -273,9 +274,9 @@ private func counts(_ added: Int, _ updated: Int, _ unchanged: Int) -> UpsertCou
         #expect([c.updateDomain, c.faultDomain] == [2, 0])
     }
 
-    @Test func aRefusedImportDoesNotAdvanceThePlacement() async throws {
+    @Test(arguments: TestEngine.all) func aRefusedImportDoesNotAdvanceThePlacement(engine: TestEngine) async throws {
         // Given a set, when an import that places a VM is refused for another record
-        let inventory = try emptyInventory()
+        let inventory = try emptyInventory(engine)
         try await importJSON(inventory, Self.threeByTwo)
         _ = await refusal { try await importJSON(inventory, #"{"vms": [{"name": "a", "availabilitySet": "api"}, {"name": "b", "availabilitySet": "nope"}]}"#) }
 
@@ -517,10 +518,10 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         BadDocument("an array instead of the document", "[]", expect: "inventory.json:1: the document must be a JSON object"),
     ]
 
-    @Test(arguments: documents)
-    func aBadDocumentIsRefusedWithItsPlaceAndWritesNothing(_ document: BadDocument) async throws {
+    @Test(arguments: TestEngine.all, documents)
+    func aBadDocumentIsRefusedWithItsPlaceAndWritesNothing(engine: TestEngine, document: BadDocument) async throws {
         // Given a seeded fleet
-        let inventory = try await seededInventory()
+        let inventory = try await seededInventory(engine)
         let before = try await exported(inventory)
 
         // when a bad document is imported
@@ -533,9 +534,9 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(try await exported(inventory) == before)
     }
 
-    @Test func everyBadRecordOfADocumentIsReportedNotJustTheFirst() async throws {
+    @Test(arguments: TestEngine.all) func everyBadRecordOfADocumentIsReportedNotJustTheFirst(engine: TestEngine) async throws {
         // Given a seeded fleet and a document with four bad records among good ones
-        let inventory = try await seededInventory()
+        let inventory = try await seededInventory(engine)
         let before = try await exported(inventory)
         let document = """
             {"regions": [{"name": "japaneast"}],
@@ -559,8 +560,8 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(try await exported(inventory) == before)
     }
 
-    @Test func aDuplicateVMIsReportedOnce() async throws {
-        let inventory = try await seededInventory()
+    @Test(arguments: TestEngine.all) func aDuplicateVMIsReportedOnce(engine: TestEngine) async throws {
+        let inventory = try await seededInventory(engine)
         let problems = await refusal {
             try await importJSON(inventory, """
                 {"vms": [
@@ -572,8 +573,8 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(problems == ["inventory.json:3: vms[1].name: duplicate VM 'web-9' (also at vms[0], line 2)"])
     }
 
-    @Test func aFailureNamesTheFileItWasGiven() async throws {
-        let inventory = try await seededInventory()
+    @Test(arguments: TestEngine.all) func aFailureNamesTheFileItWasGiven(engine: TestEngine) async throws {
+        let inventory = try await seededInventory(engine)
         let problems = await refusal { try await importJSON(inventory, #"{"regions": [{"name": ""}]}"#, file: "/srv/fleet/inventory-2026.json") }
         #expect(problems == ["/srv/fleet/inventory-2026.json:1: regions[0].name: must not be empty"])
     }
@@ -584,9 +585,9 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
 @Suite struct CSVImportTests {
     static let header = "name,region,subscription,availabilitySet,updateDomain,faultDomain\n"
 
-    @Test func vmsFromCSVArePlacedAndCounted() async throws {
+    @Test(arguments: TestEngine.all) func vmsFromCSVArePlacedAndCounted(engine: TestEngine) async throws {
         // Given the seeded fleet, when a CSV adds a set VM, a placed one, a standalone one and repeats one
-        let inventory = try await seededInventory()
+        let inventory = try await seededInventory(engine)
         let summary = try await importCSV(inventory, Array((Self.header + """
             web-3,,,web,,
             web-4,eastus,contoso,web,4,1
@@ -601,8 +602,8 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(try await inventory.vm(named: "batch").availabilitySet == nil)
     }
 
-    @Test func importingTheSameCSVTwiceLeavesItUnchanged() async throws {
-        let inventory = try await seededInventory()
+    @Test(arguments: TestEngine.all) func importingTheSameCSVTwiceLeavesItUnchanged(engine: TestEngine) async throws {
+        let inventory = try await seededInventory(engine)
         let csv = Array((Self.header + "web-3,,,web,,\r\nbatch,northeurope,contoso,,,\r\n").utf8)
         try await importCSV(inventory, csv)
         let before = try await exported(inventory)
@@ -611,15 +612,15 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(try await exported(inventory) == before)
     }
 
-    @Test func aCSVMayCarryAnIPAddressColumn() async throws {
-        let inventory = try await seededInventory()
+    @Test(arguments: TestEngine.all) func aCSVMayCarryAnIPAddressColumn(engine: TestEngine) async throws {
+        let inventory = try await seededInventory(engine)
         try await importCSV(inventory, Array("name,region,subscription,availabilitySet,updateDomain,faultDomain,ipAddress\nweb-3,,,web,,,10.0.0.7\n".utf8))
         #expect(try await inventory.vm(named: "web-3").ipAddress == "10.0.0.7")
     }
 
-    @Test func aCSVWithoutTheAddressColumnKeepsStoredAddresses() async throws {
+    @Test(arguments: TestEngine.all) func aCSVWithoutTheAddressColumnKeepsStoredAddresses(engine: TestEngine) async throws {
         // Given web-0 stored with an address, when a six-column CSV updates it
-        let inventory = try await seededInventory()
+        let inventory = try await seededInventory(engine)
         let summary = try await importCSV(inventory, Array((Self.header + "web-0,,,web,0,0\n").utf8))
 
         // then the address stays: the file did not speak of addresses at all
@@ -627,8 +628,8 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(try await inventory.vm(named: "web-0").ipAddress == "10.0.0.4")
     }
 
-    @Test func anEmptyAddressCellClearsTheAddress() async throws {
-        let inventory = try await seededInventory()
+    @Test(arguments: TestEngine.all) func anEmptyAddressCellClearsTheAddress(engine: TestEngine) async throws {
+        let inventory = try await seededInventory(engine)
         try await importCSV(inventory, Array("name,region,subscription,availabilitySet,updateDomain,faultDomain,ipAddress\nweb-0,,,web,0,0,\n".utf8))
         #expect(try await inventory.vm(named: "web-0").ipAddress == nil)
     }
@@ -661,10 +662,10 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
                     expect: "fleet.csv:2: ipAddress: '10.0.0' is not an IPv4 or IPv6 address"),
     ]
 
-    @Test(arguments: badFiles)
-    func aBadCSVIsRefusedWithItsPlaceAndWritesNothing(_ file: BadDocument) async throws {
+    @Test(arguments: TestEngine.all, badFiles)
+    func aBadCSVIsRefusedWithItsPlaceAndWritesNothing(engine: TestEngine, file: BadDocument) async throws {
         // Given a seeded fleet
-        let inventory = try await seededInventory()
+        let inventory = try await seededInventory(engine)
         let before = try await exported(inventory)
 
         // when a bad CSV is imported
@@ -677,8 +678,8 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(try await exported(inventory) == before)
     }
 
-    @Test func everyBadRowIsReportedNotJustTheFirst() async throws {
-        let inventory = try await seededInventory()
+    @Test(arguments: TestEngine.all) func everyBadRowIsReportedNotJustTheFirst(engine: TestEngine) async throws {
+        let inventory = try await seededInventory(engine)
         let before = try await exported(inventory)
         let problems = await refusal {
             try await importCSV(inventory, Array((Self.header + """
@@ -713,10 +714,10 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         return try await inventory.importCSV(try .file(atPath: url.path, name: "fleet.csv"))
     }
 
-    @Test(.timeLimit(.minutes(1)))
-    func aHundredMegabyteRowIsRefusedCleanly() async throws {
+    @Test(.timeLimit(.minutes(1)), arguments: TestEngine.all)
+    func aHundredMegabyteRowIsRefusedCleanly(engine: TestEngine) async throws {
         // Given a header and a data row of 100 MB on one line, followed by a good row
-        let inventory = try await seededInventory()
+        let inventory = try await seededInventory(engine)
         let before = try await exported(inventory)
 
         // when it is imported
@@ -730,10 +731,11 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(try await exported(inventory) == before)
     }
 
+    // SQLite only: refused in its header before any row reaches a store, a 100 MB file twice would be CI time for nothing.
     @Test(.timeLimit(.minutes(1)))
     func aFileThatIsOneHundredMegabyteLineIsRefusedCleanly() async throws {
         // Given a file that is one 100 MB line with no newline at all
-        let inventory = try await seededInventory()
+        let inventory = try await seededInventory(.sqlite)
         let before = try await exported(inventory)
 
         // when it is imported
@@ -759,10 +761,10 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         "emoji 🛠️ rack",
     ]
 
-    @Test(arguments: names)
-    func aNameRoundTripsThroughJSONImportAndExport(_ name: String) async throws {
+    @Test(arguments: TestEngine.all, names)
+    func aNameRoundTripsThroughJSONImportAndExport(engine: TestEngine, name: String) async throws {
         // Given a region, set and VM that all carry the name
-        let inventory = try emptyInventory()
+        let inventory = try emptyInventory(engine)
         let q = JSONText.quote(name)
         try await importJSON(inventory, """
             {"regions": [{"name": \(q), "displayName": \(q)}],
@@ -778,16 +780,16 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
 
         // and an export imported elsewhere exports the same bytes
         let first = try await exported(inventory)
-        let copy = try emptyInventory()
+        let copy = try emptyInventory(engine)
         try await importJSON(copy, first)
         #expect(try await exported(copy) == first)
         #expect(try await copy.vm(named: name).name.utf8.elementsEqual(name.utf8))
     }
 
-    @Test(arguments: names)
-    func aNameInAQuotedCSVFieldIsStoredVerbatim(_ name: String) async throws {
+    @Test(arguments: TestEngine.all, names)
+    func aNameInAQuotedCSVFieldIsStoredVerbatim(engine: TestEngine, name: String) async throws {
         // Given the seeded fleet, when a CSV row names a VM with a quoted field
-        let inventory = try await seededInventory()
+        let inventory = try await seededInventory(engine)
         let quoted = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         try await importCSV(inventory, Array((CSVImportTests.header + "\(quoted),,,web,,\n").utf8))
 
@@ -795,8 +797,8 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(try await inventory.vm(named: name).name.utf8.elementsEqual(name.utf8))
     }
 
-    @Test func aQuotedCSVFieldMayHoldCommasAndDoubledQuotes() async throws {
-        let inventory = try await seededInventory()
+    @Test(arguments: TestEngine.all) func aQuotedCSVFieldMayHoldCommasAndDoubledQuotes(engine: TestEngine) async throws {
+        let inventory = try await seededInventory(engine)
         try await importCSV(inventory, Array((CSVImportTests.header + "\"web, the \"\"third\"\"\",eastus,\"contoso\",web,,\n").utf8))
         #expect(try await inventory.vm(named: #"web, the "third""#).availabilitySet == "web")
     }

@@ -1,8 +1,10 @@
 // Issue 11, items 3 and 5 at the service floor: the bounds the CLI enforces hold for every
 // caller (the HTTP API included), and a JSON document is refused while it is being read.
+// Every test here runs on SQLite and on PostgreSQL.
 import Foundation
 import PitstopCore
 import PitstopStore
+import PitstopTestSupport
 import Testing
 @testable import PitstopService
 
@@ -14,8 +16,8 @@ private let fleet = """
                              "timeZone": "UTC", "duration": "PT4H", "recurEvery": "Day"}]}
     """
 
-private func services() async throws -> Services {
-    let services = try Services.inMemory()
+private func services(_ engine: TestEngine) async throws -> Services {
+    let services = Services(store: try TestDatabase(engine).store)
     _ = try await services.inventory(actor: "test", clock: { now }).importDocument(.bytes(Array(fleet.utf8), name: "fleet.json"))
     return services
 }
@@ -28,8 +30,8 @@ private func refusal(_ body: () async throws -> Void) async -> PitstopError? {
 @Suite struct RangeBoundTests {
     let tooLong = InputLimits.maximumRangeSeconds + 1
 
-    @Test func windowOccurrencesRefuseARangeOverTheMaximum() async throws {
-        let s = try await services()
+    @Test(arguments: TestEngine.all) func windowOccurrencesRefuseARangeOverTheMaximum(engine: TestEngine) async throws {
+        let s = try await services(engine)
         let error = await refusal { _ = try await s.inventory(actor: "test", clock: { now }).windowOccurrences(.all, in: TimeRange(start: now, end: now + tooLong)) }
         #expect(error?.kind == .invalid)
         #expect(error?.message == "within: 366d1s is longer than the maximum of 366d (366 days)")
@@ -37,15 +39,15 @@ private func refusal(_ body: () async throws -> Void) async -> PitstopError? {
         #expect(year.count == 366 || year.count == 367)
     }
 
-    @Test func upcomingRefusesARangeOverTheMaximum() async throws {
-        let s = try await services()
+    @Test(arguments: TestEngine.all) func upcomingRefusesARangeOverTheMaximum(engine: TestEngine) async throws {
+        let s = try await services(engine)
         let error = await refusal { _ = try await s.scheduler.upcoming(.all, now: now, within: tooLong) }
         #expect(error?.kind == .invalid)
         #expect(error?.message.hasPrefix("within: ") == true)
     }
 
-    @Test func aPlanRefusesAHorizonOverTheMaximum() async throws {
-        let s = try await services()
+    @Test(arguments: TestEngine.all) func aPlanRefusesAHorizonOverTheMaximum(engine: TestEngine) async throws {
+        let s = try await services(engine)
         let error = await refusal { _ = try await s.scheduler.plan(CampaignRequest(kind: .reboot, horizon: tooLong), now: now, dryRun: true, actor: "test") }
         #expect(error?.kind == .invalid)
         #expect(error?.message.contains("the planning horizon: 366d1s is longer than the maximum of 366d") == true, "\(String(describing: error))")
@@ -66,10 +68,10 @@ private final class EndlessString: @unchecked Sendable {
 }
 
 @Suite struct StreamedDocumentTests {
-    @Test func aHugeStringIsRefusedBeforeTheRestIsRead() async throws {
+    @Test(arguments: TestEngine.all) func aHugeStringIsRefusedBeforeTheRestIsRead(engine: TestEngine) async throws {
         let source = EndlessString()
         let input = ImportInput(name: "big.json", sizeHint: nil) { source.next() }
-        let inventory = InventoryService(store: try AppDatabase.inMemory(), actor: "test", clock: { now })
+        let inventory = InventoryService(store: try TestDatabase(engine).store, actor: "test", clock: { now })
 
         let error = await refusal { _ = try await inventory.importDocument(input) }
 

@@ -1,20 +1,21 @@
 // A notice is sent once: the commit after an accepted message is one small write that reads no
 // notice back (so a run is linear and the window between acceptance and commit is short), a
 // notice already marked sent is never marked again, and `audit verify` reports one sent twice.
+// Both tests run on SQLite and on PostgreSQL.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopService
-@testable import PitstopStore
+import PitstopStore
+import PitstopTestSupport
 import Testing
 
 /// A store that counts the notices its repositories read, per kind of unit of work.
 final class NoticeReadCountingStore: Store, @unchecked Sendable {
-    let base: AppDatabase
+    let base: any Store
     private let lock = NSLock()
     private var readsInWrites = 0
 
-    init(_ base: AppDatabase) { self.base = base }
+    init(_ base: any Store) { self.base = base }
 
     var noticesReadInWrites: Int { lock.withLock { readsInWrites } }
     func count(_ n: Int) { lock.withLock { readsInWrites += n } }
@@ -70,10 +71,10 @@ private func outbox() -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-outbox-\(UUID().uuidString)")
 }
 
-@Test func theCommitAfterAnAcceptedNoticeReadsNoNoticeBack() async throws {
+@Test(arguments: TestEngine.all) func theCommitAfterAnAcceptedNoticeReadsNoNoticeBack(engine: TestEngine) async throws {
     // Given twelve queued notices of one campaign
-    let (database, _) = try await NoticeFleet.planned(subscriptions: 12)
-    let counting = NoticeReadCountingStore(database)
+    let (database, _) = try await NoticeFleet.planned(engine, subscriptions: 12)
+    let counting = NoticeReadCountingStore(database.store)
     let directory = outbox()
     defer { try? FileManager.default.removeItem(at: directory) }
 
@@ -84,33 +85,33 @@ private func outbox() -> URL {
     #expect(deliveries.count == 12 && deliveries.allSatisfy(\.succeeded))
     #expect(counting.noticesReadInWrites == 0)
     // And what the run reports is what was stored
-    let stored = try NoticeFleet.notices(database)
+    let stored = try await NoticeFleet.notices(database)
     #expect(deliveries.map(\.notice).sorted { $0.id < $1.id } == stored)
 }
-@Test func aNoticeAlreadySentIsNotMarkedAgainAndAuditVerifyReportsItSentTwice() async throws {
+@Test(arguments: TestEngine.all) func aNoticeAlreadySentIsNotMarkedAgainAndAuditVerifyReportsItSentTwice(engine: TestEngine) async throws {
     // Given a notice that was sent
-    let (database, _) = try await NoticeFleet.planned(subscriptions: 1)
+    let (database, _) = try await NoticeFleet.planned(engine, subscriptions: 1)
     let directory = outbox()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let first = try await Notifier(store: database).sendDue(now: NoticeFleet.now, via: try OutboxDirectory(directory: directory), actor: "test")
+    let first = try await Notifier(store: database.store).sendDue(now: NoticeFleet.now, via: try OutboxDirectory(directory: directory), actor: "test")
     let notice = try #require(first.first?.notice)
-    #expect(try await AuditService(store: database).verify(now: NoticeFleet.now).ok)
+    #expect(try await AuditService(store: database.store).verify(now: NoticeFleet.now).ok)
 
     // When a second sender, which read it as queued before the first committed, delivers it too
     var queued = notice
     queued.sentAt = nil
     queued.attempts = 0
     let later = NoticeFleet.now + 60
-    let second = try await Notifier(store: database).commitAccepted(queued, at: later, detail: "written again", transport: "outbox", actor: "test")
+    let second = try await Notifier(store: database.store).commitAccepted(queued, at: later, detail: "written again", transport: "outbox", actor: "test")
 
     // Then the stored notice keeps its first sending, and the log records the second one
     #expect(second.notice.sentAt == NoticeFleet.now)
     #expect(second.notice.attempts == 1)
-    #expect(try NoticeFleet.notices(database).first?.sentAt == NoticeFleet.now)
+    #expect(try await NoticeFleet.notices(database).first?.sentAt == NoticeFleet.now)
     #expect(try NoticeFleet.auditActions(database, "notice.sent").count == 2)
 
     // And audit verify names the notice sent twice, and is not clean
-    let verification = try await AuditService(store: database).verify(now: later)
+    let verification = try await AuditService(store: database.store).verify(now: later)
     #expect(!verification.ok)
     let finding = try #require(verification.findings.first { $0.rule == .noticeSentTwice })
     #expect(finding.message.contains("notice \(notice.id)"))

@@ -1,9 +1,9 @@
-// The notifier against a real SMTP server on loopback: what is sent, what is committed, what is retried.
+// The notifier against a real SMTP server on loopback: what is sent, what is committed, what is
+// retried. Every test with a database runs on SQLite and on PostgreSQL.
 import Foundation
-import GRDB
 import PitstopCore
 import PitstopService
-@testable import PitstopStore
+import PitstopStore
 import PitstopTestSupport
 import Testing
 
@@ -28,44 +28,44 @@ enum NoticeFleet {
             """
     }
 
-    /// A database with the fleet and one planned reboot campaign; returns it and the campaign id.
-    static func planned(subscriptions count: Int, description: String = "Host OS update") async throws -> (AppDatabase, String) {
-        let database = try AppDatabase.inMemory()
-        _ = try await InventoryService(store: database, actor: "test", clock: { now })
+    /// A database on `engine` with the fleet and one planned reboot campaign; returns it and
+    /// the campaign id.
+    static func planned(_ engine: TestEngine, subscriptions count: Int, description: String = "Host OS update") async throws -> (TestDatabase, String) {
+        let database = try TestDatabase(engine)
+        _ = try await InventoryService(store: database.store, actor: "test", clock: { now })
             .importDocument(.bytes(Array(inventory(subscriptions: count).utf8), name: "fleet.json"))
-        let result = try await SchedulerService(store: database)
+        let result = try await SchedulerService(store: database.store)
             .plan(CampaignRequest(kind: .reboot, description: description), now: now, dryRun: false, actor: "test")
         #expect(result.notices.count == count)
         return (database, result.campaign.id)
     }
 
-    static func auditActions(_ database: AppDatabase, _ action: String) throws -> [String] {
-        try database.writer.read { db in
-            try String.fetchAll(db, sql: "SELECT details FROM audit_log WHERE action = ? ORDER BY seq", arguments: [action])
-        }
+    /// The details of the audit entries of `action`, in order, read behind the store's back.
+    static func auditActions(_ database: TestDatabase, _ action: String) throws -> [String] {
+        try database.strings("SELECT details FROM audit_log WHERE action = ? ORDER BY seq", [.text(action)]).compactMap { $0 }
     }
 
-    static func notices(_ database: AppDatabase) throws -> [NoticeRecord] {
-        try database.writer.read { db in try SQLiteRepositories(db: db).notices.notices() }
+    static func notices(_ database: TestDatabase) async throws -> [NoticeRecord] {
+        try await database.store.read { tx in try tx.notices.notices() }
     }
 }
 
 @Suite("Notifier over SMTP", .enabled(if: SMTPSink.available, SMTPSink.unavailableReason))
 struct NotifierTests {
-    @Test func sendsEachDueNoticeToItsAdminsAndCoAdminsAndCommitsIt() async throws {
+    @Test(arguments: TestEngine.all) func sendsEachDueNoticeToItsAdminsAndCoAdminsAndCommitsIt(engine: TestEngine) async throws {
         // Given three queued notices and a relay
-        let (database, campaign) = try await NoticeFleet.planned(subscriptions: 3)
+        let (database, campaign) = try await NoticeFleet.planned(engine, subscriptions: 3)
         let sink = try SMTPSink()
 
         // When the notifier runs
-        let deliveries = try await Notifier(store: database)
+        let deliveries = try await Notifier(store: database.store)
             .sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: sink.port, timeout: 10), actor: "test")
 
         // Then the relay got one message per notice, to exactly its recipients
         #expect(deliveries.map(\.succeeded) == [true, true, true])
         let received = try sink.messages()
         #expect(received.count == 3)
-        let notices = try NoticeFleet.notices(database)
+        let notices = try await NoticeFleet.notices(database)
         for notice in notices {
             let mail = try #require(received.first { $0.messageID == "<notice-\(notice.id).\(campaign)@pitstop>" })
             #expect(mail.mailfrom == "pitstop@localhost")
@@ -86,31 +86,31 @@ struct NotifierTests {
         #expect(sent.allSatisfy { $0.contains("\"transport\": \"smtp 127.0.0.1:\(sink.port)\"") })
     }
 
-    @Test func theNoticeOfTheSubscriptionWithTheSoonestMaintenanceGoesFirst() async throws {
-        let (database, _) = try await NoticeFleet.planned(subscriptions: 4)
-        let due = try await Notifier(store: database).due(now: NoticeFleet.now)
+    @Test(arguments: TestEngine.all) func theNoticeOfTheSubscriptionWithTheSoonestMaintenanceGoesFirst(engine: TestEngine) async throws {
+        let (database, _) = try await NoticeFleet.planned(engine, subscriptions: 4)
+        let due = try await Notifier(store: database.store).due(now: NoticeFleet.now)
         #expect(due.count == 4)
         #expect(due.map(\.firstStart) == due.map(\.firstStart).sorted())
     }
 
-    @Test func aSecondRunSendsNothingNew() async throws {
-        let (database, _) = try await NoticeFleet.planned(subscriptions: 3)
+    @Test(arguments: TestEngine.all) func aSecondRunSendsNothingNew(engine: TestEngine) async throws {
+        let (database, _) = try await NoticeFleet.planned(engine, subscriptions: 3)
         let sink = try SMTPSink()
-        let notifier = Notifier(store: database)
+        let notifier = Notifier(store: database.store)
         _ = try await notifier.sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: sink.port, timeout: 10), actor: "test")
 
         let again = try await notifier.sendDue(now: NoticeFleet.now + 3600, via: SMTPRelay(host: "127.0.0.1", port: sink.port, timeout: 10), actor: "test")
 
         #expect(again.isEmpty)
         #expect(try sink.messages().count == 3)
-        #expect(try NoticeFleet.notices(database).allSatisfy { $0.attempts == 1 && $0.sentAt == NoticeFleet.now })
+        #expect(try await NoticeFleet.notices(database).allSatisfy { $0.attempts == 1 && $0.sentAt == NoticeFleet.now })
     }
 
-    @Test func aRefusedRecipientLeavesThatNoticeQueuedWithItsErrorAndTheOthersGo() async throws {
+    @Test(arguments: TestEngine.all) func aRefusedRecipientLeavesThatNoticeQueuedWithItsErrorAndTheOthersGo(engine: TestEngine) async throws {
         // Given a relay that refuses s01's admin
-        let (database, _) = try await NoticeFleet.planned(subscriptions: 3)
+        let (database, _) = try await NoticeFleet.planned(engine, subscriptions: 3)
         let refusing = try SMTPSink(refuse: ["admin-01@example.com"])
-        let notifier = Notifier(store: database)
+        let notifier = Notifier(store: database.store)
 
         // When the notifier runs
         let first = try await notifier.sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: refusing.port, timeout: 10), actor: "test")
@@ -122,7 +122,7 @@ struct NotifierTests {
         #expect(error.contains("550"))
         #expect(error.contains("admin-01@example.com"))
         #expect(try refusing.messages().count == 2)
-        let s01 = try #require(try NoticeFleet.notices(database).first { $0.subscription == "s01" })
+        let s01 = try #require(try await NoticeFleet.notices(database).first { $0.subscription == "s01" })
         #expect(s01.sentAt == nil)
         #expect(s01.attempts == 1)
         #expect(s01.lastError?.contains("550") == true)
@@ -140,30 +140,30 @@ struct NotifierTests {
         #expect(third.map(\.succeeded) == [true])
         let mail = try #require(try accepting.messages().first)
         #expect(mail.messageID == failure.messageID)
-        let sent = try #require(try NoticeFleet.notices(database).first { $0.subscription == "s01" })
+        let sent = try #require(try await NoticeFleet.notices(database).first { $0.subscription == "s01" })
         #expect(sent.sentAt == NoticeFleet.now + 120)
         #expect(sent.attempts == 3)
         #expect(sent.lastError == nil)
     }
 
-    @Test func anUnreachableRelayFailsEveryNoticeAndKeepsThemQueued() async throws {
-        let (database, _) = try await NoticeFleet.planned(subscriptions: 3)
+    @Test(arguments: TestEngine.all) func anUnreachableRelayFailsEveryNoticeAndKeepsThemQueued(engine: TestEngine) async throws {
+        let (database, _) = try await NoticeFleet.planned(engine, subscriptions: 3)
 
-        let deliveries = try await Notifier(store: database)
+        let deliveries = try await Notifier(store: database.store)
             .sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: closedPort(), timeout: 5), actor: "test")
 
         #expect(deliveries.count == 3)
         #expect(deliveries.allSatisfy { !$0.succeeded })
-        let notices = try NoticeFleet.notices(database)
+        let notices = try await NoticeFleet.notices(database)
         #expect(notices.allSatisfy { $0.sentAt == nil && $0.attempts == 1 && $0.lastError?.contains("connect") == true })
         #expect(try NoticeFleet.auditActions(database, "notice.failed").count == 3)
     }
 
-    @Test func aRelayThatDoesNotKnowEHLOIsGreetedWithHELO() async throws {
-        let (database, _) = try await NoticeFleet.planned(subscriptions: 1)
+    @Test(arguments: TestEngine.all) func aRelayThatDoesNotKnowEHLOIsGreetedWithHELO(engine: TestEngine) async throws {
+        let (database, _) = try await NoticeFleet.planned(engine, subscriptions: 1)
         let sink = try SMTPSink(noEHLO: true)
 
-        let deliveries = try await Notifier(store: database)
+        let deliveries = try await Notifier(store: database.store)
             .sendDue(now: NoticeFleet.now, via: SMTPRelay(host: "127.0.0.1", port: sink.port, timeout: 10), actor: "test")
 
         #expect(deliveries.map(\.succeeded) == [true])
@@ -186,13 +186,13 @@ struct NotifierTests {
         #expect(client.extensions.contains("8BITMIME"))
     }
 
-    @Test func aNoticeIsNotDueBeforeItIsQueuedNorOnceItsCampaignIsCancelled() async throws {
-        let (database, campaign) = try await NoticeFleet.planned(subscriptions: 2)
-        let notifier = Notifier(store: database)
+    @Test(arguments: TestEngine.all) func aNoticeIsNotDueBeforeItIsQueuedNorOnceItsCampaignIsCancelled(engine: TestEngine) async throws {
+        let (database, campaign) = try await NoticeFleet.planned(engine, subscriptions: 2)
+        let notifier = Notifier(store: database.store)
         #expect(try await notifier.due(now: NoticeFleet.now - 1).isEmpty)
         #expect(try await notifier.due(now: NoticeFleet.now).count == 2)
 
-        try await SchedulerService(store: database).cancel(campaign, now: NoticeFleet.now, actor: "test")
+        try await SchedulerService(store: database.store).cancel(campaign, now: NoticeFleet.now, actor: "test")
 
         #expect(try await notifier.due(now: NoticeFleet.now).isEmpty)
         #expect(try await notifier.notices(now: NoticeFleet.now).map(\.state) == [.withdrawn, .withdrawn])
@@ -257,12 +257,12 @@ struct NoticeMessageTests {
         do { _ = try NoticeMessage.compose(notice, from: from, date: NoticeFleet.now) } catch { #expect(error.message.contains(problem)) }
     }
 
-    @Test func theOutboxGetsOneCompleteEmlFilePerNoticeAndNothingTwice() async throws {
+    @Test(arguments: TestEngine.all) func theOutboxGetsOneCompleteEmlFilePerNoticeAndNothingTwice(engine: TestEngine) async throws {
         // Given two queued notices and an empty outbox
-        let (database, campaign) = try await NoticeFleet.planned(subscriptions: 2)
+        let (database, campaign) = try await NoticeFleet.planned(engine, subscriptions: 2)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-outbox-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let notifier = Notifier(store: database)
+        let notifier = Notifier(store: database.store)
 
         // When the notifier writes them
         let deliveries = try await notifier.sendDue(now: NoticeFleet.now, via: try OutboxDirectory(directory: directory), actor: "test")
@@ -270,7 +270,7 @@ struct NoticeMessageTests {
         // Then there is one .eml per notice, named after it, and no temporary file
         #expect(deliveries.map(\.succeeded) == [true, true])
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-        let notices = try NoticeFleet.notices(database)
+        let notices = try await NoticeFleet.notices(database)
         #expect(files == notices.map { "notice-\($0.id)-\(campaign).eml" }.sorted())
         for notice in notices {
             let bytes = try Data(contentsOf: directory.appendingPathComponent("notice-\(notice.id)-\(campaign).eml"))

@@ -1,9 +1,10 @@
 // The service floor's contract with its adapters: imports read bytes as they arrive, who and
 // when are arguments, and every failure crosses the seam as a PitstopError of a known kind.
+// Every test here runs on SQLite and on PostgreSQL.
 import Foundation
-import GRDB
 import PitstopCore
-@testable import PitstopStore
+import PitstopStore
+import PitstopTestSupport
 import Testing
 @testable import PitstopService
 
@@ -57,51 +58,54 @@ private struct BrokenBody: AsyncSequence, Sendable {
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator() }
 }
 
-private func seeded(actor: String = "floor", clock: Timestamp = t0) async throws -> (InventoryService, AppDatabase) {
-    let db = try AppDatabase.inMemory()
-    let inventory = InventoryService(store: db, actor: actor, clock: { clock })
+private func seeded(_ engine: TestEngine, actor: String = "floor", clock: Timestamp = t0) async throws -> (InventoryService, TestDatabase) {
+    let db = try TestDatabase(engine)
+    let inventory = InventoryService(store: db.store, actor: actor, clock: { clock })
     _ = try await inventory.importDocument(.bytes(Array(seed.utf8), name: "seed.json"))
     return (inventory, db)
 }
 
-private func vmRows(_ db: AppDatabase) async throws -> [String] {
-    try await db.writer.read { db in try String.fetchAll(db, sql: "SELECT name || ':' || ifnull(update_domain, '-') || ':' || ifnull(ip_address, '-') FROM vms ORDER BY name") }
+/// Each VM as `name:UD:address`, read behind the store's back.
+private func vmRows(_ db: TestDatabase) throws -> [String] {
+    try db.strings("""
+        SELECT name || ':' || coalesce(CAST(update_domain AS TEXT), '-') || ':' || coalesce(ip_address, '-') FROM vms ORDER BY name
+        """).compactMap { $0 }
 }
 
-@Test func aCSVStreamedInSmallChunksImportsExactlyAsTheSameFileDoes() async throws {
-    let (streamed, streamedDB) = try await seeded()
+@Test(arguments: TestEngine.all) func aCSVStreamedInSmallChunksImportsExactlyAsTheSameFileDoes(engine: TestEngine) async throws {
+    let (streamed, streamedDB) = try await seeded(engine)
     let bytes = Array(fleetCSV.utf8)
     // 7-byte chunks split records, fields and the header across chunk boundaries.
     let viaStream = try await streamed.importCSV(.stream(Chunks(bytes: bytes, size: 7), name: "upload.csv", sizeHint: nil))
 
-    let (whole, wholeDB) = try await seeded()
+    let (whole, wholeDB) = try await seeded(engine)
     let viaBytes = try await whole.importCSV(.bytes(bytes, name: "upload.csv"))
 
     #expect(viaStream == viaBytes)
     #expect(viaStream.vms.added == 4)
-    #expect(try await vmRows(streamedDB) == vmRows(wholeDB))
+    #expect(try vmRows(streamedDB) == vmRows(wholeDB))
 }
 
-@Test func aBodyThatBreaksOffHalfWayWritesNothing() async throws {
-    let (inventory, db) = try await seeded()
+@Test(arguments: TestEngine.all) func aBodyThatBreaksOffHalfWayWritesNothing(engine: TestEngine) async throws {
+    let (inventory, db) = try await seeded(engine)
     await #expect { try await inventory.importCSV(.stream(BrokenBody(), name: "upload.csv", sizeHint: nil)) } throws: { error in
         guard let error = error as? PitstopError else { return false }
         return error.kind == .invalid && error.message.hasPrefix("upload.csv: cannot be read")
     }
-    #expect(try await vmRows(db).isEmpty)
+    #expect(try vmRows(db).isEmpty)
 }
 
-@Test func theAuditNamesTheActorAndInstantTheCallerPassed() async throws {
+@Test(arguments: TestEngine.all) func theAuditNamesTheActorAndInstantTheCallerPassed(engine: TestEngine) async throws {
     let when = Timestamp(iso8601: "2026-12-24T18:00:00Z")!
-    let (inventory, db) = try await seeded(actor: "token:night-shift", clock: when)
+    let (inventory, db) = try await seeded(engine, actor: "token:night-shift", clock: when)
     try await inventory.addVM(VMDraft(name: "web-9", region: "eastus", subscription: "contoso", availabilitySet: "web"))
-    let entry = try #require(try await AuditService(store: db).entries(AuditFilter(subject: AuditSubject(.vm, "web-9"))).last)
+    let entry = try #require(try await AuditService(store: db.store).entries(AuditFilter(subject: AuditSubject(.vm, "web-9"))).last)
     #expect(entry.actor == "token:night-shift")
     #expect(entry.at == when)
 }
 
-@Test func aConstraintTheDatabaseRefusesArrivesAsAConflictInWords() async throws {
-    let (inventory, _) = try await seeded()
+@Test(arguments: TestEngine.all) func aConstraintTheDatabaseRefusesArrivesAsAConflictInWords(engine: TestEngine) async throws {
+    let (inventory, _) = try await seeded(engine)
     try await inventory.addVM(VMDraft(name: "web-0", region: "eastus", subscription: "contoso", availabilitySet: "web", ipAddress: "10.0.0.4"))
     await #expect { try await inventory.addVM(VMDraft(name: "web-1", region: "eastus", subscription: "contoso", availabilitySet: "web", ipAddress: "10.0.0.4")) } throws: { error in
         guard let error = error as? PitstopError else { return false }
@@ -109,21 +113,20 @@ private func vmRows(_ db: AppDatabase) async throws -> [String] {
     }
 }
 
-@Test func aRowChangedBehindPitstopsBackIsAnInternalFaultNamingTheRow() async throws {
-    let db = try AppDatabase.inMemory()
-    try await db.writer.write { db in
-        try db.execute(sql: """
-            INSERT INTO campaigns(id, kind, created_at, not_before, regions, per_vm_seconds, ud_gap_seconds, horizon_seconds, description, start_utc, end_utc)
-            VALUES ('c1', 'reboot', 'yesterday', '2026-12-01T00:00:00Z', '[]', 900, 1800, 86400, '', '2026-12-01T00:00:00Z', '2026-12-01T01:00:00Z')
-            """)
-    }
-    await #expect { try await SchedulerService(store: db).campaigns() } throws: { error in
+@Test(arguments: TestEngine.all) func aRowChangedBehindPitstopsBackIsAnInternalFaultNamingTheRow(engine: TestEngine) async throws {
+    let db = try TestDatabase(engine)
+    try db.execute("""
+        INSERT INTO campaigns(id, kind, created_at, not_before, regions, per_vm_seconds, ud_gap_seconds, horizon_seconds, description, start_utc, end_utc)
+        VALUES ('c1', 'reboot', 'yesterday', '2026-12-01T00:00:00Z', '[]', 900, 1800, 86400, '', '2026-12-01T00:00:00Z', '2026-12-01T01:00:00Z')
+        """)
+    await #expect { try await SchedulerService(store: db.store).campaigns() } throws: { error in
         guard let error = error as? PitstopError else { return false }
+        // In words: nothing of the engine's driver (GRDB, SQLite, PostgresNIO) shows through.
         return error.kind == .internal && error.message.contains("campaigns row 'c1' cannot be read")
-            && !error.message.contains("GRDB") && !error.message.contains("SQLITE")
+            && !["GRDB", "SQLITE", "PSQL", "Postgres"].contains { error.message.contains($0) }
     }
 }
 
-@Test func healthNeedsAReachableMigratedDatabase() async throws {
-    #expect(await Services(store: try AppDatabase.inMemory()).isHealthy())
+@Test(arguments: TestEngine.all) func healthNeedsAReachableMigratedDatabase(engine: TestEngine) async throws {
+    #expect(await Services(store: try TestDatabase(engine).store).isHealthy())
 }

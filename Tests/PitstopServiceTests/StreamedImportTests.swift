@@ -1,10 +1,12 @@
 // A streamed import that is refused before the end of its input stops reading it: the task
 // that hands chunks over ends once the import is done with them, instead of waiting forever
 // for room in a buffer nobody takes from (a server would keep one such task per refused upload).
+// It runs on SQLite and on PostgreSQL.
 import Foundation
 import PitstopCore
 import PitstopService
 import PitstopStore
+import PitstopTestSupport
 import Synchronization
 import Testing
 
@@ -37,8 +39,8 @@ private struct EndlessBody: AsyncSequence, Sendable {
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(state: state) }
 }
 
-@Test func aStreamRefusedBeforeItsEndIsNoLongerRead() async throws {
-    let inventory = InventoryService(store: try AppDatabase.inMemory(), actor: "test", clock: { Timestamp(seconds: 0) })
+@Test(arguments: TestEngine.all) func aStreamRefusedBeforeItsEndIsNoLongerRead(engine: TestEngine) async throws {
+    let inventory = InventoryService(store: try TestDatabase(engine).store, actor: "test", clock: { Timestamp(seconds: 0) })
     let state = Endless()
     await #expect(throws: PitstopError.self) {
         try await inventory.importDocument(.stream(EndlessBody(state: state), name: "upload.json", sizeHint: nil))

@@ -1,8 +1,10 @@
 // The timeline use case: a wave is found while it runs even once its planned slot has passed,
 // it is always counted whole, and regions linked through a chain of pairs form one group.
+// Every test here runs on SQLite and on PostgreSQL.
 import Foundation
 import PitstopCore
 import PitstopService
+import PitstopTestSupport
 import Testing
 
 @Suite struct TimelineServiceTests {
@@ -16,16 +18,16 @@ import Testing
                  {"name": "web-2", "availabilitySet": "web"}, {"name": "web-3", "availabilitySet": "web"}]}
         """
 
-    private static func planned() async throws -> (Services, [EventRecord]) {
-        let services = try Services.inMemory()
+    private static func planned(_ engine: TestEngine) async throws -> (Services, [EventRecord]) {
+        let services = Services(store: try TestDatabase(engine).store)
         _ = try await services.inventory(actor: "test", clock: { planned }).importDocument(.bytes(Array(fleet.utf8), name: "fleet.json"))
         let plan = try await services.scheduler.plan(CampaignRequest(kind: .reboot, regions: ["alpha"], description: "patch"),
                                                      now: planned, dryRun: false, actor: "test")
         return (services, try await services.scheduler.campaign(plan.campaign.id).events)
     }
 
-    @Test func aRunningWaveIsOnTheTimelineAfterItsPlannedSlot() async throws {
-        let (services, events) = try await Self.planned()
+    @Test(arguments: TestEngine.all) func aRunningWaveIsOnTheTimelineAfterItsPlannedSlot(engine: TestEngine) async throws {
+        let (services, events) = try await Self.planned(engine)
         let first = try #require(events.first).event
         try await services.lifecycle.start(.wave(first.wave), at: first.range.start, actor: "test")
         // A day after its planned end, it still runs: the timeline of that day shows it.
@@ -36,8 +38,8 @@ import Testing
         #expect(timeline.waves.count == 1, "the other wave ended in its slot: not running, not planned then")
     }
 
-    @Test func aWaveIsCountedWholeWhenTheRangeCutsIt() async throws {
-        let (services, events) = try await Self.planned()
+    @Test(arguments: TestEngine.all) func aWaveIsCountedWholeWhenTheRangeCutsIt(engine: TestEngine) async throws {
+        let (services, events) = try await Self.planned(engine)
         let first = try #require(events.first).event
         let cut = TimeRange(start: first.range.start + 60, end: first.range.start + 120)
         let wave = try #require(try await services.timeline.timeline(cut).waves.first { $0.summary.id == first.wave })
@@ -45,16 +47,16 @@ import Testing
         #expect(wave.summary.planned == first.range)
     }
 
-    @Test func regionsLinkedThroughAChainShareAGroup() async throws {
-        let (services, _) = try await Self.planned()
+    @Test(arguments: TestEngine.all) func regionsLinkedThroughAChainShareAGroup(engine: TestEngine) async throws {
+        let (services, _) = try await Self.planned(engine)
         let regions = try await services.timeline.timeline(TimeRange(start: Self.planned, end: Self.planned + 86_400)).regions
         #expect(regions.map(\.region.name) == ["alpha", "beta", "gamma", "lone"])
         #expect(regions.map(\.group) == [0, 0, 0, 1])
         #expect(regions.first { $0.region.name == "beta" }?.pairedWith == ["alpha", "gamma"])
     }
 
-    @Test func aRangeLongerThan31DaysIsRefused() async throws {
-        let services = try Services.inMemory()
+    @Test(arguments: TestEngine.all) func aRangeLongerThan31DaysIsRefused(engine: TestEngine) async throws {
+        let services = Services(store: try TestDatabase(engine).store)
         await #expect(throws: PitstopError.self) {
             _ = try await services.timeline.timeline(TimeRange(start: Self.planned, end: Self.planned + 32 * 86_400))
         }

@@ -1,23 +1,23 @@
 // The REST API's tokens below HTTP: made with a secret shown once and stored as its SHA-256,
 // listed without it, revoked, recognised from a presented secret without a write (and without a
 // read while nothing changed), their use stamped at most once a minute, and audited without the
-// secret.
+// secret. Every test with a database runs on SQLite and on PostgreSQL.
 import Foundation
-import GRDB
 import PitstopCore
+import PitstopStore
+import PitstopTestSupport
 import Synchronization
 import Testing
 @testable import PitstopService
-@testable import PitstopStore
 
 private let now = Timestamp(iso8601: "2026-12-01T00:00:00Z")!
 
 /// A store that counts the units of work run on it, to tell a cached answer from a read.
 private final class CountingStore: Store {
-    let base: AppDatabase
+    let base: any Store
     private let counts = Mutex<(reads: Int, writes: Int)>((0, 0))
 
-    init(_ base: AppDatabase) { self.base = base }
+    init(_ base: any Store) { self.base = base }
 
     var reads: Int { counts.withLock { $0.reads } }
     var writes: Int { counts.withLock { $0.writes } }
@@ -39,26 +39,29 @@ private final class CountingStore: Store {
     func tryLock(_ name: String) async throws -> LockAttempt { try await base.tryLock(name) }
 }
 
+/// A database on one engine, its store as a server opens it (on PostgreSQL, listening for
+/// commits so that its change mark can be trusted), and the service on a counting wrapper.
 private struct Fixture {
-    let database: AppDatabase
+    let raw: TestDatabase
     let store: CountingStore
     let tokens: TokenService
+    var database: any Store { raw.store }
 
-    init() throws {
-        database = try AppDatabase.inMemory()
-        store = CountingStore(database)
+    init(_ engine: TestEngine) throws {
+        raw = try TestDatabase(engine, listening: true)
+        store = CountingStore(raw.store)
         tokens = TokenService(store: store)
     }
 
     func auditEntries() async throws -> [AuditEntry] { try await AuditService(store: database).entries(AuditFilter()) }
 
-    /// Every row of the tokens table, as SQLite holds it.
+    /// Every row of the tokens table, as the database holds it.
     func rows() throws -> [[String?]] {
-        try database.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, role, hash, created_at, created_by, last_used_at FROM api_tokens ORDER BY name")
-                .map { row in row.databaseValues.map { String.fromDatabaseValue($0) } }
-        }
+        try raw.rows("SELECT name, role, hash, created_at, created_by, last_used_at FROM api_tokens ORDER BY name")
     }
+
+    /// Waits for the store to have heard of its own last commit (see ``TestDatabase/settled(_:)``).
+    func settled() async throws { try await raw.settled() }
 }
 
 /// The hex SHA-256 the service stores (its own function: this target does not import Crypto),
@@ -85,8 +88,8 @@ private func sha256Hex(_ s: String) -> String { TokenService.hexDigest(s) }
 
 // MARK: Create, list, revoke
 
-@Test func aCreatedTokenIsListedWithoutItsSecretAndItsSecretAuthenticates() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func aCreatedTokenIsListedWithoutItsSecretAndItsSecretAuthenticates(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     let (token, secret) = try await f.tokens.create(name: "ci-bot", role: .executor, actor: "alice", at: now)
     #expect(token == APIToken(name: "ci-bot", role: .executor, createdAt: now, createdBy: "alice", lastUsedAt: nil))
 
@@ -100,29 +103,29 @@ private func sha256Hex(_ s: String) -> String { TokenService.hexDigest(s) }
     #expect(try await f.tokens.authenticate(secret) == token)
 }
 
-@Test func secretsDifferEveryTime() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func secretsDifferEveryTime(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     var secrets: Set<String> = []
     for i in 0..<20 { secrets.insert(try await f.tokens.create(name: "t\(i)", role: .viewer, actor: "alice", at: now).secret) }
     #expect(secrets.count == 20)
 }
 
-@Test func theDatabaseKeepsOnlyTheHashOfTheSecret() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func theDatabaseKeepsOnlyTheHashOfTheSecret(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     let (_, secret) = try await f.tokens.create(name: "ci", role: .viewer, actor: "alice", at: now)
     let rows = try f.rows()
     #expect(rows == [["ci", "viewer", sha256Hex(secret), now.iso8601, "alice", nil]])
     #expect(!rows.flatMap { $0 }.contains { $0?.contains(secret.dropFirst("pitstop_".count)) == true })
 }
 
-@Test func listIsInNameOrder() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func listIsInNameOrder(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     for name in ["zulu", "alpha", "Mike", "bravo"] { _ = try await f.tokens.create(name: name, role: .viewer, actor: "alice", at: now) }
     #expect(try await f.tokens.list().map(\.name) == ["Mike", "alpha", "bravo", "zulu"])
 }
 
-@Test func createAndRevokeAreAuditedWithNameAndRoleNeverTheSecretOrItsHash() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func createAndRevokeAreAuditedWithNameAndRoleNeverTheSecretOrItsHash(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     let (_, secret) = try await f.tokens.create(name: "ci", role: .operator, actor: "alice", at: now)
     try await f.tokens.revoke(name: "ci", actor: "bob", at: now + 60)
     let entries = try await f.auditEntries()
@@ -137,8 +140,8 @@ private func sha256Hex(_ s: String) -> String { TokenService.hexDigest(s) }
     #expect(try await AuditService(store: f.database).verify(now: now + 60).chain.ok)
 }
 
-@Test func aDuplicateNameIsRefusedAndNothingIsWritten() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func aDuplicateNameIsRefusedAndNothingIsWritten(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     _ = try await f.tokens.create(name: "ci", role: .viewer, actor: "alice", at: now)
     let before = try f.rows()
     let error = await #expect(throws: PitstopError.self) { try await f.tokens.create(name: "ci", role: .operator, actor: "mallory", at: now + 1) }
@@ -148,9 +151,9 @@ private func sha256Hex(_ s: String) -> String { TokenService.hexDigest(s) }
     #expect(try await f.auditEntries().count == 1)
 }
 
-@Test(arguments: ["", "has space", "slash/name", "dollar$", "é", "new\nline", String(repeating: "x", count: 65)])
-func aBadNameIsRefusedNamingItAndNothingIsWritten(_ name: String) async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all, ["", "has space", "slash/name", "dollar$", "é", "new\nline", String(repeating: "x", count: 65)])
+func aBadNameIsRefusedNamingItAndNothingIsWritten(engine: TestEngine, name: String) async throws {
+    let f = try Fixture(engine)
     let error = await #expect(throws: PitstopError.self) { try await f.tokens.create(name: name, role: .viewer, actor: "alice", at: now) }
     #expect(error?.kind == .invalid)
     #expect(error?.message.hasPrefix("token name '\(name.truncatedForMessage)' is not allowed") == true)
@@ -159,15 +162,15 @@ func aBadNameIsRefusedNamingItAndNothingIsWritten(_ name: String) async throws {
     #expect(f.store.writes == 0)
 }
 
-@Test func theLongestNameAndEveryAllowedCharacterAreAccepted() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func theLongestNameAndEveryAllowedCharacterAreAccepted(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     _ = try await f.tokens.create(name: String(repeating: "x", count: 64), role: .viewer, actor: "alice", at: now)
     _ = try await f.tokens.create(name: "A-z_0.9", role: .viewer, actor: "alice", at: now)
     #expect(try await f.tokens.list().count == 2)
 }
 
-@Test func revokingAnUnknownTokenIsNotFoundAndWritesNothing() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func revokingAnUnknownTokenIsNotFoundAndWritesNothing(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     _ = try await f.tokens.create(name: "ci", role: .viewer, actor: "alice", at: now)
     let error = await #expect(throws: PitstopError.self) { try await f.tokens.revoke(name: "cl", actor: "alice", at: now) }
     #expect(error?.kind == .notFound)
@@ -178,8 +181,8 @@ func aBadNameIsRefusedNamingItAndNothingIsWritten(_ name: String) async throws {
 
 // MARK: Authenticate
 
-@Test func aWrongSecretIsNil() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func aWrongSecretIsNil(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     let (_, secret) = try await f.tokens.create(name: "ci", role: .operator, actor: "alice", at: now)
     var lastChanged = Array(secret)
     lastChanged[lastChanged.count - 1] = lastChanged.last == "A" ? "B" : "A"
@@ -190,8 +193,8 @@ func aBadNameIsRefusedNamingItAndNothingIsWritten(_ name: String) async throws {
     #expect(try await f.tokens.authenticate(secret)?.name == "ci")
 }
 
-@Test func eachSecretIsItsOwnToken() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func eachSecretIsItsOwnToken(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     let viewer = try await f.tokens.create(name: "viewer", role: .viewer, actor: "alice", at: now)
     let executor = try await f.tokens.create(name: "executor", role: .executor, actor: "alice", at: now)
     let admin = try await f.tokens.create(name: "admin", role: .operator, actor: "alice", at: now)
@@ -200,8 +203,8 @@ func aBadNameIsRefusedNamingItAndNothingIsWritten(_ name: String) async throws {
     #expect(try await f.tokens.authenticate(admin.secret) == admin.token)
 }
 
-@Test func aRevokedSecretIsNil() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func aRevokedSecretIsNil(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     let (_, secret) = try await f.tokens.create(name: "ci", role: .viewer, actor: "alice", at: now)
     #expect(try await f.tokens.authenticate(secret) != nil)
     try await f.tokens.revoke(name: "ci", actor: "alice", at: now)
@@ -209,9 +212,10 @@ func aBadNameIsRefusedNamingItAndNothingIsWritten(_ name: String) async throws {
     #expect(try await f.tokens.list().isEmpty)
 }
 
-@Test func authenticateWritesNothingAndReadsOnlyWhenSomethingChanged() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func authenticateWritesNothingAndReadsOnlyWhenSomethingChanged(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     let (_, secret) = try await f.tokens.create(name: "ci", role: .viewer, actor: "alice", at: now)
+    try await f.settled()
     let writes = f.store.writes
     let mark = f.database.changeMark()
 
@@ -223,41 +227,50 @@ func aBadNameIsRefusedNamingItAndNothingIsWritten(_ name: String) async throws {
 
     // A new token moves the mark: the next request reads the tokens again, once.
     let second = try await f.tokens.create(name: "cd", role: .executor, actor: "alice", at: now)
+    try await f.settled()
     #expect(try await f.tokens.authenticate(second.secret)?.name == "cd")
     #expect(try await f.tokens.authenticate(secret)?.name == "ci")
     #expect(f.store.reads == 2)
 }
 
-@Test func servicesShareOneCacheAcrossItsTokenServices() async throws {
-    let database = try AppDatabase.inMemory()
-    let store = CountingStore(database)
+@Test(arguments: TestEngine.all) func servicesShareOneCacheAcrossItsTokenServices(engine: TestEngine) async throws {
+    let database = try TestDatabase(engine, listening: true)
+    let store = CountingStore(database.store)
     let services = Services(store: store)
     let (_, secret) = try await services.tokens.create(name: "ci", role: .viewer, actor: "alice", at: now)
+    try await database.settled()
     _ = try await services.tokens.authenticate(secret)
     _ = try await services.tokens.authenticate(secret)
     #expect(store.reads == 1)
 }
 
-@Test func aTokenRevokedByAnotherProcessIsRefusedAtOnce() async throws {
-    // Two opens of one file stand for the server and a `pitstop token revoke` run beside it.
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-tokens-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let path = directory.appendingPathComponent("pitstop.sqlite").path
-    let server = TokenService(store: try AppDatabase.open(path: path))
-    let cli = TokenService(store: try AppDatabase.open(path: path, creating: false))
+@Test(arguments: TestEngine.all) func aTokenRevokedByAnotherProcessIsRefusedAtOnce(engine: TestEngine) async throws {
+    // Two opens of one database stand for the server and a `pitstop token revoke` run beside it.
+    let database = try TestDatabase(engine)
+    let serverStore = try database.reopen(listening: true)
+    let server = TokenService(store: serverStore)
+    let cli = TokenService(store: try database.reopen())
 
     let (_, secret) = try await cli.create(name: "ci", role: .viewer, actor: "alice", at: now)
+    try await database.settled(serverStore)
     #expect(try await server.authenticate(secret)?.name == "ci")
+    let before = serverStore.changeMark()
     try await cli.revoke(name: "ci", actor: "alice", at: now)
-    try await Task.sleep(for: .milliseconds(5))  // longer than the mark's reuse of the WAL index (1 ms)
+    switch engine {
+    case .sqlite:
+        try await Task.sleep(for: .milliseconds(5))  // longer than the mark's reuse of the WAL index (1 ms)
+    case .postgres:
+        // The server hears of the other process's commit by NOTIFY: at once, as a socket goes.
+        for _ in 0..<100 where serverStore.changeMark() == before { try await Task.sleep(for: .milliseconds(10)) }
+    }
+    #expect(serverStore.changeMark() != before)
     #expect(try await server.authenticate(secret) == nil)
 }
 
 // MARK: Record use
 
-@Test func useIsStampedAtMostOnceAMinute() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func useIsStampedAtMostOnceAMinute(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     let (_, secret) = try await f.tokens.create(name: "ci", role: .viewer, actor: "alice", at: now)
     let tokens = f.tokens
     @Sendable func lastUsed() async throws -> Timestamp? {
@@ -270,6 +283,7 @@ func aBadNameIsRefusedNamingItAndNothingIsWritten(_ name: String) async throws {
     #expect(try await lastUsed() == now + 100)
 
     // Uses within the minute write nothing at all
+    try await f.settled()
     let writes = f.store.writes, mark = f.database.changeMark()
     try await f.tokens.recordUse("ci", at: now + 101)
     try await f.tokens.recordUse("ci", at: now + 159)
@@ -284,8 +298,8 @@ func aBadNameIsRefusedNamingItAndNothingIsWritten(_ name: String) async throws {
     #expect(try await f.auditEntries().map(\.action) == ["token.create"])
 }
 
-@Test func recordingUseOfAnUnknownOrRevokedTokenChangesNothing() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func recordingUseOfAnUnknownOrRevokedTokenChangesNothing(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     _ = try await f.tokens.create(name: "ci", role: .viewer, actor: "alice", at: now)
     try await f.tokens.revoke(name: "ci", actor: "alice", at: now)
     let writes = f.store.writes
@@ -295,8 +309,8 @@ func aBadNameIsRefusedNamingItAndNothingIsWritten(_ name: String) async throws {
     #expect(try f.rows().isEmpty)
 }
 
-@Test func aSecretGivenAsANameIsRefusedWithoutRepeatingIt() async throws {
-    let f = try Fixture()
+@Test(arguments: TestEngine.all) func aSecretGivenAsANameIsRefusedWithoutRepeatingIt(engine: TestEngine) async throws {
+    let f = try Fixture(engine)
     let (_, secret) = try await f.tokens.create(name: "ci", role: .viewer, actor: "alice", at: now)
     for attempt in [{ _ = try await f.tokens.create(name: secret, role: .viewer, actor: "alice", at: now) },
                     { try await f.tokens.revoke(name: secret, actor: "alice", at: now) }] {

@@ -55,6 +55,20 @@ public enum PostgresServer {
         try run(program("psql")!, ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", try cluster(), "-U", user, "-d", database, "-c", sql])
     }
 
+    /// Runs a query on `database` with psql and returns its rows, each column as text (NULL as
+    /// nil): fields and rows are split on control characters no test value holds.
+    public static func psqlRows(database: String, _ sql: String) throws -> [[String?]] {
+        let field = "\u{1F}", record = "\u{1E}", null = "\u{1A}"
+        let output = try run(program("psql")!, ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-F", field, "-R", record, "-P", "null=" + null,
+                                                "-h", try cluster(), "-U", user, "-d", database, "-c", sql])
+        var text = Substring(output)
+        if text.hasSuffix("\n") { text = text.dropLast() }
+        guard !text.isEmpty else { return [] }
+        return text.components(separatedBy: record).map { row in
+            row.components(separatedBy: field).map { $0 == null ? nil : $0 }
+        }
+    }
+
     /// The database name a URL made by ``freshDatabase()`` names.
     public static func databaseName(of url: String) -> String {
         guard let slash = url.range(of: "@/") else { return "" }
@@ -89,15 +103,20 @@ public enum PostgresServer {
         let options = "-k \(directory) -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         try run(asUser + [program("pg_ctl")!], ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
         stopCommand = asUser + [program("pg_ctl")!, "-D", data, "-m", "immediate", "-w", "stop"]
+        clusterDirectory = directory
         atexit { PostgresServer.stop() }
         return directory
     }
 
     nonisolated(unsafe) private static var stopCommand: [String] = []
+    nonisolated(unsafe) private static var clusterDirectory: String?
 
+    /// Stops the server and removes its directory: a run makes hundreds of databases, and a
+    /// cluster left behind by every run fills the disk.
     private static func stop() {
         guard !stopCommand.isEmpty else { return }
-        _ = try? run(stopCommand[0], Array(stopCommand.dropFirst()))
+        guard (try? run(stopCommand[0], Array(stopCommand.dropFirst()))) != nil, let clusterDirectory else { return }
+        try? FileManager.default.removeItem(atPath: clusterDirectory)
     }
 
     @discardableResult

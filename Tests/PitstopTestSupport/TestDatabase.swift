@@ -12,27 +12,64 @@ public final class TestDatabase: Sendable {
     /// The SQLite file, or the PostgreSQL database's name.
     private let place: String
 
-    public init(_ engine: TestEngine) throws {
+    /// - Parameter listening: on PostgreSQL, a store whose change mark follows commits (a
+    ///   server's store); without it every mark differs. SQLite's always follows the file.
+    public init(_ engine: TestEngine, listening: Bool = false) throws {
         self.engine = engine
         switch engine {
         case .sqlite:
             // A file rather than memory, so that a second connection sees the same data.
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-contract-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            Self.removeAtExit(directory.path)
             place = directory.appendingPathComponent("test.sqlite").path
             store = try AppDatabase.open(path: place, creating: true, concurrent: false)
         case .postgres:
             let url = try PostgresServer.freshDatabase()
             place = PostgresServer.databaseName(of: url)
-            store = try PostgresStore.open(PostgresLocation(url: url))
+            store = try PostgresStore.open(PostgresLocation(url: url), listening: listening)
         }
     }
 
+    /// The SQLite files' directories, removed when the test process exits: not before, as a
+    /// store opened on one may outlive the value that made it.
+    nonisolated(unsafe) private static var made: [String] = []
+    private static let madeLock = NSLock()
+
+    private static func removeAtExit(_ directory: String) {
+        madeLock.withLock {
+            if made.isEmpty { atexit { TestDatabase.removeMade() } }
+            made.append(directory)
+        }
+    }
+
+    private static func removeMade() {
+        for directory in madeLock.withLock({ made }) { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
     /// Another store on the same data, as another process would open it.
-    public func reopen() throws -> any Store {
+    public func reopen(listening: Bool = false) throws -> any Store {
         switch engine {
         case .sqlite: try AppDatabase.open(path: place, creating: false, concurrent: true)
-        case .postgres: try PostgresStore.open(PostgresLocation(url: PostgresServer.url(database: place)))
+        case .postgres: try PostgresStore.open(PostgresLocation(url: PostgresServer.url(database: place)), listening: listening)
+        }
+    }
+
+    /// Returns once `store`'s change mark has stopped moving. A listening PostgreSQL store hears
+    /// of every commit, its own included, a moment after it: its mark moves once more after a
+    /// write returns. A test that counts the reads a cached answer saves waits for that first.
+    /// SQLite's mark moves at the commit: nothing to wait for.
+    public func settled(_ store: (any Store)? = nil) async throws {
+        guard engine == .postgres else { return }
+        let store = store ?? self.store
+        // A store that does not listen gives a new mark on every call: nothing to wait for.
+        guard store.changeMark() == store.changeMark() else { return }
+        var mark = store.changeMark(), quiet = 0
+        for _ in 0..<200 where quiet < 5 {
+            try await Task.sleep(for: .milliseconds(10))
+            let now = store.changeMark()
+            quiet = now == mark ? quiet + 1 : 0
+            mark = now
         }
     }
 
@@ -81,27 +118,31 @@ public final class TestDatabase: Sendable {
 
     /// The text of the query's first column, in order (NULL as nil).
     public func strings(_ sql: String, _ values: [Value] = []) throws -> [String?] {
+        try rows(sql, values).map { $0[0] }
+    }
+
+    /// Every row of the query, each column as text (NULL as nil), in order.
+    public func rows(_ sql: String, _ values: [Value] = []) throws -> [[String?]] {
         let text = Self.bind(sql, values)
         switch engine {
         case .sqlite:
             let queue = try DatabaseQueue(path: place)
             defer { try? queue.close() }
             return try queue.read { db in
-                try Row.fetchAll(db, sql: text).map { row -> String? in
-                    let value: DatabaseValue = row[0]
-                    switch value.storage {
-                    case .null: return nil
-                    case .int64(let n): return String(n)
-                    case .double(let d): return String(d)
-                    case .string(let s): return s
-                    case .blob(let data): return String(decoding: data, as: UTF8.self)
-                    }
-                }
+                try Row.fetchAll(db, sql: text).map { row in row.databaseValues.map(Self.text) }
             }
         case .postgres:
-            let marked = "SELECT CASE WHEN v IS NULL THEN '<null>' ELSE v::text END FROM (\(text)) AS q(v)"
-            let output = try PostgresServer.psql(database: place, marked)
-            return output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0 == "<null>" ? nil : String($0) }
+            return try PostgresServer.psqlRows(database: place, text)
+        }
+    }
+
+    private static func text(_ value: DatabaseValue) -> String? {
+        switch value.storage {
+        case .null: nil
+        case .int64(let n): String(n)
+        case .double(let d): String(d)
+        case .string(let s): s
+        case .blob(let data): String(decoding: data, as: UTF8.self)
         }
     }
 
