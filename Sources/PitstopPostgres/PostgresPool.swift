@@ -23,6 +23,9 @@ final class PostgresPool: Sendable {
     let writes = Atomic<Int>(0)
     /// Commits other processes notified, counted by the listening connection.
     private let notified = Atomic<Int64>(0)
+    /// What this pool's commits notify with, so that its listener skips them: `writes`
+    /// counted them already.
+    let sender = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)"
     private let listening = Atomic<Bool>(false)
     private let listener = Mutex<PostgresConnection?>(nil)
     private let connectionIDs = Atomic<Int>(0)
@@ -129,7 +132,10 @@ final class PostgresPool: Sendable {
     /// trusted, and ``notifications()`` returns a new value on every call.
     func startListening(channel: String) throws {
         let connection = try connect()
-        connection.addListener(channel: channel) { [weak self] _, _ in self?.notified.add(1, ordering: .relaxed) }
+        let sender = self.sender
+        connection.addListener(channel: channel) { [weak self] _, notification in
+            if notification.payload != sender { self?.notified.add(1, ordering: .relaxed) }
+        }
         do {
             _ = try connection.query(PostgresQuery(unsafeSQL: "LISTEN \(channel)"), logger: logger).wait()
         } catch {

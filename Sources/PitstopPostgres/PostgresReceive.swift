@@ -23,9 +23,9 @@ extension PostgresStore {
         from source: AppDatabase, progress: (@Sendable (_ table: String, _ rows: Int) -> Void)? = nil,
         finish: @escaping @Sendable (any Repositories, DatabaseMove) throws -> T
     ) async throws -> (move: DatabaseMove, finished: T) {
-        let location = self.location
+        let location = self.location, sender = pool.sender
         return try await pool.run { session in
-            try Self.writeTransaction(session) { repositories in
+            try Self.writeTransaction(session, sender: sender) { repositories in
                 let tables = try Self.tables(session)
                 try Self.refuseUnlessEmpty(session, tables: tables, location: location)
                 let copied = try source.withStoredTables { stored in

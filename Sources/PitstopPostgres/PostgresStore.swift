@@ -66,24 +66,25 @@ public struct PostgresStore: Store {
 
     public func write<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
         defer { pool.writes.add(1, ordering: .relaxed) }
-        return try await pool.run { session in try Self.writeTransaction(session, work) }
+        return try await pool.run { session in try Self.writeTransaction(session, sender: pool.sender, work) }
     }
 
     /// A write that adds many VMs: they are streamed through `COPY`.
     public func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
         defer { pool.writes.add(1, ordering: .relaxed) }
-        return try await pool.run { session in try Self.writeTransaction(session, bulk: true, work) }
+        return try await pool.run { session in try Self.writeTransaction(session, sender: pool.sender, bulk: true, work) }
     }
 
     /// One write: the write lock (waiting at most as long as SQLite's busy timeout), the work,
-    /// a notice to other processes, the commit.
-    static func writeTransaction<T>(_ session: PostgresSession, bulk: Bool = false, _ work: (any Repositories) throws -> T) throws -> T {
+    /// a notice to other processes (signed by `sender`, so that this pool's listener skips it),
+    /// the commit.
+    static func writeTransaction<T>(_ session: PostgresSession, sender: String, bulk: Bool = false, _ work: (any Repositories) throws -> T) throws -> T {
         try session.transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED") {
             try session.execute("SET LOCAL lock_timeout = \(unescaped: "'\(PostgresFailure.writeLockTimeoutSeconds)s'")")
             try session.execute("SELECT pg_advisory_xact_lock(\(writeLockKey))")
             try session.execute("SET LOCAL lock_timeout = 0")
             let result = try work(PostgresRepositories(session: session, bulk: bulk))
-            try session.execute("NOTIFY \(unescaped: changeChannel)")
+            try session.execute("SELECT pg_notify(\(changeChannel), \(sender))")
             return result
         }
     }

@@ -155,6 +155,18 @@ struct PostgresStoreTests {
         #expect(other.changeMark() != other.changeMark())
     }
 
+    @Test("a listening store's own commit moves its mark once, at the commit, not again when its notice comes back")
+    func ownCommitMovesTheMarkOnce() async throws {
+        let server = try PostgresStore.open(PostgresLocation(url: try PostgresServer.freshDatabase()), listening: true)
+        let before = server.changeMark()
+        _ = try await server.write { tx in try tx.fleet.upsert(region: Region(name: "eastus")) }
+        let after = server.changeMark()
+        #expect(after != before)
+        // Its notice reaches its own listener within milliseconds; it must not count.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(server.changeMark() == after, "the store's own notice moved its mark a second time: every cache reloads twice")
+    }
+
     @Test("a store whose database stops answering is unhealthy, and its units of work fail naming it")
     func unreachableAfterOpening() async throws {
         let url = try PostgresServer.freshDatabase()
