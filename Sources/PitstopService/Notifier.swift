@@ -218,12 +218,20 @@ public struct Notifier: Sendable {
     ///   - clock: the instant each message is dated and marked sent; `now` if nil.
     /// - Throws: only when the database cannot be read or written: a notice's own failure is
     ///   recorded and reported in the result instead.
+    ///
+    /// - Parameter lock: the sender's lock, checked before each notice: a run that lost it (its
+    ///   database connection ended, so another run may hold it now) stops there, the rest of
+    ///   the notices left queued, rather than send what the other run sends.
     public func sendDue(now: Timestamp, from: String = "pitstop@localhost", via transport: any NoticeTransport,
-                        actor: String, clock: (() -> Timestamp)? = nil) async throws -> [NoticeDelivery] {
+                        actor: String, clock: (() -> Timestamp)? = nil, holding lock: NoticeSenderLock? = nil) async throws -> [NoticeDelivery] {
         defer { transport.finish() }
         var deliveries: [NoticeDelivery] = []
         let transportName = transport.name
         for queued in try await due(now: now) {
+            if let lock, !lock.isHeld {
+                throw PitstopError(.internal, "lost the notify lock (its database connection ended) after sending \(deliveries.count) notices; "
+                    + "stopped so that no other run's notice goes twice: the rest stay queued for the next run")
+            }
             let at = clock?() ?? now
             // What the relay answered, or why it did not take the message.
             let result: Result<String, DeliveryFailure>
@@ -316,6 +324,9 @@ struct DeliveryFailure: Error, Sendable {
 /// sender ends, even by SIGKILL.
 public final class NoticeSenderLock: Sendable {
     private let held: any HeldLock
+
+    /// Whether this run still holds the lock: a PostgreSQL lock ends with its connection.
+    public var isHeld: Bool { held.isHeld }
 
     /// Takes the lock on the database behind `services`, or throws at once if another run holds
     /// it, naming that run's process when the store can tell.

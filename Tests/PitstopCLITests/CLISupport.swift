@@ -1,6 +1,7 @@
 // Running the built `pitstop` binary as operators do: a subprocess in a scratch directory,
 // with its own database file and a fixed clock.
 import Foundation
+import PitstopTestSupport
 import Testing
 
 /// What one run of the binary did.
@@ -46,10 +47,15 @@ final class Sandbox {
     /// The clock every run sees, so that window listings do not depend on the day.
     static let now = "2026-11-22T10:00:00Z"
 
-    init() throws {
+    /// The database is the directory's `pitstop.sqlite`, or on `.postgres` a fresh database on
+    /// the test PostgreSQL server (its URL).
+    init(engine: TestEngine = .sqlite) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        db = directory.appendingPathComponent("pitstop.sqlite").path
+        switch engine {
+        case .sqlite: db = directory.appendingPathComponent("pitstop.sqlite").path
+        case .postgres: db = try PostgresServer.freshDatabase()
+        }
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }

@@ -1,5 +1,6 @@
 // `pitstop notify` and `pitstop notices` as operators run them: the built binary, a real SMTP
-// server on loopback, and a kill in the middle of a run.
+// server on loopback, and a kill in the middle of a run; the kill and the one-sender rule on
+// SQLite and on PostgreSQL.
 import Foundation
 import PitstopTestSupport
 import Testing
@@ -10,18 +11,21 @@ import Glibc
 /// A scratch directory with a database holding a fleet and a planned reboot campaign.
 final class NotifyWorkspace {
     static let now = "2026-11-22T10:00:00Z"
-    /// `<repo>/.build/debug/pitstop`, which `swift test` builds with the tests.
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/pitstop")
+    /// The `pitstop` that `swift test` builds with the tests (or `$PITSTOP_BINARY`), as every CLI test runs it.
+    static let binary = pitstopBinary
 
     let directory: URL
     let db: String
 
-    /// Imports `subscriptions` subscriptions (one standalone VM each) and plans a reboot campaign.
-    init(subscriptions count: Int, refusedAdmin: Int? = nil) throws {
+    /// Imports `subscriptions` subscriptions (one standalone VM each) and plans a reboot campaign,
+    /// in the directory's `pitstop.sqlite`, or in a fresh database on the test PostgreSQL server.
+    init(subscriptions count: Int, refusedAdmin: Int? = nil, engine: TestEngine = .sqlite) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-notify-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        db = directory.appendingPathComponent("pitstop.sqlite").path
+        switch engine {
+        case .sqlite: db = directory.appendingPathComponent("pitstop.sqlite").path
+        case .postgres: db = try PostgresServer.freshDatabase()
+        }
         let subscriptions = (0..<count).map { i in
             String(format: #"{"id": "s%02d", "admins": ["admin-%02d@example.com"], "coAdmins": ["deputy-%02d@example.com"], "noticeTimeZone": "Asia/Tokyo"}"#, i, i, i)
         }
@@ -168,12 +172,15 @@ struct NotifyCLITests {
     }
 
     /// The promise of `notify`: kill it half way, run it again, and every notice has reached
-    /// the relay once, except at most the one in flight at the kill, which may arrive twice.
-    @Test(.timeLimit(.minutes(3)))
-    func killedHalfWayAndRunAgainEachNoticeArrivesOnceExceptAtMostTheOneInFlight() throws {
+    /// the relay once, except at most the one in flight at the kill, which may arrive twice. On
+    /// either engine: on PostgreSQL a notice is claimed and marked sent in the database server's
+    /// transactions, and the notify lock is a session lock that ends with the killed process's
+    /// connection, so the rerun is not refused.
+    @Test(.timeLimit(.minutes(3)), arguments: TestEngine.all)
+    func killedHalfWayAndRunAgainEachNoticeArrivesOnceExceptAtMostTheOneInFlight(engine: TestEngine) throws {
         // Given 40 due notices and a slow relay (0.1 s per message)
         let count = 40
-        let workspace = try NotifyWorkspace(subscriptions: count)
+        let workspace = try NotifyWorkspace(subscriptions: count, engine: engine)
         let sink = try SMTPSink(delay: 0.1)
 
         // When notify is killed with SIGKILL once the relay has received some of them
@@ -206,20 +213,35 @@ struct NotifyCLITests {
 
 @Suite("pitstop notify: one sender per database, whatever the path", .enabled(if: SMTPSink.available, SMTPSink.unavailableReason))
 struct NotifyThroughTwoPathsTests {
-    /// Two runs on one database, one through a symlink in another directory: the second is
-    /// refused while the first sends, and every notice reaches the relay and the log once.
-    @Test(.timeLimit(.minutes(2)))
-    func aNotifyThroughASymlinkIsRefusedWhileOneSendsAndEachNoticeGoesOnce() throws {
-        // Given 6 due notices, a slow relay, and a symlink to the database in another directory
-        let count = 6
-        let workspace = try NotifyWorkspace(subscriptions: count)
-        let sink = try SMTPSink(delay: 0.4)
-        let elsewhere = workspace.directory.appendingPathComponent("elsewhere")
-        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
-        let link = elsewhere.appendingPathComponent("same.sqlite").path
-        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: workspace.db)
+    /// The same database named another way: on SQLite a symlink to the file in another
+    /// directory; on PostgreSQL the same database under the other scheme, with another pool size
+    /// (another process on another machine would spell it its own way too).
+    static func anotherPath(to workspace: NotifyWorkspace, engine: TestEngine) throws -> String {
+        switch engine {
+        case .sqlite:
+            let elsewhere = workspace.directory.appendingPathComponent("elsewhere")
+            try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+            let link = elsewhere.appendingPathComponent("same.sqlite").path
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: workspace.db)
+            return link
+        case .postgres:
+            let other = workspace.db.replacingOccurrences(of: "postgres://", with: "postgresql://") + "&pool=2"
+            #expect(other != workspace.db)
+            return other
+        }
+    }
 
-        // When one notify is part way through and a second starts through the symlink
+    /// Two runs on one database, the second through another path to it: the second is refused
+    /// while the first sends, naming it, and every notice reaches the relay and the log once.
+    @Test(.timeLimit(.minutes(2)), arguments: TestEngine.all)
+    func aNotifyThroughAnotherPathIsRefusedWhileOneSendsAndEachNoticeGoesOnce(engine: TestEngine) throws {
+        // Given 6 due notices, a slow relay, and another path to the database
+        let count = 6
+        let workspace = try NotifyWorkspace(subscriptions: count, engine: engine)
+        let sink = try SMTPSink(delay: 0.4)
+        let link = try Self.anotherPath(to: workspace, engine: engine)
+
+        // When one notify is part way through and a second starts through the other path
         let (first, _, _) = try workspace.start(["notify", "--smtp", "127.0.0.1:\(sink.port)"])
         let deadline = Date().addingTimeInterval(30)
         while try sink.messages().isEmpty && first.isRunning && Date() < deadline { usleep(20_000) }
@@ -232,7 +254,7 @@ struct NotifyThroughTwoPathsTests {
 
         // Then the second was refused, naming the other run, and changed nothing
         #expect(second.status == 2, "\(second)")
-        #expect(second.stderr.contains("another `pitstop notify`"), "\(second)")
+        #expect(second.stderr.contains("another `pitstop notify` (pid \(first.processIdentifier))"), "\(second)")
         #expect(first.terminationStatus == 0)
         // And each notice reached the relay once and was logged sent once
         let received = try sink.messages()
@@ -241,6 +263,97 @@ struct NotifyThroughTwoPathsTests {
         let sent = try workspace.ok("audit", "--action", "notice.sent", "--format", "json").json()["entries"] as? [[String: Any]]
         #expect(sent?.count == count)
         #expect(try workspace.ok("audit", "verify").status == 0)
+    }
+
+    /// Two `notify` runs started at the same instant, as two machines' cron jobs would: one sends
+    /// and the other is refused (or, starting after the first has finished, finds nothing due);
+    /// every notice reaches the relay once and is logged sent once.
+    @Test(.timeLimit(.minutes(2)), arguments: TestEngine.all)
+    func twoNotifiesStartedAtOnceSendEachNoticeExactlyOnce(engine: TestEngine) throws {
+        // Given 8 due notices and a relay that takes 0.2 s per message
+        let count = 8
+        let workspace = try NotifyWorkspace(subscriptions: count, engine: engine)
+        let sink = try SMTPSink(delay: 0.2)
+        let other = try Self.anotherPath(to: workspace, engine: engine)
+
+        // When two notify processes start together, each on its own path to the database
+        let runs = try [workspace.db, other].map { try workspace.start(["notify", "--smtp", "127.0.0.1:\(sink.port)", "--format", "json"], db: $0) }
+        let outcomes = try runs.map { process, out, err in
+            process.waitUntilExit()
+            return NotifyWorkspace.Outcome(status: process.terminationStatus, stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
+                                           stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+        }
+
+        // Then one sent all of them; the other was refused, naming the sender, or sent none
+        let sentBy = outcomes.map { outcome in outcome.status == 0 ? (try? outcome.json()["sent"] as? Int) ?? nil : nil }
+        let senders = outcomes.indices.filter { sentBy[$0] == count }
+        #expect(senders.count == 1, "\(outcomes)")
+        for (i, outcome) in outcomes.enumerated() where !senders.contains(i) {
+            // (On SQLite a lock taken an instant before may not name its holder yet.)
+            let sender = runs[senders.first ?? 0].0.processIdentifier
+            let refused = outcome.status == 2 && outcome.stderr.contains("another `pitstop notify`")
+                && (!outcome.stderr.contains("(pid ") || outcome.stderr.contains("(pid \(sender))"))
+            #expect(refused || sentBy[i] == 0, "\(outcome)")
+        }
+        // And the relay got each notice once, and the log says each was sent once
+        let received = try sink.messages()
+        #expect(received.count == count, "the relay got \(received.count) messages for \(count) notices")
+        #expect(Set(received.compactMap(\.messageID)).count == count)
+        let notices = try workspace.notices()
+        #expect(notices.count == count && notices.allSatisfy { $0["state"] as? String == "sent" && $0["attempts"] as? Int == 1 })
+        #expect(Set(notices.compactMap { $0["messageId"] as? String }) == Set(received.compactMap(\.messageID)))
+        let sent = try workspace.ok("audit", "--action", "notice.sent", "--format", "json").json()["entries"] as? [[String: Any]]
+        #expect(sent?.count == count)
+        #expect(try workspace.ok("audit", "verify").status == 0)
+    }
+}
+
+@Suite("pitstop notify on PostgreSQL: one sender, even when its lock's connection is lost",
+       .enabled(if: SMTPSink.available, SMTPSink.unavailableReason),
+       .enabled(if: TestEngine.all.contains(.postgres), PostgresServer.unavailableReason))
+struct NotifyLockLostTests {
+    /// On PostgreSQL the notify lock is a session lock on a connection of its own, idle while
+    /// the run sends. When that connection ends and the process lives on (a failover, an
+    /// `idle_session_timeout`, a DBA's `pg_terminate_backend`, a dropped TCP connection), the
+    /// server frees the lock, and a second `notify` may take it. The first must then stop
+    /// before sending another notice, as the executor stops when it loses its lease; else the
+    /// two send the same queued notices. The promise holds as for a kill: each notice reaches
+    /// the relay once, but for at most the one in flight.
+    @Test(.timeLimit(.minutes(2)))
+    func aNotifyThatLosesItsLockStopsBeforeASecondSendsTheSameNotices() throws {
+        // Given 20 due notices and a relay that takes 0.2 s per message
+        let count = 20
+        let workspace = try NotifyWorkspace(subscriptions: count, engine: .postgres)
+        let sink = try SMTPSink(delay: 0.2)
+
+        // When a notify is part way through and the connection that holds its lock is ended
+        let (first, firstOut, firstErr) = try workspace.start(["notify", "--smtp", "127.0.0.1:\(sink.port)"])
+        let deadline = Date().addingTimeInterval(30)
+        while try sink.messages().count < 3 && first.isRunning && Date() < deadline { usleep(20_000) }
+        try #require(first.isRunning, "the first notify finished before its lock was lost: the test proves nothing")
+        let ended = try PostgresServer.psql(database: PostgresServer.databaseName(of: workspace.db), """
+            SELECT count(pg_terminate_backend(a.pid)) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'pitstop pid \(first.processIdentifier)@%'
+              AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('pitstop:notify', 0)
+            """)
+        #expect(ended.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "no connection of pid \(first.processIdentifier) held the notify lock")
+        // And a second notify starts
+        let (second, secondOut, secondErr) = try workspace.start(["notify", "--smtp", "127.0.0.1:\(sink.port)"])
+        second.waitUntilExit()
+        first.waitUntilExit()
+        let said = try [(firstOut, firstErr), (secondOut, secondErr)].map { out, err in
+            String(decoding: try Data(contentsOf: out), as: UTF8.self) + String(decoding: try Data(contentsOf: err), as: UTF8.self)
+        }
+
+        // Then every notice is sent, and the relay got each once, but for at most one twice
+        let notices = try workspace.notices()
+        #expect(notices.count == count && notices.allSatisfy { $0["state"] as? String == "sent" }, "\(said)")
+        var perMessageID: [String: Int] = [:]
+        for mail in try sink.messages() { perMessageID[try #require(mail.messageID), default: 0] += 1 }
+        let twice = perMessageID.filter { $0.value > 1 }
+        #expect(Set(perMessageID.keys) == Set(notices.compactMap { $0["messageId"] as? String }))
+        #expect(twice.count <= 1, "\(twice.count) notices reached the relay more than once: \(twice.keys.sorted().prefix(5)) \(said)")
+        #expect(perMessageID.values.allSatisfy { $0 <= 2 })
     }
 }
 
