@@ -2,6 +2,7 @@
 // server on a port in use says so and exits 2.
 import Foundation
 import PitstopService
+import PitstopTestSupport
 import Testing
 
 /// The built `pitstop`, beside the test bundle or under .build/debug.
@@ -27,14 +28,16 @@ func pitstopCLI(_ arguments: [String], db: String, now: Date? = nil) async throw
     return try await runProcess(pitstopBinary.path, arguments + ["--db", db], environment: environment)
 }
 
-/// A scratch directory (the caller removes it) whose `pitstop.sqlite` holds set web in eastus
-/// over `updateDomains` UDs with `vms` at their addresses, and a freeze the CLI planned a minute
-/// ago: the first wave starts 15 min after planning, rounded up to the minute, so it is in its
-/// VMs' documents at once, by the real clock the server reads.
-func freezePlannedAMinuteAgo(_ vms: [(name: String, address: String)], updateDomains: Int) async throws -> (directory: URL, db: String) {
+/// A scratch directory (the caller removes it), and a database on `engine` (SQLite: the
+/// directory's `pitstop.sqlite`; PostgreSQL: a fresh database on the test server) that holds set
+/// web in eastus over `updateDomains` UDs with `vms` at their addresses, and a freeze the CLI
+/// planned a minute ago: the first wave starts 15 min after planning, rounded up to the minute,
+/// so it is in its VMs' documents at once, by the real clock the server reads.
+func freezePlannedAMinuteAgo(_ vms: [(name: String, address: String)], updateDomains: Int,
+                             engine: TestEngine = .sqlite) async throws -> (directory: URL, db: String) {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-planned-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let db = directory.appendingPathComponent("pitstop.sqlite").path
+    let db = try freshDatabase(engine, in: directory)
     let records = vms.map { #"{"name": "\#($0.name)", "availabilitySet": "web", "ipAddress": "\#($0.address)"}"# }
     let fleet = directory.appendingPathComponent("fleet.json")
     try Data("""
@@ -51,22 +54,32 @@ func freezePlannedAMinuteAgo(_ vms: [(name: String, address: String)], updateDom
     return (directory, db)
 }
 
-/// A running `pitstop serve --port 0` on the database `pitstop.sqlite` of its directory (a fresh
-/// one by default), its log in a file; run inside a network namespace when one is named, with
-/// `options` after the others (`--insecure`, `--tls-cert`, ...).
+/// Where a test keeps its database: the file `pitstop.sqlite` in `directory`, or a fresh, empty
+/// database on the test PostgreSQL server (its URL), which the directory then does not hold.
+func freshDatabase(_ engine: TestEngine, in directory: URL) throws -> String {
+    switch engine {
+    case .sqlite: directory.appendingPathComponent("pitstop.sqlite").path
+    case .postgres: try PostgresServer.freshDatabase()
+    }
+}
+
+/// A running `pitstop serve --port 0` on `db` (a URL or a path), by default the database
+/// `pitstop.sqlite` of its directory (a fresh one by default), its log in a file; run inside a
+/// network namespace when one is named, with `options` after the others (`--insecure`,
+/// `--tls-cert`, `--simulate`, ...).
 final class ServeProcess: @unchecked Sendable {
     let directory: URL
     let process = Process()
     let log: URL
 
-    init(port: Int = 0, host: String? = nil, in directory: URL? = nil, namespace: String? = nil, options: [String] = []) throws {
+    init(port: Int = 0, host: String? = nil, in directory: URL? = nil, db: String? = nil, namespace: String? = nil, options: [String] = []) throws {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         log = self.directory.appendingPathComponent("serve-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        let db = self.directory.appendingPathComponent("pitstop.sqlite").path
-        // `serve` refuses a database that does not exist: a fresh one is made here, empty.
-        if !FileManager.default.fileExists(atPath: db) { _ = try Services.open(path: db, creating: true) }
+        let db = db ?? self.directory.appendingPathComponent("pitstop.sqlite").path
+        // `serve` refuses a SQLite file that does not exist: a fresh one is made here, empty.
+        if !db.contains("://"), !FileManager.default.fileExists(atPath: db) { _ = try Services.open(path: db, creating: true) }
         let serve = ["serve", "--db", db, "--port", "\(port)"] + (host.map { ["--host", $0] } ?? []) + options
         if let namespace {
             // `ip netns exec` execs the command in place: the process is the server itself, signals reach it.

@@ -102,18 +102,23 @@ func rawRequest(port: Int, from source: String, method: String = "GET", path: St
         let fd = try connectedSocket(port: port, from: source)
         defer { close(fd) }
         try sendAll(fd, requestText(method: method, path: path, headers: [("Connection", "close")] + headers, body: body))
-        var received: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { break }
-            guard n > 0 else { throw SocketError(description: "recv: \(errno)") }
-            received += buffer[0..<n]
-        }
-        guard let (response, _) = try parseResponse(received, toEnd: true) else {
-            throw SocketError(description: "no whole answer in \(String(decoding: received, as: UTF8.self))")
-        }
-        return response
+        return try responseUntilClosed(fd)
     }
+}
+
+/// The answer on `fd`, read until the server closes the connection.
+func responseUntilClosed(_ fd: Int32) throws -> RawResponse {
+    var received: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n == 0 { break }
+        guard n > 0 else { throw SocketError(description: "recv: \(errno)") }
+        received += buffer[0..<n]
+    }
+    guard let (response, _) = try parseResponse(received, toEnd: true) else {
+        throw SocketError(description: "no whole answer in \(String(decoding: received.prefix(500), as: UTF8.self))")
+    }
+    return response
 }
 
 /// A connection kept alive from `source`, as a VM's poller keeps one: requests sent as given
