@@ -36,7 +36,7 @@ extension Sandbox {
     }
 }
 
-@Suite("pitstop plan: killed mid-write, and two at once")
+@Suite("pitstop plan: killed mid-write, and two at once", .serialized)
 struct PlanUnderFireCLITests {
     /// The promise of a plan: all or nothing, whatever kills it.
     @Test(.timeLimit(.minutes(2)), arguments: TestEngine.all)

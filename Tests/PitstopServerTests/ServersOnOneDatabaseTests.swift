@@ -77,7 +77,7 @@ func postPlan(port: Int, token: String, _ body: String) async throws -> RawRespo
     }
 }
 
-@Suite("Several servers on one database")
+@Suite("Several servers on one database", .serialized)
 struct ServersOnOneDatabaseTests {
     /// DocumentIncarnation is the database's, not a server's count: two servers asked at the
     /// same instant agree, both follow a change a third process commits, and a server started

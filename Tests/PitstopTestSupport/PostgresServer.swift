@@ -100,7 +100,7 @@ public enum PostgresServer {
         }
         let data = directory + "/data"
         try run(asUser + [program("initdb")!], ["-D", data, "-U", user, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
-        let options = "-k \(directory) -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        let options = "-k \(directory) -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000"
         try run(asUser + [program("pg_ctl")!], ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
         stopCommand = asUser + [program("pg_ctl")!, "-D", data, "-m", "immediate", "-w", "stop"]
         clusterDirectory = directory
