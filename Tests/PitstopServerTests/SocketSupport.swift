@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import PitstopCore
 import PitstopServer
+import PitstopTestSupport
 import Testing
 
 /// Runs `work` on a new thread and resumes with its result.
@@ -187,31 +188,7 @@ func pythonClient(_ mode: String, port: Int, source: String, _ extra: [String] =
 /// Runs a program to its end, on a thread of its own; `environment` replaces the inherited one.
 func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> ProcessRun {
     try await onThread {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Drain both pipes while it runs, so that a chatty child never blocks on a full pipe.
-        let stderrData = LockedData()
-        let drain = Thread { stderrData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        drain.start()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !stderrData.done { usleep(1000) }
-        return ProcessRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                          stderr: String(decoding: stderrData.data, as: UTF8.self))
+        let outcome = try ChildProcess.run(executable, arguments, environment: environment)
+        return ProcessRun(status: outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
     }
-}
-
-final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Data?
-    func set(_ d: Data) { lock.withLock { value = d } }
-    var done: Bool { lock.withLock { value != nil } }
-    var data: Data { lock.withLock { value ?? Data() } }
 }

@@ -124,34 +124,15 @@ public enum PostgresServer {
         try run(command[0], Array(command.dropFirst()) + arguments)
     }
 
-    /// Runs a program and waits for it with `waitpid`, its output through files: `pg_ctl start`
-    /// leaves a server behind that inherits nothing of ours, and Foundation's `Process` was seen
-    /// never to notice a `runuser` child exit in a test process.
+    /// Runs a program to its end (`ChildProcess`: `pg_ctl start` leaves a server behind that
+    /// inherits nothing of ours); its output, or an error when it failed.
     @discardableResult
     private static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-pg-run-\(UUID().uuidString)").path
-        let outPath = base + ".out", errPath = base + ".err"
-        defer { unlink(outPath); unlink(errPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw ServerError("\(executable): cannot start it (\(String(cString: strerror(spawned))))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        let errors = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        // Exited normally with status 0: WIFEXITED and WEXITSTATUS, spelt out (macros in C).
-        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
-            throw ServerError("\(executable) \(arguments.joined(separator: " ")) failed: \(errors)")
+        let outcome = try ChildProcess.run(executable, arguments)
+        guard outcome.status == 0 else {
+            throw ServerError("\(executable) \(arguments.joined(separator: " ")) failed: \(outcome.stderr)")
         }
-        return output
+        return outcome.stdout
     }
 
     struct ServerError: Error, CustomStringConvertible {
