@@ -19,6 +19,8 @@ final class PostgresCopyIn: @unchecked Sendable {
     private let state = NSCondition()
     private var inFlight = 0
     private var outcome: Result<Void, any Error>?
+    /// Set by ``abandon()``: the task fails the copy instead of ending it.
+    private var abandoned = false
 
     /// A chunk is sent when it holds this many bytes.
     static let chunkBytes = 256 * 1024
@@ -40,6 +42,8 @@ final class PostgresCopyIn: @unchecked Sendable {
                         try await writer.write(chunk)
                         self.written()
                     }
+                    // Thrown here, the copy ends with CopyFail: the server stores nothing more.
+                    if self.isAbandoned() { throw CancellationError() }
                 }
                 result = .success(())
             } catch {
@@ -55,6 +59,12 @@ final class PostgresCopyIn: @unchecked Sendable {
         inFlight -= 1
         state.signal()
         state.unlock()
+    }
+
+    private func isAbandoned() -> Bool {
+        state.lock()
+        defer { state.unlock() }
+        return abandoned
     }
 
     /// The copy ended, stored or failed.
@@ -86,11 +96,13 @@ final class PostgresCopyIn: @unchecked Sendable {
         try outcome.get()
     }
 
-    /// Gives up: the server is told the copy failed (the transaction is rolled back after).
+    /// Gives up: the rows not yet sent are dropped and the server is told the copy failed (the
+    /// transaction is rolled back after). Returns once the connection is out of copy mode.
     func abandon() {
+        state.lock()
+        abandoned = true
+        state.unlock()
         chunks.finish()
-        // The task ends once it has written what was sent; the copy fails or ends as the
-        // rollback that follows discards it either way.
         state.lock()
         while outcome == nil { state.wait() }
         state.unlock()
@@ -111,9 +123,10 @@ final class PostgresCopyIn: @unchecked Sendable {
 
     /// COPY's text format: a backslash, tab, newline or carriage return is escaped.
     static func writeEscaped(_ text: String, into buffer: inout ByteBuffer) {
-        var plain = true
-        for byte in text.utf8 where byte == UInt8(ascii: "\\") || byte == 9 || byte == 10 || byte == 13 { plain = false; break }
-        guard !plain else { buffer.writeString(text); return }
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == 9 || $0 == 10 || $0 == 13 }) else {
+            buffer.writeString(text)
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")

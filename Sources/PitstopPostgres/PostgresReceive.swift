@@ -62,7 +62,7 @@ extension PostgresStore {
                 try Self.advanceIdentities(session)
                 // On arrival: every row there, and the chain the same chain.
                 for (table, rows) in copied.0 {
-                    let stored = try session.value(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(Self.quoted(table))"), as: Int64.self) ?? 0
+                    let stored = try Self.count(session, table)
                     guard stored == rows else {
                         throw PitstopError(.internal, "\(table): \(rows) rows were copied but \(stored) arrived; nothing was kept")
                     }
@@ -114,7 +114,7 @@ extension PostgresStore {
     private static func refuseUnlessEmpty(_ session: PostgresSession, tables: [(name: String, columns: [String])], location: PostgresLocation) throws {
         var holding: [String] = []
         for table in tables {
-            let rows = try session.value(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(quoted(table.name))"), as: Int64.self) ?? 0
+            let rows = try count(session, table.name)
             if table.name == "vm_key_counter" {
                 let next = try session.value("SELECT next FROM vm_key_counter", as: Int64.self)
                 if rows == 1 && next == 1 { continue }
@@ -134,17 +134,15 @@ extension PostgresStore {
             WHERE table_schema = current_schema() AND is_identity = 'YES'
             """) {
             let (table, column) = try session.decode(row, (String, String).self)
-            try session.execute(PostgresQuery(unsafeSQL: """
-                SELECT setval(pg_get_serial_sequence($1, $2), (SELECT coalesce(max(\(quoted(column))), 0) + 1 FROM \(quoted(table))), false)
-                """, binds: try Self.binds(quoted(table), column)))
+            let (quotedTable, quotedColumn) = (SQLIdentifier.quoted(table), SQLIdentifier.quoted(column))
+            try session.execute("""
+                SELECT setval(pg_get_serial_sequence(\(quotedTable), \(column)),
+                              (SELECT coalesce(max(\(unescaped: quotedColumn)), 0) + 1 FROM \(unescaped: quotedTable)), false)
+                """)
         }
     }
 
-    private static func binds(_ values: String...) throws -> PostgresBindings {
-        var binds = PostgresBindings()
-        for value in values { binds.append(value) }
-        return binds
+    private static func count(_ session: PostgresSession, _ table: String) throws -> Int64 {
+        try session.value("SELECT count(*) FROM \(unescaped: SQLIdentifier.quoted(table))", as: Int64.self) ?? 0
     }
-
-    private static func quoted(_ name: String) -> String { SQLIdentifier.quoted(name) }
 }

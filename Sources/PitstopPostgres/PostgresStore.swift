@@ -65,14 +65,18 @@ public struct PostgresStore: Store {
     }
 
     public func write<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
-        defer { pool.writes.add(1, ordering: .relaxed) }
-        return try await pool.run { session in try Self.writeTransaction(session, sender: pool.sender, work) }
+        try await write(bulk: false, work)
     }
 
     /// A write that adds many VMs: they are streamed through `COPY`.
     public func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
+        try await write(bulk: true, work)
+    }
+
+    private func write<T: Sendable>(bulk: Bool, _ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
         defer { pool.writes.add(1, ordering: .relaxed) }
-        return try await pool.run { session in try Self.writeTransaction(session, sender: pool.sender, bulk: true, work) }
+        let sender = pool.sender
+        return try await pool.run { session in try Self.writeTransaction(session, sender: sender, bulk: bulk, work) }
     }
 
     /// One write: the write lock (waiting at most as long as SQLite's busy timeout), the work,

@@ -33,7 +33,7 @@ public enum DatabaseMover {
         from source: String, to target: String, actor: String, clock: @escaping @Sendable () throws -> Timestamp,
         progress: (@Sendable (_ table: String, _ rows: Int) -> Void)? = nil
     ) async throws -> DatabaseMoveReport {
-        let path = source.hasPrefix("sqlite:") ? String(source.dropFirst("sqlite:".count)) : source
+        let path = Services.sqlitePath(source)
         let from = try AppDatabase.open(path: path, creating: false, concurrent: false)
         let to = try PostgresStore.open(PostgresLocation(url: target))
         defer { to.close() }

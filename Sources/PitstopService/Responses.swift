@@ -6,6 +6,17 @@ import PitstopStore
 
 /// One function a shape. Element shapes are one-line objects; document shapes wrap them.
 public enum Responses {
+    /// What `pitstop migrate` moved: the tables and their rows, the chain as it arrived.
+    public static func databaseMove(_ report: DatabaseMoveReport) -> String {
+        JSONText.object([
+            ("source", JSONText.quote(report.source)), ("target", JSONText.quote(report.target)),
+            ("tables", JSONText.array(report.tables.map { JSONText.object([("name", JSONText.quote($0.name)), ("rows", "\($0.rows)")]) })),
+            ("chain", JSONText.object([("intact", "\(report.chain.ok)"), ("entries", "\(report.chain.entries)"),
+                                       ("head", JSONText.quote(report.chain.head?.hash))])),
+            ("recordedAs", "\(report.recorded.seq)"),
+        ])
+    }
+
     // MARK: The fleet
 
     public static func region(_ r: Region) -> String {

@@ -25,8 +25,12 @@ public struct Services: Sendable {
         if PostgresLocation.isURL(location) {
             return Services(store: try PostgresStore.open(PostgresLocation(url: location), listening: concurrent))
         }
-        let path = location.hasPrefix("sqlite:") ? String(location.dropFirst("sqlite:".count)) : location
-        return Services(store: try AppDatabase.open(path: path, creating: creating, concurrent: concurrent))
+        return Services(store: try AppDatabase.open(path: sqlitePath(location), creating: creating, concurrent: concurrent))
+    }
+
+    /// The SQLite file a location that is not a URL names: a path, or `sqlite:PATH`.
+    static func sqlitePath(_ location: String) -> String {
+        location.hasPrefix("sqlite:") ? String(location.dropFirst("sqlite:".count)) : location
     }
 
     /// A private in-memory database, for tests and rehearsals.

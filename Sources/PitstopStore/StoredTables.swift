@@ -25,8 +25,8 @@ package struct StoredTables {
     /// Calls `body` with each row of `table`, its `columns` in that order, in rowid order.
     /// `table` and `columns` must be names ``columns()`` returned.
     package func forEachRow(of table: String, columns: [String], _ body: ([String?]) throws -> Void) throws {
-        let list = columns.map(Self.quoted).joined(separator: ", ")
-        let rows = try Row.fetchCursor(db, sql: "SELECT \(list) FROM \(Self.quoted(table))")
+        let list = columns.map(SQLIdentifier.quoted).joined(separator: ", ")
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(list) FROM \(SQLIdentifier.quoted(table))")
         var values = [String?](repeating: nil, count: columns.count)
         var number = 0
         while let row = try rows.next() {
@@ -44,8 +44,6 @@ package struct StoredTables {
             try body(values)
         }
     }
-
-    private static func quoted(_ name: String) -> String { SQLIdentifier.quoted(name) }
 }
 
 /// A table's or column's name in SQL, the same on SQLite and PostgreSQL.

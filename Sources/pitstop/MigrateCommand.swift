@@ -37,13 +37,7 @@ struct MigrateCommand: AsyncParsableCommand {
             if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             switch format.value {
             case .json:
-                print(JSONText.object([
-                    ("source", JSONText.quote(report.source)), ("target", JSONText.quote(report.target)),
-                    ("tables", JSONText.array(report.tables.map { JSONText.object([("name", JSONText.quote($0.name)), ("rows", "\($0.rows)")]) })),
-                    ("chain", JSONText.object([("intact", "\(report.chain.ok)"), ("entries", "\(report.chain.entries)"),
-                                               ("head", JSONText.quote(report.chain.head?.hash))])),
-                    ("recordedAs", "\(report.recorded.seq)"),
-                ]))
+                print(Responses.databaseMove(report))
             case .table:
                 print("moved \(report.source) into \(report.target)")
                 var table = Table("table", "rows", numeric: [1])
