@@ -115,14 +115,16 @@ import Testing
     @Test func aConnectionThatKeepsPollingIsNotClosedAsIdle() async throws {
         let fixture = try await Fixture()
         fixture.clock.now = fixture.start(fixture.webUD0) - 15 * 60
-        // Polls every quarter second for twice the idle timeout: each request is activity.
-        try await withLiveServer(fixture, limit: nil, idleTimeout: .seconds(2)) { port in
+        // Polls every half second for more than twice the idle timeout: each request is
+        // activity. (A two-second timeout was once outlasted by one gap on a machine loaded by
+        // the whole suite: five leaves room.)
+        try await withLiveServer(fixture, limit: nil, idleTimeout: .seconds(5)) { port in
             let connection = try await KeptAliveConnection(port: port, from: "127.0.0.2")
             let poll = requestText(path: eventsPath, headers: [("Metadata", "true")])
-            for _ in 0..<16 {
+            for _ in 0..<24 {
                 try await connection.send([poll])
                 #expect(try await connection.next().status == 200)
-                try await Task.sleep(for: .milliseconds(250))
+                try await Task.sleep(for: .milliseconds(500))
             }
         }
     }
