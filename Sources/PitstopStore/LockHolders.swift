@@ -25,7 +25,7 @@ enum LockHolders {
 
     /// The pids holding write locks that block a writer of the database at `path`, most telling
     /// first: the WAL writer, then an exclusive lock on the file, then a checkpoint or recovery.
-    static func writers(databasePath path: String, locks: String? = try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) -> [Int32] {
+    static func writers(databasePath path: String, locks: String? = lockTable()) -> [Int32] {
         guard let locks, let database = FileIdentity(path) else { return [] }
         let shm = FileIdentity(path + "-shm")
         let me = getpid()
@@ -51,6 +51,14 @@ enum LockHolders {
             if let rank, !ranked.contains(where: { $0.pid == pid }) { ranked.append((rank, pid)) }
         }
         return ranked.sorted { ($0.rank, $0.pid) < ($1.rank, $1.pid) }.map(\.pid)
+    }
+
+    /// The kernel's lock table, whole. Foundation's `String(contentsOfFile:)` reads a /proc file
+    /// of size 0 as one page: on a busy machine the table is longer, and the holder's line
+    /// was often past it.
+    static func lockTable() -> String? {
+        guard let file = FileHandle(forReadingAtPath: "/proc/locks"), let data = try? file.readToEnd() else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The first words of a process's command line, program by its base name.

@@ -43,6 +43,31 @@ import Testing
         #expect(error?.message.contains("10 s busy timeout") == true)
     }
 
+    /// On a busy machine the lock table is longer than a page; the holder may be anywhere in it.
+    @Test(.timeLimit(.minutes(1)), .enabled(if: FileManager.default.fileExists(atPath: "/proc/locks")))
+    func theWholeLockTableIsReadNotItsFirstPage() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", """
+            import fcntl, sys, time
+            held = [open(f"{sys.argv[1]}/lock-{i}", "w") for i in range(400)]
+            for f in held: fcntl.lockf(f, fcntl.LOCK_EX)
+            print("held", flush=True)
+            time.sleep(30)
+            """, directory.path]
+        let out = Pipe()
+        holder.standardOutput = out
+        try holder.run()
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("held"))
+
+        let table = try #require(LockHolders.lockTable())
+        let held = table.split(separator: "\n").filter { $0.split(separator: " ").dropFirst(4).first == "\(holder.processIdentifier)" }
+        #expect(held.count == 400, "the table read holds \(held.count) of the holder's 400 locks (\(table.utf8.count) bytes)")
+    }
+
     @Test func theLockTableIsReadForTheWriterThenAnExclusiveHolderNeverThisProcess() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -217,7 +217,9 @@ public func freezeMidPlanWrite(pid: Int32, db: String, hold: Double) throws {
     }
     func holdsWriteLock() -> Bool {
         guard let inode = (try? FileManager.default.attributesOfItem(atPath: db + "-shm"))?[.systemFileNumber] as? Int,
-              let locks = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return false }
+              // Read whole: String(contentsOfFile:) reads one page of /proc/locks, too little on a busy machine.
+              let data = try? FileHandle(forReadingAtPath: "/proc/locks")?.readToEnd() else { return false }
+        let locks = String(decoding: data, as: UTF8.self)
         // "1: POSIX  ADVISORY  WRITE 4242 00:2d:1234 120 120"
         return locks.split(separator: "\n").contains { line in
             let f = line.split(separator: " ")
