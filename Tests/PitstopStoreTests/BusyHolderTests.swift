@@ -16,21 +16,12 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("pitstop.sqlite").path
         let database = try AppDatabase.open(path: path)
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", """
+        let holder = try Self.holding("""
             import sqlite3, sys, time
             con = sqlite3.connect(sys.argv[1], isolation_level=None)
             con.execute("BEGIN IMMEDIATE")
-            print("held", flush=True)
-            time.sleep(30)
-            """, path]
-        let out = Pipe()
-        holder.standardOutput = out
-        try holder.run()
-        // SIGKILL: the child may inherit a mask that blocks SIGTERM.
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
-        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("held"))
+            """, path)
+        defer { Self.end(holder) }
 
         // When this process writes, it waits the busy timeout and gives up
         let error = await #expect(throws: PitstopError.self) {
@@ -48,24 +39,35 @@ import Testing
     func theWholeLockTableIsReadNotItsFirstPage() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", """
+        let holder = try Self.holding("""
             import fcntl, sys, time
             held = [open(f"{sys.argv[1]}/lock-{i}", "w") for i in range(400)]
             for f in held: fcntl.lockf(f, fcntl.LOCK_EX)
-            print("held", flush=True)
-            time.sleep(30)
-            """, directory.path]
-        let out = Pipe()
-        holder.standardOutput = out
-        try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
-        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("held"))
+            """, directory.path)
+        defer { Self.end(holder) }
 
         let table = try #require(LockHolders.lockTable())
         let held = table.split(separator: "\n").filter { $0.split(separator: " ").dropFirst(4).first == "\(holder.processIdentifier)" }
         #expect(held.count == 400, "the table read holds \(held.count) of the holder's 400 locks (\(table.utf8.count) bytes)")
+    }
+
+    /// A Python process that runs `setup` (which takes its locks), says so, and keeps them for
+    /// 30 s; returned once it has said so.
+    static func holding(_ setup: String, _ argument: String) throws -> Process {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", setup + "\nprint(\"held\", flush=True)\ntime.sleep(30)\n", argument]
+        let out = Pipe()
+        holder.standardOutput = out
+        try holder.run()
+        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("held"))
+        return holder
+    }
+
+    /// SIGKILL: the child may inherit a mask that blocks SIGTERM.
+    static func end(_ holder: Process) {
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
     }
 
     @Test func theLockTableIsReadForTheWriterThenAnExclusiveHolderNeverThisProcess() throws {
