@@ -3,13 +3,31 @@ import Foundation
 public import PitstopCore
 
 /// A PostgreSQL database as a `postgres://` (or `postgresql://`) URL names it:
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N]`. A `host`
-/// parameter that is a directory, as in libpq, reaches the server over its Unix socket there.
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE]`.
+/// A `host` parameter that is a directory, as in libpq, reaches the server over its Unix socket
+/// there; `sslmode` and `sslrootcert` mean what they mean to libpq.
 public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public enum Endpoint: Sendable, Hashable {
         case tcp(host: String, port: Int)
         /// The socket file itself: `DIR/.s.PGSQL.PORT`.
         case unixSocket(path: String)
+    }
+
+    /// Whether a TCP connection is encrypted and how the server's certificate is checked:
+    /// libpq's `sslmode`, with its names and meanings. A Unix socket is never encrypted (as in
+    /// libpq, the mode is ignored there: the connection does not leave the machine).
+    public enum TLSMode: String, Sendable, Hashable, CaseIterable {
+        /// Never encrypted.
+        case disable
+        /// Encrypted when the server offers TLS, else not; the certificate is not checked.
+        case prefer
+        /// Encrypted, or no connection; the certificate is checked only when `sslrootcert` is
+        /// given (then as `verify-ca`), as libpq does.
+        case require
+        /// Encrypted, and the server's certificate must chain to a trusted root.
+        case verifyCA = "verify-ca"
+        /// As `verify-ca`, and the certificate must name the host the URL gives.
+        case verifyFull = "verify-full"
     }
 
     public var endpoint: Endpoint
@@ -18,6 +36,10 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public var database: String
     /// How many connections one process opens at most: its units of work that run at once.
     public var poolSize: Int
+    /// TLS on a TCP connection: libpq's default, `prefer`.
+    public var tlsMode: TLSMode
+    /// The certificates (PEM) that the server's must chain to; nil: the system's trusted roots.
+    public var tlsRootCertificates: String?
 
     public static let defaultPort = 5432
     public static let defaultPoolSize = 8
@@ -28,18 +50,24 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
     }
 
-    public init(endpoint: Endpoint, user: String, password: String? = nil, database: String, poolSize: Int = defaultPoolSize) {
+    public init(endpoint: Endpoint, user: String, password: String? = nil, database: String, poolSize: Int = defaultPoolSize,
+                tlsMode: TLSMode = .prefer, tlsRootCertificates: String? = nil) {
         self.endpoint = endpoint
         self.user = user
         self.password = password
         self.database = database
         self.poolSize = poolSize
+        self.tlsMode = tlsMode
+        self.tlsRootCertificates = tlsRootCertificates
     }
+
+    /// The shape of the URL, for messages.
+    static let shape = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE]"
 
     /// Parses a URL; a refusal names the part that is wrong.
     public init(url text: String) throws(PitstopError) {
         func refuse(_ why: String) -> PitstopError {
-            PitstopError(.invalid, "--db \(PostgresLocation.redacted(text)): \(why); expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N]")
+            PitstopError(.invalid, "--db \(PostgresLocation.redacted(text)): \(why); expected \(PostgresLocation.shape)")
         }
         guard let schemeEnd = text.range(of: "://"), Self.isURL(text) else { throw refuse("not a postgres:// URL") }
         var rest = Substring(text[schemeEnd.upperBound...])
@@ -64,6 +92,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
 
         var socketDirectory: String?
         var poolSize = Self.defaultPoolSize
+        var tlsMode = TLSMode.prefer, tlsRootCertificates: String?
         for pair in query.split(separator: "&") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0]), value = parts.count > 1 ? Self.decoded(parts[1]) : nil
@@ -76,8 +105,16 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                     throw refuse("pool=\(value ?? ""): give a whole number of connections from 1 to \(Self.maxPoolSize)")
                 }
                 poolSize = n
+            case "sslmode":
+                guard let value, let mode = TLSMode(rawValue: value) else {
+                    throw refuse("sslmode=\(value ?? ""): give one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                tlsMode = mode
+            case "sslrootcert":
+                guard let value, !value.isEmpty else { throw refuse("sslrootcert=: give the file of the certificates (PEM) the server's must chain to") }
+                tlsRootCertificates = value
             default:
-                throw refuse("unknown parameter '\(key)' (known: host, pool)")
+                throw refuse("unknown parameter '\(key)' (known: host, pool, sslmode, sslrootcert)")
             }
         }
 
@@ -108,21 +145,43 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         self.password = password
         self.database = database
         self.poolSize = poolSize
+        self.tlsMode = tlsMode
+        self.tlsRootCertificates = tlsRootCertificates
     }
 
     /// The URL with its password hidden: what messages and logs show.
     public var description: String {
         let auth = password == nil ? user : "\(user):***"
-        return switch endpoint {
-        case .tcp(let host, let port): "postgres://\(auth)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+        switch endpoint {
+        case .tcp(let host, let port):
+            var parameters: [String] = []
+            if tlsMode != .prefer { parameters.append("sslmode=\(tlsMode.rawValue)") }
+            if let tlsRootCertificates { parameters.append("sslrootcert=\(Self.encoded(tlsRootCertificates))") }
+            return "postgres://\(auth)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+                + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
         case .unixSocket(let path):
             // The socket's directory and port, as the URL gives them: the text works as --db.
             if let suffix = path.range(of: "/.s.PGSQL.", options: .backwards), let port = Int(path[suffix.upperBound...]) {
-                "postgres://\(auth)@\(port == Self.defaultPort ? "" : ":\(port)")/\(database)?host=\(path[..<suffix.lowerBound])"
+                return "postgres://\(auth)@\(port == Self.defaultPort ? "" : ":\(port)")/\(database)?host=\(Self.encoded(String(path[..<suffix.lowerBound])))"
             } else {
-                "postgres://\(auth)@/\(database)?host=\(path)"
+                return "postgres://\(auth)@/\(database)?host=\(Self.encoded(path))"
             }
         }
+    }
+
+    /// A parameter's value as a URL carries it: the characters that would end or change it
+    /// percent-encoded, so that ``decoded(_:)`` gives it back.
+    static func encoded(_ value: String) -> String {
+        var out = ""
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "#"), UInt8(ascii: "+"), UInt8(ascii: "="), 0...32, 127...255:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            default:
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            }
+        }
+        return out
     }
 
     /// `text` with any password replaced by `***`, for a message about a URL that did not parse.
@@ -145,4 +204,8 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         }
         return String(validating: bytes, as: UTF8.self)
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: Swift.max(0, width - count)) + self }
 }

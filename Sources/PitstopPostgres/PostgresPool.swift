@@ -2,6 +2,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PitstopCore
 import PostgresNIO
 import Synchronization
@@ -29,13 +30,17 @@ final class PostgresPool: Sendable {
     private let listening = Atomic<Bool>(false)
     private let listener = Mutex<PostgresConnection?>(nil)
     private let connectionIDs = Atomic<Int>(0)
+    /// What a TCP connection does about TLS, made once from the URL's `sslmode` and `sslrootcert`.
+    private let tls: PostgresConnection.Configuration.TLS
     let logger: Logger
 
     /// How long opening a connection may take before the server counts as unreachable.
     static let connectTimeout: TimeAmount = .seconds(5)
 
-    init(location: PostgresLocation) {
+    /// Refused when `sslrootcert` names no readable PEM certificates.
+    init(location: PostgresLocation) throws(PitstopError) {
         self.location = location
+        self.tls = try Self.tls(for: location)
         self.threads = NIOThreadPool(numberOfThreads: location.poolSize)
         self.threads.start()
         var logger = Logger(label: "pitstop.postgres")
@@ -92,7 +97,7 @@ final class PostgresPool: Sendable {
     func connect() throws -> PostgresConnection {
         var configuration: PostgresConnection.Configuration = switch location.endpoint {
         case .tcp(let host, let port):
-            .init(host: host, port: port, username: location.user, password: location.password, database: location.database, tls: .disable)
+            .init(host: host, port: port, username: location.user, password: location.password, database: location.database, tls: tls)
         case .unixSocket(let path):
             .init(unixSocketPath: path, username: location.user, password: location.password, database: location.database)
         }
@@ -113,9 +118,55 @@ final class PostgresPool: Sendable {
         } catch let error as PSQLError where error.serverInfo != nil {
             let message = error.serverInfo?[.message] ?? "refused"
             throw PitstopError(.invalid, "\(location): the server refused the connection: \(message)")
+        } catch let error as PSQLError where error.code == .sslUnsupported {
+            throw PitstopError(.invalid, "\(location): the server does not offer TLS, and sslmode=\(location.tlsMode.rawValue) requires it; turn ssl on in the server's postgresql.conf, or give sslmode=prefer")
+        } catch where Self.isTLSFailure(error) {
+            let roots = location.tlsRootCertificates.map { "the certificates in \($0)" } ?? "the system's trusted roots"
+            let check = location.tlsMode == .verifyFull ? "chain to \(roots) and name the host \(Self.host(of: location))" : "chain to \(roots)"
+            let hint = location.tlsRootCertificates == nil ? "; give the CA that signed it as sslrootcert=FILE" : ""
+            throw PitstopError(.invalid, "\(location): the server's TLS certificate was not accepted: it must \(check) (sslmode=\(location.tlsMode.rawValue))\(hint)")
         } catch {
             throw PitstopError(.internal, "\(location): the PostgreSQL server cannot be reached; check that it runs and that --db names it")
         }
+    }
+
+    /// The TLS of a TCP connection, as libpq's `sslmode` means it: `prefer` tries TLS and
+    /// checks nothing, `require` insists and checks the chain only when `sslrootcert` is given,
+    /// `verify-ca` checks the chain, `verify-full` the chain and the host name.
+    static func tls(for location: PostgresLocation) throws(PitstopError) -> PostgresConnection.Configuration.TLS {
+        guard location.tlsMode != .disable else { return .disable }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let file = location.tlsRootCertificates {
+            let certificates: [NIOSSLCertificate]
+            do { certificates = try NIOSSLCertificate.fromPEMFile(file) } catch {
+                throw PitstopError(.invalid, "\(location): sslrootcert=\(file): \(FileManager.default.isReadableFile(atPath: file) ? "holds no PEM certificate" : "cannot be read")")
+            }
+            guard !certificates.isEmpty else { throw PitstopError(.invalid, "\(location): sslrootcert=\(file): holds no PEM certificate") }
+            configuration.trustRoots = .certificates(certificates)
+        }
+        configuration.certificateVerification = switch location.tlsMode {
+        case .disable, .prefer: .none
+        case .require: location.tlsRootCertificates == nil ? .none : .noHostnameVerification
+        case .verifyCA: .noHostnameVerification
+        case .verifyFull: .fullVerification
+        }
+        let context: NIOSSLContext
+        do { context = try NIOSSLContext(configuration: configuration) } catch {
+            throw PitstopError(.internal, "\(location): TLS cannot be set up on this machine")
+        }
+        return location.tlsMode == .prefer ? .prefer(context) : .require(context)
+    }
+
+    /// Whether opening a connection failed in the TLS handshake: the certificate was refused.
+    private static func isTLSFailure(_ error: any Error) -> Bool {
+        if error is NIOSSLError || error is NIOSSLExtraError { return true }
+        if let error = error as? PSQLError, let underlying = error.underlying { return isTLSFailure(underlying) }
+        return false
+    }
+
+    private static func host(of location: PostgresLocation) -> String {
+        if case .tcp(let host, _) = location.endpoint { return host }
+        return "localhost"
     }
 
     /// `pitstop pid N@HOST`: the name each connection gives the server.

@@ -32,7 +32,7 @@ public struct PostgresStore: Store {
     /// - Parameter listening: a server's store listens for other processes' commits, so that
     ///   ``changeMark()`` follows them; one command does not need to.
     public static func open(_ location: PostgresLocation, listening: Bool = false) throws(PitstopError) -> PostgresStore {
-        let pool = PostgresPool(location: location)
+        let pool = try PostgresPool(location: location)
         do {
             try pool.withSession { session in try PostgresMigrator.migrate(session) }
             if listening { try pool.startListening(channel: changeChannel) }

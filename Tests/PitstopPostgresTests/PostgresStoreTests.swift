@@ -34,6 +34,22 @@ struct PostgresLocationTests {
         #expect(!PostgresLocation.isURL("/var/lib/pitstop.sqlite"))
     }
 
+    @Test("TLS as libpq's sslmode and sslrootcert say, prefer by default, shown so that the text works as --db")
+    func tls() throws {
+        let plain = try PostgresLocation(url: "postgres://ops@db.example/fleet")
+        #expect(plain.tlsMode == .prefer)
+        #expect(plain.tlsRootCertificates == nil)
+        #expect(plain.description == "postgres://ops@db.example:5432/fleet")
+        let strict = try PostgresLocation(url: "postgres://ops@db.example/fleet?sslmode=verify-full&sslrootcert=/etc/pitstop/db%20ca.pem&pool=2")
+        #expect(strict.tlsMode == .verifyFull)
+        #expect(strict.tlsRootCertificates == "/etc/pitstop/db ca.pem")
+        #expect(strict.description == "postgres://ops@db.example:5432/fleet?sslmode=verify-full&sslrootcert=/etc/pitstop/db%20ca.pem")
+        #expect(try PostgresLocation(url: strict.description) == PostgresLocation(url: "postgres://ops@db.example/fleet?sslmode=verify-full&sslrootcert=/etc/pitstop/db%20ca.pem"))
+        for mode in PostgresLocation.TLSMode.allCases {
+            #expect(try PostgresLocation(url: "postgres://ops@db.example/fleet?sslmode=\(mode.rawValue)").tlsMode == mode)
+        }
+    }
+
     @Test("IPv6 hosts keep their brackets out of the host", arguments: [
         ("postgres://ops@[::1]:5433/fleet", PostgresLocation.Endpoint.tcp(host: "::1", port: 5433)),
         ("postgres://ops@[::1]/fleet", PostgresLocation.Endpoint.tcp(host: "::1", port: 5432)),
@@ -48,7 +64,9 @@ struct PostgresLocationTests {
         ("postgres://ops@db.example:99999/fleet", "the port is not a number from 1 to 65535"),
         ("postgres://ops@db.example/fleet?pool=0", "pool=0"),
         ("postgres://ops@db.example/fleet?pool=many", "pool=many"),
-        ("postgres://ops@db.example/fleet?sslmode=require", "unknown parameter 'sslmode'"),
+        ("postgres://ops@db.example/fleet?sslmode=always", "sslmode=always: give one of disable, prefer, require, verify-ca, verify-full"),
+        ("postgres://ops@db.example/fleet?sslrootcert=", "sslrootcert=: give the file"),
+        ("postgres://ops@db.example/fleet?sslcert=/etc/client.pem", "unknown parameter 'sslcert'"),
         ("postgres://ops@/fleet?host=relative/dir", "host=relative/dir"),
         ("postgres://ops@/fleet", "the host is missing"),
         ("postgres://ops:hunter2@db.example:x/fleet", "the port is not a number"),

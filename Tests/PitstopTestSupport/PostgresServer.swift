@@ -2,6 +2,7 @@
 // with initdb in a temporary directory, reached over a Unix socket there, stopped when the test
 // process exits. Each test gets a database of its own in it.
 import Foundation
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -29,8 +30,8 @@ public enum PostgresServer {
     /// The running cluster: its directory, which holds the socket. Started on first use.
     nonisolated(unsafe) private static var started: Result<String, any Error>?
     private static let lock = NSLock()
-    private static let databaseNumber = NSLock()
-    nonisolated(unsafe) private static var nextDatabase = 0
+    fileprivate static let databaseNumber = NSLock()
+    nonisolated(unsafe) fileprivate static var nextDatabase = 0
 
     /// A new, empty database on the test server, as the URL `--db` takes.
     public static func freshDatabase() throws -> String {
@@ -77,6 +78,78 @@ public enum PostgresServer {
 
     public static let user = "pitstop"
 
+    /// A second server, for the TLS tests: it listens on 127.0.0.1 and 127.0.0.2 and takes TCP
+    /// connections only over TLS (`hostssl` trusted, `hostnossl` rejected), with a certificate
+    /// for `IP:127.0.0.1` alone, signed by a CA made for the run. Started on first use.
+    public struct TLSServer: Sendable {
+        public let port: Int
+        /// The CA that signed the server's certificate (PEM).
+        public let authority: String
+        /// Another CA, which signed nothing the server shows (PEM).
+        public let strangerAuthority: String
+        let directory: String
+
+        /// A new, empty database on this server.
+        public func freshDatabase() throws -> String {
+            let name: String = PostgresServer.databaseNumber.withLock {
+                PostgresServer.nextDatabase += 1
+                return "pitstop_tls_test_\(PostgresServer.nextDatabase)"
+            }
+            try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-h", directory, "-p", "\(port)", "-U", PostgresServer.user,
+                                                                     "-d", "postgres", "-c", "CREATE DATABASE \(name)"])
+            return name
+        }
+
+        /// Runs SQL with psql over the server's Unix socket; what psql printed.
+        @discardableResult
+        public func psql(database: String, _ sql: String) throws -> String {
+            try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", directory, "-p", "\(port)",
+                                                                     "-U", PostgresServer.user, "-d", database, "-c", sql])
+        }
+    }
+
+    nonisolated(unsafe) private static var tlsStarted: Result<TLSServer, any Error>?
+
+    public static func tlsServer() throws -> TLSServer {
+        try lock.withLock {
+            if tlsStarted == nil { tlsStarted = Result { try startTLS() } }
+            return try tlsStarted!.get()
+        }
+    }
+
+    private static func startTLS() throws -> TLSServer {
+        guard available else { throw ServerError("PostgreSQL is not installed: \(unavailableReason)") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else { throw ServerError("the TLS tests need openssl (Debian: apt-get install openssl)") }
+        let directory = try makeDirectory()
+        let openssl = "/usr/bin/openssl"
+        func authority(_ name: String) throws {
+            try run(openssl, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                              "-subj", "/CN=Pitstop test \(name)", "-keyout", "\(directory)/\(name).key", "-out", "\(directory)/\(name).pem"])
+        }
+        try authority("ca")
+        try authority("stranger-ca")
+        try "subjectAltName=IP:127.0.0.1\n".write(toFile: directory + "/server.ext", atomically: true, encoding: .utf8)
+        try run(openssl, ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=pitstop-test-server",
+                          "-keyout", "\(directory)/server.key", "-out", "\(directory)/server.csr"])
+        try run(openssl, ["x509", "-req", "-in", "\(directory)/server.csr", "-CA", "\(directory)/ca.pem", "-CAkey", "\(directory)/ca.key",
+                          "-CAcreateserial", "-days", "2", "-extfile", "\(directory)/server.ext", "-out", "\(directory)/server.pem"])
+        chmod(directory + "/server.key", 0o600)
+        if getuid() == 0, let owner = getpwnam("postgres") {
+            for file in ["server.key", "server.pem"] { chown("\(directory)/\(file)", owner.pointee.pw_uid, owner.pointee.pw_gid) }
+        }
+        let data = directory + "/data"
+        try run(asUser + [program("initdb")!], ["-D", data, "-U", user, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        let rules = "local all all trust\nhostssl all all 127.0.0.0/8 trust\nhostnossl all all 127.0.0.0/8 reject\n"
+        try run(asUser + ["/bin/sh"], ["-c", "printf '\(rules)' > \(data)/pg_hba.conf"])
+        let port = try Loopback.freePort()
+        let options = "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1,127.0.0.2 -c ssl=on -c ssl_cert_file=\(directory)/server.pem "
+            + "-c ssl_key_file=\(directory)/server.key -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        try run(asUser + [program("pg_ctl")!], ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
+        let stop = asUser + [program("pg_ctl")!, "-D", data, "-m", "immediate", "-w", "stop"]
+        stopping.withLock { $0.append((stop, directory)) }
+        return TLSServer(port: port, authority: directory + "/ca.pem", strangerAuthority: directory + "/stranger-ca.pem", directory: directory)
+    }
+
     private static func cluster() throws -> String {
         try lock.withLock {
             if started == nil { started = Result { try start() } }
@@ -90,44 +163,53 @@ public enum PostgresServer {
         getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
     }
 
-    private static func start() throws -> String {
-        guard available else { throw ServerError("PostgreSQL is not installed: \(unavailableReason)") }
+    /// A new directory for a cluster, the server's user's when running as root.
+    private static func makeDirectory() throws -> String {
         let directory = "/tmp/pitstop-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if getuid() == 0 {
             guard let owner = getpwnam("postgres") else { throw ServerError("running as root, and there is no postgres user to run the server as") }
             chown(directory, owner.pointee.pw_uid, owner.pointee.pw_gid)
         }
+        return directory
+    }
+
+    private static func start() throws -> String {
+        guard available else { throw ServerError("PostgreSQL is not installed: \(unavailableReason)") }
+        let directory = try makeDirectory()
         let data = directory + "/data"
         try run(asUser + [program("initdb")!], ["-D", data, "-U", user, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         let options = "-k \(directory) -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000"
         try run(asUser + [program("pg_ctl")!], ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
-        stopCommand = asUser + [program("pg_ctl")!, "-D", data, "-m", "immediate", "-w", "stop"]
-        clusterDirectory = directory
-        atexit { PostgresServer.stop() }
+        let stop = asUser + [program("pg_ctl")!, "-D", data, "-m", "immediate", "-w", "stop"]
+        stopping.withLock { $0.append((stop, directory)) }
         return directory
     }
 
-    nonisolated(unsafe) private static var stopCommand: [String] = []
-    nonisolated(unsafe) private static var clusterDirectory: String?
+    /// Each started server's stop command and directory, for the exit.
+    private static let stopping: Mutex<[(command: [String], directory: String)]> = {
+        atexit { PostgresServer.stopAll() }
+        return Mutex([])
+    }()
 
-    /// Stops the server and removes its directory: a run makes hundreds of databases, and a
-    /// cluster left behind by every run fills the disk.
-    private static func stop() {
-        guard !stopCommand.isEmpty else { return }
-        guard (try? run(stopCommand[0], Array(stopCommand.dropFirst()))) != nil, let clusterDirectory else { return }
-        try? FileManager.default.removeItem(atPath: clusterDirectory)
+    /// Stops the servers and removes their directories: a run makes hundreds of databases, and
+    /// a cluster left behind by every run fills the disk.
+    private static func stopAll() {
+        for (command, directory) in stopping.withLock({ $0 }) {
+            guard (try? run(command[0], Array(command.dropFirst()))) != nil else { continue }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
     }
 
     @discardableResult
-    private static func run(_ command: [String], _ arguments: [String]) throws -> String {
+    fileprivate static func run(_ command: [String], _ arguments: [String]) throws -> String {
         try run(command[0], Array(command.dropFirst()) + arguments)
     }
 
     /// Runs a program to its end (`ChildProcess`: `pg_ctl start` leaves a server behind that
     /// inherits nothing of ours); its output, or an error when it failed.
     @discardableResult
-    private static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    fileprivate static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let outcome = try ChildProcess.run(executable, arguments)
         guard outcome.status == 0 else {
             throw ServerError("\(executable) \(arguments.joined(separator: " ")) failed: \(outcome.stderr)")
