@@ -349,7 +349,11 @@ enum PostgresEventRows {
 struct PostgresWaveWriter {
     let session: PostgresSession
 
+    /// Waves are inserted this many to a statement.
     static let pairsPerStatement = 50_000
+    /// Progress is told every this many pairs.
+    static let progressEvery = 50_000
+    static let pairColumns = ["wave", "vm", "fault_domain"]
 
     func write(_ events: [PlannedEvent], keys: [VMKey]?, recorded: RecordedNames?, progress: ((Int) -> Void)?) throws {
         guard !events.isEmpty else { return }
@@ -373,25 +377,15 @@ struct PostgresWaveWriter {
             }
         }
         for (id, key) in try insertWaves(fresh) { waves[id]?.key = key }
-        // The pairs, in the plan's order, and the VMs whose planned lifecycle is not their wave's.
+        // The pairs, in the plan's order, through one COPY, and the VMs whose planned lifecycle
+        // is not their wave's.
         var departures: [(wave: Int64, vm: Int64, life: Lifecycle)] = []
-        var done = 0
-        for start in stride(from: 0, to: events.count, by: Self.pairsPerStatement) {
-            let chunk = events.indices[start..<min(start + Self.pairsPerStatement, events.count)]
-            var waveColumn: [Int64] = [], vmColumn: [Int64] = [], faultDomains: [Int64] = []
-            waveColumn.reserveCapacity(chunk.count); vmColumn.reserveCapacity(chunk.count); faultDomains.reserveCapacity(chunk.count)
-            for i in chunk {
-                let e = events[i], wave = waves[e.wave]!, vm = vmKeys[i]
-                waveColumn.append(wave.key); vmColumn.append(vm); faultDomains.append(Nulls.domain(e.faultDomain))
-                let life = Lifecycle(planned: e)
-                if life != wave.life { departures.append((wave.key, vm, life)) }
-            }
-            try session.execute("""
-                INSERT INTO wave_vms(wave, vm, fault_domain)
-                SELECT w, v, NULLIF(f, -1) FROM unnest(\(waveColumn)::bigint[], \(vmColumn)::bigint[], \(faultDomains)::int[]) AS t(w, v, f)
-                """)
-            done += chunk.count
-            progress?(done)
+        for i in events.indices {
+            let e = events[i], wave = waves[e.wave]!, vm = vmKeys[i]
+            try session.copyRow(into: "wave_vms", columns: Self.pairColumns, [String(wave.key), String(vm), e.faultDomain.map { String($0) }])
+            let life = Lifecycle(planned: e)
+            if life != wave.life { departures.append((wave.key, vm, life)) }
+            if (i + 1) % Self.progressEvery == 0 || i + 1 == events.count { progress?(i + 1) }
         }
         try depart(departures)
     }

@@ -343,6 +343,35 @@ struct EventContractTests {
         #expect(count == 3)
     }
 
+    @Test("thirty thousand pairs arrive whole (several COPY chunks on PostgreSQL); one repeated pair leaves nothing of the plan", arguments: TestEngine.all)
+    func manyPairs(engine: TestEngine) async throws {
+        let store = try await Self.store(engine: engine, withPlan: false)
+        try await store.write { repos in try repos.events.insert(campaign: Self.campaign, span: TimeRange(start: Self.t0, end: Self.t0 + 4500)) }
+        // VMs in no fleet, in two waves, every third with a fault domain.
+        let count = 30_000
+        let plan = (0..<count).map { i in
+            Self.event("gone-\(i)", wave: i < 20_000 ? Self.w1 : Self.w2, fd: i % 3 == 0 ? i % 2 : nil, at: i < 20_000 ? 0 : 3600)
+        }
+        var broken = plan
+        broken[25_000] = plan[24_000]
+        let repeated = broken
+        await #expect(throws: (any Error).self) {
+            try await store.write { repos in try repos.events.insert(events: repeated, keys: nil, progress: nil) }
+        }
+        let left = try await store.read { repos in try repos.events.events(.all).count }
+        #expect(left == 0, "a failed plan left events behind")
+
+        try await store.write { repos in try repos.events.insert(events: plan, keys: nil, progress: nil) }
+        let read = try await store.read { repos in (try repos.events.eventCount(wave: Self.w1), try repos.events.eventCount(wave: Self.w2),
+                                                    try repos.events.events(.all)) }
+        #expect(read.0 == 20_000)
+        #expect(read.1 == 10_000)
+        let byVM = Dictionary(uniqueKeysWithValues: read.2.map { ($0.event.vm, $0.event) })
+        #expect(byVM.count == count)
+        let mismatched = plan.filter { byVM[$0.vm] != $0 }.map(\.vm)
+        #expect(mismatched.isEmpty, "read back differently: \(mismatched.prefix(5))")
+    }
+
     @Test("a VM removed from the fleet keeps its history under its name, and a new one of that name is told apart", arguments: TestEngine.all)
     func retiredNames(engine: TestEngine) async throws {
         let store = try await Self.store(engine: engine)
