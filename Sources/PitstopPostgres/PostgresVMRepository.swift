@@ -11,19 +11,25 @@ struct PostgresVMRepository: VMRepository {
     var bulk = false
 
     func vm(named name: String) throws -> VirtualMachine? {
-        try session.row("SELECT \(unescaped: StoredVMs.columns) FROM vms WHERE name = \(name)").map { try Self.vm(from: $0, in: session) }
+        try session.row("SELECT \(unescaped: StoredVMs.columns) FROM vms WHERE name = \(name)").map { try Self.vm(from: $0) }
     }
 
     func vm(ipAddress: String) throws -> VirtualMachine? {
-        try session.row("SELECT \(unescaped: StoredVMs.columns) FROM vms WHERE ip_address = \(ipAddress)").map { try Self.vm(from: $0, in: session) }
+        try session.row("SELECT \(unescaped: StoredVMs.columns) FROM vms WHERE ip_address = \(ipAddress)").map { try Self.vm(from: $0) }
     }
 
     /// A VM from the first columns of a row that selects `StoredVMs.columns`.
-    static func vm(from row: PostgresRow, in session: PostgresSession) throws -> VirtualMachine {
-        let (name, region, subscription, set, updateDomain, faultDomain, ipAddress) =
-            try session.decode(row, (String, String, String, String?, Int?, Int?, String?).self)
-        return VirtualMachine(name: name, region: region, subscription: subscription, availabilitySet: set,
-                              updateDomain: updateDomain, faultDomain: faultDomain, ipAddress: ipAddress)
+    static func vm(from row: PostgresRow) throws -> VirtualMachine {
+        var cells = PostgresCells(row)
+        return try vm(from: &cells)
+    }
+
+    /// A VM from the next columns, `StoredVMs.columns`: read by hand, since a plan reads a
+    /// million of them.
+    static func vm(from cells: inout PostgresCells) throws -> VirtualMachine {
+        VirtualMachine(name: try cells.requiredText(), region: try cells.requiredText(), subscription: try cells.requiredText(),
+                       availabilitySet: try cells.text(), updateDomain: try cells.integer().map { Int($0) },
+                       faultDomain: try cells.integer().map { Int($0) }, ipAddress: try cells.text())
     }
 
     func forEach(in scope: VMScope, _ body: (VirtualMachine) throws -> Void) throws {
@@ -43,13 +49,11 @@ struct PostgresVMRepository: VMRepository {
             "SELECT \(unescaped: columns) FROM vms ORDER BY name"
         }
         try session.forEachRow(query) { row in
-            try body(Self.vm(from: row, in: session), keyed ? Self.key(in: row) : 0)
+            var cells = PostgresCells(row)
+            let vm = try Self.vm(from: &cells)
+            // The key: 0 for a VM another tool wrote without one.
+            try body(vm, keyed ? try cells.integer() ?? 0 : 0)
         }
-    }
-
-    /// The key in a row's eighth column; 0 for a VM another tool wrote without one.
-    private static func key(in row: PostgresRow) throws -> VMKey {
-        do { return try row.makeRandomAccess()[7].decode(VMKey?.self) ?? 0 } catch { throw PostgresSession.unreadable }
     }
 
     func count(in scope: VMScope) throws -> Int {
@@ -168,7 +172,7 @@ final class PostgresVMCopyWriter: VMWriting {
     init(session: PostgresSession) throws {
         self.session = session
         try session.forEachRow("SELECT \(unescaped: StoredVMs.columns) FROM vms") { row in
-            remember(try PostgresVMRepository.vm(from: row, in: session))
+            remember(try PostgresVMRepository.vm(from: row))
         }
     }
 
