@@ -1,11 +1,12 @@
 // VMs on PostgreSQL: reads stream through a cursor, a batch of rows at a time, and a VM added
 // gets its key from a block claimed from `vm_key_counter`, as on SQLite (`StoredVMs`).
+import Foundation
 import PitstopCore
 import PitstopStore
 import PostgresNIO
 
 /// Reads of the `vms` table, in the caller's transaction.
-struct PostgresVMRepository: VMRepository {
+package struct PostgresVMRepository: VMRepository {
     let session: PostgresSession
     /// In a bulk write, VMs added are streamed through `COPY` (``PostgresVMCopyWriter``).
     var bulk = false
@@ -26,7 +27,7 @@ struct PostgresVMRepository: VMRepository {
 
     /// A VM from the next columns, `StoredVMs.columns`: read by hand, since a plan reads a
     /// million of them.
-    static func vm(from cells: inout PostgresCells) throws -> VirtualMachine {
+    static func vm(from cells: inout some PostgresColumnReader) throws -> VirtualMachine {
         VirtualMachine(name: try cells.requiredText(), region: try cells.requiredText(), subscription: try cells.requiredText(),
                        availabilitySet: try cells.text(), updateDomain: try cells.integer().map { Int($0) },
                        faultDomain: try cells.integer().map { Int($0) }, ipAddress: try cells.text())
@@ -40,19 +41,39 @@ struct PostgresVMRepository: VMRepository {
         try read(scope, keyed: true, body)
     }
 
+    /// VMs are read this many to a statement.
+    package static let batch = 20_000
+
     /// Streams the VMs in scope in name order (byte order: the columns are COLLATE "C").
+    /// A batch of VMs comes as one row of arrays, a column each, the next batch after the last
+    /// name read: a million rows, each its own message with its own cells, took most of a
+    /// plan's read. The arrays are filled from the batch in name order (each aggregate reads
+    /// the ordered subquery's rows as they come); the names are checked to rise all the same.
+    /// In a write transaction (READ COMMITTED) each batch is read at its statement's start;
+    /// Pitstop's other writers wait for the write lock, so only another tool's commit could
+    /// fall between two batches.
     private func read(_ scope: VMScope, keyed: Bool, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
         let columns = StoredVMs.columns + (keyed ? ", key" : "")
-        let query: PostgresQuery = if let test = StoredVMs.filter(scope) {
-            "SELECT \(unescaped: columns) FROM vms WHERE \(unescaped: test.column) = \(test.value) ORDER BY name"
-        } else {
-            "SELECT \(unescaped: columns) FROM vms ORDER BY name"
-        }
-        try session.forEachRow(query) { row in
-            var cells = PostgresCells(row)
-            let vm = try Self.vm(from: &cells)
-            // The key: 0 for a VM another tool wrote without one.
-            try body(vm, keyed ? try cells.integer() ?? 0 : 0)
+        let arrays = columns.split(separator: ",").map { "array_agg(\($0.trimmingCharacters(in: .whitespaces)))" }.joined(separator: ", ")
+        var after = ""  // every name sorts after it: names are never empty
+        while true {
+            var sql = PostgresSQL()
+            let inScope = StoredVMs.filter(scope).map { "\($0.column) = \(sql.bind($0.value)) AND " } ?? ""
+            sql.text = """
+                SELECT \(arrays)
+                FROM (SELECT \(columns) FROM vms WHERE \(inScope)name > \(sql.bind(after)) ORDER BY name LIMIT \(Self.batch)) AS batch
+                """
+            guard let row = try session.row(sql.query) else { throw PostgresSession.unreadable }
+            var rows = try PostgresColumnArrays(row)
+            let count = rows.remaining
+            while try rows.nextRow() {
+                let vm = try Self.vm(from: &rows)
+                guard after.utf8.lexicographicallyPrecedes(vm.name.utf8) else { throw PostgresSession.unreadable }
+                after = vm.name
+                // The key: 0 for a VM another tool wrote without one.
+                try body(vm, keyed ? try rows.integer() ?? 0 : 0)
+            }
+            if count < Self.batch { return }
         }
     }
 
