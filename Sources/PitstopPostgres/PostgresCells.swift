@@ -21,6 +21,26 @@ extension PostgresColumnReader {
     }
 }
 
+/// The binary values both readers take apart: text is its UTF-8 bytes, an integer its
+/// big-endian bytes. Nil for any other type or size.
+enum PostgresBinary {
+    static func text(_ type: PostgresDataType, _ bytes: ByteBuffer) -> String? {
+        switch type {
+        case .text, .varchar, .name, .bpchar: String(buffer: bytes)
+        default: nil
+        }
+    }
+
+    static func integer(_ type: PostgresDataType, _ bytes: ByteBuffer) -> Int64? {
+        switch (type, bytes.readableBytes) {
+        case (.int2, 2): bytes.getInteger(at: bytes.readerIndex, as: Int16.self).map(Int64.init)
+        case (.int4, 4): bytes.getInteger(at: bytes.readerIndex, as: Int32.self).map(Int64.init)
+        case (.int8, 8): bytes.getInteger(at: bytes.readerIndex, as: Int64.self)
+        default: nil
+        }
+    }
+}
+
 struct PostgresCells: PostgresColumnReader {
     private var cells: PostgresRow.Iterator
 
@@ -35,24 +55,14 @@ struct PostgresCells: PostgresColumnReader {
     mutating func text() throws -> String? {
         let cell = try next()
         guard let bytes = cell.bytes else { return nil }
-        switch cell.dataType {
-        case .text, .varchar, .name, .bpchar: return String(buffer: bytes)
-        default: return try decoded(cell, String.self)
-        }
+        return try PostgresBinary.text(cell.dataType, bytes) ?? decoded(cell, String.self)
     }
 
     /// The next column as an integer; nil when it is NULL.
     mutating func integer() throws -> Int64? {
         let cell = try next()
-        guard var bytes = cell.bytes else { return nil }
-        guard cell.format == .binary else { return try decoded(cell, Int64.self) }
-        let value: Int64? = switch (cell.dataType, bytes.readableBytes) {
-        case (.int2, 2): bytes.readInteger(as: Int16.self).map(Int64.init)
-        case (.int4, 4): bytes.readInteger(as: Int32.self).map(Int64.init)
-        case (.int8, 8): bytes.readInteger(as: Int64.self)
-        default: nil
-        }
-        if let value { return value }
+        guard let bytes = cell.bytes else { return nil }
+        if cell.format == .binary, let value = PostgresBinary.integer(cell.dataType, bytes) { return value }
         return try decoded(cell, Int64.self)
     }
 
@@ -107,7 +117,7 @@ struct PostgresColumnArrays: PostgresColumnReader {
     }
 
     /// Moves to the next row; false when every row was read.
-    mutating func nextRow() throws -> Bool {
+    mutating func nextRow() -> Bool {
         guard remaining > 0 else { return false }
         remaining -= 1
         column = 0
@@ -126,20 +136,14 @@ struct PostgresColumnArrays: PostgresColumnReader {
     mutating func text() throws -> String? {
         let (type, value) = try next()
         guard let value else { return nil }
-        guard type == .text || type == .varchar || type == .name || type == .bpchar else { throw PostgresSession.unreadable }
-        return String(buffer: value)
+        guard let text = PostgresBinary.text(type, value) else { throw PostgresSession.unreadable }
+        return text
     }
 
     mutating func integer() throws -> Int64? {
         let (type, value) = try next()
-        guard var value else { return nil }
-        let integer: Int64? = switch (type, value.readableBytes) {
-        case (.int2, 2): value.readInteger(as: Int16.self).map(Int64.init)
-        case (.int4, 4): value.readInteger(as: Int32.self).map(Int64.init)
-        case (.int8, 8): value.readInteger(as: Int64.self)
-        default: nil
-        }
-        guard let integer else { throw PostgresSession.unreadable }
+        guard let value else { return nil }
+        guard let integer = PostgresBinary.integer(type, value) else { throw PostgresSession.unreadable }
         return integer
     }
 }

@@ -1,4 +1,4 @@
-// VMs on PostgreSQL: reads stream through a cursor, a batch of rows at a time, and a VM added
+// VMs on PostgreSQL: reads come a batch of VMs to a statement, as column arrays, and a VM added
 // gets its key from a block claimed from `vm_key_counter`, as on SQLite (`StoredVMs`).
 import Foundation
 import PitstopCore
@@ -66,7 +66,7 @@ package struct PostgresVMRepository: VMRepository {
             guard let row = try session.row(sql.query) else { throw PostgresSession.unreadable }
             var rows = try PostgresColumnArrays(row)
             let count = rows.remaining
-            while try rows.nextRow() {
+            while rows.nextRow() {
                 let vm = try Self.vm(from: &rows)
                 guard after.utf8.lexicographicallyPrecedes(vm.name.utf8) else { throw PostgresSession.unreadable }
                 after = vm.name
