@@ -3,6 +3,7 @@
 import Foundation
 @testable import PitstopStore
 import GRDB
+import PitstopTestSupport
 import Testing
 
 @Suite struct CLIBinaryTests {
@@ -664,7 +665,7 @@ struct RefusedCommand: Sendable, CustomTestStringConvertible {
         let bin = box.directory.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let copy = bin.appendingPathComponent("pitstop")
-        try FileManager.default.copyItem(at: pitstopBinary, to: copy)
+        try ChildProcess.copyExecutable(from: pitstopBinary.path, to: copy.path)
         let elsewhere = box.directory.appendingPathComponent("elsewhere")
         try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
 

@@ -16,6 +16,24 @@ public enum ChildProcess {
         public var stderr: String
     }
 
+    /// Copies an executable so that it can be run at once. Foundation's copy writes through a
+    /// descriptor a child started meanwhile by another test inherits, and an executable still
+    /// open for writing anywhere cannot run ("Text file busy"); this one is close-on-exec.
+    public static func copyExecutable(from source: String, to destination: String) throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        let fd = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination]) }
+        defer { close(fd) }
+        try bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                guard n > 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination]) }
+                offset += n
+            }
+        }
+    }
+
     /// Runs `executable` with `arguments` and waits for it; `environment` replaces the
     /// inherited one; standard input is /dev/null. Blocks the calling thread.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
