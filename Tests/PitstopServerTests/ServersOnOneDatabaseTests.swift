@@ -152,9 +152,9 @@ struct ServersOnOneDatabaseTests {
 
         // Then both servers soon answer every VM with the wave started, under a new incarnation they agree on
         var after = try await answers(ports)
-        for _ in 0..<100 where !allStarted(after) {
-            try await Task.sleep(for: .milliseconds(200))
-            after = try await answers(ports)
+        _ = try await eventually(every: .milliseconds(200)) {
+            if !allStarted(after) { after = try await answers(ports) }
+            return allStarted(after)
         }
         #expect(allStarted(after), "\(after.mapValues { $0.map(\.body) })")
         let changed = try agreeing(after)

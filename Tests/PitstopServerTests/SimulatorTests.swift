@@ -5,6 +5,7 @@ import Foundation
 import PitstopCore
 import PitstopServer
 import PitstopService
+import PitstopTestSupport
 import Testing
 
 @Suite struct SimulatorTests {
@@ -90,15 +91,15 @@ import Testing
             #expect(try await status() == "Scheduled")
             fixture.clock.now = fixture.start(fixture.webUD0)
             var seen = try await status()
-            for _ in 0..<100 where seen != "Started" {
-                try await Task.sleep(for: .milliseconds(50))
-                seen = try await status()
+            _ = try await eventually {
+                if seen != "Started" { seen = try await status() }
+                return seen == "Started"
             }
             #expect(seen == "Started")
             fixture.clock.now = fixture.end(fixture.webUD0)
-            for _ in 0..<100 where seen != nil {
-                try await Task.sleep(for: .milliseconds(50))
-                seen = try await status()
+            _ = try await eventually {
+                if seen != nil { seen = try await status() }
+                return seen == nil
             }
             #expect(seen == nil, "a completed wave leaves the document")
         }

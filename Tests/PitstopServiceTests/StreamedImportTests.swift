@@ -46,7 +46,7 @@ private struct EndlessBody: AsyncSequence, Sendable {
         try await inventory.importDocument(.stream(EndlessBody(state: state), name: "upload.json", sizeHint: nil))
     }
     // The reader lets go of the body soon after the import gave up on it.
-    for _ in 0..<200 where !state.released { try await Task.sleep(nanoseconds: 10_000_000) }
+    _ = try await eventually(every: .milliseconds(10)) { state.released }
     #expect(state.released)
     let pulled = state.pulled
     try await Task.sleep(nanoseconds: 50_000_000)

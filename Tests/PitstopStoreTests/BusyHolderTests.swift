@@ -9,7 +9,7 @@ import Testing
 @Suite struct BusyHolderTests {
     /// A process that is not Pitstop takes the write lock and keeps it for longer than the
     /// timeout: the refusal names it. (It waits the real 10 s timeout, once.)
-    @Test(.timeLimit(.minutes(1)), .enabled(if: FileManager.default.fileExists(atPath: "/proc/locks")))
+    @Test(.timeLimit(.minutes(3)), .enabled(if: FileManager.default.fileExists(atPath: "/proc/locks")))
     func aWriteThatTimesOutNamesTheProcessHoldingTheDatabase() async throws {
         // Given a database whose write lock another process holds
         let directory = try temporaryDirectory()
@@ -35,7 +35,7 @@ import Testing
     }
 
     /// On a busy machine the lock table is longer than a page; the holder may be anywhere in it.
-    @Test(.timeLimit(.minutes(1)), .enabled(if: FileManager.default.fileExists(atPath: "/proc/locks")))
+    @Test(.timeLimit(.minutes(3)), .enabled(if: FileManager.default.fileExists(atPath: "/proc/locks")))
     func theWholeLockTableIsReadNotItsFirstPage() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -52,11 +52,12 @@ import Testing
     }
 
     /// A Python process that runs `setup` (which takes its locks), says so, and keeps them for
-    /// 30 s; returned once it has said so.
+    /// five minutes (ended sooner by `end`, in every test; 30 s was too short on a loaded CI
+    /// machine, where the writer's 10 s wait began late); returned once it has said so.
     static func holding(_ setup: String, _ argument: String) throws -> Process {
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", setup + "\nprint(\"held\", flush=True)\ntime.sleep(30)\n", argument]
+        holder.arguments = ["python3", "-c", setup + "\nprint(\"held\", flush=True)\ntime.sleep(300)\n", argument]
         let out = Pipe()
         holder.standardOutput = out
         try holder.run()
