@@ -165,7 +165,7 @@ struct FleetContractTests {
             _ = try repos.fleet.upsert(window: MaintenanceWindow(name: "w1", scope: .region("r1"), start: LocalDateTime("2026-11-14T22:00:00")!,
                                                                 timeZone: TimeZone(identifier: "UTC")!, duration: try DurationText(parsing: "PT4H")))
         }
-        try sql("UPDATE maintenance_windows SET time_zone = 'Nowhere/Atlantis' WHERE name = 'w1'")
+        _ = try sql("UPDATE maintenance_windows SET time_zone = 'Nowhere/Atlantis' WHERE name = 'w1'")
         let refusal = await refusal(store, reading: true) { repos in _ = try repos.fleet.maintenanceWindows() }
         #expect(refusal?.kind == .internal)
         #expect(refusal?.message.hasPrefix("maintenance_windows row 'w1' cannot be read: timeZone") == true)
@@ -235,7 +235,7 @@ struct FleetContractTests {
             VALUES (\(id), 'w\(id)', 'c\(id)', 'reboot', 'r1', 100, 200, 50, '\(status)');
             """
         }
-        try sql((0...4).map { campaign("c\($0)") }.joined() + wave(0, "scheduled") + wave(1, "started") + wave(2, "completed")
+        _ = try sql((0...4).map { campaign("c\($0)") }.joined() + wave(0, "scheduled") + wave(1, "started") + wave(2, "completed")
             + wave(3, "scheduled") + wave(4, "scheduled") + """
             INSERT INTO vm_names(key, name, retired) VALUES (900001, 'vm-1', 1);
             INSERT INTO wave_vms(wave, vm) VALUES (0, 900001);
