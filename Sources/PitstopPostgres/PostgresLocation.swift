@@ -3,9 +3,10 @@ import Foundation
 public import PitstopCore
 
 /// A PostgreSQL database as a `postgres://` (or `postgresql://`) URL names it:
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE]`.
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE&sslcert=FILE&sslkey=FILE]`.
 /// A `host` parameter that is a directory, as in libpq, reaches the server over its Unix socket
-/// there; `sslmode` and `sslrootcert` mean what they mean to libpq.
+/// there; `sslmode`, `sslrootcert`, `sslcert` and `sslkey` mean what they mean to libpq (the
+/// client certificate and key are taken only when given: no default files are looked for).
 public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public enum Endpoint: Sendable, Hashable {
         case tcp(host: String, port: Int)
@@ -40,6 +41,19 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public var tlsMode: TLSMode
     /// The certificates (PEM) that the server's must chain to; nil: the system's trusted roots.
     public var tlsRootCertificates: String?
+    /// The certificate (PEM, with any intermediates after it) and private key (PEM, not
+    /// encrypted) this client shows when the server asks for one (`sslcert` and `sslkey`):
+    /// both or neither.
+    public var tlsClientCertificate: TLSClientCertificate?
+
+    public struct TLSClientCertificate: Sendable, Hashable {
+        public var certificate: String
+        public var key: String
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+    }
 
     public static let defaultPort = 5432
     public static let defaultPoolSize = 8
@@ -51,7 +65,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init(endpoint: Endpoint, user: String, password: String? = nil, database: String, poolSize: Int = defaultPoolSize,
-                tlsMode: TLSMode = .prefer, tlsRootCertificates: String? = nil) {
+                tlsMode: TLSMode = .prefer, tlsRootCertificates: String? = nil, tlsClientCertificate: TLSClientCertificate? = nil) {
         self.endpoint = endpoint
         self.user = user
         self.password = password
@@ -59,10 +73,11 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         self.poolSize = poolSize
         self.tlsMode = tlsMode
         self.tlsRootCertificates = tlsRootCertificates
+        self.tlsClientCertificate = tlsClientCertificate
     }
 
     /// The shape of the URL, for messages.
-    static let shape = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE]"
+    static let shape = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE&sslcert=FILE&sslkey=FILE]"
 
     /// Parses a URL; a refusal names the part that is wrong.
     public init(url text: String) throws(PitstopError) {
@@ -92,7 +107,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
 
         var socketDirectory: String?
         var poolSize = Self.defaultPoolSize
-        var tlsMode = TLSMode.prefer, tlsRootCertificates: String?
+        var tlsMode = TLSMode.prefer, tlsRootCertificates: String?, clientCertificate: String?, clientKey: String?
         for pair in query.split(separator: "&") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0]), value = parts.count > 1 ? Self.decoded(parts[1]) : nil
@@ -113,9 +128,21 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
             case "sslrootcert":
                 guard let value, !value.isEmpty else { throw refuse("sslrootcert=: give the file of the certificates (PEM) the server's must chain to") }
                 tlsRootCertificates = value
+            case "sslcert":
+                guard let value, !value.isEmpty else { throw refuse("sslcert=: give the file of this client's certificate (PEM)") }
+                clientCertificate = value
+            case "sslkey":
+                guard let value, !value.isEmpty else { throw refuse("sslkey=: give the file of the private key (PEM) of the certificate in sslcert") }
+                clientKey = value
             default:
-                throw refuse("unknown parameter '\(key)' (known: host, pool, sslmode, sslrootcert)")
+                throw refuse("unknown parameter '\(key)' (known: host, pool, sslmode, sslrootcert, sslcert, sslkey)")
             }
+        }
+        switch (clientCertificate, clientKey) {
+        case (nil, nil): tlsClientCertificate = nil
+        case (let certificate?, let key?): tlsClientCertificate = TLSClientCertificate(certificate: certificate, key: key)
+        case (_?, nil): throw refuse("sslcert without sslkey: give the file of the certificate's private key as sslkey=FILE too")
+        case (nil, _?): throw refuse("sslkey without sslcert: give the file of the key's certificate as sslcert=FILE too")
         }
 
         var host = String(hostPort)
@@ -157,6 +184,10 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
             var parameters: [String] = []
             if tlsMode != .prefer { parameters.append("sslmode=\(tlsMode.rawValue)") }
             if let tlsRootCertificates { parameters.append("sslrootcert=\(Self.encoded(tlsRootCertificates))") }
+            if let tlsClientCertificate {
+                parameters.append("sslcert=\(Self.encoded(tlsClientCertificate.certificate))")
+                parameters.append("sslkey=\(Self.encoded(tlsClientCertificate.key))")
+            }
             return "postgres://\(auth)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
                 + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
         case .unixSocket(let path):

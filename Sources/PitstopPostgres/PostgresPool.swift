@@ -120,6 +120,15 @@ final class PostgresPool: Sendable {
             throw PitstopError(.invalid, "\(location): the server refused the connection: \(message)")
         } catch let error as PSQLError where error.code == .sslUnsupported {
             throw PitstopError(.invalid, "\(location): the server does not offer TLS, and sslmode=\(location.tlsMode.rawValue) requires it; turn ssl on in the server's postgresql.conf, or give sslmode=prefer")
+        } catch where Self.receivedAlert(error) != nil {
+            // The server ended the handshake: it refused what this client showed, or did not show.
+            let alert = Self.receivedAlert(error) ?? ""
+            if let client = location.tlsClientCertificate {
+                throw PitstopError(.invalid, "\(location): the server did not accept this client's certificate (sslcert=\(client.certificate)): "
+                    + "it ended the TLS handshake with the alert '\(alert)'; the certificate must chain to a CA the server trusts (its ssl_ca_file)")
+            }
+            let hint = alert.contains("certificate") ? "; if it asks for a client certificate, give sslcert=FILE&sslkey=FILE" : ""
+            throw PitstopError(.invalid, "\(location): the server ended the TLS handshake with the alert '\(alert)'\(hint)")
         } catch where Self.isTLSFailure(error) {
             let roots = location.tlsRootCertificates.map { "the certificates in \($0)" } ?? "the system's trusted roots"
             let check = location.tlsMode == .verifyFull ? "chain to \(roots) and name the host \(Self.host(of: location))" : "chain to \(roots)"
@@ -144,6 +153,11 @@ final class PostgresPool: Sendable {
             guard !certificates.isEmpty else { throw PitstopError(.invalid, "\(location): sslrootcert=\(file): holds no PEM certificate") }
             configuration.trustRoots = .certificates(certificates)
         }
+        if let client = location.tlsClientCertificate {
+            let (chain, key) = try clientCertificate(client, location)
+            configuration.certificateChain = chain.map { .certificate($0) }
+            configuration.privateKey = .privateKey(key)
+        }
         configuration.certificateVerification = switch location.tlsMode {
         case .disable, .prefer: .none
         case .require: location.tlsRootCertificates == nil ? .none : .noHostnameVerification
@@ -152,9 +166,53 @@ final class PostgresPool: Sendable {
         }
         let context: NIOSSLContext
         do { context = try NIOSSLContext(configuration: configuration) } catch {
+            // Both files were read: what can still fail is a key that is not the certificate's.
+            if let client = location.tlsClientCertificate {
+                throw PitstopError(.invalid, "\(location): sslkey=\(client.key) is not the private key of the certificate in sslcert=\(client.certificate)")
+            }
             throw PitstopError(.internal, "\(location): TLS cannot be set up on this machine")
         }
         return location.tlsMode == .prefer ? .prefer(context) : .require(context)
+    }
+
+    /// The client's certificate chain and key, read as libpq reads them: a key file that others
+    /// may read is refused (0600 or less when it is the user's own, 0640 or less when root's),
+    /// and an encrypted key is not taken (libpq's `sslpassword` is not).
+    private static func clientCertificate(_ client: PostgresLocation.TLSClientCertificate, _ location: PostgresLocation) throws(PitstopError)
+        -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(client.certificate) } catch {
+            throw PitstopError(.invalid, "\(location): sslcert=\(client.certificate): \(FileManager.default.isReadableFile(atPath: client.certificate) ? "holds no PEM certificate" : "cannot be read")")
+        }
+        guard !chain.isEmpty else { throw PitstopError(.invalid, "\(location): sslcert=\(client.certificate): holds no PEM certificate") }
+        var status = stat()
+        guard stat(client.key, &status) == 0, FileManager.default.isReadableFile(atPath: client.key) else {
+            throw PitstopError(.invalid, "\(location): sslkey=\(client.key): cannot be read")
+        }
+        let mode = status.st_mode
+        let ownTooOpen = status.st_uid == geteuid() && mode & (S_IRWXG | S_IRWXO) != 0
+        let rootsTooOpen = status.st_uid == 0 && mode & (S_IWGRP | S_IXGRP | S_IRWXO) != 0
+        if ownTooOpen || rootsTooOpen {
+            throw PitstopError(.invalid, "\(location): sslkey=\(client.key): others may read this private key; "
+                + "make it 0600 or less when it is your own (chmod 600 \(client.key)), 0640 or less when root's, as libpq asks")
+        }
+        do {
+            return (chain, try NIOSSLPrivateKey(file: client.key, format: .pem))
+        } catch {
+            throw PitstopError(.invalid, "\(location): sslkey=\(client.key): holds no PEM private key that can be read without a passphrase")
+        }
+    }
+
+    /// The TLS alert the server ended the handshake with ("unknown ca", "certificate required"),
+    /// when it did. BoringSSL names the reason of a received alert `…_ALERT_NAME`, and the text
+    /// of its errors is all of them that it makes public.
+    private static func receivedAlert(_ error: any Error) -> String? {
+        if let error = error as? PSQLError, let underlying = error.underlying { return receivedAlert(underlying) }
+        guard error is BoringSSLError || error is NIOSSLError else { return nil }
+        let text = String(describing: error)
+        guard let marker = text.range(of: "_ALERT_") else { return nil }
+        let name = text[marker.upperBound...].prefix { ("A"..."Z").contains($0) || $0 == "_" }
+        return name.isEmpty ? nil : name.replacingOccurrences(of: "_", with: " ").lowercased()
     }
 
     /// Whether opening a connection failed in the TLS handshake: the certificate was refused.

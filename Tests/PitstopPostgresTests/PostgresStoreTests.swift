@@ -34,7 +34,7 @@ struct PostgresLocationTests {
         #expect(!PostgresLocation.isURL("/var/lib/pitstop.sqlite"))
     }
 
-    @Test("TLS as libpq's sslmode and sslrootcert say, prefer by default, shown so that the text works as --db")
+    @Test("TLS as libpq's sslmode, sslrootcert, sslcert and sslkey say, prefer by default, shown so that the text works as --db")
     func tls() throws {
         let plain = try PostgresLocation(url: "postgres://ops@db.example/fleet")
         #expect(plain.tlsMode == .prefer)
@@ -45,6 +45,10 @@ struct PostgresLocationTests {
         #expect(strict.tlsRootCertificates == "/etc/pitstop/db ca.pem")
         #expect(strict.description == "postgres://ops@db.example:5432/fleet?sslmode=verify-full&sslrootcert=/etc/pitstop/db%20ca.pem")
         #expect(try PostgresLocation(url: strict.description) == PostgresLocation(url: "postgres://ops@db.example/fleet?sslmode=verify-full&sslrootcert=/etc/pitstop/db%20ca.pem"))
+        let client = try PostgresLocation(url: "postgres://ops@db.example/fleet?sslkey=/etc/pitstop/client%26.key&sslcert=/etc/pitstop/client.pem")
+        #expect(client.tlsClientCertificate == .init(certificate: "/etc/pitstop/client.pem", key: "/etc/pitstop/client&.key"))
+        #expect(client.description == "postgres://ops@db.example:5432/fleet?sslcert=/etc/pitstop/client.pem&sslkey=/etc/pitstop/client%26.key")
+        #expect(try PostgresLocation(url: client.description) == client)
         for mode in PostgresLocation.TLSMode.allCases {
             #expect(try PostgresLocation(url: "postgres://ops@db.example/fleet?sslmode=\(mode.rawValue)").tlsMode == mode)
         }
@@ -66,7 +70,10 @@ struct PostgresLocationTests {
         ("postgres://ops@db.example/fleet?pool=many", "pool=many"),
         ("postgres://ops@db.example/fleet?sslmode=always", "sslmode=always: give one of disable, prefer, require, verify-ca, verify-full"),
         ("postgres://ops@db.example/fleet?sslrootcert=", "sslrootcert=: give the file"),
-        ("postgres://ops@db.example/fleet?sslcert=/etc/client.pem", "unknown parameter 'sslcert'"),
+        ("postgres://ops@db.example/fleet?sslcert=/etc/client.pem", "sslcert without sslkey"),
+        ("postgres://ops@db.example/fleet?sslkey=/etc/client.key", "sslkey without sslcert"),
+        ("postgres://ops@db.example/fleet?sslcert=&sslkey=/etc/client.key", "sslcert=: give the file"),
+        ("postgres://ops@db.example/fleet?sslpassword=x", "unknown parameter 'sslpassword'"),
         ("postgres://ops@/fleet?host=relative/dir", "host=relative/dir"),
         ("postgres://ops@/fleet", "the host is missing"),
         ("postgres://ops:hunter2@db.example:x/fleet", "the port is not a number"),

@@ -92,6 +92,72 @@ struct PostgresTLSTests {
         }
     }
 
+    @Test("a client certificate of the server's CA lets its user in, and the server saw it")
+    func clientCertificate() async throws {
+        let server = try PostgresServer.tlsServer()
+        let user = PostgresServer.TLSServer.certificateUser
+        let database = try server.freshDatabase(owner: user)
+        let store = try opened("postgres://\(user)@127.0.0.1:\(server.port)/\(database)?sslmode=verify-full&sslrootcert=\(server.authority)"
+            + "&sslcert=\(server.client.certificate)&sslkey=\(server.client.key)")
+        defer { store.close() }
+        _ = try await store.write { tx in try tx.fleet.upsert(region: Region(name: "eastus")) }
+        #expect(try await store.read { tx in try tx.fleet.regions().map(\.name) } == ["eastus"])
+        let shown = try server.psql(database: database, """
+            SELECT DISTINCT s.client_dn FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+            WHERE a.datname = '\(database)' AND a.application_name LIKE 'pitstop pid %'
+            """)
+        #expect(shown == "/CN=\(user)\n")
+    }
+
+    @Test("the certificate's user without one, or with one of another CA, is refused and nothing is written", arguments: [false, true])
+    func clientCertificateRefused(stranger: Bool) throws {
+        let server = try PostgresServer.tlsServer()
+        let user = PostgresServer.TLSServer.certificateUser
+        let database = try server.freshDatabase(owner: user)
+        let client = server.strangerClient
+        let given = stranger ? "&sslcert=\(client.certificate)&sslkey=\(client.key)" : ""
+        #expect {
+            try opened("postgres://\(user)@127.0.0.1:\(server.port)/\(database)?sslmode=verify-full&sslrootcert=\(server.authority)\(given)")
+        } throws: { error in
+            guard let error = error as? PitstopError else { return false }
+            return error.kind == .invalid && (stranger
+                ? error.message.contains("the server did not accept this client's certificate (sslcert=\(client.certificate))")
+                : error.message.contains("the server refused the connection") && error.message.contains("certificate"))
+                && !error.message.contains("NIOSSL") && !error.message.contains("PSQLError")
+        }
+        #expect(try server.psql(database: database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0\n", "something was written")
+    }
+
+    @Test("sslcert and sslkey are refused alone, unreadable, open to others, or not each other's, before anything is sent")
+    func clientCertificateFiles() throws {
+        let server = try PostgresServer.tlsServer()
+        let base = "postgres://pitstop@127.0.0.1:\(server.port)/fleet?sslmode=require"
+        func refusal(_ url: String) -> String? {
+            do { _ = try opened(url); return nil } catch { return (error as? PitstopError)?.message }
+        }
+        #expect(refusal(base + "&sslcert=\(server.client.certificate)")?.contains("sslcert without sslkey") == true)
+        #expect(refusal(base + "&sslkey=\(server.client.key)")?.contains("sslkey without sslcert") == true)
+        let missing = "/nonexistent-\(UUID().uuidString).pem"
+        #expect(refusal(base + "&sslcert=\(missing)&sslkey=\(server.client.key)")?.contains("sslcert=\(missing): cannot be read") == true)
+        #expect(refusal(base + "&sslcert=\(server.client.certificate)&sslkey=\(missing)")?.contains("sslkey=\(missing): cannot be read") == true)
+
+        // A copy of the key that others may read, as libpq refuses it.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-keys-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let open = directory + "/open.key"
+        try FileManager.default.copyItem(atPath: server.client.key, toPath: open)
+        chmod(open, 0o644)
+        #expect(refusal(base + "&sslcert=\(server.client.certificate)&sslkey=\(open)")?.contains("chmod 600 \(open)") == true)
+        // Another certificate's key, and a file that is no key.
+        #expect(refusal(base + "&sslcert=\(server.client.certificate)&sslkey=\(server.strangerClient.key)")?
+            .contains("sslkey=\(server.strangerClient.key) is not the private key of the certificate in sslcert=\(server.client.certificate)") == true)
+        let notKey = directory + "/not.key"
+        try "not a key\n".write(toFile: notKey, atomically: true, encoding: .utf8)
+        chmod(notKey, 0o600)
+        #expect(refusal(base + "&sslcert=\(server.client.certificate)&sslkey=\(notKey)")?.contains("sslkey=\(notKey): holds no PEM private key") == true)
+    }
+
     @Test("an sslrootcert that cannot be read, or holds no certificate, is refused before anything is sent")
     func unreadableRoots() throws {
         let missing = "/nonexistent-\(UUID().uuidString).pem"

@@ -80,23 +80,29 @@ public enum PostgresServer {
 
     /// A second server, for the TLS tests: it listens on 127.0.0.1 and 127.0.0.2 and takes TCP
     /// connections only over TLS (`hostssl` trusted, `hostnossl` rejected), with a certificate
-    /// for `IP:127.0.0.1` alone, signed by a CA made for the run. Started on first use.
+    /// for `IP:127.0.0.1` alone, signed by a CA made for the run. Its user `certificateUser` is
+    /// let in only with a client certificate of that CA naming it (`cert`). Started on first use.
     public struct TLSServer: Sendable {
         public let port: Int
         /// The CA that signed the server's certificate (PEM).
         public let authority: String
         /// Another CA, which signed nothing the server shows (PEM).
         public let strangerAuthority: String
+        /// Client certificates and their keys (PEM): `client` from the CA, for
+        /// `certificateUser`; `strangerClient` the same name from the other CA.
+        public let client: (certificate: String, key: String)
+        public let strangerClient: (certificate: String, key: String)
+        public static let certificateUser = "pitstop_cert"
         let directory: String
 
-        /// A new, empty database on this server.
-        public func freshDatabase() throws -> String {
+        /// A new, empty database on this server, `owner`'s.
+        public func freshDatabase(owner: String = PostgresServer.user) throws -> String {
             let name: String = PostgresServer.databaseNumber.withLock {
                 PostgresServer.nextDatabase += 1
                 return "pitstop_tls_test_\(PostgresServer.nextDatabase)"
             }
             try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-h", directory, "-p", "\(port)", "-U", PostgresServer.user,
-                                                                     "-d", "postgres", "-c", "CREATE DATABASE \(name)"])
+                                                                     "-d", "postgres", "-c", "CREATE DATABASE \(name) OWNER \(owner)"])
             return name
         }
 
@@ -134,20 +140,31 @@ public enum PostgresServer {
         try run(openssl, ["x509", "-req", "-in", "\(directory)/server.csr", "-CA", "\(directory)/ca.pem", "-CAkey", "\(directory)/ca.key",
                           "-CAcreateserial", "-days", "2", "-extfile", "\(directory)/server.ext", "-out", "\(directory)/server.pem"])
         chmod(directory + "/server.key", 0o600)
+        func client(_ name: String, of authority: String) throws -> (certificate: String, key: String) {
+            try run(openssl, ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=\(TLSServer.certificateUser)",
+                              "-keyout", "\(directory)/\(name).key", "-out", "\(directory)/\(name).csr"])
+            try run(openssl, ["x509", "-req", "-in", "\(directory)/\(name).csr", "-CA", "\(directory)/\(authority).pem", "-CAkey", "\(directory)/\(authority).key",
+                              "-CAcreateserial", "-days", "2", "-out", "\(directory)/\(name).pem"])
+            chmod("\(directory)/\(name).key", 0o600)
+            return ("\(directory)/\(name).pem", "\(directory)/\(name).key")
+        }
+        let trusted = try client("client", of: "ca"), stranger = try client("stranger-client", of: "stranger-ca")
         if getuid() == 0, let owner = getpwnam("postgres") {
             for file in ["server.key", "server.pem"] { chown("\(directory)/\(file)", owner.pointee.pw_uid, owner.pointee.pw_gid) }
         }
         let data = directory + "/data"
         try run(asUser + [program("initdb")!], ["-D", data, "-U", user, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
-        let rules = "local all all trust\nhostssl all all 127.0.0.0/8 trust\nhostnossl all all 127.0.0.0/8 reject\n"
+        let rules = "local all all trust\nhostssl all \(TLSServer.certificateUser) 127.0.0.0/8 cert\nhostssl all all 127.0.0.0/8 trust\nhostnossl all all 127.0.0.0/8 reject\n"
         try run(asUser + ["/bin/sh"], ["-c", "printf '\(rules)' > \(data)/pg_hba.conf"])
         let port = try Loopback.freePort()
         let options = "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1,127.0.0.2 -c ssl=on -c ssl_cert_file=\(directory)/server.pem "
-            + "-c ssl_key_file=\(directory)/server.key -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            + "-c ssl_key_file=\(directory)/server.key -c ssl_ca_file=\(directory)/ca.pem -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         try run(asUser + [program("pg_ctl")!], ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
         let stop = asUser + [program("pg_ctl")!, "-D", data, "-m", "immediate", "-w", "stop"]
         stopping.withLock { $0.append((stop, directory)) }
-        return TLSServer(port: port, authority: directory + "/ca.pem", strangerAuthority: directory + "/stranger-ca.pem", directory: directory)
+        try run(program("psql")!, ["-X", "-q", "-h", directory, "-p", "\(port)", "-U", user, "-d", "postgres", "-c", "CREATE ROLE \(TLSServer.certificateUser) LOGIN"])
+        return TLSServer(port: port, authority: directory + "/ca.pem", strangerAuthority: directory + "/stranger-ca.pem",
+                         client: trusted, strangerClient: stranger, directory: directory)
     }
 
     private static func cluster() throws -> String {
