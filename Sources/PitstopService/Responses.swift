@@ -11,8 +11,7 @@ public enum Responses {
         JSONText.object([
             ("source", JSONText.quote(report.source)), ("target", JSONText.quote(report.target)),
             ("tables", JSONText.array(report.tables.map { JSONText.object([("name", JSONText.quote($0.name)), ("rows", "\($0.rows)")]) })),
-            ("chain", JSONText.object([("intact", "\(report.chain.ok)"), ("entries", "\(report.chain.entries)"),
-                                       ("head", JSONText.quote(report.chain.head?.hash))])),
+            ("chain", chain(report.chain)),
             ("recordedAs", "\(report.recorded.seq)"),
         ])
     }
@@ -351,11 +350,17 @@ public enum Responses {
         ])
     }
 
+    /// The audit chain as walked: `{"ok", "entries", "firstBroken": {"seq", "reason"} | null,
+    /// "head": {"seq", "hash"} | null}`, in `audit verify` and `migrate` alike.
+    public static func chain(_ c: ChainCheck) -> String {
+        let broken = c.firstBroken.map { JSONText.object([("seq", "\($0.seq)"), ("reason", JSONText.quote($0.reason))]) } ?? "null"
+        let head = c.head.map { JSONText.object([("seq", "\($0.seq)"), ("hash", JSONText.quote($0.hash))]) } ?? "null"
+        return JSONText.object([("ok", "\(c.ok)"), ("entries", "\(c.entries)"), ("firstBroken", broken), ("head", head)])
+    }
+
     /// The document of `audit verify`.
     public static func verification(_ v: AuditVerification) -> String {
-        let broken = v.chain.firstBroken.map { JSONText.object([("seq", "\($0.seq)"), ("reason", JSONText.quote($0.reason))]) } ?? "null"
-        let head = v.chain.head.map { JSONText.object([("seq", "\($0.seq)"), ("hash", JSONText.quote($0.hash))]) } ?? "null"
-        let chain = JSONText.object([("ok", "\(v.chain.ok)"), ("entries", "\(v.chain.entries)"), ("firstBroken", broken), ("head", head)])
+        let chain = chain(v.chain)
         let a = v.anchoring
         let latest = a.latest.map { JSONText.object([("seq", "\($0.seq)"), ("hash", JSONText.quote($0.hash)), ("at", JSONText.quote($0.at.iso8601)),
                                                      ("key", JSONText.quote($0.fingerprint))]) } ?? "null"

@@ -68,7 +68,10 @@ struct MigrateCLITests {
         let entries = Int(try sqlite(box.db, "SELECT count(*) FROM audit_log").trimmingCharacters(in: .whitespacesAndNewlines))!
         let head = try sqlite(box.db, "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").trimmingCharacters(in: .whitespacesAndNewlines)
         let chain = try #require(report["chain"] as? [String: Any])
-        #expect(chain["intact"] as? Bool == true && chain["entries"] as? Int == entries && chain["head"] as? String == head)
+        // The shape of the chain in `audit verify --format json`.
+        #expect(chain["ok"] as? Bool == true && chain["entries"] as? Int == entries && chain["firstBroken"] is NSNull)
+        let chainHead = try #require(chain["head"] as? [String: Any])
+        #expect(chainHead["seq"] as? Int == entries && chainHead["hash"] as? String == head)
         #expect(report["recordedAs"] as? Int == entries + 1)
         // The source was only read.
         #expect(try sqlite(box.db, ".dump") == before)
