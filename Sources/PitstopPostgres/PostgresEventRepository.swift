@@ -482,11 +482,14 @@ struct PostgresWaveWriter {
     }
 
     /// Keys the VMs written without one, and adds to `vm_names` the fleet's VMs in `regions`
-    /// that no plan named before (one statement).
+    /// that no plan named before (one statement; none when every VM is named already).
     func recordNames(inRegions regions: [String]) throws {
         var sql = PostgresSQL()
         let inRegions = try filter(toRegions: regions, &sql)
         try keyVMsWrittenWithoutKey()
+        let named = try session.value(PostgresQuery(unsafeSQL: VMNames.namedCount), as: Int64.self) ?? 0
+        let keyed = try session.value(PostgresQuery(unsafeSQL: VMNames.keyedCount), as: Int64.self) ?? 0
+        guard !VMNames.everyVMIsNamed(named: named, keyed: keyed) else { return }
         sql.text = """
             INSERT INTO vm_names(key, name) SELECT v.key, v.name FROM vms v WHERE \(inRegions)v.key IS NOT NULL ON CONFLICT DO NOTHING
             """

@@ -312,6 +312,36 @@ struct EventContractTests {
         #expect(byName.fleetPositions == nil)
     }
 
+    @Test("a plan after another finds the fleet named, and names the VMs that joined since", arguments: TestEngine.all)
+    func laterPlansNameNewcomers(engine: TestEngine) async throws {
+        let store = try await Self.store(engine: engine, withPlan: false)
+        func plan(_ events: [PlannedEvent]) async throws {
+            try await store.write { repos in
+                let recorded = try repos.events.recordNames(inRegions: ["eastus", "westus"])
+                var keys: [String: VMKey] = [:]
+                try repos.vms.forEachKeyed(in: .all) { vm, key in keys[vm.name] = key }
+                if try repos.events.campaign(id: Self.campaign.id) == nil {
+                    try repos.events.insert(campaign: Self.campaign, span: TimeRange(start: Self.t0, end: Self.t0 + 90_000))
+                }
+                try repos.events.insert(events: events, keys: events.map { keys[$0.vm] ?? 0 }, recorded: recorded, progress: nil)
+            }
+        }
+        // The first plan names every VM; the second finds them named.
+        try await plan([Self.event("vm-s1", wave: Self.w1, at: 0)])
+        try await plan([Self.event("vm-a1", wave: Self.w2, set: "as1", ud: 0, fd: 0, at: 3600)])
+        // Then a VM leaves and another joins: as many VMs named and in the fleet as before the
+        // change, one more with a key. The next plan names the newcomer.
+        let late = VirtualMachine(name: "vm-late", region: "westus", subscription: "sub-b")
+        try await store.write { repos in
+            #expect(try repos.fleet.delete(.vm, key: "vm-w1"))
+            _ = try repos.vms.writer().insertIfAbsent(late)
+        }
+        try await plan([Self.event("vm-late", wave: Self.w3, region: "westus", at: 7200), Self.event("vm-a2", wave: Self.w4, set: "as1", ud: 1, fd: 1, at: 10_800)])
+        let read = try await store.read { repos in (try repos.events.events(.vm("vm-late")), try repos.events.events(.all)) }
+        #expect(Self.ids(read.0) == [Self.id(Self.w3, "vm-late")])
+        #expect(Set(read.1.map(\.event.vm)) == ["vm-s1", "vm-a1", "vm-late", "vm-a2"])
+    }
+
     @Test("names recorded first, then a plan written with the fleet's keys, and one added to a history", arguments: TestEngine.all)
     func recordedNames(engine: TestEngine) async throws {
         let store = try await Self.store(engine: engine, withPlan: false)
