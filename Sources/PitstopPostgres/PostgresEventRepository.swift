@@ -482,16 +482,26 @@ struct PostgresWaveWriter {
     }
 
     /// Keys the VMs written without one, and adds to `vm_names` the fleet's VMs in `regions`
-    /// that no plan named before (one statement; none when every VM is named already).
+    /// that no plan named before (one statement, or none).
+    ///
+    /// Keys come from one counter, a VM keeps its key, and a VM that leaves the fleet retires
+    /// its row: so every row not retired is a VM of the fleet with a key, and two counts say
+    /// what is left to do. None such (the first plan after an import): no fleet key is in the
+    /// table, and a plain insert does without the conflict check that costs as much again
+    /// (1.4 s against 3.0 s for a million VMs). As many as the VMs with a key (a plan after
+    /// another on the same fleet): every VM is named, and nothing is inserted (the insert that
+    /// finds a million names there took 1.4 s; the counts take 0.1 s). Otherwise the insert
+    /// lets each name already there go. Plans hold the write lock, so no other writer adds a
+    /// name in between. SQLite keeps one `INSERT OR IGNORE`: its conflict check is the search
+    /// for the row's place, which it makes anyway (0.14 s for a million names already there).
     func recordNames(inRegions regions: [String]) throws {
         var sql = PostgresSQL()
         let inRegions = try filter(toRegions: regions, &sql)
         try keyVMsWrittenWithoutKey()
-        let named = try session.value(PostgresQuery(unsafeSQL: VMNames.namedCount), as: Int64.self) ?? 0
-        let keyed = try session.value(PostgresQuery(unsafeSQL: VMNames.keyedCount), as: Int64.self) ?? 0
-        guard !VMNames.everyVMIsNamed(named: named, keyed: keyed) else { return }
+        let named = try session.value("SELECT count(*) FROM vm_names WHERE retired = 0", as: Int64.self) ?? 0
+        if named > 0, try session.value("SELECT count(*) FROM vms WHERE key IS NOT NULL", as: Int64.self) == named { return }
         sql.text = """
-            INSERT INTO vm_names(key, name) SELECT v.key, v.name FROM vms v WHERE \(inRegions)v.key IS NOT NULL ON CONFLICT DO NOTHING
+            INSERT INTO vm_names(key, name) SELECT v.key, v.name FROM vms v WHERE \(inRegions)v.key IS NOT NULL\(named == 0 ? "" : " ON CONFLICT DO NOTHING")
             """
         try session.execute(sql.query)
     }

@@ -771,12 +771,10 @@ package struct WaveWriter {
     }
 
     /// Keys the VMs written without one, and adds to `vm_names` the fleet's VMs in `regions`
-    /// that no plan named before (one statement; none when every VM is named already).
+    /// that no plan named before (one statement).
     func recordNames(inRegions regions: [String]) throws {
         let (inRegions, arguments) = try filter(toRegions: regions)
         try keyVMsWrittenWithoutKey()
-        let named = try Int64.fetchOne(db, sql: VMNames.namedCount) ?? 0, keyed = try Int64.fetchOne(db, sql: VMNames.keyedCount) ?? 0
-        guard !VMNames.everyVMIsNamed(named: named, keyed: keyed) else { return }
         // OR IGNORE: a rowid insert finds its place anyway, so a name already there costs no
         // extra search (NOT EXISTS searched once more per VM: 0.52 s against 0.38 s for a
         // million in the sqlite3 shell).
@@ -887,16 +885,4 @@ package enum CampaignRows {
         }
         return CampaignRecord(campaign: campaign, status: status, span: TimeRange(start: start, end: end))
     }
-}
-
-/// Whether a plan has VM names to record in `vm_names`. Keys come from one counter, a VM keeps
-/// its key, and a VM that leaves the fleet retires its row: so every row not retired is a VM of
-/// the fleet with a key. As many such rows as VMs with a key means every VM is named already
-/// (any plan after the first on a fleet), and the insert that would find each of a million
-/// names there (0.4 s on SQLite, 2.5 s on PostgreSQL) is skipped for two counts.
-package enum VMNames {
-    package static let namedCount = "SELECT count(*) FROM vm_names WHERE retired = 0"
-    package static let keyedCount = "SELECT count(*) FROM vms WHERE key IS NOT NULL"
-
-    package static func everyVMIsNamed(named: Int64, keyed: Int64) -> Bool { named == keyed }
 }
