@@ -117,7 +117,11 @@ final class PostgresPool: Sendable {
             return connection
         } catch let error as PSQLError where error.serverInfo != nil {
             let message = error.serverInfo?[.message] ?? "refused"
-            throw PitstopError(.invalid, "\(location): the server refused the connection: \(message)")
+            // A server that authenticates by certificate says so ("connection requires a valid
+            // client certificate"); the URL's parameters for one are named for the operator.
+            let hint = location.tlsClientCertificate == nil && message.contains("certificate")
+                ? "; give this client's certificate and key as sslcert=FILE&sslkey=FILE" : ""
+            throw PitstopError(.invalid, "\(location): the server refused the connection: \(message)\(hint)")
         } catch let error as PSQLError where error.code == .sslUnsupported {
             throw PitstopError(.invalid, "\(location): the server does not offer TLS, and sslmode=\(location.tlsMode.rawValue) requires it; turn ssl on in the server's postgresql.conf, or give sslmode=prefer")
         } catch where Self.receivedAlert(error) != nil {

@@ -122,7 +122,7 @@ struct PostgresTLSTests {
             guard let error = error as? PitstopError else { return false }
             return error.kind == .invalid && (stranger
                 ? error.message.contains("the server did not accept this client's certificate (sslcert=\(client.certificate))")
-                : error.message.contains("the server refused the connection") && error.message.contains("certificate"))
+                : error.message.contains("the server refused the connection") && error.message.contains("give this client's certificate and key as sslcert=FILE&sslkey=FILE"))
                 && !error.message.contains("NIOSSL") && !error.message.contains("PSQLError")
         }
         #expect(try server.psql(database: database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0\n", "something was written")
