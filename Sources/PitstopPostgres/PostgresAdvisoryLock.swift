@@ -42,8 +42,8 @@ final class PostgresAdvisoryLock: HeldLock {
     /// The server holds the lock while this connection lives.
     var isHeld: Bool { !session.isClosed }
 
-    deinit {
-        // Closing the connection releases every lock it holds.
-        session.close()
-    }
+    /// Closing the connection releases every lock it holds.
+    func release() { session.close() }
+
+    deinit { release() }
 }

@@ -45,12 +45,14 @@ struct SimulatorService: Service {
                 } catch let error as PitstopError {
                     logger.error("simulator step failed; retrying", metadata: ["error": "\(error.message)"])
                 } catch is CancellationError {
-                    return
+                    break
                 } catch {
                     logger.error("simulator step failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
                 }
                 try? await Task.sleep(for: tick)
             }
+            // Another server standing by takes over at its next tick.
+            lease?.release()
         }
         logger.info("simulator stopped")
     }

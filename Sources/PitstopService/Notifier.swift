@@ -328,6 +328,9 @@ public final class NoticeSenderLock: Sendable {
     /// Whether this run still holds the lock: a PostgreSQL lock ends with its connection.
     public var isHeld: Bool { held.isHeld }
 
+    /// Lets the next sender in now.
+    public func release() { held.release() }
+
     /// Takes the lock on the database behind `services`, or throws at once if another run holds
     /// it, naming that run's process when the store can tell.
     public init(on services: Services) async throws {

@@ -24,8 +24,10 @@ public struct Simulator: Sendable {
     public final class Lease: Sendable {
         private let held: any HeldLock
         init(_ held: any HeldLock) { self.held = held }
-        /// False once the lock was lost (its database connection dropped): stop executing.
+        /// False once the lock was lost (its database connection dropped) or let go: stop executing.
         public var isHeld: Bool { held.isHeld }
+        /// Lets another process take over now.
+        public func release() { held.release() }
     }
 
     /// Takes the executor's lease if no process holds it; nil, and a description of the

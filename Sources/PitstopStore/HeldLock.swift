@@ -6,8 +6,13 @@ import Synchronization
 /// A lock one process holds on a database, across every process that shares it, until it lets
 /// go of this value or ends (even by SIGKILL: the kernel or the server releases it).
 public protocol HeldLock: AnyObject, Sendable {
-    /// Whether it is still held: a lock whose connection to the database dropped is not.
+    /// Whether it is still held: a lock let go of, or whose connection to the database
+    /// dropped, is not.
     var isHeld: Bool { get }
+    /// Lets go of the lock now, as the end of the process would; nothing the second time.
+    /// Done too when the value goes, but a holder that stops holding says so: when the last
+    /// reference goes is not something to count on.
+    func release()
 }
 
 /// What trying to take a lock gave.
@@ -22,6 +27,7 @@ public enum LockAttempt: Sendable {
 /// two processes that reach one database by two paths take the same lock.
 final class FileLock: HeldLock {
     private let fd: Int32
+    private let released = Atomic<Bool>(false)
 
     static func take(name: String, besideDatabase databasePath: String) throws -> LockAttempt {
         let path = resolved(databasePath) + ".\(name)-lock"
@@ -45,7 +51,13 @@ final class FileLock: HeldLock {
 
     private init(fd: Int32) { self.fd = fd }
 
-    var isHeld: Bool { true }
+    var isHeld: Bool { !released.load(ordering: .acquiring) }
+
+    func release() {
+        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
 
     /// The database's own path: every symlink followed. A path that does not resolve (no file
     /// yet) is kept as given.
@@ -55,16 +67,14 @@ final class FileLock: HeldLock {
         return String(cString: real)
     }
 
-    deinit {
-        flock(fd, LOCK_UN)
-        close(fd)
-    }
+    deinit { release() }
 }
 
 /// An in-memory database's lock: no other process can reach it, so one set of names per process.
 final class InProcessLock: HeldLock {
     private static let held = Mutex<Set<String>>([])
     private let key: String
+    private let released = Atomic<Bool>(false)
 
     static func take(_ key: String) -> LockAttempt {
         let taken = held.withLock { $0.insert(key).inserted }
@@ -73,10 +83,13 @@ final class InProcessLock: HeldLock {
 
     private init(key: String) { self.key = key }
 
-    var isHeld: Bool { true }
+    var isHeld: Bool { !released.load(ordering: .acquiring) }
 
-    deinit {
+    func release() {
+        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let key = self.key
         Self.held.withLock { _ = $0.remove(key) }
     }
+
+    deinit { release() }
 }

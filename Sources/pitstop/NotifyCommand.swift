@@ -49,6 +49,7 @@ struct NotifyCommand: AsyncParsableCommand {
             let lock = try await NoticeSenderLock(on: services)
             let deliveries = try await notifier.sendDue(now: now, from: from, via: transport, actor: Invocation.actor(),
                                                         clock: { (try? Invocation.now()) ?? now }, holding: lock)
+            lock.release()
             let failed = deliveries.filter { !$0.succeeded }.count
             switch format.value {
             case .json:
