@@ -135,7 +135,9 @@ import Testing
         let poll = requestText(path: eventsPath, headers: [("Metadata", "true")])
         // The connection outlives the server: the stop must not wait for the client to hang up.
         let connection = try await withLiveServer(fixture, limit: nil) { port in
-            let connection = try await KeptAliveConnection(port: port, from: "127.0.0.2")
+            // A minute to see the close: on a CI machine running every suite at once, the
+            // connection's close after the stop took longer than the default ten seconds.
+            let connection = try await KeptAliveConnection(port: port, from: "127.0.0.2", receiveTimeout: 60)
             for _ in 0..<3 {
                 try await connection.send([poll])
                 #expect(try await connection.next().status == 200)

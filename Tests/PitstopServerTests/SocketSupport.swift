@@ -128,8 +128,9 @@ final class KeptAliveConnection: @unchecked Sendable {
     private let fd: Int32
     private var received: [UInt8] = []
 
-    init(port: Int, from source: String) async throws {
-        fd = try await onThread { try connectedSocket(port: port, from: source) }
+    /// A receive waits `receiveTimeout` seconds at most.
+    init(port: Int, from source: String, receiveTimeout: Int = 10) async throws {
+        fd = try await onThread { try connectedSocket(port: port, from: source, receiveTimeout: receiveTimeout) }
     }
 
     deinit { close(fd) }
