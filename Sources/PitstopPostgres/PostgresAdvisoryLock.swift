@@ -17,7 +17,7 @@ final class PostgresAdvisoryLock: HeldLock {
         let lockName = "pitstop:\(name)"
         do {
             if try session.value("SELECT pg_try_advisory_lock(hashtextextended(\(lockName), 0))", as: Bool.self) == true {
-                return .acquired(PostgresAdvisoryLock(session: session, pool: pool))
+                return .acquired(PostgresAdvisoryLock(session: session, pool: pool, lockName: lockName))
             }
             // The holder's connection names its process (`application_name`, set by the pool).
             let holder = try session.value("""
@@ -34,16 +34,30 @@ final class PostgresAdvisoryLock: HeldLock {
         }
     }
 
-    private init(session: PostgresSession, pool: PostgresPool) {
+    private let lockName: String
+
+    private init(session: PostgresSession, pool: PostgresPool, lockName: String) {
         self.session = session
         self.pool = pool
+        self.lockName = lockName
     }
 
     /// The server holds the lock while this connection lives.
     var isHeld: Bool { !session.isClosed }
 
-    /// Closing the connection releases every lock it holds.
-    func release() { session.close() }
+    /// Unlocks, then closes the connection. Closing alone would release the lock only once the
+    /// server sees the connection end: PostgresNIO closes its socket without the protocol's
+    /// Terminate, and a child process started meanwhile holds a copy of the socket (NIO's
+    /// sockets are not close-on-exec), so the server saw no end while that child lived: the
+    /// lock stayed held for a minute after its holder let go (seen on CI). Not on an event
+    /// loop, which cannot wait for the answer: there the close goes alone.
+    func release() {
+        guard !session.isClosed else { return }
+        if MultiThreadedEventLoopGroup.currentEventLoop == nil {
+            _ = try? session.value("SELECT pg_advisory_unlock(hashtextextended(\(lockName), 0))", as: Bool.self)
+        }
+        session.close()
+    }
 
     deinit { release() }
 }

@@ -1,4 +1,5 @@
 // One executor per database, however many servers run `--simulate` on it: the lease.
+import Foundation
 import PitstopCore
 import PitstopService
 import PitstopStore
@@ -34,6 +35,27 @@ struct ExecutorLeaseTests {
         #expect(taken.lease?.isHeld == true, "still held by \(taken.holder ?? "nobody")")
         let again = try await first.lease()
         #expect(again.lease == nil)
+    }
+
+    @Test("a lease let go is free at once, though a child process started while it was held still runs", arguments: TestEngine.all)
+    func releasedWhileAChildLives(engine: TestEngine) async throws {
+        let database = try TestDatabase(engine)
+        let first = Simulator(store: database.store)
+        let second = Simulator(store: try database.reopen())
+        let held = try #require(try await first.lease().lease)
+        // A process started now gets copies of this process's descriptors that are not
+        // close-on-exec, the lock's connection among them (NIO's sockets are not), and keeps
+        // them while it lives: as pg_ctl's server does, or any daemon a test or a server starts.
+        let started = try ChildProcess.run("/bin/sh", ["-c", "sleep 300 >/dev/null 2>&1 & echo $!"])
+        let child = try #require(Int32(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(child, SIGKILL) }
+        held.release()
+        var taken = try await second.lease()
+        _ = try await eventually {
+            if taken.lease == nil { taken = try await second.lease() }
+            return taken.lease != nil
+        }
+        #expect(taken.lease?.isHeld == true, "still held by \(taken.holder ?? "nobody")")
     }
 
     @Test("the notice sender's lock is a different lock", arguments: TestEngine.all)
