@@ -124,23 +124,30 @@ final class PostgresPool: Sendable {
             throw PitstopError(.invalid, "\(location): the server refused the connection: \(message)\(hint)")
         } catch let error as PSQLError where error.code == .sslUnsupported {
             throw PitstopError(.invalid, "\(location): the server does not offer TLS, and sslmode=\(location.tlsMode.rawValue) requires it; turn ssl on in the server's postgresql.conf, or give sslmode=prefer")
-        } catch where Self.receivedAlert(error) != nil {
-            // The server ended the handshake: it refused what this client showed, or did not show.
-            let alert = Self.receivedAlert(error) ?? ""
+        } catch {
+            throw Self.handshakeOrUnreachable(error, location)
+        }
+    }
+
+    /// What a failed connection that the server did not answer in words means: the server ended
+    /// the TLS handshake (it refused what this client showed, or did not show), this client
+    /// refused the server's certificate, or the server was not reached at all.
+    private static func handshakeOrUnreachable(_ error: any Error, _ location: PostgresLocation) -> PitstopError {
+        if let alert = receivedAlert(error) {
             if let client = location.tlsClientCertificate {
-                throw PitstopError(.invalid, "\(location): the server did not accept this client's certificate (sslcert=\(client.certificate)): "
+                return PitstopError(.invalid, "\(location): the server did not accept this client's certificate (sslcert=\(client.certificate)): "
                     + "it ended the TLS handshake with the alert '\(alert)'; the certificate must chain to a CA the server trusts (its ssl_ca_file)")
             }
             let hint = alert.contains("certificate") ? "; if it asks for a client certificate, give sslcert=FILE&sslkey=FILE" : ""
-            throw PitstopError(.invalid, "\(location): the server ended the TLS handshake with the alert '\(alert)'\(hint)")
-        } catch where Self.isTLSFailure(error) {
-            let roots = location.tlsRootCertificates.map { "the certificates in \($0)" } ?? "the system's trusted roots"
-            let check = location.tlsMode == .verifyFull ? "chain to \(roots) and name the host \(Self.host(of: location))" : "chain to \(roots)"
-            let hint = location.tlsRootCertificates == nil ? "; give the CA that signed it as sslrootcert=FILE" : ""
-            throw PitstopError(.invalid, "\(location): the server's TLS certificate was not accepted: it must \(check) (sslmode=\(location.tlsMode.rawValue))\(hint)")
-        } catch {
-            throw PitstopError(.internal, "\(location): the PostgreSQL server cannot be reached; check that it runs and that --db names it")
+            return PitstopError(.invalid, "\(location): the server ended the TLS handshake with the alert '\(alert)'\(hint)")
         }
+        if isTLSFailure(error) {
+            let roots = location.tlsRootCertificates.map { "the certificates in \($0)" } ?? "the system's trusted roots"
+            let check = location.tlsMode == .verifyFull ? "chain to \(roots) and name the host \(host(of: location))" : "chain to \(roots)"
+            let hint = location.tlsRootCertificates == nil ? "; give the CA that signed it as sslrootcert=FILE" : ""
+            return PitstopError(.invalid, "\(location): the server's TLS certificate was not accepted: it must \(check) (sslmode=\(location.tlsMode.rawValue))\(hint)")
+        }
+        return PitstopError(.internal, "\(location): the PostgreSQL server cannot be reached; check that it runs and that --db names it")
     }
 
     /// The TLS of a TCP connection, as libpq's `sslmode` means it: `prefer` tries TLS and

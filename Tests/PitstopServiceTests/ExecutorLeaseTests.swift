@@ -8,6 +8,17 @@ import Testing
 
 @Suite("The executor's lease: one process at a time carries plans out")
 struct ExecutorLeaseTests {
+    /// The lease `simulator` takes once it is free, as a standing-by executor retries; the
+    /// last refusal after a minute.
+    static func leaseOnceFree(_ simulator: Simulator) async throws -> (lease: Simulator.Lease?, holder: String?) {
+        var taken = try await simulator.lease()
+        _ = try await eventually {
+            if taken.lease == nil { taken = try await simulator.lease() }
+            return taken.lease != nil
+        }
+        return taken
+    }
+
     @Test("a second process is refused the lease while the first holds it, and takes it once it is let go", arguments: TestEngine.all)
     func oneHolderAtATime(engine: TestEngine) async throws {
         let database = try TestDatabase(engine)
@@ -27,11 +38,7 @@ struct ExecutorLeaseTests {
         held?.release()
         #expect(held?.isHeld == false)
         held = nil
-        var taken = try await second.lease()
-        _ = try await eventually {
-            if taken.lease == nil { taken = try await second.lease() }
-            return taken.lease != nil
-        }
+        let taken = try await Self.leaseOnceFree(second)
         #expect(taken.lease?.isHeld == true, "still held by \(taken.holder ?? "nobody")")
         let again = try await first.lease()
         #expect(again.lease == nil)
@@ -50,11 +57,7 @@ struct ExecutorLeaseTests {
         let child = try #require(Int32(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(child, SIGKILL) }
         held.release()
-        var taken = try await second.lease()
-        _ = try await eventually {
-            if taken.lease == nil { taken = try await second.lease() }
-            return taken.lease != nil
-        }
+        let taken = try await Self.leaseOnceFree(second)
         #expect(taken.lease?.isHeld == true, "still held by \(taken.holder ?? "nobody")")
     }
 
