@@ -116,6 +116,23 @@ struct PostgresColumnArrays: PostgresColumnReader {
         column = columns.count
     }
 
+    /// The last row's element of `column` as text, without reading the rows before it: their
+    /// lengths are skipped. Nil when there is no row or the element is NULL.
+    func lastText(ofColumn column: Int) throws -> String? {
+        guard column < columns.count, remaining > 0 else { return nil }
+        var bytes = columns[column].bytes
+        for _ in 1..<remaining {
+            guard let length = bytes.readInteger(as: Int32.self) else { throw PostgresSession.unreadable }
+            if length > 0, bytes.readSlice(length: Int(length)) == nil { throw PostgresSession.unreadable }
+        }
+        guard let length = bytes.readInteger(as: Int32.self) else { throw PostgresSession.unreadable }
+        guard length >= 0 else { return nil }
+        guard let value = bytes.readSlice(length: Int(length)), let text = PostgresBinary.text(columns[column].type, value) else {
+            throw PostgresSession.unreadable
+        }
+        return text
+    }
+
     /// Moves to the next row; false when every row was read.
     mutating func nextRow() -> Bool {
         guard remaining > 0 else { return false }

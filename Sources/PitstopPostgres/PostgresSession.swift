@@ -48,6 +48,28 @@ public final class PostgresSession: @unchecked Sendable {
         }
     }
 
+    /// Sends a query without waiting for its answer, which ``PendingRows/rows()`` collects:
+    /// the server works on it while this thread does something else. Statements sent after it
+    /// on this connection run after it, in order.
+    func send(_ query: PostgresQuery) throws -> PendingRows {
+        try endCopy()
+        return PendingRows(answer: connection.query(query, logger: logger))
+    }
+
+    /// A query sent and not yet collected.
+    struct PendingRows {
+        fileprivate let answer: EventLoopFuture<PostgresQueryResult>
+
+        /// Every row the query returns, once the server has answered.
+        func rows() throws -> [PostgresRow] {
+            do {
+                return try answer.wait().rows
+            } catch {
+                throw PostgresFailure.translate(error)
+            }
+        }
+    }
+
     /// Runs a statement; returns how many rows it inserted, updated or deleted.
     @discardableResult
     public func execute(_ query: PostgresQuery) throws -> Int {

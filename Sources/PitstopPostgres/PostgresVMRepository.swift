@@ -49,31 +49,47 @@ package struct PostgresVMRepository: VMRepository {
     /// name read: a million rows, each its own message with its own cells, took most of a
     /// plan's read. The arrays are filled from the batch in name order (each aggregate reads
     /// the ordered subquery's rows as they come); the names are checked to rise all the same.
+    /// The next batch is asked for as soon as a batch arrives, before its VMs are taken apart,
+    /// so that the server reads it meanwhile (on a million VMs the two took 1.0 s and 0.9 s).
     /// In a write transaction (READ COMMITTED) each batch is read at its statement's start;
     /// Pitstop's other writers wait for the write lock, so only another tool's commit could
     /// fall between two batches.
     private func read(_ scope: VMScope, keyed: Bool, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
         let columns = StoredVMs.columns + (keyed ? ", key" : "")
         let arrays = columns.split(separator: ",").map { "array_agg(\($0.trimmingCharacters(in: .whitespaces)))" }.joined(separator: ", ")
-        var after = ""  // every name sorts after it: names are never empty
-        while true {
+        func batch(after: String) throws -> PostgresSession.PendingRows {
             var sql = PostgresSQL()
             let inScope = StoredVMs.filter(scope).map { "\($0.column) = \(sql.bind($0.value)) AND " } ?? ""
             sql.text = """
                 SELECT \(arrays)
                 FROM (SELECT \(columns) FROM vms WHERE \(inScope)name > \(sql.bind(after)) ORDER BY name LIMIT \(Self.batch)) AS batch
                 """
-            guard let row = try session.row(sql.query) else { throw PostgresSession.unreadable }
+            return try session.send(sql.query)
+        }
+        var after = ""  // every name sorts after it: names are never empty
+        var pending: PostgresSession.PendingRows? = try batch(after: after)
+        while let answer = pending {
+            guard let row = try answer.rows().first else { throw PostgresSession.unreadable }
             var rows = try PostgresColumnArrays(row)
-            let count = rows.remaining
-            while rows.nextRow() {
-                let vm = try Self.vm(from: &rows)
-                guard after.utf8.lexicographicallyPrecedes(vm.name.utf8) else { throw PostgresSession.unreadable }
-                after = vm.name
-                // The key: 0 for a VM another tool wrote without one.
-                try body(vm, keyed ? try rows.integer() ?? 0 : 0)
+            // A full batch may have more after it: asked for now, read below.
+            pending = nil
+            if rows.remaining == Self.batch {
+                guard let last = try rows.lastText(ofColumn: 0) else { throw PostgresSession.unreadable }
+                pending = try batch(after: last)
             }
-            if count < Self.batch { return }
+            do {
+                while rows.nextRow() {
+                    let vm = try Self.vm(from: &rows)
+                    guard after.utf8.lexicographicallyPrecedes(vm.name.utf8) else { throw PostgresSession.unreadable }
+                    after = vm.name
+                    // The key: 0 for a VM another tool wrote without one.
+                    try body(vm, keyed ? try rows.integer() ?? 0 : 0)
+                }
+            } catch {
+                // The batch asked for is answered before anything else is sent.
+                _ = try? pending?.rows()
+                throw error
+            }
         }
     }
 

@@ -394,6 +394,32 @@ struct FleetContractTests {
         #expect(distinctKeys == seen.count)
     }
 
+    @Test("a read stopped in a full batch leaves the unit of work answering its next statement", arguments: TestEngine.all)
+    func stoppedRead(engine: TestEngine) async throws {
+        let store = try engine.store()
+        try await Self.fleet(store)
+        // A full batch: on PostgreSQL the next one is already asked for when the body stops.
+        let many = (0..<PostgresVMRepository.batch).map { VirtualMachine(name: "many-\($0)", region: "r2", subscription: "s2") }
+        try await store.write { repos in
+            let writer = try repos.vms.writer()
+            for vm in many { _ = try writer.insertIfAbsent(vm) }
+        }
+        struct Stop: Error {}
+        let (read, count, vm) = try await store.read { repos in
+            var read = 0
+            do {
+                try repos.vms.forEach(in: .region("r2")) { _ in
+                    read += 1
+                    if read == 3 { throw Stop() }
+                }
+            } catch is Stop {}
+            return (read, try repos.vms.count(in: .region("r2")), try repos.vms.vm(named: "many-7"))
+        }
+        #expect(read == 3)
+        #expect(count == many.count + 1)
+        #expect(vm == many[7])
+    }
+
     @Test("counts by set, by domain, and a VM by its address", arguments: TestEngine.all)
     func tallies(engine: TestEngine) async throws {
         let store = try engine.store()
