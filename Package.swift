@@ -74,7 +74,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            resources: [.embedInCode("../../Migrations/postgres/0001_schema.sql")],
+            resources: [
+                .embedInCode("../../Migrations/postgres/0001_schema.sql"),
+                .embedInCode("../../Migrations/postgres/0002_notice_compression.sql"),
+            ],
             swiftSettings: upcoming
         ),
         // Use cases: each opens one unit of work on the store and composes repository calls;

@@ -10,6 +10,7 @@ extension Migration {
     /// byte against `Migrations/postgres/*.sql`.
     public static let postgres: [Migration] = [
         Migration(name: "0001_schema.sql", bytes: PackageResources._001_schema_sql),
+        Migration(name: "0002_notice_compression.sql", bytes: PackageResources._002_notice_compression_sql),
     ]
 }
 

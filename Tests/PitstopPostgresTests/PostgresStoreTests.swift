@@ -135,6 +135,72 @@ struct PostgresStoreTests {
         #expect(try PostgresServer.psql(database: database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == before)
     }
 
+    /// A database as the first release left it: migration 0001 applied and recorded as its
+    /// migrator did, then a fleet, a plan's campaign and its notice written as it wrote them.
+    static func firstReleaseDatabase() throws -> (url: String, database: String) {
+        let url = try PostgresServer.freshDatabase()
+        let database = PostgresServer.databaseName(of: url)
+        let first = Migration.postgres[0]
+        try PostgresServer.psql(database: database, first.sql)
+        try PostgresServer.psql(database: database, """
+            CREATE TABLE pitstop_migrations (name text NOT NULL PRIMARY KEY, sha256 text NOT NULL, applied_at text NOT NULL);
+            INSERT INTO pitstop_migrations VALUES ('\(first.name)', '\(first.checksum)', '2026-12-01T09:00:00Z');
+            INSERT INTO regions VALUES ('eastus', 'East US'), ('westus', NULL);
+            INSERT INTO region_pairs VALUES ('eastus', 'westus'), ('westus', 'eastus');
+            INSERT INTO subscriptions VALUES ('sub-a', '["ops@example.com"]', '[]', 'Europe/Paris');
+            INSERT INTO availability_sets VALUES ('web', 'eastus', 'sub-a', 2, 5, 2);
+            INSERT INTO vms VALUES ('web-0', 'eastus', 'sub-a', 'web', 0, 0, '10.0.0.4', 1), ('web-1', 'eastus', 'sub-a', 'web', 1, 1, NULL, 2),
+                                   ('solo', 'westus', 'sub-a', NULL, NULL, NULL, NULL, 3);
+            UPDATE vm_key_counter SET next = 4;
+            INSERT INTO campaigns VALUES ('c-1', 'reboot', 'scheduled', '2026-12-01T09:00:00Z', '2026-12-08T10:00:00Z', '["eastus"]',
+                                          900, 300, 2592000, 'kernel', '2026-12-08T10:00:00Z', '2026-12-08T11:00:00Z');
+            INSERT INTO notices(campaign, subscription, recipients, subject, body, queued_at, first_start)
+            VALUES ('c-1', 'sub-a', '["ops@example.com"]', 'Planned reboot', repeat('web-0, web-1, ', 20000), '2026-12-01T09:00:00Z', '2026-12-08T10:00:00Z');
+            """)
+        return (url, database)
+    }
+
+    /// Every row of every table of the first release, as text, in a stable order.
+    static func firstReleaseRows(_ database: String) throws -> String {
+        let tables = try PostgresServer.psql(database: database, """
+            SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'pitstop_migrations'
+            """).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+        return try tables.map { table in
+            try "\(table): " + PostgresServer.psql(database: database, "SELECT coalesce(string_agg(t::text, ' | ' ORDER BY t::text), '') FROM \(table) t")
+        }.joined()
+    }
+
+    @Test("a database made by the first release migrates on open with every row kept")
+    func firstReleaseMigrates() async throws {
+        let (url, database) = try Self.firstReleaseDatabase()
+        let before = try Self.firstReleaseRows(database)
+        #expect(before.contains("web-0, web-1, web-0"))
+        let store = try PostgresStore.open(PostgresLocation(url: url))
+        defer { store.close() }
+        #expect(try await store.appliedMigrations() == Migration.postgres.map(\.name))
+        #expect(try Self.firstReleaseRows(database) == before)
+        // The store reads what the first release wrote.
+        let (vms, notices) = try await store.read { tx in (try tx.vms.count(in: .all), try tx.notices.notices(campaign: "c-1")) }
+        #expect(vms == 3)
+        #expect(notices.map(\.body) == [String(repeating: "web-0, web-1, ", count: 20000)])
+    }
+
+    @Test("a notice's body is stored compressed with LZ4 when the server has it")
+    func noticeBodiesLZ4() async throws {
+        let (url, database) = try Self.firstReleaseDatabase()
+        try PostgresStore.open(PostgresLocation(url: url)).close()
+        try PostgresServer.psql(database: database, """
+            INSERT INTO notices(campaign, subscription, recipients, subject, body, queued_at, first_start)
+            VALUES ('c-1', 'sub-b', '[]', 'Planned reboot', repeat('web-2, ', 20000), '2026-12-01T09:00:00Z', '2026-12-08T10:00:00Z')
+            """)
+        let hasLZ4 = try PostgresServer.psql(database: database, """
+            SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'
+            """) == "t\n"
+        // The first release's body keeps its compression; the new one takes the column's.
+        #expect(try PostgresServer.psql(database: database, "SELECT pg_column_compression(body) FROM notices ORDER BY id")
+                == "pglz\n" + (hasLZ4 ? "lz4\n" : "pglz\n"))
+    }
+
     @Test("a database holding other tables is refused, and left as it was")
     func foreignSchema() throws {
         let url = try PostgresServer.freshDatabase()
