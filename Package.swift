@@ -77,6 +77,7 @@ let package = Package(
             resources: [
                 .embedInCode("../../Migrations/postgres/0001_schema.sql"),
                 .embedInCode("../../Migrations/postgres/0002_notice_compression.sql"),
+                .embedInCode("../../Migrations/postgres/0003_vm_checks_per_statement.sql"),
             ],
             swiftSettings: upcoming
         ),

@@ -11,6 +11,7 @@ extension Migration {
     public static let postgres: [Migration] = [
         Migration(name: "0001_schema.sql", bytes: PackageResources._001_schema_sql),
         Migration(name: "0002_notice_compression.sql", bytes: PackageResources._002_notice_compression_sql),
+        Migration(name: "0003_vm_checks_per_statement.sql", bytes: PackageResources._003_vm_checks_per_statement_sql),
     ]
 }
 

@@ -26,7 +26,8 @@ extension PostgresStore {
         let location = self.location, sender = pool.sender
         return try await pool.run { session in
             try Self.writeTransaction(session, sender: sender) { repositories in
-                let tables = try Self.tables(session)
+                let schema = try Self.tables(session)
+                let tables = schema.columns
                 try Self.refuseUnlessEmpty(session, tables: tables, location: location)
                 let copied = try source.withStoredTables { stored in
                     let sourceChain = try stored.repositories.audit.verifyChain()
@@ -42,7 +43,7 @@ extension PostgresStore {
                     // The schema's own row of the key counter gives way to the source's.
                     try session.execute("DELETE FROM vm_key_counter")
                     var counts: [(name: String, rows: Int)] = []
-                    for table in tables {
+                    for table in try Self.parentsFirst(schema, parents: try stored.parents()) {
                         guard sourceColumns[table.name] == table.columns else {
                             throw PitstopError(.conflict, "the SQLite database's table '\(table.name)' has the columns (\((sourceColumns[table.name] ?? []).joined(separator: ", "))), "
                                 + "PostgreSQL's has (\(table.columns.joined(separator: ", "))); nothing was copied")
@@ -78,8 +79,9 @@ extension PostgresStore {
         }
     }
 
-    /// The schema's tables and their columns, parents before the tables that refer to them.
-    private static func tables(_ session: PostgresSession) throws -> [(name: String, columns: [String])] {
+    /// The schema's tables and their columns, and each table's parents: the tables its foreign
+    /// keys refer to.
+    private static func tables(_ session: PostgresSession) throws -> (columns: [(name: String, columns: [String])], parents: [String: Set<String>]) {
         var columns: [String: [String]] = [:]
         for row in try session.rows("""
             SELECT table_name::text, column_name::text FROM information_schema.columns
@@ -95,13 +97,22 @@ extension PostgresStore {
             WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace
             """) {
             let (child, parent) = try session.decode(row, (String, String).self)
-            if child != parent { parents[child, default: []].insert(parent) }
+            parents[child, default: []].insert(parent)
         }
-        // Kahn's order, ties by name: the same order every time.
+        return (columns.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, parents)
+    }
+
+    /// `tables` in an order that copies each table after its parents, as either schema names
+    /// them: PostgreSQL checks some references with triggers rather than foreign keys (the VMs',
+    /// see postgres/0003), which SQLite declares. Ties go by name: the same order every time.
+    private static func parentsFirst(_ tables: (columns: [(name: String, columns: [String])], parents: [String: Set<String>]),
+                                     parents source: [String: Set<String>]) throws -> [(name: String, columns: [String])] {
+        let columns = Dictionary(uniqueKeysWithValues: tables.columns.map { ($0.name, $0.columns) })
+        let parents = tables.parents.merging(source) { $0.union($1) }
         var order: [String] = []
         var left = Set(columns.keys)
         while !left.isEmpty {
-            let ready = left.filter { parents[$0, default: []].isDisjoint(with: left) }.sorted()
+            let ready = left.filter { table in parents[table, default: []].subtracting([table]).isDisjoint(with: left) }.sorted()
             guard !ready.isEmpty else { throw PitstopError(.internal, "the schema's foreign keys form a cycle: \(left.sorted())") }
             order += ready
             left.subtract(ready)

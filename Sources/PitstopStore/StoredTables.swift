@@ -22,6 +22,18 @@ package struct StoredTables {
         return tables
     }
 
+    /// Each table's parents: the tables its foreign keys refer to.
+    package func parents() throws -> [String: Set<String>] {
+        var parents: [String: Set<String>] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT m.name, f."table" FROM sqlite_master m, pragma_foreign_key_list(m.name) f
+            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+            """) {
+            parents[row[0] as String, default: []].insert(row[1] as String)
+        }
+        return parents
+    }
+
     /// Calls `body` with each row of `table`, its `columns` in that order, in rowid order.
     /// `table` and `columns` must be names ``columns()`` returned.
     package func forEachRow(of table: String, columns: [String], _ body: ([String?]) throws -> Void) throws {

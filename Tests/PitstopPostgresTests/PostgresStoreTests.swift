@@ -201,6 +201,111 @@ struct PostgresStoreTests {
                 == "pglz\n" + (hasLZ4 ? "lz4\n" : "pglz\n"))
     }
 
+    /// A store with regions r1 and r2, subscriptions s1 and s2, set web (r1, s1, 3 update
+    /// domains, 2 fault domains), and no VM.
+    static func referencesFleet() async throws -> (store: PostgresStore, database: String) {
+        let url = try PostgresServer.freshDatabase()
+        let store = try PostgresStore.open(PostgresLocation(url: url))
+        try await store.write { tx in
+            _ = try tx.fleet.upsert(region: Region(name: "r1"))
+            _ = try tx.fleet.upsert(region: Region(name: "r2"))
+            _ = try tx.fleet.upsert(subscription: Subscription(id: "s1"))
+            _ = try tx.fleet.upsert(subscription: Subscription(id: "s2"))
+            _ = try tx.fleet.upsert(availabilitySet: AvailabilitySet(name: "web", region: "r1", subscription: "s1", faultDomains: 2, updateDomains: 3))
+        }
+        return (store, PostgresServer.databaseName(of: url))
+    }
+
+    static func refused(_ database: String, _ sql: String, saying message: String) {
+        #expect(Comment(rawValue: sql)) {
+            try PostgresServer.psql(database: database, sql)
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    @Test("the schema checks a statement's VMs at once: one bad row of many refuses them all, with the refusals row checks gave")
+    func vmChecksPerStatement() async throws {
+        let (store, database) = try await Self.referencesFleet()
+        defer { store.close() }
+        let many = "SELECT 'vm-' || i, 'r1', 's1', 'web', i % 3, i % 2, i FROM generate_series(1, 5000) AS i"
+        let columns = "INSERT INTO vms(name, region, subscription, availability_set, update_domain, fault_domain, key) "
+        Self.refused(database, columns + many + " UNION ALL SELECT 'bad', 'mars', 's1', NULL, NULL, NULL, 9001",
+                     saying: "a VM names a region, subscription or availability set that does not exist")
+        Self.refused(database, columns + many + " UNION ALL SELECT 'bad', 'r1', 'nobody', NULL, NULL, NULL, 9001",
+                     saying: "a VM names a region, subscription or availability set that does not exist")
+        // The set exists, in another region.
+        Self.refused(database, columns + many + " UNION ALL SELECT 'bad', 'r2', 's1', 'web', 0, 0, 9001",
+                     saying: "a VM names a region, subscription or availability set that does not exist")
+        Self.refused(database, columns + many + " UNION ALL SELECT 'bad', 'r1', 's1', 'web', 3, 0, 9001",
+                     saying: "vms: update or fault domain outside the availability set's range")
+        Self.refused(database, columns + many + " UNION ALL SELECT 'bad', 'r1', 's1', 'web', 0, 2, 9001",
+                     saying: "vms: update or fault domain outside the availability set's range")
+        #expect(try PostgresServer.psql(database: database, "SELECT count(*) FROM vms") == "0\n")
+        // The same rows without the bad one go in, and an update is checked as an insert is.
+        try PostgresServer.psql(database: database, columns + many)
+        Self.refused(database, "UPDATE vms SET update_domain = 5 WHERE name = 'vm-7'",
+                     saying: "vms: update or fault domain outside the availability set's range")
+        Self.refused(database, "UPDATE vms SET subscription = 'nobody' WHERE name = 'vm-7'",
+                     saying: "a VM names a region, subscription or availability set that does not exist")
+        #expect(try PostgresServer.psql(database: database, "SELECT count(*), max(update_domain) FROM vms") == "5000|2\n")
+        // Through the store, a refusal reads as it did with the foreign keys.
+        await #expect {
+            try await store.write { tx in _ = try tx.vms.writer().insertIfAbsent(VirtualMachine(name: "x", region: "mars", subscription: "s1")) }
+        } throws: { error in
+            (error as? PitstopError)?.message == "refers to something that does not exist"
+        }
+    }
+
+    @Test("what a VM names cannot be removed or renamed from under it, and can once it is gone")
+    func vmReferencesKept() async throws {
+        let (store, database) = try await Self.referencesFleet()
+        defer { store.close() }
+        try PostgresServer.psql(database: database, """
+            INSERT INTO vms(name, region, subscription, key) VALUES ('solo', 'r2', 's2', 1);
+            INSERT INTO vms(name, region, subscription, availability_set, update_domain, fault_domain, key) VALUES ('web-0', 'r1', 's1', 'web', 0, 0, 2);
+            """)
+        Self.refused(database, "DELETE FROM regions WHERE name = 'r2'", saying: "regions: a VM is still in the region")
+        Self.refused(database, "UPDATE regions SET name = 'r9' WHERE name = 'r2'", saying: "regions: a VM is still in the region")
+        Self.refused(database, "DELETE FROM subscriptions WHERE id = 's2'", saying: "subscriptions: a VM is still in the subscription")
+        Self.refused(database, "UPDATE subscriptions SET id = 's9' WHERE id = 's2'", saying: "subscriptions: a VM is still in the subscription")
+        Self.refused(database, "DELETE FROM availability_sets WHERE name = 'web'", saying: "availability_sets: a VM is still in the set")
+        Self.refused(database, "UPDATE availability_sets SET region = 'r2' WHERE name = 'web'", saying: "availability_sets: a VM is still in the set")
+        // Changes that keep the key are not refused; nor are removals once the VMs are gone.
+        try PostgresServer.psql(database: database, "UPDATE regions SET name = name, display_name = 'West' WHERE name = 'r2'")
+        try PostgresServer.psql(database: database, """
+            DELETE FROM vms;
+            DELETE FROM availability_sets WHERE name = 'web';
+            DELETE FROM subscriptions WHERE id = 's2';
+            DELETE FROM regions WHERE name = 'r2';
+            """)
+        #expect(try PostgresServer.psql(database: database, "SELECT string_agg(name, ',') FROM regions") == "r1\n")
+    }
+
+    @Test("a region a VM is being added to cannot be removed by another transaction before the VM's commits")
+    func vmReferenceLockedUntilCommit() async throws {
+        let (store, database) = try await Self.referencesFleet()
+        defer { store.close() }
+        let deletion = Task.detached { () -> String? in
+            // Waits until the VM's transaction has locked r2, then tries to remove r2.
+            try await Task.sleep(for: .milliseconds(300))
+            do {
+                try PostgresServer.psql(database: database, "DELETE FROM regions WHERE name = 'r2'")
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        try await store.write { tx in
+            _ = try tx.vms.writer().insertIfAbsent(VirtualMachine(name: "solo", region: "r2", subscription: "s2"))
+            // Long enough for the deletion to be waiting on this transaction's lock.
+            Thread.sleep(forTimeInterval: 1.5)
+        }
+        let refusal = try await deletion.value
+        #expect(refusal?.contains("regions: a VM is still in the region") == true, "the region went while its VM was being added: \(refusal ?? "deleted")")
+        #expect(try PostgresServer.psql(database: database, "SELECT region FROM vms WHERE name = 'solo'") == "r2\n")
+    }
+
     @Test("a database holding other tables is refused, and left as it was")
     func foreignSchema() throws {
         let url = try PostgresServer.freshDatabase()
