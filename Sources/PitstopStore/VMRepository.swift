@@ -151,16 +151,19 @@ package enum StoredVMs {
     }
 
     /// Keys claimed from `vm_key_counter` and not yet given, claimed in blocks that double
-    /// from one key up to ``largest``.
+    /// from one key up to `largest`: keys given stay at least half of those claimed.
     package struct KeyBlocks {
         /// Keys claimed and not yet given: `first..<end`.
         private var first: VMKey = 0, end: VMKey = 0
         /// The next block's size.
         private var block: Int64 = 1
-        /// The largest block: a million-VM import claims about 250.
+        private let largest: Int64
+        /// The largest block by default: a million-VM import claims about 250.
         package static let largest: Int64 = 4096
 
-        package init() {}
+        package init(largest: Int64 = KeyBlocks.largest) {
+            self.largest = largest
+        }
 
         /// The key the next VM added gets; when none is left, `claim(n)` claims a block of
         /// `n` keys and returns the first. The key stays next until ``take()``.
@@ -168,7 +171,7 @@ package enum StoredVMs {
             if first == end {
                 let claimed = try claim(block)
                 (first, end) = (claimed, claimed + block)
-                block = min(2 * block, Self.largest)
+                block = min(2 * block, largest)
             }
             return first
         }

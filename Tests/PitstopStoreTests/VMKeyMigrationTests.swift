@@ -159,4 +159,25 @@ import Testing
         } == Array(1...20))
         #expect(next <= 21 + 2 * 10_000)
     }
+
+    /// Claims double up to the largest block the writer allows (a COPY writer allows more, as
+    /// each claim stops its copy), and the keys given are never fewer than half those claimed.
+    @Test(arguments: [Int64(4), 4096, 65_536])
+    func keyBlocksDoubleUpToTheirLargest(largest: Int64) throws {
+        var blocks = StoredVMs.KeyBlocks(largest: largest)
+        var claims: [Int64] = [], counter: Int64 = 1, given: [VMKey] = []
+        for _ in 0..<10_000 {
+            given.append(blocks.next { n in
+                claims.append(n)
+                defer { counter += n }
+                return counter
+            })
+            blocks.take()
+        }
+        #expect(given == Array(1...10_000))
+        #expect(claims.prefix(3) == [1, 2, 4])
+        #expect(claims.max() == min(largest, 8192))
+        #expect(claims == claims.sorted())
+        #expect(counter - 1 <= 2 * 10_000)
+    }
 }
