@@ -121,8 +121,14 @@ struct PostgresFleetRepository: FleetRepository {
         return counts
     }
 
-    func setPlacedCount(set: String, to n: Int) throws {
-        try session.execute("UPDATE availability_sets SET placed_count = \(n) WHERE name = \(set)")
+    /// One statement: an import into a fleet of 2,000 sets spent half a second on a statement each.
+    func setPlacedCounts(_ counts: [(set: String, placed: Int)]) throws {
+        guard !counts.isEmpty else { return }
+        try session.execute("""
+            UPDATE availability_sets s SET placed_count = c.placed
+            FROM unnest(\(counts.map(\.set))::text[], \(counts.map { Int64($0.placed) })::bigint[]) AS c(name, placed)
+            WHERE s.name = c.name
+            """)
     }
 
     func upsert(availabilitySet set: AvailabilitySet) throws -> UpsertOutcome {

@@ -184,7 +184,7 @@ extension InventoryService {
         case .success(let vm):
             let writer = try tx.vms.writer()
             if existing == nil { _ = try writer.insertIfAbsent(vm) } else { try writer.overwrite(vm) }
-            if let joined { try tx.fleet.setPlacedCount(set: joined, to: placed[joined, default: 0] + 1) }
+            if let joined { try tx.fleet.setPlacedCounts([(joined, placed[joined, default: 0] + 1)]) }
             return vm
         }
     }

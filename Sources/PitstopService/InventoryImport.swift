@@ -143,9 +143,7 @@ struct VMIngest {
     }
 
     func savePlacementCounters() throws {
-        for slot in tallies.indices.filter({ tallies[$0].changed }).sorted(by: { fleet.sets[$0].name < fleet.sets[$1].name }) {
-            try tx.fleet.setPlacedCount(set: fleet.sets[slot].name, to: tallies[slot].placed)
-        }
+        try tx.fleet.setPlacedCounts(tallies.indices.filter { tallies[$0].changed }.map { (fleet.sets[$0].name, tallies[$0].placed) })
     }
 
     var allErrors: [InputError] {

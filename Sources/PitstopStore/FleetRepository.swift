@@ -107,8 +107,10 @@ struct SQLiteFleetRepository: FleetRepository {
         return counts
     }
 
-    func setPlacedCount(set: String, to n: Int) throws {
-        try write(sql: "UPDATE availability_sets SET placed_count = ? WHERE name = ?", arguments: [n, set])
+    func setPlacedCounts(_ counts: [(set: String, placed: Int)]) throws {
+        for (set, placed) in counts {
+            try write(sql: "UPDATE availability_sets SET placed_count = ? WHERE name = ?", arguments: [placed, set])
+        }
     }
 
     func upsert(availabilitySet set: AvailabilitySet) throws -> UpsertOutcome {

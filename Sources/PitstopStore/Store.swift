@@ -81,7 +81,8 @@ public protocol FleetRepository {
     func availabilitySet(named name: String) throws -> AvailabilitySet?
     /// How many VMs have joined each set, for round-robin placement.
     func placedCounts() throws -> [String: Int]
-    func setPlacedCount(set: String, to n: Int) throws
+    /// Records how many VMs have joined each set named, all in one go.
+    func setPlacedCounts(_ counts: [(set: String, placed: Int)]) throws
     func upsert(availabilitySet set: AvailabilitySet) throws -> UpsertOutcome
     /// The names of regions and subscriptions and the sets, for checking VMs.
     func fleetIndex() throws -> FleetIndex

@@ -97,7 +97,7 @@ struct FleetContractTests {
             ]
         }
         #expect(outcomes == [.unchanged, .updated, .added])
-        try await store.write { repos in try repos.fleet.setPlacedCount(set: "web", to: 7) }
+        try await store.write { repos in try repos.fleet.setPlacedCounts([("web", 7), ("db", 2)]) }
         let (all, inR1, one, placed, index) = try await store.read { repos in
             (try repos.fleet.availabilitySets(), try repos.fleet.availabilitySets(region: "r1"), try repos.fleet.availabilitySet(named: "db"),
              try repos.fleet.placedCounts(), try repos.fleet.fleetIndex())
@@ -106,7 +106,7 @@ struct FleetContractTests {
         #expect(inR1.map(\.name) == ["Zeta", "db", "web"])
         #expect(one == AvailabilitySet(name: "db", region: "r1", subscription: "s2", faultDomains: 2, updateDomains: 5))
         #expect(all.last == AvailabilitySet(name: "web", region: "r1", subscription: "s1", faultDomains: 3, updateDomains: 3))
-        #expect(placed == ["Zeta": 0, "db": 0, "new": 0, "web": 7])
+        #expect(placed == ["Zeta": 0, "db": 2, "new": 0, "web": 7])
         #expect(index.regions == ["r1", "r2"])
         #expect(index.subscriptions == ["s1", "s2"])
         #expect(index.sets.map(\.name) == ["Zeta", "db", "new", "web"])
