@@ -109,7 +109,12 @@ public struct SchedulerService: Sendable {
                 progress?(written, events.count)
             }
             for notice in notices { try tx.notices.insert(notice: notice) }
-            let sets = Set(events.compactMap(\.availabilitySet))
+            // A wave's events share its set: one look-up a run, not one an event (a million).
+            var sets = Set<String>(), last: String?
+            for e in events where e.availabilitySet != last {
+                last = e.availabilitySet
+                if let set = last { sets.insert(set) }
+            }
             try tx.audit.append(at: now, actor: actor, action: "campaign.planned",
                                 subjects: [AuditSubject(.campaign, id)] + campaign.regions.map { AuditSubject(.region, $0) } + sets.map { AuditSubject(.set, $0) },
                                 details: JSONText.object([
@@ -136,12 +141,14 @@ public struct SchedulerService: Sendable {
     /// Validates and plans the campaign against the fleet and the active events; writes nothing.
     /// Returns with it each event's VM key, as read with the fleet.
     /// With `recordingNames`, the target regions' VM names are recorded (for the write that
-    /// follows) while the planner runs: the planner and the notices are pure and run on a
-    /// thread of their own, the names are SQL on this one, the connection's, and neither needs
-    /// the other (on a million VMs each takes about a third of a second).
+    /// follows) while the fleet becomes a snapshot and the planner runs: those are pure and run
+    /// on a thread of their own, the names are SQL on this one, the connection's, and neither
+    /// needs the other (on a million VMs, on PostgreSQL, the names take 1.3 s, the snapshot
+    /// 0.2 s and the plan 0.6 s). The names wait for the active plan's read, which reads them.
     private static func planCampaign(_ request: CampaignRequest, now: Timestamp, in tx: any Repositories,
                                      recordingNames: Bool = false) throws -> (PlanResult, [VMKey], RecordedNames?) {
-        let (fleet, fleetKeys) = try keyedSnapshot(tx)
+        let rows = try FleetRows(tx)
+        let snapshot = SideThread { try rows.snapshot() }
         // The active plan as columns, unsorted: the planner weighs it in any order.
         let existing = try tx.events.activePlan().events
         let terms = try tx.events.campaignTerms()
@@ -157,11 +164,12 @@ public struct SchedulerService: Sendable {
             let earliest = Rules.earliestStart(plannedAt: now, kind: request.kind)
             request.notBefore = Timestamp(seconds: (earliest.seconds + 59) / 60 * 60)
         }
-        let campaign: Campaign
-        do throws(InputProblem) { campaign = try Campaign(id: id, request: request, createdAt: now, fleet: fleet) } catch {
-            throw PitstopError(.invalid, error.message)
-        }
-        let planning = { @Sendable () throws -> (PlanResult, [Int32]) in
+        let planning = { @Sendable [request] () throws -> (PlanResult, [Int32]) in
+            let fleet = try snapshot.value()
+            let campaign: Campaign
+            do throws(InputProblem) { campaign = try Campaign(id: id, request: request, createdAt: now, fleet: fleet) } catch {
+                throw PitstopError(.invalid, error.message)
+            }
             let outcome: PlanOutcome
             do throws(PlanningFailure) { outcome = try Planner.planWithTurnOrders(campaign, fleet: fleet, existing: existing, existingCampaigns: terms) } catch {
                 throw PitstopError(.conflict, "no valid plan: \(error.message)")
@@ -174,11 +182,14 @@ public struct SchedulerService: Sendable {
         var recorded: RecordedNames?
         let (planned, positions): (PlanResult, [Int32])
         if recordingNames {
-            ((planned, positions), recorded) = try concurrently(planning) { try tx.events.recordNames(inRegions: campaign.regions) }
+            // The campaign's regions before it is validated: every region when it names none (a
+            // region without VMs has no name to record); a refused campaign writes nothing.
+            let regions = request.regions ?? rows.regions.map(\.name)
+            ((planned, positions), recorded) = try concurrently(planning) { try tx.events.recordNames(inRegions: regions) }
         } else {
             (planned, positions) = try planning()
         }
-        return (planned, positions.map { fleetKeys[Int($0)] }, recorded)
+        return (planned, positions.map { rows.keys[Int($0)] }, recorded)
     }
 
     /// One notice per subscription for a reboot campaign: its VMs, waves and times, in UTC
