@@ -35,18 +35,20 @@ struct PostgresScheduledEventsRepository: ScheduledEventsRepository {
         return try DocumentIncarnation(stored: vm, number: number, digest: digest, changedAt: changedAt)
     }
 
-    func save(_ i: DocumentIncarnation) throws {
-        // UPDATE first, INSERT when there was none, as on SQLite: the UPDATE is what the
-        // schema's trigger refuses when the incarnation would go back.
-        let updated = try session.execute("""
-            UPDATE scheduled_event_documents SET incarnation = \(i.number), digest = \(i.digest), changed_at = \(i.changedAt.iso8601)
-            WHERE vm = \(i.vm)
-            """)
-        if updated == 0 {
-            try session.execute("""
-                INSERT INTO scheduled_event_documents(vm, incarnation, digest, changed_at)
-                VALUES (\(i.vm), \(i.number), \(i.digest), \(i.changedAt.iso8601))
-                """)
+    /// One statement, atomic for the VM however many servers ask at once: the insert of a first
+    /// incarnation, or, when the VM has one, the row locked and raised by one unless it numbers
+    /// this digest already (as another server's call may just have made it). Nothing returned
+    /// means it did: its number is read.
+    func incarnate(vm: String, digest: String, at now: Timestamp) throws -> Int64 {
+        if let raised = try session.value("""
+            INSERT INTO scheduled_event_documents AS d (vm, incarnation, digest, changed_at) VALUES (\(vm), 1, \(digest), \(now.iso8601))
+            ON CONFLICT (vm) DO UPDATE SET incarnation = d.incarnation + 1, digest = excluded.digest, changed_at = excluded.changed_at
+            WHERE d.digest <> excluded.digest
+            RETURNING incarnation
+            """, as: Int64.self) {
+            return raised
         }
+        guard let stored = try incarnation(vm: vm) else { throw PostgresSession.unreadable }
+        return stored.number
     }
 }

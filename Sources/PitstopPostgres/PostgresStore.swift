@@ -84,13 +84,30 @@ public struct PostgresStore: Store {
     /// the commit.
     static func writeTransaction<T>(_ session: PostgresSession, sender: String, bulk: Bool = false, _ work: (any Repositories) throws -> T) throws -> T {
         try session.transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED") {
-            try session.execute("SET LOCAL lock_timeout = \(unescaped: "'\(PostgresFailure.writeLockTimeoutSeconds)s'")")
-            try session.execute("SELECT pg_advisory_xact_lock(\(writeLockKey))")
-            try session.execute("SET LOCAL lock_timeout = 0")
+            try takeWriteLock(session, shared: false)
             let result = try work(PostgresRepositories(session: session, bulk: bulk))
             try session.execute("SELECT pg_notify(\(changeChannel), \(sender))")
             return result
         }
+    }
+
+    /// Beside other bookkeeping writes, never beside a write: the write lock taken shared (a
+    /// write takes it alone), and no notice to other processes nor move of this one's mark.
+    /// PostgreSQL queues a shared request behind a waiting write's, so writes are not starved.
+    public func bookkeepingWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
+        try await pool.run { session in
+            try session.transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED") {
+                try Self.takeWriteLock(session, shared: true)
+                return try work(PostgresRepositories(session: session))
+            }
+        }
+    }
+
+    /// The write lock, waiting at most as long as SQLite's busy timeout.
+    private static func takeWriteLock(_ session: PostgresSession, shared: Bool) throws {
+        try session.execute("SET LOCAL lock_timeout = \(unescaped: "'\(PostgresFailure.writeLockTimeoutSeconds)s'")")
+        try session.execute(shared ? "SELECT pg_advisory_xact_lock_shared(\(writeLockKey))" : "SELECT pg_advisory_xact_lock(\(writeLockKey))")
+        try session.execute("SET LOCAL lock_timeout = 0")
     }
 
     public func isHealthy() async -> Bool {

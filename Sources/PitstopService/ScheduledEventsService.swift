@@ -91,16 +91,15 @@ public struct ScheduledEventsService: Sendable {
             return (try Self.events(tx, of: vm, at: now), try tx.scheduledEvents.incarnation(vm: vm.name))
         }
         if let stored, stored.digest == current.document.digest { return (current.document.numbered(stored.number), current.through) }
-        // Changed, or never served: decide again under the write lock, so that two polls that
-        // race never bump the number twice for one change.
-        return try await store.write { tx in
+        // Changed, or never served: read again where no plan or approval can commit meanwhile,
+        // and number it atomically for the VM, so that two polls that race (on two servers)
+        // never raise the number twice for one change. Only the number is written: polls of
+        // other VMs go on beside this one (a plan changes a million documents at once), and
+        // no server's kept answers are made stale by it.
+        return try await store.bookkeepingWrite { tx in
             let vm = try Self.caller(tx, address: canonical, as: address)
             let (document, through) = try Self.events(tx, of: vm, at: now)
-            let stored = try tx.scheduledEvents.incarnation(vm: vm.name)
-            if let stored, stored.digest == document.digest { return (document.numbered(stored.number), through) }
-            let next = (stored?.number ?? 0) + 1
-            try tx.scheduledEvents.save(DocumentIncarnation(vm: vm.name, number: next, digest: document.digest, changedAt: now))
-            return (document.numbered(next), through)
+            return (document.numbered(try tx.scheduledEvents.incarnate(vm: vm.name, digest: document.digest, at: now)), through)
         }
     }
 

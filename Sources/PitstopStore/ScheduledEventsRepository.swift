@@ -26,14 +26,17 @@ struct SQLiteScheduledEventsRepository: ScheduledEventsRepository {
         return try DocumentIncarnation(stored: vm, number: row[0], digest: row[1], changedAt: row[2])
     }
 
-    func save(_ i: DocumentIncarnation) throws {
-        // UPDATE first, INSERT when there was none: the table refuses a replacing insert.
-        try db.execute(sql: "UPDATE scheduled_event_documents SET incarnation = ?, digest = ?, changed_at = ? WHERE vm = ?",
-                       arguments: [i.number, i.digest, i.changedAt.iso8601, i.vm])
-        if db.changesCount == 0 {
-            try db.execute(sql: "INSERT INTO scheduled_event_documents(vm, incarnation, digest, changed_at) VALUES (?, ?, ?, ?)",
-                           arguments: [i.vm, i.number, i.digest, i.changedAt.iso8601])
-        }
+    /// Atomic as SQLite's writes are: one at a time.
+    func incarnate(vm: String, digest: String, at now: Timestamp) throws -> Int64 {
+        let stored = try incarnation(vm: vm)
+        if let stored, stored.digest == digest { return stored.number }
+        let next = (stored?.number ?? 0) + 1
+        // The table refuses a replacing insert: UPDATE a VM's row, INSERT its first.
+        try db.execute(sql: stored == nil
+                       ? "INSERT INTO scheduled_event_documents(incarnation, digest, changed_at, vm) VALUES (?, ?, ?, ?)"
+                       : "UPDATE scheduled_event_documents SET incarnation = ?, digest = ?, changed_at = ? WHERE vm = ?",
+                       arguments: [next, digest, now.iso8601, vm])
+        return next
     }
 }
 

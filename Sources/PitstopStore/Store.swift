@@ -13,6 +13,13 @@ public protocol Store: Sendable {
     /// Runs `work` in one write transaction: all of it commits, or none of it does.
     func write<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T
 
+    /// Runs `work` in one write transaction that records what was served, not what the fleet
+    /// or the plans hold: writes whose every row guards itself (``ScheduledEventsRepository/
+    /// incarnate(vm:digest:at:)``), which change no answer another process keeps. It sees every
+    /// ``write(_:)`` committed before it and none commits while it runs, but such transactions
+    /// run beside one another, and they need not move ``changeMark()``. By default, a write.
+    func bookkeepingWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T
+
     /// Like ``write(_:)``, for loading VMs by the hundred thousand: the engine may defer its
     /// per-row integrity checks to one set-based pass before the commit, with the same result.
     func bulkWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T
@@ -28,6 +35,12 @@ public protocol Store: Sendable {
     /// Takes the lock `name` (a word: `notify`, `executor`) on this database if no process
     /// holds it, without waiting.
     func tryLock(_ name: String) async throws -> LockAttempt
+}
+
+extension Store {
+    public func bookkeepingWrite<T: Sendable>(_ work: @escaping @Sendable (any Repositories) throws -> T) async throws -> T {
+        try await write(work)
+    }
 }
 
 /// What ``Store/changeMark()`` returns: equal marks mean nothing was committed in between.
@@ -322,8 +335,11 @@ public protocol ScheduledEventsRepository {
     func activeEvents(vm: String, startingBy until: Timestamp) throws -> [EventRecord]
     /// The incarnation last served to the VM; `nil` before its first document.
     func incarnation(vm: String) throws -> DocumentIncarnation?
-    /// Records the VM's new incarnation. The store refuses one lower than the last.
-    func save(_ incarnation: DocumentIncarnation) throws
+    /// The number of the VM's document whose content is `digest`: the stored incarnation when
+    /// it numbers that digest, else one more than it (1 for the VM's first), stored with
+    /// `digest` and `at`. Atomic for the VM: two calls at once with one new digest raise the
+    /// number once, and with two digests twice. The store refuses a number lower than the last.
+    func incarnate(vm: String, digest: String, at: Timestamp) throws -> Int64
 }
 
 /// A VM's DocumentIncarnation and the digest of the document it numbers.

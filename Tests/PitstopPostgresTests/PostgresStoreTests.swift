@@ -359,6 +359,47 @@ struct PostgresStoreTests {
         #expect(server.changeMark() == after, "the store's own notice moved its mark a second time: every cache reloads twice")
     }
 
+    @Test("bookkeeping writes run beside one another, and move no server's mark")
+    func bookkeepingBesideBookkeeping() async throws {
+        let url = try PostgresServer.freshDatabase()
+        let server = try PostgresStore.open(PostgresLocation(url: url), listening: true)
+        let other = try PostgresStore.open(PostgresLocation(url: url))
+        let before = server.changeMark()
+        let t = Timestamp(seconds: 1_800_000_000)
+        // The first holds its transaction open until the second has committed: were they one
+        // at a time, as writes are, it would wait out its minute and say so.
+        let secondCommitted = DispatchSemaphore(value: 0)
+        let first = Task {
+            try await other.bookkeepingWrite { repos in
+                _ = try repos.scheduledEvents.incarnate(vm: "web-0", digest: "d", at: t)
+                return secondCommitted.wait(timeout: .now() + 60) == .success
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await server.bookkeepingWrite { try $0.scheduledEvents.incarnate(vm: "web-1", digest: "d", at: t) } == 1)
+        secondCommitted.signal()
+        #expect(try await first.value, "the second bookkeeping write waited for the first")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(server.changeMark() == before, "a bookkeeping write moved a server's mark: every kept answer is read again")
+    }
+
+    @Test("a bookkeeping write waits for a write in progress, and sees what it committed")
+    func bookkeepingAfterWrite() async throws {
+        let store = try PostgresStore.open(PostgresLocation(url: try PostgresServer.freshDatabase()))
+        let inside = DispatchSemaphore(value: 0)
+        let write = Task {
+            try await store.write { repos in
+                _ = try repos.fleet.upsert(region: Region(name: "eastus"))
+                inside.signal()
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        await Task.detached { inside.wait() }.value
+        let seen = try await store.bookkeepingWrite { try $0.fleet.region(named: "eastus") != nil }
+        #expect(seen, "the bookkeeping write ran beside the write, before its commit")
+        try await write.value
+    }
+
     @Test("a store whose database stops answering is unhealthy, and its units of work fail naming it")
     func unreachableAfterOpening() async throws {
         let url = try PostgresServer.freshDatabase()

@@ -279,28 +279,50 @@ struct NoticeContractTests {
 
 @Suite("Scheduled-events bookkeeping on both engines")
 struct ScheduledEventsContractTests {
-    @Test("an incarnation is saved, raised, and never lowered", arguments: TestEngine.all)
+    @Test("an incarnation starts at one, rises by one for each new content, stays for the same, and never goes back", arguments: TestEngine.all)
     func incarnations(engine: TestEngine) async throws {
-        let store = try engine.store()
+        let (store, sql) = try FleetContractTests.openWithBackDoor(engine)
         #expect(try await store.read { try $0.scheduledEvents.incarnation(vm: "web-1") } == nil)
-        let one = DocumentIncarnation(vm: "web-1", number: 1, digest: "d1", changedAt: t0)
-        let three = DocumentIncarnation(vm: "web-1", number: 3, digest: "d3", changedAt: Timestamp(seconds: t0.seconds + 60))
-        let other = DocumentIncarnation(vm: "web-2", number: 7, digest: "x", changedAt: t0)
-        try await store.write { repos in try repos.scheduledEvents.save(one); try repos.scheduledEvents.save(other) }
-        #expect(try await store.read { try $0.scheduledEvents.incarnation(vm: "web-1") } == one)
-        try await store.write { try $0.scheduledEvents.save(three) }
-        #expect(try await store.read { try $0.scheduledEvents.incarnation(vm: "web-1") } == three)
-        // The same number again is kept (a new digest, the same incarnation).
-        let same = DocumentIncarnation(vm: "web-1", number: 3, digest: "d3b", changedAt: three.changedAt)
-        try await store.write { try $0.scheduledEvents.save(same) }
-        #expect(try await store.read { try $0.scheduledEvents.incarnation(vm: "web-1") } == same)
-        await #expect { try await store.write { repos in
-            try repos.scheduledEvents.save(DocumentIncarnation(vm: "web-3", number: 1, digest: "n", changedAt: t0))
-            try repos.scheduledEvents.save(DocumentIncarnation(vm: "web-1", number: 2, digest: "d2", changedAt: t0))
-        } } throws: { conflict($0, "a document incarnation never goes back") }
-        #expect(try await store.read { try $0.scheduledEvents.incarnation(vm: "web-1") } == same)
-        #expect(try await store.read { try $0.scheduledEvents.incarnation(vm: "web-3") } == nil)
-        #expect(try await store.read { try $0.scheduledEvents.incarnation(vm: "web-2") } == other)
+        let later = Timestamp(seconds: t0.seconds + 60)
+        let numbers = try await store.bookkeepingWrite { repos in
+            [try repos.scheduledEvents.incarnate(vm: "web-1", digest: "d1", at: t0), try repos.scheduledEvents.incarnate(vm: "web-2", digest: "x", at: t0),
+             try repos.scheduledEvents.incarnate(vm: "web-1", digest: "d1", at: later), try repos.scheduledEvents.incarnate(vm: "web-1", digest: "d2", at: later)]
+        }
+        #expect(numbers == [1, 1, 1, 2])
+        #expect(try await store.read { try $0.scheduledEvents.incarnation(vm: "web-1") }
+                == DocumentIncarnation(vm: "web-1", number: 2, digest: "d2", changedAt: later))
+        // An old content again is a new incarnation.
+        #expect(try await store.bookkeepingWrite { try $0.scheduledEvents.incarnate(vm: "web-1", digest: "d1", at: later) } == 3)
+        #expect(try await store.read { try $0.scheduledEvents.incarnation(vm: "web-2") } == DocumentIncarnation(vm: "web-2", number: 1, digest: "x", changedAt: t0))
+        // The schema itself keeps a number from going back, whoever writes.
+        #expect(throws: (any Error).self) { _ = try sql("UPDATE scheduled_event_documents SET incarnation = 2 WHERE vm = 'web-1'") }
+        #expect(throws: (any Error).self) { _ = try sql("DELETE FROM scheduled_event_documents WHERE vm = 'web-1'") }
+        #expect(try await store.read { try $0.scheduledEvents.incarnation(vm: "web-1") }?.number == 3)
+    }
+
+    @Test("polls at once for one VM raise its number once for one new content", arguments: TestEngine.all)
+    func racingIncarnations(engine: TestEngine) async throws {
+        let store = try engine.store()
+        _ = try await store.bookkeepingWrite { try $0.scheduledEvents.incarnate(vm: "web-1", digest: "d1", at: t0) }
+        let numbers = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try await store.bookkeepingWrite { try $0.scheduledEvents.incarnate(vm: "web-1", digest: "d2", at: t0) } }
+            }
+            return try await group.reduce(into: [Int64]()) { $0.append($1) }
+        }
+        #expect(numbers == Array(repeating: 2, count: 8))
+        #expect(try await store.read { try $0.scheduledEvents.incarnation(vm: "web-1") }?.number == 2)
+        // Two contents at once (a poll on each side of a wave coming into view): never one
+        // number for both.
+        let served = try await withThrowingTaskGroup(of: (Int64, String).self) { group in
+            for i in 0..<8 {
+                let digest = i % 2 == 0 ? "d3" : "d4"
+                group.addTask { (try await store.bookkeepingWrite { try $0.scheduledEvents.incarnate(vm: "web-1", digest: digest, at: t0) }, digest) }
+            }
+            return try await group.reduce(into: [Int64: Set<String>]()) { $0[$1.0, default: []].insert($1.1) }
+        }
+        #expect(served.values.allSatisfy { $0.count == 1 }, "one incarnation numbered two documents: \(served)")
+        #expect(served.keys.allSatisfy { $0 > 2 })
     }
 }
 

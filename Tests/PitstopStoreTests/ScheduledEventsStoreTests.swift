@@ -11,8 +11,8 @@ import Testing
 
     @Test func anIncarnationIsInsertedThenUpdated() async throws {
         let database = try AppDatabase.inMemory()
-        try await database.write { tx in try tx.scheduledEvents.save(DocumentIncarnation(vm: "web-0", number: 1, digest: "a", changedAt: self.t)) }
-        try await database.write { tx in try tx.scheduledEvents.save(DocumentIncarnation(vm: "web-0", number: 2, digest: "b", changedAt: self.t + 60)) }
+        try await database.write { tx in _ = try tx.scheduledEvents.incarnate(vm: "web-0", digest: "a", at: self.t) }
+        try await database.write { tx in _ = try tx.scheduledEvents.incarnate(vm: "web-0", digest: "b", at: self.t + 60) }
         let stored = try await database.read { tx in try tx.scheduledEvents.incarnation(vm: "web-0") }
         #expect(stored == DocumentIncarnation(vm: "web-0", number: 2, digest: "b", changedAt: t + 60))
         #expect(try await database.read { tx in try tx.scheduledEvents.incarnation(vm: "web-1") } == nil)
@@ -26,7 +26,9 @@ import Testing
     ])
     func theDatabaseRefusesAnIncarnationThatGoesBackOrStartsOver(sql: String) async throws {
         let database = try AppDatabase.inMemory()
-        try await database.write { tx in try tx.scheduledEvents.save(DocumentIncarnation(vm: "web-0", number: 5, digest: "a", changedAt: self.t)) }
+        try await database.write { tx in
+            for digest in ["a", "b", "c", "d", "e"] { _ = try tx.scheduledEvents.incarnate(vm: "web-0", digest: digest, at: self.t) }
+        }
         #expect(throws: DatabaseError.self) { try database.writer.write { db in try db.execute(sql: sql) } }
         #expect(try await database.read { tx in try tx.scheduledEvents.incarnation(vm: "web-0") }?.number == 5)
     }
