@@ -43,6 +43,18 @@ regions; Benchmarks/generate-fleet.py, without windows).
             two cores (as the one server and its wrk do on SQLite): the pair cannot show what two
             machines would serve. Each server logs its requests to a file, as in serve.py.
             Skipped, saying how to install it, when wrk is missing.
+  firstpolls After a plan, each VM's next poll finds its document changed and numbers it
+            (DocumentIncarnation): a million such writes at once. Measured here on first polls,
+            which number a VM's first document the same way, without waiting for a plan to come
+            into view: P VMs (default 20,000) get the addresses 127.20.0.1 onwards (set with
+            psql, behind Pitstop's back: a fixture), two `pitstop serve --no-throttle` run on
+            one PostgreSQL database (a copy of the template with VMs), and a client polls each
+            VM once from its own address, one connection a poll, 64 at a time, alternating
+            between the servers: every poll numbers a document. Then the same polls again (the
+            documents unchanged: no write). Printed: polls/s and p99 of each pass and the ratio
+            first / again. Checked: every answer is 200 with DocumentIncarnation 1, and the
+            database holds P incarnations. The client is Python: its own ceiling shows in the
+            second pass.
 
 The PostgreSQL server is a throwaway cluster the script starts itself (Debian's postgresql:
 initdb and pg_ctl from /usr/lib/postgresql/VERSION/bin; as root, run as the `postgres` user),
@@ -62,7 +74,8 @@ the work is the server's.
 
 usage: Benchmarks/postgres.py [--vms N] [--sets N] [--regions N] [--runs N] [--rounds N]
                               [--seconds S] [--connections C] [--keep DIR] [--skip-build]
-                              [--binary PATH] [--only import|plan|serve]
+                              [--binary PATH] [--only import|plan|serve|firstpolls]
+                              [--polls P]
 --vms N scales the fleet down for a quick try. --binary PATH uses that pitstop (a debug build,
 say) and builds nothing; otherwise `swift build -c release` runs first unless --skip-build, and
 .build/release/pitstop is used. Progress goes to stderr, the results to stdout. Every figure is
@@ -540,6 +553,75 @@ def serve_part(pg, pitstop, work, args, env, results):
 
 # -- the run ---------------------------------------------------------------------------------
 
+def first_polls_part(pg, pitstop, work, args, env, results):
+    import concurrent.futures
+    import http.client
+    polls = args.polls
+    pg.create("bench_polls", "tmpl_vms")
+    addresses = [f"127.20.{i // 250}.{i % 250 + 1}" for i in range(polls)]
+    pg.sql("bench_polls", f"""
+        UPDATE vms SET ip_address = '127.20.' || (s.n / 250) || '.' || (s.n % 250 + 1)
+        FROM (SELECT name, row_number() OVER (ORDER BY name) - 1 AS n FROM vms ORDER BY name LIMIT {polls}) AS s
+        WHERE vms.name = s.name""")
+    servers, ports = [], []
+    try:
+        for tag in ("1", "2"):
+            port = free_port()
+            log = open(os.path.join(work, f"firstpolls-{tag}.log"), "w")
+            servers.append(subprocess.Popen([pitstop, "serve", "--db", pg.url("bench_polls"), "--port", str(port), "--no-throttle"],
+                                            env=env, stdout=subprocess.DEVNULL, stderr=log))
+            log.close()
+            ports.append(port)
+        for port in ports:
+            deadline = time.time() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                    break
+                except Exception:
+                    if time.time() > deadline:
+                        sys.exit(f"pitstop serve on port {port} did not answer /healthz within 60 s")
+                    time.sleep(0.2)
+
+        def poll(i):
+            connection = http.client.HTTPConnection("127.0.0.1", ports[i % 2], timeout=60, source_address=(addresses[i], 0))
+            started = time.perf_counter()
+            try:
+                connection.request("GET", EVENTS_PATH, headers={"Metadata": "true"})
+                response = connection.getresponse()
+                body = response.read()
+            finally:
+                connection.close()
+            if response.status != 200 or json.loads(body)["DocumentIncarnation"] != 1:
+                sys.exit(f"poll from {addresses[i]}: {response.status} {body[:200]!r}")
+            return time.perf_counter() - started
+
+        def one_pass(name):
+            progress(f"firstpolls {name}: {polls:,} polls, 64 at a time, over two servers ...")
+            started = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(64) as pool:
+                latencies = sorted(pool.map(poll, range(polls)))
+            wall = time.perf_counter() - started
+            return polls / wall, latencies[int(len(latencies) * 0.99) - 1] * 1000, wall
+
+        first, again = one_pass("first polls"), one_pass("the same polls again")
+        stored = int(pg.value("bench_polls", "SELECT count(*) FROM scheduled_event_documents"))
+        if stored != polls:
+            sys.exit(f"the database holds {stored:,} incarnations after {polls:,} first polls")
+    finally:
+        for p in servers:
+            p.terminate()
+        for p in servers:
+            p.wait()
+        pg.drop("bench_polls")
+    results.append(
+        f"firstpolls {polls:,} VMs polled once each from their own address (127.20.x.y), 64 at a time, over two servers on PostgreSQL:\n"
+        f"         first polls (each numbers a document)   {first[0]:8,.0f} polls/s   p99 {first[1]:7.2f} ms   ({first[2]:.2f} s)\n"
+        f"         the same polls again (no write)         {again[0]:8,.0f} polls/s   p99 {again[1]:7.2f} ms   ({again[2]:.2f} s)\n"
+        f"         ratio {first[0] / again[0]:4.2f} (first / again; no target)   checks: every answer 200 with DocumentIncarnation 1; "
+        f"{polls:,} incarnations stored")
+
+
 def main():
     parser = argparse.ArgumentParser(description="Pitstop on PostgreSQL against its baselines (issue 13).")
     parser.add_argument("--vms", type=int, default=1_000_000)
@@ -552,7 +634,8 @@ def main():
     parser.add_argument("--keep", help="work in this directory and keep it (and the server's log)")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--binary", help="use this pitstop and build nothing (default: .build/release/pitstop)")
-    parser.add_argument("--only", choices=["import", "plan", "serve"])
+    parser.add_argument("--only", choices=["import", "plan", "serve", "firstpolls"])
+    parser.add_argument("--polls", type=int, default=20_000, help="VMs polled by firstpolls (default 20,000)")
     args = parser.parse_args()
 
     if args.binary:
@@ -567,7 +650,7 @@ def main():
         pitstop = os.path.join(ROOT, ".build", "release", "pitstop")
     if not os.access(pitstop, os.X_OK):
         sys.exit(f"{pitstop} is not an executable file (build it, or name one with --binary)")
-    parts = [args.only] if args.only else ["import", "plan", "serve"]
+    parts = [args.only] if args.only else ["import", "plan", "serve", "firstpolls"]
 
     # SIGTERM unwinds like Ctrl-C, so the cluster is stopped and removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
@@ -589,11 +672,12 @@ def main():
         pg.create("tmpl_fleet")
         run([pitstop, "import", fleet_json, "--db", pg.url("tmpl_fleet")], env=env)
         pg.freeze_template("tmpl_fleet")
-        if "plan" in parts or "serve" in parts:
+        if "plan" in parts or "serve" in parts or "firstpolls" in parts:
             progress("template tmpl_vms: the fleet and its VMs (pitstop import vms.csv) ...")
             pg.create("tmpl_vms", "tmpl_fleet")
             run([pitstop, "import", vms_csv, "--db", pg.url("tmpl_vms")], env=env)
             pg.freeze_template("tmpl_vms")
+        if "plan" in parts or "serve" in parts:
             progress("SQLite fleet.sqlite: the same fleet and VMs ...")
             fleet_db = os.path.join(work, "fleet.sqlite")
             remove_db(fleet_db)
@@ -605,7 +689,7 @@ def main():
               f"{os.cpu_count()} cores; {os.path.relpath(pitstop, ROOT) if pitstop.startswith(ROOT) else pitstop}", flush=True)
         print("server settings: " + ", ".join(f"{k}={v}" for k, v in SETTINGS.items()), flush=True)
         for part in parts:
-            {"import": import_part, "plan": plan_part, "serve": serve_part}[part](pg, pitstop, work, args, env, results)
+            {"import": import_part, "plan": plan_part, "serve": serve_part, "firstpolls": first_polls_part}[part](pg, pitstop, work, args, env, results)
             print("\n" + results[-1], flush=True)
         print(f"\nwhole run {time.perf_counter() - started:.0f} s", flush=True)
     finally:
