@@ -46,13 +46,6 @@ public struct SchedulerService: Sendable {
         self.store = store
     }
 
-    /// The whole fleet as the planner and checker see it, and each of its VMs' store key by its
-    /// position in the snapshot's `vms`.
-    static func keyedSnapshot(_ tx: any Repositories) throws -> (fleet: FleetSnapshot, keys: [VMKey]) {
-        let rows = try FleetRows(tx)
-        return (try rows.snapshot(), rows.keys)
-    }
-
     /// The fleet as read in a unit of work, before it becomes a snapshot: building that is pure
     /// work (a fifth of a second on a million VMs), which a unit of work can leave to a
     /// ``SideThread`` while it reads on.

@@ -442,7 +442,8 @@ extension SchedulerService.Scope {
         try f.sql("UPDATE vms SET update_domain = 2 WHERE name = 'web-0'")
         try f.raw.execute("DELETE FROM vms WHERE name = 'api-1'", checks: false)
         let (byKey, byName, positions) = try await f.database.read { tx in
-            let (fleet, keys) = try SchedulerService.keyedSnapshot(tx)
+            let rows = try SchedulerService.FleetRows(tx)
+            let (fleet, keys) = (try rows.snapshot(), rows.keys)
             let keyed = try tx.events.activePlan(fleetKeys: keys), named = try tx.events.activePlan()
             let check = { (plan: PlanColumns) in
                 Checker.check(plan: plan, fleet: fleet, campaigns: try tx.events.campaignTerms(), notices: try tx.notices.noticeKeys())
