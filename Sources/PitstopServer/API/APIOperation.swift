@@ -3,7 +3,7 @@
 // these values and `/openapi.json` is rendered from exactly these values, so the document and
 // the routes cannot drift apart.
 import Foundation
-public import Hummingbird
+import Hummingbird
 import PitstopCore
 public import PitstopService
 

@@ -2,8 +2,8 @@
 // and authorised by the operation's role before its handler runs, so a refused request reads no
 // body and writes nothing (no audit entry, no last-used stamp); the refusal goes to the log with
 // the caller's address.
-public import Hummingbird
-public import Logging
+import Hummingbird
+import Logging
 public import PitstopCore
 public import PitstopService
 
