@@ -121,16 +121,8 @@ struct PostgresColumnArrays: PostgresColumnReader {
     func lastText(ofColumn column: Int) throws -> String? {
         guard column < columns.count, remaining > 0 else { return nil }
         var bytes = columns[column].bytes
-        for _ in 1..<remaining {
-            guard let length = bytes.readInteger(as: Int32.self) else { throw PostgresSession.unreadable }
-            if length > 0, bytes.readSlice(length: Int(length)) == nil { throw PostgresSession.unreadable }
-        }
-        guard let length = bytes.readInteger(as: Int32.self) else { throw PostgresSession.unreadable }
-        guard length >= 0 else { return nil }
-        guard let value = bytes.readSlice(length: Int(length)), let text = PostgresBinary.text(columns[column].type, value) else {
-            throw PostgresSession.unreadable
-        }
-        return text
+        for _ in 1..<remaining { _ = try Self.element(&bytes) }
+        return try Self.element(&bytes).map { try Self.text(columns[column].type, $0) }
     }
 
     /// Moves to the next row; false when every row was read.
@@ -143,18 +135,27 @@ struct PostgresColumnArrays: PostgresColumnReader {
 
     /// The current row's next element: its type and bytes, nil for NULL.
     private mutating func next() throws -> (type: PostgresDataType, bytes: ByteBuffer?) {
-        guard column < columns.count, let length = columns[column].bytes.readInteger(as: Int32.self) else { throw PostgresSession.unreadable }
+        guard column < columns.count else { throw PostgresSession.unreadable }
         defer { column += 1 }
-        guard length >= 0 else { return (columns[column].type, nil) }
-        guard let value = columns[column].bytes.readSlice(length: Int(length)) else { throw PostgresSession.unreadable }
-        return (columns[column].type, value)
+        return (columns[column].type, try Self.element(&columns[column].bytes))
+    }
+
+    /// One length-prefixed element taken from the front of an array's bytes; nil for NULL.
+    private static func element(_ bytes: inout ByteBuffer) throws -> ByteBuffer? {
+        guard let length = bytes.readInteger(as: Int32.self) else { throw PostgresSession.unreadable }
+        guard length >= 0 else { return nil }
+        guard let value = bytes.readSlice(length: Int(length)) else { throw PostgresSession.unreadable }
+        return value
+    }
+
+    private static func text(_ type: PostgresDataType, _ value: ByteBuffer) throws -> String {
+        guard let text = PostgresBinary.text(type, value) else { throw PostgresSession.unreadable }
+        return text
     }
 
     mutating func text() throws -> String? {
         let (type, value) = try next()
-        guard let value else { return nil }
-        guard let text = PostgresBinary.text(type, value) else { throw PostgresSession.unreadable }
-        return text
+        return try value.map { try Self.text(type, $0) }
     }
 
     mutating func integer() throws -> Int64? {
