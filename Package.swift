@@ -78,6 +78,7 @@ let package = Package(
                 .embedInCode("../../Migrations/postgres/0001_schema.sql"),
                 .embedInCode("../../Migrations/postgres/0002_notice_compression.sql"),
                 .embedInCode("../../Migrations/postgres/0003_vm_checks_per_statement.sql"),
+                .embedInCode("../../Migrations/postgres/0004_fleet_names_from_vms.sql"),
             ],
             swiftSettings: upcoming
         ),

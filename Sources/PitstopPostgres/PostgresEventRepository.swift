@@ -179,17 +179,24 @@ struct PostgresEventRepository: EventRepository {
     }
 
     func activePlan(fleetKeys: [VMKey]?) throws -> PlanColumns {
-        // The VMs' own lifecycles first (a handful of rows), then every VM name by its key.
+        // The VMs' own lifecycles first (a handful of rows), then the names of the plan's VMs by key.
         var departed: [Int64: [Int64: EventStatus]] = [:]
         for row in try session.rows("SELECT wave, vm, status FROM vm_departures") {
             let (wave, vm, status) = try session.decode(row, (Int64, Int64, String).self)
             departed[wave, default: [:]][vm] = EventStatus(rawValue: status)
         }
-        let maxKey = try session.value("SELECT max(key) FROM vm_names", as: Int.self) ?? 0
-        var names = [String](repeating: "", count: maxKey + 1)
-        try session.forEachRow("SELECT key, name FROM vm_names") { row in
-            let (key, name) = try session.decode(row, (Int, String).self)
-            if key >= 0, key <= maxKey { names[key] = name }
+        // Every name by its key, in one scan, when there is an active plan to name: most names
+        // are the fleet's (postgres/0004), so a first plan, which has none, would read a million
+        // for nothing (a second). Reading only the active VMs' names instead took 2.6 s for a
+        // million of them, the keys gathered and hashed, against 0.3 s for the scan.
+        var names: [String] = []
+        if try session.value("SELECT EXISTS (SELECT 1 FROM waves w WHERE \(unescaped: EventRows.waveMayBeActive))", as: Bool.self) ?? true {
+            let maxKey = try session.value("SELECT greatest((SELECT max(key) FROM vms), (SELECT max(key) FROM vm_names))", as: Int.self) ?? 0
+            names = [String](repeating: "", count: maxKey + 1)
+            try session.forEachRow("SELECT key, name FROM \(unescaped: EventRows.Names.postgres.rawValue)") { row in
+                let (key, name) = try session.decode(row, (Int, String).self)
+                if key >= 0, key <= maxKey { names[key] = name }
+            }
         }
         var plan = PlanAssembler(names: names, fleetKeys: fleetKeys, departed: departed)
         names = []
@@ -320,7 +327,7 @@ enum PostgresEventRows {
     /// Hands each event `select` finds under `clauses` to `body` with its wave's and VM's keys.
     static func forEach(_ session: PostgresSession, _ sql: inout PostgresSQL, where clauses: [String], order: String,
                         _ body: (EventRecord, (wave: Int64, vm: Int64)) throws -> Void) throws {
-        sql.text = EventRows.select + (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: " AND ")) + "\nORDER BY " + order
+        sql.text = EventRows.select(names: .postgres) + (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: " AND ")) + "\nORDER BY " + order
         var reader = Reader()
         for row in try session.rows(sql.query) {
             let c = try session.decode(row, Columns.self)
@@ -344,7 +351,8 @@ enum PostgresEventRows {
     }
 }
 
-/// Writes a plan: one row per wave, each VM by its integer key (its name kept in `vm_names`),
+/// Writes a plan: one row per wave, each VM by its integer key (named by the fleet's row, or by
+/// `vm_names` once its VM left the fleet),
 /// and one (wave, VM) pair per event, as arrays of ``pairsPerStatement``.
 struct PostgresWaveWriter {
     let session: PostgresSession
@@ -481,29 +489,11 @@ struct PostgresWaveWriter {
         return out
     }
 
-    /// Keys the VMs written without one, and adds to `vm_names` the fleet's VMs in `regions`
-    /// that no plan named before (one statement, or none).
-    ///
-    /// Keys come from one counter, a VM keeps its key, and a VM that leaves the fleet retires
-    /// its row: so every row not retired is a VM of the fleet with a key, and two counts say
-    /// what is left to do. None such (the first plan after an import): no fleet key is in the
-    /// table, and a plain insert does without the conflict check that costs as much again
-    /// (1.4 s against 3.0 s for a million VMs). As many as the VMs with a key (a plan after
-    /// another on the same fleet): every VM is named, and nothing is inserted (the insert that
-    /// finds a million names there took 1.4 s; the counts take 0.1 s). Otherwise the insert
-    /// lets each name already there go. Plans hold the write lock, so no other writer adds a
-    /// name in between. SQLite keeps one `INSERT OR IGNORE`: its conflict check is the search
-    /// for the row's place, which it makes anyway (0.14 s for a million names already there).
+    /// Keys the VMs written without one (by another tool), so that a plan can name them; the
+    /// regions do not matter here. Names need no copy: a VM in the fleet is named by its row in
+    /// `vms` (postgres/0004). SQLite copies them to `vm_names` instead.
     func recordNames(inRegions regions: [String]) throws {
-        var sql = PostgresSQL()
-        let inRegions = try filter(toRegions: regions, &sql)
         try keyVMsWrittenWithoutKey()
-        let named = try session.value("SELECT count(*) FROM vm_names WHERE retired = 0", as: Int64.self) ?? 0
-        if named > 0, try session.value("SELECT count(*) FROM vms WHERE key IS NOT NULL", as: Int64.self) == named { return }
-        sql.text = """
-            INSERT INTO vm_names(key, name) SELECT v.key, v.name FROM vms v WHERE \(inRegions)v.key IS NOT NULL\(named == 0 ? "" : " ON CONFLICT DO NOTHING")
-            """
-        try session.execute(sql.query)
     }
 
     /// A condition on `vms v` that keeps the VMs of `regions`, to put before another; none
@@ -528,17 +518,9 @@ struct PostgresWaveWriter {
     /// a VM's key in the fleet, else the last key its name had when its VM left the fleet, else
     /// a new key for the name alone (retired: no VM in the fleet has it).
     private func intern(_ names: [String], into keys: inout [String: VMKey]) throws {
-        var inFleet: [(key: Int64, name: String)] = []
         for row in try session.rows("SELECT key, name FROM vms WHERE name = ANY(\(names)) AND key IS NOT NULL") {
             let (key, name) = try session.decode(row, (Int64, String).self)
             keys[name] = key
-            inFleet.append((key, name))
-        }
-        if !inFleet.isEmpty {
-            try session.execute("""
-                INSERT INTO vm_names(key, name) SELECT * FROM unnest(\(inFleet.map(\.key))::bigint[], \(inFleet.map(\.name))::text[])
-                ON CONFLICT DO NOTHING
-                """)
         }
         let left = names.filter { keys[$0] == nil }
         guard !left.isEmpty else { return }

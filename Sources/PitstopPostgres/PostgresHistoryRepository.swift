@@ -32,7 +32,7 @@ struct PostgresHistoryRepository: HistoryRepository {
     }
 
     private func read(_ sql: inout PostgresSQL, _ clauses: [String], order: String) throws -> [EventRecord] {
-        sql.text = HistoryRows.sql(clauses, order: order)
+        sql.text = HistoryRows.sql(clauses, order: order, names: .postgres)
         var reader = PostgresEventRows.Reader()
         return try session.rows(sql.query).map { row in
             var record = try reader.record(try session.decode(row, PostgresEventRows.Columns.self))

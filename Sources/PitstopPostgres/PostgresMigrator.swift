@@ -12,6 +12,7 @@ extension Migration {
         Migration(name: "0001_schema.sql", bytes: PackageResources._001_schema_sql),
         Migration(name: "0002_notice_compression.sql", bytes: PackageResources._002_notice_compression_sql),
         Migration(name: "0003_vm_checks_per_statement.sql", bytes: PackageResources._003_vm_checks_per_statement_sql),
+        Migration(name: "0004_fleet_names_from_vms.sql", bytes: PackageResources._004_fleet_names_from_vms_sql),
     ]
 }
 

@@ -73,20 +73,32 @@ extension PostgresStore {
                     throw PitstopError(.internal, "the audit chain did not arrive intact (\(chain.entries) entries, "
                         + "\(chain.firstBroken.map { "broken at entry \($0.seq)" } ?? "head \(chain.head?.hash.prefix(16) ?? "none")")); nothing was kept")
                 }
+                // SQLite names every VM a plan named in `vm_names`; here a VM still in the fleet
+                // is named by its row in `vms` (postgres/0004), so those rows go once counted.
+                try Self.dropNamesOfTheFleet(session)
                 let move = DatabaseMove(tables: copied.0, chain: chain)
                 return (move, try finish(repositories, move))
             }
         }
     }
 
-    /// The schema's tables and their columns, and each table's parents: the tables its foreign
-    /// keys refer to.
+    /// Drops from `vm_names` the rows of VMs in the fleet, whose names `vms` holds, as
+    /// postgres/0004 does; a row not retired whose VM is gone (none should be) is retired, so
+    /// that its name is still read.
+    private static func dropNamesOfTheFleet(_ session: PostgresSession) throws {
+        try session.execute("DELETE FROM vm_names n USING vms v WHERE n.retired = 0 AND v.key = n.key")
+        try session.execute("UPDATE vm_names SET retired = 1 WHERE retired = 0")
+    }
+
+    /// The schema's tables (not its views) and their columns, and each table's parents: the
+    /// tables its foreign keys refer to.
     private static func tables(_ session: PostgresSession) throws -> (columns: [(name: String, columns: [String])], parents: [String: Set<String>]) {
         var columns: [String: [String]] = [:]
         for row in try session.rows("""
-            SELECT table_name::text, column_name::text FROM information_schema.columns
-            WHERE table_schema = current_schema() AND table_name <> \(PostgresMigrator.table)
-            ORDER BY table_name, ordinal_position
+            SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c
+            JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+            WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> \(PostgresMigrator.table)
+            ORDER BY c.table_name, c.ordinal_position
             """) {
             let (table, column) = try session.decode(row, (String, String).self)
             columns[table, default: []].append(column)

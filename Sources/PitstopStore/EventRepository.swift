@@ -398,13 +398,24 @@ package enum EventRows {
     /// How many columns `select` has: a caller may add its own after them.
     package static let columns: Int32 = 19
 
-    package static let select = """
+    /// Where a wave's VM keys find their names (`key`, `name`): SQLite keeps every name a plan
+    /// gave in the table `vm_names`; PostgreSQL reads a VM in the fleet by its key in `vms`, and
+    /// those that left it in `vm_names`, through the view `vm_known_names` (postgres/0004).
+    package enum Names: String, Sendable {
+        case sqlite = "vm_names"
+        case postgres = "vm_known_names"
+    }
+
+    /// Every event's columns, its VM named through `names`.
+    package static func select(names: Names) -> String {
+        """
         SELECT w.public_id, w.campaign, k.name, w.region, w.availability_set, w.update_domain, p.fault_domain, w.kind,
                w.start_at, w.end_at, w.planned_at, \(status), \(approvedAt), \(actualStart), \(actualEnd),
                \(own("forced")), \(own("reason")), w.id, p.vm
-        FROM waves w JOIN wave_vms p ON p.wave = w.id JOIN vm_names k ON k.key = p.vm
+        FROM waves w JOIN wave_vms p ON p.wave = w.id JOIN \(names.rawValue) k ON k.key = p.vm
         LEFT JOIN vm_departures d ON d.wave = p.wave AND d.vm = p.vm
         """
+    }
 
     /// For each wave whose id `waves` selects, the lifecycles of its VMs and how many share each
     /// (`n`): the wave's own, for the VMs without a departure, and one row per departure.
@@ -444,7 +455,7 @@ package enum EventRows {
     /// 17 and 18 are its wave's and its VM's integer keys.
     static func forEach(_ db: Database, where clauses: [String], _ arguments: StatementArguments, extra: String = "",
                         order: String, _ body: (EventRecord, RawRows) throws -> Void) throws {
-        let sql = select + extra + (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: " AND ")) + "\nORDER BY " + order
+        let sql = select(names: .sqlite) + extra + (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: " AND ")) + "\nORDER BY " + order
         let statement = try db.cachedStatement(sql: sql)
         try statement.setArguments(arguments)
         let rows = RawRows(statement: statement, db: db)

@@ -39,7 +39,7 @@ struct SQLiteHistoryRepository: HistoryRepository {
     /// The subscription comes from the VM as it is now, else from its set: events keep no
     /// owner of their own, and a removed VM's set usually remains.
     private func read(_ clauses: [String], _ arguments: [any DatabaseValueConvertible], order: String) throws -> [EventRecord] {
-        let statement = try db.makeStatement(sql: HistoryRows.sql(clauses, order: order))
+        let statement = try db.makeStatement(sql: HistoryRows.sql(clauses, order: order, names: .sqlite))
         try statement.setArguments(StatementArguments(arguments))
         let rows = RawRows(statement: statement, db: db)
         var reader = EventRows.Reader(rows)
@@ -73,8 +73,8 @@ package enum HistoryRows {
 
     /// The subscription comes from the VM as it is now, else from its set: events keep no
     /// owner of their own, and a removed VM's set usually remains.
-    package static func sql(_ clauses: [String], order: String) -> String {
-        EventRows.select.replacingOccurrences(of: "\nFROM", with: ", COALESCE(v.subscription, s.subscription)\nFROM") + """
+    package static func sql(_ clauses: [String], order: String, names: EventRows.Names) -> String {
+        EventRows.select(names: names).replacingOccurrences(of: "\nFROM", with: ", COALESCE(v.subscription, s.subscription)\nFROM") + """
 
             LEFT JOIN vms v ON v.name = k.name LEFT JOIN availability_sets s ON s.name = w.availability_set
             \(clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")) ORDER BY \(order)

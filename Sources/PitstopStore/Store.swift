@@ -186,7 +186,8 @@ public protocol EventRepository {
     /// Cancels the campaign's scheduled events; returns how many.
     func cancelScheduledEvents(ofCampaign id: String) throws -> Int
     /// Keys the VMs another tool wrote without a key, and records key -> name for the VMs of
-    /// `regions` that no plan named before: what a wave's VMs are read by. A plan may call it
+    /// `regions` that no plan named before: what a wave's VMs are read by (SQLite; PostgreSQL
+    /// reads a fleet VM's name from the fleet, and only keys). A plan may call it
     /// before its events are known (it does, while it plans on another thread); inserting
     /// the events then records only the regions this left out.
     func recordNames(inRegions regions: [String]) throws -> RecordedNames

@@ -92,7 +92,9 @@ struct PlanUnderFireCLITests {
         #expect(written["wave_vms"] == sets * vmsPerSet, "\(written)")
         #expect(written["waves"] == LinkedFleet(sets: sets, vmsPerSet: vmsPerSet).waves, "\(written)")
         #expect(written["notices"] == 4, "\(written)")
-        #expect(written["vm_names"] == sets * vmsPerSet, "\(written)")
+        // SQLite copies each planned VM's name to `vm_names`; PostgreSQL names a VM in the fleet
+        // by its row in `vms` (postgres/0004).
+        #expect(written["vm_names"] == (engine == .postgres ? 0 : sets * vmsPerSet), "\(written)")
         let planned = try box.ok("audit", "--action", "campaign.planned", "--format", "json").jsonObject()["entries"] as? [[String: Any]]
         #expect(planned?.count == 1)
         let afterwards = try box.run("check")

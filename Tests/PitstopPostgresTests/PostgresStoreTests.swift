@@ -156,14 +156,26 @@ struct PostgresStoreTests {
                                           900, 300, 2592000, 'kernel', '2026-12-08T10:00:00Z', '2026-12-08T11:00:00Z');
             INSERT INTO notices(campaign, subscription, recipients, subject, body, queued_at, first_start)
             VALUES ('c-1', 'sub-a', '["ops@example.com"]', 'Planned reboot', repeat('web-0, web-1, ', 20000), '2026-12-01T09:00:00Z', '2026-12-08T10:00:00Z');
+            INSERT INTO waves(id, public_id, campaign, kind, region, availability_set, update_domain, start_at, end_at, planned_at)
+            VALUES (1, 'w-1', 'c-1', 'reboot', 'eastus', 'web', 0, 1796724000, 1796725800, 1796115600),
+                   (2, 'w-2', 'c-1', 'reboot', 'eastus', 'web', 1, 1796726100, 1796727900, 1796115600);
+            INSERT INTO wave_vms VALUES (1, 1, 0), (1, 9, 0), (2, 2, 1);
+            INSERT INTO vm_names VALUES (1, 'web-0', 0), (2, 'web-1', 0), (9, 'gone-0', 1);
             """)
         return (url, database)
     }
 
-    /// Every row of every table of the first release, as text, in a stable order.
+    /// The first release's plan as read: each event's id, its VM's name, its wave.
+    static func firstReleaseEvents(_ store: PostgresStore) async throws -> [String] {
+        try await store.read { tx in try tx.events.events(.all).map { "\($0.event.id) \($0.event.vm) \($0.event.wave)" } }
+    }
+
+    /// Every row of every table of the first release, as text, in a stable order; but
+    /// `vm_names`, which postgres/0004 keeps for VMs gone from the fleet only.
     static func firstReleaseRows(_ database: String) throws -> String {
         let tables = try PostgresServer.psql(database: database, """
-            SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'pitstop_migrations'
+            SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables
+            WHERE schemaname = 'public' AND tablename NOT IN ('pitstop_migrations', 'vm_names')
             """).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
         return try tables.map { table in
             try "\(table): " + PostgresServer.psql(database: database, "SELECT coalesce(string_agg(t::text, ' | ' ORDER BY t::text), '') FROM \(table) t")
@@ -179,6 +191,10 @@ struct PostgresStoreTests {
         defer { store.close() }
         #expect(try await store.appliedMigrations() == Migration.postgres.map(\.name))
         #expect(try Self.firstReleaseRows(database) == before)
+        // Its plan reads the same: the names of VMs in the fleet now come from the fleet, and
+        // `vm_names` keeps the one that left it.
+        #expect(try await Self.firstReleaseEvents(store) == ["w-1/gone-0 gone-0 w-1", "w-1/web-0 web-0 w-1", "w-2/web-1 web-1 w-2"])
+        #expect(try PostgresServer.psql(database: database, "SELECT key, name, retired FROM vm_names") == "9|gone-0|1\n")
         // The store reads what the first release wrote.
         let (vms, notices) = try await store.read { tx in (try tx.vms.count(in: .all), try tx.notices.notices(campaign: "c-1")) }
         #expect(vms == 3)
@@ -228,7 +244,7 @@ struct PostgresStoreTests {
     func vmChecksPerStatement() async throws {
         let (store, database) = try await Self.referencesFleet()
         defer { store.close() }
-        let many = "SELECT 'vm-' || i, 'r1', 's1', 'web', i % 3, i % 2, i FROM generate_series(1, 5000) AS i"
+        let many = "SELECT 'vm-' || i, 'r1', 's1', 'web', i % 3, i % 2, 100000 + i FROM generate_series(1, 5000) AS i"
         let columns = "INSERT INTO vms(name, region, subscription, availability_set, update_domain, fault_domain, key) "
         Self.refused(database, columns + many + " UNION ALL SELECT 'bad', 'mars', 's1', NULL, NULL, NULL, 9001",
                      saying: "a VM names a region, subscription or availability set that does not exist")
