@@ -66,6 +66,20 @@ struct PostgresCells: PostgresColumnReader {
         return try decoded(cell, Int64.self)
     }
 
+    /// The next column, an array of integers (as `array_agg` of an integer column gives), in
+    /// order; NULL elements are nil, a NULL array has none.
+    mutating func integers() throws -> [Int64?] {
+        var (type, count, bytes) = try PostgresColumnArrays.array(try next())
+        var out: [Int64?] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let element = try PostgresColumnArrays.element(&bytes) else { out.append(nil); continue }
+            guard let value = PostgresBinary.integer(type, element) else { throw PostgresSession.unreadable }
+            out.append(value)
+        }
+        return out
+    }
+
     private func decoded<T: PostgresDecodable>(_ cell: PostgresCell, _ type: T.Type) throws -> T {
         do { return try cell.decode(T.self) } catch { throw PostgresSession.unreadable }
     }
@@ -94,26 +108,29 @@ struct PostgresColumnArrays: PostgresColumnReader {
         var columns: [Column] = []
         var length: Int?
         for cell in row {
-            guard var bytes = cell.bytes else {
-                columns.append(Column(type: cell.dataType, bytes: ByteBuffer()))
-                length = length ?? 0
-                continue
-            }
-            // Dimensions, has-nulls flag, element type; then each dimension's length and lower bound.
-            guard cell.format == .binary, let dimensions = bytes.readInteger(as: Int32.self), bytes.readInteger(as: Int32.self) != nil,
-                  let type = bytes.readInteger(as: UInt32.self), dimensions <= 1 else { throw PostgresSession.unreadable }
-            var count = 0
-            if dimensions == 1 {
-                guard let n = bytes.readInteger(as: Int32.self), bytes.readInteger(as: Int32.self) != nil, n >= 0 else { throw PostgresSession.unreadable }
-                count = Int(n)
-            }
-            guard length == nil || length == count else { throw PostgresSession.unreadable }
-            length = count
-            columns.append(Column(type: PostgresDataType(type), bytes: bytes))
+            let array = try Self.array(cell)
+            guard length == nil || length == array.count || cell.bytes == nil else { throw PostgresSession.unreadable }
+            length = cell.bytes == nil ? length ?? 0 : array.count
+            columns.append(Column(type: array.type, bytes: array.elements))
         }
         self.columns = columns
         remaining = length ?? 0
         column = columns.count
+    }
+
+    /// A one-dimensional array cell taken apart: its elements' type, how many, and their bytes
+    /// (each length-prefixed, see ``element(_:)``). A NULL array has no elements.
+    static func array(_ cell: PostgresCell) throws -> (type: PostgresDataType, count: Int, elements: ByteBuffer) {
+        guard var bytes = cell.bytes else { return (cell.dataType, 0, ByteBuffer()) }
+        // Dimensions, has-nulls flag, element type; then each dimension's length and lower bound.
+        guard cell.format == .binary, let dimensions = bytes.readInteger(as: Int32.self), bytes.readInteger(as: Int32.self) != nil,
+              let type = bytes.readInteger(as: UInt32.self), dimensions <= 1 else { throw PostgresSession.unreadable }
+        var count = 0
+        if dimensions == 1 {
+            guard let n = bytes.readInteger(as: Int32.self), bytes.readInteger(as: Int32.self) != nil, n >= 0 else { throw PostgresSession.unreadable }
+            count = Int(n)
+        }
+        return (PostgresDataType(type), count, bytes)
     }
 
     /// The last row's element of `column` as text, without reading the rows before it: their
@@ -141,7 +158,7 @@ struct PostgresColumnArrays: PostgresColumnReader {
     }
 
     /// One length-prefixed element taken from the front of an array's bytes; nil for NULL.
-    private static func element(_ bytes: inout ByteBuffer) throws -> ByteBuffer? {
+    static func element(_ bytes: inout ByteBuffer) throws -> ByteBuffer? {
         guard let length = bytes.readInteger(as: Int32.self) else { throw PostgresSession.unreadable }
         guard length >= 0 else { return nil }
         guard let value = bytes.readSlice(length: Int(length)) else { throw PostgresSession.unreadable }
