@@ -195,7 +195,9 @@ struct PostgresEventRepository: EventRepository {
             names = [String](repeating: "", count: maxKey + 1)
             // As one row of two arrays: a million names as rows, each a message with its cells
             // decoded, took a second of the client's time.
-            let query: PostgresQuery = "SELECT array_agg(key), array_agg(name) FROM \(unescaped: EventRows.Names.postgres.rawValue)"
+            let query: PostgresQuery = """
+                SELECT array_agg(key), array_agg(name) FROM \(unescaped: EventRows.Names.postgres.rawValue) WHERE key IS NOT NULL
+                """
             guard let row = try session.rows(query).first else { throw PostgresSession.unreadable }
             var columns = try PostgresColumnArrays(row)
             while columns.nextRow() {

@@ -7,7 +7,8 @@ import PostgresNIO
 
 /// What a move copied, and the audit chain as it arrived.
 public struct DatabaseMove: Sendable {
-    /// Each table and its rows, in the order copied (parents first).
+    /// Each table and its rows copied, in the order copied (parents first): all the source's,
+    /// but for `vm_names`, whose rows of VMs still in the fleet PostgreSQL does not keep.
     public var tables: [(name: String, rows: Int)]
     /// The chain walked in PostgreSQL after the copy: intact, with the source's entries and head.
     public var chain: ChainCheck
@@ -15,7 +16,7 @@ public struct DatabaseMove: Sendable {
 
 extension PostgresStore {
     /// Copies every row of `source` into this database, which must hold no data yet, and checks
-    /// it arrived before committing: the same count of rows in every table, the audit chain
+    /// it arrived before committing: the rows copied there in every table, the audit chain
     /// intact with the source's length and head. `finish` then runs in the same transaction
     /// (the caller records the move in the audit log); `progress` gets each table and its rows
     /// copied so far.
@@ -49,7 +50,9 @@ extension PostgresStore {
                                 + "PostgreSQL's has (\(table.columns.joined(separator: ", "))); nothing was copied")
                         }
                         var rows = 0
+                        let kept = Self.keeps(table.name, columns: table.columns)
                         try stored.forEachRow(of: table.name, columns: table.columns) { values in
+                            if let kept, !kept(values) { return }
                             try session.copyRow(into: table.name, columns: table.columns, values)
                             rows += 1
                             if rows % 100_000 == 0 { progress?(table.name, rows) }
@@ -73,21 +76,18 @@ extension PostgresStore {
                     throw PitstopError(.internal, "the audit chain did not arrive intact (\(chain.entries) entries, "
                         + "\(chain.firstBroken.map { "broken at entry \($0.seq)" } ?? "head \(chain.head?.hash.prefix(16) ?? "none")")); nothing was kept")
                 }
-                // SQLite names every VM a plan named in `vm_names`; here a VM still in the fleet
-                // is named by its row in `vms` (postgres/0004), so those rows go once counted.
-                try Self.dropNamesOfTheFleet(session)
                 let move = DatabaseMove(tables: copied.0, chain: chain)
                 return (move, try finish(repositories, move))
             }
         }
     }
 
-    /// Drops from `vm_names` the rows of VMs in the fleet, whose names `vms` holds, as
-    /// postgres/0004 does; a row not retired whose VM is gone (none should be) is retired, so
-    /// that its name is still read.
-    private static func dropNamesOfTheFleet(_ session: PostgresSession) throws {
-        try session.execute("DELETE FROM vm_names n USING vms v WHERE n.retired = 0 AND v.key = n.key")
-        try session.execute("UPDATE vm_names SET retired = 1 WHERE retired = 0")
+    /// Which of a source table's rows this schema keeps, if not all: SQLite names every VM a
+    /// plan named in `vm_names`, PostgreSQL only those that left the fleet, a VM in the fleet
+    /// being named by its row in `vms` (postgres/0004).
+    private static func keeps(_ table: String, columns: [String]) -> (([String?]) -> Bool)? {
+        guard table == "vm_names", let retired = columns.firstIndex(of: "retired") else { return nil }
+        return { $0[retired] == "1" }
     }
 
     /// The schema's tables (not its views) and their columns, and each table's parents: the

@@ -68,9 +68,11 @@ struct MigrateCLITests {
         let sourceTables = try sqlite(box.db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'pitstop_migrations' ORDER BY name")
             .split(separator: "\n").map(String.init)
         #expect(tables.compactMap { $0["name"] as? String }.sorted() == sourceTables)
+        // (`vm_names` there keeps only the VMs gone from the fleet: postgres/0004.)
         for table in tables {
             let name = try #require(table["name"] as? String)
-            let rows = try sqlite(box.db, "SELECT count(*) FROM \(name)").trimmingCharacters(in: .whitespacesAndNewlines)
+            let rows = try sqlite(box.db, "SELECT count(*) FROM \(name)\(name == "vm_names" ? " WHERE retired = 1" : "")")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
             #expect("\(table["rows"] as? Int ?? -1)" == rows, "\(name)")
         }
         let entries = Int(try sqlite(box.db, "SELECT count(*) FROM audit_log").trimmingCharacters(in: .whitespacesAndNewlines))!

@@ -201,6 +201,20 @@ struct PostgresStoreTests {
         #expect(notices.map(\.body) == [String(repeating: "web-0, web-1, ", count: 20000)])
     }
 
+    /// Every read of events names their VMs through `vm_known_names`: one VM's poll must find
+    /// its name by the key's index, not by scanning the fleet (a WHERE in a branch of the view
+    /// keeps PostgreSQL from flattening it, and the join then reads every VM: 145 ms a poll at a
+    /// million VMs). Scans are priced out of reach, so the plan shows whether an index can serve.
+    @Test("a VM's name is found by its key through the index, not by a scan of the fleet")
+    func namesFoundByKey() async throws {
+        let url = try PostgresServer.freshDatabase()
+        try PostgresStore.open(PostgresLocation(url: url)).close()
+        let plan = try PostgresServer.psql(database: PostgresServer.databaseName(of: url), """
+            SET enable_seqscan = off; EXPLAIN SELECT k.name FROM wave_vms p JOIN vm_known_names k ON k.key = p.vm WHERE p.wave = 1
+            """)
+        #expect(plan.contains("vms_by_key") && plan.contains("vm_names_pkey"), "\(plan)")
+    }
+
     @Test("a notice's body is stored compressed with LZ4 when the server has it")
     func noticeBodiesLZ4() async throws {
         let (url, database) = try Self.firstReleaseDatabase()
