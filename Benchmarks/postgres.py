@@ -25,7 +25,9 @@ regions; Benchmarks/generate-fleet.py, without windows).
             with the VMs imported by Pitstop) against the same command on SQLite (a fresh copy
             of a SQLite file with the same fleet and VMs, imported by Pitstop), interleaved,
             three runs each, medians. Target: PostgreSQL at most 2x SQLite. Checked: both plans
-            have the same number of waves and (wave, VM) pairs.
+            have the same number of waves and (wave, VM) pairs. After each plan (untimed in
+            the plan's figure), `pitstop check` of it is timed on both: it reads the whole
+            active plan and the fleet (no target; printed with its ratio).
   serve     `GET /metadata/scheduledevents?api-version=2020-07-01` (header `Metadata: true`)
             served by two `pitstop serve --no-throttle` processes on one PostgreSQL database
             (a copy of the template with VMs) against one `pitstop serve --no-throttle` on
@@ -379,10 +381,13 @@ def plan_part(pg, pitstop, work, args, env, results):
     run(["sqlite3", "-bail", fleet_db, "PRAGMA wal_checkpoint(TRUNCATE);"])
     sizes = {}
 
+    checks = {"postgres": [], "sqlite": []}
+
     def pg_run():
         pg.create("bench_plan", "tmpl_vms")
         r = pg.timed([pitstop, "plan", "--kind", "reboot", "--db", pg.url("bench_plan")], "bench_plan", env=env)
         sizes["postgres"] = pg.value("bench_plan", "SELECT (SELECT count(*) FROM waves) || ' ' || (SELECT count(*) FROM wave_vms)")
+        checks["postgres"].append(pg.timed([pitstop, "check", "--db", pg.url("bench_plan")], "bench_plan", env=env))
         pg.drop("bench_plan")
         return r
 
@@ -392,6 +397,8 @@ def plan_part(pg, pitstop, work, args, env, results):
         r = measure([pitstop, "plan", "--kind", "reboot", "--db", planned_db], env=env, ok=(0,))
         sizes["sqlite"] = run(["sqlite3", "-bail", planned_db,
                                "SELECT (SELECT count(*) FROM waves) || ' ' || (SELECT count(*) FROM wave_vms)"]).strip()
+        run(["sqlite3", "-bail", planned_db, "PRAGMA wal_checkpoint(TRUNCATE);"])
+        checks["sqlite"].append((measure([pitstop, "check", "--db", planned_db], env=env, ok=(0,)), 0.0))
         remove_db(planned_db)
         return r, 0.0
 
@@ -416,6 +423,15 @@ def plan_part(pg, pitstop, work, args, env, results):
         f"runs {spread(r[0].wall for r in samples['postgres'])}\n"
         f"         ratio {ratio:4.2f} (target <= 2: {verdict(ratio <= 2)})   plan on both: {waves:,} waves, {pairs:,} (wave, VM) pairs"
         + ("" if sizes["postgres"] == sizes["sqlite"] else f"   DIFFERENT on PostgreSQL: {sizes['postgres']} (waves, pairs)"))
+    check_wall = {n: statistics.median(r[0].wall for r in checks[n]) for n in names}
+    check_cpu = {n: statistics.median(r[0].cpu for r in checks[n]) for n in names}
+    check_server = statistics.median(r[1] for r in checks["postgres"])
+    results.append(
+        f"check    pitstop check of that plan ({pairs:,} events against every rule), after each plan, median of {args.runs}:\n"
+        f"         SQLite      {check_wall['sqlite']:6.2f} s (CPU {check_cpu['sqlite']:5.2f} s)   runs {spread(r[0].wall for r in checks['sqlite'])}\n"
+        f"         PostgreSQL  {check_wall['postgres']:6.2f} s (client CPU {check_cpu['postgres']:5.2f} s, server CPU {check_server:5.2f} s)   "
+        f"runs {spread(r[0].wall for r in checks['postgres'])}\n"
+        f"         ratio {check_wall['postgres'] / check_wall['sqlite']:4.2f} (no target)")
 
 
 # -- serve -----------------------------------------------------------------------------------
@@ -689,8 +705,10 @@ def main():
               f"{os.cpu_count()} cores; {os.path.relpath(pitstop, ROOT) if pitstop.startswith(ROOT) else pitstop}", flush=True)
         print("server settings: " + ", ".join(f"{k}={v}" for k, v in SETTINGS.items()), flush=True)
         for part in parts:
+            printed = len(results)
             {"import": import_part, "plan": plan_part, "serve": serve_part, "firstpolls": first_polls_part}[part](pg, pitstop, work, args, env, results)
-            print("\n" + results[-1], flush=True)
+            for result in results[printed:]:
+                print("\n" + result, flush=True)
         print(f"\nwhole run {time.perf_counter() - started:.0f} s", flush=True)
     finally:
         pg.stop(keep=args.keep)
