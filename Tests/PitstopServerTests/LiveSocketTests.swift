@@ -117,9 +117,10 @@ import Testing
         fixture.clock.now = fixture.start(fixture.webUD0) - 15 * 60
         // Polls every half second for more than twice the idle timeout: each request is
         // activity. (A two-second timeout was once outlasted by one gap on a machine loaded by
-        // the whole suite: five leaves room.)
+        // the whole suite: five leaves room. An answer, too, once took longer than the default
+        // ten seconds to arrive there: a minute to see each.)
         try await withLiveServer(fixture, limit: nil, idleTimeout: .seconds(5)) { port in
-            let connection = try await KeptAliveConnection(port: port, from: "127.0.0.2")
+            let connection = try await KeptAliveConnection(port: port, from: "127.0.0.2", receiveTimeout: 60)
             let poll = requestText(path: eventsPath, headers: [("Metadata", "true")])
             for _ in 0..<24 {
                 try await connection.send([poll])
