@@ -71,6 +71,15 @@ extension PostgresStore {
                         throw PitstopError(.internal, "\(table): \(rows) rows were copied but \(stored) arrived; nothing was kept")
                     }
                 }
+                // Every planned VM is named here, by the fleet or by the names of VMs that left
+                // it: a name SQLite kept for a VM its fleet lost outside Pitstop would be lost.
+                let unnamed = try session.value("""
+                    SELECT count(*) FROM wave_vms p WHERE NOT EXISTS (SELECT 1 FROM \(unescaped: EventRows.Names.postgres.rawValue) k WHERE k.key = p.vm)
+                    """, as: Int.self) ?? 0
+                guard unnamed == 0 else {
+                    throw PitstopError(.conflict, "\(unnamed) planned event\(unnamed == 1 ? " names" : "s name") a VM key that neither the fleet nor the names of removed VMs hold; "
+                        + "the SQLite database was changed outside Pitstop (`pitstop check` on it shows what its plan reads); nothing was copied")
+                }
                 let chain = try repositories.audit.verifyChain()
                 guard chain.ok, chain.entries == copied.1.entries, chain.head == copied.1.head else {
                     throw PitstopError(.internal, "the audit chain did not arrive intact (\(chain.entries) entries, "

@@ -141,6 +141,18 @@ struct MigrateCLITests {
         #expect(!FileManager.default.fileExists(atPath: box.path("missing.sqlite")))
         #expect(try isEmpty())
 
+        // A planned VM gone from the fleet behind Pitstop's back, its name left unretired (SQLite
+        // still reads it from `vm_names`; PostgreSQL keeps only retired names there): refused,
+        // rather than losing the VM's events on the way.
+        _ = try sqlite(box.db, """
+            PRAGMA foreign_keys = OFF; DROP TRIGGER vms_retire_name; DELETE FROM vms WHERE name = 'web-2';
+            """)
+        let unnamed = try box.runRaw(["migrate", "--from", box.db, "--to", target])
+        #expect(unnamed.status == 2, "\(unnamed)")
+        #expect(unnamed.stderr.contains("1 planned event names a VM key that neither the fleet nor the names of removed VMs hold")
+                && unnamed.stderr.contains("nothing was copied"), "\(unnamed)")
+        #expect(try isEmpty())
+
         // An entry edited behind Pitstop's back: the chain cannot be verified on arrival.
         _ = try sqlite(box.db, """
             DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'mallory' WHERE seq = 2;
