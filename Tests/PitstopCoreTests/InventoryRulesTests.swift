@@ -141,6 +141,19 @@ import Testing
         let text = "line\nbreak \"quoted\" \\ tab\t \u{1} é"
         let root = try JSONParser.parse(Array(JSONText.quote(text).utf8))
         #expect(root.value == .string(text))
+        // Every ASCII character alone, and beside text that needs no escape.
+        for byte in UInt8(0)..<0x80 {
+            for text in [String(decoding: [byte], as: UTF8.self), "東京-" + String(decoding: [byte], as: UTF8.self) + "-ß 🚀"] {
+                #expect(try JSONParser.parse(Array(JSONText.quote(text).utf8)).value == .string(text), "\(byte)")
+            }
+        }
+    }
+
+    @Test func quotingEscapesOnlyWhatJSONRequires() {
+        #expect(JSONText.quote("a\"b\\c\nd\re\tf\u{1}g\u{1F}h\u{7F}") == #""a\"b\\c\nd\re\tf\u0001g\u001fh\#u{7F}""#)
+        #expect(JSONText.quote("東京-ß 🚀") == "\"東京-ß 🚀\"")
+        #expect(JSONText.quote("") == "\"\"")
+        #expect(JSONText.quote(nil) == "null")
     }
 }
 
