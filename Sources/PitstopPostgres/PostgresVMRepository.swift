@@ -204,6 +204,8 @@ final class PostgresVMCopyWriter: VMWriting {
     private var vms: [String: Compact] = [:]
     private var places: [Place] = []
     private var placeIndex: [Place: Int32] = [:]
+    /// The place of the VM kept last.
+    private var lastPlace: Int32?
     /// Addresses stored or copied, with their VM's name.
     private var addresses: [String: String] = [:]
 
@@ -217,17 +219,28 @@ final class PostgresVMCopyWriter: VMWriting {
     }
 
     func insertIfAbsent(_ vm: VirtualMachine) throws -> Bool {
-        guard vms[vm.name] == nil else { return false }
-        if let address = vm.ipAddress, addresses[address] != nil {
-            throw PitstopError(.conflict, ConstraintRefusal.ipAddressTaken.message)
+        // One hash of the name for a VM not seen before (nearly all of an import's): stored at
+        // once, and the one it replaced put back in the rare case there was one. Hashing was a
+        // fifth of an import's CPU on this thread.
+        if let before = vms.updateValue(compact(vm), forKey: vm.name) {
+            vms[vm.name] = before
+            return false
         }
-        let key = try keys.next { try PostgresVMWriter.claimKeys($0, in: session) }
-        try session.copyRow(into: "vms", columns: Self.columns, [
-            vm.name, vm.region, vm.subscription, vm.availabilitySet, vm.updateDomain.map(String.init),
-            vm.faultDomain.map(String.init), vm.ipAddress, String(key),
-        ])
-        keys.take()
-        remember(vm)
+        do {
+            if let address = vm.ipAddress, addresses[address] != nil {
+                throw PitstopError(.conflict, ConstraintRefusal.ipAddressTaken.message)
+            }
+            let key = try keys.next { try PostgresVMWriter.claimKeys($0, in: session) }
+            try session.copyRow(into: "vms", columns: Self.columns, [
+                vm.name, vm.region, vm.subscription, vm.availabilitySet, vm.updateDomain.map(String.init),
+                vm.faultDomain.map(String.init), vm.ipAddress, String(key),
+            ])
+            keys.take()
+        } catch {
+            vms[vm.name] = nil
+            throw error
+        }
+        if let address = vm.ipAddress { addresses[address] = vm.name }
         return true
     }
 
@@ -248,17 +261,26 @@ final class PostgresVMCopyWriter: VMWriting {
     }
 
     private func remember(_ vm: VirtualMachine) {
+        vms[vm.name] = compact(vm)
+        if let address = vm.ipAddress { addresses[address] = vm.name }
+    }
+
+    /// `vm` as kept here, its place added to `places` if new. Inventories often list a set's
+    /// VMs together, so the place is first compared with the last one's, then looked up.
+    private func compact(_ vm: VirtualMachine) -> Compact {
         let place = Place(region: vm.region, subscription: vm.subscription, availabilitySet: vm.availabilitySet)
         let index: Int32
-        if let known = placeIndex[place] {
+        if let last = lastPlace, places[Int(last)] == place {
+            index = last
+        } else if let known = placeIndex[place] {
             index = known
         } else {
             index = Int32(places.count)
             places.append(place)
             placeIndex[place] = index
         }
-        vms[vm.name] = Compact(place: index, updateDomain: Int32(vm.updateDomain ?? -1), faultDomain: Int32(vm.faultDomain ?? -1),
-                               ipAddress: vm.ipAddress)
-        if let address = vm.ipAddress { addresses[address] = vm.name }
+        lastPlace = index
+        return Compact(place: index, updateDomain: Int32(vm.updateDomain ?? -1), faultDomain: Int32(vm.faultDomain ?? -1),
+                       ipAddress: vm.ipAddress)
     }
 }
