@@ -27,7 +27,9 @@ regions; Benchmarks/generate-fleet.py, without windows).
             three runs each, medians. Target: PostgreSQL at most 2x SQLite. Checked: both plans
             have the same number of waves and (wave, VM) pairs. After each plan (untimed in
             the plan's figure), `pitstop check` of it is timed on both: it reads the whole
-            active plan and the fleet (no target; printed with its ratio).
+            active plan and the fleet (no target; printed with its ratio). In the first round
+            only, `pitstop upcoming --within 90d --format json` of the whole plan is timed once
+            on each (no target): the largest listing, every event rendered.
   serve     `GET /metadata/scheduledevents?api-version=2020-07-01` (header `Metadata: true`)
             served by two `pitstop serve --no-throttle` processes on one PostgreSQL database
             (a copy of the template with VMs) against one `pitstop serve --no-throttle` on
@@ -382,12 +384,18 @@ def plan_part(pg, pitstop, work, args, env, results):
     sizes = {}
 
     checks = {"postgres": [], "sqlite": []}
+    # `upcoming --format json` of the whole plan, once on each engine (the first round): the
+    # largest listing an operator asks for, a million events rendered.
+    listings = {}
+    listing = [pitstop, "upcoming", "--within", "90d", "--format", "json"]
 
     def pg_run():
         pg.create("bench_plan", "tmpl_vms")
         r = pg.timed([pitstop, "plan", "--kind", "reboot", "--db", pg.url("bench_plan")], "bench_plan", env=env)
         sizes["postgres"] = pg.value("bench_plan", "SELECT (SELECT count(*) FROM waves) || ' ' || (SELECT count(*) FROM wave_vms)")
         checks["postgres"].append(pg.timed([pitstop, "check", "--db", pg.url("bench_plan")], "bench_plan", env=env))
+        if "postgres" not in listings:
+            listings["postgres"] = pg.timed(listing + ["--db", pg.url("bench_plan")], "bench_plan", env=env)
         pg.drop("bench_plan")
         return r
 
@@ -399,6 +407,8 @@ def plan_part(pg, pitstop, work, args, env, results):
                                "SELECT (SELECT count(*) FROM waves) || ' ' || (SELECT count(*) FROM wave_vms)"]).strip()
         run(["sqlite3", "-bail", planned_db, "PRAGMA wal_checkpoint(TRUNCATE);"])
         checks["sqlite"].append((measure([pitstop, "check", "--db", planned_db], env=env, ok=(0,)), 0.0))
+        if "sqlite" not in listings:
+            listings["sqlite"] = (measure(listing + ["--db", planned_db], env=env, ok=(0,)), 0.0)
         remove_db(planned_db)
         return r, 0.0
 
@@ -432,6 +442,12 @@ def plan_part(pg, pitstop, work, args, env, results):
         f"         PostgreSQL  {check_wall['postgres']:6.2f} s (client CPU {check_cpu['postgres']:5.2f} s, server CPU {check_server:5.2f} s)   "
         f"runs {spread(r[0].wall for r in checks['postgres'])}\n"
         f"         ratio {check_wall['postgres'] / check_wall['sqlite']:4.2f} (no target)")
+    lp, ls = listings["postgres"], listings["sqlite"][0]
+    results.append(
+        f"upcoming pitstop upcoming --within 90d --format json of that plan (its events within 90 days), in the first round, once:\n"
+        f"         SQLite      {ls.wall:6.2f} s (CPU {ls.cpu:5.2f} s, peak {ls.mb:.0f} MB)\n"
+        f"         PostgreSQL  {lp[0].wall:6.2f} s (client CPU {lp[0].cpu:5.2f} s, server CPU {lp[1]:5.2f} s, peak {lp[0].mb:.0f} MB)\n"
+        f"         ratio {lp[0].wall / ls.wall:4.2f} (no target)")
 
 
 # -- serve -----------------------------------------------------------------------------------
