@@ -105,7 +105,8 @@ struct PostgresEventRepository: EventRepository {
     }
 
     func recordNames(inRegions regions: [String]) throws -> RecordedNames {
-        try PostgresWaveWriter(session: session).recordNames(inRegions: regions)
+        // A VM in the fleet is named by its row in `vms` (postgres/0004): only keys are given.
+        try PostgresWaveWriter(session: session).keyVMsWrittenWithoutKey()
         return RecordedNames(regions: Set(regions))
     }
 
@@ -493,12 +494,12 @@ struct PostgresWaveWriter {
     }
 
     /// Each event's VM key: the one the caller read with the fleet, else the fleet's by name
-    /// (read for the plan's regions at once), else ``intern(_:)``'s. Records the names of the
-    /// events' VMs first, but for the regions `recorded` covers.
+    /// (read for the plan's regions at once), else ``intern(_:)``'s. First keys the VMs written
+    /// without one, unless `recorded` says this unit of work did for the plan's regions.
     private func keys(of events: [PlannedEvent], given keys: [VMKey]?, recorded: RecordedNames?) throws -> [VMKey] {
         let regions = WaveWriter.regions(of: events)
         let unrecorded = regions.filter { recorded?.regions.contains($0) != true }
-        if !unrecorded.isEmpty { try recordNames(inRegions: unrecorded) }
+        if !unrecorded.isEmpty { try keyVMsWrittenWithoutKey() }
         var known: [String: VMKey] = [:]
         if keys == nil {
             known.reserveCapacity(events.count)
@@ -522,13 +523,6 @@ struct PostgresWaveWriter {
         return out
     }
 
-    /// Keys the VMs written without one (by another tool), so that a plan can name them; the
-    /// regions do not matter here. Names need no copy: a VM in the fleet is named by its row in
-    /// `vms` (postgres/0004). SQLite copies them to `vm_names` instead.
-    func recordNames(inRegions regions: [String]) throws {
-        try keyVMsWrittenWithoutKey()
-    }
-
     /// A condition on `vms v` that keeps the VMs of `regions`, to put before another; none
     /// when `regions` are all of them.
     private func filter(toRegions regions: [String], _ sql: inout PostgresSQL) throws -> String {
@@ -536,8 +530,10 @@ struct PostgresWaveWriter {
         return everyRegion ? "" : "v.region = ANY(\(sql.bind(regions))) AND "
     }
 
-    /// Gives the VMs another tool wrote without a key the next keys, in name order.
-    private func keyVMsWrittenWithoutKey() throws {
+    /// Gives the VMs another tool wrote without a key the next keys, in name order, so that a
+    /// plan can name them. Their names need no copy: a VM in the fleet is named by its row in
+    /// `vms` (postgres/0004); SQLite copies them to `vm_names` instead.
+    func keyVMsWrittenWithoutKey() throws {
         let keyless = try session.value("SELECT count(*) FROM vms WHERE key IS NULL", as: Int64.self) ?? 0
         guard keyless > 0 else { return }
         let first = try PostgresVMWriter.claimKeys(keyless, in: session)

@@ -35,7 +35,7 @@ struct PostgresHistoryRepository: HistoryRepository {
         sql.text = HistoryRows.sql(clauses, order: order, names: .postgres)
         var reader = PostgresEventRows.Reader()
         return try session.rows(sql.query).map { row in
-            var record = try reader.record(try session.decode(row, PostgresEventRows.Columns.self))
+            var record = try reader.record(try PostgresEventRows.columns(of: row))
             record.subscription = try session.decode(row, String?.self, column: Int(EventRows.columns))
             return record
         }

@@ -45,20 +45,7 @@ public final class PostgresSession: @unchecked Sendable {
     /// array, so a read took time in the square of its rows (a million events: 49% of
     /// `upcoming`'s time was spent copying that array).
     public func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
-        try endCopy()
-        let collected = CollectedRows()
-        do {
-            _ = try connection.query(query, logger: logger) { row in collected.rows.append(row) }.wait()
-        } catch {
-            throw PostgresFailure.translate(error)
-        }
-        return collected.rows
-    }
-
-    /// The rows of one query, appended on the connection's event loop while this thread waits
-    /// for the query's end, and read after it: never touched by two threads at once.
-    private final class CollectedRows: @unchecked Sendable {
-        var rows: [PostgresRow] = []
+        try send(query).rows()
     }
 
     /// Sends a query without waiting for its answer, which ``PendingRows/rows()`` collects:
@@ -66,20 +53,28 @@ public final class PostgresSession: @unchecked Sendable {
     /// on this connection run after it, in order.
     func send(_ query: PostgresQuery) throws -> PendingRows {
         try endCopy()
-        return PendingRows(answer: connection.query(query, logger: logger))
+        let collected = PendingRows.Collected()
+        return PendingRows(collected: collected, answer: connection.query(query, logger: logger) { row in collected.rows.append(row) })
     }
 
     /// A query sent and not yet collected.
     struct PendingRows {
-        fileprivate let answer: EventLoopFuture<PostgresQueryResult>
+        /// The rows, appended on the connection's event loop as they arrive, and read once the
+        /// query has ended: never touched by two threads at once.
+        fileprivate final class Collected: @unchecked Sendable {
+            var rows: [PostgresRow] = []
+        }
+        fileprivate let collected: Collected
+        fileprivate let answer: EventLoopFuture<PostgresQueryMetadata>
 
         /// Every row the query returns, once the server has answered.
         func rows() throws -> [PostgresRow] {
             do {
-                return try answer.wait().rows
+                _ = try answer.wait()
             } catch {
                 throw PostgresFailure.translate(error)
             }
+            return collected.rows
         }
     }
 

@@ -452,14 +452,20 @@ struct FleetContractTests {
         VirtualMachine(name: "z-other", region: "r2", subscription: "s2"),
     ]
 
+    /// Regions r1 and r2, subscriptions s1 and s2, and set web (r1, s1, 3 update domains, 2
+    /// fault domains): where ``fleet(_:)`` puts its VMs.
+    static func places(_ repos: any Repositories) throws {
+        _ = try repos.fleet.upsert(region: Region(name: "r1"))
+        _ = try repos.fleet.upsert(region: Region(name: "r2"))
+        _ = try repos.fleet.upsert(subscription: Subscription(id: "s1"))
+        _ = try repos.fleet.upsert(subscription: Subscription(id: "s2"))
+        _ = try repos.fleet.upsert(availabilitySet: AvailabilitySet(name: "web", region: "r1", subscription: "s1", faultDomains: 2, updateDomains: 3))
+    }
+
     /// Two regions, two subscriptions, three sets in r1, and ``vms``.
     static func fleet(_ store: any Store) async throws {
         try await store.write { repos in
-            _ = try repos.fleet.upsert(region: Region(name: "r1"))
-            _ = try repos.fleet.upsert(region: Region(name: "r2"))
-            _ = try repos.fleet.upsert(subscription: Subscription(id: "s1"))
-            _ = try repos.fleet.upsert(subscription: Subscription(id: "s2"))
-            _ = try repos.fleet.upsert(availabilitySet: AvailabilitySet(name: "web", region: "r1", subscription: "s1", faultDomains: 2, updateDomains: 3))
+            try places(repos)
             _ = try repos.fleet.upsert(availabilitySet: AvailabilitySet(name: "db", region: "r1", subscription: "s2"))
             _ = try repos.fleet.upsert(availabilitySet: AvailabilitySet(name: "Zeta", region: "r1", subscription: "s1"))
             let writer = try repos.vms.writer()

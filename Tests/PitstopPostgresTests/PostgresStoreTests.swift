@@ -236,13 +236,7 @@ struct PostgresStoreTests {
     static func referencesFleet() async throws -> (store: PostgresStore, database: String) {
         let url = try PostgresServer.freshDatabase()
         let store = try PostgresStore.open(PostgresLocation(url: url))
-        try await store.write { tx in
-            _ = try tx.fleet.upsert(region: Region(name: "r1"))
-            _ = try tx.fleet.upsert(region: Region(name: "r2"))
-            _ = try tx.fleet.upsert(subscription: Subscription(id: "s1"))
-            _ = try tx.fleet.upsert(subscription: Subscription(id: "s2"))
-            _ = try tx.fleet.upsert(availabilitySet: AvailabilitySet(name: "web", region: "r1", subscription: "s1", faultDomains: 2, updateDomains: 3))
-        }
+        try await store.write { tx in try FleetContractTests.places(tx) }
         return (store, PostgresServer.databaseName(of: url))
     }
 
