@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "PitstopStoreTests",
             dependencies: [
-                "PitstopStore", "PitstopCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "PitstopStore", "PitstopCore", "PitstopTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's own counters, to see the process-wide settings took effect.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]

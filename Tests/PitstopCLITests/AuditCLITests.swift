@@ -5,6 +5,7 @@ import Foundation
 import GRDB
 import PitstopCore
 import PitstopStore
+import PitstopTestSupport
 import Testing
 @testable import pitstop
 
@@ -61,7 +62,7 @@ private struct Scratch {
 
     func run(_ arguments: [String], env: [String: String] = [:]) throws -> Outcome {
         #expect(FileManager.default.isExecutableFile(atPath: binary), "build first: \(binary) is missing")
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments + ["--db", db]
         var environment = ProcessInfo.processInfo.environment
@@ -83,7 +84,7 @@ private struct Scratch {
 
     /// Runs SQL through the sqlite3 shell on the database file.
     func sqlite(_ sql: String) throws {
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         process.arguments = [db, sql]
         try process.run()

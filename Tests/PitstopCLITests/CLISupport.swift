@@ -99,7 +99,7 @@ final class Sandbox {
             try? FileManager.default.removeItem(at: errURL)
         }
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = binary
         process.arguments = arguments
         process.environment = environment(env)

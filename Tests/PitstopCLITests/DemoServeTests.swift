@@ -1,6 +1,7 @@
 // `pitstop demo --serve`, as a newcomer runs it: the curl line it prints answers with the demo
 // VM's wave, and Ctrl-C stops it cleanly.
 import Foundation
+import PitstopTestSupport
 import Testing
 
 @Suite struct DemoServeTests {
@@ -32,7 +33,7 @@ import Testing
         let out = box.path("demo.out"), err = box.path("demo.err")
         _ = FileManager.default.createFile(atPath: out, contents: nil)
         _ = FileManager.default.createFile(atPath: err, contents: nil)
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = pitstopBinary
         process.arguments = ["demo", "--serve", "--port", String(port), "--db", box.db]
         var environment = ProcessInfo.processInfo.environment
@@ -94,7 +95,7 @@ import Testing
 
 /// What a Python script printed (the clients of these tests are Python's standard library).
 private func python(_ script: String) throws -> String {
-    let process = Process()
+    let process = Subprocess()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", "-c", script]
     let output = Pipe()

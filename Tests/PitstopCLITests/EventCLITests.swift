@@ -1,5 +1,6 @@
 // `pitstop event` end to end: the built binary refuses a rule-breaking start (exit 1) and records a forced one.
 import Foundation
+import PitstopTestSupport
 import Testing
 
 /// The built `pitstop` binary: <repo>/.build/debug/pitstop, found from this file's place.
@@ -14,7 +15,7 @@ private struct EventCLIRun {
 }
 
 private func pitstop(_ arguments: [String], db: String, now: String = "2026-11-01T00:00:00Z") throws -> EventCLIRun {
-    let process = Process()
+    let process = Subprocess()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments + ["--db", db]
     var environment = ProcessInfo.processInfo.environment

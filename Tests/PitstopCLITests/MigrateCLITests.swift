@@ -35,7 +35,7 @@ struct MigrateCLITests {
     }
 
     func sqlite(_ path: String, _ sql: String) throws -> String {
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         process.arguments = [path, sql]
         let out = Pipe()

@@ -52,12 +52,12 @@ final class NotifyWorkspace {
 
     /// Starts `pitstop ARGUMENTS --db DB` (or another path to it) and returns the running
     /// process; output goes to files.
-    func start(_ arguments: [String], db path: String? = nil) throws -> (Process, URL, URL) {
+    func start(_ arguments: [String], db path: String? = nil) throws -> (Subprocess, URL, URL) {
         let id = UUID().uuidString
         let out = directory.appendingPathComponent("out-\(id)"), err = directory.appendingPathComponent("err-\(id)")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = Self.binary
         process.arguments = arguments + ["--db", path ?? db]
         var environment = ["HOME": directory.path, "PITSTOP_NOW": Self.now, "PITSTOP_ACTOR": "notify-test", "LANG": "C.UTF-8", "TZ": "UTC"]

@@ -20,10 +20,10 @@ func importLinkedFleet(into box: Sandbox, sets: Int, vmsPerSet: Int) throws {
 extension Sandbox {
     /// Starts `pitstop ARGUMENTS --db <sandbox db>` and returns the running process; its
     /// standard error goes to the returned file.
-    func start(_ arguments: [String]) throws -> (process: Process, stderr: URL) {
+    func start(_ arguments: [String]) throws -> (process: Subprocess, stderr: URL) {
         let err = directory.appendingPathComponent("err-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = pitstopBinary
         process.arguments = arguments + ["--db", db]
         process.environment = environment()

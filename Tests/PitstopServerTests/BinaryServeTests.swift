@@ -69,7 +69,7 @@ func freshDatabase(_ engine: TestEngine, in directory: URL) throws -> String {
 /// `--tls-cert`, `--simulate`, ...).
 final class ServeProcess: @unchecked Sendable {
     let directory: URL
-    let process = Process()
+    let process = Subprocess()
     let log: URL
 
     init(port: Int = 0, host: String? = nil, in directory: URL? = nil, db: String? = nil, namespace: String? = nil, options: [String] = []) throws {

@@ -4,6 +4,7 @@
 // machine; the namespace is deleted whatever happens. Where a namespace cannot be made (not
 // root, no `ip`, no CAP_NET_ADMIN), the test is skipped with the reason.
 import Foundation
+import PitstopTestSupport
 import Testing
 
 /// Why a network namespace cannot be made here.
@@ -46,7 +47,7 @@ struct NetworkNamespace: Sendable {
 
     /// Deletes it; synchronous, so that a `defer` can call it.
     func delete() {
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["ip", "netns", "delete", name]
         process.standardInput = FileHandle.nullDevice

@@ -5,6 +5,7 @@
 // screenshots land in .build/test-output/. Without Chromium the test is skipped, except in CI
 // (CI set, as .ci/run sets it), where a missing browser fails it.
 import Foundation
+import PitstopTestSupport
 import Testing
 
 /// Debian's Chromium, or the one PITSTOP_CHROMIUM names.
@@ -73,7 +74,7 @@ let testOutput = repositoryRoot.appendingPathComponent(".build/test-output")
 
 /// `pitstop serve --db DB ARGUMENTS` on a free port of loopback, its log in a file of `directory`.
 final class ServeCommandProcess: @unchecked Sendable {
-    let process = Process()
+    let process = Subprocess()
     let log: URL
     let port: Int
 

@@ -52,8 +52,8 @@ struct ExecutorLeaseTests {
         let held = try #require(try await first.lease().lease)
         // A process started now gets copies of this process's descriptors that are not
         // close-on-exec, the lock's connection among them (NIO's sockets are not), and keeps
-        // them while it lives: as pg_ctl's server does, or any daemon a test or a server starts.
-        let started = try ChildProcess.run("/bin/sh", ["-c", "sleep 300 >/dev/null 2>&1 & echo $!"])
+        // them while it lives: as any daemon a server or an operator's script starts does.
+        let started = try ChildProcess.run("/bin/sh", ["-c", "sleep 300 >/dev/null 2>&1 & echo $!"], inheritingDescriptors: true)
         let child = try #require(Int32(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(child, SIGKILL) }
         held.release()

@@ -3,6 +3,7 @@
 import Foundation
 import GRDB
 import PitstopCore
+import PitstopTestSupport
 import Testing
 @testable import PitstopStore
 
@@ -54,8 +55,8 @@ import Testing
     /// A Python process that runs `setup` (which takes its locks), says so, and keeps them for
     /// five minutes (ended sooner by `end`, in every test; 30 s was too short on a loaded CI
     /// machine, where the writer's 10 s wait began late); returned once it has said so.
-    static func holding(_ setup: String, _ argument: String) throws -> Process {
-        let holder = Process()
+    static func holding(_ setup: String, _ argument: String) throws -> Subprocess {
+        let holder = Subprocess()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         holder.arguments = ["python3", "-c", setup + "\nprint(\"held\", flush=True)\ntime.sleep(300)\n", argument]
         let out = Pipe()
@@ -66,7 +67,7 @@ import Testing
     }
 
     /// SIGKILL: the child may inherit a mask that blocks SIGTERM.
-    static func end(_ holder: Process) {
+    static func end(_ holder: Subprocess) {
         kill(holder.processIdentifier, SIGKILL)
         holder.waitUntilExit()
     }

@@ -2,6 +2,7 @@
 // is still under way, so answers computed from the data stay reusable until the data changes.
 import Foundation
 import GRDB
+import PitstopTestSupport
 import Testing
 @testable import PitstopStore
 
@@ -22,7 +23,7 @@ import Testing
         #expect(database.changeMark() == before)
 
         // Another process writes many rows (enough to spill into the WAL), waits, then commits.
-        let writer = Process()
+        let writer = Subprocess()
         writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         writer.arguments = ["python3", "-c", """
             import sqlite3, sys
@@ -88,7 +89,7 @@ import Testing
         // SQLite's "dead man switch": byte 128 of the -shm file, share-locked by every process
         // that uses the database (https://sqlite.org/walformat.html). Another process must not
         // be able to lock it exclusively while this one has the database open.
-        let probe = Process()
+        let probe = Subprocess()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         probe.arguments = ["python3", "-c", """
             import fcntl, os, sys

@@ -1,7 +1,6 @@
-// Running a program to its end from a test, with posix_spawn and waitpid and its output
-// through files. Foundation's `Process` crashed the test process once with many children
-// spawned at once from many threads (a bad pointer inside `run()`), and was seen never to
-// notice a `runuser` child exit; this path has neither problem.
+// Running a program to its end from a test, through `Subprocess` (posix_spawn and waitpid), its
+// output through files. Foundation's `Process` crashes the test process now and then inside
+// `run()`, and was seen never to notice a `runuser` child exit; this path has neither problem.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -34,34 +33,41 @@ public enum ChildProcess {
         }
     }
 
-    /// Runs `executable` with `arguments` and waits for it; `environment` replaces the
-    /// inherited one; standard input is /dev/null. Blocks the calling thread.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
+    /// Runs `executable` (a path, or a name looked up on PATH) with `arguments` and waits for
+    /// it; `environment` replaces the inherited one; standard input is /dev/null. The child
+    /// gets no other descriptor of this process unless `inheritingDescriptors`. Blocks the
+    /// calling thread.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                           inheritingDescriptors: Bool = false) throws -> Outcome {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-child-\(UUID().uuidString)").path
         let outPath = base + ".out", errPath = base + ".err"
         defer { unlink(outPath); unlink(errPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
-        defer { envp?.forEach { free($0) } }
-        var pid: pid_t = 0
-        // A program given by name is looked up on PATH.
-        let spawn = executable.contains("/") ? posix_spawn : posix_spawnp
-        let spawned = envp.map { spawn(&pid, executable, &actions, nil, argv, $0) } ?? spawn(&pid, executable, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw Failure("\(executable): cannot start it (\(String(cString: strerror(spawned))))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // WIFEXITED, WEXITSTATUS and WTERMSIG, spelt out (macros in C).
-        let signal = status & 0x7f
-        return Outcome(status: signal == 0 ? (status >> 8) & 0xff : 128 + signal,
+        let child = Subprocess()
+        child.executableURL = URL(fileURLWithPath: try path(of: executable))
+        child.arguments = arguments
+        child.environment = environment
+        child.inheritsDescriptors = inheritingDescriptors
+        for path in [outPath, errPath] { FileManager.default.createFile(atPath: path, contents: nil) }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath)), err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        defer { try? out.close(); try? err.close() }
+        child.standardInput = FileHandle.nullDevice
+        child.standardOutput = out
+        child.standardError = err
+        try child.run()
+        child.waitUntilExit()
+        return Outcome(status: child.terminationReason == .exit ? child.terminationStatus : 128 + child.terminationStatus,
                        stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                        stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+
+    /// `name` itself if it holds a slash, else the first executable of that name on PATH.
+    static func path(of name: String) throws -> String {
+        guard !name.contains("/") else { return name }
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        guard let found = directories.map({ "\($0)/\(name)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw Failure("\(name): cannot start it (not found on PATH)")
+        }
+        return found
     }
 
     public struct Failure: Error, CustomStringConvertible {

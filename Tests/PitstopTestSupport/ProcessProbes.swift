@@ -119,7 +119,7 @@ public struct RawDatabase: Sendable {
 public final class PostgresWriteBlock: @unchecked Sendable {
     let database: String
     let name = "pitstop-test-block-\(UUID().uuidString.prefix(8))"
-    let process = Process()
+    let process = Subprocess()
 
     public init(db: String, table: String) throws {
         database = PostgresServer.databaseName(of: db)

@@ -43,7 +43,7 @@ public final class SMTPSink: @unchecked Sendable {
 
     /// Whether python3 with aiosmtpd is here; CI installs it (`pip install aiosmtpd`).
     public static let available: Bool = {
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", "import aiosmtpd"]
         process.standardOutput = FileHandle.nullDevice
@@ -58,7 +58,7 @@ public final class SMTPSink: @unchecked Sendable {
     public let directory: URL
     public let out: URL
     public let port: UInt16
-    private let process: Process
+    private let process: Subprocess
 
     /// Starts the sink and returns once it accepts connections.
     public init(refuse: [String] = [], delay: Double = 0, noEHLO: Bool = false) throws {
@@ -66,7 +66,7 @@ public final class SMTPSink: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         out = directory.appendingPathComponent("received.jsonl")
         let portFile = directory.appendingPathComponent("port")
-        process = Process()
+        process = Subprocess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         var arguments = ["python3", Self.script.path, "--out", out.path, "--port-file", portFile.path, "--lifetime", "300"]
         for address in refuse { arguments += ["--refuse", address] }
