@@ -14,6 +14,8 @@ public final class PostgresSession: @unchecked Sendable {
     let logger: Logger
     /// A `COPY ... FROM STDIN` in progress: rows go to it until another statement runs.
     private var copying: PostgresCopyIn?
+    /// What the transaction in progress runs last, before its COMMIT.
+    private var beforeCommit: [() throws -> Void] = []
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -108,6 +110,19 @@ public final class PostgresSession: @unchecked Sendable {
         copying = nil
         do { try copy.finish() } catch { throw PostgresFailure.translate(error) }
     }
+
+    /// Runs `last` at the end of the transaction in progress, just before its COMMIT (in the
+    /// order given); dropped if it rolls back.
+    func atCommit(_ last: @escaping () throws -> Void) {
+        beforeCommit.append(last)
+    }
+
+    /// Runs what was left for the commit, once.
+    func runCommitActions() throws {
+        while !beforeCommit.isEmpty { try beforeCommit.removeFirst()() }
+    }
+
+    func dropCommitActions() { beforeCommit.removeAll() }
 
     /// Drops the copy in progress, if any, for a rollback.
     func abandonCopy() {

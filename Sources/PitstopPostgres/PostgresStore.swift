@@ -149,9 +149,11 @@ extension PostgresSession {
         try execute(PostgresQuery(unsafeSQL: begin))
         do {
             let result = try body()
+            try runCommitActions()
             try execute("COMMIT")
             return result
         } catch {
+            dropCommitActions()
             abandonCopy()
             if !isClosed { _ = try? execute("ROLLBACK") }
             throw error

@@ -151,19 +151,24 @@ package enum StoredVMs {
     }
 
     /// Keys claimed from `vm_key_counter` and not yet given, claimed in blocks that double
-    /// from one key up to `largest`: keys given stay at least half of those claimed.
+    /// from `initial` keys (one by default) up to `largest`: keys given stay at least half of
+    /// those claimed.
     package struct KeyBlocks {
         /// Keys claimed and not yet given: `first..<end`.
         private var first: VMKey = 0, end: VMKey = 0
         /// The next block's size.
-        private var block: Int64 = 1
+        private var block: Int64
         private let largest: Int64
         /// The largest block by default: a million-VM import claims about 250.
         package static let largest: Int64 = 4096
 
-        package init(largest: Int64 = KeyBlocks.largest) {
+        package init(largest: Int64 = KeyBlocks.largest, initial: Int64 = 1) {
             self.largest = largest
+            block = min(initial, largest)
         }
+
+        /// The keys claimed and not given (yet).
+        package var unused: Range<VMKey> { first..<end }
 
         /// The key the next VM added gets; when none is left, `claim(n)` claims a block of
         /// `n` keys and returns the first. The key stays next until ``take()``.

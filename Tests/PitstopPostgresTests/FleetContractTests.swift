@@ -330,6 +330,33 @@ struct FleetContractTests {
         #expect(Int64(next) == bulk[0] + 31)
     }
 
+    @Test("a bulk write on PostgreSQL claims its keys at once and gives back those it did not use")
+    func bulkKeysGivenBack() async throws {
+        let (store, sql) = try Self.openWithBackDoor(.postgres)
+        try await Self.fleet(store)
+        func counter() throws -> Int64? { Int64(try sql("SELECT next FROM vm_key_counter").trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let before = try #require(try counter())
+        try await store.bulkWrite { repos in
+            let writer = try repos.vms.writer()
+            for i in 0..<30 { _ = try writer.insertIfAbsent(VirtualMachine(name: String(format: "copied-%02d", i), region: "r2", subscription: "s2")) }
+        }
+        let keys = try await Self.keys(store)
+        #expect((0..<30).map { keys[String(format: "copied-%02d", $0)] } == (0..<30).map { before + Int64($0) })
+        // The counter stands just past the last key given: none skipped.
+        #expect(try counter() == before + 30)
+
+        // A bulk write refused at its end (a VM names no region) takes no key either.
+        await #expect(throws: PitstopError.self) {
+            try await store.bulkWrite { repos in
+                let writer = try repos.vms.writer()
+                _ = try writer.insertIfAbsent(VirtualMachine(name: "copied-more", region: "r2", subscription: "s2"))
+                _ = try writer.insertIfAbsent(VirtualMachine(name: "nowhere", region: "no-such-region", subscription: "s2"))
+            }
+        }
+        #expect(try counter() == before + 30)
+        #expect(try await Self.keys(store).count == keys.count)
+    }
+
     @Test("forEach streams in byte order within its scope; counts agree", arguments: TestEngine.all)
     func forEachAndCounts(engine: TestEngine) async throws {
         let store = try engine.store()
