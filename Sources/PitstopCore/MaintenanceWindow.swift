@@ -52,6 +52,12 @@ public struct MaintenanceWindow: Sendable, Hashable {
         return zone
     }
 
+    /// A zone's name as Pitstop shows, stores and exports it: its IANA identifier, except that
+    /// Foundation names the zone it gives for `UTC` "GMT"; Pitstop keeps calling it UTC.
+    public static func name(of zone: TimeZone) -> String {
+        zone.identifier == "GMT" ? "UTC" : zone.identifier
+    }
+
     /// A zone as it was stored by an earlier version, which accepted offsets such as
     /// `GMT+0500`: kept working as stored, so that an old database still opens; new input goes
     /// through ``timeZone(named:)``.

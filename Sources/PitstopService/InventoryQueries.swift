@@ -116,7 +116,7 @@ extension InventoryService {
                 for occurrence in window.occurrences(overlapping: range) {
                     let cutting = applicable.filter { $0.range.overlaps(occurrence) }
                     result.append(WindowOccurrence(
-                        window: window.name, scope: window.scope, timeZone: window.timeZone.identifier, range: occurrence,
+                        window: window.name, scope: window.scope, timeZone: MaintenanceWindow.name(of: window.timeZone), range: occurrence,
                         localStart: LocalDateTime(occurrence.start, in: window.timeZone), localEnd: LocalDateTime(occurrence.end, in: window.timeZone),
                         usable: occurrence.subtracting(cutting.map(\.range)), blackouts: cutting.map(\.name)))
                 }

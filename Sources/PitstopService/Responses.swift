@@ -61,7 +61,7 @@ public enum Responses {
         }
         return JSONText.object([
             ("name", JSONText.quote(w.name)), ("region", JSONText.quote(region)), ("availabilitySet", JSONText.quote(set)),
-            ("start", JSONText.quote(w.start.description)), ("timeZone", JSONText.quote(w.timeZone.identifier)),
+            ("start", JSONText.quote(w.start.description)), ("timeZone", JSONText.quote(MaintenanceWindow.name(of: w.timeZone))),
             ("duration", JSONText.quote(w.duration.text)), ("recurEvery", JSONText.quote(w.recurrence?.text)),
             ("expires", JSONText.quote(w.expires?.description)),
         ])

@@ -214,6 +214,8 @@ public struct SchedulerService: Sendable {
             let recipients = subscription.admins + subscription.coAdmins
             if recipients.isEmpty { warnings.append("subscription \(id) has no admins or co-admins: its notice has nobody to go to") }
             let zone = TimeZone(identifier: subscription.noticeTimeZone) ?? TimeZone(identifier: "UTC")!
+            // In UTC itself (the default), the times are given once.
+            let zoneName = MaintenanceWindow.name(of: zone), inUTC = zoneName == "UTC"
             // Each wave's run of positions (a plan lists a wave's VMs together).
             var waves: [ArraySlice<Int>] = []
             var from = 0
@@ -227,14 +229,14 @@ public struct SchedulerService: Sendable {
                 Planned maintenance (\(campaign.kind.rawValue)) for subscription \(id).
                 Campaign \(campaign.id)\(campaign.description.isEmpty ? "" : ": \(campaign.description)")
                 \(count) VM\(count == 1 ? "" : "s") in \(waves.count) wave\(waves.count == 1 ? "" : "s"), from \(first.iso8601) to \(last.iso8601) (UTC).
-                Times are UTC, then \(zone.identifier). Each VM is \(campaign.kind == .reboot ? "rebooted" : "paused") for up to \(DurationText.short(campaign.perVMDuration)).
+                Times are UTC\(inUTC ? "" : ", then \(zoneName)"). Each VM is \(campaign.kind == .reboot ? "rebooted" : "paused") for up to \(DurationText.short(campaign.perVMDuration)).
 
                 """
             for members in waves {
                 let e = events[members.first!], wave = e.wave
-                let local = "\(LocalDateTime(e.range.start, in: zone)) to \(LocalDateTime(e.range.end, in: zone)) \(zone.identifier)"
+                let local = inUTC ? "" : " (\(LocalDateTime(e.range.start, in: zone)) to \(LocalDateTime(e.range.end, in: zone)) \(zoneName))"
                 let place = e.availabilitySet.map { "set \($0), update domain \(e.updateDomain ?? 0)" } ?? "single-instance VMs"
-                body += "\nWave \(wave): \(e.region), \(place)\n  \(e.range.start.iso8601) to \(e.range.end.iso8601) (\(local))\n  VMs: \(members.map { events[$0].vm }.joined(separator: ", "))\n"
+                body += "\nWave \(wave): \(e.region), \(place)\n  \(e.range.start.iso8601) to \(e.range.end.iso8601)\(local)\n  VMs: \(members.map { events[$0].vm }.joined(separator: ", "))\n"
             }
             notices.append(NoticeRecord(
                 id: 0, campaign: campaign.id, subscription: id, recipients: recipients,

@@ -268,7 +268,7 @@ package enum StoredFleet {
         case .region(let r): (r, nil)
         case .availabilitySet(let s): (nil, s)
         }
-        return (region, set, window.start.description, window.timeZone.identifier, window.duration.text,
+        return (region, set, window.start.description, MaintenanceWindow.name(of: window.timeZone), window.duration.text,
                 window.duration.seconds, window.recurrence?.text, window.expires?.description)
     }
 

@@ -63,7 +63,7 @@ struct WindowCommand: AsyncParsableCommand {
                         case .region(let r): "region \(r)"
                         case .availabilitySet(let s): "set \(s)"
                         }
-                        table.add(w.name, scope, w.start.description, w.timeZone.identifier, w.duration.text, w.recurrence?.text ?? "once", w.expires?.description ?? "-")
+                        table.add(w.name, scope, w.start.description, MaintenanceWindow.name(of: w.timeZone), w.duration.text, w.recurrence?.text ?? "once", w.expires?.description ?? "-")
                     }
                     print(table.text, terminator: "")
                 }

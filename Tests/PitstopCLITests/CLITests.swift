@@ -211,6 +211,13 @@ import Testing
         let table = try box.ok("window", "list").stdout
         #expect(table.contains("region eastus"))
         #expect(table.contains("set web"))
+        // A window in UTC is shown and exported as UTC, as it was given: Foundation calls that
+        // zone "GMT", which the operator never typed.
+        #expect(listed?.first?["timeZone"] as? String == "UTC")
+        #expect(!table.contains("GMT"))
+        #expect(try box.export().contains(#""timeZone": "UTC""#))
+        let occurrences = try box.ok("windows", "--within", "60d", "--format", "json").stdout
+        #expect(occurrences.contains(#""timeZone": "UTC""#) && !occurrences.contains("GMT"), "\(occurrences)")
 
         #expect(try box.ok("window", "remove", "weekend").stdout == "removed maintenance window weekend\n")
         #expect((try box.ok("window", "list", "--format", "json").jsonObject()["maintenanceWindows"] as? [Any])?.count == 1)

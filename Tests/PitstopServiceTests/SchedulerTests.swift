@@ -117,6 +117,10 @@ private struct Fixture {
         #expect(notices.map(\.subscription) == ["contoso", "fabrikam"])
         #expect(notices[0].recipients == ["ops@contoso.example", "oncall@contoso.example"])
         #expect(notices[0].body.contains("web-0"))
+        // Its subscription's notice zone is UTC (the default): the times are given once, in UTC.
+        // Foundation names that zone "GMT", which no notice should say.
+        #expect(notices[0].body.contains("Times are UTC. Each VM"), "\(notices[0].body)")
+        #expect(!notices[0].body.contains("GMT") && !notices[0].body.contains(" UTC)"), "\(notices[0].body)")
         let actions = try f.raw.strings("SELECT action FROM audit_log ORDER BY seq").compactMap { $0 }
         #expect(actions == ["inventory.imported", "campaign.planned", "notice.queued", "notice.queued"])
         #expect(try await f.scheduler.check().isEmpty)
