@@ -413,25 +413,28 @@ public enum Responses {
 }
 
 /// Writes `{"key": [` item, item, ... `]}` as the items come, one a line, so that a million
-/// VMs or audit entries stream without a buffer the size of the answer.
+/// VMs or audit entries stream without a buffer the size of the answer. Nothing is written
+/// before the first item or the close: a command refused before its first item (an unknown
+/// VM) prints its error alone, not the start of a document.
 public struct JSONListWriter: Sendable {
     private let write: @Sendable (String) -> Void
+    private let opening: String
     private let state = ListState()
 
-    /// Opens `{"key": [` (after `prefix`, for documents with members before the list).
+    /// A list that opens with `{"key": [` (after `prefix`, for documents with members before it).
     public init(key: String, prefix: String = "{", write: @escaping @Sendable (String) -> Void) {
         self.write = write
-        write(prefix + JSONText.quote(key) + ": [")
+        opening = prefix + JSONText.quote(key) + ": ["
     }
 
     public func append(_ item: String) {
-        write((state.first ? "\n  " : ",\n  ") + item)
+        write((state.first ? opening + "\n  " : ",\n  ") + item)
         state.first = false
     }
 
     /// Closes the list and the document (after `suffix`, for members after the list).
     public func close(suffix: String = "") {
-        write((state.first ? "]" : "\n]") + suffix + "}\n")
+        write((state.first ? opening + "]" : "\n]") + suffix + "}\n")
     }
 }
 

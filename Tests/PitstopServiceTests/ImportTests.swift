@@ -803,3 +803,26 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
         #expect(try await inventory.vm(named: #"web, the "third""#).availabilitySet == "web")
     }
 }
+
+/// The streamed JSON list: the bytes of one document, and none before the first item or the
+/// close, so that a command refused before its first item prints no half document.
+@Suite struct JSONListWriterTests {
+    final class Sink: @unchecked Sendable {
+        var text = ""
+        var writes = 0
+    }
+
+    @Test func nothingIsWrittenBeforeTheFirstItemOrTheClose() {
+        let sink = Sink()
+        let list = JSONListWriter(key: "events", write: { sink.text += $0; sink.writes += 1 })
+        #expect(sink.writes == 0)
+        list.append(#"{"a": 1}"#)
+        list.append(#"{"a": 2}"#)
+        list.close()
+        #expect(sink.text == "{\"events\": [\n  {\"a\": 1},\n  {\"a\": 2}\n]}\n")
+
+        let empty = Sink()
+        JSONListWriter(key: "vms", prefix: #"{"campaign": 1, "#, write: { empty.text += $0 }).close(suffix: #", "more": true"#)
+        #expect(empty.text == #"{"campaign": 1, "vms": [], "more": true}"# + "\n")
+    }
+}
