@@ -122,10 +122,10 @@ struct PostgresEventRepository: EventRepository {
     }
 
     /// Reads events in start order, then id.
-    func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord] {
+    func forEachEvent(_ filter: EventFilter, from: Timestamp?, until: Timestamp?, _ body: (EventRecord) throws -> Void) throws {
         var sql = PostgresSQL()
-        guard let clauses = EventRows.clauses(filter, from: from, until: until, bind: { sql.bind($0) }) else { return [] }
-        return try PostgresEventRows.read(session, &sql, where: clauses)
+        guard let clauses = EventRows.clauses(filter, from: from, until: until, bind: { sql.bind($0) }) else { return }
+        try PostgresEventRows.forEach(session, &sql, where: clauses, order: EventRows.startOrder, streaming: true) { record, _ in try body(record) }
     }
 
     /// Per wave, the lifecycle most of its VMs share becomes the wave's, and only the others
@@ -338,20 +338,27 @@ enum PostgresEventRows {
 
     /// The events `select` finds under `clauses`, in start order then id.
     static func read(_ session: PostgresSession, _ sql: inout PostgresSQL, where clauses: [String],
-                     order: String = "w.start_at, w.public_id, k.name") throws -> [EventRecord] {
+                     order: String = EventRows.startOrder) throws -> [EventRecord] {
         var out: [EventRecord] = []
         try forEach(session, &sql, where: clauses, order: order) { record, _ in out.append(record) }
         return out
     }
 
     /// Hands each event `select` finds under `clauses` to `body` with its wave's and VM's keys.
+    /// `streaming` reads them through a cursor, a batch at a time, for a read that may be large
+    /// (three statements more); otherwise they come in one answer, held until all arrived.
     static func forEach(_ session: PostgresSession, _ sql: inout PostgresSQL, where clauses: [String], order: String,
-                        _ body: (EventRecord, (wave: Int64, vm: Int64)) throws -> Void) throws {
+                        streaming: Bool = false, _ body: (EventRecord, (wave: Int64, vm: Int64)) throws -> Void) throws {
         sql.text = EventRows.select(names: .postgres) + (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: " AND ")) + "\nORDER BY " + order
         var reader = Reader()
-        for row in try session.rows(sql.query) {
+        func take(_ row: PostgresRow) throws {
             let c = try columns(of: row)
             try body(try reader.record(c), (c.17, c.18))
+        }
+        if streaming {
+            try session.forEachRow(sql.query, take)
+        } else {
+            for row in try session.rows(sql.query) { try take(row) }
         }
     }
 

@@ -259,35 +259,49 @@ public struct SchedulerService: Sendable {
     public func upcoming(_ scope: Scope, now: Timestamp, within: Int64) async throws -> [UpcomingEvent] {
         try PitstopError.validating("within") { () throws(InputProblem) in try InputLimits.checkRange(within) }
         return try await store.read { tx in
-            let filter: EventFilter
-            switch scope {
-            case .all: filter = .active
-            case .vm(let name):
-                guard try tx.vms.vm(named: name) != nil || (try tx.events.hasEvents(vm: name))
-                else { throw PitstopError(.notFound, "unknown VM '\(name.escapingControlCharacters)'") }
-                filter = .vm(name)
-            case .availabilitySet(let name):
-                guard try tx.fleet.availabilitySet(named: name) != nil else { throw PitstopError(.notFound, "unknown availability set '\(name.escapingControlCharacters)'") }
-                filter = .availabilitySet(name)
-            case .region(let name):
-                guard try tx.fleet.region(named: name) != nil else { throw PitstopError(.notFound, "unknown region '\(name.escapingControlCharacters)'") }
-                filter = .region(name)
-            case .subscription(let id):
-                guard try tx.fleet.subscription(id: id) != nil else { throw PitstopError(.notFound, "unknown subscription '\(id.escapingControlCharacters)'") }
-                filter = .subscription(id)
+            var events: [UpcomingEvent] = []
+            try Self.eachUpcoming(tx, scope, now: now, within: within) { events.append($0) }
+            return events
+        }
+    }
+
+    /// ``upcoming(_:now:within:)``, each event handed to `body` as it is read, in the same order:
+    /// for a listing too long to hold at once.
+    public func forEachUpcoming(_ scope: Scope, now: Timestamp, within: Int64, _ body: @escaping @Sendable (UpcomingEvent) throws -> Void) async throws {
+        try PitstopError.validating("within") { () throws(InputProblem) in try InputLimits.checkRange(within) }
+        try await store.read { tx in try Self.eachUpcoming(tx, scope, now: now, within: within, body) }
+    }
+
+    private static func eachUpcoming(_ tx: any Repositories, _ scope: Scope, now: Timestamp, within: Int64,
+                                     _ body: (UpcomingEvent) throws -> Void) throws {
+        let filter: EventFilter
+        switch scope {
+        case .all: filter = .active
+        case .vm(let name):
+            guard try tx.vms.vm(named: name) != nil || (try tx.events.hasEvents(vm: name))
+            else { throw PitstopError(.notFound, "unknown VM '\(name.escapingControlCharacters)'") }
+            filter = .vm(name)
+        case .availabilitySet(let name):
+            guard try tx.fleet.availabilitySet(named: name) != nil else { throw PitstopError(.notFound, "unknown availability set '\(name.escapingControlCharacters)'") }
+            filter = .availabilitySet(name)
+        case .region(let name):
+            guard try tx.fleet.region(named: name) != nil else { throw PitstopError(.notFound, "unknown region '\(name.escapingControlCharacters)'") }
+            filter = .region(name)
+        case .subscription(let id):
+            guard try tx.fleet.subscription(id: id) != nil else { throw PitstopError(.notFound, "unknown subscription '\(id.escapingControlCharacters)'") }
+            filter = .subscription(id)
+        }
+        let windows = try tx.fleet.maintenanceWindows()
+        // Events of one wave share their window: look it up once per wave.
+        var windowOfWave: [String: String?] = [:]
+        try tx.events.forEachEvent(filter, from: now, until: now + within) { record in
+            guard record.event.status.isActive else { return }
+            let e = record.event
+            if windowOfWave[e.wave] == nil {
+                let applicable = Rules.applicableWindows(set: e.availabilitySet, region: e.region, among: windows)
+                windowOfWave[e.wave] = .some(Rules.window(containing: e.range, among: applicable)?.name)
             }
-            let records = try tx.events.events(filter, from: now, until: now + within).filter { $0.event.status.isActive }
-            let windows = try tx.fleet.maintenanceWindows()
-            // Events of one wave share their window: look it up once per wave.
-            var windowOfWave: [String: String?] = [:]
-            return records.map { record in
-                let e = record.event
-                if windowOfWave[e.wave] == nil {
-                    let applicable = Rules.applicableWindows(set: e.availabilitySet, region: e.region, among: windows)
-                    windowOfWave[e.wave] = .some(Rules.window(containing: e.range, among: applicable)?.name)
-                }
-                return UpcomingEvent(record: record, window: windowOfWave[e.wave]!)
-            }
+            try body(UpcomingEvent(record: record, window: windowOfWave[e.wave]!))
         }
     }
 

@@ -115,7 +115,7 @@ struct SQLiteEventRepository: EventRepository {
     }
 
     /// Reads events in start order, then id.
-    func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord] {
+    func forEachEvent(_ filter: EventFilter, from: Timestamp?, until: Timestamp?, _ body: (EventRecord) throws -> Void) throws {
         var arguments: [(any DatabaseValueConvertible)?] = []
         guard let clauses = EventRows.clauses(filter, from: from, until: until, bind: { value in
             switch value {
@@ -123,8 +123,8 @@ struct SQLiteEventRepository: EventRepository {
             case .integer(let n): arguments.append(n)
             }
             return "?\(arguments.count)"
-        }) else { return [] }
-        return try EventRows.read(db, where: clauses, StatementArguments(arguments))
+        }) else { return }
+        try EventRows.forEach(db, where: clauses, StatementArguments(arguments), order: EventRows.startOrder) { record, _ in try body(record) }
     }
 
     /// Records what happened to events: their status, approval, actual times, and whether their
@@ -444,8 +444,11 @@ package enum EventRows {
     }
 
     /// The events `select` finds under `clauses`, in start order then id.
+    /// Start order, then id: the order events are listed in.
+    package static let startOrder = "w.start_at, w.public_id, k.name"
+
     static func read(_ db: Database, where clauses: [String], _ arguments: StatementArguments, extra: String = "",
-                     order: String = "w.start_at, w.public_id, k.name") throws -> [EventRecord] {
+                     order: String = EventRows.startOrder) throws -> [EventRecord] {
         var out: [EventRecord] = []
         try forEach(db, where: clauses, arguments, extra: extra, order: order) { record, _ in out.append(record) }
         return out

@@ -196,8 +196,9 @@ public protocol EventRepository {
     /// in this unit of work (0: look it up by name); without it, every key is looked up by
     /// name. `recorded` names the regions whose VMs' names were recorded in this unit of work.
     func insert(events: [PlannedEvent], keys: [VMKey]?, recorded: RecordedNames?, progress: ((Int) -> Void)?) throws
-    /// Events overlapping `[from, until)` (either bound optional), in start order, then id.
-    func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord]
+    /// Hands `body` each event overlapping `[from, until)` (either bound optional), in start
+    /// order, then id, as it is read: a million of them need not be held at once.
+    func forEachEvent(_ filter: EventFilter, from: Timestamp?, until: Timestamp?, _ body: (EventRecord) throws -> Void) throws
     /// How many events, of any status, the wave `id` has (0 for an unknown wave).
     func eventCount(wave id: String) throws -> Int
     /// Records what happened to events: status, approval, actual times, forced and reason.
@@ -267,6 +268,13 @@ public struct WaveSummary: Sendable, Hashable {
 }
 
 extension EventRepository {
+    /// Events overlapping `[from, until)` (either bound optional), in start order, then id.
+    public func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord] {
+        var records: [EventRecord] = []
+        try forEachEvent(filter, from: from, until: until) { records.append($0) }
+        return records
+    }
+
     public func events(_ filter: EventFilter) throws -> [EventRecord] { try events(filter, from: nil, until: nil) }
 }
 

@@ -1,5 +1,6 @@
 // The scheduler commands as operators run them: the built binary on a scratch database.
 import Foundation
+import PitstopTestSupport
 import Testing
 
 @Suite struct SchedulerCLITests {
@@ -112,6 +113,26 @@ import Testing
         #expect(cancel.stdout.contains("cancelled campaign \(id)"))
         let after = try box.ok("upcoming", "--within", "30d", "--format", "json").jsonObject()
         #expect((after["events"] as? [Any])?.isEmpty == true)
+    }
+
+    /// The JSON listing is written as the events are read: the same events, in the same order,
+    /// as the table, on both engines; a scope that names nothing prints its error alone.
+    @Test(arguments: TestEngine.all)
+    func upcomingAsJSONListsTheTablesEventsAndAnUnknownScopePrintsOnlyItsError(engine: TestEngine) throws {
+        let box = try Sandbox(engine: engine)
+        try box.seed()
+        try box.ok("plan", "--kind", "reboot")
+        try box.ok("plan", "--kind", "freeze")
+        let json = try #require(try box.ok("upcoming", "--within", "60d", "--format", "json").jsonObject()["events"] as? [[String: Any]])
+        let rows = try box.ok("upcoming", "--within", "60d").stdout.split(separator: "\n").dropFirst(2)
+            .map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(!json.isEmpty && json.count == rows.count)
+        #expect(json.map { "\($0["start"] as? String ?? "") \($0["kind"] as? String ?? "") \($0["vm"] as? String ?? "")" }
+                == rows.map { "\($0[0]) \($0[2]) \($0[3])" })
+        for scope in [["--vm", "nobody"], ["--set", "nope"], ["--region", "nowhere"], ["--subscription", "nobody"]] {
+            let run = try box.runRaw(["upcoming", "--format", "json", "--db", box.db] + scope)
+            #expect(run.status == 2 && run.stdout.isEmpty && run.stderr.contains("unknown"), "\(scope): \(run)")
+        }
     }
 
     @Test func checkExitsOneWithNamedViolations() throws {
