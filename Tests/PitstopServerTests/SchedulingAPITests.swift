@@ -8,6 +8,7 @@ import NIOCore
 import PitstopCore
 import PitstopServer
 import PitstopService
+import PitstopTestSupport
 import Testing
 
 @Suite struct SchedulingAPITests {
@@ -173,6 +174,35 @@ import Testing
                 #expect(response.status == .badRequest)
                 let error = try jsonObject(response)
                 #expect((error["message"] as? String)?.hasPrefix("query parameter within:") == true)
+            }
+        }
+    }
+
+    /// The JSON list is read a page at a time, the read stopped once the page is full: a walk
+    /// by `next` still gives every event ahead once, soonest first, on both engines, whatever
+    /// the page size.
+    @Test(arguments: TestEngine.all)
+    func everyUpcomingEventComesOnceAcrossPages(engine: TestEngine) async throws {
+        let fixture = try await Fixture(services: Services(store: try engine.store()))
+        fixture.clock.advance(to: at("2026-11-09T00:00:00Z"))
+        let expected = fixture.events.sorted {
+            ($0.event.range.start.iso8601 + " " + $0.event.id).utf8.lexicographicallyPrecedes(($1.event.range.start.iso8601 + " " + $1.event.id).utf8)
+        }.map(\.event.id)
+        try await apiApp(fixture).test(.router) { client in
+            for limit in [1, 2, 3, expected.count - 1, expected.count, 1000] {
+                var seen: [String] = [], cursor: String?, pages = 0
+                repeat {
+                    let page = try jsonObject(try await client.execute(uri: "/api/v1/upcoming?within=30d&limit=\(limit)" + (cursor.map { "&cursor=\($0)" } ?? ""),
+                                                                       method: .get, headers: bearer(.viewer)))
+                    let ids = (page["events"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                    #expect(ids.count <= limit)
+                    seen += ids
+                    cursor = page["next"] as? String
+                    pages += 1
+                } while cursor != nil && pages <= expected.count
+                #expect(seen == expected, "limit \(limit)")
+                // A full last page says so without a next page to fetch for nothing.
+                #expect(pages == (expected.count + limit - 1) / limit, "limit \(limit)")
             }
         }
     }

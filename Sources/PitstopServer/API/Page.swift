@@ -24,10 +24,39 @@ extension Page {
         next = slice.endIndex < all.endIndex ? slice.last.map { PageCursor.encode(key($0)) } : nil
     }
 
+    /// The page `call` selects from items that `read` hands over already in the order of
+    /// `key`'s bytes (the order a store lists them in), as they are read: only the page is
+    /// kept, and the read is stopped once the page is full and one more item shows that a
+    /// next page exists. A million events ahead no longer cost every page request the whole
+    /// list in memory.
+    static func streamed(key: @escaping @Sendable (Item) -> String, call: APICall,
+                         _ read: (@escaping @Sendable (Item) throws -> Void) async throws -> Void) async throws -> Page where Item: Sendable {
+        let limit = try PageCursor.limit(call)
+        let after = try PageCursor.decode(call.query("cursor")).map { Array($0.utf8) }
+        let taken = Taken<Item>()
+        do {
+            try await read { item in
+                if let after, !after.lexicographicallyPrecedes(key(item).utf8) { return }
+                guard taken.items.count < limit else { throw Taken<Item>.Full() }
+                taken.items.append(item)
+            }
+            return Page(items: taken.items, next: nil)
+        } catch is Taken<Item>.Full {
+            return Page(items: taken.items, next: taken.items.last.map { PageCursor.encode(key($0)) })
+        }
+    }
+
     /// `{"KEY": [...], "next": "..."}`, `items` already rendered.
     func json(_ key: String, render: (Item) -> String) -> String {
         "{\(JSONText.quote(key)): \(Responses.list(items.map(render))),\n \"next\": \(JSONText.quote(next))}"
     }
+}
+
+/// A streamed page's items so far: appended by the one read that streams them, serially.
+private final class Taken<Item>: @unchecked Sendable {
+    var items: [Item] = []
+    /// Thrown to stop the read: the page is full and has a next one.
+    struct Full: Error {}
 }
 
 /// The cursor's text form, and the page size.

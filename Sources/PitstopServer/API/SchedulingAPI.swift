@@ -126,10 +126,15 @@ enum SchedulingAPI {
             try InputLimits.checkRange(seconds)
             return seconds
         }
-        let events = try await call.services.scheduler.upcoming(scope, now: call.now, within: within)
-        // A calendar is subscribed to whole; the JSON list is paged, soonest first.
-        if call.prefers("text/calendar") { return text(UpcomingEvent.iCalendar(events), contentType: "text/calendar; charset=utf-8") }
-        let page = try Page(events, key: { $0.record.event.range.start.iso8601 + " " + $0.record.event.id }, call: call)
+        let scheduler = call.services.scheduler, now = call.now
+        // A calendar is subscribed to whole; the JSON list is paged, soonest first, in the
+        // order the store lists events (start, then wave, then VM, which is the key's order).
+        if call.prefers("text/calendar") {
+            return text(UpcomingEvent.iCalendar(try await scheduler.upcoming(scope, now: now, within: within)), contentType: "text/calendar; charset=utf-8")
+        }
+        let page = try await Page.streamed(key: { $0.record.event.range.start.iso8601 + " " + $0.record.event.id }, call: call) { each in
+            try await scheduler.forEachUpcoming(scope, now: now, within: within, each)
+        }
         return json(page.json("events", render: Responses.upcoming))
     }
 
