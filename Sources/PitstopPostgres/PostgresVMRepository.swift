@@ -192,7 +192,6 @@ final class PostgresVMCopyWriter: VMWriting {
     /// stays locked by this transaction's claim until it ends.
     private var keys = StoredVMs.KeyBlocks(largest: PostgresVMCopyWriter.keysAtOnce, initial: PostgresVMCopyWriter.keysAtOnce)
     static let keysAtOnce: Int64 = 1 << 24
-    private var givesBackKeys = false
 
     /// A VM stored or copied, in about 32 bytes: its region, subscription and set are an index
     /// into `places`, each combination stored once.
@@ -222,6 +221,7 @@ final class PostgresVMCopyWriter: VMWriting {
         try session.forEachRow("SELECT \(unescaped: StoredVMs.columns) FROM vms") { row in
             remember(try PostgresVMRepository.vm(from: row))
         }
+        session.atCommit { [self] in try giveBackUnusedKeys() }
     }
 
     func insertIfAbsent(_ vm: VirtualMachine) throws -> Bool {
@@ -236,13 +236,7 @@ final class PostgresVMCopyWriter: VMWriting {
             if let address = vm.ipAddress, addresses[address] != nil {
                 throw PitstopError(.conflict, ConstraintRefusal.ipAddressTaken.message)
             }
-            let key = try keys.next { count in
-                if !givesBackKeys {
-                    givesBackKeys = true
-                    session.atCommit { [self] in try giveBackUnusedKeys() }
-                }
-                return try PostgresVMWriter.claimKeys(count, in: session)
-            }
+            let key = try keys.next { try PostgresVMWriter.claimKeys($0, in: session) }
             try session.copyRow(into: "vms", columns: Self.columns, [
                 vm.name, vm.region, vm.subscription, vm.availabilitySet, vm.updateDomain.map(String.init),
                 vm.faultDomain.map(String.init), vm.ipAddress, String(key),
@@ -257,7 +251,7 @@ final class PostgresVMCopyWriter: VMWriting {
     }
 
     /// Puts the counter back to the first key not given, if it still stands where this
-    /// writer's last claim left it.
+    /// writer's last claim left it; nothing when it claimed none or gave every key.
     private func giveBackUnusedKeys() throws {
         let unused = keys.unused
         guard !unused.isEmpty else { return }

@@ -443,10 +443,10 @@ package enum EventRows {
         return wave.isEmpty || vm.isEmpty ? nil : (wave, vm)
     }
 
-    /// The events `select` finds under `clauses`, in start order then id.
     /// Start order, then id: the order events are listed in.
     package static let startOrder = "w.start_at, w.public_id, k.name"
 
+    /// The events `select` finds under `clauses`, in start order then id.
     static func read(_ db: Database, where clauses: [String], _ arguments: StatementArguments, extra: String = "",
                      order: String = EventRows.startOrder) throws -> [EventRecord] {
         var out: [EventRecord] = []
