@@ -136,6 +136,7 @@ final class PostgresVMWriter: VMWriting {
     }
 
     func insertIfAbsent(_ vm: VirtualMachine) throws -> Bool {
+        try refuseAddressHeld(by: vm)
         let key = try keys.next { try Self.claimKeys($0, in: session) }
         // Only a name taken is skipped: a refused IP address or reference still throws, as on SQLite.
         let inserted = try session.execute("""
@@ -149,7 +150,12 @@ final class PostgresVMWriter: VMWriting {
         return true
     }
 
-    func overwrite(_ vm: VirtualMachine) throws {
+    func overwrite(_ vm: VirtualMachine) throws { try overwrite(vm, checkingAddress: true) }
+
+    /// Overwrites the stored VM of the same name; `checkingAddress: false` when the caller
+    /// has checked that no other VM has its address.
+    func overwrite(_ vm: VirtualMachine, checkingAddress: Bool) throws {
+        if checkingAddress { try refuseAddressHeld(by: vm) }
         try session.execute("""
             UPDATE vms SET region = \(vm.region), subscription = \(vm.subscription), availability_set = \(vm.availabilitySet),
                 update_domain = \(vm.updateDomain), fault_domain = \(vm.faultDomain), ip_address = \(vm.ipAddress)
@@ -159,6 +165,16 @@ final class PostgresVMWriter: VMWriting {
 
     func existing(named name: String) throws -> VirtualMachine? {
         try PostgresVMRepository(session: session).vm(named: name)
+    }
+
+    /// Refuses `vm`'s address if another VM has it, naming that VM. PostgreSQL's unique index
+    /// would refuse it too, but its refusal ends the transaction, so the holder is asked first
+    /// (the index still refuses a holder written since, without its name).
+    private func refuseAddressHeld(by vm: VirtualMachine) throws {
+        guard let address = vm.ipAddress else { return }
+        if let holder = try session.value("SELECT name FROM vms WHERE ip_address = \(address) AND name <> \(vm.name)", as: String.self) {
+            throw StoredVMs.addressHeld(address, by: holder)
+        }
     }
 
     /// Takes `count` keys no VM has had from `vm_key_counter`, in the session's transaction;
@@ -233,8 +249,8 @@ final class PostgresVMCopyWriter: VMWriting {
             return false
         }
         do {
-            if let address = vm.ipAddress, addresses[address] != nil {
-                throw PitstopError(.conflict, ConstraintRefusal.ipAddressTaken.message)
+            if let address = vm.ipAddress, let holder = addresses[address] {
+                throw StoredVMs.addressHeld(address, by: holder)
             }
             let key = try keys.next { try PostgresVMWriter.claimKeys($0, in: session) }
             try session.copyRow(into: "vms", columns: Self.columns, [
@@ -261,8 +277,11 @@ final class PostgresVMCopyWriter: VMWriting {
     }
 
     func overwrite(_ vm: VirtualMachine) throws {
+        if let address = vm.ipAddress, let holder = addresses[address], holder != vm.name {
+            throw StoredVMs.addressHeld(address, by: holder)
+        }
         let before = vms[vm.name]
-        try PostgresVMWriter(session: session).overwrite(vm)
+        try PostgresVMWriter(session: session).overwrite(vm, checkingAddress: false)
         if let old = before?.ipAddress, addresses[old] == vm.name { addresses[old] = nil }
         remember(vm)
     }

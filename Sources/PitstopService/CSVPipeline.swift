@@ -93,7 +93,7 @@ final class CSVProducer: @unchecked Sendable {
     private func run() {
         var reader = CSVReader()
         var withAddress: Bool?
-        var seen = Set<String>(minimumCapacity: (total ?? 0) / 40)  // rows are about 40 bytes
+        var claims = ImportClaims(expectedVMs: (total ?? 0) / 40)  // rows are about 40 bytes
         var batch: [CSVItem] = []
         batch.reserveCapacity(Self.batchSize)
         var stopped = false
@@ -114,11 +114,16 @@ final class CSVProducer: @unchecked Sendable {
             case .failure(let problems):
                 for p in problems.problems { batch.append(.problem(InputError(file: file, place: place, problem: p))) }
             case .success(let draft):
-                if !seen.insert(draft.name).inserted {
-                    batch.append(.problem(InputError(file: file, line: place.line, field: "name", message: "duplicate VM '\(draft.name.truncatedForMessage)' in this file")))
+                if let duplicate = claims.claim(name: draft.name) {
+                    batch.append(.problem(InputError(file: file, place: place, problem: duplicate)))
                 } else {
                     switch draft.check(in: fleet) {
-                    case .success(let checked): batch.append(.vm(checked, place))
+                    case .success(let checked):
+                        if let taken = claims.claimAddress(of: checked.vm, line: place.line) {
+                            batch.append(.problem(InputError(file: file, place: place, problem: taken)))
+                        } else {
+                            batch.append(.vm(checked, place))
+                        }
                     case .failure(let problems):
                         for p in problems.problems { batch.append(.problem(InputError(file: file, place: place, problem: p))) }
                     }

@@ -38,7 +38,7 @@ struct VMIngest {
         var recorded = false
     }
     private var tallies: [SetTally]
-    private var seen: Set<String> = []
+    private var claims = ImportClaims()
     private(set) var counts = UpsertCounts()
     /// What the import touched, for its audit entry.
     var touched = ImportSubjects()
@@ -73,13 +73,18 @@ struct VMIngest {
     }
 
     mutating func ingest(_ draft: VMDraft, at place: SourcePlace) throws {
-        guard seen.insert(draft.name).inserted else {
-            report(InputError(file: file, line: place.line, field: place.field("name"), message: "duplicate VM '\(draft.name.truncatedForMessage)' in this file"))
+        if let duplicate = claims.claim(name: draft.name) {
+            report(InputError(file: file, place: place, problem: duplicate))
             return
         }
         switch draft.check(in: fleet) {
         case .failure(let problems): report(problems, at: place)
-        case .success(let checked): try store(checked, at: place)
+        case .success(let checked):
+            if let taken = claims.claimAddress(of: checked.vm, line: place.line) {
+                report(InputError(file: file, place: place, problem: taken))
+            } else {
+                try store(checked, at: place)
+            }
         }
     }
 

@@ -64,8 +64,10 @@ enum StoreMessages {
 /// A write the database's own constraints refused, in an operator's words: the same words
 /// whichever engine refused it.
 package enum ConstraintRefusal: Sendable {
-    /// The unique index on VMs' IP addresses.
+    /// The unique index on VMs' IP addresses, when the VM that holds the address is unknown.
     case ipAddressTaken
+    /// The unique index on VMs' IP addresses: `address` is `holder`'s.
+    case addressHeld(String, by: String)
     /// A foreign key.
     case missingReference
     /// A primary key or unique constraint.
@@ -78,6 +80,7 @@ package enum ConstraintRefusal: Sendable {
     package var message: String {
         switch self {
         case .ipAddressTaken: "ipAddress is already used by another VM"
+        case .addressHeld(let address, let holder): "ipAddress \(address) is already used by VM \(holder)"
         case .missingReference: "refers to something that does not exist"
         case .duplicate: "a record with that name already exists"
         case .schemaRule(let message): message

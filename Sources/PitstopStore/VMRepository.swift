@@ -131,7 +131,13 @@ final class VMWriter: VMWriting {
         bind(handle, 5, vm.updateDomain)
         bind(handle, 6, vm.faultDomain)
         arena.bind(handle, 7, vm.ipAddress)
-        try stepToDone(statement, in: db)
+        do {
+            try stepToDone(statement, in: db)
+        } catch let refusal as PitstopError where StoredVMs.refusesAddress(refusal) {
+            // SQLite undid the statement alone: the transaction can still say who has the address.
+            guard let address = vm.ipAddress, let holder = try StoredVMs.holder(of: address, other: vm.name, in: db) else { throw refusal }
+            throw StoredVMs.addressHeld(address, by: holder)
+        }
     }
 }
 
@@ -183,6 +189,21 @@ package enum StoredVMs {
 
         /// The key ``next(claim:)`` gave went to a VM.
         package mutating func take() { first += 1 }
+    }
+
+    /// Whether `error` is the unique index on VMs' addresses refusing a write.
+    package static func refusesAddress(_ error: PitstopError) -> Bool {
+        error.kind == .conflict && error.message == ConstraintRefusal.ipAddressTaken.message
+    }
+
+    /// The refusal of a write that gives a VM `address`, which the VM `holder` has.
+    package static func addressHeld(_ address: String, by holder: String) -> PitstopError {
+        PitstopError(.conflict, ConstraintRefusal.addressHeld(address, by: holder).message)
+    }
+
+    /// The VM other than `name` that has `address`, if any.
+    static func holder(of address: String, other name: String, in db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT name FROM vms WHERE ip_address = ? AND name <> ?", arguments: [address, name])
     }
 
     /// `vm_key_counter` has lost its one row.

@@ -456,7 +456,7 @@ struct RefusedCommand: Sendable, CustomTestStringConvertible {
         RefusedCommand("vm", "add", "lost", "--region", "eastus", "--subscription", "nobody", says: "unknown subscription 'nobody'"),
         RefusedCommand("vm", "add", "lost", "--region", "eastus", "--subscription", "contoso", "--ud", "1", says: "given for a single-instance VM"),
         RefusedCommand("vm", "add", "web-9", "--set", "web", "--ip", "10.0.0.300", says: "'10.0.0.300' is not an IPv4 or IPv6 address"),
-        RefusedCommand("vm", "add", "web-9", "--set", "web", "--ip", "10.0.0.4", says: "ipAddress is already used by another VM"),
+        RefusedCommand("vm", "add", "web-9", "--set", "web", "--ip", "10.0.0.4", says: "ipAddress 10.0.0.4 is already used by VM web-0"),
         RefusedCommand("vm", "add", "web-0", "--set", "web", says: "VM web-0 already exists"),
         RefusedCommand("vm", "move", "web-0", "--ud", "5", says: "5 is outside 0..4 for set web"),
         RefusedCommand("vm", "move", "web-0", "--set", "nope", says: "unknown availability set 'nope'"),

@@ -263,7 +263,7 @@ struct FleetContractTests {
         let store = try engine.store()
         try await Self.fleet(store)
         let cases: [(VirtualMachine, String)] = [
-            (VirtualMachine(name: "new", region: "r1", subscription: "s1", ipAddress: "10.0.0.1"), "ipAddress is already used by another VM"),
+            (VirtualMachine(name: "new", region: "r1", subscription: "s1", ipAddress: "10.0.0.1"), "ipAddress 10.0.0.1 is already used by VM vm-1"),
             (VirtualMachine(name: "new", region: "mars", subscription: "s1"), "refers to something that does not exist"),
             (VirtualMachine(name: "new", region: "r1", subscription: "s1", availabilitySet: "web", updateDomain: 3, faultDomain: 0),
              "vms: update or fault domain outside the availability set's range"),
@@ -280,7 +280,7 @@ struct FleetContractTests {
             try repos.vms.writer().overwrite(VirtualMachine(name: "vm-2", region: "r1", subscription: "s1", availabilitySet: "web",
                                                             updateDomain: 2, faultDomain: 0, ipAddress: "10.0.0.1"))
         }
-        #expect(moved == PitstopError(.conflict, "ipAddress is already used by another VM"))
+        #expect(moved == PitstopError(.conflict, "ipAddress 10.0.0.1 is already used by VM vm-1"))
         let (count, first) = try await store.read { repos in (try repos.vms.count(in: .all), try repos.vms.vm(named: "first")) }
         #expect(count == Self.vms.count)
         #expect(first == nil)

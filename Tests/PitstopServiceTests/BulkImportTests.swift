@@ -104,13 +104,17 @@ struct BulkImportTests {
         var lines = new
         lines[10] = "new-\(Self.name(10)),r1,sub,,,,10.0.0.1"
         let error = await #expect(throws: PitstopError.self) { try await inventory.importCSV(Self.csv(lines)) }
-        #expect(error?.problems.map { "\($0.line ?? 0): \($0.message)" } == ["12: ipAddress is already used by another VM"])
+        #expect(error?.problems.map { "\($0.line ?? 0): \($0.message)" } == ["12: ipAddress 10.0.0.1 is already used by VM \(Self.name(1))"])
         #expect(try Self.contents(database) == stored)
 
-        // The same new VMs, the last of which repeats the address of one earlier in the file.
-        lines = new + ["new-last,r1,sub,,,,172.16.0.5"]
+        // The same new VMs, two of which repeat addresses given earlier in the file: both found
+        // in one run, each naming the VM and line that has the address.
+        lines = new + ["new-last,r1,sub,,,,172.16.0.5", "new-other,r1,sub,,,,172.16.0.9"]
         let repeated = await #expect(throws: PitstopError.self) { try await inventory.importCSV(Self.csv(lines)) }
-        #expect(repeated?.problems.map { "\($0.line ?? 0): \($0.message)" } == ["\(Self.rows + 2): ipAddress is already used by another VM"])
+        #expect(repeated?.problems.map { "\($0.line ?? 0): \($0.field ?? ""): \($0.message)" } == [
+            "\(Self.rows + 2): ipAddress: 172.16.0.5 is already given to VM new-\(Self.name(5)) on line 7 of this file",
+            "\(Self.rows + 3): ipAddress: 172.16.0.9 is already given to VM new-\(Self.name(9)) on line 11 of this file",
+        ])
         #expect(try Self.contents(database) == stored)
     }
 

@@ -487,7 +487,13 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
             {"vms": [
               {"name": "web-9", "availabilitySet": "web", "ipAddress": "10.0.0.4"}
             ]}
-            """, expect: "inventory.json:2: vms[0]: ipAddress is already used by another VM"),
+            """, expect: "inventory.json:2: vms[0]: ipAddress 10.0.0.4 is already used by VM web-0"),
+        BadDocument("an IP address given to two VMs of the document", """
+            {"vms": [
+              {"name": "web-8", "availabilitySet": "web", "ipAddress": "10.0.9.1"},
+              {"name": "web-9", "availabilitySet": "web", "ipAddress": "10.0.9.1"}
+            ]}
+            """, expect: "inventory.json:3: vms[1].ipAddress: 10.0.9.1 is already given to VM web-8 on line 2 of this file"),
         BadDocument("a misspelt key", """
             {"vms": [
               {"name": "web-9", "availabilitySet": "web", "updateDomian": 1}
@@ -658,6 +664,9 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
                     expect: "fleet.csv:4: name: duplicate VM 'web-5'"),
         BadDocument("an unclosed quote", header + "\"web-3,,,web,,\n", expect: "fleet.csv:2: record: a quoted field is not closed"),
         BadDocument("a quote inside an unquoted field", header + "web\"3,,,web,,\n", expect: "fleet.csv:2: record: a quote inside an unquoted field"),
+        BadDocument("an IP address given to two VMs of the file",
+                    "name,region,subscription,availabilitySet,updateDomain,faultDomain,ipAddress\nweb-3,,,web,,,10.0.9.1\nweb-5,,,web,,,10.0.9.1\n",
+                    expect: "fleet.csv:3: ipAddress: 10.0.9.1 is already given to VM web-3 on line 2 of this file"),
         BadDocument("a malformed IP address", "name,region,subscription,availabilitySet,updateDomain,faultDomain,ipAddress\nweb-3,,,web,,,10.0.0\n",
                     expect: "fleet.csv:2: ipAddress: '10.0.0' is not an IPv4 or IPv6 address"),
     ]

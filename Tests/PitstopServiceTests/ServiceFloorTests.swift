@@ -109,7 +109,7 @@ private func vmRows(_ db: TestDatabase) throws -> [String] {
     try await inventory.addVM(VMDraft(name: "web-0", region: "eastus", subscription: "contoso", availabilitySet: "web", ipAddress: "10.0.0.4"))
     await #expect { try await inventory.addVM(VMDraft(name: "web-1", region: "eastus", subscription: "contoso", availabilitySet: "web", ipAddress: "10.0.0.4")) } throws: { error in
         guard let error = error as? PitstopError else { return false }
-        return error.kind == .conflict && error.message == "ipAddress is already used by another VM"
+        return error.kind == .conflict && error.message == "ipAddress 10.0.0.4 is already used by VM web-0"
     }
 }
 
