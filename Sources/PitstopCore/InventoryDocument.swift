@@ -201,7 +201,17 @@ public enum VMCSV {
         if record.fields == header { return false }
         if record.fields == headerWithAddress { return true }
         throw InputError(file: file, line: record.line, field: nil,
-                         message: "the header must be '\(header.joined(separator: ","))' (optionally followed by ',ipAddress'), found '\(record.fields.joined(separator: ",").truncatedForMessage)'")
+                         message: "the header must be '\(header.joined(separator: ","))' (optionally followed by ',ipAddress'); \(headerDifference(record.fields))")
+    }
+
+    /// Where `found` first parts from the header: a quoted whole header would be cut before a
+    /// difference in its last columns.
+    static func headerDifference(_ found: [String]) -> String {
+        guard let i = headerWithAddress.indices.first(where: { $0 >= found.count || found[$0] != headerWithAddress[$0] }) else {
+            return "column \(headerWithAddress.count + 1) ('\(found[headerWithAddress.count].truncatedForMessage)') is not one Pitstop reads"
+        }
+        guard i < found.count else { return "it has \(found.count) columns: '\(headerWithAddress[i])' is missing" }
+        return "column \(i + 1) is '\(found[i].truncatedForMessage)', not '\(headerWithAddress[i])'"
     }
 
     /// One data row as a VM draft; an empty cell means none, or automatic placement.

@@ -109,6 +109,9 @@ final class CSVProducer: @unchecked Sendable {
                 }
                 return
             }
+            // Rows under a header that was refused cannot be read against it: the header is
+            // the one problem (its chunk may already hold more rows).
+            guard !headerFailed else { return }
             let place = SourcePlace(line: record.line, path: "")
             switch VMCSV.draft(record, withAddress: hasAddress) {
             case .failure(let problems):

@@ -642,7 +642,11 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
 
     static let badFiles: [BadDocument] = [
         BadDocument("a wrong header", "name,region,subscription,set,ud,fd\nweb-3,,,web,,\n",
-                    expect: "fleet.csv:1: the header must be 'name,region,subscription,availabilitySet,updateDomain,faultDomain'"),
+                    expect: "fleet.csv:1: the header must be 'name,region,subscription,availabilitySet,updateDomain,faultDomain' (optionally followed by ',ipAddress'); column 4 is 'set', not 'availabilitySet'"),
+        BadDocument("a header short of columns", "name,region,subscription\n",
+                    expect: "fleet.csv:1: the header must be 'name,region,subscription,availabilitySet,updateDomain,faultDomain' (optionally followed by ',ipAddress'); it has 3 columns: 'availabilitySet' is missing"),
+        BadDocument("a header with a column too many", "name,region,subscription,availabilitySet,updateDomain,faultDomain,ipAddress,owner\n",
+                    expect: "fleet.csv:1: the header must be 'name,region,subscription,availabilitySet,updateDomain,faultDomain' (optionally followed by ',ipAddress'); column 8 ('owner') is not one Pitstop reads"),
         BadDocument("an empty file", "", expect: "fleet.csv:1: the file is empty"),
         BadDocument("a header that is not UTF-8", bytes: [0x6E, 0x61, 0x6D, 0xE9, 0x0A], expect: "fleet.csv:1: cannot read the header: field 1 is not valid UTF-8"),
         BadDocument("a short row", header + "web-3,,,web,,\nweb-4,eastus,contoso\n",
@@ -685,6 +689,16 @@ struct BadDocument: Sendable, CustomTestStringConvertible {
             #expect(problems.contains { $0.contains(fragment) }, "no problem says \(fragment) in:\n\(problems.joined(separator: "\n"))")
         }
         #expect(try await exported(inventory) == before)
+    }
+
+    @Test func aRefusedHeaderIsTheOneProblemNotEachRowUnderIt() async throws {
+        // Given a header that names the ipAddress column wrongly, over rows of seven fields
+        let inventory = try await seededInventory(.sqlite)
+        let problems = await refusal {
+            try await importCSV(inventory, Array("name,region,subscription,availabilitySet,updateDomain,faultDomain,ip\nweb-3,,,web,,,10.0.9.1\nweb-4,,,web,,,\n".utf8))
+        }
+        // then the header is reported, and the rows are not each said to have too many fields
+        #expect(problems == ["fleet.csv:1: the header must be 'name,region,subscription,availabilitySet,updateDomain,faultDomain' (optionally followed by ',ipAddress'); column 7 is 'ip', not 'ipAddress'"])
     }
 
     @Test(arguments: TestEngine.all) func everyBadRowIsReportedNotJustTheFirst(engine: TestEngine) async throws {
