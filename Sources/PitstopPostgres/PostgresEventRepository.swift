@@ -122,9 +122,10 @@ struct PostgresEventRepository: EventRepository {
     }
 
     /// Reads events in start order, then id.
-    func forEachEvent(_ filter: EventFilter, from: Timestamp?, until: Timestamp?, _ body: (EventRecord) throws -> Void) throws {
+    func forEachEvent(_ filter: EventFilter, from: Timestamp?, until: Timestamp?, after: EventPosition?,
+                      _ body: (EventRecord) throws -> Void) throws {
         var sql = PostgresSQL()
-        guard let clauses = EventRows.clauses(filter, from: from, until: until, bind: { sql.bind($0) }) else { return }
+        guard let clauses = EventRows.clauses(filter, from: from, until: until, after: after, bind: { sql.bind($0) }) else { return }
         try PostgresEventRows.forEach(session, &sql, where: clauses, order: EventRows.startOrder, streaming: true) { record, _ in try body(record) }
     }
 

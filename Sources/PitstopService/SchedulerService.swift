@@ -266,13 +266,15 @@ public struct SchedulerService: Sendable {
     }
 
     /// ``upcoming(_:now:within:)``, each event handed to `body` as it is read, in the same order:
-    /// for a listing too long to hold at once.
-    public func forEachUpcoming(_ scope: Scope, now: Timestamp, within: Int64, _ body: @escaping @Sendable (UpcomingEvent) throws -> Void) async throws {
+    /// for a listing too long to hold at once. With `after`, only the events past that position
+    /// in the order (a page's start), found without reading those before it.
+    public func forEachUpcoming(_ scope: Scope, now: Timestamp, within: Int64, after: EventPosition? = nil,
+                                _ body: @escaping @Sendable (UpcomingEvent) throws -> Void) async throws {
         try PitstopError.validating("within") { () throws(InputProblem) in try InputLimits.checkRange(within) }
-        try await store.read { tx in try Self.eachUpcoming(tx, scope, now: now, within: within, body) }
+        try await store.read { tx in try Self.eachUpcoming(tx, scope, now: now, within: within, after: after, body) }
     }
 
-    private static func eachUpcoming(_ tx: any Repositories, _ scope: Scope, now: Timestamp, within: Int64,
+    private static func eachUpcoming(_ tx: any Repositories, _ scope: Scope, now: Timestamp, within: Int64, after: EventPosition? = nil,
                                      _ body: (UpcomingEvent) throws -> Void) throws {
         let filter: EventFilter
         switch scope {
@@ -294,7 +296,7 @@ public struct SchedulerService: Sendable {
         let windows = try tx.fleet.maintenanceWindows()
         // Events of one wave share their window: look it up once per wave.
         var windowOfWave: [String: String?] = [:]
-        try tx.events.forEachEvent(filter, from: now, until: now + within) { record in
+        try tx.events.forEachEvent(filter, from: now, until: now + within, after: after) { record in
             guard record.event.status.isActive else { return }
             let e = record.event
             if windowOfWave[e.wave] == nil {

@@ -115,9 +115,10 @@ struct SQLiteEventRepository: EventRepository {
     }
 
     /// Reads events in start order, then id.
-    func forEachEvent(_ filter: EventFilter, from: Timestamp?, until: Timestamp?, _ body: (EventRecord) throws -> Void) throws {
+    func forEachEvent(_ filter: EventFilter, from: Timestamp?, until: Timestamp?, after: EventPosition?,
+                      _ body: (EventRecord) throws -> Void) throws {
         var arguments: [(any DatabaseValueConvertible)?] = []
-        guard let clauses = EventRows.clauses(filter, from: from, until: until, bind: { value in
+        guard let clauses = EventRows.clauses(filter, from: from, until: until, after: after, bind: { value in
             switch value {
             case .text(let text): arguments.append(text)
             case .integer(let n): arguments.append(n)
@@ -292,7 +293,7 @@ package enum EventRows {
     /// The conditions that select `filter`'s events overlapping `[from, until)`; nil when
     /// none can match (an event id that does not split). `bind` takes a value and returns
     /// the placeholder that refers to it, which may appear more than once.
-    package static func clauses(_ filter: EventFilter, from: Timestamp?, until: Timestamp?,
+    package static func clauses(_ filter: EventFilter, from: Timestamp?, until: Timestamp?, after: EventPosition? = nil,
                                 bind: (Parameter) -> String) -> [String]? {
         var clauses: [String] = []
         switch filter {
@@ -302,7 +303,7 @@ package enum EventRows {
         case .vm(let name): clauses.append("p.vm IN \(keys(ofVMsNamed: "= \(bind(.text(name)))"))")
         case .wave(let id): clauses.append("w.public_id = \(bind(.text(id)))")
         case .event(let id):
-            guard let (wave, vm) = split(eventID: id) else { return nil }
+            guard let (wave, vm) = StableID.split(event: id) else { return nil }
             clauses.append("w.public_id = \(bind(.text(wave))) AND p.vm IN \(keys(ofVMsNamed: "= \(bind(.text(vm)))"))")
         case .availabilitySet(let name): clauses.append("w.availability_set = \(bind(.text(name)))")
         case .region(let name): clauses.append("w.region = \(bind(.text(name)))")
@@ -312,6 +313,13 @@ package enum EventRows {
         // An event overlapping [from, until): it ends after `from` and starts before `until`.
         if let from { clauses.append("w.end_at > \(bind(.integer(from.seconds)))") }
         if let until { clauses.append("w.start_at < \(bind(.integer(until.seconds)))") }
+        // Past `after` in ``startOrder``: the start's bound stands alone too, so that the index
+        // on starts skips what lies before it instead of every row being read and compared.
+        if let after {
+            let start = bind(.integer(after.start.seconds)), wave = bind(.text(after.wave)), vm = bind(.text(after.vm))
+            clauses.append("w.start_at >= \(start)")
+            clauses.append("(w.start_at > \(start) OR w.public_id > \(wave) OR (w.public_id = \(wave) AND k.name > \(vm)))")
+        }
         return clauses
     }
 
@@ -434,13 +442,6 @@ package enum EventRows {
     /// twice, so a positional argument in it is passed twice.
     package static func keys(ofVMsNamed test: String) -> String {
         "(SELECT key FROM vms WHERE name \(test) UNION ALL SELECT key FROM vm_names WHERE retired = 1 AND name \(test))"
-    }
-
-    /// `<wave id>/<vm name>`: a wave id holds no '/' (the schema refuses one), a VM name may.
-    package static func split(eventID id: String) -> (wave: String, vm: String)? {
-        guard let slash = id.firstIndex(of: "/") else { return nil }
-        let wave = String(id[..<slash]), vm = String(id[id.index(after: slash)...])
-        return wave.isEmpty || vm.isEmpty ? nil : (wave, vm)
     }
 
     /// Start order, then id: the order events are listed in.

@@ -196,9 +196,12 @@ public protocol EventRepository {
     /// in this unit of work (0: look it up by name); without it, every key is looked up by
     /// name. `recorded` names the regions whose VMs' names were recorded in this unit of work.
     func insert(events: [PlannedEvent], keys: [VMKey]?, recorded: RecordedNames?, progress: ((Int) -> Void)?) throws
-    /// Hands `body` each event overlapping `[from, until)` (either bound optional), in start
-    /// order, then id, as it is read: a million of them need not be held at once.
-    func forEachEvent(_ filter: EventFilter, from: Timestamp?, until: Timestamp?, _ body: (EventRecord) throws -> Void) throws
+    /// Hands `body` each event overlapping `[from, until)` (either bound optional) that comes
+    /// after `after` (if given) in the listing order (start, wave, VM), in that order, as it is
+    /// read: a million of them need not be held at once, and a page deep in the list does not
+    /// read the events before it.
+    func forEachEvent(_ filter: EventFilter, from: Timestamp?, until: Timestamp?, after: EventPosition?,
+                      _ body: (EventRecord) throws -> Void) throws
     /// How many events, of any status, the wave `id` has (0 for an unknown wave).
     func eventCount(wave id: String) throws -> Int
     /// Records what happened to events: status, approval, actual times, forced and reason.
@@ -271,7 +274,7 @@ extension EventRepository {
     /// Events overlapping `[from, until)` (either bound optional), in start order, then id.
     public func events(_ filter: EventFilter, from: Timestamp?, until: Timestamp?) throws -> [EventRecord] {
         var records: [EventRecord] = []
-        try forEachEvent(filter, from: from, until: until) { records.append($0) }
+        try forEachEvent(filter, from: from, until: until, after: nil) { records.append($0) }
         return records
     }
 

@@ -115,6 +115,37 @@ struct EventContractTests {
         #expect(byCampaign.1.isEmpty)
     }
 
+    @Test("events after a position: exactly those past it in start, wave, VM order, under a filter and a range too", arguments: TestEngine.all)
+    func eventsAfterAPosition(engine: TestEngine) async throws {
+        let store = try await Self.store(engine: engine)
+        let (w1, w2, w3, w4, t0) = (Self.w1, Self.w2, Self.w3, Self.w4, Self.t0)
+        func after(_ filter: EventFilter, _ position: EventPosition, from: Timestamp? = nil, until: Timestamp? = nil) async throws -> [String] {
+            try await store.read { repos in
+                var ids: [String] = []
+                try repos.events.forEachEvent(filter, from: from, until: until, after: position) { ids.append($0.event.id) }
+                return ids
+            }
+        }
+        // After each event in turn, the ones after it (the removed VM `ghost` too, by its name).
+        let all = try await store.read { repos in try repos.events.events(.all) }
+        for (i, record) in all.enumerated() {
+            #expect(try await after(.all, EventPosition(of: record.event)) == Self.ids(Array(all[(i + 1)...])))
+        }
+        // Positions no event holds fall between their neighbours: a later VM name in the same
+        // wave, a later wave at the same start, a start between two waves.
+        #expect(try await after(.all, EventPosition(start: t0 + 1800, wave: w3, vm: "ghost0"))
+                == [Self.id(w3, "vm-s1"), Self.id(w2, "vm-a2")])
+        #expect(try await after(.all, EventPosition(start: t0, wave: w2, vm: "a")) == [Self.id(w4, "vm-w1"), Self.id(w3, "ghost"),
+                                                                                       Self.id(w3, "vm-s1"), Self.id(w2, "vm-a2")])
+        #expect(try await after(.all, EventPosition(start: t0 + 900, wave: w4, vm: "zz")) == [Self.id(w3, "ghost"), Self.id(w3, "vm-s1"), Self.id(w2, "vm-a2")])
+        #expect(try await after(.all, EventPosition(start: t0 - 1, wave: w4, vm: "zz")).count == all.count)
+        #expect(try await after(.all, EventPosition(start: t0 + 3600, wave: w2, vm: "vm-a2")).isEmpty)
+        // With a filter and a range, both apply as well.
+        #expect(try await after(.subscription("sub-b"), EventPosition(start: t0, wave: w1, vm: "vm-a1")) == [Self.id(w4, "vm-w1"), Self.id(w3, "vm-s1")])
+        #expect(try await after(.active, EventPosition(start: t0, wave: w4, vm: "vm-w1"), from: t0 + 900, until: t0 + 3600)
+                == [Self.id(w3, "ghost"), Self.id(w3, "vm-s1")])
+    }
+
     @Test("campaigns: stored, listed, counted, their terms, their status; a second one of an id is refused", arguments: TestEngine.all)
     func campaigns(engine: TestEngine) async throws {
         let store = try await Self.store(engine: engine)

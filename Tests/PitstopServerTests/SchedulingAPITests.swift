@@ -204,6 +204,13 @@ import Testing
                 // A full last page says so without a next page to fetch for nothing.
                 #expect(pages == (expected.count + limit - 1) / limit, "limit \(limit)")
             }
+            // A cursor of another list (base64url of a name, not of an event's position) is
+            // refused as one this list did not give.
+            try await client.execute(uri: "/api/v1/upcoming?cursor=\(Base64URL.encode(Array("web-0".utf8)))", method: .get, headers: bearer(.viewer)) { response in
+                #expect(response.status == .badRequest)
+                let message = try jsonObject(response)["message"] as? String
+                #expect(message == "query parameter cursor: '\(Base64URL.encode(Array("web-0".utf8)))' is not a cursor this server gave; start again without one")
+            }
         }
     }
 

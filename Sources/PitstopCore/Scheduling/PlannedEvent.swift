@@ -99,6 +99,14 @@ public enum StableID {
     /// One VM's event in a wave.
     public static func event(wave: String, vm: String) -> String { "\(wave)/\(vm)" }
 
+    /// The wave and VM an event id names; nil for text that is not an event id. A wave id
+    /// holds no '/' (the schema refuses one), a VM name may.
+    public static func split(event id: String) -> (wave: String, vm: String)? {
+        guard let slash = id.firstIndex(of: "/") else { return nil }
+        let wave = String(id[..<slash]), vm = String(id[id.index(after: slash)...])
+        return wave.isEmpty || vm.isEmpty ? nil : (wave, vm)
+    }
+
     private static func mix(_ x: UInt64) -> UInt64 {
         var z = x &+ 0x9e37_79b9_7f4a_7c15
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9

@@ -24,19 +24,18 @@ extension Page {
         next = slice.endIndex < all.endIndex ? slice.last.map { PageCursor.encode(key($0)) } : nil
     }
 
-    /// The page `call` selects from items that `read` hands over already in the order of
-    /// `key`'s bytes (the order a store lists them in), as they are read: only the page is
-    /// kept, and the read is stopped once the page is full and one more item shows that a
-    /// next page exists. A million events ahead no longer cost every page request the whole
-    /// list in memory.
+    /// The page `call` selects from items that `read` hands over in the order of `key`'s bytes
+    /// (the order a store lists them in), as they are read. `read` is given the cursor's key
+    /// (nil for the first page) and starts after it, so a page deep in the list costs what the
+    /// first does. Only the page is kept, and the read is stopped once the page is full and
+    /// one more item shows that a next page exists.
     static func streamed(key: @escaping @Sendable (Item) -> String, call: APICall,
-                         _ read: (@escaping @Sendable (Item) throws -> Void) async throws -> Void) async throws -> Page where Item: Sendable {
+                         _ read: (_ after: String?, _ each: @escaping @Sendable (Item) throws -> Void) async throws -> Void) async throws -> Page where Item: Sendable {
         let limit = try PageCursor.limit(call)
-        let after = try PageCursor.decode(call.query("cursor")).map { Array($0.utf8) }
+        let after = try PageCursor.decode(call.query("cursor"))
         let taken = Taken<Item>()
         do {
-            try await read { item in
-                if let after, !after.lexicographicallyPrecedes(key(item).utf8) { return }
+            try await read(after) { item in
                 guard taken.items.count < limit else { throw Taken<Item>.Full() }
                 taken.items.append(item)
             }
@@ -77,8 +76,13 @@ enum PageCursor {
     static func decode(_ text: String?) throws(PitstopError) -> String? {
         guard let text else { return nil }
         guard let data = Base64URL.decode(text), let key = String(data: data, encoding: .utf8), !key.isEmpty else {
-            throw PitstopError(.invalid, "query parameter cursor: '\(text.truncatedForMessage)' is not a cursor this server gave; start again without one")
+            throw foreign(text)
         }
         return key
+    }
+
+    /// The refusal of a cursor `text` that no page of this list gave.
+    static func foreign(_ text: String) -> PitstopError {
+        PitstopError(.invalid, "query parameter cursor: '\(text.truncatedForMessage)' is not a cursor this server gave; start again without one")
     }
 }

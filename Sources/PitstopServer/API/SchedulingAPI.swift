@@ -132,8 +132,12 @@ enum SchedulingAPI {
         if call.prefers("text/calendar") {
             return text(UpcomingEvent.iCalendar(try await scheduler.upcoming(scope, now: now, within: within)), contentType: "text/calendar; charset=utf-8")
         }
-        let page = try await Page.streamed(key: { $0.record.event.range.start.iso8601 + " " + $0.record.event.id }, call: call) { each in
-            try await scheduler.forEachUpcoming(scope, now: now, within: within, each)
+        let page = try await Page.streamed(key: { EventPosition(of: $0.record.event).key }, call: call) { after, each in
+            let position = try after.map { key throws(PitstopError) in
+                guard let position = EventPosition(key: key) else { throw PageCursor.foreign(call.query("cursor") ?? "") }
+                return position
+            }
+            try await scheduler.forEachUpcoming(scope, now: now, within: within, after: position, each)
         }
         return json(page.json("events", render: Responses.upcoming))
     }
