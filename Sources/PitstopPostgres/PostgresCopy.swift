@@ -77,12 +77,19 @@ final class PostgresCopyIn: @unchecked Sendable {
 
     /// Adds one row; nil is SQL NULL. Throws what the server said if the copy has failed.
     func append(_ fields: [String?]) throws {
-        for (index, field) in fields.enumerated() {
-            if index > 0 { pending.writeInteger(UInt8(ascii: "\t")) }
-            if let field { Self.writeEscaped(field, into: &pending) } else { pending.writeStaticString("\\N") }
-        }
-        pending.writeInteger(UInt8(ascii: "\n"))
+        // One access to `pending` for the row: each access to a class's property is checked
+        // for exclusivity at run time, and per field that was a tenth of an import's CPU.
+        Self.write(row: fields, into: &pending)
         if pending.readableBytes >= Self.chunkBytes { try send() }
+    }
+
+    /// A row in COPY's text format: fields tab-separated, nil as `\N`, a newline after.
+    static func write(row fields: [String?], into buffer: inout ByteBuffer) {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+            if let field { writeEscaped(field, into: &buffer) } else { buffer.writeStaticString("\\N") }
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
     }
 
     /// Sends the last rows and waits until the server has stored them all.

@@ -118,8 +118,8 @@ package struct PostgresVMRepository: VMRepository {
         }
     }
 
-    func writer() throws -> any VMWriting {
-        bulk ? try PostgresVMCopyWriter(session: session) : PostgresVMWriter(session: session)
+    func writer(expectedVMs: Int) throws -> any VMWriting {
+        bulk ? try PostgresVMCopyWriter(session: session, expectedVMs: expectedVMs) : PostgresVMWriter(session: session)
     }
 }
 
@@ -232,11 +232,13 @@ final class PostgresVMCopyWriter: VMWriting {
 
     static let columns = ["name", "region", "subscription", "availability_set", "update_domain", "fault_domain", "ip_address", "key"]
 
-    init(session: PostgresSession) throws {
+    init(session: PostgresSession, expectedVMs: Int) throws {
         self.session = session
         try session.forEachRow("SELECT \(unescaped: StoredVMs.columns) FROM vms") { row in
             remember(try PostgresVMRepository.vm(from: row))
         }
+        // Growing a million names by doubling rehashed each of them about twice.
+        vms.reserveCapacity(vms.count + expectedVMs)
         session.atCommit { [self] in try giveBackUnusedKeys() }
     }
 

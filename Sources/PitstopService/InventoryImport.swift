@@ -48,10 +48,10 @@ struct VMIngest {
     static let maxErrors = 1000
     private(set) var suppressedErrors = 0
 
-    init(_ tx: any Repositories, file: String) throws {
+    init(_ tx: any Repositories, file: String, expectedVMs: Int = 0) throws {
         self.tx = tx
         self.file = file
-        writer = try tx.vms.writer()
+        writer = try tx.vms.writer(expectedVMs: expectedVMs)
         fleet = try tx.fleet.fleetIndex()
         let counts = try tx.fleet.placedCounts()
         tallies = fleet.sets.map { SetTally(placed: counts[$0.name, default: 0]) }

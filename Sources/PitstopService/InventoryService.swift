@@ -133,7 +133,7 @@ public struct InventoryService: Sendable {
         let stored = try await store.read { tx in try tx.vms.count(in: .all) }
         let bulk = estimatedRows >= max(Self.bulkLoadRows, stored / 4)
         let work: @Sendable (any Repositories) throws -> ImportSummary = { tx in
-            var ingest = try VMIngest(tx, file: file)
+            var ingest = try VMIngest(tx, file: file, expectedVMs: estimatedRows)
             let producer = CSVProducer(input: input, file: file, fleet: ingest.fleet, total: total, progress: progress)
             producer.start()
             defer { producer.queue.cancel(); producer.wait() }

@@ -131,8 +131,15 @@ public protocol VMRepository {
     /// VM counts per (region, set, update domain, fault domain); single-instance VMs have no
     /// set or domains.
     func domainCounts() throws -> [DomainCount]
-    /// A writer whose statements are prepared once, for many VMs in this unit of work.
-    func writer() throws -> any VMWriting
+    /// A writer whose statements are prepared once, for many VMs in this unit of work; about
+    /// `expectedVMs` may be added through it (a hint: a writer that keeps what it wrote
+    /// makes room once instead of growing by doubling).
+    func writer(expectedVMs: Int) throws -> any VMWriting
+}
+
+extension VMRepository {
+    /// ``writer(expectedVMs:)`` for a few VMs.
+    public func writer() throws -> any VMWriting { try writer(expectedVMs: 0) }
 }
 
 /// How many VMs share one place in the fleet.

@@ -69,7 +69,7 @@ struct SQLiteVMRepository: VMRepository {
             """).map { DomainCount(region: $0[0], availabilitySet: $0[1], updateDomain: $0[2], faultDomain: $0[3], vms: $0[4]) }
     }
 
-    func writer() throws -> any VMWriting { try VMWriter(db) }
+    func writer(expectedVMs: Int) throws -> any VMWriting { try VMWriter(db) }
 }
 
 /// Upserts VMs one at a time inside a caller's transaction, through statements prepared once.
