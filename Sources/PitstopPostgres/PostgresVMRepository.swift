@@ -33,12 +33,12 @@ package struct PostgresVMRepository: VMRepository {
                        faultDomain: try cells.integer().map { Int($0) }, ipAddress: try cells.text())
     }
 
-    func forEach(in scope: VMScope, _ body: (VirtualMachine) throws -> Void) throws {
-        try read(scope, keyed: false) { vm, _ in try body(vm) }
+    func forEach(in scope: VMScope, after: String?, _ body: (VirtualMachine) throws -> Void) throws {
+        try read(scope, after: after, keyed: false) { vm, _ in try body(vm) }
     }
 
     func forEachKeyed(in scope: VMScope, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
-        try read(scope, keyed: true, body)
+        try read(scope, after: nil, keyed: true, body)
     }
 
     /// VMs are read this many to a statement.
@@ -54,7 +54,7 @@ package struct PostgresVMRepository: VMRepository {
     /// In a write transaction (READ COMMITTED) each batch is read at its statement's start;
     /// Pitstop's other writers wait for the write lock, so only another tool's commit could
     /// fall between two batches.
-    private func read(_ scope: VMScope, keyed: Bool, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
+    private func read(_ scope: VMScope, after first: String?, keyed: Bool, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
         let columns = StoredVMs.columns + (keyed ? ", key" : "")
         let arrays = columns.split(separator: ",").map { "array_agg(\($0.trimmingCharacters(in: .whitespaces)))" }.joined(separator: ", ")
         func batch(after: String) throws -> PostgresSession.PendingRows {
@@ -66,7 +66,7 @@ package struct PostgresVMRepository: VMRepository {
                 """
             return try session.send(sql.query)
         }
-        var after = ""  // every name sorts after it: names are never empty
+        var after = first ?? ""  // every name sorts after "": names are never empty
         var pending: PostgresSession.PendingRows? = try batch(after: after)
         while let answer = pending {
             guard let row = try answer.rows().first else { throw PostgresSession.unreadable }

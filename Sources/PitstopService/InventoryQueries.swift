@@ -180,8 +180,9 @@ extension InventoryService {
         }
     }
 
-    /// Streams the VMs in scope in name order.
-    public func forEachVM(in scope: VMScope, _ body: @escaping @Sendable (VirtualMachine) throws -> Void) async throws {
-        try await store.read { tx in try tx.vms.forEach(in: scope, body) }
+    /// Streams the VMs in scope in name order (of the names' bytes), from the first after
+    /// `after` if given.
+    public func forEachVM(in scope: VMScope, after: String? = nil, _ body: @escaping @Sendable (VirtualMachine) throws -> Void) async throws {
+        try await store.read { tx in try tx.vms.forEach(in: scope, after: after, body) }
     }
 }

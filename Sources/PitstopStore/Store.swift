@@ -120,9 +120,11 @@ extension FleetRepository {
 public protocol VMRepository {
     func vm(named name: String) throws -> VirtualMachine?
     func vm(ipAddress: String) throws -> VirtualMachine?
-    /// Calls `body` for each VM in scope, in name order, without holding them all.
-    func forEach(in scope: VMScope, _ body: (VirtualMachine) throws -> Void) throws
-    /// As ``forEach(in:_:)``, with each VM's key: what a plan written in the same unit of
+    /// Calls `body` for each VM in scope whose name comes after `after` (if given), in name
+    /// order (of the names' bytes), without holding them all: a page of a listing starts at its
+    /// cursor instead of reading the names before it.
+    func forEach(in scope: VMScope, after: String?, _ body: (VirtualMachine) throws -> Void) throws
+    /// As ``forEach(in:after:_:)`` from the first VM, with each VM's key: what a plan written in the same unit of
     /// work hands back to ``EventRepository/insert(events:keys:progress:)``.
     func forEachKeyed(in scope: VMScope, _ body: (VirtualMachine, VMKey) throws -> Void) throws
     func count(in scope: VMScope) throws -> Int
@@ -138,6 +140,11 @@ public protocol VMRepository {
 }
 
 extension VMRepository {
+    /// Every VM in scope, in name order (``forEach(in:after:_:)`` from the first).
+    public func forEach(in scope: VMScope, _ body: (VirtualMachine) throws -> Void) throws {
+        try forEach(in: scope, after: nil, body)
+    }
+
     /// ``writer(expectedVMs:)`` for a few VMs.
     public func writer() throws -> any VMWriting { try writer(expectedVMs: 0) }
 }

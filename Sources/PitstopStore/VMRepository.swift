@@ -24,21 +24,25 @@ struct SQLiteVMRepository: VMRepository {
                        updateDomain: row[4], faultDomain: row[5], ipAddress: row[6])
     }
 
-        /// Calls `body` for each VM in scope, in name order, without holding them all. Columns
-    /// are read raw: the planner reads a million VMs, and GRDB's `Row` cost more than SQLite.
-    func forEach(in scope: VMScope, _ body: (VirtualMachine) throws -> Void) throws {
-        try read(scope, keyed: false) { vm, _ in try body(vm) }
+    /// Calls `body` for each VM in scope after `after`, in name order, without holding them
+    /// all. Columns are read raw: the planner reads a million VMs, and GRDB's `Row` cost more
+    /// than SQLite.
+    func forEach(in scope: VMScope, after: String?, _ body: (VirtualMachine) throws -> Void) throws {
+        try read(scope, after: after, keyed: false) { vm, _ in try body(vm) }
     }
 
     func forEachKeyed(in scope: VMScope, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
-        try read(scope, keyed: true, body)
+        try read(scope, after: nil, keyed: true, body)
     }
 
-    private func read(_ scope: VMScope, keyed: Bool, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
-        let test = StoredVMs.filter(scope)
-        let (filter, argument) = test.map { (" WHERE \($0.column) = ?", $0.value) } ?? ("", nil)
+    private func read(_ scope: VMScope, after: String?, keyed: Bool, _ body: (VirtualMachine, VMKey) throws -> Void) throws {
+        // Names compare as bytes (SQLite's BINARY collation), as on PostgreSQL.
+        var conditions: [String] = [], arguments: [String] = []
+        if let test = StoredVMs.filter(scope) { conditions.append("\(test.column) = ?"); arguments.append(test.value) }
+        if let after { conditions.append("name > ?"); arguments.append(after) }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let statement = try db.makeStatement(sql: "SELECT \(Self.columns)\(keyed ? ", key" : "") FROM vms\(filter) ORDER BY name")
-        if let argument { try statement.setArguments([argument]) }
+        if !arguments.isEmpty { try statement.setArguments(StatementArguments(arguments)) }
         let rows = RawRows(statement: statement, db: db)
         while try rows.next() {
             try body(VirtualMachine(name: rows.text(0) ?? "", region: rows.text(1) ?? "", subscription: rows.text(2) ?? "",

@@ -391,6 +391,18 @@ struct FleetContractTests {
             return vms
         }
         #expect(all == Self.vms.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) })
+        // After a name, in the scope: exactly the names past it in byte order ('V' before 'v'),
+        // whether or not a VM has that name.
+        for (scope, inScope) in zip(scopes, names) {
+            for after in inScope + ["A", "Vm-0a", "vm-2a", "vm-3", "zz"] {
+                let seen = try await store.read { repos in
+                    var seen: [String] = []
+                    try repos.vms.forEach(in: scope, after: after) { seen.append($0.name) }
+                    return seen
+                }
+                #expect(seen == inScope.filter { Array(after.utf8).lexicographicallyPrecedes(Array($0.utf8)) }, "\(scope) after \(after)")
+            }
+        }
     }
 
     @Test("forEach reads whole batches and the empty one after them, every value as written", arguments: TestEngine.all)
@@ -419,6 +431,14 @@ struct FleetContractTests {
         #expect(seen.count == 2 * PostgresVMRepository.batch)
         #expect(seen == expected)
         #expect(distinctKeys == seen.count)
+        // From a name just short of a batch's end: the rest of that batch, then the next ones.
+        let start = PostgresVMRepository.batch - 10
+        let rest = try await store.read { repos in
+            var rest: [VirtualMachine] = []
+            try repos.vms.forEach(in: .region("r2"), after: expected[start].name) { rest.append($0) }
+            return rest
+        }
+        #expect(rest == Array(expected[(start + 1)...]))
     }
 
     @Test("a read stopped in a full batch leaves the unit of work answering its next statement", arguments: TestEngine.all)

@@ -141,13 +141,11 @@ enum InventoryAPI {
             case (_, let name)?: .subscription(name)
             case nil: .all
             }
-            // The VMs stream in name order: keep only the page after the cursor, and one more to know there is a next page.
-            let after = try PageCursor.decode(call.query("cursor")), limit = try PageCursor.limit(call)
-            let found = Gathered<VirtualMachine>()
-            try await call.inventory.forEachVM(in: scope) { vm in
-                if after.map({ vm.name > $0 }) ?? true { found.append(vm, upTo: limit + 1) }
+            // The VMs stream in name order from the cursor on, and the read stops when the page is full.
+            let page = try await Page.streamed(key: \.name, call: call) { after, each in
+                try await call.inventory.forEachVM(in: scope, after: after, each)
             }
-            return json(try Page(found.all, key: \.name, call: call).json("vms", render: Responses.vm))
+            return json(page.json("vms", render: Responses.vm))
         },
         show("/api/v1/vms/{name}", id: "getVM", summary: "One VM.", item: "VM") { inventory, name in
             Responses.vm(try await inventory.vm(named: name))
@@ -351,9 +349,9 @@ extension APICall {
     }
 }
 
-/// What a streaming use case hands over piece by piece, gathered (at most `upTo` items).
+/// What a streaming use case hands over piece by piece, gathered.
 private final class Gathered<Item: Sendable>: Sendable {
     private let items = Mutex<[Item]>([])
-    func append(_ item: Item, upTo limit: Int = .max) { items.withLock { if $0.count < limit { $0.append(item) } } }
+    func append(_ item: Item) { items.withLock { $0.append(item) } }
     var all: [Item] { items.withLock { $0 } }
 }
