@@ -230,6 +230,13 @@ import Testing
                 cursor = page["next"] as? String
             } while cursor != nil
             #expect(seen == all.map { Int($0.seq) })
+            // A VM list's cursor is not the audit's: refused naming the cursor, as every list does.
+            let foreign = Base64URL.encode(Array("web-0".utf8))
+            try await client.execute(uri: "/api/v1/audit?cursor=\(foreign)", method: .get, headers: bearer(.viewer)) { response in
+                #expect(response.status == .badRequest)
+                let message = try jsonObject(response)["message"] as? String
+                #expect(message == "query parameter cursor: '\(foreign)' is not a cursor this server gave; start again without one")
+            }
             let aboutWeb = try jsonObject(try await client.execute(uri: "/api/v1/audit?set=web", method: .get, headers: bearer(.viewer)))
             #expect(!(aboutWeb["entries"] as? [Any] ?? []).isEmpty)
 

@@ -266,7 +266,7 @@ enum AuditAPI {
         let subject = try call.atMostOne(of: AuditSubject.Kind.queryable.map(\.rawValue))
             .flatMap { given in AuditSubject.Kind(rawValue: given.name).map { AuditSubject($0, given.value) } }
         let after = try PageCursor.decode(call.query("cursor")).map { text in
-            guard let seq = Int64(text) else { throw PitstopError(.invalid, "query parameter cursor: not a cursor this server gave; start again without one") }
+            guard let seq = Int64(text) else { throw PageCursor.foreign(call.query("cursor") ?? "") }
             return seq
         }
         let limit = try PageCursor.limit(call)
