@@ -81,7 +81,7 @@ public enum InventoryRules {
         } else {
             throw problem
         }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public static func checkFaultDomains(_ n: Int) throws(InputProblem) {

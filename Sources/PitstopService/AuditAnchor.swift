@@ -4,7 +4,7 @@
 // hash, time) with an Ed25519 key that never enters the database, stores the signed head in the
 // log and prints it for the operator to keep elsewhere. A rewrite of any entry up to a signed
 // head changes that entry's hash, and a cut removes it: neither can be hidden without the key.
-public import Foundation
+import Foundation
 import Crypto
 public import PitstopCore
 #if canImport(Glibc)

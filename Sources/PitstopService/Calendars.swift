@@ -2,7 +2,7 @@
 // (`pitstop windows --format ics`, `GET /api/v1/window-occurrences`) and the events ahead
 // (`pitstop upcoming --format ics`, `GET /api/v1/upcoming` for text/calendar).
 import Foundation
-public import PitstopCore
+import PitstopCore
 
 extension WindowOccurrence {
     /// The usable parts of `occurrences` as one iCalendar: what `pitstop windows --format ics`

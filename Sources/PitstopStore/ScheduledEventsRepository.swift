@@ -1,7 +1,7 @@
 // The scheduled-events endpoint's reads and its incarnation bookkeeping: a poll reads one
 // set's active waves through `waves_by_set` with their VMs, and one row of incarnation.
 import GRDB
-package import PitstopCore
+import PitstopCore
 
 struct SQLiteScheduledEventsRepository: ScheduledEventsRepository {
     let db: Database

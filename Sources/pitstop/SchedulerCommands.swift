@@ -123,7 +123,7 @@ struct UpcomingCommand: AsyncParsableCommand {
             let scope: SchedulerService.Scope = if let vm { .vm(vm) } else if let availabilitySet { .availabilitySet(availabilitySet) }
                 else if let region { .region(region) } else if let subscription { .subscription(subscription) } else { .all }
             let horizon = try parseRange(within, option: "--within")
-            let scheduler = try await database.open().scheduler, now = try Invocation.now()
+            let scheduler = try database.open().scheduler, now = try Invocation.now()
             let out = StandardOutput()
             switch format.value {
             case .json:

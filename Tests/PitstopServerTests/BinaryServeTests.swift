@@ -76,7 +76,7 @@ final class ServeProcess: @unchecked Sendable {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         log = self.directory.appendingPathComponent("serve-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        try makeFile(atPath: log.path)
         let db = db ?? self.directory.appendingPathComponent("pitstop.sqlite").path
         // `serve` refuses a SQLite file that does not exist: a fresh one is made here, empty.
         if !db.contains("://"), !FileManager.default.fileExists(atPath: db) { _ = try Services.open(path: db, creating: true) }

@@ -80,8 +80,8 @@ import Testing
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-        FileManager.default.createFile(atPath: stop, contents: nil)
-        FileManager.default.createFile(atPath: writersDone, contents: nil)
+        try makeFile(atPath: stop)
+        try makeFile(atPath: writersDone)
         let poll = try await polling?.value
         let reads = try await reading.value
 

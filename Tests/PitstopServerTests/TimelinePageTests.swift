@@ -81,7 +81,7 @@ final class ServeCommandProcess: @unchecked Sendable {
     init(db: String, arguments: [String], in directory: URL, port: Int) throws {
         self.port = port
         log = directory.appendingPathComponent("serve.log")
-        guard FileManager.default.createFile(atPath: log.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+        try makeFile(atPath: log.path)
         process.executableURL = pitstopBinary
         process.arguments = ["serve", "--db", db, "--port", "\(port)"] + arguments
         process.standardInput = FileHandle.nullDevice

@@ -76,8 +76,8 @@ import Testing
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("pitstop.sqlite").path
-        FileManager.default.createFile(atPath: path, contents: Data([0]))
-        FileManager.default.createFile(atPath: path + "-shm", contents: Data([0]))
+        try makeFile(atPath: path, contents: Data([0]))
+        try makeFile(atPath: path + "-shm", contents: Data([0]))
         let db = try #require(LockHolders.FileIdentity(path)).procName, shm = try #require(LockHolders.FileIdentity(path + "-shm")).procName
         let table = """
             1: POSIX  ADVISORY  READ 700 \(shm) 128 128

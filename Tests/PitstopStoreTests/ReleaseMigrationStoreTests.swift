@@ -103,7 +103,8 @@ private func rawTables(_ path: String) throws -> [String: [[DatabaseValue]]] {
 
 private func time(_ text: String?) throws -> Timestamp? {
     guard let text else { return nil }
-    return try #require(Timestamp(iso8601: text), "not an ISO 8601 instant: \(text)")
+    guard let instant = Timestamp(iso8601: text) else { throw PitstopError(.invalid, "not an ISO 8601 instant: \(text)") }
+    return instant
 }
 
 /// Expects `record` to be the old row `old`, field by field.

@@ -47,7 +47,7 @@ public enum ChildProcess {
         child.arguments = arguments
         child.environment = environment
         child.inheritsDescriptors = inheritingDescriptors
-        for path in [outPath, errPath] { FileManager.default.createFile(atPath: path, contents: nil) }
+        for path in [outPath, errPath] { try makeFile(atPath: path) }
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath)), err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         defer { try? out.close(); try? err.close() }
         child.standardInput = FileHandle.nullDevice

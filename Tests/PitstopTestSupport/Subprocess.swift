@@ -79,11 +79,11 @@ public final class Subprocess: @unchecked Sendable {
         }
         if let directory = currentDirectoryURL?.path {
             guard let addChdir = Self.addChdir else { throw Failure(description: "posix_spawn cannot change directory here") }
-            addChdir(&actions, directory)
+            guard addChdir(&actions, directory) == 0 else { throw Failure(description: "posix_spawn cannot change to \(directory)") }
         }
         if !inheritsDescriptors {
             guard let addCloseFrom = Self.addCloseFrom else { throw Failure(description: "posix_spawn cannot close descriptors here") }
-            addCloseFrom(&actions, 3)
+            guard addCloseFrom(&actions, 3) == 0 else { throw Failure(description: "posix_spawn cannot close descriptors from 3") }
         }
         // The child starts with no signal blocked and every signal at its default: the test
         // process ignores SIGPIPE and may block others on the spawning thread.
