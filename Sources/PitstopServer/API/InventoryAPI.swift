@@ -142,7 +142,7 @@ enum InventoryAPI {
             case nil: .all
             }
             // The VMs stream in name order from the cursor on, and the read stops when the page is full.
-            let page = try await Page.streamed(key: \.name, call: call) { after, each in
+            let page = try await Page.streamed(key: \.name, call: call, position: { $0 }) { after, each in
                 try await call.inventory.forEachVM(in: scope, after: after, each)
             }
             return json(page.json("vms", render: Responses.vm))

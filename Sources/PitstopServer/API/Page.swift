@@ -17,7 +17,7 @@ extension Page {
     init(_ all: [Item], key: (Item) -> String, call: APICall) throws(PitstopError) {
         let all = all.sorted { key($0) < key($1) }
         let limit = try PageCursor.limit(call)
-        let after = try PageCursor.decode(call.query("cursor"))
+        let after = try PageCursor.position(call) { $0 }
         let start = after.map { a in all.firstIndex { key($0) > a } ?? all.endIndex } ?? all.startIndex
         let slice = all[start...].prefix(limit)
         items = Array(slice)
@@ -29,10 +29,12 @@ extension Page {
     /// (nil for the first page) and starts after it, so a page deep in the list costs what the
     /// first does. Only the page is kept, and the read is stopped once the page is full and
     /// one more item shows that a next page exists.
-    static func streamed(key: @escaping @Sendable (Item) -> String, call: APICall,
-                         _ read: (_ after: String?, _ each: @escaping @Sendable (Item) throws -> Void) async throws -> Void) async throws -> Page where Item: Sendable {
+    /// `position` reads a cursor's key as the list's position (nil: not a key this list gives).
+    static func streamed<Position>(key: @escaping @Sendable (Item) -> String, call: APICall, position: (String) -> Position?,
+                                   _ read: (_ after: Position?, _ each: @escaping @Sendable (Item) throws -> Void) async throws -> Void) async throws -> Page
+    where Item: Sendable {
         let limit = try PageCursor.limit(call)
-        let after = try PageCursor.decode(call.query("cursor"))
+        let after = try PageCursor.position(call, position)
         let taken = Taken<Item>()
         do {
             try await read(after) { item in
@@ -73,16 +75,17 @@ enum PageCursor {
 
     static func encode(_ key: String) -> String { Base64URL.encode(Array(key.utf8)) }
 
-    static func decode(_ text: String?) throws(PitstopError) -> String? {
-        guard let text else { return nil }
-        guard let data = Base64URL.decode(text), let key = String(data: data, encoding: .utf8), !key.isEmpty else {
-            throw foreign(text)
-        }
-        return key
+    /// `call`'s cursor as the list's position, which `position` reads from the cursor's key
+    /// (the base64url-decoded text); refused when the key is not one this list gives.
+    static func position<Position>(_ call: APICall, _ position: (String) -> Position?) throws(PitstopError) -> Position? {
+        guard let text = call.query("cursor") else { return nil }
+        guard let data = Base64URL.decode(text), let key = String(data: data, encoding: .utf8), !key.isEmpty,
+              let after = position(key) else { throw foreign(text) }
+        return after
     }
 
     /// The refusal of a cursor `text` that no page of this list gave.
-    static func foreign(_ text: String) -> PitstopError {
+    private static func foreign(_ text: String) -> PitstopError {
         PitstopError(.invalid, "query parameter cursor: '\(text.truncatedForMessage)' is not a cursor this server gave; start again without one")
     }
 }

@@ -132,12 +132,8 @@ enum SchedulingAPI {
         if call.prefers("text/calendar") {
             return text(UpcomingEvent.iCalendar(try await scheduler.upcoming(scope, now: now, within: within)), contentType: "text/calendar; charset=utf-8")
         }
-        let page = try await Page.streamed(key: { EventPosition(of: $0.record.event).key }, call: call) { after, each in
-            let position = try after.map { key throws(PitstopError) in
-                guard let position = EventPosition(key: key) else { throw PageCursor.foreign(call.query("cursor") ?? "") }
-                return position
-            }
-            try await scheduler.forEachUpcoming(scope, now: now, within: within, after: position, each)
+        let page = try await Page.streamed(key: { EventPosition(of: $0.record.event).key }, call: call, position: EventPosition.init(key:)) { after, each in
+            try await scheduler.forEachUpcoming(scope, now: now, within: within, after: after, each)
         }
         return json(page.json("events", render: Responses.upcoming))
     }
@@ -265,10 +261,7 @@ enum AuditAPI {
     ) { call in
         let subject = try call.atMostOne(of: AuditSubject.Kind.queryable.map(\.rawValue))
             .flatMap { given in AuditSubject.Kind(rawValue: given.name).map { AuditSubject($0, given.value) } }
-        let after = try PageCursor.decode(call.query("cursor")).map { text in
-            guard let seq = Int64(text) else { throw PageCursor.foreign(call.query("cursor") ?? "") }
-            return seq
-        }
+        let after = try PageCursor.position(call) { Int64($0) }
         let limit = try PageCursor.limit(call)
         let filter = AuditFilter(subject: subject, since: try call.instant("since"), until: try call.instant("until"),
                                  action: call.query("action"), afterSeq: after, limit: limit + 1)
