@@ -129,11 +129,16 @@ final class PostgresCopyIn: @unchecked Sendable {
     }
 
     /// COPY's text format: a backslash, tab, newline or carriage return is escaped.
+    /// The bytes are read as one buffer: scanning the string's UTF-8 view a byte at a time
+    /// took a twentieth of an import's CPU.
     static func writeEscaped(_ text: String, into buffer: inout ByteBuffer) {
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == 9 || $0 == 10 || $0 == 13 }) else {
-            buffer.writeString(text)
-            return
+        var text = text
+        let plain = text.withUTF8 { bytes in
+            guard !bytes.contains(where: { $0 == UInt8(ascii: "\\") || $0 == 9 || $0 == 10 || $0 == 13 }) else { return false }
+            buffer.writeBytes(UnsafeRawBufferPointer(bytes))
+            return true
         }
+        if plain { return }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")

@@ -357,6 +357,22 @@ struct FleetContractTests {
         #expect(try await Self.keys(store).count == keys.count)
     }
 
+    @Test("a bulk write on PostgreSQL stores what COPY's text format escapes as it was given")
+    func bulkEscapes() async throws {
+        let store = try TestEngine.postgres.store()
+        try await Self.fleet(store)
+        let names = ["back\\slash", "tab\tin", "new\nline", "carriage\rreturn", "\\N", "ünïcødé-名前", String(repeating: "long-", count: 40)]
+        let vms = names.enumerated().map { i, name in
+            VirtualMachine(name: name, region: "r2", subscription: "s2", ipAddress: i % 2 == 0 ? "fe80::\\\(i)" : nil)
+        }
+        try await store.bulkWrite { repos in
+            let writer = try repos.vms.writer()
+            for vm in vms { #expect(try writer.insertIfAbsent(vm)) }
+        }
+        let stored = try await store.read { repos in try vms.map { try repos.vms.vm(named: $0.name) } }
+        #expect(stored == vms)
+    }
+
     @Test("forEach streams in byte order within its scope; counts agree", arguments: TestEngine.all)
     func forEachAndCounts(engine: TestEngine) async throws {
         let store = try engine.store()
