@@ -150,3 +150,44 @@ final class PostgresCopyIn: @unchecked Sendable {
         }
     }
 }
+
+/// A table's indexes, dropped before a load into it and made again from the loaded rows before
+/// the commit: PostgreSQL's advice for populating a table ("Populating a Database": building an
+/// index over loaded rows is quicker than updating it a row at a time). Only for a table that
+/// is empty when the load starts, since building the index reads every row; and for the length
+/// of the transaction the table is locked (dropping an index takes `ACCESS EXCLUSIVE`), so that
+/// another transaction's reads wait for the commit rather than run without an index, and no
+/// other writer adds a row a unique index would refuse. A refusal when an index is made again
+/// (two rows the load let in where the index would not) fails the transaction, as the index
+/// would have failed the row.
+///
+/// The statements come from the catalog (`pg_get_indexdef`, `pg_get_constraintdef`), so each
+/// index comes back as the migrations made it, under its name, a constraint's index as that
+/// constraint. An index another table's foreign key relies on is kept: dropping it would fail.
+struct PostgresIndexRebuild {
+    /// The statements that make the dropped indexes again, in the order they were dropped.
+    private let remakes: [String]
+
+    /// Drops the indexes of `table` (the code's own name, never input), in the session's
+    /// transaction.
+    init(droppingIndexesOf table: String, in session: PostgresSession) throws {
+        let statements = try session.rows("""
+            SELECT CASE WHEN c.oid IS NULL THEN format('DROP INDEX %s', i.indexrelid::regclass)
+                        ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', i.indrelid::regclass, c.conname) END,
+                   CASE WHEN c.oid IS NULL THEN pg_get_indexdef(i.indexrelid)
+                        ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', i.indrelid::regclass, c.conname, pg_get_constraintdef(c.oid)) END
+            FROM pg_index i
+            LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')
+            WHERE i.indrelid = \(table)::regclass
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
+            ORDER BY i.indexrelid
+            """).map { try session.decode($0, (String, String).self) }
+        for (drop, _) in statements { try session.execute(PostgresQuery(unsafeSQL: drop)) }
+        remakes = statements.map(\.1)
+    }
+
+    /// Makes the dropped indexes again over the table's rows.
+    func remake(in session: PostgresSession) throws {
+        for statement in remakes { try session.execute(PostgresQuery(unsafeSQL: statement)) }
+    }
+}

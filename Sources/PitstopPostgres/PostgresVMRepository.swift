@@ -234,6 +234,15 @@ final class PostgresVMCopyWriter: VMWriting {
 
     init(session: PostgresSession, expectedVMs: Int) throws {
         self.session = session
+        // Into an empty fleet (a first import), the VMs are loaded before their indexes are
+        // made (PostgresIndexRebuild): a million VMs took 6.2 s instead of 8.2 s, the server's
+        // CPU 5.0 s instead of 7.8 s. Other servers have no VM to answer for meanwhile, and
+        // their reads of the fleet wait for the commit. The drop locks the table first, so the
+        // VMs read below are all it holds until then (none, unless another tool wrote one).
+        if try session.value("SELECT NOT EXISTS (SELECT 1 FROM vms)", as: Bool.self) == true {
+            let rebuild = try PostgresIndexRebuild(droppingIndexesOf: "vms", in: session)
+            session.atCommit { try rebuild.remake(in: session) }
+        }
         try session.forEachRow("SELECT \(unescaped: StoredVMs.columns) FROM vms") { row in
             remember(try PostgresVMRepository.vm(from: row))
         }

@@ -373,6 +373,68 @@ struct FleetContractTests {
         #expect(stored == vms)
     }
 
+    @Test("a bulk write into an empty fleet on PostgreSQL loads the VMs first and makes their indexes again, as they were")
+    func bulkIntoEmptyFleetRemakesIndexes() async throws {
+        let (store, sql) = try Self.openWithBackDoor(.postgres)
+        let database = try #require(store as? PostgresStore).location.database
+        try await store.write { repos in try Self.places(repos) }
+        func catalog() throws -> [[String?]] {
+            try PostgresServer.psqlRows(database: database, """
+                SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'vms'
+                UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'vms'::regclass
+                ORDER BY 1, 2
+                """)
+        }
+        let before = try catalog()
+        #expect(before.contains { $0.first == "vms_pkey" } && before.contains { $0.first == "vms_by_ip" })
+        // Another connection's read, unable to wait more than a moment for the table.
+        @Sendable func readsMeanwhile() -> String {
+            do { return try PostgresServer.psql(database: database, "SET lock_timeout = '200ms'; SELECT count(*) FROM vms") } catch { return "\(error)" }
+        }
+        let placed = Self.vms.filter { $0.availabilitySet != "db" }
+
+        // A refused load (a VM names no region) leaves the indexes as they were.
+        await #expect(throws: PitstopError.self) {
+            try await store.bulkWrite { repos in
+                let writer = try repos.vms.writer()
+                for vm in placed { _ = try writer.insertIfAbsent(vm) }
+                _ = try writer.insertIfAbsent(VirtualMachine(name: "nowhere", region: "no-such-region", subscription: "s2"))
+            }
+        }
+        #expect(try catalog() == before)
+        #expect(try sql("SELECT count(*) FROM vms").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+
+        // While the load runs, the table is locked: a read waits for the commit, not for
+        // indexes that are not there.
+        let meanwhile = try await store.bulkWrite { repos in
+            let writer = try repos.vms.writer()
+            for vm in placed { _ = try writer.insertIfAbsent(vm) }
+            return readsMeanwhile()
+        }
+        #expect(meanwhile.contains("lock timeout"), "\(meanwhile)")
+        #expect(try catalog() == before)
+        let stored = try await store.read { repos in
+            var vms: [VirtualMachine] = []
+            try repos.vms.forEach(in: .all) { vms.append($0) }
+            return (vms, try repos.vms.vm(ipAddress: "10.0.0.2"))
+        }
+        #expect(stored.0 == placed.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) })
+        #expect(stored.1?.name == "vm-2")
+        // The indexes made again hold the loaded rows: they refuse a second VM of a name, an
+        // address or a key.
+        for clash in ["('vm-1', 'r2', 's2', NULL, 999)", "('other', 'r2', 's2', '10.0.0.1', 999)", "('other', 'r2', 's2', NULL, (SELECT min(key) FROM vms))"] {
+            #expect(throws: (any Error).self) { try sql("INSERT INTO vms(name, region, subscription, ip_address, key) VALUES \(clash)") }
+        }
+
+        // Into a fleet that has VMs, the indexes stay and reads go on beside the load.
+        let beside = try await store.bulkWrite { repos in
+            _ = try repos.vms.writer().insertIfAbsent(VirtualMachine(name: "later", region: "r2", subscription: "s2"))
+            return readsMeanwhile()
+        }
+        #expect(beside.trimmingCharacters(in: .whitespacesAndNewlines) == "\(placed.count)")
+        #expect(try catalog() == before)
+    }
+
     @Test("forEach streams in byte order within its scope; counts agree", arguments: TestEngine.all)
     func forEachAndCounts(engine: TestEngine) async throws {
         let store = try engine.store()
