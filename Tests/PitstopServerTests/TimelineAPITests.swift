@@ -111,13 +111,14 @@ import Testing
     @Test func theLiveStreamSaysWhenTheDatabaseChanges() async throws {
         let fixture = try await Fixture()
         try await apiApp(fixture).test(.router) { client in
-            // A write 0.7 s into a 15-second stream: seconds to spare for a machine loaded by
-            // the whole suite (under it, a five-second stream ended before the write once).
+            // A write 0.7 s into a 45-second stream: time to spare for a machine loaded by the
+            // whole suite (under it, a five-second stream ended before the write once, and on a
+            // slow day a 15-second one).
             let writer = Task {
                 try await Task.sleep(for: .milliseconds(700))
                 try await fixture.services.lifecycle.approve(.wave(fixture.webUD0), at: Fixture.planned, actor: "test")
             }
-            let response = try await client.execute(uri: "/api/v1/live?seconds=15", method: .get, headers: bearer(.viewer, Self.stream))
+            let response = try await client.execute(uri: "/api/v1/live?seconds=45", method: .get, headers: bearer(.viewer, Self.stream))
             try await writer.value
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/event-stream") == true)

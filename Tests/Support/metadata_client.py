@@ -17,7 +17,7 @@ PATH = "/metadata/scheduledevents?api-version="
 
 
 def request(args, method, version, headers=None, body=None):
-    conn = http.client.HTTPConnection(args.host, args.port, timeout=10, source_address=(args.source, 0))
+    conn = http.client.HTTPConnection(args.host, args.port, timeout=60, source_address=(args.source, 0))
     try:
         conn.putrequest(method, PATH + version)
         for name, value in (headers or [("Metadata", "true")]):
@@ -58,11 +58,11 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--source", required=True)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--timeout", type=float, default=20)
+    parser.add_argument("--timeout", type=float, default=60)
     args = parser.parse_args()
 
     if args.mode == "healthz":
-        conn = http.client.HTTPConnection(args.host, args.port, timeout=5, source_address=(args.source, 0))
+        conn = http.client.HTTPConnection(args.host, args.port, timeout=60, source_address=(args.source, 0))
         try:
             conn.request("GET", "/healthz")
             print(conn.getresponse().status)

@@ -18,7 +18,7 @@ def main():
     while time.monotonic() < deadline and not os.path.exists(stop):
         source = sources[i % len(sources)]
         i += 1
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(source, 0))
         try:
             conn.request("GET", "/metadata/scheduledevents?api-version=2020-07-01", headers={"Metadata": "true"})
             response = conn.getresponse()
