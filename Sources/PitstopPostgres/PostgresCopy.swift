@@ -133,19 +133,19 @@ final class PostgresCopyIn: @unchecked Sendable {
     /// took a twentieth of an import's CPU.
     static func writeEscaped(_ text: String, into buffer: inout ByteBuffer) {
         var text = text
-        let plain = text.withUTF8 { bytes in
-            guard !bytes.contains(where: { $0 == UInt8(ascii: "\\") || $0 == 9 || $0 == 10 || $0 == 13 }) else { return false }
-            buffer.writeBytes(UnsafeRawBufferPointer(bytes))
-            return true
-        }
-        if plain { return }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-            case 9: buffer.writeStaticString("\\t")
-            case 10: buffer.writeStaticString("\\n")
-            case 13: buffer.writeStaticString("\\r")
-            default: buffer.writeInteger(byte)
+        text.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 == UInt8(ascii: "\\") || $0 == 9 || $0 == 10 || $0 == 13 }) else {
+                buffer.writeBytes(UnsafeRawBufferPointer(bytes))
+                return
+            }
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                case 9: buffer.writeStaticString("\\t")
+                case 10: buffer.writeStaticString("\\n")
+                case 13: buffer.writeStaticString("\\r")
+                default: buffer.writeInteger(byte)
+                }
             }
         }
     }
