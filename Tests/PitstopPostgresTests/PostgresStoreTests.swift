@@ -391,12 +391,13 @@ struct PostgresStoreTests {
         let before = server.changeMark()
         let t = Timestamp(seconds: 1_800_000_000)
         // The first holds its transaction open until the second has committed: were they one
-        // at a time, as writes are, it would wait out its minute and say so.
+        // at a time, as writes are, it would wait out its five minutes and say so. (A minute
+        // was not enough on a slow day, in a full suite whose other tests starved the second.)
         let secondCommitted = DispatchSemaphore(value: 0)
         let first = Task {
             try await other.bookkeepingWrite { repos in
                 _ = try repos.scheduledEvents.incarnate(vm: "web-0", digest: "d", at: t)
-                return secondCommitted.wait(timeout: .now() + 60) == .success
+                return secondCommitted.wait(timeout: .now() + 300) == .success
             }
         }
         try await Task.sleep(for: .milliseconds(300))
