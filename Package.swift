@@ -125,7 +125,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PitstopCoreTests",
-            dependencies: ["PitstopCore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["PitstopCore", "PitstopTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         // Tests write raw SQL behind the repositories' back, so they use GRDB directly.
         .testTarget(

@@ -176,7 +176,7 @@ struct NotifyCLITests {
     /// either engine: on PostgreSQL a notice is claimed and marked sent in the database server's
     /// transactions, and the notify lock is a session lock that ends with the killed process's
     /// connection, so the rerun is not refused.
-    @Test(.timeLimit(.minutes(3)), arguments: TestEngine.all)
+    @Test(.hangGuard, arguments: TestEngine.all)
     func killedHalfWayAndRunAgainEachNoticeArrivesOnceExceptAtMostTheOneInFlight(engine: TestEngine) throws {
         // Given 40 due notices and a slow relay (0.1 s per message)
         let count = 40
@@ -233,7 +233,7 @@ struct NotifyThroughTwoPathsTests {
 
     /// Two runs on one database, the second through another path to it: the second is refused
     /// while the first sends, naming it, and every notice reaches the relay and the log once.
-    @Test(.timeLimit(.minutes(2)), arguments: TestEngine.all)
+    @Test(.hangGuard, arguments: TestEngine.all)
     func aNotifyThroughAnotherPathIsRefusedWhileOneSendsAndEachNoticeGoesOnce(engine: TestEngine) throws {
         // Given 6 due notices, a slow relay, and another path to the database
         let count = 6
@@ -268,7 +268,7 @@ struct NotifyThroughTwoPathsTests {
     /// Two `notify` runs started at the same instant, as two machines' cron jobs would: one sends
     /// and the other is refused (or, starting after the first has finished, finds nothing due);
     /// every notice reaches the relay once and is logged sent once.
-    @Test(.timeLimit(.minutes(2)), arguments: TestEngine.all)
+    @Test(.hangGuard, arguments: TestEngine.all)
     func twoNotifiesStartedAtOnceSendEachNoticeExactlyOnce(engine: TestEngine) throws {
         // Given 8 due notices and a relay that takes 0.2 s per message
         let count = 8
@@ -319,7 +319,7 @@ struct NotifyLockLostTests {
     /// before sending another notice, as the executor stops when it loses its lease; else the
     /// two send the same queued notices. The promise holds as for a kill: each notice reaches
     /// the relay once, but for at most the one in flight.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.hangGuard)
     func aNotifyThatLosesItsLockStopsBeforeASecondSendsTheSameNotices() throws {
         // Given 20 due notices and a relay that takes 0.2 s per message
         let count = 20

@@ -39,7 +39,7 @@ extension Sandbox {
 @Suite("pitstop plan: killed mid-write, and two at once", .serialized)
 struct PlanUnderFireCLITests {
     /// The promise of a plan: all or nothing, whatever kills it.
-    @Test(.timeLimit(.minutes(2)), arguments: TestEngine.all)
+    @Test(.hangGuard, arguments: TestEngine.all)
     func aPlanKilledMidWriteLeavesNothingAndTheNextPlanSucceeds(engine: TestEngine) throws {
         // Given a fleet in two pairs of linked regions: on SQLite 60,000 VMs, whose plan holds the
         // write lock for a second or more; on PostgreSQL, where the test stops the plan in the
@@ -105,7 +105,7 @@ struct PlanUnderFireCLITests {
 
     /// Four plans at the same instant, one per region of two pairs: without one writer at a time
     /// each would read an empty plan and start its region at the same minute as its partner's.
-    @Test(.timeLimit(.minutes(2)), arguments: TestEngine.all)
+    @Test(.hangGuard, arguments: TestEngine.all)
     func plansOverLinkedRegionsStartedAtOnceNeverPutAPairUnderMaintenanceTogether(engine: TestEngine) throws {
         // Given 1,000 VMs (20,000 on SQLite) over two pairs of linked regions
         let box = try Sandbox(engine: engine)

@@ -83,7 +83,7 @@ struct ServersOnOneDatabaseTests {
     /// same instant agree, both follow a change a third process commits, and a server started
     /// after the changes numbers each document as the others do (counting on its own, it would
     /// start again at 1).
-    @Test(.timeLimit(.minutes(5)), arguments: TestEngine.all)
+    @Test(.hangGuard, arguments: TestEngine.all)
     func everyVMGetsTheSameIncarnationAndETagFromEveryServerBeforeAndAfterAChange(engine: TestEngine) async throws {
         // Given set web over 3 UDs with six VMs, a freeze's first wave in their documents, and two
         // servers (with no limit on GETs: the test asks each VM's document often)
@@ -181,7 +181,7 @@ struct ServersOnOneDatabaseTests {
     /// Four plans posted at the same instant, two to each server, one per region of two pairs:
     /// without one writer at a time each would read an empty plan and start its region at the
     /// same minute as its partner's.
-    @Test(.timeLimit(.minutes(5)), arguments: TestEngine.all)
+    @Test(.hangGuard, arguments: TestEngine.all)
     func plansPostedToTwoServersAtOnceOverLinkedRegionsKeepThePairRule(engine: TestEngine) async throws {
         // Given 480 VMs over two pairs of linked regions, and two servers on them
         let fleet = LinkedFleet(sets: 24, vmsPerSet: 20)
@@ -226,7 +226,7 @@ struct ServersOnOneDatabaseTests {
     /// plan is there, the other server keeps answering, and the same plan posted to it succeeds.
     /// (On SQLite, where servers share a file on one machine, `pitstop plan` killed the same way
     /// is PlanUnderFireCLITests'.)
-    @Test(.enabled(if: TestEngine.all.contains(.postgres), PostgresServer.unavailableReason), .timeLimit(.minutes(5)))
+    @Test(.enabled(if: TestEngine.all.contains(.postgres), PostgresServer.unavailableReason), .hangGuard)
     func aServerKilledMidPlanLeavesNothingAndTheOtherServerPlansIt() async throws {
         // Given 400 VMs in 400 waves over two pairs of linked regions, and two servers on them
         let engine = TestEngine.postgres
@@ -279,7 +279,7 @@ struct ServersOnOneDatabaseTests {
     /// The executor's lease across processes: the server carrying plans out dies by SIGKILL in
     /// the middle of a wave; the one standing by takes over on its next tick, finishes that wave
     /// at its planned end, runs the rest, and no wave is started or completed twice.
-    @Test(.timeLimit(.minutes(5)), arguments: TestEngine.all)
+    @Test(.hangGuard, arguments: TestEngine.all)
     func aKilledExecutorIsTakenOverWithinSecondsAndNothingRunsTwice(engine: TestEngine) async throws {
         // Given set web over 4 UDs, one VM each, and a freeze of 4 s a wave with no gap, planned
         // 16 min ago: its waves are due now, by the real clock the servers read

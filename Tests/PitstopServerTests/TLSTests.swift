@@ -45,7 +45,7 @@ func httpsGet(port: Int, path: String = "/healthz", trusting certificate: String
     let script = """
         import http.client, ssl, sys
         context = ssl.create_default_context(cafile=sys.argv[1])
-        connection = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[2]), context=context, timeout=10)
+        connection = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[2]), context=context, timeout=60)
         connection.request("GET", sys.argv[3])
         response = connection.getresponse()
         print(response.status)

@@ -26,7 +26,7 @@ let testOutput = repositoryRoot.appendingPathComponent(".build/test-output")
 
 @Suite(.serialized) struct TimelinePageTests {
     @Test(.enabled(if: chromiumPath != nil || runningInCI, "Chromium is not installed (apt-get install chromium); CI installs it"),
-          .timeLimit(.minutes(3)))
+          .hangGuard)
     func thePageDrawsEveryWaveAndFollowsAStartLive() async throws {
         let chromium = try #require(chromiumPath, "CI must have Chromium: .ci/run installs Debian's chromium")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-timeline-\(UUID().uuidString)")
