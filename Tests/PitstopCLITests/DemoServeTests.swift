@@ -61,7 +61,7 @@ import Testing
         // What that line answers, asked from db-0's address.
         let reply = try python("""
             import http.client, json, sys
-            c = http.client.HTTPConnection("127.0.0.1", \(port), timeout=60, source_address=("127.0.0.2", 0))
+            c = http.client.HTTPConnection("127.0.0.1", \(port), timeout=\(answerGuardSeconds), source_address=("127.0.0.2", 0))
             c.request("GET", "/metadata/scheduledevents?api-version=2020-07-01", headers={"Metadata": "true"})
             r = c.getresponse()
             body = json.loads(r.read())
@@ -78,7 +78,7 @@ import Testing
         let token = try #require(apiLine.split(separator: "'").first { $0.hasPrefix("Authorization: Bearer ") }?.dropFirst("Authorization: Bearer ".count))
         let statuses = try python("""
             import http.client
-            c = http.client.HTTPConnection("127.0.0.1", \(port), timeout=60)
+            c = http.client.HTTPConnection("127.0.0.1", \(port), timeout=\(answerGuardSeconds))
             c.request("GET", "/api/v1/campaigns", headers={"Authorization": "Bearer \(token)"})
             r = c.getresponse(); r.read(); print(r.status)
             c.request("GET", "/", headers={})

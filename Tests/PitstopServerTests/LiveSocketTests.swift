@@ -124,7 +124,7 @@ import Testing
         let timeout: Duration = .seconds(5)
         try await withLiveServer(fixture, limit: nil, idleTimeout: timeout) { port in
             let poll = requestText(path: eventsPath, headers: [("Metadata", "true")])
-            var connection = try await KeptAliveConnection(port: port, from: "127.0.0.2", receiveTimeout: 60)
+            var connection = try await KeptAliveConnection(port: port, from: "127.0.0.2")
             var opened = ContinuousClock.now, previousSend = opened
             var longest: Duration = .zero, reopened = 0
             for _ in 0..<24 {
@@ -141,7 +141,7 @@ import Testing
                         return
                     }
                     reopened += 1
-                    connection = try await KeptAliveConnection(port: port, from: "127.0.0.2", receiveTimeout: 60)
+                    connection = try await KeptAliveConnection(port: port, from: "127.0.0.2")
                     opened = ContinuousClock.now
                     previousSend = opened
                 }
@@ -160,7 +160,7 @@ import Testing
         let connection = try await withLiveServer(fixture, limit: nil) { port in
             // A minute to see the close: on a CI machine running every suite at once, the
             // connection's close after the stop took longer than the default ten seconds.
-            let connection = try await KeptAliveConnection(port: port, from: "127.0.0.2", receiveTimeout: 60)
+            let connection = try await KeptAliveConnection(port: port, from: "127.0.0.2")
             for _ in 0..<3 {
                 try await connection.send([poll])
                 #expect(try await connection.next().status == 200)

@@ -68,7 +68,7 @@ func linkedFleetWithToken(_ fleet: LinkedFleet, engine: TestEngine) async throws
 /// answer may take up to a minute (a big plan, waiting for another's write lock, on a busy machine).
 func postPlan(port: Int, token: String, _ body: String) async throws -> RawResponse {
     try await onThread {
-        let fd = try connectedSocket(port: port, receiveTimeout: 60)
+        let fd = try connectedSocket(port: port)
         defer { close(fd) }
         try sendAll(fd, requestText(method: "POST", path: "/api/v1/campaigns",
                                     headers: [("Connection", "close"), ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],

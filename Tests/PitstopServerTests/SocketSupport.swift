@@ -33,9 +33,8 @@ struct RawResponse: Sendable {
 }
 
 /// A TCP connection to 127.0.0.1:`port`, from `source` when given; a receive waits at most
-/// `receiveTimeout` seconds (a guard against a hang: a full suite on a slow day starved an
-/// answer for more than 10 s). Blocking: call it on a thread of its own.
-func connectedSocket(port: Int, from source: String? = nil, receiveTimeout: Int = 60) throws -> Int32 {
+/// `receiveTimeout` seconds. Blocking: call it on a thread of its own.
+func connectedSocket(port: Int, from source: String? = nil, receiveTimeout: Int = answerGuardSeconds) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw SocketError(description: "socket: \(errno)") }
     var timeout = timeval(tv_sec: receiveTimeout, tv_usec: 0)
@@ -130,7 +129,7 @@ final class KeptAliveConnection: @unchecked Sendable {
     private var received: [UInt8] = []
 
     /// A receive waits `receiveTimeout` seconds at most.
-    init(port: Int, from source: String, receiveTimeout: Int = 60) async throws {
+    init(port: Int, from source: String, receiveTimeout: Int = answerGuardSeconds) async throws {
         fd = try await onThread { try connectedSocket(port: port, from: source, receiveTimeout: receiveTimeout) }
     }
 

@@ -4,6 +4,7 @@
 // before the server listens. Certificates are made by openssl, for 127.0.0.1, valid a day.
 import Foundation
 import PitstopServer
+import PitstopTestSupport
 import Testing
 
 /// A scratch directory (removed on deinit) with a self-signed certificate and key for 127.0.0.1.
@@ -45,7 +46,7 @@ func httpsGet(port: Int, path: String = "/healthz", trusting certificate: String
     let script = """
         import http.client, ssl, sys
         context = ssl.create_default_context(cafile=sys.argv[1])
-        connection = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[2]), context=context, timeout=60)
+        connection = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[2]), context=context, timeout=\(answerGuardSeconds))
         connection.request("GET", sys.argv[3])
         response = connection.getresponse()
         print(response.status)
