@@ -79,10 +79,11 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     /// The shape of the URL, for messages.
     static let shape = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE&sslcert=FILE&sslkey=FILE]"
 
-    /// Parses a URL; a refusal names the part that is wrong.
-    public init(url text: String) throws(PitstopError) {
+    /// Parses a URL; a refusal names the option that gave it (`--db`, or `migrate`'s `--to`)
+    /// and the part that is wrong.
+    public init(url text: String, option: String = "--db") throws(PitstopError) {
         func refuse(_ why: String) -> PitstopError {
-            PitstopError(.invalid, "--db \(PostgresLocation.redacted(text)): \(why); expected \(PostgresLocation.shape)")
+            PitstopError(.invalid, "\(option) \(PostgresLocation.redacted(text)): \(why); expected \(PostgresLocation.shape)")
         }
         guard let schemeEnd = text.range(of: "://"), Self.isURL(text) else { throw refuse("not a postgres:// URL") }
         var rest = Substring(text[schemeEnd.upperBound...])

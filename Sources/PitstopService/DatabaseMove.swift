@@ -33,9 +33,15 @@ public enum DatabaseMover {
         from source: String, to target: String, actor: String, clock: @escaping @Sendable () throws -> Timestamp,
         progress: (@Sendable (_ table: String, _ rows: Int) -> Void)? = nil
     ) async throws -> DatabaseMoveReport {
-        let path = Services.sqlitePath(source)
-        let from = try AppDatabase.open(path: path, creating: false, concurrent: false)
-        let to = try PostgresStore.open(PostgresLocation(url: target))
+        let path = try Services.sqlitePath(source, option: "--from")
+        let from: AppDatabase
+        do {
+            from = try AppDatabase.open(path: path, creating: false, concurrent: false)
+        } catch {
+            guard error.kind == .notFound else { throw error }
+            throw PitstopError(.notFound, "--from \(path): no such database; give the SQLite file to copy")
+        }
+        let to = try PostgresStore.open(PostgresLocation(url: target, option: "--to"))
         defer { to.close() }
         let (move, recorded) = try await to.receive(from: from, progress: progress) { tx, move in
             let counts = move.tables.map { ($0.name, "\($0.rows)") }

@@ -25,12 +25,36 @@ public struct Services: Sendable {
         if PostgresLocation.isURL(location) {
             return Services(store: try PostgresStore.open(PostgresLocation(url: location), listening: concurrent))
         }
-        return Services(store: try AppDatabase.open(path: sqlitePath(location), creating: creating, concurrent: concurrent))
+        return Services(store: try AppDatabase.open(path: try sqlitePath(location), creating: creating, concurrent: concurrent))
     }
 
-    /// The SQLite file a location that is not a URL names: a path, or `sqlite:PATH`.
-    static func sqlitePath(_ location: String) -> String {
-        location.hasPrefix("sqlite:") ? String(location.dropFirst("sqlite:".count)) : location
+    /// The SQLite file a location that is not a `postgres://` URL names: a path, or
+    /// `sqlite:PATH`. Refused rather than taken for a path: a URL of any other scheme (another
+    /// engine, or a misspelt `postgres`), which would become a SQLite file in directories named
+    /// after it, and an empty `sqlite:`, which SQLite would open as a temporary database,
+    /// gone at exit. The refusal names the option that gave the location (`--db`, or
+    /// `migrate`'s `--from`) and shows only the scheme: the rest may hold a password.
+    static func sqlitePath(_ location: String, option: String = "--db") throws(PitstopError) -> String {
+        let give = "give a SQLite file (PATH or sqlite:PATH) or a postgres://USER@HOST/DATABASE URL"
+        if location.hasPrefix("sqlite:") {
+            let path = String(location.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw PitstopError(.invalid, "\(option) sqlite: names no file; \(give)") }
+            return path
+        }
+        if let scheme = urlScheme(location) {
+            throw PitstopError(.invalid, "\(option) \(scheme)://…: not a database Pitstop opens; \(give)")
+        }
+        return location
+    }
+
+    /// The scheme of `text` when it starts as a URL does (RFC 3986: a letter, then letters,
+    /// digits, `+`, `-` or `.`, then `://`).
+    private static func urlScheme(_ text: String) -> Substring? {
+        guard let end = text.firstRange(of: "://") else { return nil }
+        let scheme = text[..<end.lowerBound]
+        guard let first = scheme.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic else { return nil }
+        let allowed = scheme.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)) }
+        return allowed ? scheme : nil
     }
 
     /// A private in-memory database, for tests and rehearsals.

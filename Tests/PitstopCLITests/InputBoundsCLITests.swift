@@ -222,6 +222,23 @@ import Testing
         #expect(try box.runRaw(["region", "list", "--db", fresh]).stdout.contains("eastus"))
     }
 
+    /// A URL of an engine Pitstop does not open (or a typo'd scheme) is not a relative path to
+    /// make a SQLite file at, and an empty `sqlite:` is not SQLite's throwaway temporary
+    /// database: a fleet recorded there would be gone at exit, the command reporting success.
+    @Test(arguments: ["mysql://ops@db.example/fleet", "postgress://ops@db.example/fleet", "sqlite:"])
+    func aLocationThatNamesNoFileIsRefusedForEveryCommand(_ location: String) throws {
+        let box = try Sandbox()
+        for command in [["region", "add", "eastus"], ["vm", "list"]] {
+            let run = try box.runRaw(command + ["--db", location])
+            #expect(run.status == 2, "\(run)")
+            #expect(run.stderr.hasPrefix("pitstop: --db "), "\(run)")
+            #expect(run.stderr.contains("give a SQLite file (PATH or sqlite:PATH) or a postgres://USER@HOST/DATABASE URL"), "\(run)")
+            #expect(!run.stderr.contains("db.example"), "the URL may carry a password: \(run)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: box.directory.path).filter { $0 != "home" }.isEmpty,
+                "nothing is created in the working directory")
+    }
+
     @Test func importOfAMissingFileCreatesNoDatabase() throws {
         let box = try Sandbox()
         let run = try box.run("import", box.path("nope.json"))

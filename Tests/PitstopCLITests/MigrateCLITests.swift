@@ -137,8 +137,14 @@ struct MigrateCLITests {
         let fromPostgres = try box.runRaw(["migrate", "--from", target, "--to", target])
         #expect(fromPostgres.status == 2 && fromPostgres.stderr.contains("--from:"), "\(fromPostgres)")
         let missing = try box.runRaw(["migrate", "--from", box.path("missing.sqlite"), "--to", target])
-        #expect(missing.status == 2 && missing.stderr.contains(box.path("missing.sqlite")), "\(missing)")
+        #expect(missing.status == 2 && missing.stderr.hasPrefix("pitstop: --from \(box.path("missing.sqlite")): no such database"), "\(missing)")
         #expect(!FileManager.default.fileExists(atPath: box.path("missing.sqlite")))
+        // Each refusal names the option the operator gave, never a --db this command has not.
+        let emptySource = try box.runRaw(["migrate", "--from", "sqlite:", "--to", target])
+        #expect(emptySource.status == 2 && emptySource.stderr.hasPrefix("pitstop: --from sqlite: names no file"), "\(emptySource)")
+        let badPool = try box.runRaw(["migrate", "--from", box.db, "--to", target + (target.contains("?") ? "&" : "?") + "pool=0"])
+        #expect(badPool.status == 2 && badPool.stderr.hasPrefix("pitstop: --to postgres://") && badPool.stderr.contains("pool=0"), "\(badPool)")
+        for run in [missing, emptySource, badPool] { #expect(!run.stderr.contains("--db"), "\(run)") }
         #expect(try isEmpty())
 
         // A planned VM gone from the fleet behind Pitstop's back, its name left unretired (SQLite
