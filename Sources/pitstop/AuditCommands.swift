@@ -56,7 +56,7 @@ struct AuditCommand: AsyncParsableCommand {
                             .map(csvField).joined(separator: ",") + "\n")
                     }
                 case .table:
-                    let box = Box(Table("seq", "at (UTC)", "actor", "action", "subjects", "details", numeric: [0]))
+                    let box = Box(Table("seq", "at (UTC)", "actor", "action", "subjects", "details", numeric: [0], elastic: [4, 5]))
                     try await service.forEachEntry(filter) { e in
                         // The table stays readable on a terminal; --format json carries the whole details.
                         let details = e.details.count > 100 ? String(e.details.prefix(99)) + "…" : e.details
@@ -285,7 +285,7 @@ struct ReportCommand: AsyncParsableCommand {
 
 /// Findings as `audit verify` and `report` print them.
 func findingsTable(_ findings: [Finding]) -> String {
-    var table = Table("at (UTC)", "rule", "message", "events", numeric: [3])
+    var table = Table("at (UTC)", "rule", "message", "events", numeric: [3], elastic: [2])
     for f in findings { table.add(f.at.iso8601, f.rule.rawValue, f.message, String(f.events.count)) }
     return table.text
 }

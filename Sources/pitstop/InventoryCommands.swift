@@ -221,7 +221,7 @@ struct SubscriptionCommand: AsyncParsableCommand {
                 switch format.value {
                 case .json: print(Responses.document("subscriptions", subscriptions.map(Responses.subscription)))
                 case .table:
-                    var table = Table("subscription", "admins", "co-admins", "notice zone")
+                    var table = Table("subscription", "admins", "co-admins", "notice zone", elastic: [1, 2])
                     for s in subscriptions { table.add(s.id, s.admins.joined(separator: ", "), s.coAdmins.joined(separator: ", "), s.noticeTimeZone) }
                     print(table.text, terminator: "")
                 }

@@ -58,7 +58,7 @@ struct NotifyCommand: AsyncParsableCommand {
                 if deliveries.isEmpty {
                     print("no notices due")
                 } else {
-                    var table = Table("notice", "subscription", "recipients", "result", numeric: [0])
+                    var table = Table("notice", "subscription", "recipients", "result", numeric: [0], elastic: [2, 3])
                     for d in deliveries {
                         let result = switch d.outcome {
                         case .sent: "sent"
@@ -113,7 +113,7 @@ struct NoticesCommand: AsyncParsableCommand {
                     return
                 }
                 var table = Table("notice", "campaign", "subscription", "recipients", "state", "first start (UTC)", "sent (UTC)", "attempts", "last error",
-                                  numeric: [0, 7])
+                                  numeric: [0, 7], elastic: [3, 8])
                 for s in notices {
                     let n = s.notice
                     table.add("\(n.id)", n.campaign, n.subscription, n.recipients.joined(separator: ", "), s.state.rawValue, n.firstStart.iso8601,

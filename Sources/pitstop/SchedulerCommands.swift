@@ -61,7 +61,7 @@ struct PlanCommand: AsyncParsableCommand {
                 }
                 if !result.turnOrders.isEmpty {
                     print("turn orders of linked regions (each group takes the order that ends first):")
-                    var orders = Table("group", "order kept", "ends (UTC)", "other orders")
+                    var orders = Table("group", "order kept", "ends (UTC)", "other orders", elastic: [3])
                     for t in result.turnOrders {
                         orders.add(t.regions.joined(separator: ", "), Self.turns(t.chosen), t.chosen.end?.iso8601 ?? "-", Self.others(t))
                     }
@@ -168,7 +168,7 @@ struct CheckCommand: AsyncParsableCommand {
                 if violations.isEmpty {
                     print("ok: every scheduled and started event keeps rules 1-7")
                 } else {
-                    var table = Table("at (UTC)", "rule", "message")
+                    var table = Table("at (UTC)", "rule", "message", elastic: [2])
                     for v in violations { table.add(v.at.iso8601, v.rule.rawValue, v.message) }
                     print(table.text, terminator: "")
                     print("\(violations.count) violation\(violations.count == 1 ? "" : "s")")
@@ -194,7 +194,7 @@ struct CampaignCommand: AsyncParsableCommand {
                 case .json:
                     print(Responses.document("campaigns", campaigns.map(Responses.campaignSummary)))
                 case .table:
-                    var table = Table("campaign", "kind", "status", "start (UTC)", "end (UTC)", "events", "active", "description", numeric: [5, 6])
+                    var table = Table("campaign", "kind", "status", "start (UTC)", "end (UTC)", "events", "active", "description", numeric: [5, 6], elastic: [7])
                     for c in campaigns {
                         table.add(c.record.campaign.id, c.record.campaign.kind.rawValue, c.record.status.rawValue, c.record.span.start.iso8601,
                                   c.record.span.end.iso8601, "\(c.events)", "\(c.active)", c.record.campaign.description)
