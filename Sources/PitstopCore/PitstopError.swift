@@ -18,6 +18,10 @@ public struct PitstopError: Error, Sendable, Hashable, CustomStringConvertible {
         case refused
         /// The database stayed busy with another process for longer than the busy timeout.
         case busy
+        /// The database cannot serve now: its server is down or restarting, refuses new
+        /// connections, or dropped the one in use. Nobody's input is wrong and nothing was
+        /// written; the same request may succeed shortly.
+        case unavailable
         /// A fault that is not the caller's: a corrupt row, an unreadable file, a bug.
         case `internal`
     }

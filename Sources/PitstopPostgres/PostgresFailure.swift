@@ -12,6 +12,17 @@ enum PostgresFailure {
     static let raisedByTrigger = "P0001"
     static let lockNotAvailable = "55P03"
     static let diskFull = "53100"
+    static let operatorInterventionClass = "57"
+    static let tooManyConnections = "53300"
+    static let notAcceptingConnections = "55000"
+
+    /// Whether `state` says the server cannot take work now rather than that anything asked
+    /// was wrong: shutting down or starting up (class 57, operator intervention: a restart, a
+    /// failover) or out of connection slots; when `connecting`, also a database closed to new
+    /// connections (55000 means other things of a statement).
+    static func meansUnavailable(_ state: String, connecting: Bool = false) -> Bool {
+        state.hasPrefix(operatorInterventionClass) || state == tooManyConnections || (connecting && state == notAcceptingConnections)
+    }
 
     /// How long a writer waits for another process's write lock, as SQLite's busy timeout.
     static let writeLockTimeoutSeconds = 10
@@ -40,9 +51,12 @@ enum PostgresFailure {
             return PitstopError(.busy, "the database is busy: another Pitstop process held its write lock for longer than \(writeLockTimeoutSeconds) s; try again")
         }
         if state == diskFull { return PitstopError(.internal, "the database server's disk is full: nothing was written; free some space and try again") }
+        if meansUnavailable(state) {
+            return PitstopError(.unavailable, "the database server cannot serve now: \(message); try again shortly")
+        }
         return PitstopError(.internal, "the database failed: \(message)")
     }
 
     /// The server could not be reached, or the connection dropped.
-    static let unreachable = PitstopError(.internal, "the PostgreSQL server cannot be reached or closed the connection; check that it runs and that --db names it")
+    static let unreachable = PitstopError(.unavailable, "the PostgreSQL server cannot be reached or closed the connection; check that it runs and that --db names it")
 }

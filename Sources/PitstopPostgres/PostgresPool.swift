@@ -117,6 +117,11 @@ final class PostgresPool: Sendable {
             return connection
         } catch let error as PSQLError where error.serverInfo != nil {
             let message = error.serverInfo?[.message] ?? "refused"
+            // Shutting down, starting up, out of slots, closed to connections: a passing state
+            // of the server (a restart, a failover), not a wrong URL.
+            if let state = error.serverInfo?[.sqlState], PostgresFailure.meansUnavailable(state, connecting: true) {
+                throw PitstopError(.unavailable, "\(location): the server is not accepting connections now: \(message); try again shortly")
+            }
             // A server that authenticates by certificate says so ("connection requires a valid
             // client certificate"); the URL's parameters for one are named for the operator.
             let hint = location.tlsClientCertificate == nil && message.contains("certificate")
@@ -147,7 +152,7 @@ final class PostgresPool: Sendable {
             let hint = location.tlsRootCertificates == nil ? "; give the CA that signed it as sslrootcert=FILE" : ""
             return PitstopError(.invalid, "\(location): the server's TLS certificate was not accepted: it must \(check) (sslmode=\(location.tlsMode.rawValue))\(hint)")
         }
-        return PitstopError(.internal, "\(location): the PostgreSQL server cannot be reached; check that it runs and that --db names it")
+        return PitstopError(.unavailable, "\(location): the PostgreSQL server cannot be reached; check that it runs and that --db names it")
     }
 
     /// The TLS of a TCP connection, as libpq's `sslmode` means it: `prefer` tries TLS and

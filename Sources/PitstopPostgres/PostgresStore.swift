@@ -165,7 +165,7 @@ extension PitstopError {
     /// The error, naming the database when the server could not be reached.
     func located(_ location: PostgresLocation) -> PitstopError {
         guard self == PostgresFailure.unreachable else { return self }
-        return PitstopError(.internal, "\(location): the PostgreSQL server cannot be reached or closed the connection; check that it runs and that --db names it")
+        return PitstopError(.unavailable, "\(location): the PostgreSQL server cannot be reached or closed the connection; check that it runs and that --db names it")
     }
 }
 

@@ -12,7 +12,7 @@ func httpStatus(of kind: PitstopError.Kind) -> HTTPResponse.Status {
     case .invalid: .badRequest
     case .notFound: .notFound
     case .conflict, .refused: .conflict
-    case .busy: .serviceUnavailable
+    case .busy, .unavailable: .serviceUnavailable
     case .internal: .internalServerError
     }
 }
@@ -51,6 +51,11 @@ struct ErrorMiddleware<Context: PitstopRequestContext>: RouterMiddleware {
                 return errorResponse(.internalServerError, code: "internal", message: "internal error; the server's log has the details")
             case .busy:
                 return errorResponse(.serviceUnavailable, code: "busy", message: "the database is busy; try again", headers: [.retryAfter: "1"])
+            case .unavailable:
+                // The message names the database: the operator's to read, not the client's.
+                context.logger.error("database unavailable", metadata: ["error": "\(error.message)"])
+                return errorResponse(.serviceUnavailable, code: "unavailable", message: "the database cannot be reached; try again shortly",
+                                     headers: [.retryAfter: "5"])
             default:
                 return errorResponse(httpStatus(of: error.kind), code: code(error.kind), message: error.description,
                                      problems: error.problems, conflicts: error.conflicts)
@@ -82,6 +87,7 @@ struct ErrorMiddleware<Context: PitstopRequestContext>: RouterMiddleware {
         case .conflict: "conflict"
         case .refused: "refused"
         case .busy: "busy"
+        case .unavailable: "unavailable"
         case .internal: "internal"
         }
     }

@@ -112,7 +112,7 @@ func exitStatus(of kind: PitstopError.Kind) -> Int32 {
     switch kind {
     case .invalid, .notFound, .conflict, .busy: 2
     case .refused: 1
-    case .internal: 3
+    case .internal, .unavailable: 3
     }
 }
 

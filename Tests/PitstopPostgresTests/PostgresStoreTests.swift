@@ -350,7 +350,7 @@ struct PostgresStoreTests {
             try PostgresStore.open(PostgresLocation(url: url))
         } throws: { error in
             guard let error = error as? PitstopError else { return false }
-            return error.message.contains("cannot be reached") && error.message.contains("/nonexistent-")
+            return error.kind == .unavailable && error.message.contains("cannot be reached") && error.message.contains("/nonexistent-")
         }
     }
 
@@ -439,7 +439,8 @@ struct PostgresStoreTests {
         await #expect {
             _ = try await store.read { tx in try tx.fleet.regions() }
         } throws: { error in
-            (error as? PitstopError)?.message.contains(database) == true
+            guard let error = error as? PitstopError else { return false }
+            return error.kind == .unavailable && error.message.contains(database)
         }
     }
 

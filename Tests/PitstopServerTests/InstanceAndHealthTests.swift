@@ -7,6 +7,7 @@ import PitstopCore
 import PitstopServer
 import PitstopService
 import PitstopStore
+import PitstopTestSupport
 import Testing
 
 @Suite struct InstanceAndHealthTests {
@@ -84,6 +85,34 @@ import Testing
             let message = String(buffer: document.body)
             #expect(!message.contains("Unreachable") && !message.contains("SQLite") && !message.contains("Error"), "\(message)")
         }
+    }
+
+    /// A PostgreSQL database that stops answering (its server restarting, a connection cut) is
+    /// neither the client's fault nor a bug: the metadata endpoint and the API answer 503 with
+    /// `Retry-After`, so in-VM clients, API clients and load balancers try again later; the
+    /// answer does not name the database, the log does.
+    @Test(.hangGuard) func aDatabaseThatStopsAnsweringIs503WithRetryAfterEverywhere() async throws {
+        let url = try PostgresServer.freshDatabase()
+        let database = PostgresServer.databaseName(of: url)
+        let fixture = try await Fixture(services: try Services.open(path: url))
+        let log = LogLines()
+        try await apiApp(fixture, log: log).test(.router) { client in
+            try PostgresServer.psql(database: "postgres", """
+                ALTER DATABASE \(database) ALLOW_CONNECTIONS false;
+                SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)';
+                """)
+            for (path, headers) in [(eventsPath, metadataHeaders(from: "127.0.0.2")), ("/api/v1/campaigns", bearer(.viewer))] {
+                let response = try await client.execute(uri: path, method: .get, headers: headers)
+                let body = String(buffer: response.body)
+                #expect(response.status == .serviceUnavailable, "\(path): \(response.status) \(body)")
+                #expect(response.headers[.retryAfter] == "5", "\(path)")
+                #expect(try jsonObject(response)["error"] as? String == "unavailable", "\(path): \(body)")
+                #expect(!body.contains(database) && !body.contains("postgres"), "\(path): \(body)")
+            }
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .serviceUnavailable)
+        }
+        #expect(log.all.contains { $0.contains(database) }, "the log names the database that does not answer: \(log.all)")
+        try PostgresServer.psql(database: "postgres", "ALTER DATABASE \(database) ALLOW_CONNECTIONS true")
     }
 
     @Test func anUnknownPathIsAJSON404() async throws {

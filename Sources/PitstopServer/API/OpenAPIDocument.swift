@@ -58,7 +58,8 @@ enum OpenAPIDocument {
         }
         responses.append(("default", JSONText.object([
             ("description", JSONText.quote("An error: 400 bad input, 401 no or unknown token, 403 the token's role may not, 404 not found, "
-                + "405 method not served, 409 a conflict or a rule refuses (with the conflicting events), 413 body too large, 503 busy.")),
+                + "405 method not served, 409 a conflict or a rule refuses (with the conflicting events), 413 body too large, "
+                + "503 the database busy or not reachable (with Retry-After).")),
             ("content", content([.json(.ref("Error"))])),
         ])))
         members.append(("responses", JSONText.object(responses)))

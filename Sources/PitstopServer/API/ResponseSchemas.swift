@@ -9,7 +9,7 @@ enum ResponseSchemas {
 
     static let components: [(String, Schema)] = [
         ("Error", .record([
-            ("error", .string(description: "The kind: bad-request, unauthenticated, forbidden, not-found, conflict, refused, busy, internal, or the HTTP reason.")),
+            ("error", .string(description: "The kind: bad-request, unauthenticated, forbidden, not-found, conflict, refused, busy, unavailable, internal, or the HTTP reason.")),
             ("message", .text),
             ("place", .nullable(.string(description: "Where the bad input was: FILE:LINE: field, the first of problems."))),
             ("problems", .array(.record([
