@@ -24,7 +24,9 @@ func translated(_ error: any Error, databasePath: String? = nil) -> any Error {
     case .SQLITE_FULL:
         return PitstopError(.internal, "the disk is full: nothing was written; free some space and try again")
     case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN, .SQLITE_AUTH:
-        return PitstopError(.internal, "the database cannot be written (\(StoreMessages.plain(error))): check the file's permissions")
+        // SQLite's words ("attempt to write a readonly database") add nothing the check does not.
+        let file = databasePath.map { "\($0): " } ?? ""
+        return PitstopError(.internal, "\(file)the database cannot be written: check that you may write the file and its directory")
     case .SQLITE_CORRUPT, .SQLITE_NOTADB:
         return PitstopError(.internal, "the database file is damaged or is not a database")
     default:
