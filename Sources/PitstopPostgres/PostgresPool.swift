@@ -29,6 +29,10 @@ final class PostgresPool: Sendable {
     let sender = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)"
     private let listening = Atomic<Bool>(false)
     private let listener = Mutex<PostgresConnection?>(nil)
+    /// The channel listened on, and when a closed listener was last replaced (or is being).
+    private let listenState = Mutex<(channel: String?, lastAttempt: ContinuousClock.Instant?, attempting: Bool)>((nil, nil, false))
+    /// How often a closed listener is tried again, at most.
+    static let listenRetryInterval: Duration = .seconds(1)
     private let connectionIDs = Atomic<Int>(0)
     /// What a TCP connection does about TLS, made once from the URL's `sslmode` and `sslrootcert`.
     private let tls: PostgresConnection.Configuration.TLS
@@ -254,8 +258,16 @@ final class PostgresPool: Sendable {
 
     /// Listens on `channel` with a connection of its own: every notification moves the count
     /// ``notifications()`` returns. If that connection is lost, the count can no longer be
-    /// trusted, and ``notifications()`` returns a new value on every call.
+    /// trusted, and ``notifications()`` returns a new value on every call until a new
+    /// connection listens (``listenAgain()``).
     func startListening(channel: String) throws {
+        listenState.withLock { $0.channel = channel }
+        try listen(channel)
+        listening.store(true, ordering: .relaxed)
+    }
+
+    /// A connection of its own that listens on `channel`, in place of the last one.
+    private func listen(_ channel: String) throws {
         let connection = try connect()
         let sender = self.sender
         connection.addListener(channel: channel) { [weak self] _, notification in
@@ -267,16 +279,43 @@ final class PostgresPool: Sendable {
             PostgresSession(connection: connection, logger: logger).close()
             throw PostgresFailure.translate(error)
         }
-        listener.withLock { $0 = connection }
-        listening.store(true, ordering: .relaxed)
+        // Commits made while no connection listened were not heard: a count given before
+        // this point must not match one given after it.
+        notified.add(1, ordering: .relaxed)
+        let replaced: PostgresConnection? = listener.withLock { current in
+            defer { current = closed.load(ordering: .relaxed) ? nil : connection }
+            return current
+        }
+        let _: EventLoopFuture<Void>? = replaced?.close()
+        if closed.load(ordering: .relaxed) { let _: EventLoopFuture<Void> = connection.close() }
     }
 
     /// The commits other processes notified; unique on every call while not listening.
     func notifications() -> Int64 {
         let live = listening.load(ordering: .relaxed) && listener.withLock { $0.map { !$0.isClosed } ?? false }
         if live { return notified.load(ordering: .relaxed) }
+        if listening.load(ordering: .relaxed) { listenAgain() }
         // Negative, so never equal to a count a listener gave.
         return -notified.add(1, ordering: .relaxed).newValue
+    }
+
+    /// The listening connection closed (the server restarted or failed over, or cut it):
+    /// listens again on a pool thread, one attempt at a time and at most one a
+    /// ``listenRetryInterval``, until it can. Until then nothing is reused, as without a listener.
+    private func listenAgain() {
+        let now = ContinuousClock.now
+        let channel: String? = listenState.withLock { state in
+            guard !state.attempting, state.lastAttempt.map({ now - $0 >= Self.listenRetryInterval }) ?? true else { return nil }
+            state.attempting = true
+            state.lastAttempt = now
+            return state.channel
+        }
+        guard let channel else { return }
+        threads.submit { [self] work in
+            defer { listenState.withLock { $0.attempting = false } }
+            guard case .active = work, !closed.load(ordering: .relaxed) else { return }
+            try? listen(channel)
+        }
     }
 
     deinit { shutdown() }

@@ -371,6 +371,32 @@ struct PostgresStoreTests {
         #expect(other.changeMark() != other.changeMark())
     }
 
+    /// A server restart or failover closes the listening connection. Without it nothing is
+    /// reused (every mark differs), which is safe but reads the database for every poll from
+    /// then on; the store listens again by itself. Commits made while it did not listen were
+    /// not heard, so no mark from before the gap may match one after it.
+    @Test("a listener whose connection was closed listens again, and no mark from before the gap matches one after")
+    func listenerComesBack() async throws {
+        let url = try PostgresServer.freshDatabase()
+        let database = PostgresServer.databaseName(of: url)
+        let server = try PostgresStore.open(PostgresLocation(url: url), listening: true)
+        let before = server.changeMark()
+        #expect(server.changeMark() == before)
+        try PostgresServer.psql(database: "postgres", """
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)' AND pid <> pg_backend_pid();
+            """)
+        let other = try PostgresStore.open(PostgresLocation(url: url))
+        // A commit while nobody listens: not heard, ever.
+        _ = try await other.write { tx in try tx.fleet.upsert(region: Region(name: "eastus")) }
+        let listening = try await eventually(within: .seconds(30)) { server.changeMark() == server.changeMark() }
+        #expect(listening, "the store did not listen again: every poll reads the database")
+        let again = server.changeMark()
+        #expect(again != before, "a mark from before the gap matches after it, though a commit in the gap was not heard")
+        _ = try await other.write { tx in try tx.fleet.upsert(region: Region(name: "westus")) }
+        let moved = try await eventually { server.changeMark() != again }
+        #expect(moved, "another process's commit after the gap did not move the mark")
+    }
+
     @Test("a listening store's own commit moves its mark once, at the commit, not again when its notice comes back")
     func ownCommitMovesTheMarkOnce() async throws {
         let server = try PostgresStore.open(PostgresLocation(url: try PostgresServer.freshDatabase()), listening: true)
