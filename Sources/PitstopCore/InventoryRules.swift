@@ -53,6 +53,17 @@ public enum InventoryRules {
         }
     }
 
+    /// No stored text holds U+0 (NUL): PostgreSQL cannot store or compare it in text, and
+    /// SQLite's C interfaces end a string there. Refused wherever input arrives (a JSON
+    /// string, an API path or query parameter) rather than reaching either engine.
+    public static let nulRefusal = "the character U+0 (NUL), which no stored text may hold"
+
+    /// Refuses `text` when it holds U+0 (see ``nulRefusal``).
+    public static func checkStorable(_ text: some StringProtocol) throws(InputProblem) {
+        guard text.utf8.contains(0) else { return }
+        throw InputProblem("'\(String(text).truncatedForMessage)' contains \(nulRefusal)")
+    }
+
     /// A plain `local@domain.tld` address: what a notice can be sent to.
     public static func checkEmail(_ address: String) throws(InputProblem) {
         let problem = InputProblem("'\(address.truncatedForMessage)' is not an e-mail address (like ops@contoso.example)")

@@ -210,6 +210,7 @@ public struct JSONParser {
         case UInt8(ascii: "t"): out.append(0x09)
         case UInt8(ascii: "u"):
             var scalar = try hex4()
+            if scalar == 0 { throw fail("a \\u0000 escape in a string: \(InventoryRules.nulRefusal)") }
             if (0xD800...0xDBFF).contains(scalar) {
                 guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
                     throw fail("a \\u escape holds half of a surrogate pair")

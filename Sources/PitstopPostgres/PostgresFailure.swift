@@ -12,6 +12,8 @@ enum PostgresFailure {
     static let raisedByTrigger = "P0001"
     static let lockNotAvailable = "55P03"
     static let diskFull = "53100"
+    /// Text PostgreSQL cannot hold (U+0 in a string, refused before it gets here).
+    static let characterNotInRepertoire = "22021"
     static let operatorInterventionClass = "57"
     static let tooManyConnections = "53300"
     static let notAcceptingConnections = "55000"
@@ -50,6 +52,7 @@ enum PostgresFailure {
         if state == lockNotAvailable {
             return PitstopError(.busy, "the database is busy: another Pitstop process held its write lock for longer than \(writeLockTimeoutSeconds) s; try again")
         }
+        if state == characterNotInRepertoire { return PitstopError(.invalid, "a value contains \(InventoryRules.nulRefusal)") }
         if state == diskFull { return PitstopError(.internal, "the database server's disk is full: nothing was written; free some space and try again") }
         if meansUnavailable(state) {
             return PitstopError(.unavailable, "the database server cannot serve now: \(message); try again shortly")

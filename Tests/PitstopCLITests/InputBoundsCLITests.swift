@@ -135,20 +135,21 @@ import Testing
     }
 
     @Test func controlCharactersFromTheInputAreEscapedInMessages() throws {
-        // Given a CSV whose region cell holds CR LF and a JSON whose region name holds a NUL
+        // Given a CSV whose region cell holds CR LF and a JSON whose region name holds an ESC (a
+        // NUL is refused where the JSON is read: no stored text holds one)
         let box = try Sandbox()
         try box.seed()
         let csv = try box.write("fleet.csv", Self.header + "vm-1,\"east\r\nus\",contoso,,,\n")
-        let json = try box.write("fleet.json", "{\"vms\": [{\"name\": \"vm-2\", \"region\": \"east\\u0000us\", \"subscription\": \"contoso\"}]}")
+        let json = try box.write("fleet.json", "{\"vms\": [{\"name\": \"vm-2\", \"region\": \"east\\u001bus\", \"subscription\": \"contoso\"}]}")
 
         let fromCSV = try box.run("import", csv), fromJSON = try box.run("import", json)
 
         // then the messages show them as escapes, never as the raw bytes
         #expect(fromCSV.status == 2 && fromJSON.status == 2)
         #expect(fromCSV.stderr.contains("unknown region 'east\\r\\nus'"), "\(fromCSV)")
-        #expect(fromJSON.stderr.contains("unknown region 'east\\u{0}us'"), "\(fromJSON)")
+        #expect(fromJSON.stderr.contains("unknown region 'east\\u{1B}us'"), "\(fromJSON)")
         for run in [fromCSV, fromJSON] {
-            #expect(!run.stderr.utf8.contains(0x0D) && !run.stderr.utf8.contains(0x00), "\(run)")
+            #expect(!run.stderr.utf8.contains(0x0D) && !run.stderr.utf8.contains(0x1B), "\(run)")
         }
     }
 

@@ -141,12 +141,23 @@ import Testing
         let text = "line\nbreak \"quoted\" \\ tab\t \u{1} é"
         let root = try JSONParser.parse(Array(JSONText.quote(text).utf8))
         #expect(root.value == .string(text))
-        // Every ASCII character alone, and beside text that needs no escape.
-        for byte in UInt8(0)..<0x80 {
+        // Every ASCII character but NUL alone, and beside text that needs no escape.
+        for byte in UInt8(1)..<0x80 {
             for text in [String(decoding: [byte], as: UTF8.self), "東京-" + String(decoding: [byte], as: UTF8.self) + "-ß 🚀"] {
                 #expect(try JSONParser.parse(Array(JSONText.quote(text).utf8)).value == .string(text), "\(byte)")
             }
         }
+    }
+
+    /// No stored text holds U+0, and PostgreSQL cannot: a JSON string with one is refused
+    /// where it is read, with its line, whatever field it was meant for.
+    @Test func aNULEscapeIsRefusedWithItsLine() {
+        #expect {
+            try JSONParser.parse(Array("{\n\"displayName\": \"East\\u0000US\"}".utf8))
+        } throws: { error in
+            (error as? JSONSyntaxError).map { "\($0)" } == "line 2: a \\u0000 escape in a string: \(InventoryRules.nulRefusal)"
+        }
+        #expect(throws: Never.self) { try JSONParser.parse(Array(#""East\u0001US""#.utf8)) }
     }
 
     @Test func quotingEscapesOnlyWhatJSONRequires() {

@@ -152,6 +152,21 @@ struct APICall: Sendable {
         parameters.get(name).map { $0.removingPercentEncoding ?? $0 } ?? ""
     }
 
+    /// Refuses the request when a path or query parameter holds U+0 (NUL): no stored name or
+    /// text does, and PostgreSQL cannot even compare one. Checked once, before any handler.
+    func refuseNUL() throws(PitstopError) {
+        for (name, value) in parameters {
+            do throws(InputProblem) { try InventoryRules.checkStorable(value.removingPercentEncoding ?? String(value)) } catch {
+                throw PitstopError(.invalid, "path parameter \(name): \(error.message)")
+            }
+        }
+        for (name, value) in request.uri.queryParameters {
+            do throws(InputProblem) { try InventoryRules.checkStorable(value) } catch {
+                throw PitstopError(.invalid, "query parameter \(name): \(error.message)")
+            }
+        }
+    }
+
     /// A query parameter as given, or nil when absent or empty (`?vm=` filters nothing).
     func query(_ name: String) -> String? {
         request.uri.queryParameters[Substring(name)].flatMap { $0.isEmpty ? nil : String($0) }

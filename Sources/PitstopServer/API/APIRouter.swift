@@ -45,7 +45,9 @@ func mountAPI<Context: PitstopRequestContext>(
             let caller = try await authorise(request, context: context, operation: operation, settings: settings, logger: logger)
             context.answeredFor.actor = caller.name
             let now = clock()
-            let response = try await operation.handler(APICall(request: request, parameters: context.parameters, caller: caller, now: now, services: services))
+            let call = APICall(request: request, parameters: context.parameters, caller: caller, now: now, services: services)
+            try call.refuseNUL()
+            let response = try await operation.handler(call)
             if caller != .anonymous { try await settings.authenticator.recordUse(caller, at: now) }
             return response
         }
