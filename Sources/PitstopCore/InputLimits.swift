@@ -4,8 +4,9 @@
 
 /// The documented maximums of user-given ranges and of single values in a document.
 public enum InputLimits {
-    /// The longest range a listing looks ahead (`windows --within`, `upcoming --within`) or a
-    /// plan may reach (`plan --horizon`): 366 days. Listing window occurrences costs memory in
+    /// The longest range a listing looks ahead (`windows --within`, `upcoming --within`), a
+    /// plan may reach (`plan --horizon`), a plan's per-VM downtime and gap between update
+    /// domains, and a maintenance window's duration: 366 days. Listing window occurrences costs memory in
     /// proportion to the range; a year is the longest an operator plans ahead.
     public static let maximumRangeSeconds: Int64 = 366 * 86_400
 

@@ -480,7 +480,12 @@ public struct WindowFields {
         if let durationText {
             do throws(InputProblem) {
                 let d = try DurationText(parsing: durationText)
-                if d.seconds <= 0 { problems.append(FieldProblem("duration", "must be longer than zero")) } else { duration = d }
+                if d.seconds <= 0 {
+                    problems.append(FieldProblem("duration", "must be longer than zero"))
+                } else {
+                    try InputLimits.checkRange(d.seconds)
+                    duration = d
+                }
             } catch { problems.append(FieldProblem("duration", error.message)) }
         }
         if let recurEvery {

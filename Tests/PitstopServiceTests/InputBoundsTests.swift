@@ -46,6 +46,37 @@ private func refusal(_ body: () async throws -> Void) async -> PitstopError? {
         #expect(error?.message.hasPrefix("within: ") == true)
     }
 
+    /// A gap or a per-VM downtime longer than the horizon can reach is no plan an operator
+    /// means. Before, SQLite stored a plan with such a gap (for a fleet with no set, where it
+    /// never applies) and PostgreSQL refused it as "integer out of range", an internal fault.
+    @Test(arguments: TestEngine.all) func aPlanRefusesAGapOrADowntimeOverTheMaximum(engine: TestEngine) async throws {
+        let s = try await services(engine)
+        for (request, what) in [(CampaignRequest(kind: .reboot, udGap: tooLong * 70), "the recovery gap between update domains"),
+                                (CampaignRequest(kind: .reboot, perVMDuration: tooLong), "the per-VM duration")] {
+            let error = await refusal { _ = try await s.scheduler.plan(request, now: now, dryRun: false, actor: "test") }
+            #expect(error?.kind == .invalid, "\(engine): \(String(describing: error))")
+            #expect(error?.message.contains("\(what): ") == true && error?.message.contains("is longer than the maximum of 366d") == true,
+                    "\(engine): \(String(describing: error))")
+        }
+        #expect(try await s.scheduler.campaigns().isEmpty)
+    }
+
+    /// A maintenance window longer than a year is refused at its field, as every range is.
+    @Test(arguments: TestEngine.all) func aWindowLongerThanTheMaximumIsRefused(engine: TestEngine) async throws {
+        let s = try await services(engine)
+        let document = """
+            {"maintenanceWindows": [{"name": "forever", "region": "eastus", "start": "2026-11-01T22:00:00",
+                                     "timeZone": "UTC", "duration": "P30000D"}]}
+            """
+        let error = await refusal {
+            _ = try await s.inventory(actor: "test", clock: { now }).importDocument(.bytes(Array(document.utf8), name: "windows.json"))
+        }
+        #expect(error?.kind == .invalid, "\(engine): \(String(describing: error))")
+        #expect(error.map { "\($0)" }?.contains("windows.json:1: maintenanceWindows[0].duration: 30000d is longer than the maximum of 366d") == true,
+                "\(engine): \(String(describing: error))")
+        #expect(try await s.inventory(actor: "test", clock: { now }).maintenanceWindows().map(\.name) == ["nightly"])
+    }
+
     @Test(arguments: TestEngine.all) func aPlanRefusesAHorizonOverTheMaximum(engine: TestEngine) async throws {
         let s = try await services(engine)
         let error = await refusal { _ = try await s.scheduler.plan(CampaignRequest(kind: .reboot, horizon: tooLong), now: now, dryRun: true, actor: "test") }

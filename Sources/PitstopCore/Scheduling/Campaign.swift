@@ -156,8 +156,14 @@ public struct Campaign: Sendable, Hashable, Codable {
                 "a \(kind.rawValue) pauses each VM for at most \(DurationText.short(max)), "
                     + "not \(DurationText.short(duration))")
         }
+        do throws(InputProblem) { try InputLimits.checkRange(duration) } catch {
+            throw InputProblem("the per-VM duration: \(error.message)")
+        }
         guard request.udGap >= 0 else {
             throw InputProblem("the recovery gap between update domains cannot be negative (\(request.udGap)s)")
+        }
+        do throws(InputProblem) { try InputLimits.checkRange(request.udGap) } catch {
+            throw InputProblem("the recovery gap between update domains: \(error.message)")
         }
         guard request.horizon > 0 else {
             throw InputProblem("the planning horizon must be positive, not \(DurationText.short(request.horizon))")
