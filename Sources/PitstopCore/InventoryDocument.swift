@@ -484,7 +484,10 @@ public struct WindowFields {
                     problems.append(FieldProblem("duration", "must be longer than zero"))
                 } else {
                     try InputLimits.checkRange(d.seconds)
-                    duration = d
+                    // Stored in ISO 8601 (the schema checks it starts with P): the short form
+                    // (`90m`) and lower case become it; ISO 8601 as written is kept, so a
+                    // document round-trips.
+                    duration = d.text.hasPrefix("P") ? d : DurationText(seconds: d.seconds)
                 }
             } catch { problems.append(FieldProblem("duration", error.message)) }
         }

@@ -77,6 +77,26 @@ private func refusal(_ body: () async throws -> Void) async -> PitstopError? {
         #expect(try await s.inventory(actor: "test", clock: { now }).maintenanceWindows().map(\.name) == ["nightly"])
     }
 
+    /// A window's duration in the short form the CLI accepts everywhere (`90m`), or ISO 8601 in
+    /// lower case, is stored in ISO 8601's form. Before, it was stored as written, and the
+    /// schema's own check (ISO 8601, starting with `P`) refused it as "the change breaks a rule
+    /// of the stored fleet": `window add --duration 2h` always failed.
+    @Test(arguments: TestEngine.all) func aWindowsDurationInTheShortFormIsStoredInISO8601(engine: TestEngine) async throws {
+        let s = try await services(engine)
+        let inventory = s.inventory(actor: "test", clock: { now })
+        let document = """
+            {"maintenanceWindows": [
+              {"name": "short", "region": "eastus", "start": "2026-11-01T22:00:00", "timeZone": "UTC", "duration": "90m"},
+              {"name": "lower", "region": "eastus", "start": "2026-11-01T22:00:00", "timeZone": "UTC", "duration": "pt2h"},
+              {"name": "iso", "region": "eastus", "start": "2026-11-01T22:00:00", "timeZone": "UTC", "duration": "P1DT30M"}]}
+            """
+        _ = try await inventory.importDocument(.bytes(Array(document.utf8), name: "windows.json"))
+        let stored = Dictionary(uniqueKeysWithValues: try await inventory.maintenanceWindows().map { ($0.name, $0.duration) })
+        #expect(stored["short"]?.text == "PT1H30M" && stored["short"]?.seconds == 5400)
+        #expect(stored["lower"]?.text == "PT2H" && stored["lower"]?.seconds == 7200)
+        #expect(stored["iso"]?.text == "P1DT30M", "ISO 8601 as written is kept, so a document round-trips")
+    }
+
     @Test(arguments: TestEngine.all) func aPlanRefusesAHorizonOverTheMaximum(engine: TestEngine) async throws {
         let s = try await services(engine)
         let error = await refusal { _ = try await s.scheduler.plan(CampaignRequest(kind: .reboot, horizon: tooLong), now: now, dryRun: true, actor: "test") }
