@@ -62,7 +62,14 @@ struct VMIngest {
     func availabilitySet(named name: String) -> AvailabilitySet? { fleet.availabilitySet(named: name) }
 
 
-    var failed: Bool { !errors.isEmpty || suppressedErrors > 0 }
+    /// Set when the document this ingest is part of was refused at another record.
+    private var stopped = false
+
+    /// Whether the import is refused: the rest is still checked, but nothing more is written.
+    var failed: Bool { stopped || !errors.isEmpty || suppressedErrors > 0 }
+
+    /// The import was refused elsewhere (a region, a set): check the VMs, write none.
+    mutating func stopWriting() { stopped = true }
 
     mutating func report(_ error: InputError) {
         if errors.count < Self.maxErrors { errors.append(error) } else { suppressedErrors += 1 }

@@ -36,13 +36,20 @@ public struct InventoryService: Sendable {
             var errors = decodeErrors
             var ingest = try VMIngest(tx, file: file)
 
+            // Once a record is refused, so is the import: the rest is still checked, but no
+            // statement more is sent. PostgreSQL ends a transaction at its first refused
+            // statement, so the next one would only fail again ("current transaction is
+            // aborted"), an internal fault hiding the refusal.
+            var refused: Bool { !errors.isEmpty || ingest.failed }
             func attempt(_ place: SourcePlace, field: String, _ body: () throws -> Void) throws {
+                guard !refused else { return }
                 do { try body() } catch let error as PitstopError where error.kind == .conflict {
-                    errors.append(InputError(file: file, line: place.line, field: place.field(field), message: error.message))
+                    problem(place, field, error.message)
                 }
             }
             func problem(_ place: SourcePlace, _ field: String, _ message: String) {
                 errors.append(InputError(file: file, line: place.line, field: place.field(field), message: message))
+                ingest.stopWriting()
             }
 
             for item in document.regions {
@@ -73,7 +80,7 @@ public struct InventoryService: Sendable {
                 var valid = true
                 if !ingest.hasRegion(set.region) { problem(item.place, "region", "unknown region '\(set.region.truncatedForMessage)'"); valid = false }
                 if !ingest.hasSubscription(set.subscription) { problem(item.place, "subscription", "unknown subscription '\(set.subscription.truncatedForMessage)'"); valid = false }
-                if valid, let existing = ingest.availabilitySet(named: set.name) {
+                if valid, !refused, let existing = ingest.availabilitySet(named: set.name) {
                     if existing.region != set.region, try tx.vms.count(in: .availabilitySet(set.name)) > 0 {
                         problem(item.place, "region", "set \(set.name) has VMs in \(existing.region); move them out before moving the set to \(set.region)")
                         valid = false

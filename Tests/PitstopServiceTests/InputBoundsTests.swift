@@ -97,6 +97,32 @@ private func refusal(_ body: () async throws -> Void) async -> PitstopError? {
         #expect(stored["iso"]?.text == "P1DT30M", "ISO 8601 as written is kept, so a document round-trips")
     }
 
+    /// A row the database itself refuses (here a set shrunk below a VM's update domain, which
+    /// only the schema's trigger sees) is reported at its place on both engines. PostgreSQL
+    /// ends the transaction at the first refused statement, so the import went on into
+    /// "current transaction is aborted", an internal fault (exit 3) that hid the refusal.
+    @Test(arguments: TestEngine.all) func aRowTheDatabaseRefusesIsReportedAtItsPlaceOnBothEngines(engine: TestEngine) async throws {
+        let s = try await services(engine)
+        let inventory = s.inventory(actor: "test", clock: { now })
+        _ = try await inventory.importDocument(.bytes(Array("""
+            {"availabilitySets": [{"name": "web", "region": "eastus", "subscription": "contoso", "updateDomains": 5}],
+             "vms": [{"name": "web-4", "availabilitySet": "web", "updateDomain": 4, "faultDomain": 0}]}
+            """.utf8), name: "fleet.json"))
+        let shrink = """
+            {"regions": [{"name": "westus"}],
+             "availabilitySets": [{"name": "web", "region": "eastus", "subscription": "contoso", "updateDomains": 2}],
+             "vms": [{"name": "web-5", "availabilitySet": "web"}],
+             "maintenanceWindows": [{"name": "late", "region": "eastus", "start": "2026-11-01T22:00:00", "timeZone": "UTC", "duration": "PT2H"}],
+             "blackouts": [{"name": "quiet", "start": "2026-12-20T00:00:00Z", "end": "2026-12-21T00:00:00Z"}]}
+            """
+        let error = await refusal { _ = try await inventory.importDocument(.bytes(Array(shrink.utf8), name: "shrink.json")) }
+        #expect(error?.kind == .invalid, "\(engine): \(String(describing: error))")
+        #expect(error.map { "\($0)" }?.contains("shrink.json:2: availabilitySets[0].name: ") == true
+                && error.map { "\($0)" }?.contains("a VM of the set lies outside the new domain ranges") == true, "\(engine): \(String(describing: error))")
+        #expect(try await inventory.regions().map(\.name) == ["eastus"], "nothing was written")
+        #expect(try await inventory.maintenanceWindows().map(\.name) == ["nightly"])
+    }
+
     @Test(arguments: TestEngine.all) func aPlanRefusesAHorizonOverTheMaximum(engine: TestEngine) async throws {
         let s = try await services(engine)
         let error = await refusal { _ = try await s.scheduler.plan(CampaignRequest(kind: .reboot, horizon: tooLong), now: now, dryRun: true, actor: "test") }
