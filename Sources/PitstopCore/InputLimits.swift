@@ -41,6 +41,12 @@ public enum InputLimits {
 }
 
 extension String {
+    /// At most `width` characters: a longer text is cut to `width - 1` and ends in "…", for
+    /// a table column or a one-line summary.
+    public func cut(to width: Int) -> String {
+        count > width ? String(prefix(Swift.max(0, width - 1))) + "…" : self
+    }
+
     /// The value with control characters made visible, as every message quotes input:
     /// `\r`, `\n` and `\t` as those escapes, any other control character as `\u{X}` in
     /// hexadecimal (NUL is `\u{0}`, ESC `\u{1B}`). A message never carries a raw CR, LF or NUL

@@ -8,6 +8,7 @@
 // /proc/locks opens no file of the database, so it cannot disturb this process's own locks
 // (closing any descriptor of a file drops every POSIX lock the process holds on it).
 import Foundation
+import PitstopCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -70,7 +71,7 @@ enum LockHolders {
         let text = words.prefix(4).joined(separator: " ")
         // A command line may hold line breaks (python3 -c ...): one line in a message.
         let printable = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? " " : Character($0) })
-        return printable.count > 80 ? String(printable.prefix(79)) + "…" : printable
+        return printable.cut(to: 80)
     }
 
     /// A file as /proc/locks names it: `MAJOR:MINOR:INODE`, the device numbers in hex.

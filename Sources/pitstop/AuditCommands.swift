@@ -59,8 +59,7 @@ struct AuditCommand: AsyncParsableCommand {
                     let box = Box(Table("seq", "at (UTC)", "actor", "action", "subjects", "details", numeric: [0], elastic: [4, 5]))
                     try await service.forEachEntry(filter) { e in
                         // The table stays readable on a terminal; --format json carries the whole details.
-                        let details = e.details.count > 100 ? String(e.details.prefix(99)) + "…" : e.details
-                        box.value.add(String(e.seq), e.at.iso8601, e.actor, e.action, Self.subjectSummary(e.subjects), details)
+                        box.value.add(String(e.seq), e.at.iso8601, e.actor, e.action, Self.subjectSummary(e.subjects), e.details.cut(to: 100))
                     }
                     let table = box.value
                     if table.rows.isEmpty {

@@ -1,5 +1,6 @@
 // Aligned text tables for people; numbers right-aligned; free text cut to fit a terminal.
 import Foundation
+import PitstopCore
 
 struct Table {
     var headers: [String]
@@ -34,7 +35,7 @@ struct Table {
         if let width { widths = fitted(widths, to: width) }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, whole in
-                let cell = whole.count > widths[i] ? String(whole.prefix(max(0, widths[i] - 1))) + "…" : whole
+                let cell = whole.cut(to: widths[i])
                 let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
                 return numeric.contains(i) ? pad + cell : (i == cells.count - 1 ? cell : cell + pad)
             }.joined(separator: "  ")

@@ -155,8 +155,8 @@ struct APICall: Sendable {
     /// Refuses the request when a path or query parameter holds U+0 (NUL): no stored name or
     /// text does, and PostgreSQL cannot even compare one. Checked once, before any handler.
     func refuseNUL() throws(PitstopError) {
-        for (name, value) in parameters {
-            do throws(InputProblem) { try InventoryRules.checkStorable(value.removingPercentEncoding ?? String(value)) } catch {
+        for (name, _) in parameters {
+            do throws(InputProblem) { try InventoryRules.checkStorable(path(String(name))) } catch {
                 throw PitstopError(.invalid, "path parameter \(name): \(error.message)")
             }
         }

@@ -79,10 +79,9 @@ enum PageCursor {
     /// (the base64url-decoded text); refused when the key is not one this list gives.
     static func position<Position>(_ call: APICall, _ position: (String) -> Position?) throws(PitstopError) -> Position? {
         guard let text = call.query("cursor") else { return nil }
-        // Every key a page gives is a name (no control character) or a number.
-        guard let data = Base64URL.decode(text), let key = String(data: data, encoding: .utf8), !key.isEmpty,
-              !key.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
-              let after = position(key) else { throw foreign(text) }
+        // Every key a page gives is a name or a sequence number, so it passes as a name.
+        guard let data = Base64URL.decode(text), let key = String(data: data, encoding: .utf8),
+              (try? InventoryRules.checkName(key)) != nil, let after = position(key) else { throw foreign(text) }
         return after
     }
 
