@@ -3,10 +3,12 @@ import Foundation
 public import PitstopCore
 
 /// A PostgreSQL database as a `postgres://` (or `postgresql://`) URL names it:
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE&sslcert=FILE&sslkey=FILE]`.
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&…]`.
 /// A `host` parameter that is a directory, as in libpq, reaches the server over its Unix socket
 /// there; `sslmode`, `sslrootcert`, `sslcert` and `sslkey` mean what they mean to libpq (the
-/// client certificate and key are taken only when given: no default files are looked for).
+/// client certificate and key are taken only when given: no default files are looked for), and
+/// so do `connect_timeout`, `keepalives`, `keepalives_idle`, `keepalives_interval`,
+/// `keepalives_count` and `tcp_user_timeout`, with defaults of Pitstop's own (``Liveness``).
 public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public enum Endpoint: Sendable, Hashable {
         case tcp(host: String, port: Int)
@@ -45,6 +47,71 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     /// encrypted) this client shows when the server asks for one (`sslcert` and `sslkey`):
     /// both or neither.
     public var tlsClientCertificate: TLSClientCertificate?
+    /// How long a connection may take to open, and how a TCP connection notices a server
+    /// that is gone without a word.
+    public var liveness: Liveness
+
+    /// A server host that loses power, or a network that splits, sends nothing: no reset, no
+    /// refusal. Left to the kernel, a connection waiting on such a server waits about 15
+    /// minutes (TCP's retransmissions) or, idle, for ever; every unit of work on it, and so a
+    /// pool thread, waits with it. These bound that wait, with libpq's parameters and
+    /// meanings; the defaults give such a server up within about 30 s, where libpq's (the
+    /// system's) take hours. A server that is only slow is not given up: its kernel answers
+    /// the keepalive probes and acknowledges what is sent, however long a statement runs.
+    public struct Liveness: Sendable, Hashable {
+        /// Seconds to open a connection, TLS and login included (`connect_timeout`).
+        public var connectTimeout: Int
+        /// TCP keepalive probes (`keepalives`, `keepalives_idle`, `keepalives_interval`,
+        /// `keepalives_count`); nil when turned off (`keepalives=0`).
+        public var keepalive: Keepalive?
+        /// Milliseconds that data sent may stay unacknowledged before the connection is
+        /// dropped (`tcp_user_timeout`, Linux's `TCP_USER_TIMEOUT`); 0 leaves it to the system.
+        public var tcpUserTimeout: Int
+
+        public struct Keepalive: Sendable, Hashable {
+            /// Seconds of silence before the first probe.
+            public var idle: Int
+            /// Seconds between probes.
+            public var interval: Int
+            /// Probes unanswered before the connection is dropped.
+            public var count: Int
+            public init(idle: Int, interval: Int, count: Int) {
+                self.idle = idle
+                self.interval = interval
+                self.count = count
+            }
+        }
+
+        public init(connectTimeout: Int = 5, keepalive: Keepalive? = Keepalive(idle: 15, interval: 5, count: 3), tcpUserTimeout: Int = 30_000) {
+            self.connectTimeout = connectTimeout
+            self.keepalive = keepalive
+            self.tcpUserTimeout = tcpUserTimeout
+        }
+
+        public static let standard = Liveness()
+        public static let connectTimeoutRange = 1...3600
+        /// Linux's bounds for `TCP_KEEPIDLE` and `TCP_KEEPINTVL`, and for `TCP_KEEPCNT`.
+        public static let keepaliveSecondsRange = 1...32767
+        public static let keepaliveCountRange = 1...127
+        public static let tcpUserTimeoutRange = 0...3_600_000
+
+        /// The parameters that differ from the defaults, as the URL gives them.
+        var parameters: [String] {
+            var out: [String] = []
+            let standard = Liveness.standard
+            if connectTimeout != standard.connectTimeout { out.append("connect_timeout=\(connectTimeout)") }
+            if let keepalive {
+                let usual = standard.keepalive!
+                if keepalive.idle != usual.idle { out.append("keepalives_idle=\(keepalive.idle)") }
+                if keepalive.interval != usual.interval { out.append("keepalives_interval=\(keepalive.interval)") }
+                if keepalive.count != usual.count { out.append("keepalives_count=\(keepalive.count)") }
+            } else {
+                out.append("keepalives=0")
+            }
+            if tcpUserTimeout != standard.tcpUserTimeout { out.append("tcp_user_timeout=\(tcpUserTimeout)") }
+            return out
+        }
+    }
 
     public struct TLSClientCertificate: Sendable, Hashable {
         public var certificate: String
@@ -65,7 +132,8 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init(endpoint: Endpoint, user: String, password: String? = nil, database: String, poolSize: Int = defaultPoolSize,
-                tlsMode: TLSMode = .prefer, tlsRootCertificates: String? = nil, tlsClientCertificate: TLSClientCertificate? = nil) {
+                tlsMode: TLSMode = .prefer, tlsRootCertificates: String? = nil, tlsClientCertificate: TLSClientCertificate? = nil,
+                liveness: Liveness = .standard) {
         self.endpoint = endpoint
         self.user = user
         self.password = password
@@ -74,10 +142,14 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         self.tlsMode = tlsMode
         self.tlsRootCertificates = tlsRootCertificates
         self.tlsClientCertificate = tlsClientCertificate
+        self.liveness = liveness
     }
 
     /// The shape of the URL, for messages.
-    static let shape = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE&sslcert=FILE&sslkey=FILE]"
+    static let shape = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE&sslcert=FILE&sslkey=FILE"
+        + "&connect_timeout=S&keepalives=1|0&keepalives_idle=S&keepalives_interval=S&keepalives_count=N&tcp_user_timeout=MS]"
+    static let parameterNames = ["host", "pool", "sslmode", "sslrootcert", "sslcert", "sslkey",
+                                 "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout"]
 
     /// Parses a URL; a refusal names the option that gave it (`--db`, or `migrate`'s `--to`)
     /// and the part that is wrong.
@@ -109,6 +181,14 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         var socketDirectory: String?
         var poolSize = Self.defaultPoolSize
         var tlsMode = TLSMode.prefer, tlsRootCertificates: String?, clientCertificate: String?, clientKey: String?
+        var liveness = Liveness.standard, keepalivesOn = true, keepalive = Liveness.standard.keepalive!
+        /// A whole number in `range`, or a refusal naming the parameter and what it counts.
+        func number(_ key: String, _ value: String?, _ range: ClosedRange<Int>, _ unit: String) throws(PitstopError) -> Int {
+            guard let value, let n = Int(value), range.contains(n) else {
+                throw refuse("\(key)=\(value ?? ""): give a whole number of \(unit) from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
+        }
         for pair in query.split(separator: "&") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0]), value = parts.count > 1 ? Self.decoded(parts[1]) : nil
@@ -135,10 +215,24 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
             case "sslkey":
                 guard let value, !value.isEmpty else { throw refuse("sslkey=: give the file of the private key (PEM) of the certificate in sslcert") }
                 clientKey = value
+            case "connect_timeout":
+                liveness.connectTimeout = try number(key, value, Liveness.connectTimeoutRange, "seconds")
+            case "keepalives":
+                guard let value, value == "0" || value == "1" else { throw refuse("keepalives=\(value ?? ""): give 1 (on) or 0 (off)") }
+                keepalivesOn = value == "1"
+            case "keepalives_idle":
+                keepalive.idle = try number(key, value, Liveness.keepaliveSecondsRange, "seconds")
+            case "keepalives_interval":
+                keepalive.interval = try number(key, value, Liveness.keepaliveSecondsRange, "seconds")
+            case "keepalives_count":
+                keepalive.count = try number(key, value, Liveness.keepaliveCountRange, "probes")
+            case "tcp_user_timeout":
+                liveness.tcpUserTimeout = try number(key, value, Liveness.tcpUserTimeoutRange, "milliseconds (0: the system's)")
             default:
-                throw refuse("unknown parameter '\(key)' (known: host, pool, sslmode, sslrootcert, sslcert, sslkey)")
+                throw refuse("unknown parameter '\(key)' (known: \(Self.parameterNames.joined(separator: ", ")))")
             }
         }
+        liveness.keepalive = keepalivesOn ? keepalive : nil
         switch (clientCertificate, clientKey) {
         case (nil, nil): tlsClientCertificate = nil
         case (let certificate?, let key?): tlsClientCertificate = TLSClientCertificate(certificate: certificate, key: key)
@@ -175,6 +269,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         self.poolSize = poolSize
         self.tlsMode = tlsMode
         self.tlsRootCertificates = tlsRootCertificates
+        self.liveness = liveness
     }
 
     /// The URL with its password hidden: what messages and logs show.
@@ -189,6 +284,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                 parameters.append("sslcert=\(Self.encoded(tlsClientCertificate.certificate))")
                 parameters.append("sslkey=\(Self.encoded(tlsClientCertificate.key))")
             }
+            parameters += liveness.parameters
             return "postgres://\(auth)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
                 + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
         case .unixSocket(let path):

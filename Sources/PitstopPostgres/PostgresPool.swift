@@ -38,9 +38,6 @@ final class PostgresPool: Sendable {
     private let tls: PostgresConnection.Configuration.TLS
     let logger: Logger
 
-    /// How long opening a connection may take before the server counts as unreachable.
-    static let connectTimeout: TimeAmount = .seconds(5)
-
     /// Refused when `sslrootcert` names no readable PEM certificates.
     init(location: PostgresLocation) throws(PitstopError) {
         self.location = location
@@ -99,19 +96,30 @@ final class PostgresPool: Sendable {
 
     /// A new connection of its own, outside the pool.
     func connect() throws -> PostgresConnection {
-        var configuration: PostgresConnection.Configuration = switch location.endpoint {
+        let deadline = NIODeadline.now() + .seconds(Int64(location.liveness.connectTimeout))
+        let loop = loops.next()
+        var configuration: PostgresConnection.Configuration
+        switch location.endpoint {
         case .tcp(let host, let port):
-            .init(host: host, port: port, username: location.user, password: location.password, database: location.database, tls: tls)
+            // The socket is opened here, not by PostgresNIO, which sets none of the options
+            // that notice a vanished server.
+            let channel: any Channel
+            do { channel = try Self.openTCP(host: host, port: port, on: loop, location.liveness, until: deadline) } catch {
+                throw Self.handshakeOrUnreachable(error, location)
+            }
+            configuration = .init(establishedChannel: channel, tls: tls, username: location.user, password: location.password, database: location.database)
+            // The name TLS checks and sends (SNI), as PostgresNIO gives it for a host it connects to.
+            if (try? SocketAddress(ipAddress: host, port: port)) == nil { configuration.options.tlsServerName = host }
         case .unixSocket(let path):
-            .init(unixSocketPath: path, username: location.user, password: location.password, database: location.database)
+            configuration = .init(unixSocketPath: path, username: location.user, password: location.password, database: location.database)
         }
-        configuration.options.connectTimeout = Self.connectTimeout
+        configuration.options.connectTimeout = max(.milliseconds(1), deadline - .now())
         // What the server shows for this connection: which process holds a lock.
         configuration.options.additionalStartupParameters = [("application_name", Self.applicationName)]
         let id = connectionIDs.add(1, ordering: .relaxed).newValue
         do {
             let connection = try PostgresConnection.connect(
-                on: loops.next(), configuration: configuration, id: id, logger: logger
+                on: loop, configuration: configuration, id: id, logger: logger
             ).wait()
             // Alive until its channel has closed, whoever closes it (the pool, the server, the
             // loop's shutdown) and whenever the last other reference goes: PostgresNIO asserts
@@ -136,6 +144,29 @@ final class PostgresPool: Sendable {
         } catch {
             throw Self.handshakeOrUnreachable(error, location)
         }
+    }
+
+    /// A TCP connection to `host`, open by `deadline`, with the options of `liveness`: the
+    /// kernel probes it when idle and drops it when the server has been silent too long, so a
+    /// unit of work waiting on a vanished server fails (`unavailable`) instead of waiting on.
+    private static func openTCP(host: String, port: Int, on loop: any EventLoop, _ liveness: PostgresLocation.Liveness,
+                                until deadline: NIODeadline) throws -> any Channel {
+        func tcp(_ name: Int32) -> ChannelOptions.Types.SocketOption {
+            ChannelOptions.Types.SocketOption(level: SocketOptionLevel(IPPROTO_TCP), name: name)
+        }
+        var bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(max(.milliseconds(1), deadline - .now()))
+        if let keepalive = liveness.keepalive {
+            bootstrap = bootstrap
+                .channelOption(.socketOption(.so_keepalive), value: 1)
+                .channelOption(tcp(TCP_KEEPIDLE), value: SocketOptionValue(keepalive.idle))
+                .channelOption(tcp(TCP_KEEPINTVL), value: SocketOptionValue(keepalive.interval))
+                .channelOption(tcp(TCP_KEEPCNT), value: SocketOptionValue(keepalive.count))
+        }
+        if liveness.tcpUserTimeout > 0 {
+            bootstrap = bootstrap.channelOption(tcp(TCP_USER_TIMEOUT), value: SocketOptionValue(liveness.tcpUserTimeout))
+        }
+        return try bootstrap.connect(host: host, port: port).wait()
     }
 
     /// What a failed connection that the server did not answer in words means: the server ended

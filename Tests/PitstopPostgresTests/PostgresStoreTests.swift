@@ -54,6 +54,21 @@ struct PostgresLocationTests {
         }
     }
 
+    @Test("libpq's connect_timeout and TCP keepalive parameters, with defaults that give a silent server up in about 30 s")
+    func liveness() throws {
+        let standard = try PostgresLocation(url: "postgres://ops@db.example/fleet")
+        #expect(standard.liveness == PostgresLocation.Liveness(connectTimeout: 5, keepalive: .init(idle: 15, interval: 5, count: 3), tcpUserTimeout: 30_000))
+        let short = try PostgresLocation(url: "postgres://ops@db.example/fleet?connect_timeout=2&keepalives_idle=1&keepalives_interval=2&keepalives_count=4&tcp_user_timeout=2500")
+        #expect(short.liveness == PostgresLocation.Liveness(connectTimeout: 2, keepalive: .init(idle: 1, interval: 2, count: 4), tcpUserTimeout: 2500))
+        // Shown so that the text works as --db.
+        #expect(short.description == "postgres://ops@db.example:5432/fleet?connect_timeout=2&keepalives_idle=1&keepalives_interval=2&keepalives_count=4&tcp_user_timeout=2500")
+        #expect(try PostgresLocation(url: short.description) == short)
+        let off = try PostgresLocation(url: "postgres://ops@db.example/fleet?keepalives=0&tcp_user_timeout=0")
+        #expect(off.liveness.keepalive == nil && off.liveness.tcpUserTimeout == 0)
+        #expect(off.description == "postgres://ops@db.example:5432/fleet?keepalives=0&tcp_user_timeout=0")
+        #expect(try PostgresLocation(url: off.description) == off)
+    }
+
     @Test("IPv6 hosts keep their brackets out of the host", arguments: [
         ("postgres://ops@[::1]:5433/fleet", PostgresLocation.Endpoint.tcp(host: "::1", port: 5433)),
         ("postgres://ops@[::1]/fleet", PostgresLocation.Endpoint.tcp(host: "::1", port: 5432)),
@@ -77,6 +92,13 @@ struct PostgresLocationTests {
         ("postgres://ops@/fleet?host=relative/dir", "host=relative/dir"),
         ("postgres://ops@/fleet", "the host is missing"),
         ("postgres://ops:hunter2@db.example:x/fleet", "the port is not a number"),
+        ("postgres://ops@db.example/fleet?connect_timeout=0", "connect_timeout=0: give a whole number of seconds from 1 to 3600"),
+        ("postgres://ops@db.example/fleet?keepalives=yes", "keepalives=yes: give 1 (on) or 0 (off)"),
+        ("postgres://ops@db.example/fleet?keepalives_idle=-1", "keepalives_idle=-1: give a whole number of seconds from 1 to 32767"),
+        ("postgres://ops@db.example/fleet?keepalives_interval=", "keepalives_interval=: give a whole number of seconds"),
+        ("postgres://ops@db.example/fleet?keepalives_count=1000", "keepalives_count=1000: give a whole number of probes from 1 to 127"),
+        ("postgres://ops@db.example/fleet?tcp_user_timeout=30s", "tcp_user_timeout=30s: give a whole number of milliseconds"),
+        ("postgres://ops@db.example/fleet?keepalive=1", "unknown parameter 'keepalive' (known: host, pool, sslmode"),
     ])
     func refused(url: String, part: String) {
         #expect {

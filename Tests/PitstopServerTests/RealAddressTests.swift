@@ -7,11 +7,6 @@ import Foundation
 import PitstopTestSupport
 import Testing
 
-/// Why a network namespace cannot be made here.
-struct NamespaceUnavailable: Error, CustomStringConvertible {
-    var description: String
-}
-
 /// A network namespace with `lo` up and the given addresses on it.
 struct NetworkNamespace: Sendable {
     let name: String

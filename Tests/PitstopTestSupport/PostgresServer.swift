@@ -8,6 +8,12 @@ import Testing
 import Glibc
 #endif
 
+/// Why a network namespace cannot be made here.
+public struct NamespaceUnavailable: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+}
+
 public enum PostgresServer {
     /// Where Debian puts the server's programs (`initdb`, `pg_ctl`): not on PATH.
     static let binDirectories: [String] = {
@@ -160,11 +166,113 @@ public enum PostgresServer {
         let options = "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1,127.0.0.2 -c ssl=on -c ssl_cert_file=\(directory)/server.pem "
             + "-c ssl_key_file=\(directory)/server.key -c ssl_ca_file=\(directory)/ca.pem -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         try run(asUser + [program("pg_ctl")!], ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
-        let stop = asUser + [program("pg_ctl")!, "-D", data, "-m", "immediate", "-w", "stop"]
-        stopping.withLock { $0.append((stop, directory)) }
+        atExit { stopCluster(data: data, directory: directory) }
         try run(program("psql")!, ["-X", "-q", "-h", directory, "-p", "\(port)", "-U", user, "-d", "postgres", "-c", "CREATE ROLE \(TLSServer.certificateUser) LOGIN"])
         return TLSServer(port: port, authority: directory + "/ca.pem", strangerAuthority: directory + "/stranger-ca.pem",
                          client: trusted, strangerClient: stranger, directory: directory)
+    }
+
+    /// A third server, for the tests of a server that vanishes without a word: it runs in a
+    /// network namespace of its own, reached over TCP through a veth pair, and ``cut()``
+    /// takes its end of the link down. Packets to it are then dropped silently (this side's
+    /// neighbour entry is fixed, so no failed ARP says "no route to host"): no reset, no
+    /// refusal, as when a host loses power or a network splits. Each call makes a new one;
+    /// ``stop()`` removes it (and it is removed at exit). Throws ``NamespaceUnavailable``
+    /// where no namespace can be made (not root, no `ip`).
+    public final class PartitionedServer: Sendable {
+        public let host: String
+        public let port: Int
+        let namespace: String
+        let link: (outside: String, inside: String)
+        let directory: String
+
+        init(host: String, port: Int, namespace: String, link: (outside: String, inside: String), directory: String) {
+            self.host = host
+            self.port = port
+            self.namespace = namespace
+            self.link = link
+            self.directory = directory
+        }
+
+        /// A new, empty database on this server, as `--db` takes it over TCP, with `parameters`.
+        public func freshDatabase(parameters: String = "") throws -> String {
+            let name: String = PostgresServer.databaseNumber.withLock {
+                PostgresServer.nextDatabase += 1
+                return "pitstop_cut_test_\(PostgresServer.nextDatabase)"
+            }
+            try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-h", directory, "-p", "\(port)", "-U", PostgresServer.user,
+                                                                     "-d", "postgres", "-c", "CREATE DATABASE \(name)"])
+            return "postgres://\(PostgresServer.user)@\(host):\(port)/\(name)?sslmode=disable" + (parameters.isEmpty ? "" : "&" + parameters)
+        }
+
+        /// Takes the server's end of the link down: from now on it hears nothing and says nothing.
+        public func cut() throws {
+            try PostgresServer.run("/usr/bin/env", ["ip", "netns", "exec", namespace, "ip", "link", "set", link.inside, "down"])
+        }
+
+        /// Brings the link up again.
+        public func mend() throws {
+            try PostgresServer.run("/usr/bin/env", ["ip", "netns", "exec", namespace, "ip", "link", "set", link.inside, "up"])
+        }
+
+        /// Stops the server and removes the namespace, the link and the directory.
+        public func stop() {
+            PostgresServer.stopPartitioned(namespace: namespace, outside: link.outside, directory: directory)
+        }
+    }
+
+    /// Makes and starts a ``PartitionedServer``.
+    public static func partitionedServer() throws -> PartitionedServer {
+        guard available else { throw ServerError("PostgreSQL is not installed: \(unavailableReason)") }
+        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let namespace = "pitstop-cut-\(tag)", outside = "pco\(tag)", inside = "pci\(tag)"
+        // A /30 of its own in 10.213.0.0/16, so that two test processes do not share addresses.
+        let block = Int.random(in: 0..<16384) * 4
+        let near = "10.213.\(block / 256).\(block % 256 + 1)", far = "10.213.\(block / 256).\(block % 256 + 2)"
+        do {
+            try run("/usr/bin/env", ["ip", "netns", "add", namespace])
+        } catch {
+            throw NamespaceUnavailable(description: "ip netns add failed (euid \(geteuid())): \(error)")
+        }
+        let directory: String
+        do {
+            try run("/usr/bin/env", ["ip", "link", "add", outside, "type", "veth", "peer", "name", inside])
+            try run("/usr/bin/env", ["ip", "link", "set", inside, "netns", namespace])
+            try run("/usr/bin/env", ["ip", "address", "add", near + "/30", "dev", outside])
+            try run("/usr/bin/env", ["ip", "link", "set", outside, "up"])
+            for step in [["ip", "link", "set", "lo", "up"], ["ip", "address", "add", far + "/30", "dev", inside], ["ip", "link", "set", inside, "up"]] {
+                try run("/usr/bin/env", ["ip", "netns", "exec", namespace] + step)
+            }
+            // The far end's hardware address, fixed: with the link down, packets are dropped
+            // silently instead of failing their neighbour lookup ("no route to host").
+            let address = try run("/usr/bin/env", ["ip", "netns", "exec", namespace, "cat", "/sys/class/net/\(inside)/address"])
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            try run("/usr/bin/env", ["ip", "neighbour", "replace", far, "lladdr", address, "dev", outside, "nud", "permanent"])
+            directory = try makeDirectory()
+        } catch {
+            stopPartitioned(namespace: namespace, outside: outside, directory: nil)
+            throw error
+        }
+        let server = PartitionedServer(host: far, port: 5432, namespace: namespace, link: (outside, inside), directory: directory)
+        do {
+            let data = directory + "/data"
+            try run(asUser + [program("initdb")!], ["-D", data, "-U", user, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+            try run(asUser + ["/bin/sh"], ["-c", "printf 'local all all trust\\nhost all all \(near)/32 trust\\n' > \(data)/pg_hba.conf"])
+            let options = "-k \(directory) -p 5432 -c listen_addresses=\(far) -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            try run(["/usr/bin/env", "ip", "netns", "exec", namespace] + asUser + [program("pg_ctl")!],
+                    ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
+            atExit { server.stop() }
+        } catch {
+            server.stop()
+            throw error
+        }
+        return server
+    }
+
+    fileprivate static func stopPartitioned(namespace: String, outside: String, directory: String?) {
+        if let directory { stopCluster(data: directory + "/data", directory: directory) }
+        _ = try? run("/usr/bin/env", ["ip", "link", "delete", outside])
+        _ = try? run("/usr/bin/env", ["ip", "netns", "delete", namespace])
     }
 
     private static func cluster() throws -> String {
@@ -198,24 +306,26 @@ public enum PostgresServer {
         try run(asUser + [program("initdb")!], ["-D", data, "-U", user, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         let options = "-k \(directory) -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000"
         try run(asUser + [program("pg_ctl")!], ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
-        let stop = asUser + [program("pg_ctl")!, "-D", data, "-m", "immediate", "-w", "stop"]
-        stopping.withLock { $0.append((stop, directory)) }
+        atExit { stopCluster(data: data, directory: directory) }
         return directory
     }
 
-    /// Each started server's stop command and directory, for the exit.
-    private static let stopping: Mutex<[(command: [String], directory: String)]> = {
-        atexit { PostgresServer.stopAll() }
+    /// What is stopped and removed when the test process exits: each started server, and its
+    /// directory (a run makes hundreds of databases, and a cluster left behind by every run
+    /// fills the disk).
+    private static let stopping: Mutex<[@Sendable () -> Void]> = {
+        atexit { for stop in PostgresServer.stopping.withLock({ $0 }) { stop() } }
         return Mutex([])
     }()
 
-    /// Stops the servers and removes their directories: a run makes hundreds of databases, and
-    /// a cluster left behind by every run fills the disk.
-    private static func stopAll() {
-        for (command, directory) in stopping.withLock({ $0 }) {
-            guard (try? run(command[0], Array(command.dropFirst()))) != nil else { continue }
-            try? FileManager.default.removeItem(atPath: directory)
-        }
+    private static func atExit(_ stop: @escaping @Sendable () -> Void) {
+        stopping.withLock { $0.append(stop) }
+    }
+
+    /// Stops a cluster at once and, once it is stopped, removes its directory.
+    fileprivate static func stopCluster(data: String, directory: String) {
+        guard (try? run(asUser + [program("pg_ctl")!], ["-D", data, "-m", "immediate", "-w", "stop"])) != nil else { return }
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     @discardableResult

@@ -1,0 +1,70 @@
+// A PostgreSQL server that vanishes without a word: its host loses power, or the network between
+// splits. Nothing says so (no reset, no refusal), and a connection left to the kernel's defaults
+// waits about fifteen minutes for an answer, or for ever when idle; every unit of work on it,
+// and the pool thread it holds, waits too. The server here runs in a network namespace of its
+// own, and the test takes its link down; the URL's libpq parameters are set short, so that the
+// store gives the server up in seconds.
+import Foundation
+import PitstopCore
+import PitstopPostgres
+import PitstopStore
+import PitstopTestSupport
+import Testing
+
+@Suite("A PostgreSQL server that vanishes without a word", .enabled(if: TestEngine.all.contains(.postgres), PostgresServer.unavailableReason))
+struct VanishedServerTests {
+    /// Given up after about 2 s of silence: probes after 1 s idle, one a second, two unanswered;
+    /// data unacknowledged for 2 s; a connection not open within 2 s.
+    static let short = "keepalives_idle=1&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=2000&connect_timeout=2"
+
+    /// A server behind a link the test can cut; skipped (not in CI) where no network
+    /// namespace can be made.
+    static func server() throws -> PostgresServer.PartitionedServer {
+        do {
+            return try PostgresServer.partitionedServer()
+        } catch let unavailable as NamespaceUnavailable where ProcessInfo.processInfo.environment["CI"] == nil {
+            try Test.cancel("skipped: no network namespace can be made here: \(unavailable)")
+        }
+    }
+
+    /// Far longer than the 2 s the URL allows, even on a loaded machine (the kernel's timers
+    /// give the server up; only noticing it waits for a thread), and far shorter than TCP's
+    /// fifteen minutes.
+    static let patience: Duration = .seconds(90)
+
+    @Test("work in flight, an idle listener and new connections give the server up, and the store comes back when it does",
+          .hangGuard)
+    func givenUpAndBack() async throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let store = try PostgresStore.open(PostgresLocation(url: try server.freshDatabase(parameters: Self.short)), listening: true)
+        defer { store.close() }
+        _ = try await store.write { tx in try tx.fleet.upsert(region: Region(name: "eastus")) }
+        #expect(store.changeMark() == store.changeMark(), "the store does not listen")
+
+        try server.cut()
+        // A unit of work on the connection the write left idle in the pool: its statement is
+        // sent and never acknowledged.
+        let inFlight = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+        let failure = try #require(inFlight, "a read on a vanished server still waits after \(Self.patience)")
+        #expect(throws: PitstopError.self, "a read on a vanished server answered") { try failure.get() }
+        if case .failure(let error as PitstopError) = failure {
+            #expect(error.kind == .unavailable && error.message.contains(server.host), "\(error)")
+        }
+        // The listening connection was idle: only the keepalive probes find the server gone.
+        let deaf = try await eventually(within: Self.patience) { store.changeMark() != store.changeMark() }
+        #expect(deaf, "the listening connection still counts as listening after \(Self.patience): marks taken while the server is gone are reused")
+        // A new connection is not opened.
+        let opening = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+        let refused = try #require(opening, "opening a connection to a vanished server still waits after \(Self.patience)")
+        #expect(throws: PitstopError.self) { try refused.get() }
+
+        try server.mend()
+        let back = try await eventually(within: Self.patience, every: .milliseconds(200)) {
+            (try? await store.read { tx in try tx.fleet.regions().count }) == 1
+        }
+        #expect(back, "the store did not read again once the server was back")
+        let listening = try await eventually(within: Self.patience) { store.changeMark() == store.changeMark() }
+        #expect(listening, "the store did not listen again once the server was back")
+    }
+}
