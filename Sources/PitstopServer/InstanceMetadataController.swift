@@ -53,16 +53,25 @@ struct InstanceMetadataController<Context: PitstopRequestContext>: Sendable {
     }
 }
 
-/// `GET /healthz`: 200 while the database answers and its schema is this build's, else 503.
+/// `GET /healthz`: 200 while the database answers and its schema is this build's, else 503,
+/// within ``limit`` either way.
 struct HealthController<Context: PitstopRequestContext>: Sendable {
     let services: Services
+    /// How long the check waits for the database: under the 5 s a load balancer's check
+    /// commonly allows, so that it hears 503 rather than nothing.
+    static var limit: Duration { .seconds(3) }
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.get("healthz") { _, _ in
-            await services.isHealthy()
-                ? json(#"{"status": "ok"}"#)
-                : errorResponse(.serviceUnavailable, code: "unavailable", message: "the database does not answer, or its schema is not this build's")
+            switch await services.health(within: Self.limit) {
+            case .healthy:
+                json(#"{"status": "ok"}"#)
+            case .failing:
+                errorResponse(.serviceUnavailable, code: "unavailable", message: "the database does not answer, or its schema is not this build's")
+            case .silent(let limit):
+                errorResponse(.serviceUnavailable, code: "unavailable", message: "the database gave no answer within \(limit.components.seconds) s")
+            }
         }
         return routes
     }

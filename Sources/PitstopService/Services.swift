@@ -3,6 +3,7 @@
 public import PitstopCore
 public import PitstopStore
 import PitstopPostgres
+import Synchronization
 
 /// Every use case, on one database.
 public struct Services: Sendable {
@@ -79,4 +80,41 @@ public struct Services: Sendable {
 
     /// Whether the database answers and its schema is this build's.
     public func isHealthy() async -> Bool { await store.isHealthy() }
+
+    /// What a health check finds.
+    public enum Health: Sendable, Equatable {
+        case healthy
+        /// The database failed, or its schema is not this build's.
+        case failing
+        /// The database gave no answer within the time allowed (a server that vanished
+        /// without a word, or one too loaded to answer).
+        case silent(Duration)
+    }
+
+    /// ``isHealthy()``, answered within `limit`: a check that waits past a load balancer's own
+    /// timeout tells it nothing. The check goes on after the limit, unawaited, and ends when
+    /// the store gives its connection up.
+    public func health(within limit: Duration) async -> Health {
+        let store = self.store
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Health, Never>) in
+            let answer = OneAnswer(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                answer.give(.silent(limit))
+            }
+            Task {
+                let health: Health = await store.isHealthy() ? .healthy : .failing
+                timer.cancel()
+                answer.give(health)
+            }
+        }
+    }
+}
+
+/// A continuation resumed by whichever of several tasks answers first; the others' answers
+/// are dropped.
+private final class OneAnswer<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, Never>?>
+    init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = Mutex(continuation) }
+    func give(_ value: T) { continuation.withLock { $0.take() }?.resume(returning: value) }
 }
