@@ -34,6 +34,12 @@ final class PostgresPool: Sendable {
     /// How often a closed listener is tried again, at most.
     static let listenRetryInterval: Duration = .seconds(1)
     private let connectionIDs = Atomic<Int>(0)
+    /// Whether the last connection opened for work could not be, and whether one is being
+    /// tried since. While the server cannot be reached, one unit of work at a time waits out
+    /// the connect timeout and the others fail at once (`unavailable`): otherwise each waits
+    /// its turn for a thread and then the full timeout, and the requests queued behind a
+    /// silent server grow without bound. The first connection opened clears it.
+    private let reach = Mutex<(unreachable: Bool, probing: Bool)>((false, false))
     /// What a TCP connection does about TLS, made once from the URL's `sslmode` and `sslrootcert`.
     private let tls: PostgresConnection.Configuration.TLS
     let logger: Logger
@@ -82,7 +88,26 @@ final class PostgresPool: Sendable {
         while let session = idle.withLock({ $0.popLast() }) {
             if !session.isClosed { return session }
         }
-        return PostgresSession(connection: try connect(), logger: logger)
+        let attempts = reach.withLock { state in
+            guard state.unreachable else { return true }
+            defer { state.probing = true }
+            return !state.probing
+        }
+        guard attempts else {
+            throw PitstopError(.unavailable, "\(location): the PostgreSQL server could not be reached a moment ago, and a new attempt is under way; try again shortly")
+        }
+        do {
+            let connection = try connect()
+            reach.withLock { $0 = (unreachable: false, probing: false) }
+            return PostgresSession(connection: connection, logger: logger)
+        } catch {
+            let unreachable = (error as? PitstopError)?.kind == .unavailable
+            reach.withLock { state in
+                state.probing = false
+                if unreachable { state.unreachable = true }
+            }
+            throw error
+        }
     }
 
     private func give(back session: PostgresSession) {

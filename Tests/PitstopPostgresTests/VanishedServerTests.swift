@@ -67,4 +67,46 @@ struct VanishedServerTests {
         let listening = try await eventually(within: Self.patience) { store.changeMark() == store.changeMark() }
         #expect(listening, "the store did not listen again once the server was back")
     }
+
+    /// Without this, each unit of work queued behind a silent server waits for a thread and
+    /// then the whole connect timeout: forty reads on two connections, 2 s each, take at least
+    /// 40 s, and a server's queue of requests grows for as long as the database is gone.
+    @Test("while the server cannot be reached, one unit of work at a time tries to connect and the others fail at once", .hangGuard)
+    func oneAttemptAtATime() async throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let store = try PostgresStore.open(PostgresLocation(url: try server.freshDatabase(parameters: Self.short + "&pool=2")))
+        defer { store.close() }
+        try server.cut()
+        // The first finds the server gone (its idle connection, then a new one).
+        _ = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+
+        let started = ContinuousClock.now
+        let outcomes = try await ending(within: Self.patience) {
+            await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<40 {
+                    group.addTask {
+                        do {
+                            _ = try await store.read { tx in try tx.fleet.regions().count }
+                            return false
+                        } catch {
+                            return (error as? PitstopError)?.kind == .unavailable
+                        }
+                    }
+                }
+                return await group.reduce(into: 0) { count, unavailable in count += unavailable ? 1 : 0 }
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        let unavailable = try #require(try outcomes?.get(), "forty reads on a vanished server still wait after \(Self.patience)")
+        #expect(unavailable == 40)
+        // A bound far from both sides: at least 40 s one at a time, one attempt's 2 s at once.
+        #expect(elapsed < .seconds(20), "forty reads took \(elapsed): each waited out the connect timeout in turn")
+
+        try server.mend()
+        let back = try await eventually(within: Self.patience, every: .milliseconds(200)) {
+            (try? await store.read { tx in try tx.fleet.regions().count }) == 0
+        }
+        #expect(back, "the store did not read again once the server was back")
+    }
 }
