@@ -95,6 +95,20 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         public static let keepaliveCountRange = 1...127
         public static let tcpUserTimeoutRange = 0...3_600_000
 
+        /// The same bounds for the server's end of a TCP connection, as settings its startup
+        /// message carries (PostgreSQL 12 or later): the server drops the connection of a
+        /// client that vanished without a word, and so lets go of what it held (a write
+        /// transaction's lock, the executor's lease) in seconds, not the system's two hours.
+        var serverSettings: [(String, String)] {
+            var out: [(String, String)] = []
+            if let keepalive {
+                out += [("tcp_keepalives_idle", "\(keepalive.idle)"), ("tcp_keepalives_interval", "\(keepalive.interval)"),
+                        ("tcp_keepalives_count", "\(keepalive.count)")]
+            }
+            if tcpUserTimeout > 0 { out.append(("tcp_user_timeout", "\(tcpUserTimeout)")) }
+            return out
+        }
+
         /// The parameters that differ from the defaults, as the URL gives them.
         var parameters: [String] {
             var out: [String] = []

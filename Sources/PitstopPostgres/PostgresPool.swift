@@ -141,6 +141,7 @@ final class PostgresPool: Sendable {
         configuration.options.connectTimeout = max(.milliseconds(1), deadline - .now())
         // What the server shows for this connection: which process holds a lock.
         configuration.options.additionalStartupParameters = [("application_name", Self.applicationName)]
+        if case .tcp = location.endpoint { configuration.options.additionalStartupParameters += location.liveness.serverSettings }
         let id = connectionIDs.add(1, ordering: .relaxed).newValue
         do {
             let connection = try PostgresConnection.connect(

@@ -109,4 +109,39 @@ struct VanishedServerTests {
         }
         #expect(back, "the store did not read again once the server was back")
     }
+
+    /// The other way round: the client vanishes, and the server must let go of what its
+    /// connection held. Left to the server's kernel that is two hours (its keepalive default):
+    /// no other server could take the executor's lease, or write (a write transaction holds
+    /// the write lock), until then. The connection asks the server for the same bounds.
+    @Test("a client that vanishes lets go of the executor's lease on the server in seconds, and another takes it", .hangGuard)
+    func vanishedHolderLetsGo() async throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let url = try server.freshDatabase(parameters: Self.short)
+        let holder = try PostgresStore.open(PostgresLocation(url: url))
+        defer { holder.close() }
+        // Over the server's Unix socket, which the cut does not reach.
+        let other = try PostgresStore.open(PostgresLocation(url: server.overSocket(url)))
+        defer { other.close() }
+        guard case .acquired(let lease) = try await holder.tryLock("executor") else {
+            Issue.record("the first store did not get the lease")
+            return
+        }
+        guard case .heldElsewhere = try await other.tryLock("executor") else {
+            Issue.record("the lease was given twice")
+            return
+        }
+
+        try server.cut()
+        let lost = try await eventually(within: Self.patience) { !lease.isHeld }
+        #expect(lost, "the holder still believes it holds the lease after \(Self.patience) without the server")
+        let taken = try await eventually(within: Self.patience, every: .milliseconds(200)) {
+            guard case .acquired(let lease) = try await other.tryLock("executor") else { return false }
+            lease.release()
+            return true
+        }
+        #expect(taken, "the server still holds the vanished client's lease after \(Self.patience): no other server can take it")
+        try server.mend()
+    }
 }

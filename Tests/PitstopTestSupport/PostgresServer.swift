@@ -205,6 +205,13 @@ public enum PostgresServer {
             return "postgres://\(PostgresServer.user)@\(host):\(port)/\(name)?sslmode=disable" + (parameters.isEmpty ? "" : "&" + parameters)
         }
 
+        /// The URL of the database `url` names on this server, over its Unix socket: a client
+        /// the cut does not reach.
+        public func overSocket(_ url: String) -> String {
+            let path = url.split(separator: "?")[0]
+            return "postgres://\(PostgresServer.user)@/\(path.split(separator: "/").last!)?host=\(directory)"
+        }
+
         /// Takes the server's end of the link down: from now on it hears nothing and says nothing.
         public func cut() throws {
             try PostgresServer.run("/usr/bin/env", ["ip", "netns", "exec", namespace, "ip", "link", "set", link.inside, "down"])
