@@ -9,6 +9,9 @@ public import PitstopCore
 /// client certificate and key are taken only when given: no default files are looked for), and
 /// so do `connect_timeout`, `keepalives`, `keepalives_idle`, `keepalives_interval`,
 /// `keepalives_count` and `tcp_user_timeout`, with defaults of Pitstop's own (``Liveness``).
+/// Several hosts (`HOST1[:PORT1],HOST2[:PORT2]`, as libpq takes them) are tried in turn, and
+/// with `target_session_attrs=read-write` (the default when there are several) only a server
+/// that takes writes is kept: after a standby is promoted, the same URL finds it.
 public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public enum Endpoint: Sendable, Hashable {
         case tcp(host: String, port: Int)
@@ -33,7 +36,23 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         case verifyFull = "verify-full"
     }
 
-    public var endpoint: Endpoint
+    /// Where the server is: several TCP hosts are tried in turn (never empty).
+    public var endpoints: [Endpoint]
+    /// The first of ``endpoints``.
+    public var endpoint: Endpoint { endpoints[0] }
+    /// Whether a connection is kept only when its server takes writes (libpq's
+    /// `target_session_attrs`): `read-write` by default when several hosts are given, so that
+    /// a standby among them is passed over; else `any`.
+    public var targetSessionAttributes: TargetSessionAttributes
+
+    public enum TargetSessionAttributes: String, Sendable, Hashable, CaseIterable {
+        /// Whatever server answers first.
+        case any
+        /// A server that takes writes: not a standby, not read-only by default.
+        case readWrite = "read-write"
+        /// As libpq's `primary`: for Pitstop, which writes, the same as `read-write`.
+        case primary
+    }
     public var user: String
     public var password: String?
     public var database: String
@@ -148,7 +167,8 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public init(endpoint: Endpoint, user: String, password: String? = nil, database: String, poolSize: Int = defaultPoolSize,
                 tlsMode: TLSMode = .prefer, tlsRootCertificates: String? = nil, tlsClientCertificate: TLSClientCertificate? = nil,
                 liveness: Liveness = .standard) {
-        self.endpoint = endpoint
+        self.endpoints = [endpoint]
+        self.targetSessionAttributes = .any
         self.user = user
         self.password = password
         self.database = database
@@ -160,10 +180,10 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The shape of the URL, for messages.
-    static let shape = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE&sslcert=FILE&sslkey=FILE"
-        + "&connect_timeout=S&keepalives=1|0&keepalives_idle=S&keepalives_interval=S&keepalives_count=N&tcp_user_timeout=MS]"
+    static let shape = "postgres://USER[:PASSWORD]@HOST[:PORT][,HOST[:PORT]…]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE&sslcert=FILE&sslkey=FILE"
+        + "&connect_timeout=S&keepalives=1|0&keepalives_idle=S&keepalives_interval=S&keepalives_count=N&tcp_user_timeout=MS&target_session_attrs=any|read-write]"
     static let parameterNames = ["host", "pool", "sslmode", "sslrootcert", "sslcert", "sslkey",
-                                 "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout"]
+                                 "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "target_session_attrs"]
 
     /// Parses a URL; a refusal names the option that gave it (`--db`, or `migrate`'s `--to`)
     /// and the part that is wrong.
@@ -196,6 +216,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         var poolSize = Self.defaultPoolSize
         var tlsMode = TLSMode.prefer, tlsRootCertificates: String?, clientCertificate: String?, clientKey: String?
         var liveness = Liveness.standard, keepalivesOn = true, keepalive = Liveness.standard.keepalive!
+        var targetSessionAttributes: TargetSessionAttributes?
         /// A whole number in `range`, or a refusal naming the parameter and what it counts.
         func number(_ key: String, _ value: String?, _ range: ClosedRange<Int>, _ unit: String) throws(PitstopError) -> Int {
             guard let value, let n = Int(value), range.contains(n) else {
@@ -242,6 +263,12 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                 keepalive.count = try number(key, value, Liveness.keepaliveCountRange, "probes")
             case "tcp_user_timeout":
                 liveness.tcpUserTimeout = try number(key, value, Liveness.tcpUserTimeoutRange, "milliseconds (0: the system's)")
+            case "target_session_attrs":
+                let taken = TargetSessionAttributes.allCases.map(\.rawValue)
+                guard let value, let attributes = TargetSessionAttributes(rawValue: value) else {
+                    throw refuse("target_session_attrs=\(value ?? ""): give one of \(taken.joined(separator: ", ")) (Pitstop writes: a standby will not do)")
+                }
+                targetSessionAttributes = attributes
             default:
                 throw refuse("unknown parameter '\(key)' (known: \(Self.parameterNames.joined(separator: ", ")))")
             }
@@ -254,29 +281,37 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         case (nil, _?): throw refuse("sslkey without sslcert: give the file of the key's certificate as sslcert=FILE too")
         }
 
-        var host = String(hostPort)
-        var port = Self.defaultPort
-        if host.hasPrefix("[") {  // [IPv6]:port
-            guard let close = host.firstIndex(of: "]") else { throw refuse("an IPv6 host needs its closing ]") }
-            let after = host[host.index(after: close)...]
-            if after.hasPrefix(":") {
-                guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { throw refuse("the port is not a number from 1 to 65535") }
+        var hosts: [(host: String, port: Int)] = []
+        for text in hostPort.split(separator: ",", omittingEmptySubsequences: false) {
+            var host = String(text)
+            var port = Self.defaultPort
+            if host.hasPrefix("[") {  // [IPv6]:port
+                guard let close = host.firstIndex(of: "]") else { throw refuse("an IPv6 host needs its closing ]") }
+                let after = host[host.index(after: close)...]
+                if after.hasPrefix(":") {
+                    guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { throw refuse("the port is not a number from 1 to 65535") }
+                    port = p
+                } else if !after.isEmpty {
+                    throw refuse("unexpected text after the IPv6 host")
+                }
+                host = String(host[host.index(after: host.startIndex)..<close])
+            } else if let colon = host.lastIndex(of: ":") {
+                guard let p = Int(host[host.index(after: colon)...]), (1...65535).contains(p) else { throw refuse("the port is not a number from 1 to 65535") }
                 port = p
-            } else if !after.isEmpty {
-                throw refuse("unexpected text after the IPv6 host")
+                host = String(host[..<colon])
             }
-            host = String(host[host.index(after: host.startIndex)..<close])
-        } else if let colon = host.lastIndex(of: ":") {
-            guard let p = Int(host[host.index(after: colon)...]), (1...65535).contains(p) else { throw refuse("the port is not a number from 1 to 65535") }
-            port = p
-            host = String(host[..<colon])
+            hosts.append((host, port))
         }
         if let socketDirectory {
-            endpoint = .unixSocket(path: socketDirectory + "/.s.PGSQL.\(port)")
+            guard hosts.count == 1 else { throw refuse("host=\(socketDirectory) is one Unix socket: give one server, not \(hosts.count)") }
+            endpoints = [.unixSocket(path: socketDirectory + "/.s.PGSQL.\(hosts[0].port)")]
         } else {
-            guard !host.isEmpty else { throw refuse("the host is missing (give HOST, or ?host=/SOCKET/DIR)") }
-            endpoint = .tcp(host: host, port: port)
+            guard hosts.allSatisfy({ !$0.host.isEmpty }) else {
+                throw refuse(hosts.count == 1 ? "the host is missing (give HOST, or ?host=/SOCKET/DIR)" : "a host of the list is empty (HOST1,HOST2)")
+            }
+            endpoints = hosts.map { .tcp(host: $0.host, port: $0.port) }
         }
+        self.targetSessionAttributes = targetSessionAttributes ?? (endpoints.count > 1 ? .readWrite : .any)
         self.user = user
         self.password = password
         self.database = database
@@ -290,7 +325,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         let auth = password == nil ? user : "\(user):***"
         switch endpoint {
-        case .tcp(let host, let port):
+        case .tcp:
             var parameters: [String] = []
             if tlsMode != .prefer { parameters.append("sslmode=\(tlsMode.rawValue)") }
             if let tlsRootCertificates { parameters.append("sslrootcert=\(Self.encoded(tlsRootCertificates))") }
@@ -299,7 +334,10 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                 parameters.append("sslkey=\(Self.encoded(tlsClientCertificate.key))")
             }
             parameters += liveness.parameters
-            return "postgres://\(auth)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+            if targetSessionAttributes != (endpoints.count > 1 ? .readWrite : .any) {
+                parameters.append("target_session_attrs=\(targetSessionAttributes.rawValue)")
+            }
+            return "postgres://\(auth)@\(endpoints.map(Self.hostAndPort).joined(separator: ","))/\(database)"
                 + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
         case .unixSocket(let path):
             // The socket's directory and port, as the URL gives them: the text works as --db.
@@ -308,6 +346,14 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
             } else {
                 return "postgres://\(auth)@/\(database)?host=\(Self.encoded(path))"
             }
+        }
+    }
+
+    /// `HOST:PORT` (`[HOST]:PORT` for IPv6) of a TCP endpoint, as a URL and messages give it.
+    static func hostAndPort(_ endpoint: Endpoint) -> String {
+        switch endpoint {
+        case .tcp(let host, let port): "\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        case .unixSocket(let path): path
         }
     }
 

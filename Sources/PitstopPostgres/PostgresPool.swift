@@ -119,18 +119,44 @@ final class PostgresPool: Sendable {
         idle.withLock { $0.append(session) }
     }
 
-    /// A new connection of its own, outside the pool.
+    /// A new connection of its own, outside the pool, to the first of the URL's servers that
+    /// answers and, under `target_session_attrs=read-write`, takes writes; the one that last
+    /// did is tried first, so that a server given up (the old primary) costs one connect
+    /// timeout, not one for every connection.
     func connect() throws -> PostgresConnection {
+        let endpoints = location.endpoints
+        guard endpoints.count > 1 else { return try connect(to: endpoints[0], named: location.description) }
+        let first = preferredEndpoint.load(ordering: .relaxed)
+        var failures: [String] = []
+        for index in [first] + endpoints.indices.filter({ $0 != first }) {
+            do {
+                let connection = try connect(to: endpoints[index], named: PostgresLocation.hostAndPort(endpoints[index]))
+                preferredEndpoint.store(index, ordering: .relaxed)
+                return connection
+            } catch {
+                // A wrong password or certificate is the operator's to mend: said at once.
+                guard let error = error as? PitstopError, error.kind == .unavailable else { throw error }
+                failures.append(error.message)
+            }
+        }
+        throw PitstopError(.unavailable, "\(location): none of its \(endpoints.count) servers can take Pitstop's work now: \(failures.joined(separator: "; "))")
+    }
+
+    /// The server of `location.endpoints` that last took a connection.
+    private let preferredEndpoint = Atomic<Int>(0)
+
+    /// A new connection to one server, `name` the server in messages.
+    private func connect(to endpoint: PostgresLocation.Endpoint, named name: String) throws -> PostgresConnection {
         let deadline = NIODeadline.now() + .seconds(Int64(location.liveness.connectTimeout))
         let loop = loops.next()
         var configuration: PostgresConnection.Configuration
-        switch location.endpoint {
+        switch endpoint {
         case .tcp(let host, let port):
             // The socket is opened here, not by PostgresNIO, which sets none of the options
             // that notice a vanished server.
             let channel: any Channel
             do { channel = try Self.openTCP(host: host, port: port, on: loop, location.liveness, until: deadline) } catch {
-                throw Self.handshakeOrUnreachable(error, location)
+                throw Self.handshakeOrUnreachable(error, location, name: name, host: host)
             }
             configuration = .init(establishedChannel: channel, tls: tls, username: location.user, password: location.password, database: location.database)
             // The name TLS checks and sends (SNI), as PostgresNIO gives it for a host it connects to.
@@ -141,7 +167,7 @@ final class PostgresPool: Sendable {
         configuration.options.connectTimeout = max(.milliseconds(1), deadline - .now())
         // What the server shows for this connection: which process holds a lock.
         configuration.options.additionalStartupParameters = [("application_name", Self.applicationName)]
-        if case .tcp = location.endpoint { configuration.options.additionalStartupParameters += location.liveness.serverSettings }
+        if case .tcp = endpoint { configuration.options.additionalStartupParameters += location.liveness.serverSettings }
         let id = connectionIDs.add(1, ordering: .relaxed).newValue
         do {
             let connection = try PostgresConnection.connect(
@@ -152,24 +178,43 @@ final class PostgresPool: Sendable {
             // that a connection is closed when it is freed, and a listener's cleanup during the
             // close could otherwise free it half-way.
             connection.closeFuture.whenComplete { _ in withExtendedLifetime(connection) {} }
+            if location.targetSessionAttributes != .any { try refuseReadOnly(connection, name) }
             return connection
+        } catch let error as PitstopError {
+            throw error
         } catch let error as PSQLError where error.serverInfo != nil {
             let message = error.serverInfo?[.message] ?? "refused"
             // Shutting down, starting up, out of slots, closed to connections: a passing state
             // of the server (a restart, a failover), not a wrong URL.
             if let state = error.serverInfo?[.sqlState], PostgresFailure.meansUnavailable(state, connecting: true) {
-                throw PitstopError(.unavailable, "\(location): the server is not accepting connections now: \(message); try again shortly")
+                throw PitstopError(.unavailable, "\(name): the server is not accepting connections now: \(message); try again shortly")
             }
             // A server that authenticates by certificate says so ("connection requires a valid
             // client certificate"); the URL's parameters for one are named for the operator.
             let hint = location.tlsClientCertificate == nil && message.contains("certificate")
                 ? "; give this client's certificate and key as sslcert=FILE&sslkey=FILE" : ""
-            throw PitstopError(.invalid, "\(location): the server refused the connection: \(message)\(hint)")
+            throw PitstopError(.invalid, "\(name): the server refused the connection: \(message)\(hint)")
         } catch let error as PSQLError where error.code == .sslUnsupported {
-            throw PitstopError(.invalid, "\(location): the server does not offer TLS, and sslmode=\(location.tlsMode.rawValue) requires it; turn ssl on in the server's postgresql.conf, or give sslmode=prefer")
+            throw PitstopError(.invalid, "\(name): the server does not offer TLS, and sslmode=\(location.tlsMode.rawValue) requires it; turn ssl on in the server's postgresql.conf, or give sslmode=prefer")
         } catch {
-            throw Self.handshakeOrUnreachable(error, location)
+            throw Self.handshakeOrUnreachable(error, location, name: name, host: Self.host(of: endpoint))
         }
+    }
+
+    /// Closes `connection` and refuses it when its server takes no writes: a standby (until it
+    /// is promoted), or a server whose transactions are read-only by default.
+    private func refuseReadOnly(_ connection: PostgresConnection, _ name: String) throws {
+        let readOnly: Bool
+        do {
+            let rows = try connection.query(PostgresQuery(unsafeSQL: "SHOW transaction_read_only"), logger: logger).wait().rows
+            readOnly = try rows.first?.decode(String.self) != "off"
+        } catch {
+            PostgresSession(connection: connection, logger: logger).close()
+            throw PostgresFailure.translate(error)
+        }
+        guard readOnly else { return }
+        PostgresSession(connection: connection, logger: logger).close()
+        throw PitstopError(.unavailable, "\(name): the server takes no writes now (a standby, or its transactions are read-only by default)")
     }
 
     /// A TCP connection to `host`, open by `deadline`, with the options of `liveness`: the
@@ -198,22 +243,22 @@ final class PostgresPool: Sendable {
     /// What a failed connection that the server did not answer in words means: the server ended
     /// the TLS handshake (it refused what this client showed, or did not show), this client
     /// refused the server's certificate, or the server was not reached at all.
-    private static func handshakeOrUnreachable(_ error: any Error, _ location: PostgresLocation) -> PitstopError {
+    private static func handshakeOrUnreachable(_ error: any Error, _ location: PostgresLocation, name: String, host: String) -> PitstopError {
         if let alert = receivedAlert(error) {
             if let client = location.tlsClientCertificate {
-                return PitstopError(.invalid, "\(location): the server did not accept this client's certificate (sslcert=\(client.certificate)): "
+                return PitstopError(.invalid, "\(name): the server did not accept this client's certificate (sslcert=\(client.certificate)): "
                     + "it ended the TLS handshake with the alert '\(alert)'; the certificate must chain to a CA the server trusts (its ssl_ca_file)")
             }
             let hint = alert.contains("certificate") ? "; if it asks for a client certificate, give sslcert=FILE&sslkey=FILE" : ""
-            return PitstopError(.invalid, "\(location): the server ended the TLS handshake with the alert '\(alert)'\(hint)")
+            return PitstopError(.invalid, "\(name): the server ended the TLS handshake with the alert '\(alert)'\(hint)")
         }
         if isTLSFailure(error) {
             let roots = location.tlsRootCertificates.map { "the certificates in \($0)" } ?? "the system's trusted roots"
-            let check = location.tlsMode == .verifyFull ? "chain to \(roots) and name the host \(host(of: location))" : "chain to \(roots)"
+            let check = location.tlsMode == .verifyFull ? "chain to \(roots) and name the host \(host)" : "chain to \(roots)"
             let hint = location.tlsRootCertificates == nil ? "; give the CA that signed it as sslrootcert=FILE" : ""
-            return PitstopError(.invalid, "\(location): the server's TLS certificate was not accepted: it must \(check) (sslmode=\(location.tlsMode.rawValue))\(hint)")
+            return PitstopError(.invalid, "\(name): the server's TLS certificate was not accepted: it must \(check) (sslmode=\(location.tlsMode.rawValue))\(hint)")
         }
-        return PitstopError(.unavailable, "\(location): the PostgreSQL server cannot be reached; check that it runs and that --db names it")
+        return PitstopError(.unavailable, "\(name): the PostgreSQL server cannot be reached; check that it runs and that --db names it")
     }
 
     /// The TLS of a TCP connection, as libpq's `sslmode` means it: `prefer` tries TLS and
@@ -299,8 +344,8 @@ final class PostgresPool: Sendable {
         return false
     }
 
-    private static func host(of location: PostgresLocation) -> String {
-        if case .tcp(let host, _) = location.endpoint { return host }
+    private static func host(of endpoint: PostgresLocation.Endpoint) -> String {
+        if case .tcp(let host, _) = endpoint { return host }
         return "localhost"
     }
 

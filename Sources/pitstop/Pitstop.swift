@@ -12,7 +12,7 @@ struct Pitstop: AsyncParsableCommand {
         discussion: """
             The database is --db PATH, else $PITSTOP_DB, else $XDG_DATA_HOME/pitstop/pitstop.sqlite \
             (~/.local/share/pitstop/pitstop.sqlite): a SQLite file, or a PostgreSQL database that \
-            several servers share, as postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE&…] (sslmode as libpq: disable, prefer, require, verify-ca, verify-full; sslcert, sslkey, connect_timeout, keepalives, keepalives_idle, keepalives_interval, keepalives_count and tcp_user_timeout as libpq too; see the README). \
+            several servers share, as postgres://USER[:PASSWORD]@HOST[:PORT][,HOST[:PORT]…]/DATABASE[?host=/SOCKET/DIR&pool=N&sslmode=MODE&sslrootcert=FILE&…] (sslmode as libpq: disable, prefer, require, verify-ca, verify-full; sslcert, sslkey, connect_timeout, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout and target_session_attrs as libpq too; several hosts are tried in turn for the one that takes writes; see the README). \
             PITSTOP_NOW replaces the clock.
             Exit status: 0 success, 1 findings (check, a refused start), 2 refused input, 3 an internal fault.
             """,

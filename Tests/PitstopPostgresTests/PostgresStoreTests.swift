@@ -69,6 +69,23 @@ struct PostgresLocationTests {
         #expect(try PostgresLocation(url: off.description) == off)
     }
 
+    @Test("several hosts, as libpq takes them, each with its port, tried for a server that takes writes unless told otherwise")
+    func severalHosts() throws {
+        let pair = try PostgresLocation(url: "postgres://ops@db1.example,db2.example:6432,[::1]/fleet")
+        #expect(pair.endpoints == [.tcp(host: "db1.example", port: 5432), .tcp(host: "db2.example", port: 6432), .tcp(host: "::1", port: 5432)])
+        #expect(pair.targetSessionAttributes == .readWrite)
+        #expect(pair.description == "postgres://ops@db1.example:5432,db2.example:6432,[::1]:5432/fleet")
+        #expect(try PostgresLocation(url: pair.description) == pair)
+        let any = try PostgresLocation(url: "postgres://ops@db1.example,db2.example/fleet?target_session_attrs=any")
+        #expect(any.targetSessionAttributes == .any)
+        #expect(any.description == "postgres://ops@db1.example:5432,db2.example:5432/fleet?target_session_attrs=any")
+        let one = try PostgresLocation(url: "postgres://ops@db1.example/fleet")
+        #expect(one.targetSessionAttributes == .any)
+        let checked = try PostgresLocation(url: "postgres://ops@db1.example/fleet?target_session_attrs=read-write")
+        #expect(checked.targetSessionAttributes == .readWrite)
+        #expect(try PostgresLocation(url: checked.description) == checked)
+    }
+
     @Test("IPv6 hosts keep their brackets out of the host", arguments: [
         ("postgres://ops@[::1]:5433/fleet", PostgresLocation.Endpoint.tcp(host: "::1", port: 5433)),
         ("postgres://ops@[::1]/fleet", PostgresLocation.Endpoint.tcp(host: "::1", port: 5432)),
@@ -99,6 +116,10 @@ struct PostgresLocationTests {
         ("postgres://ops@db.example/fleet?keepalives_count=1000", "keepalives_count=1000: give a whole number of probes from 1 to 127"),
         ("postgres://ops@db.example/fleet?tcp_user_timeout=30s", "tcp_user_timeout=30s: give a whole number of milliseconds"),
         ("postgres://ops@db.example/fleet?keepalive=1", "unknown parameter 'keepalive' (known: host, pool, sslmode"),
+        ("postgres://ops@db1.example,/fleet", "a host of the list is empty"),
+        ("postgres://ops@db1.example,db2.example:0/fleet", "the port is not a number from 1 to 65535"),
+        ("postgres://ops@a,b/fleet?host=/run/postgresql", "host=/run/postgresql is one Unix socket: give one server, not 2"),
+        ("postgres://ops@db.example/fleet?target_session_attrs=standby", "target_session_attrs=standby: give one of any, read-write, primary"),
     ])
     func refused(url: String, part: String) {
         #expect {

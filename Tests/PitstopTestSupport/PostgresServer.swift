@@ -172,6 +172,80 @@ public enum PostgresServer {
                          client: trusted, strangerClient: stranger, directory: directory)
     }
 
+    /// A primary server and its streaming replica (`pg_basebackup -R`), as the README's
+    /// deployment has them, both on 127.0.0.1 (each on a port of its own) and a Unix socket:
+    /// for the tests of a failover, which stop the primary and promote the replica. Each call
+    /// makes a new pair; both are stopped and removed at exit.
+    public struct ReplicatedPair: Sendable {
+        public let primaryPort: Int
+        public let replicaPort: Int
+        let primary: (data: String, directory: String)
+        let replica: (data: String, directory: String)
+
+        /// A new, empty database, made on the primary and seen on the replica; its name.
+        public func freshDatabase() throws -> String {
+            let name: String = PostgresServer.databaseNumber.withLock {
+                PostgresServer.nextDatabase += 1
+                return "pitstop_failover_test_\(PostgresServer.nextDatabase)"
+            }
+            try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-h", primary.directory, "-p", "\(primaryPort)", "-U", PostgresServer.user,
+                                                                     "-d", "postgres", "-c", "CREATE DATABASE \(name)"])
+            for _ in 0..<600 {
+                let seen = try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-A", "-t", "-h", replica.directory, "-p", "\(replicaPort)",
+                                                                                    "-U", PostgresServer.user, "-d", "postgres",
+                                                                                    "-c", "SELECT count(*) FROM pg_database WHERE datname = '\(name)'"])
+                if seen.trimmingCharacters(in: .whitespacesAndNewlines) == "1" { return name }
+                usleep(50_000)
+            }
+            throw ServerError("the replica did not receive database \(name) within 30 s")
+        }
+
+        /// Waits until the replica has replayed everything the primary has written so far:
+        /// replication is asynchronous, and a primary lost before that loses what was not sent.
+        public func waitUntilReplicaCaughtUp() throws {
+            let position = try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-A", "-t", "-h", primary.directory, "-p", "\(primaryPort)",
+                                                                                    "-U", PostgresServer.user, "-d", "postgres", "-c", "SELECT pg_current_wal_lsn()"])
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            for _ in 0..<600 {
+                let replayed = try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-A", "-t", "-h", replica.directory, "-p", "\(replicaPort)",
+                                                                                        "-U", PostgresServer.user, "-d", "postgres",
+                                                                                        "-c", "SELECT pg_last_wal_replay_lsn() >= '\(position)'::pg_lsn"])
+                if replayed.trimmingCharacters(in: .whitespacesAndNewlines) == "t" { return }
+                usleep(50_000)
+            }
+            throw ServerError("the replica did not replay the primary's WAL up to \(position) within 30 s")
+        }
+
+        /// Stops the primary at once, as a crash would.
+        public func stopPrimary() throws {
+            try PostgresServer.run(PostgresServer.asUser + [PostgresServer.program("pg_ctl")!], ["-D", primary.data, "-m", "immediate", "-w", "stop"])
+        }
+
+        /// Promotes the replica to primary, and waits until it takes writes.
+        public func promoteReplica() throws {
+            try PostgresServer.run(PostgresServer.asUser + [PostgresServer.program("pg_ctl")!], ["-D", replica.data, "-w", "-t", "60", "promote"])
+        }
+    }
+
+    public static func replicatedPair() throws -> ReplicatedPair {
+        guard available, let basebackup = program("pg_basebackup") else { throw ServerError("PostgreSQL is not installed: \(unavailableReason)") }
+        let primaryDirectory = try makeDirectory(), replicaDirectory = try makeDirectory()
+        let primaryData = primaryDirectory + "/data", replicaData = replicaDirectory + "/data"
+        let primaryPort = try Loopback.freePort(), replicaPort = try Loopback.freePort()
+        try run(asUser + [program("initdb")!], ["-D", primaryData, "-U", user, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        let rules = "local all all trust\\nlocal replication all trust\\nhost all all 127.0.0.1/32 trust\\n"
+        try run(asUser + ["/bin/sh"], ["-c", "printf '\(rules)' > \(primaryData)/pg_hba.conf"])
+        let common = "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=on -c wal_level=replica -c max_wal_senders=4"
+        try run(asUser + [program("pg_ctl")!], ["-D", primaryData, "-o", "-k \(primaryDirectory) -p \(primaryPort) \(common)",
+                                                "-l", primaryDirectory + "/server.log", "-w", "-t", "60", "start"])
+        atExit { stopCluster(data: primaryData, directory: primaryDirectory) }
+        try run(asUser + [basebackup], ["-D", replicaData, "-R", "-X", "stream", "-h", primaryDirectory, "-p", "\(primaryPort)", "-U", user, "--no-sync"])
+        try run(asUser + [program("pg_ctl")!], ["-D", replicaData, "-o", "-k \(replicaDirectory) -p \(replicaPort) \(common)",
+                                                "-l", replicaDirectory + "/server.log", "-w", "-t", "60", "start"])
+        atExit { stopCluster(data: replicaData, directory: replicaDirectory) }
+        return ReplicatedPair(primaryPort: primaryPort, replicaPort: replicaPort, primary: (primaryData, primaryDirectory), replica: (replicaData, replicaDirectory))
+    }
+
     /// A third server, for the tests of a server that vanishes without a word: it runs in a
     /// network namespace of its own, reached over TCP through a veth pair, and ``cut()``
     /// takes its end of the link down. Packets to it are then dropped silently (this side's
@@ -291,7 +365,7 @@ public enum PostgresServer {
 
     /// initdb and pg_ctl refuse to run as root: as root, the cluster belongs to the `postgres`
     /// user Debian's package makes, and the programs run as that user.
-    private static var asUser: [String] {
+    fileprivate static var asUser: [String] {
         getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
     }
 
@@ -330,8 +404,11 @@ public enum PostgresServer {
     }
 
     /// Stops a cluster at once and, once it is stopped, removes its directory.
+    /// A cluster a test stopped itself (`pg_ctl status` exits 3: no server runs) is removed too.
     fileprivate static func stopCluster(data: String, directory: String) {
-        guard (try? run(asUser + [program("pg_ctl")!], ["-D", data, "-m", "immediate", "-w", "stop"])) != nil else { return }
+        let pgctl = asUser + [program("pg_ctl")!]
+        let stopped = (try? run(pgctl, ["-D", data, "-m", "immediate", "-w", "stop"])) != nil
+        guard stopped || (try? ChildProcess.run(pgctl[0], Array(pgctl.dropFirst()) + ["-D", data, "status"]))?.status == 3 else { return }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
