@@ -17,16 +17,6 @@ struct VanishedServerTests {
     /// data unacknowledged for 2 s; a connection not open within 2 s.
     static let short = "keepalives_idle=1&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=2000&connect_timeout=2"
 
-    /// A server behind a link the test can cut; skipped (not in CI) where no network
-    /// namespace can be made.
-    static func server() throws -> PostgresServer.PartitionedServer {
-        do {
-            return try PostgresServer.partitionedServer()
-        } catch let unavailable as NamespaceUnavailable where ProcessInfo.processInfo.environment["CI"] == nil {
-            try Test.cancel("skipped: no network namespace can be made here: \(unavailable)")
-        }
-    }
-
     /// Far longer than the 2 s the URL allows, even on a loaded machine (the kernel's timers
     /// give the server up; only noticing it waits for a thread), and far shorter than TCP's
     /// fifteen minutes.
@@ -35,7 +25,7 @@ struct VanishedServerTests {
     @Test("work in flight, an idle listener and new connections give the server up, and the store comes back when it does",
           .hangGuard)
     func givenUpAndBack() async throws {
-        let server = try Self.server()
+        let server = try PostgresServer.partitionedServerOrSkip()
         defer { server.stop() }
         let store = try PostgresStore.open(PostgresLocation(url: try server.freshDatabase(parameters: Self.short)), listening: true)
         defer { store.close() }
@@ -76,7 +66,7 @@ struct VanishedServerTests {
     /// too) keeps the attempt under way while they do.
     @Test("while the server cannot be reached, one unit of work at a time tries to connect and the others fail at once", .hangGuard)
     func oneAttemptAtATime() async throws {
-        let server = try Self.server()
+        let server = try PostgresServer.partitionedServerOrSkip()
         defer { server.stop() }
         let slow = "keepalives_idle=1&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=15000&connect_timeout=15&pool=2"
         let store = try PostgresStore.open(PostgresLocation(url: try server.freshDatabase(parameters: slow)))
@@ -121,7 +111,7 @@ struct VanishedServerTests {
     /// the write lock), until then. The connection asks the server for the same bounds.
     @Test("a client that vanishes lets go of the executor's lease on the server in seconds, and another takes it", .hangGuard)
     func vanishedHolderLetsGo() async throws {
-        let server = try Self.server()
+        let server = try PostgresServer.partitionedServerOrSkip()
         defer { server.stop() }
         let url = try server.freshDatabase(parameters: Self.short)
         let holder = try PostgresStore.open(PostgresLocation(url: url))

@@ -184,36 +184,19 @@ public enum PostgresServer {
 
         /// A new, empty database, made on the primary and seen on the replica; its name.
         public func freshDatabase() throws -> String {
-            let name: String = PostgresServer.databaseNumber.withLock {
-                PostgresServer.nextDatabase += 1
-                return "pitstop_failover_test_\(PostgresServer.nextDatabase)"
-            }
-            try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-h", primary.directory, "-p", "\(primaryPort)", "-U", PostgresServer.user,
-                                                                     "-d", "postgres", "-c", "CREATE DATABASE \(name)"])
-            for _ in 0..<600 {
-                let seen = try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-A", "-t", "-h", replica.directory, "-p", "\(replicaPort)",
-                                                                                    "-U", PostgresServer.user, "-d", "postgres",
-                                                                                    "-c", "SELECT count(*) FROM pg_database WHERE datname = '\(name)'"])
-                if seen.trimmingCharacters(in: .whitespacesAndNewlines) == "1" { return name }
-                usleep(50_000)
-            }
-            throw ServerError("the replica did not receive database \(name) within 30 s")
+            let name = PostgresServer.newDatabaseName("pitstop_failover_test")
+            try PostgresServer.query(primary.directory, port: primaryPort, "CREATE DATABASE \(name)")
+            try PostgresServer.waitUntil(replica.directory, port: replicaPort, "SELECT count(*) FROM pg_database WHERE datname = '\(name)'", is: "1",
+                                         else: "the replica did not receive database \(name)")
+            return name
         }
 
         /// Waits until the replica has replayed everything the primary has written so far:
         /// replication is asynchronous, and a primary lost before that loses what was not sent.
         public func waitUntilReplicaCaughtUp() throws {
-            let position = try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-A", "-t", "-h", primary.directory, "-p", "\(primaryPort)",
-                                                                                    "-U", PostgresServer.user, "-d", "postgres", "-c", "SELECT pg_current_wal_lsn()"])
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            for _ in 0..<600 {
-                let replayed = try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-A", "-t", "-h", replica.directory, "-p", "\(replicaPort)",
-                                                                                        "-U", PostgresServer.user, "-d", "postgres",
-                                                                                        "-c", "SELECT pg_last_wal_replay_lsn() >= '\(position)'::pg_lsn"])
-                if replayed.trimmingCharacters(in: .whitespacesAndNewlines) == "t" { return }
-                usleep(50_000)
-            }
-            throw ServerError("the replica did not replay the primary's WAL up to \(position) within 30 s")
+            let position = try PostgresServer.query(primary.directory, port: primaryPort, "SELECT pg_current_wal_lsn()")
+            try PostgresServer.waitUntil(replica.directory, port: replicaPort, "SELECT pg_last_wal_replay_lsn() >= '\(position)'::pg_lsn", is: "t",
+                                         else: "the replica did not replay the primary's WAL up to \(position)")
         }
 
         /// Stops the primary at once, as a crash would.
@@ -270,12 +253,8 @@ public enum PostgresServer {
 
         /// A new, empty database on this server, as `--db` takes it over TCP, with `parameters`.
         public func freshDatabase(parameters: String = "") throws -> String {
-            let name: String = PostgresServer.databaseNumber.withLock {
-                PostgresServer.nextDatabase += 1
-                return "pitstop_cut_test_\(PostgresServer.nextDatabase)"
-            }
-            try PostgresServer.run(PostgresServer.program("psql")!, ["-X", "-q", "-h", directory, "-p", "\(port)", "-U", PostgresServer.user,
-                                                                     "-d", "postgres", "-c", "CREATE DATABASE \(name)"])
+            let name = PostgresServer.newDatabaseName("pitstop_cut_test")
+            try PostgresServer.query(directory, port: port, "CREATE DATABASE \(name)")
             return "postgres://\(PostgresServer.user)@\(host):\(port)/\(name)?sslmode=disable" + (parameters.isEmpty ? "" : "&" + parameters)
         }
 
@@ -299,6 +278,16 @@ public enum PostgresServer {
         /// Stops the server and removes the namespace, the link and the directory.
         public func stop() {
             PostgresServer.stopPartitioned(namespace: namespace, outside: link.outside, directory: directory)
+        }
+    }
+
+    /// ``partitionedServer()`` for a test, which is skipped where no network namespace can be
+    /// made (not root, no `ip`), except in CI, where it fails.
+    public static func partitionedServerOrSkip() throws -> PartitionedServer {
+        do {
+            return try partitionedServer()
+        } catch let unavailable as NamespaceUnavailable where ProcessInfo.processInfo.environment["CI"] == nil {
+            try Test.cancel("skipped: no network namespace can be made here: \(unavailable)")
         }
     }
 
@@ -389,6 +378,31 @@ public enum PostgresServer {
         try run(asUser + [program("pg_ctl")!], ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
         atExit { stopCluster(data: data, directory: directory) }
         return directory
+    }
+
+    /// A database name no test of this process has used: `PREFIX_N`.
+    fileprivate static func newDatabaseName(_ prefix: String) -> String {
+        databaseNumber.withLock {
+            nextDatabase += 1
+            return "\(prefix)_\(nextDatabase)"
+        }
+    }
+
+    /// Runs `sql` with psql on the `postgres` database of the server whose socket is in
+    /// `directory`; what it printed (unaligned, tuples only), trimmed.
+    @discardableResult
+    fileprivate static func query(_ directory: String, port: Int, _ sql: String) throws -> String {
+        try run(program("psql")!, ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", directory, "-p", "\(port)", "-U", user, "-d", "postgres", "-c", sql])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs `sql` every 50 ms until it prints `expected`, for at most 30 s; else fails saying `failure`.
+    fileprivate static func waitUntil(_ directory: String, port: Int, _ sql: String, is expected: String, else failure: String) throws {
+        for _ in 0..<600 {
+            if try query(directory, port: port, sql) == expected { return }
+            usleep(50_000)
+        }
+        throw ServerError("\(failure) within 30 s")
     }
 
     /// What is stopped and removed when the test process exits: each started server, and its
