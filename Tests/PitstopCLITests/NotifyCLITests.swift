@@ -187,7 +187,7 @@ struct NotifyCLITests {
         let (process, _, _) = try workspace.start(["notify", "--smtp", "127.0.0.1:\(sink.port)"])
         let deadline = Date().addingTimeInterval(60)
         while try sink.messages().count < 8 && process.isRunning && Date() < deadline { usleep(20_000) }
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal, "notify finished before the kill: the test proves nothing")
         let sentBeforeKill = try workspace.notices().filter { $0["state"] as? String == "sent" }.count

@@ -56,15 +56,15 @@ struct PlanUnderFireCLITests {
         // write its notices, which the test keeps it from)
         let block = engine == .postgres ? try PostgresWriteBlock(db: box.db, table: "notices") : nil
         let (plan, stderr) = try box.start(["plan", "--kind", "reboot", "--description", "killed"])
-        defer { if plan.isRunning { kill(plan.processIdentifier, SIGKILL); plan.waitUntilExit() } }
+        defer { if plan.isRunning { plan.signal(SIGKILL); plan.waitUntilExit() } }
         do {
-            try freezeMidPlanWrite(pid: plan.processIdentifier, db: box.db, hold: 0.3)
+            try freezeMidPlanWrite(plan, db: box.db, hold: 0.3)
         } catch {
             plan.waitUntilExit()
             Issue.record("\(error); the plan exited \(plan.terminationStatus): \((try? String(contentsOf: stderr, encoding: .utf8)) ?? "")")
             return
         }
-        kill(plan.processIdentifier, SIGKILL)
+        plan.signal(SIGKILL)
         plan.waitUntilExit()
         block?.release()
         #expect(plan.terminationReason == .uncaughtSignal && plan.terminationStatus == SIGKILL)

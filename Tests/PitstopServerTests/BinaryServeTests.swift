@@ -129,7 +129,7 @@ final class ServeProcess: @unchecked Sendable {
         let port = try await server.port()
         let health = try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: [])
         #expect(health.status == 200)
-        kill(server.process.processIdentifier, signal)
+        server.process.signal(signal)
         #expect(try await server.exitStatus() == 0, "\(server.logText)")
         #expect(server.logText.contains("msg=stopped"))
         #expect(server.logText.contains("msg=request") && server.logText.contains("path=/healthz") && server.logText.contains("status=200"))
@@ -143,7 +143,7 @@ final class ServeProcess: @unchecked Sendable {
         #expect(second.logText.contains("cannot listen on 127.0.0.1:\(port): the address is in use"), "\(second.logText)")
         // The first one still serves.
         #expect(try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: []).status == 200)
-        kill(first.process.processIdentifier, SIGTERM)
+        first.process.signal(SIGTERM)
         #expect(try await first.exitStatus() == 0)
     }
 }

@@ -121,7 +121,7 @@ import Testing
         #expect(verified.status == 0, "\(verified)")
 
         if let server {
-            kill(server.process.processIdentifier, SIGTERM)
+            server.process.signal(SIGTERM)
             #expect(try await server.exitStatus() == 0, "\(server.logText)")
             #expect(!server.logText.contains("locked") && !server.logText.contains("status=5"), "\(server.logText)")
         }

@@ -125,7 +125,7 @@ struct NetworkNamespace: Sendable {
         let audit = try await pitstopCLI(["audit", "--wave", eventId, "--action", "event.approved", "--format", "json"], db: db)
         #expect(audit.status == 0 && audit.stdout.contains("vm:web-0"), "\(audit)")
 
-        kill(server.process.processIdentifier, SIGTERM)
+        server.process.signal(SIGTERM)
         #expect(try await server.exitStatus() == 0, "\(server.logText)")
         #expect(server.logText.contains("msg=request") && server.logText.contains("vm=web-0") && server.logText.contains("method=POST"), "\(server.logText)")
     }

@@ -60,7 +60,7 @@ import Testing
         print("schemathesis: test cases: \(generated); the whole report is in \(report.path)")
         #expect(run.status == 0, "schemathesis found failures:\n\(run.stdout.suffix(6000))")
         #expect(!server.logText.contains("status=5"), "a 5xx was answered:\n\(server.logText.split(separator: "\n").filter { $0.contains("status=5") }.prefix(5).joined(separator: "\n"))")
-        kill(server.process.processIdentifier, SIGTERM)
+        server.process.signal(SIGTERM)
         _ = try await server.exitStatus()
     }
 }

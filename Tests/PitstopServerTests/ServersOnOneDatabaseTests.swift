@@ -32,7 +32,7 @@ extension ServeProcess {
 
     /// SIGTERM, and its exit status.
     func stop() async throws -> Int32 {
-        kill(process.processIdentifier, SIGTERM)
+        process.signal(SIGTERM)
         return try await exitStatus()
     }
 }
@@ -244,9 +244,9 @@ struct ServersOnOneDatabaseTests {
         // notices, which the test keeps it from
         let block = try PostgresWriteBlock(db: db, table: "notices")
         let posting = Task { try await postPlan(port: doomedPort, token: token, body) }
-        let pid = doomed.process.processIdentifier
-        try await onThread { try freezeMidPlanWrite(pid: pid, db: db, hold: 0) }
-        kill(pid, SIGKILL)
+        let process = doomed.process
+        try await onThread { try freezeMidPlanWrite(process, db: db, hold: 0) }
+        process.signal(SIGKILL)
         doomed.process.waitUntilExit()
         block.release()
         #expect(doomed.process.terminationReason == .uncaughtSignal)
@@ -315,7 +315,7 @@ struct ServersOnOneDatabaseTests {
         while executor.loggedWaves("started").count == startsSoFar && executor.process.isRunning && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        kill(executor.process.processIdentifier, SIGKILL)
+        executor.process.signal(SIGKILL)
         let killedAt = ContinuousClock.now
         executor.process.waitUntilExit()
         #expect(executor.process.terminationReason == .uncaughtSignal)

@@ -98,7 +98,7 @@ func httpsGet(port: Int, path: String = "/healthz", trusting certificate: String
         let port = try await server.port()
         #expect(server.logText.contains("tls=off"), "\(server.logText)")
         #expect(try await rawRequest(port: port, from: "127.0.0.1", path: "/healthz", headers: []).status == 200)
-        kill(server.process.processIdentifier, SIGTERM)
+        server.process.signal(SIGTERM)
         #expect(try await server.exitStatus() == 0, "\(server.logText)")
     }
 
@@ -109,7 +109,7 @@ func httpsGet(port: Int, path: String = "/healthz", trusting certificate: String
         #expect(server.logText.contains("tls=on"), "\(server.logText)")
         let fetched = try await httpsGet(port: port, trusting: certificate.certificate)
         #expect(fetched.status == 0 && fetched.stdout.hasPrefix("200\n"), "\(fetched)\n\(server.logText)")
-        kill(server.process.processIdentifier, SIGTERM)
+        server.process.signal(SIGTERM)
         #expect(try await server.exitStatus() == 0, "\(server.logText)")
     }
 

@@ -37,10 +37,29 @@ import Glibc
         sleeper.arguments = ["300"]
         try sleeper.run()
         #expect(sleeper.isRunning)
-        kill(sleeper.processIdentifier, SIGKILL)
+        sleeper.signal(SIGKILL)
         sleeper.waitUntilExit()
         #expect(sleeper.terminationReason == .uncaughtSignal && sleeper.terminationStatus == SIGKILL)
         #expect(try ChildProcess.run("/bin/sh", ["-c", "kill -TERM $$"]).status == 128 + SIGTERM)
+    }
+
+    /// A reaped child's pid is the kernel's to give to a new process or thread, of this process
+    /// too: a signal sent by that number then reaches whoever has it. So `signal` sends only
+    /// while the child is unreaped, and reaping takes the same lock.
+    @Test func aSignalReachesOnlyAChildNotYetReaped() async throws {
+        let sleeper = Subprocess()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["300"]
+        try sleeper.run()
+        #expect(sleeper.signal(0))
+        // Another thread waits for it meanwhile: the wait must not reap behind signal's back.
+        let waiting = Task.detached { sleeper.waitUntilExit() }
+        #expect(sleeper.signal(SIGKILL))
+        await waiting.value
+        #expect(sleeper.terminationReason == .uncaughtSignal && sleeper.terminationStatus == SIGKILL)
+        #expect(!sleeper.signal(SIGTERM))
+        #expect(!sleeper.signal(0))
+        #expect(!sleeper.isRunning)
     }
 
     @Test func aPipeReachesEndOfFileWhenTheChildExitsAndTheDirectoryAndEnvironmentAreItsOwn() throws {

@@ -74,7 +74,7 @@ import Testing
 
     /// SIGKILL: the child may inherit a mask that blocks SIGTERM.
     static func end(_ holder: Subprocess) {
-        kill(holder.processIdentifier, SIGKILL)
+        holder.signal(SIGKILL)
         holder.waitUntilExit()
     }
 

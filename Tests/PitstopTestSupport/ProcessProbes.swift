@@ -157,7 +157,7 @@ public final class PostgresWriteBlock: @unchecked Sendable {
         _ = try? PostgresServer.psql(database: database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(name)'")
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { process.signal(SIGKILL) }
         process.waitUntilExit()
     }
 
@@ -184,7 +184,8 @@ public struct ProbeError: Error, CustomStringConvertible {
 /// is stopped once it has held the database's write lock (the WAL write lock, byte 120 of the
 /// `-shm` file, in /proc/locks) for `hold` seconds, and /proc/locks then shows it still holding
 /// it: stopped before its commit.
-public func freezeMidPlanWrite(pid: Int32, db: String, hold: Double) throws {
+public func freezeMidPlanWrite(_ process: Subprocess, db: String, hold: Double) throws {
+    let pid = process.processIdentifier
     if db.contains("://") {
         try PostgresServer.psql(database: PostgresServer.databaseName(of: db), """
             DO $$
@@ -212,7 +213,7 @@ public func freezeMidPlanWrite(pid: Int32, db: String, hold: Double) throws {
                 END LOOP;
             END $$
             """)
-        kill(pid, SIGSTOP)
+        process.signal(SIGSTOP)
         return
     }
     func holdsWriteLock() -> Bool {
@@ -228,14 +229,14 @@ public func freezeMidPlanWrite(pid: Int32, db: String, hold: Double) throws {
     }
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline {
-        guard kill(pid, 0) == 0 else { throw ProbeError("pitstop pid \(pid) ended before it was seen holding the write lock") }
+        guard process.signal(0) else { throw ProbeError("pitstop pid \(pid) ended before it was seen holding the write lock") }
         if holdsWriteLock() {
             usleep(UInt32(hold * 1_000_000))
-            kill(pid, SIGSTOP)
+            process.signal(SIGSTOP)
             // Stopped: what it holds now, it holds until it is killed.
             usleep(50_000)
             guard holdsWriteLock() else {
-                kill(pid, SIGCONT)
+                process.signal(SIGCONT)
                 throw ProbeError("pitstop pid \(pid) had let the write lock go within \(hold) s: it committed before it was stopped")
             }
             return

@@ -111,26 +111,46 @@ public final class Subprocess: @unchecked Sendable {
 
     /// Whether it has been started and has not exited (reaping it if it has).
     public var isRunning: Bool {
-        guard processIdentifier > 0, reaped == nil else { return false }
-        var status: Int32 = 0
-        switch waitpid(processIdentifier, &status, WNOHANG) {
-        case 0: return true
-        case processIdentifier: record(status); return false
-        default: return false  // reaped by another thread's wait just now
-        }
+        guard processIdentifier > 0 else { return false }
+        return lock.withLock { reapIfEnded() == nil }
     }
 
     public func waitUntilExit() {
         guard processIdentifier > 0 else { return }
-        while reaped == nil {
-            var status: Int32 = 0
-            let result = waitpid(processIdentifier, &status, 0)
-            if result == processIdentifier {
-                record(status)
-            } else if errno != EINTR {
-                usleep(1_000)  // ECHILD: another thread reaped it and is recording its status
+        // Waits for the end without reaping (WNOWAIT): only `reapIfEnded`, under the lock, reaps.
+        var info = siginfo_t()
+        while lock.withLock({ reapIfEnded() }) == nil {
+            if waitid(P_PID, id_t(processIdentifier), &info, WEXITED | WNOWAIT) != 0, errno != EINTR {
+                usleep(1_000)  // ECHILD: not this process's child (never happens) or reaped meanwhile
             }
         }
+    }
+
+    /// Sends signal `number` to the child, unless it has been reaped; whether it was sent.
+    ///
+    /// A reaped child's pid is free for the kernel to give to any new process or thread, and a
+    /// suite starts thousands of both (pid_max is 32768 on the CI machine). A signal sent by
+    /// pid after the reap can reach another test's child, or a thread of this very process: a
+    /// SIGTERM there stops every live test server in it (HummingbirdTesting shuts them down on
+    /// SIGTERM and SIGINT), and a SIGKILL ends the run. So the check and the signal hold the
+    /// lock that reaping takes: until then the pid is the child's own, alive or a zombie.
+    @discardableResult
+    public func signal(_ number: Int32) -> Bool {
+        guard processIdentifier > 0 else { return false }
+        return lock.withLock {
+            guard waitStatus == nil else { return false }
+            return kill(processIdentifier, number) == 0
+        }
+    }
+
+    /// Reaps the child if it has ended and records how; its wait status once reaped, `nil`
+    /// while it runs. Called with `lock` held.
+    private func reapIfEnded() -> Int32? {
+        if let waitStatus { return waitStatus }
+        var status: Int32 = 0
+        guard waitpid(processIdentifier, &status, WNOHANG) == processIdentifier else { return nil }
+        waitStatus = status
+        return status
     }
 
     /// The exit status, or the signal that ended it; only once it has ended.
@@ -141,19 +161,13 @@ public final class Subprocess: @unchecked Sendable {
 
     public var terminationReason: TerminationReason { ended & 0x7f == 0 ? .exit : .uncaughtSignal }
 
-    /// SIGTERM, as `Process.terminate()`; nothing once it has been reaped (its pid may be reused).
-    public func terminate() { send(SIGTERM) }
+    /// SIGTERM, as `Process.terminate()`; nothing once it has been reaped (see ``signal(_:)``).
+    public func terminate() { signal(SIGTERM) }
 
     /// SIGINT, as `Process.interrupt()`.
-    public func interrupt() { send(SIGINT) }
-
-    private func send(_ number: Int32) {
-        guard processIdentifier > 0, reaped == nil else { return }
-        kill(processIdentifier, number)
-    }
+    public func interrupt() { signal(SIGINT) }
 
     private var reaped: Int32? { lock.withLock { waitStatus } }
-    private func record(_ status: Int32) { lock.withLock { waitStatus = status } }
 
     private var ended: Int32 {
         guard let status = reaped else { preconditionFailure("\(executableURL?.path ?? "a child") has not ended: wait for it first") }
