@@ -160,6 +160,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // The live test servers run in a service group that no signal stops.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // The poll answered on the event loop, tested as a channel handler on its own.
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

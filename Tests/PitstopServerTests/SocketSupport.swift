@@ -8,6 +8,7 @@ import HummingbirdTesting
 import PitstopCore
 import PitstopServer
 import PitstopTestSupport
+import ServiceLifecycle
 import Testing
 
 /// Runs `work` on a new thread and resumes with its result.
@@ -160,13 +161,40 @@ final class KeptAliveConnection: @unchecked Sendable {
 /// The real server (the application `pitstop serve` builds, on 127.0.0.1 and a free port)
 /// over the fixture's database and clock, while `body` runs with its port; HTTPS when `tls` names
 /// the files.
+///
+/// Run in a service group of its own that no signal stops, not HummingbirdTesting's `.live`,
+/// whose group shuts its server down on SIGTERM or SIGINT to the test process: one such signal
+/// meant for a child closed the kept-alive connections of every live server of every test then
+/// running (`pitstop serve` itself does stop on them: BinaryServeTests).
 func withLiveServer<T: Sendable>(_ fixture: Fixture, limit: RequestLimit? = .metadata, simulate: Bool = false, log: LogLines = LogLines(),
                                   tls: TLSFiles? = nil, idleTimeout: Duration = ServeArguments.defaultIdleTimeout,
                                   _ body: @escaping @Sendable (Int) async throws -> T) async throws -> T {
+    let (ports, listening) = AsyncStream.makeStream(of: Int.self)
     let app = try buildApplication(ServeArguments(hostname: "127.0.0.1", port: 0, databasePath: "", simulate: simulate, requestLimit: limit,
                                                   simulationTick: .milliseconds(50), tls: tls, idleTimeout: idleTimeout),
-                                   services: fixture.services, clock: fixture.clock.read, logger: log.logger)
-    return try await app.test(.live) { client in try await body(try #require(client.port)) }
+                                   services: fixture.services, clock: fixture.clock.read, logger: log.logger,
+                                   onRunning: { port in listening.yield(port) })
+    let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: log.logger))
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask {
+            defer { listening.finish() }
+            try await group.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            try await tasks.waitForAll()  // the server's own error, if it stopped with one
+            throw SocketError(description: "the server stopped before it listened")
+        }
+        do {
+            let value = try await body(port)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return value
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+    }
 }
 
 /// What a subprocess did.
