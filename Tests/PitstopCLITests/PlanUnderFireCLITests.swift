@@ -56,7 +56,7 @@ struct PlanUnderFireCLITests {
         // write its notices, which the test keeps it from)
         let block = engine == .postgres ? try PostgresWriteBlock(db: box.db, table: "notices") : nil
         let (plan, stderr) = try box.start(["plan", "--kind", "reboot", "--description", "killed"])
-        defer { if plan.isRunning { plan.signal(SIGKILL); plan.waitUntilExit() } }
+        defer { plan.signal(SIGKILL); plan.waitUntilExit() }
         do {
             try freezeMidPlanWrite(plan, db: box.db, hold: 0.3)
         } catch {

@@ -157,7 +157,7 @@ public final class PostgresWriteBlock: @unchecked Sendable {
         _ = try? PostgresServer.psql(database: database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(name)'")
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.signal(SIGKILL) }
+        process.signal(SIGKILL)  // nothing once it has exited and been reaped
         process.waitUntilExit()
     }
 

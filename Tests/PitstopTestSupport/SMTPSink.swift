@@ -109,7 +109,7 @@ public final class SMTPSink: @unchecked Sendable {
         process.terminate()
         let deadline = Date().addingTimeInterval(5)
         while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.signal(SIGKILL) }
+        process.signal(SIGKILL)  // nothing once it has exited and been reaped
         process.waitUntilExit()
     }
 

@@ -131,8 +131,8 @@ public final class Subprocess: @unchecked Sendable {
     /// A reaped child's pid is free for the kernel to give to any new process or thread, and a
     /// suite starts thousands of both (pid_max is 32768 on the CI machine). A signal sent by
     /// pid after the reap can reach another test's child, or a thread of this very process: a
-    /// SIGTERM there stops every live test server in it (HummingbirdTesting shuts them down on
-    /// SIGTERM and SIGINT), and a SIGKILL ends the run. So the check and the signal hold the
+    /// SIGTERM there shuts down the servers of HummingbirdTesting's frameworks, and a SIGKILL
+    /// ends the run. So the check and the signal hold the
     /// lock that reaping takes: until then the pid is the child's own, alive or a zombie.
     @discardableResult
     public func signal(_ number: Int32) -> Bool {
