@@ -72,22 +72,51 @@ final class PostgresPool: Sendable {
     }
 
     /// Runs `body` with a connection on the calling thread, which may block: never an event loop.
+    ///
+    /// A connection idle in the pool can be dead at the other end with nothing said yet (the
+    /// database host rebooted, or its address moved to the promoted replica's host): its next
+    /// bytes are answered with a reset. When that happens before the server has answered any of
+    /// `body`'s statements, `body` runs once more on a new connection. That is safe because
+    /// every unit of work opens with `BEGIN` or a read: a first statement that got no answer
+    /// took no effect. Only then, and only for a connection the pool had kept: a new
+    /// connection that fails so says that the server is gone.
     func withSession<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        let session = try take()
+        let (session, kept) = try take()
+        do {
+            return try using(session, body)
+        } catch let error as PitstopError where kept && !session.hasAnswered && error == PostgresFailure.unreachable {
+            session.close()
+            return try using(try newSession(), body)
+        }
+    }
+
+    /// `body` on `session`, which goes back to the pool after (unless it was closed).
+    private func using<T>(_ session: PostgresSession, _ body: (PostgresSession) throws -> T) throws -> T {
+        session.hasAnswered = false
         do {
             let result = try body(session)
             give(back: session)
             return result
         } catch {
-            give(back: session)
+            if (error as? PitstopError) == PostgresFailure.unreachable {
+                session.close()  // dead: never back to the pool, whatever its channel says yet
+            } else {
+                give(back: session)
+            }
             throw error
         }
     }
 
-    private func take() throws -> PostgresSession {
+    /// An idle connection of the pool (`kept`), else a new one.
+    private func take() throws -> (session: PostgresSession, kept: Bool) {
         while let session = idle.withLock({ $0.popLast() }) {
-            if !session.isClosed { return session }
+            if !session.isClosed { return (session, true) }
         }
+        return (try newSession(), false)
+    }
+
+    /// A new connection; while the server cannot be reached, one attempt at a time.
+    private func newSession() throws -> PostgresSession {
         let attempts = reach.withLock { state in
             guard state.unreachable else { return true }
             defer { state.probing = true }

@@ -16,6 +16,9 @@ public final class PostgresSession: @unchecked Sendable {
     private var copying: PostgresCopyIn?
     /// What the transaction in progress runs last, before its COMMIT.
     private var beforeCommit: [() throws -> Void] = []
+    /// Whether the server has answered a statement since the pool handed this session out: until
+    /// it has, a connection found dead took nothing of the unit of work (PostgresPool).
+    var hasAnswered = false
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -47,7 +50,9 @@ public final class PostgresSession: @unchecked Sendable {
     /// array, so a read took time in the square of its rows (a million events: 49% of
     /// `upcoming`'s time was spent copying that array).
     public func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
-        try send(query).rows()
+        let rows = try send(query).rows()
+        hasAnswered = true
+        return rows
     }
 
     /// Sends a query without waiting for its answer, which ``PendingRows/rows()`` collects:
@@ -85,7 +90,9 @@ public final class PostgresSession: @unchecked Sendable {
     public func execute(_ query: PostgresQuery) throws -> Int {
         try endCopy()
         do {
-            return try connection.query(query, logger: logger).wait().metadata.rows ?? 0
+            let count = try connection.query(query, logger: logger).wait().metadata.rows ?? 0
+            hasAnswered = true
+            return count
         } catch {
             throw PostgresFailure.translate(error)
         }

@@ -345,6 +345,11 @@ public enum PostgresServer {
         _ = try? run("/usr/bin/env", ["ip", "netns", "delete", namespace])
     }
 
+    /// The test server's Unix socket, for a test that puts something between it and the store.
+    public static func socketPath() throws -> String {
+        "\(try cluster())/.s.PGSQL.5432"
+    }
+
     private static func cluster() throws -> String {
         try lock.withLock {
             if started == nil { started = Result { try start() } }
