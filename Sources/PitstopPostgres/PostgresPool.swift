@@ -78,8 +78,8 @@ final class PostgresPool: Sendable {
     /// bytes are answered with a reset. When that happens before the server has answered any of
     /// `body`'s statements, `body` runs once more on a new connection. That is safe because
     /// every unit of work opens with `BEGIN` or a read: a first statement that got no answer
-    /// took no effect. Only then, and only for a connection the pool had kept: a new
-    /// connection that fails so says that the server is gone.
+    /// took no effect. Only a connection the pool had kept is given this second chance: a new
+    /// connection that fails so means the server itself is gone, and that is reported.
     func withSession<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         let (session, kept) = try take()
         do {
