@@ -27,7 +27,7 @@ public final class ForgetfulProxy: @unchecked Sendable {
         process = Subprocess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.script.path, "--target", target, "--port-file", portFile.path, "--ack-file", ackFile.path,
-                             "--lifetime", "600"]
+                             "--lifetime", "1200"]  // the hang guard's twenty minutes: no test still running outlives it
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
