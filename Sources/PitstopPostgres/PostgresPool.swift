@@ -85,8 +85,7 @@ final class PostgresPool: Sendable {
         do {
             return try using(session, body)
         } catch let error as PitstopError where kept && !session.hasAnswered && error == PostgresFailure.unreachable {
-            session.close()
-            return try using(try newSession(), body)
+            return try using(try newSession(), body)  // `using` closed the dead one
         }
     }
 

@@ -8,49 +8,19 @@ import Glibc
 #endif
 
 public final class ForgetfulProxy: @unchecked Sendable {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Support/forgetful_proxy.py")
-
+    private let server: SupportServer
+    /// The file the proxy appends a line to once it has done what a signal asked.
+    private var ackFile: URL { server.directory.appendingPathComponent(Self.ackName) }
+    private static let ackName = "acknowledged"
     /// The port it listens on, on 127.0.0.1.
-    public let port: Int
-    private let directory: URL
-    private let ackFile: URL
-    private let process: Subprocess
+    public var port: Int { server.port }
 
-    /// Starts a proxy to the Unix socket `target` and returns once it listens.
+    /// Starts a proxy to the Unix socket `target` and returns once it listens. It lives the hang
+    /// guard's twenty minutes: no test still running outlives it.
     public init(to target: String) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-proxy-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let portFile = directory.appendingPathComponent("port"), log = directory.appendingPathComponent("proxy.log")
-        ackFile = directory.appendingPathComponent("forgotten")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process = Subprocess()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script.path, "--target", target, "--port-file", portFile.path, "--ack-file", ackFile.path,
-                             "--lifetime", "1200"]  // the hang guard's twenty minutes: no test still running outlives it
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
-        let deadline = Date().addingTimeInterval(Double(answerGuardSeconds))
-        var found: Int?
-        while found == nil && process.isRunning && Date() < deadline {
-            found = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0) }
-            if found == nil { usleep(20_000) }
-        }
-        guard let found else {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            process.signal(SIGKILL)
-            process.waitUntilExit()
-            throw ProxyError(description: "the proxy did not start: \(text)")
-        }
-        port = found
-    }
-
-    deinit {
-        process.signal(SIGKILL)  // nothing once it has exited and been reaped
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: directory)
+        server = try SupportServer(script: "forgetful_proxy.py", lifetime: 1200, arguments: { directory in
+            ["--target", target, "--ack-file", directory.appendingPathComponent(Self.ackName).path]
+        })
     }
 
     /// Forgets every connection open now; returns how many, once it has.
@@ -69,7 +39,7 @@ public final class ForgetfulProxy: @unchecked Sendable {
     /// Sends `signal` and returns the line the proxy writes once it has done what it asks.
     private func ask(_ signal: Int32, what: String) throws -> Substring {
         let before = acknowledged().count
-        process.signal(signal)
+        server.signal(signal)
         let deadline = Date().addingTimeInterval(Double(answerGuardSeconds))
         while Date() < deadline {
             let lines = acknowledged()

@@ -36,11 +36,9 @@ public struct ReceivedMail: Sendable {
     public var messageID: String? { header("Message-ID") }
 }
 
-/// The sink process, started on a port the kernel picks and stopped when the value goes.
+/// The sink process (Tests/Support/smtp_sink.py), started on a port the kernel picks and
+/// stopped when the value goes.
 public final class SMTPSink: @unchecked Sendable {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Support/smtp_sink.py")
-
     /// Whether python3 with aiosmtpd is here; CI installs it (`pip install aiosmtpd`).
     public static let available: Bool = {
         let process = Subprocess()
@@ -55,62 +53,30 @@ public final class SMTPSink: @unchecked Sendable {
 
     public static let unavailableReason: Comment = "needs python3 with aiosmtpd (pip install aiosmtpd)"
 
-    public let directory: URL
+    private let server: SupportServer
+    public var directory: URL { server.directory }
     public let out: URL
-    public let port: UInt16
-    private let process: Subprocess
+    public var port: UInt16 { UInt16(server.port) }
 
     /// Starts the sink and returns once it accepts connections.
     public init(refuse: [String] = [], delay: Double = 0, noEHLO: Bool = false) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitstop-sink-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        out = directory.appendingPathComponent("received.jsonl")
-        let portFile = directory.appendingPathComponent("port")
-        process = Subprocess()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = ["python3", Self.script.path, "--out", out.path, "--port-file", portFile.path, "--lifetime", "300"]
-        for address in refuse { arguments += ["--refuse", address] }
-        if delay > 0 { arguments += ["--delay", String(delay)] }
-        if noEHLO { arguments.append("--no-ehlo") }
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        let log = directory.appendingPathComponent("sink.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        var found: UInt16?
-        while Date() < deadline {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8), let p = UInt16(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-               Self.accepts(port: p) {
-                found = p
-                break
-            }
-            guard process.isRunning else { break }
-            usleep(50_000)
+        do {
+            server = try SupportServer(script: "smtp_sink.py", lifetime: 300, arguments: { directory in
+                var arguments = ["--out", directory.appendingPathComponent("received.jsonl").path]
+                for address in refuse { arguments += ["--refuse", address] }
+                if delay > 0 { arguments += ["--delay", String(delay)] }
+                if noEHLO { arguments.append("--no-ehlo") }
+                return arguments
+            }, ready: { port in UInt16(exactly: port).map(Self.accepts(port:)) ?? false })
+        } catch let failure as SupportServer.StartFailure {
+            throw SinkError(message: failure.description)
         }
-        guard let found else {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if process.isRunning { process.terminate() }
-            throw SinkError(message: "the SMTP sink did not start: \(text)")
-        }
-        port = found
-    }
-
-    deinit {
-        stop()
-        try? FileManager.default.removeItem(at: directory)
+        out = server.directory.appendingPathComponent("received.jsonl")
     }
 
     /// SIGTERM, then SIGKILL if it has not gone within 5 s.
     public func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        process.signal(SIGKILL)  // nothing once it has exited and been reaped
-        process.waitUntilExit()
+        server.stop()
     }
 
     /// Every message received so far, in order.
