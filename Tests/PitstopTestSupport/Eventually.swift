@@ -1,6 +1,7 @@
 // Waiting for something another process or task does: a bound against a hang, never a speed
 // target. CI runs every suite at once on two cores, where a step that takes milliseconds here
 // can take seconds; a wait counted in a few tries fails there for no fault of the code.
+import Dispatch
 import Synchronization
 
 /// Checks `condition` every `interval` until it holds or `limit` has passed; true if it held.
@@ -20,15 +21,35 @@ public func eventually(
 
 /// What `work` gave, thrown or returned, or nil when it had not ended after `limit`: then it
 /// goes on, unawaited. For work that may hang, where waiting for it would hang the test.
+///
+/// The work and the watch both run on threads of their own (`OwnThreads`), not on Swift's
+/// cooperative pool: in a full suite, tests that wait on a child process or a lock hold that
+/// pool's two threads for minutes at a time. There, work that had ended in 30 s could not
+/// record its end before the watch, woken at the same moment, found the limit passed and
+/// reported a hang (CI, 2026-12-06).
 public func ending<T: Sendable>(within limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> Result<T, any Error>? {
     let box = EndingBox<T>()
-    Task {
+    Task(executorPreference: OwnThreads.shared) {
         let result: Result<T, any Error>
         do { result = .success(try await work()) } catch { result = .failure(error) }
         box.set(result)
     }
-    _ = try await eventually(within: limit) { box.get() != nil }
-    return box.get()
+    return try await withTaskExecutorPreference(OwnThreads.shared) {
+        _ = try await eventually(within: limit) { box.get() != nil }
+        return box.get()
+    }
+}
+
+/// Runs tasks that prefer it on Dispatch threads outside Swift's cooperative pool, which grow
+/// in number when some of them block, so that no other test's blocking delays them.
+public final class OwnThreads: TaskExecutor {
+    public static let shared = OwnThreads()
+    private let queue = DispatchQueue(label: "pitstop.tests.own-threads", attributes: .concurrent)
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
 }
 
 private final class EndingBox<T: Sendable>: Sendable {
