@@ -2,7 +2,11 @@
 // leaves the store: every error crossing the seam is a `PitstopError`, worded as SQLite's are.
 import PitstopCore
 import PitstopStore
+import NIOCore
 import PostgresNIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 enum PostgresFailure {
     /// SQLSTATE classes and codes Pitstop tells apart.
@@ -36,7 +40,7 @@ enum PostgresFailure {
             return PitstopError(.internal, "the database failed: \(error)")
         }
         guard let server = error.serverInfo, let state = server[.sqlState] else {
-            return unreachable
+            return (error.underlying as? IOError)?.errnoCode == ETIMEDOUT ? silent : unreachable
         }
         let message = server[.message] ?? "an unknown error"
         if state == raisedByTrigger { return PitstopError(.conflict, ConstraintRefusal.schemaRule(message).message) }
@@ -60,6 +64,18 @@ enum PostgresFailure {
         return PitstopError(.internal, "the database failed: \(message)")
     }
 
-    /// The server could not be reached, or the connection dropped.
+    /// The server could not be reached, or the connection dropped: something at its address
+    /// answered, if only with a reset.
     static let unreachable = PitstopError(.unavailable, "the PostgreSQL server cannot be reached or closed the connection; check that it runs and that --db names it")
+
+    /// The connection was given up by this host's kernel: what was sent stayed unacknowledged
+    /// for the URL's `tcp_user_timeout`, or the idle connection's keepalive probes went
+    /// unanswered. Nothing at the server's address answers at all.
+    static let silent = PitstopError(.unavailable, "the PostgreSQL server stopped answering: nothing came back within the connection's timeout (tcp_user_timeout); check that its host is up and the network reaches it")
+
+    /// Whether `error` says the connection is gone, so that it must never be used again.
+    static func lostConnection(_ error: any Error) -> Bool {
+        guard let error = error as? PitstopError else { return false }
+        return error == unreachable || error == silent
+    }
 }

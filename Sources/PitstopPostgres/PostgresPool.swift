@@ -79,7 +79,9 @@ final class PostgresPool: Sendable {
     /// `body`'s statements, `body` runs once more on a new connection. That is safe because
     /// every unit of work opens with `BEGIN` or a read: a first statement that got no answer
     /// took no effect. Only a connection the pool had kept is given this second chance: a new
-    /// connection that fails so means the server itself is gone, and that is reported.
+    /// connection that fails so means the server itself is gone, and that is reported. So is a
+    /// kept connection that got no answer at all (`silent`): nothing answers at the server's
+    /// address, and a new connection would only add its connect timeout to the caller's wait.
     func withSession<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         let (session, kept) = try take()
         do {
@@ -97,7 +99,7 @@ final class PostgresPool: Sendable {
             give(back: session)
             return result
         } catch {
-            if (error as? PitstopError) == PostgresFailure.unreachable {
+            if PostgresFailure.lostConnection(error) {
                 session.close()  // dead: never back to the pool, whatever its channel says yet
             } else {
                 give(back: session)

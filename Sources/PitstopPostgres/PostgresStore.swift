@@ -162,10 +162,10 @@ extension PostgresSession {
 }
 
 extension PitstopError {
-    /// The error, naming the database when the server could not be reached.
+    /// The error, naming the database when its connection was lost.
     func located(_ location: PostgresLocation) -> PitstopError {
-        guard self == PostgresFailure.unreachable else { return self }
-        return PitstopError(.unavailable, "\(location): the PostgreSQL server cannot be reached or closed the connection; check that it runs and that --db names it")
+        guard PostgresFailure.lostConnection(self) else { return self }
+        return PitstopError(kind, "\(location): \(message)")
     }
 }
 

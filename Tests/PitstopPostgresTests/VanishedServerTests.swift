@@ -58,6 +58,37 @@ struct VanishedServerTests {
         #expect(listening, "the store did not listen again once the server was back")
     }
 
+    /// A kept connection that gets no answer at all is not replaced by a new one, as one
+    /// answered with a reset is (`StaleConnectionTests`): nothing answers at the server's
+    /// address, and a new connection would add its whole connect timeout to the caller's wait
+    /// before the same 503. The error says what happened. Probes are put off here (an hour), so
+    /// that the idle connection is still open when the read takes it, however slow the cut.
+    @Test("a kept connection that gets no answer fails the unit of work once, saying the server stopped answering", .hangGuard)
+    func silentConnectionIsNotTriedAgain() async throws {
+        let server = try PostgresServer.partitionedServerOrSkip()
+        defer { server.stop() }
+        let parameters = "keepalives_idle=3600&tcp_user_timeout=2000&connect_timeout=2&pool=1"
+        let store = try PostgresStore.open(PostgresLocation(url: try server.freshDatabase(parameters: parameters)))
+        defer { store.close() }
+        _ = try await store.write { tx in try tx.fleet.upsert(region: Region(name: "eastus")) }
+
+        try server.cut()
+        let read = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+        let failure = try #require(read, "a read on a silent server still waits after \(Self.patience)")
+        #expect(throws: PitstopError.self, "a read on a silent server answered") { try failure.get() }
+        if case .failure(let error as PitstopError) = failure {
+            #expect(error.kind == .unavailable, "\(error)")
+            #expect(error.message.contains(server.host) && error.message.contains("stopped answering"),
+                    "the read's failure is not its own connection's: \(error.message)")
+        }
+
+        try server.mend()
+        let back = try await eventually(within: Self.patience, every: .milliseconds(200)) {
+            (try? await store.read { tx in try tx.fleet.regions().count }) == 1
+        }
+        #expect(back, "the store did not read again once the server was back")
+    }
+
     /// Without this, each unit of work queued behind a silent server waits for a thread and
     /// then the whole connect timeout: forty reads on two connections took 40 s at 2 s each,
     /// and a server's queue of requests grows for as long as the database is gone. Asserted by
