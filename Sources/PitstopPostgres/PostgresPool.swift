@@ -101,6 +101,7 @@ final class PostgresPool: Sendable {
         } catch {
             if PostgresFailure.lostConnection(error) {
                 session.close()  // dead: never back to the pool, whatever its channel says yet
+                if (error as? PitstopError) == PostgresFailure.silent { serverWentSilent() }
             } else {
                 give(back: session)
             }
@@ -114,6 +115,22 @@ final class PostgresPool: Sendable {
             if !session.isClosed { return (session, true) }
         }
         return (try newSession(), false)
+    }
+
+    /// A connection got no answer at all for its `tcp_user_timeout`: the server's host is down
+    /// or cut off, and the connections idle beside it went silent at the same moment (their
+    /// keepalive probes find that out only after `keepalives_idle` and more). They are closed,
+    /// and the server counts as unreachable: the next unit of work tries one new connection and
+    /// those beside it fail at once, instead of each waiting out `tcp_user_timeout` on a dead
+    /// idle connection while the requests behind them queue for its thread. A server that is
+    /// only slow never gets here: its kernel acknowledges what is sent.
+    private func serverWentSilent() {
+        reach.withLock { $0.unreachable = true }
+        let beside = idle.withLock { idle in
+            defer { idle.removeAll() }
+            return idle
+        }
+        for session in beside { session.close() }
     }
 
     /// A new connection; while the server cannot be reached, one attempt at a time.

@@ -46,15 +46,7 @@ struct StaleConnectionTests {
     func everyPooledConnection() async throws {
         let (_, proxy, store) = try await Self.started(pool: 4)
         defer { store.close() }
-        // Four reads at once, none ending before all four hold a connection: four in the pool,
-        // however late a busy machine starts each.
-        let inside = Gathering(count: 4)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<4 {
-                group.addTask { _ = try await store.read { tx in inside.arriveAndWait(); return try tx.fleet.regions().count } }
-            }
-            try await group.waitForAll()
-        }
+        try await fillPool(of: store, with: 4)
         let forgotten = try proxy.forget()
         #expect(forgotten == 4, "the pool held \(forgotten) connections, not 4")
         for _ in 0..<forgotten {
@@ -77,24 +69,5 @@ struct StaleConnectionTests {
             return error.kind == .unavailable && error.message.contains("127.0.0.1:\(proxy.port)")
                 && error.message.contains("cannot be reached;") && !error.message.contains("closed the connection")
         }
-    }
-}
-
-/// Threads that wait for one another: each returns once `count` have arrived (or after the
-/// answer guard, so that a test fails rather than hangs).
-final class Gathering: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var arrived = 0
-    private let count: Int
-
-    init(count: Int) { self.count = count }
-
-    func arriveAndWait() {
-        condition.lock()
-        defer { condition.unlock() }
-        arrived += 1
-        condition.broadcast()
-        let deadline = Date().addingTimeInterval(Double(answerGuardSeconds))
-        while arrived < count && condition.wait(until: deadline) {}
     }
 }

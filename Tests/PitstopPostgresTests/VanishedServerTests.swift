@@ -89,6 +89,40 @@ struct VanishedServerTests {
         #expect(back, "the store did not read again once the server was back")
     }
 
+    /// The connections idle beside one that went silent are as dead as it is: the reads after
+    /// it do not each wait out `tcp_user_timeout` on one of them (before, each did, and said
+    /// the server "stopped answering"); they try a new connection, which says it cannot be
+    /// reached. Probes are put off (an hour) so that the idle connections are still open.
+    @Test("the connections idle beside one that went silent are dropped, not waited on one by one", .hangGuard)
+    func silenceDropsTheIdleConnections() async throws {
+        let server = try PostgresServer.partitionedServerOrSkip()
+        defer { server.stop() }
+        let parameters = "keepalives_idle=3600&tcp_user_timeout=2000&connect_timeout=2&pool=3"
+        let store = try PostgresStore.open(PostgresLocation(url: try server.freshDatabase(parameters: parameters)))
+        defer { store.close() }
+        try await fillPool(of: store, with: 3)
+
+        try server.cut()
+        var said: [String] = []
+        for _ in 0..<3 {
+            let read = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+            let failure = try #require(read, "a read on a silent server still waits after \(Self.patience)")
+            guard case .failure(let error as PitstopError) = failure, error.kind == .unavailable else {
+                Issue.record("a read on a silent server did not fail as unavailable: \(failure)")
+                return
+            }
+            said.append(error.message)
+        }
+        #expect(said[0].contains("stopped answering"), "the first read's failure is not its own connection's: \(said[0])")
+        #expect(!said[1...].contains { $0.contains("stopped answering") }, "a read after the first waited on a dead idle connection: \(said)")
+
+        try server.mend()
+        let back = try await eventually(within: Self.patience, every: .milliseconds(200)) {
+            (try? await store.read { tx in try tx.fleet.regions().count }) == 0
+        }
+        #expect(back, "the store did not read again once the server was back")
+    }
+
     /// Without this, each unit of work queued behind a silent server waits for a thread and
     /// then the whole connect timeout: forty reads on two connections took 40 s at 2 s each,
     /// and a server's queue of requests grows for as long as the database is gone. Asserted by
@@ -103,8 +137,8 @@ struct VanishedServerTests {
         let store = try PostgresStore.open(PostgresLocation(url: try server.freshDatabase(parameters: slow)))
         defer { store.close() }
         try server.cut()
-        // The connection the store left idle fails its statement; the next read finds no
-        // server to connect to. From then on the pool knows the server cannot be reached.
+        // The connection the store left idle fails its statement, and from then on the pool
+        // knows the server cannot be reached; the next read tries to connect, and cannot.
         for _ in 0..<2 {
             let read = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
             #expect(throws: PitstopError.self) { try #require(read, "a read on a vanished server still waits after \(Self.patience)").get() }
