@@ -40,7 +40,7 @@ enum PostgresFailure {
             return PitstopError(.internal, "the database failed: \(error)")
         }
         guard let server = error.serverInfo, let state = server[.sqlState] else {
-            return (error.underlying as? IOError)?.errnoCode == ETIMEDOUT ? silent : unreachable
+            return (error.underlying as? IOError).map { noAnswer.contains($0.errnoCode) } == true ? silent : unreachable
         }
         let message = server[.message] ?? "an unknown error"
         if state == raisedByTrigger { return PitstopError(.conflict, ConstraintRefusal.schemaRule(message).message) }
@@ -72,6 +72,11 @@ enum PostgresFailure {
     /// for the URL's `tcp_user_timeout`, or the idle connection's keepalive probes went
     /// unanswered. Nothing at the server's address answers at all.
     static let silent = PitstopError(.unavailable, "the PostgreSQL server stopped answering: nothing came back within the connection's timeout (tcp_user_timeout); check that its host is up and the network reaches it")
+
+    /// What the kernel reports when it gives a connection up for want of any answer: a plain
+    /// timeout, or the last "no route" it noted meanwhile (the server's neighbours, or a router,
+    /// found nobody at its address), which Linux reports instead when there was one.
+    static let noAnswer: Set<Int32> = [ETIMEDOUT, EHOSTUNREACH, ENETUNREACH]
 
     /// Whether `error` says the connection is gone, so that it must never be used again.
     static func lostConnection(_ error: any Error) -> Bool {

@@ -270,6 +270,15 @@ public enum PostgresServer {
             try PostgresServer.run("/usr/bin/env", ["ip", "netns", "exec", namespace, "ip", "link", "set", link.inside, "down"])
         }
 
+        /// Drops the server's hardware address, fixed at the start, as a host that has been gone
+        /// a while is dropped by its neighbours: the next packet asks the link for it, nobody
+        /// answers, and the kernel notes "no route to host" (EHOSTUNREACH) for the connection.
+        /// That is what it then reports when it gives the connection up, instead of a timeout,
+        /// as it does against a real host that went down on the same network.
+        public func forgetNeighbour() throws {
+            try PostgresServer.run("/usr/bin/env", ["ip", "neighbour", "del", host, "dev", link.outside])
+        }
+
         /// Brings the link up again.
         public func mend() throws {
             try PostgresServer.run("/usr/bin/env", ["ip", "netns", "exec", namespace, "ip", "link", "set", link.inside, "up"])
