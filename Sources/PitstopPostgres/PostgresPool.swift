@@ -87,6 +87,7 @@ final class PostgresPool: Sendable {
         do {
             return try using(session, body)
         } catch let error as PitstopError where kept && !session.hasAnswered && error == PostgresFailure.unreachable {
+            listenerIsSuspect()
             return try using(try newSession(), body)  // `using` closed the dead one
         }
     }
@@ -126,6 +127,7 @@ final class PostgresPool: Sendable {
     /// only slow never gets here: its kernel acknowledges what is sent.
     private func serverWentSilent() {
         reach.withLock { $0.unreachable = true }
+        listenerIsSuspect()
         let beside = idle.withLock { idle in
             defer { idle.removeAll() }
             return idle
@@ -437,6 +439,17 @@ final class PostgresPool: Sendable {
         }
         let _: EventLoopFuture<Void>? = replaced?.close()
         if closed.load(ordering: .relaxed) { let _: EventLoopFuture<Void> = connection.close() }
+    }
+
+    /// A connection of the pool was found dead at the other end (reset, or silent): the
+    /// listener's, to the same server and idle as it was, most likely is too, and nothing would
+    /// say so before its keepalive probes, if ever (a proxy or a load balancer in between
+    /// answers them). It is closed, so that marks stop being reused at once and a new listener
+    /// is tried, instead of other servers' commits going unheard meanwhile. A listener that was
+    /// in fact alive costs one re-listen, and polls read the database until it is back.
+    private func listenerIsSuspect() {
+        let current = listener.withLock { $0 }
+        let _: EventLoopFuture<Void>? = current?.close()
     }
 
     /// The commits other processes notified; unique on every call while not listening.

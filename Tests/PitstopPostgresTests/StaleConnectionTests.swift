@@ -16,11 +16,11 @@ import Testing
 struct StaleConnectionTests {
     /// A new database, a proxy to the test server, and a store of `pool` connections reaching
     /// it through the proxy over TCP, with one region written.
-    static func started(pool: Int) async throws -> (database: String, proxy: ForgetfulProxy, store: PostgresStore) {
+    static func started(pool: Int, listening: Bool = false) async throws -> (database: String, proxy: ForgetfulProxy, store: PostgresStore) {
         let database = PostgresServer.databaseName(of: try PostgresServer.freshDatabase())
         let proxy = try ForgetfulProxy(to: PostgresServer.socketPath())
         let store = try PostgresStore.open(PostgresLocation(
-            url: "postgres://\(PostgresServer.user)@127.0.0.1:\(proxy.port)/\(database)?sslmode=disable&pool=\(pool)"))
+            url: "postgres://\(PostgresServer.user)@127.0.0.1:\(proxy.port)/\(database)?sslmode=disable&pool=\(pool)"), listening: listening)
         _ = try await store.write { tx in try tx.fleet.upsert(region: Region(name: "eastus")) }
         return (database, proxy, store)
     }
@@ -52,6 +52,27 @@ struct StaleConnectionTests {
         for _ in 0..<forgotten {
             #expect(try await store.read { tx in try tx.fleet.regions().count } == 1)
         }
+    }
+
+    /// The listener's connection died with the pool's, and says nothing: it sends nothing, and
+    /// the proxy's kernel answers its keepalive probes. Before, it went on believing it
+    /// listened, and another process's commits went unheard for as long as the test waited.
+    @Test("the listener is replaced when a pooled connection is found dead, and another process's commit is heard", .hangGuard)
+    func theListenerIsReplacedToo() async throws {
+        let (database, proxy, store) = try await Self.started(pool: 1, listening: true)
+        defer { store.close() }
+        #expect(store.changeMark() == store.changeMark(), "the store does not listen")
+        #expect(try proxy.forget() == 2, "the pool's connection and the listener's were not both open through the proxy")
+        #expect(try await store.read { tx in try tx.fleet.regions().count } == 1)
+
+        let listening = try await eventually(within: .seconds(30)) { store.changeMark() == store.changeMark() }
+        #expect(listening, "the store did not listen again")
+        let heard = store.changeMark()
+        let other = try PostgresStore.open(PostgresLocation(url: PostgresServer.url(database: database)))
+        defer { other.close() }
+        _ = try await other.write { tx in try tx.fleet.upsert(region: Region(name: "westus")) }
+        let moved = try await eventually(within: .seconds(30)) { store.changeMark() != heard }
+        #expect(moved, "another process's commit was not heard: the listener still listens on a dead connection")
     }
 
     @Test("a server that is gone is still reported: the new connection is tried once, and its failure said", .hangGuard)

@@ -72,9 +72,10 @@ struct VanishedServerTests {
         let server = try PostgresServer.partitionedServerOrSkip()
         defer { server.stop() }
         let parameters = "keepalives_idle=3600&tcp_user_timeout=\(noRouteToHost ? 5000 : 2000)&connect_timeout=2&pool=1"
-        let store = try PostgresStore.open(PostgresLocation(url: try server.freshDatabase(parameters: parameters)))
+        let store = try PostgresStore.open(PostgresLocation(url: try server.freshDatabase(parameters: parameters)), listening: true)
         defer { store.close() }
         _ = try await store.write { tx in try tx.fleet.upsert(region: Region(name: "eastus")) }
+        #expect(store.changeMark() == store.changeMark(), "the store does not listen")
 
         try server.cut()
         if noRouteToHost { try server.forgetNeighbour() }
@@ -86,12 +87,17 @@ struct VanishedServerTests {
             #expect(error.message.contains(server.host) && error.message.contains("stopped answering"),
                     "the read's failure is not its own connection's: \(error.message)")
         }
+        // The listener's connection, idle and with its probes an hour away, is as dead: marks
+        // taken now must not be reused.
+        #expect(store.changeMark() != store.changeMark(), "the listener still counts as listening on a server that stopped answering")
 
         try server.mend()
         let back = try await eventually(within: Self.patience, every: .milliseconds(200)) {
             (try? await store.read { tx in try tx.fleet.regions().count }) == 1
         }
         #expect(back, "the store did not read again once the server was back")
+        let listening = try await eventually(within: Self.patience) { store.changeMark() == store.changeMark() }
+        #expect(listening, "the store did not listen again once the server was back")
     }
 
     /// The connections idle beside one that went silent are as dead as it is: the reads after
