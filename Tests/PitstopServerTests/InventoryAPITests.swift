@@ -256,11 +256,14 @@ private func problems(_ response: TestResponse) throws -> [[String: Any]] {
         let csv = "name,region,subscription,availabilitySet,updateDomain,faultDomain\n"
             + (0..<40_000).map { "bulk-\(String(format: "%05d", $0)),eastus,contoso,,,\n" }.joined()
         #expect(csv.utf8.count > 1 << 20)
-        try await apiApp(fixture).test(.live) { client in
-            let response = try await call(client, .post, "/api/v1/inventory/import", csv, type: "text/csv")
-            #expect(response.status == .ok, "\(String(buffer: response.body))")
-            #expect(try jsonObject(response)["vms"] as? [String: Int] == ["added": 40_000, "updated": 0, "unchanged": 0])
+        // The server `pitstop serve` builds, on a real socket (withLiveServer), with a real token.
+        let (_, secret) = try await fixture.services.tokens.create(name: "importer", role: .operator, actor: "test", at: Fixture.planned)
+        let response = try await withLiveServer(fixture) { port in
+            try await rawRequest(port: port, from: "127.0.0.1", method: "POST", path: "/api/v1/inventory/import",
+                                 headers: [("Authorization", "Bearer \(secret)"), ("Content-Type", "text/csv")], body: csv)
         }
+        #expect(response.status == 200, "\(response.body)")
+        #expect(try response.json()["vms"] as? [String: Int] == ["added": 40_000, "updated": 0, "unchanged": 0])
         #expect(try await inventory(fixture).vm(named: "bulk-39999").region == "eastus")
     }
 
