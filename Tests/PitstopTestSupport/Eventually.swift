@@ -22,7 +22,7 @@ public func eventually(
 /// What `work` gave, thrown or returned, or nil when it had not ended after `limit`: then it
 /// goes on, unawaited. For work that may hang, where waiting for it would hang the test.
 ///
-/// The work and the watch both run on threads of their own (`OwnThreads`), not on Swift's
+/// The work and the watch both run on a thread of their own (`OwnThreads`), not on Swift's
 /// cooperative pool: in a full suite, tests that wait on a child process or a lock hold that
 /// pool's two threads for minutes at a time. There, work that had ended in 30 s could not
 /// record its end before the watch, woken at the same moment, found the limit passed and
@@ -40,11 +40,14 @@ public func ending<T: Sendable>(within limit: Duration, _ work: @escaping @Senda
     }
 }
 
-/// Runs tasks that prefer it on Dispatch threads outside Swift's cooperative pool, which grow
-/// in number when some of them block, so that no other test's blocking delays them.
+/// Runs tasks that prefer it on a thread of their own, outside Swift's cooperative pool, so
+/// that no other test's blocking delays them. A serial queue, because Dispatch gives such a
+/// queue a thread whatever else is busy (a concurrent one shares the pools limited to the
+/// cores); so its jobs must not block, and the tests' do not: their work waits on the store's
+/// threads or on timers, and each job only records or looks.
 public final class OwnThreads: TaskExecutor {
     public static let shared = OwnThreads()
-    private let queue = DispatchQueue(label: "pitstop.tests.own-threads", attributes: .concurrent)
+    private let queue = DispatchQueue(label: "pitstop.tests.own-threads")
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
