@@ -102,7 +102,7 @@ final class PostgresPool: Sendable {
         } catch {
             if PostgresFailure.lostConnection(error) {
                 session.close()  // dead: never back to the pool, whatever its channel says yet
-                if (error as? PitstopError) == PostgresFailure.silent { serverWentSilent() }
+                if (error as? PitstopError) == PostgresFailure.silent { serverWentSilent(session) }
             } else {
                 give(back: session)
             }
@@ -118,19 +118,27 @@ final class PostgresPool: Sendable {
         return (try newSession(), false)
     }
 
-    /// A connection got no answer at all for its `tcp_user_timeout`: the server's host is down
-    /// or cut off, and the connections idle beside it went silent at the same moment (their
+    /// `silent` got no answer at all for its `tcp_user_timeout`: its server's host is down or
+    /// cut off, and the connections to it idle beside it went silent at the same moment (their
     /// keepalive probes find that out only after `keepalives_idle` and more). They are closed,
-    /// and the server counts as unreachable: the next unit of work tries one new connection and
-    /// those beside it fail at once, instead of each waiting out `tcp_user_timeout` on a dead
-    /// idle connection while the requests behind them queue for its thread. A server that is
-    /// only slow never gets here: its kernel acknowledges what is sent.
-    private func serverWentSilent() {
-        reach.withLock { $0.unreachable = true }
+    /// instead of each costing a unit of work another `tcp_user_timeout` while the requests
+    /// behind it queue for its thread. With one server in the URL, it counts as unreachable:
+    /// the next unit of work tries one new connection and those beside it fail at once. With
+    /// several, the others may well answer (a failover): new connections try them first. A
+    /// server that is only slow never gets here: its kernel acknowledges what is sent.
+    private func serverWentSilent(_ silent: PostgresSession) {
         listenerIsSuspect()
+        let count = location.endpoints.count
+        if count == 1 {
+            reach.withLock { $0.unreachable = true }
+        } else {
+            let next = (silent.endpoint + 1) % count
+            _ = preferredEndpoint.compareExchange(expected: silent.endpoint, desired: next, ordering: .relaxed)
+        }
         let beside = idle.withLock { idle in
-            defer { idle.removeAll() }
-            return idle
+            let same = idle.filter { $0.endpoint == silent.endpoint }
+            idle.removeAll { $0.endpoint == silent.endpoint }
+            return same
         }
         for session in beside { session.close() }
     }
@@ -146,9 +154,11 @@ final class PostgresPool: Sendable {
             throw PitstopError(.unavailable, "\(location): the PostgreSQL server could not be reached a moment ago, and a new attempt is under way; try again shortly")
         }
         do {
-            let connection = try connect()
+            let (connection, endpoint) = try connectToAny()
             reach.withLock { $0 = (unreachable: false, probing: false) }
-            return PostgresSession(connection: connection, logger: logger)
+            let session = PostgresSession(connection: connection, logger: logger)
+            session.endpoint = endpoint
+            return session
         } catch {
             let unreachable = (error as? PitstopError)?.kind == .unavailable
             reach.withLock { state in
@@ -173,15 +183,20 @@ final class PostgresPool: Sendable {
     /// did is tried first, so that a server given up (the old primary) costs one connect
     /// timeout, not one for every connection.
     func connect() throws -> PostgresConnection {
+        try connectToAny().connection
+    }
+
+    /// ``connect()``, and which of `location.endpoints` took the connection.
+    private func connectToAny() throws -> (connection: PostgresConnection, endpoint: Int) {
         let endpoints = location.endpoints
-        guard endpoints.count > 1 else { return try connect(to: endpoints[0], named: location.description) }
+        guard endpoints.count > 1 else { return (try connect(to: endpoints[0], named: location.description), 0) }
         let first = preferredEndpoint.load(ordering: .relaxed)
         var failures: [String] = []
         for index in [first] + endpoints.indices.filter({ $0 != first }) {
             do {
                 let connection = try connect(to: endpoints[index], named: PostgresLocation.hostAndPort(endpoints[index]))
                 preferredEndpoint.store(index, ordering: .relaxed)
-                return connection
+                return (connection, index)
             } catch {
                 // A wrong password or certificate is the operator's to mend: said at once.
                 guard let error = error as? PitstopError, error.kind == .unavailable else { throw error }

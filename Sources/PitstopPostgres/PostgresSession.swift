@@ -19,6 +19,8 @@ public final class PostgresSession: @unchecked Sendable {
     /// Whether the server has answered a statement since the pool handed this session out: until
     /// it has, a connection found dead took nothing of the unit of work (PostgresPool).
     var hasAnswered = false
+    /// Which of the URL's servers the pool opened this connection to (PostgresPool).
+    var endpoint = 0
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection

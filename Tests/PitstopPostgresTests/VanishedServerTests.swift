@@ -22,6 +22,24 @@ struct VanishedServerTests {
     /// fifteen minutes.
     static let patience: Duration = .seconds(90)
 
+    /// What `count` reads at once of `store`'s regions said: "read" for each that read (the
+    /// count is checked to be the empty fleet's), else its error as `describe` puts it.
+    static func reads(_ count: Int, of store: PostgresStore, describe: @escaping @Sendable (any Error) -> String) async -> [String] {
+        await withTaskGroup(of: String.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    do {
+                        let regions = try await store.read { tx in try tx.fleet.regions().count }
+                        return regions == 0 ? "read" : "read \(regions) regions"
+                    } catch {
+                        return describe(error)
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+    }
+
     @Test("work in flight, an idle listener and new connections give the server up, and the store comes back when it does",
           .hangGuard)
     func givenUpAndBack() async throws {
@@ -134,6 +152,33 @@ struct VanishedServerTests {
         #expect(back, "the store did not read again once the server was back")
     }
 
+    /// With a second server in the URL (a primary and its standby, as the README deploys them),
+    /// the silence of one says nothing of the other: the reads after it go to the other server,
+    /// and none fails at once as it would while no server at all can be reached.
+    @Test("with two servers in the URL, one that went silent does not fail the reads the other can take", .hangGuard)
+    func silenceOfOneOfTwoServers() async throws {
+        let server = try PostgresServer.partitionedServerOrSkip()
+        defer { server.stop() }
+        let silentOne = try server.freshDatabase(parameters: "keepalives_idle=3600&tcp_user_timeout=2000&connect_timeout=2&pool=3")
+        // The same database on the test server, with Pitstop's tables, reached over TCP (a proxy).
+        let name = String(silentOne.split(separator: "/").last!.prefix { $0 != "?" })
+        try PostgresServer.psql(database: "postgres", "CREATE DATABASE \(name)")
+        try PostgresStore.open(PostgresLocation(url: PostgresServer.url(database: name))).close()
+        let proxy = try ForgetfulProxy(to: PostgresServer.socketPath())
+        let first = "@\(server.host):\(server.port)/"
+        let store = try PostgresStore.open(PostgresLocation(url: silentOne.replacingOccurrences(of: first, with: first.dropLast() + ",127.0.0.1:\(proxy.port)/")))
+        defer { store.close() }
+        _ = try await store.write { tx in try tx.fleet.upsert(region: Region(name: "eastus")) }  // on the first server
+
+        try server.cut()
+        let silent = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+        #expect(throws: PitstopError.self) { try #require(silent, "a read on a silent server still waits after \(Self.patience)").get() }
+        let outcomes = try await ending(within: Self.patience) { await Self.reads(3, of: store) { "\($0)" } }
+        let said = try #require(try outcomes?.get(), "three reads with one server silent still wait after \(Self.patience)")
+        // The other server's database is empty.
+        #expect(said == ["read", "read", "read"], "\(said)")
+    }
+
     /// Without this, each unit of work queued behind a silent server waits for a thread and
     /// then the whole connect timeout: forty reads on two connections took 40 s at 2 s each,
     /// and a server's queue of requests grows for as long as the database is gone. Asserted by
@@ -156,19 +201,9 @@ struct VanishedServerTests {
         }
 
         let outcomes = try await ending(within: Self.patience) {
-            await withTaskGroup(of: String.self) { group in
-                for _ in 0..<40 {
-                    group.addTask {
-                        do {
-                            _ = try await store.read { tx in try tx.fleet.regions().count }
-                            return "read"
-                        } catch {
-                            return (error as? PitstopError).map { $0.message.contains("a new attempt is under way") ? "at once" : "\($0.kind)" } ?? "\(error)"
-                        }
-                    }
-                }
-                return await group.reduce(into: [String: Int]()) { counts, outcome in counts[outcome, default: 0] += 1 }
-            }
+            await Self.reads(40, of: store) { error in
+                (error as? PitstopError).map { $0.message.contains("a new attempt is under way") ? "at once" : "\($0.kind)" } ?? "\(error)"
+            }.reduce(into: [String: Int]()) { counts, outcome in counts[outcome, default: 0] += 1 }
         }
         let counts = try #require(try outcomes?.get(), "forty reads on a vanished server still wait after \(Self.patience)")
         // One read tries to connect (and fails: unavailable); every other fails at once.
