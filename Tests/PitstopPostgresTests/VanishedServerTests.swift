@@ -22,6 +22,22 @@ struct VanishedServerTests {
     /// fifteen minutes.
     static let patience: Duration = .seconds(90)
 
+    /// One read of `store`'s regions: what it gave, or nil when it had not ended after
+    /// ``patience``.
+    static func regionsRead(of store: PostgresStore) async throws -> Result<Int, any Error>? {
+        try await ending(within: patience) { try await store.read { tx in try tx.fleet.regions().count } }
+    }
+
+    /// Brings `server`'s link up again, and expects `store` to read its `regions` again.
+    static func mend(_ server: PostgresServer.PartitionedServer, thenRead regions: Int, from store: PostgresStore,
+                     sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try server.mend()
+        let back = try await eventually(within: patience, every: .milliseconds(200)) {
+            (try? await store.read { tx in try tx.fleet.regions().count }) == regions
+        }
+        #expect(back, "the store did not read again once the server was back", sourceLocation: sourceLocation)
+    }
+
     /// What `count` reads at once of `store`'s regions said: "read" for each that read (the
     /// count is checked to be the empty fleet's), else its error as `describe` puts it.
     static func reads(_ count: Int, of store: PostgresStore, describe: @escaping @Sendable (any Error) -> String) async -> [String] {
@@ -53,7 +69,7 @@ struct VanishedServerTests {
         try server.cut()
         // A unit of work on the connection the write left idle in the pool: its statement is
         // sent and never acknowledged.
-        let inFlight = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+        let inFlight = try await Self.regionsRead(of: store)
         let failure = try #require(inFlight, "a read on a vanished server still waits after \(Self.patience)")
         #expect(throws: PitstopError.self, "a read on a vanished server answered") { try failure.get() }
         if case .failure(let error as PitstopError) = failure {
@@ -63,15 +79,11 @@ struct VanishedServerTests {
         let deaf = try await eventually(within: Self.patience) { store.changeMark() != store.changeMark() }
         #expect(deaf, "the listening connection still counts as listening after \(Self.patience): marks taken while the server is gone are reused")
         // A new connection is not opened.
-        let opening = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+        let opening = try await Self.regionsRead(of: store)
         let refused = try #require(opening, "opening a connection to a vanished server still waits after \(Self.patience)")
         #expect(throws: PitstopError.self) { try refused.get() }
 
-        try server.mend()
-        let back = try await eventually(within: Self.patience, every: .milliseconds(200)) {
-            (try? await store.read { tx in try tx.fleet.regions().count }) == 1
-        }
-        #expect(back, "the store did not read again once the server was back")
+        try await Self.mend(server, thenRead: 1, from: store)
         let listening = try await eventually(within: Self.patience) { store.changeMark() == store.changeMark() }
         #expect(listening, "the store did not listen again once the server was back")
     }
@@ -97,7 +109,7 @@ struct VanishedServerTests {
 
         try server.cut()
         if noRouteToHost { try server.forgetNeighbour() }
-        let read = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+        let read = try await Self.regionsRead(of: store)
         let failure = try #require(read, "a read on a silent server still waits after \(Self.patience)")
         #expect(throws: PitstopError.self, "a read on a silent server answered") { try failure.get() }
         if case .failure(let error as PitstopError) = failure {
@@ -109,11 +121,7 @@ struct VanishedServerTests {
         // taken now must not be reused.
         #expect(store.changeMark() != store.changeMark(), "the listener still counts as listening on a server that stopped answering")
 
-        try server.mend()
-        let back = try await eventually(within: Self.patience, every: .milliseconds(200)) {
-            (try? await store.read { tx in try tx.fleet.regions().count }) == 1
-        }
-        #expect(back, "the store did not read again once the server was back")
+        try await Self.mend(server, thenRead: 1, from: store)
         let listening = try await eventually(within: Self.patience) { store.changeMark() == store.changeMark() }
         #expect(listening, "the store did not listen again once the server was back")
     }
@@ -134,7 +142,7 @@ struct VanishedServerTests {
         try server.cut()
         var said: [String] = []
         for _ in 0..<3 {
-            let read = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+            let read = try await Self.regionsRead(of: store)
             let failure = try #require(read, "a read on a silent server still waits after \(Self.patience)")
             guard case .failure(let error as PitstopError) = failure, error.kind == .unavailable else {
                 Issue.record("a read on a silent server did not fail as unavailable: \(failure)")
@@ -145,11 +153,7 @@ struct VanishedServerTests {
         #expect(said[0].contains("stopped answering"), "the first read's failure is not its own connection's: \(said[0])")
         #expect(!said[1...].contains { $0.contains("stopped answering") }, "a read after the first waited on a dead idle connection: \(said)")
 
-        try server.mend()
-        let back = try await eventually(within: Self.patience, every: .milliseconds(200)) {
-            (try? await store.read { tx in try tx.fleet.regions().count }) == 0
-        }
-        #expect(back, "the store did not read again once the server was back")
+        try await Self.mend(server, thenRead: 0, from: store)
     }
 
     /// With a second server in the URL (a primary and its standby, as the README deploys them),
@@ -171,7 +175,7 @@ struct VanishedServerTests {
         _ = try await store.write { tx in try tx.fleet.upsert(region: Region(name: "eastus")) }  // on the first server
 
         try server.cut()
-        let silent = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+        let silent = try await Self.regionsRead(of: store)
         #expect(throws: PitstopError.self) { try #require(silent, "a read on a silent server still waits after \(Self.patience)").get() }
         let outcomes = try await ending(within: Self.patience) { await Self.reads(3, of: store) { "\($0)" } }
         let said = try #require(try outcomes?.get(), "three reads with one server silent still wait after \(Self.patience)")
@@ -196,7 +200,7 @@ struct VanishedServerTests {
         // The connection the store left idle fails its statement, and from then on the pool
         // knows the server cannot be reached; the next read tries to connect, and cannot.
         for _ in 0..<2 {
-            let read = try await ending(within: Self.patience) { try await store.read { tx in try tx.fleet.regions().count } }
+            let read = try await Self.regionsRead(of: store)
             #expect(throws: PitstopError.self) { try #require(read, "a read on a vanished server still waits after \(Self.patience)").get() }
         }
 
@@ -209,11 +213,7 @@ struct VanishedServerTests {
         // One read tries to connect (and fails: unavailable); every other fails at once.
         #expect(counts["at once", default: 0] >= 39 && counts["read"] == nil, "\(counts)")
 
-        try server.mend()
-        let back = try await eventually(within: Self.patience, every: .milliseconds(200)) {
-            (try? await store.read { tx in try tx.fleet.regions().count }) == 0
-        }
-        #expect(back, "the store did not read again once the server was back")
+        try await Self.mend(server, thenRead: 0, from: store)
     }
 
     /// The other way round: the client vanishes, and the server must let go of what its
